@@ -1,0 +1,105 @@
+// The terminal client: `./kbflow crawl|query|health`. Talks to the API over
+// HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
+import { parseArgs } from 'node:util';
+import { parseEnv } from '@kbflow/config';
+import { z } from 'zod';
+
+const env = parseEnv(
+  z.object({
+    KBFLOW_API_URL: z.url().default('http://127.0.0.1:8080'),
+    KBFLOW_API_KEY: z.string().min(1).optional(),
+    KBFLOW_DEV_API_KEY: z.string().min(1).default('dev-key'),
+  }),
+);
+const apiKey = env.KBFLOW_API_KEY ?? env.KBFLOW_DEV_API_KEY;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, env.KBFLOW_API_URL), {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (error) {
+    throw new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${(error as Error).message}); is ./kbflow up running?`);
+  }
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${json?.error?.message ?? text}`);
+  return { status: res.status, json };
+}
+
+async function crawl(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'max-pages': { type: 'string' }, 'max-depth': { type: 'string' }, engine: { type: 'string' } },
+  });
+  const url = positionals[0];
+  if (!url) throw new Error('usage: ./kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser]');
+  const body: Record<string, unknown> = { url };
+  if (values['max-pages']) body.maxPages = Number(values['max-pages']);
+  if (values['max-depth']) body.maxDepth = Number(values['max-depth']);
+  if (values.engine) body.engine = values.engine;
+  const { json } = await call('POST', '/v1/crawl', body);
+  out(`task ${json.taskId}`);
+  let last = '';
+  for (;;) {
+    const { json: task } = await call('GET', `/v1/tasks/${json.taskId}`);
+    const p = task.progress;
+    const line = `${task.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}`;
+    if (line !== last) out(line);
+    last = line;
+    if (task.state === 'completed' || task.state === 'failed') {
+      if (task.error) out(`error: ${task.error}`);
+      process.exitCode = task.state === 'completed' ? 0 : 1;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function query(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'top-k': { type: 'string' } } });
+  const question = positionals.join(' ').trim();
+  if (!question) throw new Error('usage: ./kbflow query "<question>" [--top-k N]');
+  const { json } = await call('POST', '/v1/query', { query: question, ...(values['top-k'] ? { topK: Number(values['top-k']) } : {}) });
+  out(json.answer);
+  out('');
+  json.citations.forEach((c: { url: string; title: string; score: number }, i: number) => out(`[${i + 1}] ${c.title} (${c.score})\n    ${c.url}`));
+  out('');
+  out(`timings (ms): ${Object.entries(json.timings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+async function health(): Promise<void> {
+  const res = await fetch(new URL('/readyz', env.KBFLOW_API_URL)).catch((error: Error) => {
+    throw new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${error.message}); is ./kbflow up running?`);
+  });
+  const json = (await res.json()) as { status: string; checks: Record<string, string> };
+  out(`api: ${json.status}`);
+  for (const [name, state] of Object.entries(json.checks)) out(`  ${name}: ${state}`);
+  const { json: queues } = await call('GET', '/v1/queues');
+  for (const q of queues.queues as { name: string; counts: Record<string, number> }[]) {
+    out(`queue ${q.name}: ${Object.entries(q.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  process.exitCode = res.ok ? 0 : 1;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === 'crawl') await crawl(rest);
+  else if (command === 'query') await query(rest);
+  else if (command === 'health') await health();
+  else throw new Error(`unknown command ${command}`);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,8 @@
+export { parseEnv, EnvError, formatEnvIssues } from './parse-env.ts';
+export {
+  booleanFromString,
+  commonEnvShape,
+  type CommonEnv,
+  DEFAULT_QUEUE_PREFIX,
+} from './common-env.ts';
+export { vectorStoreEnvShape, providerEnvShape, workerEnvShape, scraperEnvShape } from './service-env.ts';

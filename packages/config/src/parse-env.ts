@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's schema. */
+export class EnvError extends Error {
+  readonly issues: string[];
+
+  constructor(issues: string[]) {
+    super(`invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'EnvError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Lists every invalid key of a failed parse, one line each. Values are never
+ * printed: a bad value may be a secret.
+ */
+export function formatEnvIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    return `${key}: ${issue.message}`;
+  });
+}
+
+/**
+ * Parses the environment once against a zod schema. Throws {@link EnvError}
+ * naming every bad variable; services catch it in `main.ts` and exit 1.
+ */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  // Empty strings mean "unset" for every variable: compose and Kubernetes
+  // often render an absent optional value as "".
+  const cleaned: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const result = schema.safeParse(cleaned);
+  if (!result.success) throw new EnvError(formatEnvIssues(result.error));
+  return result.data;
+}

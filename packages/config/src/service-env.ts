@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { booleanFromString } from './common-env.ts';
+
+/** Where vectors live: LanceDB in a local directory by default, Qdrant in production. */
+export const vectorStoreEnvShape = {
+  KBFLOW_VECTOR_STORE: z.enum(['lancedb', 'qdrant']).default('lancedb'),
+  KBFLOW_LANCEDB_DIR: z.string().min(1).default('.data/lancedb'),
+  QDRANT_URL: z.url().optional(),
+  QDRANT_API_KEY: z.string().min(1).optional(),
+  KBFLOW_VECTOR_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]+$/).default('kbflow_chunks'),
+};
+
+/** The embedding and chat provider: OpenAI-compatible when a key is set, offline otherwise. */
+export const providerEnvShape = {
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  KBFLOW_EMBEDDING_MODEL: z.string().min(1).optional(),
+  KBFLOW_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),
+  KBFLOW_CHAT_MODEL: z.string().min(1).optional(),
+};
+
+/** Every worker serves /metrics, /healthz and /readyz on a small port of its own. */
+export function workerEnvShape(defaultMetricsPort: number, defaultConcurrency: number) {
+  return {
+    KBFLOW_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(defaultMetricsPort),
+    KBFLOW_METRICS_HOST: z.string().default('0.0.0.0'),
+    KBFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(defaultConcurrency),
+  };
+}
+
+/** The scraper's safety limits. */
+export const scraperEnvShape = {
+  KBFLOW_ALLOW_PRIVATE_NETWORKS: booleanFromString.default(false),
+  KBFLOW_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  KBFLOW_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
+  KBFLOW_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
+  KBFLOW_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  KBFLOW_USER_AGENT: z.string().min(1).default('kbflow/0.1 (+https://github.com/kbflow/kbflow)'),
+};

@@ -1,0 +1,143 @@
+import type { Db } from './client.ts';
+import { deterministicUuid } from './ids.ts';
+
+export type ContentType = 'page' | 'record' | 'case' | 'article';
+
+export interface ChunkInput {
+  position: number;
+  heading: string;
+  text: string;
+  hash: string;
+}
+
+export interface StoreResult {
+  documentId: string;
+  /** False when the content hash matched an already indexed document. */
+  changed: boolean;
+  /** Chunks that still need a vector (new or never indexed). */
+  pendingChunkIds: string[];
+  /** Every current chunk id of the document (vectors of other ids are stale). */
+  chunkIds: string[];
+}
+
+export interface ChunkWithDocument {
+  id: string;
+  documentId: string;
+  heading: string;
+  text: string;
+  position: number;
+  url: string;
+  title: string;
+  contentType: string;
+}
+
+/** Documents and their chunks. */
+export class DocumentRepository {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /**
+   * Stores a fetched document and its chunks. Unchanged content (same hash,
+   * already indexed) is left alone; changed content replaces the chunks in
+   * one transaction, keeping chunks whose id (document, position, hash) is
+   * the same, so only new text is embedded again.
+   */
+  async store(input: {
+    tenantId: string;
+    knowledgeBaseId: string;
+    url: string;
+    title: string;
+    markdown: string;
+    contentHash: string;
+    contentType: ContentType;
+    chunks: ChunkInput[];
+  }): Promise<StoreResult> {
+    return this.db.$transaction(async (tx) => {
+      const existing = await tx.document.findUnique({
+        where: { knowledgeBaseId_url: { knowledgeBaseId: input.knowledgeBaseId, url: input.url } },
+        select: { id: true, contentHash: true, status: true },
+      });
+      if (existing && existing.contentHash === input.contentHash && existing.status === 'indexed') {
+        return { documentId: existing.id, changed: false, pendingChunkIds: [], chunkIds: [] };
+      }
+      const doc = await tx.document.upsert({
+        where: { knowledgeBaseId_url: { knowledgeBaseId: input.knowledgeBaseId, url: input.url } },
+        create: {
+          tenantId: input.tenantId,
+          knowledgeBaseId: input.knowledgeBaseId,
+          url: input.url,
+          title: input.title,
+          markdown: input.markdown,
+          contentHash: input.contentHash,
+          contentType: input.contentType,
+          status: 'indexing',
+          fetchedAt: new Date(),
+        },
+        update: { title: input.title, markdown: input.markdown, contentHash: input.contentHash, status: 'indexing', fetchedAt: new Date() },
+        select: { id: true },
+      });
+      const rows = input.chunks.map((c) => ({
+        id: deterministicUuid(doc.id, c.position, c.hash),
+        tenantId: input.tenantId,
+        documentId: doc.id,
+        position: c.position,
+        heading: c.heading,
+        text: c.text,
+        hash: c.hash,
+      }));
+      const ids = rows.map((r) => r.id);
+      await tx.chunk.deleteMany({ where: { documentId: doc.id, id: { notIn: ids } } });
+      await tx.chunk.createMany({ data: rows, skipDuplicates: true });
+      const pending = await tx.chunk.findMany({ where: { documentId: doc.id, indexed: false }, select: { id: true }, orderBy: { position: 'asc' } });
+      return { documentId: doc.id, changed: true, pendingChunkIds: pending.map((p) => p.id), chunkIds: ids };
+    });
+  }
+
+  /** Chunks by id within a tenant (a job can never read another tenant's rows). */
+  async chunksForEmbedding(
+    tenantId: string,
+    ids: string[],
+  ): Promise<{ id: string; documentId: string; text: string; knowledgeBaseId: string; contentType: string }[]> {
+    const rows = await this.db.chunk.findMany({
+      where: { tenantId, id: { in: ids } },
+      select: { id: true, documentId: true, text: true, document: { select: { knowledgeBaseId: true, contentType: true } } },
+      orderBy: { position: 'asc' },
+    });
+    return rows.map((r) => ({ id: r.id, documentId: r.documentId, text: r.text, ...r.document }));
+  }
+
+  async markChunksIndexed(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.chunk.updateMany({ where: { id: { in: ids } }, data: { indexed: true, indexedAt: new Date() } });
+  }
+
+  /**
+   * Marks a document indexed when all its chunks are; returns the current
+   * chunk ids (for removing stale vectors) and whether it is complete.
+   */
+  async completeDocument(documentId: string): Promise<{ complete: boolean; chunkIds: string[]; tenantId: string } | undefined> {
+    const doc = await this.db.document.findUnique({ where: { id: documentId }, select: { tenantId: true } });
+    if (!doc) return undefined;
+    const chunks = await this.db.chunk.findMany({ where: { documentId }, select: { id: true, indexed: true } });
+    const complete = chunks.every((c) => c.indexed);
+    if (complete) await this.db.document.update({ where: { id: documentId }, data: { status: 'indexed', indexedAt: new Date() } });
+    return { complete, chunkIds: chunks.map((c) => c.id), tenantId: doc.tenantId };
+  }
+
+  /** Chunks with their document's URL and title, in the order of `ids`. */
+  async chunksWithDocuments(tenantId: string, ids: string[]): Promise<ChunkWithDocument[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.chunk.findMany({
+      where: { tenantId, id: { in: ids } },
+      select: { id: true, documentId: true, heading: true, text: true, position: true, document: { select: { url: true, title: true, contentType: true } } },
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [{ id: r.id, documentId: r.documentId, heading: r.heading, text: r.text, position: r.position, ...r.document }] : [];
+    });
+  }
+}

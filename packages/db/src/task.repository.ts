@@ -1,0 +1,194 @@
+import type { Db } from './client.ts';
+import type { Prisma } from './generated/client.ts';
+
+export type TaskType = 'crawl' | 'scrape' | 'batch-scrape';
+export type TaskState = 'queued' | 'running' | 'completed' | 'failed';
+export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed';
+
+/** What a crawl-like task was asked to do; stored on the task, read by the scraper. */
+export interface CrawlParams {
+  seeds: string[];
+  maxPages: number;
+  maxDepth: number;
+  engine: 'auto' | 'http' | 'browser';
+  /** Only links on these origins are followed. */
+  origins: string[];
+}
+
+export interface TaskProgress {
+  discovered: number;
+  scraped: number;
+  skipped: number;
+  embedded: number;
+  failed: number;
+}
+
+export interface TaskView {
+  id: string;
+  tenantId: string;
+  knowledgeBaseId: string;
+  type: TaskType;
+  state: TaskState;
+  params: CrawlParams;
+  progress: TaskProgress;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+const FINAL_PAGE_STATES: PageStatus[] = ['skipped', 'embedded', 'failed'];
+
+/** Tasks and their pages: the durable record of what was asked and how far it got. */
+export class TaskRepository {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Creates a task with its seed pages in one transaction. */
+  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams }): Promise<string> {
+    return this.db.$transaction(async (tx) => {
+      const task = await tx.task.create({
+        data: {
+          tenantId: input.tenantId,
+          knowledgeBaseId: input.knowledgeBaseId,
+          type: input.type,
+          params: input.params as unknown as Prisma.InputJsonValue,
+          discovered: input.params.seeds.length,
+        },
+      });
+      await tx.taskPage.createMany({
+        data: input.params.seeds.map((url) => ({ taskId: task.id, tenantId: input.tenantId, url, depth: 0 })),
+        skipDuplicates: true,
+      });
+      return task.id;
+    });
+  }
+
+  /** Removes a task whose jobs could not be enqueued, so a rejected request leaves nothing behind. */
+  async deleteTask(id: string): Promise<void> {
+    await this.db.task.deleteMany({ where: { id } });
+  }
+
+  async find(tenantId: string, id: string): Promise<TaskView | undefined> {
+    const task = await this.db.task.findFirst({ where: { id, tenantId } });
+    if (!task) return undefined;
+    return {
+      id: task.id,
+      tenantId: task.tenantId,
+      knowledgeBaseId: task.knowledgeBaseId,
+      type: task.type as TaskType,
+      state: task.state as TaskState,
+      params: task.params as unknown as CrawlParams,
+      progress: await this.progress(id),
+      error: task.error,
+      createdAt: task.createdAt,
+      startedAt: task.startedAt,
+      finishedAt: task.finishedAt,
+    };
+  }
+
+  /** A task by id alone, for workers (the job already carries the tenant). */
+  async get(id: string): Promise<{ id: string; tenantId: string; knowledgeBaseId: string; state: TaskState; params: CrawlParams } | undefined> {
+    const task = await this.db.task.findUnique({ where: { id } });
+    if (!task) return undefined;
+    return { ...task, state: task.state as TaskState, params: task.params as unknown as CrawlParams };
+  }
+
+  /** Counts per page status; `scraped` includes pages already embedded. */
+  async progress(taskId: string): Promise<TaskProgress> {
+    const rows = await this.db.taskPage.groupBy({ by: ['status'], where: { taskId }, _count: { _all: true } });
+    const count = (s: PageStatus) => rows.find((r) => r.status === s)?._count._all ?? 0;
+    return {
+      discovered: rows.reduce((n, r) => n + r._count._all, 0),
+      scraped: count('scraped') + count('embedded'),
+      skipped: count('skipped'),
+      embedded: count('embedded'),
+      failed: count('failed'),
+    };
+  }
+
+  /** Marks a queued task running (first page picked up). */
+  async markRunning(taskId: string): Promise<void> {
+    await this.db.task.updateMany({ where: { id: taskId, state: 'queued' }, data: { state: 'running', startedAt: new Date() } });
+  }
+
+  async pageStatus(taskId: string, url: string): Promise<PageStatus | undefined> {
+    const page = await this.db.taskPage.findUnique({ where: { taskId_url: { taskId, url } } });
+    return page?.status as PageStatus | undefined;
+  }
+
+  /** Whether the page has reached a state no later step changes. */
+  static isFinal(status: PageStatus | undefined): boolean {
+    return status !== undefined && FINAL_PAGE_STATES.includes(status);
+  }
+
+  async setPageStatus(taskId: string, url: string, status: PageStatus, extra: { documentId?: string; error?: string } = {}): Promise<void> {
+    await this.db.taskPage.updateMany({
+      where: { taskId, url },
+      data: { status, documentId: extra.documentId, error: extra.error?.slice(0, 2000) ?? null },
+    });
+  }
+
+  /**
+   * Claims links for crawling under the task's page budget and returns the
+   * URLs this page should enqueue: the ones it just claimed plus any it had
+   * claimed on an earlier attempt that are still unprocessed (so a scrape job
+   * that died between this commit and its enqueue loses no children).
+   *
+   * The task row lock serializes claims of one crawl across all scraper
+   * replicas, which is what makes `maxPages` exact.
+   */
+  async claimLinks(input: { taskId: string; tenantId: string; parentUrl: string; depth: number; urls: string[]; maxPages: number }): Promise<string[]> {
+    return this.db.$transaction(async (tx) => {
+      const [task] = await tx.$queryRaw<{ discovered: number }[]>`SELECT discovered FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
+      if (!task) return [];
+      const budget = Math.max(0, input.maxPages - task.discovered);
+      if (budget > 0 && input.urls.length > 0) {
+        const inserted = await tx.$executeRaw`
+          INSERT INTO task_pages (task_id, tenant_id, url, depth, parent_url, status, created_at, updated_at)
+          SELECT ${input.taskId}::uuid, ${input.tenantId}::uuid, x.u, ${input.depth}, ${input.parentUrl}, 'discovered', now(), now()
+          FROM unnest(${input.urls}::text[]) WITH ORDINALITY AS x(u, ord)
+          WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u)
+          ORDER BY x.ord
+          LIMIT ${budget}
+          ON CONFLICT (task_id, url) DO NOTHING`;
+        if (inserted > 0) {
+          await tx.$executeRaw`UPDATE tasks SET discovered = discovered + ${inserted} WHERE id = ${input.taskId}::uuid`;
+        }
+      }
+      const pending = await tx.taskPage.findMany({
+        where: { taskId: input.taskId, parentUrl: input.parentUrl, status: 'discovered' },
+        select: { url: true },
+        orderBy: { id: 'asc' },
+      });
+      return pending.map((p) => p.url);
+    });
+  }
+
+  /**
+   * Settles a task once its flow has finished: completed when at least one
+   * page was stored or found unchanged, failed when every page failed.
+   */
+  async finish(taskId: string): Promise<{ state: TaskState; progress: TaskProgress }> {
+    // Pages not final here never got through (a job failed for good before
+    // recording anything, or embedding did not complete): they count as
+    // failed, so a finished task always shows final numbers.
+    await this.db.taskPage.updateMany({ where: { taskId, status: 'discovered' }, data: { status: 'failed', error: 'not processed' } });
+    await this.db.taskPage.updateMany({ where: { taskId, status: 'scraped' }, data: { status: 'failed', error: 'embedding did not complete' } });
+    const progress = await this.progress(taskId);
+    const state: TaskState = progress.embedded + progress.skipped > 0 || progress.discovered === 0 ? 'completed' : 'failed';
+    let error: string | null = null;
+    if (state === 'failed') {
+      const page = await this.db.taskPage.findFirst({ where: { taskId, status: 'failed' }, orderBy: { id: 'asc' } });
+      error = page?.error ?? 'every page failed';
+    }
+    await this.db.task.updateMany({
+      where: { id: taskId, state: { in: ['queued', 'running'] } },
+      data: { state, error, finishedAt: new Date() },
+    });
+    return { state, progress };
+  }
+}

@@ -1,0 +1,67 @@
+import OpenAI from 'openai';
+import { ProviderError, toProviderError } from './provider-error.ts';
+import type { ChatMessage, ChatModel } from './types.ts';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * A chat model behind an OpenAI-compatible `/chat/completions` endpoint.
+ * Failures are thrown as {@link ProviderError}.
+ */
+export class OpenAIChatModel implements ChatModel {
+  readonly model: string;
+  readonly #client: OpenAI;
+  readonly #timeoutMs: number;
+
+  /** @param opts.timeoutMs per request, 60 s unless given */
+  constructor(opts: { apiKey: string; baseURL?: string; model: string; timeoutMs?: number }) {
+    this.model = opts.model;
+    this.#client = new OpenAI({
+      apiKey: opts.apiKey,
+      ...(opts.baseURL !== undefined ? { baseURL: opts.baseURL } : {}),
+      // Retries belong to the queue (attempts, backoff, rate limiting across
+      // workers); SDK retries inside a job would hide 429s and hold its lock.
+      maxRetries: 0,
+      // The per-request deadline signal enforces the timeout and classifies it
+      // (the SDK recognises its own abort by class, which fails across realms,
+      // e.g. under Jest's VM); the SDK's timer is only a backstop after it.
+      timeout: (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) + 1_000,
+    });
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * Sends the conversation and returns the first choice's text.
+   *
+   * @param opts.maxTokens sent as `max_tokens`, which OpenAI's non-reasoning
+   *   models and every compatible server (Ollama, vLLM) accept
+   * @param opts.temperature omitted unless given (reasoning models reject it)
+   */
+  async complete(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number } = {}): Promise<string> {
+    let response: OpenAI.Chat.Completions.ChatCompletion;
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      response = await this.#client.chat.completions.create(
+        {
+          model: this.model,
+          messages: messages.map(({ role, content }) => ({ role, content })),
+          ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
+          ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+        },
+        { signal: deadline },
+      );
+    } catch (error) {
+      throw toProviderError(error, `chat completion with ${this.model}`, { timedOut: deadline.aborted });
+    }
+    const choice = response?.choices?.[0];
+    const content = choice?.message?.content;
+    if (typeof content !== 'string' || content.trim() === '') {
+      throw new ProviderError(
+        'provider_bad_response',
+        `chat completion with ${this.model} returned no text (finish_reason ${choice?.finish_reason ?? 'none'})`,
+        { retryable: false },
+      );
+    }
+    return content;
+  }
+}

@@ -1,0 +1,30 @@
+/** Turns texts into vectors for similarity search. */
+export interface Embedder {
+  /** What produced the vectors, e.g. `local-hashing-ngram-v1` or the provider's model name. */
+  readonly model: string;
+  /** Length of every vector {@link Embedder.embed} returns. */
+  readonly dimensions: number;
+  /**
+   * Embeds texts in one batch.
+   *
+   * @returns one L2-normalized vector per text, in the order of `texts`
+   */
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+/** One turn of a chat conversation. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A language model that writes an answer from messages. */
+export interface ChatModel {
+  readonly model: string;
+  /**
+   * Completes the conversation.
+   *
+   * @returns the assistant's reply text
+   */
+  complete(messages: ChatMessage[], opts?: { maxTokens?: number; temperature?: number }): Promise<string>;
+}

@@ -1,0 +1,18 @@
+import { parseHTML } from 'linkedom';
+import { Readability } from '@mozilla/readability';
+import TurndownService from 'turndown';
+import fs from 'node:fs';
+const f = process.argv[2];
+const html = fs.readFileSync(f, 'utf8');
+let t0 = performance.now();
+const { document } = parseHTML(html);
+let t1 = performance.now();
+const r = new Readability(document, {}).parse();
+let t2 = performance.now();
+const td = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced' });
+const md = r ? td.turndown(r.content) : '';
+let t3 = performance.now();
+console.log({ parse: t1-t0, read: t2-t1, td: t3-t2, title: r?.title, len: md.length });
+console.log(md.slice(0, 3000));
+console.log('....');
+console.log(md.slice(-1500));

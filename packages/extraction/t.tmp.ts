@@ -1,0 +1,12 @@
+import fs from 'node:fs';
+import { extractPage } from './src/index.ts';
+const f = process.argv[2]!;
+const html = fs.readFileSync('/work/shared/data/docs-corpus/python-3.11-html/' + f, 'utf8');
+const url = 'https://docs.python.org/3.11/' + f;
+let p = extractPage(html, url);
+const t = performance.now();
+for (let i = 0; i < 5; i++) p = extractPage(html, url);
+console.log((performance.now() - t) / 5, 'ms');
+console.log({ ...p, markdown: undefined, text: p.text.length, links: p.links.length, firstLinks: p.links.slice(0, 5) });
+console.log(p.markdown.slice(0, +(process.argv[3] ?? 3000)));
+console.log('.....\n' + p.markdown.slice(-1000));

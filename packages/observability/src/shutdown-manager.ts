@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+
+interface Handler {
+  name: string;
+  fn: () => Promise<unknown>;
+}
+
+/**
+ * Runs named close handlers once, in registration order, within a deadline
+ * (kept below the Kubernetes termination grace period). SIGTERM and SIGINT
+ * both lead here; a second signal does not start a second shutdown.
+ */
+export class ShutdownManager {
+  private readonly handlers: Handler[] = [];
+  private running: Promise<void> | undefined;
+
+  private readonly log: Logger;
+  private readonly deadlineMs: number;
+
+  constructor(log: Logger, deadlineMs: number) {
+    this.log = log;
+    this.deadlineMs = deadlineMs;
+  }
+
+  /** Adds a step; steps run in the order they were added. */
+  register(name: string, fn: () => Promise<unknown>): void {
+    this.handlers.push({ name, fn });
+  }
+
+  /** Installs SIGTERM/SIGINT handlers that shut down and then exit. */
+  listen(): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.log.info({ signal }, 'shutdown requested');
+      void this.shutdown().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  /** Runs every handler once; later calls return the same promise. */
+  shutdown(): Promise<void> {
+    this.running ??= this.run();
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    const deadline = setTimeout(() => {
+      this.log.error({ deadlineMs: this.deadlineMs }, 'shutdown deadline passed, exiting');
+      process.exit(1);
+    }, this.deadlineMs);
+    deadline.unref();
+    for (const { name, fn } of this.handlers) {
+      const started = Date.now();
+      try {
+        await fn();
+        this.log.info({ step: name, ms: Date.now() - started }, 'shutdown step done');
+      } catch (error) {
+        this.log.error({ step: name, err: error }, 'shutdown step failed');
+      }
+    }
+    clearTimeout(deadline);
+  }
+}

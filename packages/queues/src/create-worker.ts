@@ -1,0 +1,143 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
+import { isPermanent, serializeError } from './errors.ts';
+import { jobMetrics } from './job-metrics.ts';
+import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
+import { Priority } from './priorities.ts';
+import type { JobProducer } from './producer.ts';
+
+/** What a processor receives besides its parsed payload. */
+export interface JobContext {
+  job: Job;
+  log: Logger;
+  correlationId: string;
+}
+
+export type JobHandler<Q extends QueueName, N extends JobName<Q>> = (
+  data: JobData<Q, N>,
+  ctx: JobContext,
+) => Promise<unknown>;
+
+/** One handler per job name of the queue: start-up fails when one is missing. */
+export type JobHandlers<Q extends QueueName> = { [N in JobName<Q>]: JobHandler<Q, N> };
+
+export interface CreateWorkerOptions<Q extends QueueName> {
+  queue: Q;
+  handlers: JobHandlers<Q>;
+  connection: Redis;
+  producer: JobProducer;
+  log: Logger;
+  registry: Registry;
+  concurrency?: number;
+  /**
+   * How long a job's lock lives without renewal. A killed worker's job comes
+   * back after at most lockDuration + stalledInterval; 30 s each keeps that
+   * under a minute while tolerating event-loop stalls of several seconds.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/**
+ * The one place a BullMQ Worker is built. It owns the cross-cutting parts:
+ * payload validation, a child logger per job, duration and outcome metrics,
+ * error classification (permanent errors become UnrecoverableError so no
+ * attempts are wasted), the capped exponential backoff, and dead-lettering
+ * after the last attempt.
+ */
+export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>): Worker {
+  const missing = jobNamesOf(opts.queue).filter((name) => typeof opts.handlers[name] !== 'function');
+  if (missing.length > 0) throw new Error(`queue ${opts.queue} has no handler for: ${missing.join(', ')}`);
+
+  const metrics = jobMetrics(opts.registry);
+  const baseLog = opts.log.child({ queue: opts.queue });
+
+  const worker = new Worker(
+    opts.queue,
+    async (job: Job) => {
+      const name = job.name as JobName<Q>;
+      const handler = opts.handlers[name] as JobHandler<Q, JobName<Q>> | undefined;
+      const correlationId = String((job.data as { correlationId?: string } | undefined)?.correlationId ?? job.id);
+      const log = baseLog.child({ job: job.name, jobId: job.id, attempt: job.attemptsMade + 1, correlationId });
+      const end = metrics.duration.startTimer({ queue: opts.queue, job: job.name });
+      try {
+        if (!handler) throw new UnrecoverableError(`unknown_job: no handler for ${job.name}`);
+        let data: JobData<Q, JobName<Q>>;
+        try {
+          data = parseJobData(opts.queue, name, job.data);
+        } catch (error) {
+          throw new UnrecoverableError(`invalid_payload: ${(error as Error).message}`);
+        }
+        const result = await handler(data, { job, log, correlationId });
+        end({ outcome: 'completed' });
+        metrics.total.inc({ queue: opts.queue, job: job.name, outcome: 'completed' });
+        return result;
+      } catch (error) {
+        // attemptsMade counts the attempts before this one while the processor runs.
+        const outcome = isFinalAttempt(error, job.attemptsMade + 1, job) ? 'failed' : 'retried';
+        end({ outcome });
+        metrics.total.inc({ queue: opts.queue, job: job.name, outcome });
+        log.warn({ err: error, outcome }, 'job failed');
+        if (error instanceof UnrecoverableError || (error as Error).name === 'RateLimitError') throw error;
+        if (isPermanent(error)) throw new UnrecoverableError(serializeError(error));
+        const wrapped = new Error(serializeError(error));
+        wrapped.stack = (error as Error).stack ?? wrapped.stack;
+        throw wrapped;
+      }
+    },
+    {
+      connection: opts.connection,
+      prefix: opts.producer.prefix,
+      concurrency: opts.concurrency ?? 1,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 2,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          type === BACKOFF_TYPE ? computeBackoff(attemptsMade) : computeBackoff(attemptsMade),
+      },
+    },
+  );
+
+  worker.on('failed', (job, error) => {
+    // In the failed event attemptsMade already includes the attempt that failed.
+    if (!job || !isFinalAttempt(error, job.attemptsMade, job)) return;
+    // Best effort after BullMQ has already moved the job to `failed`: if this
+    // process dies in between, the job is still in the failed set and is
+    // found there by the dead-letter sweep of the maintenance service.
+    void deadLetter(opts.producer, opts.queue, job, error)
+      .then(() => metrics.deadLettered.inc({ queue: opts.queue, job: job.name }))
+      .catch((err: unknown) => baseLog.error({ err, jobId: job.id }, 'dead-lettering failed'));
+  });
+  worker.on('error', (error) => baseLog.error({ err: error }, 'worker error'));
+  return worker;
+}
+
+function isFinalAttempt(error: unknown, attemptsDone: number, job: Job): boolean {
+  if (error instanceof UnrecoverableError || (error as Error | undefined)?.name === 'UnrecoverableError') return true;
+  if (isPermanent(error)) return true;
+  return attemptsDone >= (job.opts.attempts ?? DEFAULT_ATTEMPTS);
+}
+
+async function deadLetter(producer: JobProducer, queue: QueueName, job: Job, error: Error): Promise<void> {
+  await producer.enqueue(
+    QueueName.deadLetter,
+    'dead-letter',
+    {
+      queue,
+      jobName: job.name,
+      jobId: String(job.id),
+      data: job.data,
+      error: error.message,
+      attemptsMade: job.attemptsMade,
+      failedAt: new Date(job.finishedOn ?? Date.now()).toISOString(),
+      stacktrace: job.stacktrace ?? [],
+    },
+    // Dead letters are records, not work: nothing consumes this queue, and
+    // the deterministic id keeps one entry per failed job.
+    { priority: Priority.LOW, jobId: `${queue}-${job.id}`, removeOnComplete: false, removeOnFail: false },
+  );
+}

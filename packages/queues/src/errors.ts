@@ -1,0 +1,51 @@
+/**
+ * An error that knows whether trying again can help. Processors throw these
+ * (or let others through); the worker wrapper turns a non-retryable one into
+ * BullMQ's UnrecoverableError so no attempts are wasted on it.
+ */
+export class AppError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = opts.retryable ?? true;
+  }
+}
+
+/** A failure that will fail again however often it is tried (a 404, an invalid payload). */
+export class PermanentError extends AppError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { retryable: false, cause });
+    this.name = 'PermanentError';
+  }
+}
+
+/** True when the error says retrying cannot help. */
+export function isPermanent(error: unknown): boolean {
+  if (error instanceof AppError) return !error.retryable;
+  // Errors of other packages (ProviderError, VectorStoreError) carry the same
+  // `retryable` flag without depending on this package.
+  const flagged = error as { retryable?: unknown; name?: string } | null;
+  if (typeof flagged?.retryable === 'boolean') return !flagged.retryable;
+  return flagged?.name === 'ZodError';
+}
+
+/**
+ * Errors cross the queue boundary as `failedReason` strings; the code travels
+ * in front so the API can map it back (`code: message`).
+ */
+export function serializeError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^[a-z][a-z0-9_]*$/.test(code)) return `${code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Reads back `code: message` written by {@link serializeError}. */
+export function deserializeError(reason: string): { code: string; message: string } {
+  const match = /^([a-z][a-z0-9_]*): (.*)$/s.exec(reason);
+  return match ? { code: match[1]!, message: match[2]! } : { code: 'job_failed', message: reason };
+}

@@ -1,0 +1,17 @@
+export { Priority, type PriorityName, type PriorityValue } from './priorities.ts';
+export {
+  QueueName,
+  ALL_QUEUES,
+  jobSchemas,
+  jobNamesOf,
+  parseJobData,
+  type JobName,
+  type JobData,
+  type JobInput,
+} from './catalog.ts';
+export { DEFAULT_JOB_OPTIONS, DEFAULT_ATTEMPTS, BACKOFF_TYPE, computeBackoff, queueOptions } from './job-options.ts';
+export { AppError, PermanentError, isPermanent, serializeError, deserializeError } from './errors.ts';
+export { createRedis, type Redis } from './connection.ts';
+export { JobProducer, type EnqueueOptions, type FlowNode } from './producer.ts';
+export { createWorker, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';
+export { jobMetrics } from './job-metrics.ts';

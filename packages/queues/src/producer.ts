@@ -1,0 +1,98 @@
+import { FlowProducer, Queue, type FlowJob, type Job, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ALL_QUEUES, parseJobData, type JobInput, type JobName, type QueueName } from './catalog.ts';
+import { DEFAULT_JOB_OPTIONS, queueOptions } from './job-options.ts';
+import type { PriorityValue } from './priorities.ts';
+
+/** Options a producer may set; priority is required on purpose (see priorities.ts). */
+export type EnqueueOptions = Omit<JobsOptions, 'priority'> & { priority: PriorityValue };
+
+/** One node of a typed flow: a job, its priority and the children it waits for. */
+export type FlowNode = {
+  [Q in QueueName]: {
+    [N in JobName<Q>]: { queue: Q; name: N; data: JobInput<Q, N>; opts: EnqueueOptions; children?: FlowNode[] };
+  }[JobName<Q>];
+}[QueueName];
+
+/**
+ * The typed producers: every enqueue in kbflow goes through here, validated
+ * against the catalog schema before it reaches Redis.
+ */
+export class JobProducer {
+  readonly prefix: string;
+  private readonly connection: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private flowProducer: FlowProducer | undefined;
+
+  constructor(connection: Redis, prefix: string) {
+    this.connection = connection;
+    this.prefix = prefix;
+  }
+
+  /** The BullMQ queue of a name, created once per producer. */
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, ...queueOptions(this.prefix) });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Every queue of the catalog (for counts, Bull Board, metrics). */
+  allQueues(): Queue[] {
+    return ALL_QUEUES.map((name) => this.queue(name));
+  }
+
+  /** The Redis key of a queue, as BullMQ's `parent.queue` option wants it. */
+  queueKey(name: QueueName): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  /** Validates and adds one job. */
+  async enqueue<Q extends QueueName, N extends JobName<Q>>(
+    queue: Q,
+    name: N,
+    data: JobInput<Q, N>,
+    opts: EnqueueOptions,
+  ): Promise<Job> {
+    const parsed = parseJobData(queue, name, data);
+    return this.queue(queue).add(name, parsed, opts);
+  }
+
+  /** Validates and adds many jobs of one queue in one round trip. */
+  async enqueueBulk<Q extends QueueName, N extends JobName<Q>>(
+    queue: Q,
+    name: N,
+    jobs: { data: JobInput<Q, N>; opts: EnqueueOptions }[],
+  ): Promise<Job[]> {
+    if (jobs.length === 0) return [];
+    const parsed = jobs.map((j) => ({ name, data: parseJobData(queue, name, j.data), opts: j.opts }));
+    return this.queue(queue).addBulk(parsed);
+  }
+
+  /** Adds a flow (a parent that completes when its children have), validating every node. */
+  async enqueueFlow(root: FlowNode): Promise<void> {
+    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
+    await this.flowProducer.add(this.toFlowJob(root));
+  }
+
+  private toFlowJob(node: FlowNode): FlowJob {
+    return {
+      name: node.name,
+      queueName: node.queue,
+      prefix: this.prefix,
+      data: parseJobData(node.queue, node.name as never, node.data),
+      // FlowProducer does not apply a queue's default options: merge them here.
+      opts: { ...DEFAULT_JOB_OPTIONS, ...node.opts },
+      children: node.children?.map((child) => this.toFlowJob(child)),
+    };
+  }
+
+  /** Closes the queues and the flow producer (not the shared connection). */
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.flowProducer?.close();
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,235 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { HashingEmbedder } from '@kbflow/embeddings';
+
+const DEFAULT_DIMENSIONS = 384;
+const ANSWER_QUOTE_CHARS = 200;
+
+/**
+ * A fault for the next requests:
+ * - `{ status, retryAfterSeconds?, times? }` answers with that status (and a
+ *   `Retry-After` header) instead of serving;
+ * - `{ delayMs }` serves every request that much later;
+ * - `{ reset: true, times? }` destroys the socket without answering.
+ * `times` counts affected requests; without it the fault lasts until
+ * `setFault(null)`.
+ */
+export type FakeOpenAIFault =
+  | null
+  | { status: number; retryAfterSeconds?: number; times?: number }
+  | { delayMs: number }
+  | { reset: true; times?: number };
+
+export interface FakeOpenAI {
+  /** Base URL including `/v1`, to pass as the SDK's `baseURL` / OPENAI_BASE_URL. */
+  url: string;
+  /** Every request received, faulted ones included, in arrival order; `body` is the parsed JSON the client sent. */
+  requests: { path: string; body: any }[];
+  setFault(fault: FakeOpenAIFault): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an OpenAI-compatible server on 127.0.0.1 for tests, the real HTTP
+ * stand-in for the embedding and chat provider:
+ * - `POST /v1/embeddings` returns, for each input, the vector of
+ *   `new HashingEmbedder({ dimensions })` (the request's `dimensions`, else
+ *   the server's), as floats or base64 float32 per `encoding_format`. `data`
+ *   comes back in *reverse* input order: the API does not promise order, and
+ *   a client that ignores `index` should fail here rather than in production.
+ * - `POST /v1/chat/completions` answers `ANSWER: ` followed by the first 200
+ *   characters of the last user message, so a test can tell that an answer
+ *   went through the model.
+ * Faults (status codes, latency, connection resets) are set with `setFault`.
+ */
+export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promise<FakeOpenAI> {
+  const defaultDimensions = opts.dimensions ?? DEFAULT_DIMENSIONS;
+  const embedders = new Map<number, HashingEmbedder>();
+  const requests: FakeOpenAI['requests'] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let fault: FakeOpenAIFault = null;
+  let remaining = Infinity;
+
+  const embedderFor = (dimensions: number): HashingEmbedder => {
+    let embedder = embedders.get(dimensions);
+    if (!embedder) {
+      embedder = new HashingEmbedder({ dimensions });
+      embedders.set(dimensions, embedder);
+    }
+    return embedder;
+  };
+
+  /** The fault that applies to this request, counting it down. */
+  const takeFault = (): FakeOpenAIFault => {
+    const current = fault;
+    if (current === null || 'delayMs' in current) return current;
+    remaining -= 1;
+    if (remaining <= 0) fault = null;
+    return current;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    requests.push({ path, body });
+
+    const active = takeFault();
+    if (active !== null && 'reset' in active) {
+      req.socket.destroy();
+      return;
+    }
+    if (active !== null && 'status' in active) {
+      const headers: Record<string, string> = {};
+      if (active.retryAfterSeconds !== undefined) headers['retry-after'] = String(active.retryAfterSeconds);
+      sendError(res, active.status, `fake fault: status ${active.status}`, headers);
+      return;
+    }
+    if (active !== null && 'delayMs' in active) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          resolve();
+        }, active.delayMs);
+        timers.add(timer);
+      });
+      if (res.destroyed) return;
+    }
+
+    if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
+      sendError(res, 401, 'missing bearer token');
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      serveEmbeddings(res, body, (dimensions) => embedderFor(dimensions ?? defaultDimensions));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      serveChat(res, body);
+      return;
+    }
+    sendError(res, 404, `no route for ${req.method} ${path}`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) sendError(res, 500, `fake server error: ${String(error)}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    setFault(next) {
+      fault = next;
+      remaining = next !== null && 'times' in next && next.times !== undefined ? next.times : Infinity;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** The error shape OpenAI uses, so the SDK reads the message. */
+function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const type = status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  sendJson(res, status, { error: { message, type, param: null, code: type } }, headers);
+}
+
+function approximateTokens(texts: string[]): number {
+  return texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
+}
+
+function serveEmbeddings(
+  res: ServerResponse,
+  body: unknown,
+  embedderFor: (dimensions: number | undefined) => HashingEmbedder,
+): void {
+  const request = (body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
+  const input = typeof request.input === 'string' ? [request.input] : request.input;
+  if (typeof request.model !== 'string' || request.model === '') {
+    sendError(res, 400, 'model is required');
+    return;
+  }
+  if (!Array.isArray(input) || input.length === 0 || !input.every((text) => typeof text === 'string' && text !== '')) {
+    sendError(res, 400, "'$.input' is invalid: expected a non-empty string or array of non-empty strings");
+    return;
+  }
+  const dimensions = request.dimensions;
+  if (dimensions !== undefined && (!Number.isInteger(dimensions) || (dimensions as number) < 2)) {
+    sendError(res, 400, 'dimensions must be an integer >= 2');
+    return;
+  }
+  const embedder = embedderFor(dimensions as number | undefined);
+  const base64 = request.encoding_format === 'base64';
+  const data = (input as string[]).map((text, index) => {
+    const vector = embedder.embedOne(text);
+    const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return { object: 'embedding', index, embedding };
+  });
+  const tokens = approximateTokens(input as string[]);
+  sendJson(res, 200, {
+    object: 'list',
+    data: data.reverse(),
+    model: request.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+function messageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((part) => (typeof part?.text === 'string' ? (part.text as string) : '')).join('');
+  }
+  return '';
+}
+
+function serveChat(res: ServerResponse, body: unknown): void {
+  const request = (body ?? {}) as { model?: unknown; messages?: unknown };
+  if (typeof request.model !== 'string' || !Array.isArray(request.messages) || request.messages.length === 0) {
+    sendError(res, 400, 'model and a non-empty messages array are required');
+    return;
+  }
+  const messages = request.messages as { role?: unknown; content?: unknown }[];
+  const lastUser = [...messages].reverse().find((message) => message?.role === 'user');
+  const question = messageText(lastUser?.content);
+  const content = `ANSWER: ${question.slice(0, ANSWER_QUOTE_CHARS)}`;
+  const promptTokens = approximateTokens(messages.map((message) => messageText(message?.content)));
+  const completionTokens = approximateTokens([content]);
+  sendJson(res, 200, {
+    id: `chatcmpl-fake-${Date.now()}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: request.model,
+    choices: [
+      { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
+    ],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+  });
+}

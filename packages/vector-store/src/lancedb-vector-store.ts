@@ -1,0 +1,338 @@
+import * as lancedb from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
+import { errorMessage, VectorStoreError } from './errors.ts';
+import { filterToSql, sqlColumn, sqlIdList } from './lancedb-sql.ts';
+import { isLanceCommitConflict, retryWithJitter } from './retry.ts';
+import type { ContentType, VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
+import {
+  assertCollectionName,
+  assertDimensions,
+  assertLimit,
+  assertVector,
+  chunk,
+  normalizeFilter,
+  normalizeIds,
+  prepareRecords,
+} from './validation.ts';
+
+/**
+ * Lance's schema metadata for an "unenforced primary key". With it, Lance
+ * detects two concurrent merge-inserts that both insert the same new id and
+ * retries the later one as an update. Without it, two processes upserting the
+ * same new id at once both append it: we saw 310 rows for 300 ids with four
+ * writers. It must be in the schema from creation on: `existOk` compares
+ * schemas, metadata included.
+ */
+const PRIMARY_KEY_METADATA = new Map([['lance-schema:unenforced-primary-key:position', '1']]);
+
+const PAYLOAD_COLUMNS = ['tenantId', 'knowledgeBaseId', 'documentId', 'contentType'] as const;
+
+/** Ids per `IN (...)` predicate: keeps SQL texts and their plans small. */
+const DELETE_BATCH = 1000;
+
+/** Lance retries conflicts ten times inside each call; these wrap whole calls. */
+const CONFLICT_RETRY = { attempts: 6, baseDelayMs: 50, maxDelayMs: 2000 };
+
+export interface LanceDbVectorStoreOptions {
+  /** Directory (or object-store URI) shared by every process of the machine. */
+  dir: string;
+  table: string;
+  /** Tries per write when another process's commit conflicts with ours (default 6). */
+  conflictAttempts?: number;
+}
+
+/** Columns of the vectors table, `vector` being a FixedSizeList<float32> of the collection's dimension. */
+export function lanceSchema(dimensions: number): Schema {
+  return new Schema([
+    new Field('id', new Utf8(), false, PRIMARY_KEY_METADATA),
+    ...PAYLOAD_COLUMNS.map((name) => new Field(name, new Utf8(), false)),
+    new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), false),
+  ]);
+}
+
+function vectorDimensionsOf(schema: Schema): number | undefined {
+  const type = schema.fields.find((f) => f.name === 'vector')?.type;
+  return type instanceof FixedSizeList ? type.listSize : (type as { listSize?: number } | undefined)?.listSize;
+}
+
+interface LanceRow {
+  id: string;
+  tenantId: string;
+  knowledgeBaseId: string;
+  documentId: string;
+  contentType: string;
+  _distance?: number;
+}
+
+/**
+ * The embedded vector store: one LanceDB table in a directory that several
+ * processes share (embedder replicas write, the aggregator reads and
+ * deletes). Every read sees other processes' commits
+ * (`readConsistencyInterval: 0`); writes that collide with another process's
+ * commit are retried with jittered backoff.
+ *
+ * Each upsert or delete commits a new version and small appends leave many
+ * small fragments, which slows scans over time. Compacting them
+ * ({@link LanceDbVectorStore.optimize}) is a maintenance job, not something
+ * the write path does.
+ */
+export class LanceDbVectorStore implements VectorStore {
+  readonly kind = 'lancedb' as const;
+
+  readonly #dir: string;
+  readonly #tableName: string;
+  readonly #conflictAttempts: number;
+  #connection: Promise<lancedb.Connection> | undefined;
+  #table: lancedb.Table | undefined;
+  #dimensions: number | undefined;
+  #closed = false;
+  readonly #running = new Set<Promise<unknown>>();
+
+  constructor(opts: LanceDbVectorStoreOptions) {
+    if (typeof opts.dir !== 'string' || opts.dir.length === 0) {
+      throw new VectorStoreError('vector_invalid_input', 'LanceDB dir must be a non-empty path');
+    }
+    assertCollectionName(opts.table);
+    this.#dir = opts.dir;
+    this.#tableName = opts.table;
+    this.#conflictAttempts = opts.conflictAttempts ?? CONFLICT_RETRY.attempts;
+  }
+
+  /** {@inheritDoc VectorStore.ensureCollection} */
+  async ensureCollection(dimensions: number): Promise<void> {
+    assertDimensions(dimensions);
+    await this.#track(async () => {
+      const db = await this.#connect();
+      let table: lancedb.Table;
+      try {
+        // existOk makes concurrent creators race-free: the loser opens the winner's table.
+        table = await db.createEmptyTable(this.#tableName, lanceSchema(dimensions), { mode: 'create', existOk: true });
+      } catch (error) {
+        // An existing table with another schema (another dimension) lands here; open it to say which.
+        table = await db.openTable(this.#tableName).catch(() => {
+          throw backendError('could not create the LanceDB table', error);
+        });
+      }
+      const existing = vectorDimensionsOf(await table.schema());
+      if (existing !== dimensions) {
+        table.close();
+        throw new VectorStoreError(
+          'vector_dimension_mismatch',
+          `LanceDB table ${this.#tableName} holds ${existing ?? 'unknown'}-dimensional vectors, not ${dimensions}`,
+        );
+      }
+      this.#adopt(table, existing);
+    });
+  }
+
+  /** {@inheritDoc VectorStore.upsert} */
+  async upsert(records: VectorRecord[]): Promise<void> {
+    await this.#track(async () => {
+      if (records.length === 0) return;
+      const table = await this.#existingTable();
+      if (!table) throw missingTable(this.#tableName);
+      const rows = prepareRecords(records, this.#dimensions).map((r) => ({ id: r.id, ...r.payload, vector: r.vector }));
+      await this.#write(() =>
+        table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
+      );
+    });
+  }
+
+  /** {@inheritDoc VectorStore.search} */
+  async search(vector: number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> {
+    assertLimit(limit);
+    assertVector(vector, undefined, 'query vector');
+    const where = filterToSql(normalizeFilter(filter, true))!;
+    return this.#track(async () => {
+      const table = await this.#existingTable();
+      if (!table) return [];
+      assertVector(vector, this.#dimensions, 'query vector');
+      // No postfilter(): LanceDB prefilters by default, so the tenant filter
+      // applies before the top-k cut and never starves the result.
+      const rows = (await table
+        .vectorSearch(vector)
+        .column('vector')
+        .distanceType('cosine')
+        .where(where)
+        .select(['id', ...PAYLOAD_COLUMNS, '_distance'])
+        .limit(limit)
+        .toArray()) as LanceRow[];
+      return rows.map(toHit);
+    });
+  }
+
+  /** {@inheritDoc VectorStore.deleteByIds} */
+  async deleteByIds(ids: string[]): Promise<void> {
+    const normalized = normalizeIds(ids);
+    await this.#track(async () => {
+      if (normalized.length === 0) return;
+      const table = await this.#existingTable();
+      if (!table) return;
+      for (const batch of chunk(normalized, DELETE_BATCH)) {
+        await this.#write(() => table.delete(`${sqlColumn('id')} IN ${sqlIdList(batch)}`));
+      }
+    });
+  }
+
+  /** {@inheritDoc VectorStore.deleteDocumentVectors} */
+  async deleteDocumentVectors(tenantId: string, documentId: string, keepIds: string[] = []): Promise<number> {
+    const where = filterToSql(normalizeFilter({ tenantId, documentId }, true))!;
+    const keep = normalizeIds(keepIds);
+    return this.#track(async () => {
+      const table = await this.#existingTable();
+      if (!table) return 0;
+      const predicate = keep.length > 0 ? `${where} AND ${sqlColumn('id')} NOT IN ${sqlIdList(keep)}` : where;
+      const result = await this.#write(() => table.delete(predicate));
+      return result.numDeletedRows;
+    });
+  }
+
+  /** {@inheritDoc VectorStore.count} */
+  async count(filter: Partial<VectorFilter> = {}): Promise<number> {
+    const where = filterToSql(normalizeFilter(filter, false));
+    return this.#track(async () => {
+      const table = await this.#existingTable();
+      if (!table) return 0;
+      return table.countRows(where);
+    });
+  }
+
+  /** {@inheritDoc VectorStore.listIds} */
+  async listIds(filter: VectorFilter): Promise<string[]> {
+    const where = filterToSql(normalizeFilter(filter, true))!;
+    return this.#track(async () => {
+      const table = await this.#existingTable();
+      if (!table) return [];
+      const rows = (await table.query().where(where).select(['id']).toArray()) as Pick<LanceRow, 'id'>[];
+      return rows.map((r) => r.id);
+    });
+  }
+
+  /** {@inheritDoc VectorStore.health} */
+  async health(): Promise<void> {
+    await this.#track(async () => {
+      try {
+        const db = await this.#connect();
+        await tableExists(db, this.#tableName);
+        // Reads the latest manifest: proves the table's files are readable, not just the directory.
+        if (this.#table) await this.#table.countRows();
+      } catch (error) {
+        throw new VectorStoreError('vector_store_unavailable', `LanceDB at ${this.#dir} is not readable`, { cause: error });
+      }
+    });
+  }
+
+  /**
+   * Compacts small fragments into larger files, prunes versions older than
+   * `cleanupOlderThan` (Lance's default: 7 days) and brings indices up to
+   * date. Run it from the maintenance service, not on the write path: after
+   * every ~20 writes or 100k changed rows is Lance's rule of thumb.
+   */
+  async optimize(opts: { cleanupOlderThan?: Date } = {}): Promise<void> {
+    await this.#track(async () => {
+      const table = await this.#existingTable();
+      if (!table) return;
+      await this.#write(() => table.optimize(opts.cleanupOlderThan ? { cleanupOlderThan: opts.cleanupOlderThan } : {}));
+    });
+  }
+
+  /** {@inheritDoc VectorStore.close} */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#running]);
+    this.#table?.close();
+    this.#table = undefined;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection) (await connection.catch(() => undefined))?.close();
+  }
+
+  #track<T>(op: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new VectorStoreError('vector_store_closed', 'the vector store is closed'));
+    // Native errors become VectorStoreErrors here, once, so callers can classify them.
+    const running = op().catch((error: unknown) => {
+      throw error instanceof VectorStoreError ? error : backendError('LanceDB operation failed', error);
+    });
+    this.#running.add(running);
+    const forget = () => this.#running.delete(running);
+    void running.then(forget, forget);
+    return running;
+  }
+
+  #connect(): Promise<lancedb.Connection> {
+    if (!this.#connection) {
+      // readConsistencyInterval 0: every read checks for commits by other
+      // processes, so the aggregator sees what an embedder just wrote.
+      this.#connection = lancedb.connect(this.#dir, { readConsistencyInterval: 0 });
+      void this.#connection.catch(() => {
+        this.#connection = undefined;
+      });
+    }
+    return this.#connection;
+  }
+
+  /** The table if it exists (another process may have created it since the last look). */
+  async #existingTable(): Promise<lancedb.Table | undefined> {
+    if (this.#table) return this.#table;
+    const db = await this.#connect();
+    if (!(await tableExists(db, this.#tableName))) return undefined;
+    const table = await db.openTable(this.#tableName);
+    this.#adopt(table, vectorDimensionsOf(await table.schema()));
+    return this.#table;
+  }
+
+  #adopt(table: lancedb.Table, dimensions: number | undefined): void {
+    if (this.#table && this.#table !== table) {
+      table.close();
+      return;
+    }
+    this.#table = table;
+    this.#dimensions = dimensions;
+  }
+
+  #write<T>(op: () => Promise<T>): Promise<T> {
+    return retryWithJitter(op, {
+      ...CONFLICT_RETRY,
+      attempts: this.#conflictAttempts,
+      isRetryable: isLanceCommitConflict,
+    }).catch((error: unknown) => {
+      if (isLanceCommitConflict(error)) {
+        throw new VectorStoreError('vector_write_conflict', 'LanceDB write kept conflicting with other writers', { cause: error });
+      }
+      throw error;
+    });
+  }
+}
+
+async function tableExists(db: lancedb.Connection, name: string): Promise<boolean> {
+  let pageToken: string | undefined;
+  do {
+    const page = await db.listTables(pageToken ? { pageToken } : {});
+    if (page.tables.includes(name)) return true;
+    pageToken = page.pageToken;
+  } while (pageToken);
+  return false;
+}
+
+function toHit(row: LanceRow): VectorHit {
+  // Cosine distance is 1 - similarity; float error can step just outside [-1, 1].
+  const score = Math.max(-1, Math.min(1, 1 - (row._distance ?? 1)));
+  return {
+    id: row.id,
+    score,
+    payload: {
+      tenantId: row.tenantId,
+      knowledgeBaseId: row.knowledgeBaseId,
+      documentId: row.documentId,
+      contentType: row.contentType as ContentType,
+    },
+  };
+}
+
+function missingTable(name: string): VectorStoreError {
+  return new VectorStoreError('vector_collection_missing', `LanceDB table ${name} does not exist: call ensureCollection first`);
+}
+
+function backendError(message: string, cause: unknown): VectorStoreError {
+  return new VectorStoreError('vector_store_failed', `${message}: ${errorMessage(cause)}`, { cause });
+}

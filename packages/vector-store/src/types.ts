@@ -1,0 +1,85 @@
+/** What a vector was cut from: a crawled page, an ingested record, a support case, a knowledge article. */
+export type ContentType = 'page' | 'record' | 'case' | 'article';
+
+/** Every content type, in a stable order (validation and tests). */
+export const CONTENT_TYPES: readonly ContentType[] = ['page', 'record', 'case', 'article'];
+
+/** The metadata stored with each vector; every field is filterable. */
+export interface VectorPayload {
+  tenantId: string;
+  knowledgeBaseId: string;
+  documentId: string;
+  contentType: ContentType;
+}
+
+/** One chunk's embedding. `id` is a UUID (Qdrant accepts only UUIDs or integers as point ids). */
+export interface VectorRecord {
+  id: string;
+  vector: number[];
+  payload: VectorPayload;
+}
+
+/** Search and listing scope. `tenantId` is mandatory so no query can cross tenants. */
+export interface VectorFilter {
+  tenantId: string;
+  knowledgeBaseId?: string;
+  documentId?: string;
+  /** Any of these types; undefined or empty means every type. */
+  contentTypes?: ContentType[];
+}
+
+/** A search result. `score` is the cosine similarity in [-1, 1]; higher is closer. */
+export interface VectorHit {
+  id: string;
+  score: number;
+  payload: VectorPayload;
+}
+
+/**
+ * The one interface the services use for vectors, with an embedded LanceDB
+ * adapter (default, one directory shared by the processes of one machine) and
+ * a Qdrant adapter (production).
+ */
+export interface VectorStore {
+  readonly kind: 'lancedb' | 'qdrant';
+  /**
+   * Creates the collection (table) for vectors of `dimensions` if missing.
+   * Idempotent and safe when several processes call it at once; throws when
+   * the collection exists with another dimension.
+   */
+  ensureCollection(dimensions: number): Promise<void>;
+  /** Inserts or replaces by id: re-upserting an id never duplicates it. */
+  upsert(records: VectorRecord[]): Promise<void>;
+  /**
+   * The `limit` nearest vectors by cosine similarity, best first, among those
+   * matching `filter`. The tenant filter is always applied, before ranking.
+   * Returns [] when the collection does not exist yet.
+   */
+  search(vector: number[], filter: VectorFilter, limit: number): Promise<VectorHit[]>;
+  /** Removes these ids; unknown ids are ignored. */
+  deleteByIds(ids: string[]): Promise<void>;
+  /**
+   * Removes a document's vectors except `keepIds` (the stale chunks after a
+   * page changed). Returns how many were removed, or undefined when the
+   * backend does not report it (Qdrant).
+   */
+  deleteDocumentVectors(tenantId: string, documentId: string, keepIds?: string[]): Promise<number | undefined>;
+  /** Exact number of vectors matching the filter (all vectors without one). */
+  count(filter?: Partial<VectorFilter>): Promise<number>;
+  /** Every id matching the filter, in no particular order (drift checks, tests). */
+  listIds(filter: VectorFilter): Promise<string[]>;
+  /** Resolves when the store answers; throws a {@link VectorStoreError} otherwise. */
+  health(): Promise<void>;
+  /** Waits for running operations, then releases the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The environment keys that choose and locate the vector store. */
+export interface VectorStoreConfig {
+  KBFLOW_VECTOR_STORE: 'lancedb' | 'qdrant';
+  KBFLOW_LANCEDB_DIR: string;
+  QDRANT_URL?: string;
+  QDRANT_API_KEY?: string;
+  /** Collection (Qdrant) or table (LanceDB) name; default `kbflow_chunks`. */
+  KBFLOW_VECTOR_COLLECTION: string;
+}

@@ -1,0 +1,51 @@
+/** A retrieved chunk with its document. */
+export interface RetrievedChunk {
+  chunkId: string;
+  documentId: string;
+  url: string;
+  title: string;
+  heading: string;
+  text: string;
+  score: number;
+}
+
+export interface Citation {
+  url: string;
+  title: string;
+  snippet: string;
+  score: number;
+}
+
+const SNIPPET_CHARS = 300;
+
+/** The chunk text without its leading heading breadcrumb line. */
+export function bodyOf(chunk: Pick<RetrievedChunk, 'text' | 'heading'>): string {
+  const text = chunk.text.trim();
+  if (chunk.heading && text.startsWith(chunk.heading)) return text.slice(chunk.heading.length).trim();
+  return text;
+}
+
+/** A readable snippet: whitespace folded, cut at a word boundary. */
+export function snippetOf(text: string, max = SNIPPET_CHARS): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max - 40))}…`;
+}
+
+/**
+ * One citation per document URL, best-scoring first: several chunks of one
+ * page are one source to the reader.
+ */
+export function groupCitations(chunks: RetrievedChunk[], limit: number): { citations: Citation[]; sourceIndex: Map<string, number> } {
+  const sorted = [...chunks].sort((a, b) => b.score - a.score);
+  const citations: Citation[] = [];
+  const sourceIndex = new Map<string, number>();
+  for (const chunk of sorted) {
+    if (sourceIndex.has(chunk.url)) continue;
+    if (citations.length >= limit) break;
+    sourceIndex.set(chunk.url, citations.length + 1);
+    citations.push({ url: chunk.url, title: chunk.title, snippet: snippetOf(bodyOf(chunk)), score: Number(chunk.score.toFixed(4)) });
+  }
+  return { citations, sourceIndex };
+}

@@ -1,0 +1,84 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { TaskRepository, TenantRepository } from '@kbflow/db';
+import { runChecks, type ReadinessCheck } from '@kbflow/observability';
+import type { JobProducer } from '@kbflow/queues';
+import type { QueueEvents } from 'bullmq';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { Histogram, type Registry } from 'prom-client';
+import { authenticate } from './http/auth.ts';
+import { errorMiddleware, notFound } from './http/api-error.ts';
+import { queryRoutes } from './routes/query.routes.ts';
+import { queueRoutes } from './routes/queue.routes.ts';
+import { taskRoutes } from './routes/task.routes.ts';
+
+export interface AppDeps {
+  log: Logger;
+  registry: Registry;
+  tenants: TenantRepository;
+  tasks: TaskRepository;
+  producer: JobProducer;
+  events: { query: QueueEvents; embed: QueueEvents };
+  checks: ReadinessCheck[];
+  queryTimeoutMs: number;
+  maxBodyBytes: number;
+  bullBoardReadOnly: boolean;
+}
+
+/** Builds the Express app; `main.ts` only wires clients and listens. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+
+  const httpDuration = new Histogram({
+    name: 'kbflow_http_request_duration_seconds',
+    help: 'HTTP request duration by route, method and status.',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [deps.registry],
+  });
+  app.use((req, res, next) => {
+    const end = httpDuration.startTimer();
+    res.on('finish', () => {
+      // The matched route pattern keeps the label set bounded (never raw paths).
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl.startsWith('/admin/queues') ? '/admin/queues' : 'unmatched';
+      end({ route, method: req.method, status: String(res.statusCode) });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const result = await runChecks(deps.checks);
+    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());
+  });
+
+  const board = new ExpressAdapter();
+  board.setBasePath('/admin/queues');
+  createBullBoard({
+    queues: deps.producer.allQueues().map((q) => new BullMQAdapter(q, { readOnlyMode: deps.bullBoardReadOnly })),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'kbflow' } },
+  });
+  app.use('/admin/queues', authenticate(deps.tenants, { admin: true, basicRealm: 'kbflow admin' }), board.getRouter());
+
+  const v1 = express.Router();
+  v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: () => true }));
+  v1.use(authenticate(deps.tenants));
+  v1.use(taskRoutes({ tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
+  v1.use(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs }));
+  v1.use(queueRoutes(deps.producer));
+  app.use('/v1', v1);
+
+  app.use(notFound);
+  app.use(errorMiddleware(deps.log));
+  return app;
+}

@@ -1,0 +1,28 @@
+import { booleanFromString, commonEnvShape, parseEnv, vectorStoreEnvShape } from '@kbflow/config';
+import { z } from 'zod';
+
+export const apiEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    ...vectorStoreEnvShape,
+    KBFLOW_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    KBFLOW_API_HOST: z.string().default('0.0.0.0'),
+    /** The dev tenant's key; defaults to `dev-key` outside production, unset in production. */
+    KBFLOW_DEV_API_KEY: z.string().min(6).optional(),
+    /** The admin key (Bull Board, admin endpoints); defaults to `dev-admin-key` outside production. */
+    KBFLOW_ADMIN_API_KEY: z.string().min(6).optional(),
+    KBFLOW_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+    KBFLOW_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+    KBFLOW_BULL_BOARD_READ_ONLY: booleanFromString.default(false),
+  })
+  .transform((env) => ({
+    ...env,
+    KBFLOW_DEV_API_KEY: env.KBFLOW_DEV_API_KEY ?? (env.NODE_ENV === 'production' ? undefined : 'dev-key'),
+    KBFLOW_ADMIN_API_KEY: env.KBFLOW_ADMIN_API_KEY ?? (env.NODE_ENV === 'production' ? undefined : 'dev-admin-key'),
+  }));
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
+  return parseEnv(apiEnvSchema, source);
+}

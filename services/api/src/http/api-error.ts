@@ -1,0 +1,60 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+/** An error with an HTTP status that the error middleware turns into `{"error": {...}}`. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, opts: { field?: string; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = opts.field;
+    this.headers = opts.headers ?? {};
+  }
+}
+
+/** Parses a request body with a zod schema; the first issue names the field in a 400. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  let path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') path = issue.keys.join(', ');
+  const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+  throw new ApiError(400, issue.code === 'unrecognized_keys' ? 'unknown_field' : 'invalid_field', message, { field: path || undefined });
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`));
+};
+
+/**
+ * The one place HTTP errors are classified and logged. Body-parser failures
+ * (bad JSON, too large) become 400/413; anything unexpected is a 500 whose
+ * details stay in the log.
+ */
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    let apiError: ApiError;
+    if (error instanceof ApiError) apiError = error;
+    else if (error?.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', `request body is larger than ${error.limit} bytes`);
+    else if (error?.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') apiError = new ApiError(415, 'unsupported_encoding', error.message);
+    else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) apiError = new ApiError(error.status, 'bad_request', error.message);
+    else {
+      log.error({ err: error, method: req.method, path: req.path }, 'request failed');
+      apiError = new ApiError(500, 'internal', 'internal error');
+    }
+    if (res.headersSent) return;
+    res.set(apiError.headers);
+    res.status(apiError.status).json({
+      error: { code: apiError.code, message: apiError.message, ...(apiError.field ? { field: apiError.field } : {}) },
+    });
+  };
+}

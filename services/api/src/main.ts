@@ -1,0 +1,78 @@
+// Composition root of the api: env, logger, clients, HTTP server, shutdown.
+import { createDb, TaskRepository, TenantRepository } from '@kbflow/db';
+import { createLogger, createMetrics, ShutdownManager, startupFailed } from '@kbflow/observability';
+import { createRedis, JobProducer, QueueName } from '@kbflow/queues';
+import { createVectorStore } from '@kbflow/vector-store';
+import { QueueEvents } from 'bullmq';
+import { createApp } from './app.ts';
+import { loadEnv } from './env.ts';
+
+const SERVICE = 'api';
+
+try {
+  const env = loadEnv();
+  const log = createLogger(SERVICE, env.LOG_LEVEL);
+  const metrics = createMetrics(SERVICE);
+  const redis = createRedis(env.REDIS_URL);
+  const db = createDb(env.DATABASE_URL, { poolSize: 10 });
+  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
+  const vectors = createVectorStore(env);
+  const tenants = new TenantRepository(db);
+  // QueueEvents blocks on XREAD, so each gets a connection of its own.
+  const eventConnections = [redis.duplicate(), redis.duplicate()] as const;
+  const events = {
+    query: new QueueEvents(QueueName.query, { connection: eventConnections[0], prefix: env.KBFLOW_QUEUE_PREFIX }),
+    embed: new QueueEvents(QueueName.embed, { connection: eventConnections[1], prefix: env.KBFLOW_QUEUE_PREFIX }),
+  };
+
+  if (env.KBFLOW_DEV_API_KEY) {
+    await tenants.ensureTenantWithKey('dev', env.KBFLOW_DEV_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY' });
+  }
+  if (env.KBFLOW_ADMIN_API_KEY) {
+    await tenants.ensureTenantWithKey('admin', env.KBFLOW_ADMIN_API_KEY, { keyName: 'KBFLOW_ADMIN_API_KEY', isAdmin: true });
+  }
+
+  const app = createApp({
+    log,
+    registry: metrics.registry,
+    tenants,
+    tasks: new TaskRepository(db),
+    producer,
+    events,
+    checks: [
+      { name: 'redis', check: () => redis.ping() },
+      { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
+      { name: 'vector-store', check: () => vectors.health() },
+    ],
+    queryTimeoutMs: env.KBFLOW_QUERY_TIMEOUT_MS,
+    maxBodyBytes: env.KBFLOW_MAX_BODY_BYTES,
+    bullBoardReadOnly: env.KBFLOW_BULL_BOARD_READ_ONLY,
+  });
+  const server = app.listen(env.KBFLOW_API_PORT, env.KBFLOW_API_HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+
+  const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
+  shutdown.register('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  shutdown.register('queue events', async () => {
+    await Promise.all([events.query.close(), events.embed.close()]);
+    await Promise.all(eventConnections.map((c) => c.quit()));
+  });
+  shutdown.register('queues', () => producer.close());
+  shutdown.register('vector store', () => vectors.close());
+  shutdown.register('redis', () => redis.quit());
+  shutdown.register('postgres', () => db.$disconnect());
+  shutdown.listen();
+
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.KBFLOW_API_PORT;
+  log.info({ port, devKey: env.KBFLOW_DEV_API_KEY ? 'KBFLOW_DEV_API_KEY' : undefined }, 'api listening');
+  if (env.KBFLOW_DEV_API_KEY && env.NODE_ENV !== 'production') {
+    // Printed on purpose (issue 2): locally the dev key is how one starts.
+    log.info({ devApiKey: env.KBFLOW_DEV_API_KEY }, `dev tenant key: ${env.KBFLOW_DEV_API_KEY}`);
+  }
+} catch (error) {
+  startupFailed(SERVICE, error);
+}

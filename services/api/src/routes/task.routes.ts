@@ -1,0 +1,102 @@
+import type { CrawlParams, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
+import { normalizeUrl } from '@kbflow/extraction';
+import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
+import { Router, type Request } from 'express';
+import type { Logger } from 'pino';
+import { ApiError, parseBody } from '../http/api-error.ts';
+import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam } from './schemas.ts';
+
+export interface TaskRouteDeps {
+  tasks: TaskRepository;
+  tenants: TenantRepository;
+  producer: JobProducer;
+  log: Logger;
+}
+
+/** The public shape of `GET /v1/tasks/:id`. */
+export function taskResponse(task: TaskView) {
+  return {
+    id: task.id,
+    type: task.type,
+    state: task.state,
+    progress: task.progress,
+    ...(task.error ? { error: task.error } : {}),
+    params: { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
+    createdAt: task.createdAt.toISOString(),
+    ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
+    ...(task.finishedAt ? { finishedAt: task.finishedAt.toISOString() } : {}),
+  };
+}
+
+/**
+ * Task submission and status. A crawl, a scrape and a batch are one
+ * mechanism: a `complete-crawl` flow parent whose children are scrape jobs
+ * (and, as pages change, document flows), so every task reaches a final
+ * state when its last child finishes.
+ */
+export function taskRoutes(deps: TaskRouteDeps): Router {
+  const router = Router();
+
+  const submit = async (req: Request, type: TaskType, seeds: string[], opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string }) => {
+    const tenantId = req.principal!.tenantId;
+    const normalized = [...new Set(seeds.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))];
+    if (normalized.length === 0) throw new ApiError(400, 'invalid_field', 'no fetchable URL', { field: type === 'batch-scrape' ? 'urls' : 'url' });
+    const params: CrawlParams = {
+      seeds: normalized,
+      maxPages: Math.max(opts.maxPages, normalized.length),
+      maxDepth: opts.maxDepth,
+      engine: opts.engine,
+      origins: [...new Set(normalized.map((u) => new URL(u).origin))],
+    };
+    const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
+    const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params });
+    try {
+      await deps.producer.enqueueFlow({
+        queue: QueueName.aggregate,
+        name: 'complete-crawl',
+        data: { tenantId, taskId, correlationId: taskId },
+        opts: { priority: Priority.NORMAL, jobId: `crawl-${taskId}` },
+        children: normalized.map((url) => ({
+          queue: QueueName.scrape,
+          name: 'scrape-page',
+          data: { tenantId, taskId, url, depth: 0, engine: opts.engine, correlationId: taskId },
+          opts: { priority: Priority.NORMAL, jobId: `scrape-${taskId}-${normalized.indexOf(url)}`, ignoreDependencyOnFailure: true },
+        })),
+      });
+    } catch (error) {
+      // Nothing half-written: the task row goes when its jobs could not be queued.
+      await deps.tasks.deleteTask(taskId);
+      deps.log.error({ err: error, taskId }, 'could not enqueue task');
+      throw new ApiError(503, 'queue_unavailable', 'the task could not be queued; try again', { headers: { 'Retry-After': '5' } });
+    }
+    return taskId;
+  };
+
+  router.post('/crawl', async (req, res) => {
+    const body = parseBody(crawlBody, req.body);
+    const taskId = await submit(req, 'crawl', [body.url], body);
+    res.status(202).json({ taskId });
+  });
+
+  router.post('/scrape', async (req, res) => {
+    const body = parseBody(scrapeBody, req.body);
+    const taskId = await submit(req, 'scrape', [body.url], { ...body, maxPages: 1, maxDepth: 0 });
+    res.status(202).json({ taskId });
+  });
+
+  router.post('/scrape/batch', async (req, res) => {
+    const body = parseBody(batchScrapeBody, req.body);
+    const taskId = await submit(req, 'batch-scrape', body.urls, { ...body, maxPages: body.urls.length, maxDepth: 0 });
+    res.status(202).json({ taskId });
+  });
+
+  router.get('/tasks/:id', async (req, res) => {
+    const id = taskIdParam.safeParse(req.params.id);
+    if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
+    const task = await deps.tasks.find(req.principal!.tenantId, id.data);
+    if (!task) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
+    res.json(taskResponse(task));
+  });
+
+  return router;
+}

@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDb, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { createLogger, createMetrics } from '@kbflow/observability';
+import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
+import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { QueueEvents } from 'bullmq';
+import type { Server } from 'node:http';
+import { createApp } from '../src/app.ts';
+
+const DEV_KEY = 'test-dev-key';
+const OTHER_KEY = 'test-other-key';
+const ADMIN_KEY = 'test-admin-key';
+
+let database: TestDatabase;
+let db: Db;
+let redis: Redis;
+let producer: JobProducer;
+let events: { query: QueueEvents; embed: QueueEvents };
+let eventConnections: Redis[];
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url);
+  redis = createRedis(testRedisUrl());
+  const prefix = uniquePrefix('api');
+  producer = new JobProducer(redis, prefix);
+  eventConnections = [redis.duplicate(), redis.duplicate()];
+  events = {
+    query: new QueueEvents(QueueName.query, { connection: eventConnections[0]!, prefix }),
+    embed: new QueueEvents(QueueName.embed, { connection: eventConnections[1]!, prefix }),
+  };
+  const tenants = new TenantRepository(db);
+  await tenants.ensureTenantWithKey('dev', DEV_KEY);
+  await tenants.ensureTenantWithKey('other', OTHER_KEY);
+  await tenants.ensureTenantWithKey('admin', ADMIN_KEY, { isAdmin: true });
+  const app = createApp({
+    log: createLogger('api-test', 'silent'),
+    registry: createMetrics('api-test').registry,
+    tenants,
+    tasks: new TaskRepository(db),
+    producer,
+    events,
+    checks: [{ name: 'redis', check: () => redis.ping() }],
+    queryTimeoutMs: 2000,
+    maxBodyBytes: 16 * 1024,
+    bullBoardReadOnly: false,
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const address = server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
+  await events.query.close();
+  await events.embed.close();
+  await Promise.all(eventConnections.map((c) => c.quit()));
+  await producer.close();
+  await redis.quit();
+  await db.$disconnect();
+  await database.drop();
+});
+
+async function send(method: string, path: string, opts: { key?: string | null; body?: string | object; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.key !== null) headers.authorization = `Bearer ${opts.key ?? DEV_KEY}`;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  }
+  const res = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function jobTotal(): Promise<number> {
+  let total = 0;
+  for (const name of ALL_QUEUES) {
+    const counts = await producer.queue(name).getJobCounts();
+    total += Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+  return total;
+}
+
+describe('bad input', () => {
+  const cases: [string, string, string, { key?: string | null; body?: string | object; headers?: Record<string, string> }, number, string, string?][] = [
+    ['no API key', 'POST', '/v1/crawl', { key: null, body: { url: 'http://example.com' } }, 401, 'unauthorized'],
+    ['a wrong API key', 'POST', '/v1/crawl', { key: 'nope-nope', body: { url: 'http://example.com' } }, 401, 'unauthorized'],
+    ['invalid JSON', 'POST', '/v1/crawl', { body: '{"url": ' }, 400, 'invalid_json'],
+    ['an unknown field', 'POST', '/v1/crawl', { body: { url: 'http://example.com', colour: 'red' } }, 400, 'unknown_field', 'colour'],
+    ['a non-http URL', 'POST', '/v1/crawl', { body: { url: 'ftp://example.com/x' } }, 400, 'invalid_field', 'url'],
+    ['a file URL', 'POST', '/v1/scrape', { body: { url: 'file:///etc/passwd' } }, 400, 'invalid_field', 'url'],
+    ['a missing URL', 'POST', '/v1/scrape', { body: {} }, 400, 'invalid_field', 'url'],
+    ['maxPages of the wrong type', 'POST', '/v1/crawl', { body: { url: 'http://example.com', maxPages: 'lots' } }, 400, 'invalid_field', 'maxPages'],
+    ['an empty batch', 'POST', '/v1/scrape/batch', { body: { urls: [] } }, 400, 'invalid_field', 'urls'],
+    ['a bad URL inside a batch', 'POST', '/v1/scrape/batch', { body: { urls: ['http://a.example', 'javascript:alert(1)'] } }, 400, 'invalid_field', 'urls.1'],
+    ['an empty query', 'POST', '/v1/query', { body: { query: '   ' } }, 400, 'invalid_field', 'query'],
+    ['a topK out of range', 'POST', '/v1/search', { body: { query: 'x', topK: 0 } }, 400, 'invalid_field', 'topK'],
+    ['an empty text to embed', 'POST', '/v1/embed', { body: { texts: [''] } }, 400, 'invalid_field', 'texts.0'],
+    ['a JSON array instead of an object', 'POST', '/v1/crawl', { body: '[1,2]' }, 400, 'invalid_field'],
+    ['an oversized body', 'POST', '/v1/scrape/batch', { body: { urls: Array.from({ length: 900 }, (_, i) => `http://example.com/${'x'.repeat(30)}/${i}`) } }, 413, 'payload_too_large'],
+    ['an unknown route', 'GET', '/v1/nothing-here', {}, 404, 'not_found'],
+  ];
+
+  const rows = cases.map(([label, method, path, opts, status, code, field]) => ({ label, method, path, opts, status, code, field }));
+  it.each(rows)('$label: $method $path → $status $code', async ({ method, path, opts, status, code, field }) => {
+    const res = await send(method, path, opts);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(res.json.error.code).toBe(code);
+    expect(typeof res.json.error.message).toBe('string');
+    if (field) expect(res.json.error.field).toBe(field);
+  });
+
+  it('a rejected request writes no row and enqueues no job', async () => {
+    for (const [, method, path, opts] of cases) await send(method, path, opts);
+    expect(await db.task.count()).toBe(0);
+    expect(await db.taskPage.count()).toBe(0);
+    expect(await jobTotal()).toBe(0);
+  });
+
+  it('an unknown or malformed task id is a 404', async () => {
+    expect((await send('GET', '/v1/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const malformed = await send('GET', '/v1/tasks/not-a-uuid');
+    expect(malformed.status).toBe(404);
+    expect(malformed.json.error.code).toBe('task_not_found');
+  });
+
+  it('a query on a knowledge base that does not exist is a 404 naming the field', async () => {
+    const res = await send('POST', '/v1/query', { body: { query: 'hello', knowledgeBase: 'nope' } });
+    expect(res.status).toBe(404);
+    expect(res.json.error.field).toBe('knowledgeBase');
+  });
+});
+
+describe('task submission', () => {
+  it('a crawl is accepted as a flow: a complete-crawl parent waiting on a NORMAL-priority scrape of the seed', async () => {
+    const res = await send('POST', '/v1/crawl', { body: { url: 'http://Example.com:80/docs/#intro', maxPages: 20, maxDepth: 2 } });
+    expect(res.status).toBe(202);
+    const { taskId } = res.json;
+    expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const parent = await producer.queue(QueueName.aggregate).getJob(`crawl-${taskId}`);
+    expect(await parent?.getState()).toBe('waiting-children');
+    const scrapes = await producer.queue(QueueName.scrape).getJobs(['prioritized', 'waiting']);
+    const seed = scrapes.find((j) => j.data.taskId === taskId);
+    expect(seed?.opts.priority).toBe(5);
+    expect(seed?.data.url).toBe('http://example.com/docs/');
+    expect(seed?.parentKey).toContain(`crawl-${taskId}`);
+
+    const status = await send('GET', `/v1/tasks/${taskId}`);
+    expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({
+      id: taskId,
+      type: 'crawl',
+      state: 'queued',
+      progress: { discovered: 1, scraped: 0, skipped: 0, embedded: 0, failed: 0 },
+    });
+    expect(Date.parse(status.json.createdAt)).not.toBeNaN();
+    expect(status.json.finishedAt).toBeUndefined();
+  });
+
+  it("another tenant cannot see a tenant's task", async () => {
+    const { json } = await send('POST', '/v1/scrape', { body: { url: 'http://example.com/a' } });
+    expect((await send('GET', `/v1/tasks/${json.taskId}`, { key: OTHER_KEY })).status).toBe(404);
+    expect((await send('GET', `/v1/tasks/${json.taskId}`)).status).toBe(200);
+  });
+
+  it('a batch scrape deduplicates its URLs and seeds one scrape job per page', async () => {
+    const res = await send('POST', '/v1/scrape/batch', { body: { urls: ['http://example.com/b', 'http://example.com/b#x', 'http://example.com/c'] } });
+    expect(res.status).toBe(202);
+    const task = await send('GET', `/v1/tasks/${res.json.taskId}`);
+    expect(task.json.progress.discovered).toBe(2);
+    expect(task.json.type).toBe('batch-scrape');
+  });
+
+  it('GET /v1/queues lists every queue with its counts', async () => {
+    const res = await send('GET', '/v1/queues');
+    expect(res.status).toBe(200);
+    expect(res.json.queues.map((q: { name: string }) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
+    const scrape = res.json.queues.find((q: { name: string }) => q.name === 'scrape');
+    expect(scrape.counts.prioritized).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('health, metrics and Bull Board', () => {
+  it('serves /healthz, /readyz and Prometheus /metrics without a key', async () => {
+    expect((await send('GET', '/healthz', { key: null })).json).toEqual({ status: 'ok' });
+    const ready = await send('GET', '/readyz', { key: null });
+    expect(ready.status).toBe(200);
+    expect(ready.json.checks.redis).toBe('ok');
+    const metrics = await send('GET', '/metrics', { key: null });
+    expect(metrics.text).toContain('kbflow_http_request_duration_seconds_bucket{');
+    expect(metrics.text).toContain('route="/v1/crawl"');
+  });
+
+  it('Bull Board refuses a missing or non-admin key and serves the admin', async () => {
+    expect((await send('GET', '/admin/queues', { key: null })).status).toBe(401);
+    expect((await send('GET', '/admin/queues')).status).toBe(403);
+    const ok = await send('GET', '/admin/queues', { key: ADMIN_KEY });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('kbflow');
+    const api = await send('GET', '/admin/queues/api/queues?activeQueue=scrape&page=1&jobsPerPage=10', { key: ADMIN_KEY });
+    expect(api.status).toBe(200);
+    expect(api.json.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter']));
+  });
+});

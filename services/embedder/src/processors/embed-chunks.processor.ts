@@ -1,0 +1,45 @@
+import type { DocumentRepository } from '@kbflow/db';
+import type { Embedder } from '@kbflow/embeddings';
+import type { JobContext, JobData } from '@kbflow/queues';
+import type { ContentType, VectorStore } from '@kbflow/vector-store';
+
+export interface EmbedDeps {
+  documents: DocumentRepository;
+  embedder: Embedder;
+  vectors: VectorStore;
+  /** Resolves once the collection exists with the embedder's dimensions. */
+  ready: () => Promise<void>;
+}
+
+/**
+ * Embeds a batch of chunks and upserts their vectors under the chunk ids
+ * (derived from content), then marks the chunks indexed. Re-delivery repeats
+ * an upsert of the same ids: never a duplicate vector.
+ */
+export async function embedChunks(data: JobData<'embed', 'embed-chunks'>, ctx: JobContext, deps: EmbedDeps): Promise<{ embedded: number; missing: number }> {
+  const chunks = await deps.documents.chunksForEmbedding(data.tenantId, data.chunkIds);
+  // Chunks deleted since the job was queued (the page changed again) are
+  // simply gone; their replacement has its own job.
+  if (chunks.length === 0) return { embedded: 0, missing: data.chunkIds.length };
+  await deps.ready();
+  const vectors = await deps.embedder.embed(chunks.map((c) => c.text));
+  await deps.vectors.upsert(
+    chunks.map((c, i) => ({
+      id: c.id,
+      vector: vectors[i]!,
+      payload: { tenantId: data.tenantId, knowledgeBaseId: c.knowledgeBaseId, documentId: c.documentId, contentType: c.contentType as ContentType },
+    })),
+  );
+  await deps.documents.markChunksIndexed(chunks.map((c) => c.id));
+  ctx.log.debug({ documentId: data.documentId, chunks: chunks.length }, 'chunks embedded');
+  return { embedded: chunks.length, missing: data.chunkIds.length - chunks.length };
+}
+
+/** Embeds free texts for `POST /v1/embed` (nothing is stored). */
+export async function embedTexts(
+  data: JobData<'embed', 'embed-texts'>,
+  deps: Pick<EmbedDeps, 'embedder'>,
+): Promise<{ model: string; dimensions: number; embeddings: number[][] }> {
+  const embeddings = await deps.embedder.embed(data.texts);
+  return { model: deps.embedder.model, dimensions: deps.embedder.dimensions, embeddings };
+}
