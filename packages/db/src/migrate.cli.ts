@@ -1,15 +1,10 @@
 // Entry point of the one migration path: `./kbflow migrate`, the compose
 // `migrate` one-shot and the Kubernetes migration Job all run this file.
 import { parseEnv } from '@kbflow/config';
-import { z } from 'zod';
+import { migrateEnvSchema } from './migrate-env.ts';
 import { applyMigrations, ensureDatabase } from './migrate.ts';
 
-const env = parseEnv(
-  z.object({
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/kbflow'),
-    KBFLOW_CREATE_DATABASE: z.enum(['true', 'false']).default('true'),
-  }),
-);
+const env = parseEnv(migrateEnvSchema);
 
 try {
   if (env.KBFLOW_CREATE_DATABASE === 'true' && (await ensureDatabase(env.DATABASE_URL))) {
