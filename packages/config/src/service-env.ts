@@ -5,9 +5,10 @@ import { booleanFromString } from './common-env.ts';
 export const vectorStoreEnvShape = {
   KBFLOW_VECTOR_STORE: z.enum(['lancedb', 'qdrant']).default('lancedb'),
   KBFLOW_LANCEDB_DIR: z.string().min(1).default('.data/lancedb'),
-  QDRANT_URL: z.url().optional(),
+  /** Required when KBFLOW_VECTOR_STORE=qdrant (checked when the store is created). */
+  QDRANT_URL: z.url({ protocol: /^https?$/ }).optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
-  KBFLOW_VECTOR_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]+$/).default('kbflow_chunks'),
+  KBFLOW_VECTOR_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).default('kbflow_chunks'),
 };
 
 /** The embedding and chat provider: OpenAI-compatible when a key is set, offline otherwise. */

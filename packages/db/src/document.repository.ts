@@ -14,6 +14,8 @@ export interface StoreResult {
   documentId: string;
   /** False when the content hash matched an already indexed document. */
   changed: boolean;
+  /** True when an earlier version existed (its stale vectors may need removing). */
+  replaced: boolean;
   /** Chunks that still need a vector (new or never indexed). */
   pendingChunkIds: string[];
   /** Every current chunk id of the document (vectors of other ids are stale). */
@@ -61,7 +63,7 @@ export class DocumentRepository {
         select: { id: true, contentHash: true, status: true },
       });
       if (existing && existing.contentHash === input.contentHash && existing.status === 'indexed') {
-        return { documentId: existing.id, changed: false, pendingChunkIds: [], chunkIds: [] };
+        return { documentId: existing.id, changed: false, replaced: false, pendingChunkIds: [], chunkIds: [] };
       }
       const doc = await tx.document.upsert({
         where: { knowledgeBaseId_url: { knowledgeBaseId: input.knowledgeBaseId, url: input.url } },
@@ -92,7 +94,7 @@ export class DocumentRepository {
       await tx.chunk.deleteMany({ where: { documentId: doc.id, id: { notIn: ids } } });
       await tx.chunk.createMany({ data: rows, skipDuplicates: true });
       const pending = await tx.chunk.findMany({ where: { documentId: doc.id, indexed: false }, select: { id: true }, orderBy: { position: 'asc' } });
-      return { documentId: doc.id, changed: true, pendingChunkIds: pending.map((p) => p.id), chunkIds: ids };
+      return { documentId: doc.id, changed: true, replaced: existing !== null, pendingChunkIds: pending.map((p) => p.id), chunkIds: ids };
     });
   }
 
@@ -125,6 +127,34 @@ export class DocumentRepository {
     const complete = chunks.every((c) => c.indexed);
     if (complete) await this.db.document.update({ where: { id: documentId }, data: { status: 'indexed', indexedAt: new Date() } });
     return { complete, chunkIds: chunks.map((c) => c.id), tenantId: doc.tenantId };
+  }
+
+  /**
+   * Full-text search over chunks with PostgreSQL (`ts_rank_cd`, heading
+   * weighted above body). Terms are OR-ed: a question's words rarely all
+   * occur in the passage that answers it, and the ranking rewards passages
+   * that match more of them.
+   */
+  async keywordSearch(filter: { tenantId: string; knowledgeBaseId: string }, query: string, limit: number): Promise<{ id: string; rank: number }[]> {
+    const orQuery = await this.db.$queryRaw<{ q: string }[]>`SELECT replace(plainto_tsquery('english', ${query})::text, ' & ', ' | ') AS q`;
+    const tsquery = orQuery[0]?.q ?? '';
+    if (tsquery === '') return [];
+    // Match through the GIN index once, then join documents. Left to itself,
+    // the planner (on fresh statistics after a crawl) chose a nested loop
+    // that rescanned the tenant index per document: 700 ms instead of 25 ms.
+    const rows = await this.db.$queryRaw<{ id: string; rank: number }[]>`
+      WITH hits AS MATERIALIZED (
+        SELECT c.id, c.document_id, ts_rank_cd(c.search_vector, ${tsquery}::tsquery, 32)::float8 AS rank
+        FROM chunks c
+        WHERE c.search_vector @@ ${tsquery}::tsquery AND c.tenant_id = ${filter.tenantId}::uuid
+      )
+      SELECT h.id, h.rank
+      FROM hits h
+      JOIN documents d ON d.id = h.document_id
+      WHERE d.knowledge_base_id = ${filter.knowledgeBaseId}::uuid
+      ORDER BY h.rank DESC, h.id
+      LIMIT ${limit}`;
+    return rows;
   }
 
   /** Chunks with their document's URL and title, in the order of `ids`. */

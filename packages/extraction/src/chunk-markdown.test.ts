@@ -225,7 +225,11 @@ describe('chunkMarkdown', () => {
     expect(() => chunkMarkdown('text', { overlapChars: -1 })).toThrow(RangeError);
   });
 
-  it('matches known hashes, so a change to chunk text is noticed', () => {
+  it('closes a code block left open at the end of the document', () => {
+    expect(chunkMarkdown('# A\n\n```js\nlet a = 1;').map((chunk) => chunk.text)).toEqual(['A\n\n```js\nlet a = 1;\n```']);
+  });
+
+  it('gives a one-paragraph document exactly one chunk: breadcrumb, blank line, paragraph', () => {
     const chunks = chunkMarkdown('# Title\n\nA paragraph that is certainly longer than forty characters.');
     expect(chunks).toEqual([
       {

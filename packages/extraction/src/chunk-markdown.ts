@@ -158,8 +158,8 @@ function parseSections(markdown: string): Section[] {
     if (line.trim().length === 0) flushParagraph();
     else paragraph.push(line);
   }
-  const unclosed = code as { fence: string } | null;
-  if (unclosed !== null) flushCode(unclosed.fence);
+  // An unclosed code block runs to the end of the document (CommonMark).
+  if (code !== null) flushCode(code.fence);
   flushParagraph();
   if (section.blocks.length > 0) sections.push(section);
   return sections;

@@ -38,8 +38,8 @@ export function extractPage(html: string, url: string): ExtractedPage {
   const jsSignals = readJsSignals(document);
   const { root } = findMainContent(document);
   absolutizeReferences(root, baseUrl);
-  const markdown = toMarkdown(root);
   const text = plainText(root);
+  const markdown = toMarkdown(root);
   const page: ExtractedPage = {
     title,
     markdown,

@@ -2,3 +2,4 @@ export { extractPage, type ExtractedPage } from './extract-page.ts';
 export { normalizeUrl, isSameOrigin } from './url.ts';
 export { chunkMarkdown, type TextChunk, type ChunkOptions } from './chunk-markdown.ts';
 export { sha256Hex } from './hash.ts';
+export { stripLinkTargets } from './retrieval-text.ts';

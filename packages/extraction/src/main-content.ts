@@ -26,11 +26,7 @@ const BOILERPLATE_CLASSES: ReadonlySet<string> = new Set([
   'theme-doc-sidebar-container', 'theme-doc-toc-desktop', 'pagination-nav', 'skip-link', 'copybutton',
 ]);
 
-/**
- * Containers that hold exactly a page's content when a site marks it up,
- * most specific first. `header` elements inside them are the article's own
- * title block and are kept.
- */
+/** Containers that hold exactly a page's content when a site marks it up, most specific first. */
 const MAIN_SELECTORS = [
   '[role=main]',
   'main',
@@ -78,13 +74,15 @@ export interface MainContent {
  * container (`<main>`, `[role=main]`, `<article>`, Sphinx's `div.body`, ...)
  * when one holds most of the text, else Readability's pick, else `<body>`.
  *
- * Containers come first because Readability is the slow part on a linkedom
- * DOM (it reads `textContent` of every candidate's ancestors; 130 ms mean and
- * 1.5 s worst on the Python docs against a few ms here) and, on documentation,
- * the less faithful one: it drops the page's `<h1>` and prunes link-dense
- * tables and lists, which on a docs site are content (tables of contents,
- * API summaries). Readability stays the fallback for pages without such
- * markup (blogs, forums, older sites).
+ * Containers come first. Readability works on linkedom, but over the 530
+ * pages of the Python docs it cost about 150 ms a page (it reads the
+ * `textContent` of every candidate's ancestors, again and again) against
+ * about 25 ms for parsing plus this whole function, and it was the less
+ * faithful: it dropped the `<h1>` on 528 pages and kept under 90% of the
+ * text on 59, down to 2% on chapter pages that are mostly a table of
+ * contents (it prunes link-dense lists, which on a docs site are content).
+ * Readability stays the fallback for pages without such markup (blogs,
+ * forums, older sites).
  *
  * The document is modified; read links and metadata before calling this.
  */

@@ -19,12 +19,12 @@ const HEAD_ONLY_TAGS: ReadonlySet<string> = new Set(['title', 'meta', 'link', 'b
  */
 export function parseDocument(html: string): Document {
   const { document } = parseHTML(html);
-  if (hasSkeleton(document)) return document as unknown as Document;
-  return rebuildSkeleton(document as unknown as Document);
+  return hasSkeleton(document) ? document : rebuildSkeleton(document);
 }
 
-function hasSkeleton(document: { documentElement: Element | null; childNodes: ArrayLike<Node> }): boolean {
-  const root = document.documentElement;
+function hasSkeleton(document: Document): boolean {
+  // Typed non-null by the DOM library, but linkedom leaves it null for input without elements.
+  const root = document.documentElement as Element | null;
   if (root === null || root.localName !== 'html') return false;
   for (const node of Array.from(document.childNodes)) {
     if (node.nodeType === ELEMENT_NODE && node !== root) return false;
@@ -58,8 +58,8 @@ function rebuildSkeleton(document: Document): Document {
       }
     }
   };
-  visit(document as unknown as ParentNode, false);
+  visit(document, false);
   const langAttribute = lang ? ` lang="${lang.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`)}"` : '';
   const skeleton = `<!DOCTYPE html><html${langAttribute}><head>${head.join('')}</head><body>${body.join('')}</body></html>`;
-  return parseHTML(skeleton).document as unknown as Document;
+  return parseHTML(skeleton).document;
 }

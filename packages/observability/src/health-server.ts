@@ -1,10 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-/** A named dependency check; it rejects (or resolves false) when not ready. */
+/** A named dependency check; it rejects when the dependency does not answer. */
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<unknown>;
+  /**
+   * False for a dependency the process can serve without (degraded): it is
+   * reported but does not make the process unready. Default true.
+   */
+  required?: boolean;
 }
 
 export interface HealthServer {
@@ -15,21 +20,31 @@ export interface HealthServer {
 
 const CHECK_TIMEOUT_MS = 3000;
 
-async function runChecks(checks: ReadinessCheck[]): Promise<{ ok: boolean; checks: Record<string, string> }> {
+async function runChecks(checks: ReadinessCheck[]): Promise<{ ok: boolean; degraded: boolean; checks: Record<string, string> }> {
   const results = await Promise.all(
-    checks.map(async ({ name, check }) => {
+    checks.map(async ({ name, check, required = true }) => {
       try {
         await Promise.race([
           check(),
           new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
         ]);
-        return [name, 'ok'] as const;
+        return [name, 'ok', required] as const;
       } catch (error) {
-        return [name, `error: ${(error as Error).message}`] as const;
+        return [name, `error: ${(error as Error).message}`, required] as const;
       }
     }),
   );
-  return { ok: results.every(([, s]) => s === 'ok'), checks: Object.fromEntries(results) };
+  return {
+    ok: results.every(([, s, required]) => s === 'ok' || !required),
+    degraded: results.some(([, s]) => s !== 'ok'),
+    checks: Object.fromEntries(results.map(([name, s]) => [name, s])),
+  };
+}
+
+/** The `status` word of a readiness answer. */
+export function readinessStatus(r: { ok: boolean; degraded: boolean }): 'ok' | 'degraded' | 'unavailable' {
+  if (!r.ok) return 'unavailable';
+  return r.degraded ? 'degraded' : 'ok';
 }
 
 /**
@@ -51,7 +66,7 @@ export async function startHealthServer(opts: {
     };
     if (url === '/healthz') return reply(200, { status: 'ok' });
     if (url === '/readyz') {
-      void runChecks(opts.checks).then((r) => reply(r.ok ? 200 : 503, { status: r.ok ? 'ok' : 'unavailable', checks: r.checks }));
+      void runChecks(opts.checks).then((r) => reply(r.ok ? 200 : 503, { status: readinessStatus(r), checks: r.checks }));
       return;
     }
     if (url === '/metrics') {

@@ -26,6 +26,8 @@ export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 
 const id = z.string().min(1).max(64);
 const engine = z.enum(['auto', 'http', 'browser']);
+/** hybrid: vector and full-text results fused by Reciprocal Rank Fusion. */
+const retrievalMode = z.enum(['hybrid', 'vector', 'keyword']);
 
 /** Payload schemas per queue and job name. Jobs carry ids and small batches, never pages. */
 export const jobSchemas = {
@@ -58,6 +60,8 @@ export const jobSchemas = {
       taskId: id,
       documentId: id,
       url: z.string().max(2048),
+      /** The document had an earlier version, whose stale vectors must go. */
+      replacesPrevious: z.boolean().default(true),
       correlationId: z.string().max(128).optional(),
     }),
     'complete-crawl': z.object({
@@ -72,6 +76,7 @@ export const jobSchemas = {
       knowledgeBaseId: id,
       query: z.string().min(1).max(4000),
       topK: z.number().int().min(1).max(50),
+      mode: retrievalMode.default('hybrid'),
       correlationId: z.string().max(128).optional(),
     }),
     'search-chunks': z.object({
@@ -79,11 +84,14 @@ export const jobSchemas = {
       knowledgeBaseId: id,
       query: z.string().min(1).max(4000),
       topK: z.number().int().min(1).max(100),
+      mode: retrievalMode.default('hybrid'),
       correlationId: z.string().max(128).optional(),
     }),
   },
   maintenance: {
     'health-check': z.object({ correlationId: z.string().max(128).optional() }),
+    /** produced by the schedule and by aggregator when a crawl finishes (deduplicated) */
+    'compact-vector-store': z.object({ reason: z.string().max(200).default('schedule'), correlationId: z.string().max(128).optional() }),
   },
   'dead-letter': {
     'dead-letter': z.object({

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { VectorStoreError } from './errors.ts';
 import { LanceDbVectorStore } from './lancedb-vector-store.ts';
 import { QdrantVectorStore } from './qdrant-vector-store.ts';
@@ -7,21 +6,6 @@ import type { VectorStore, VectorStoreConfig } from './types.ts';
 /** The default collection (Qdrant) and table (LanceDB) name. */
 export const DEFAULT_VECTOR_COLLECTION = 'kbflow_chunks';
 
-/**
- * The vector-store keys for a service's zod `env.ts`, spread next to
- * `commonEnvShape`. Whether QDRANT_URL is required depends on
- * KBFLOW_VECTOR_STORE, which {@link createVectorStore} checks.
- */
-export const vectorStoreEnvShape = {
-  KBFLOW_VECTOR_STORE: z.enum(['lancedb', 'qdrant']).default('lancedb'),
-  KBFLOW_LANCEDB_DIR: z.string().min(1).default('./data/lancedb'),
-  QDRANT_URL: z.url({ protocol: /^https?$/ }).optional(),
-  QDRANT_API_KEY: z.string().min(1).optional(),
-  KBFLOW_VECTOR_COLLECTION: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,128}$/)
-    .default(DEFAULT_VECTOR_COLLECTION),
-};
 
 /** Builds the configured adapter. Nothing connects until the first call on it. */
 export function createVectorStore(cfg: VectorStoreConfig): VectorStore {

@@ -9,7 +9,7 @@ export {
   type VectorStoreConfig,
 } from './types.ts';
 export { VectorStoreError, type VectorStoreErrorCode } from './errors.ts';
-export { createVectorStore, vectorStoreEnvShape, DEFAULT_VECTOR_COLLECTION } from './create-vector-store.ts';
+export { createVectorStore, DEFAULT_VECTOR_COLLECTION } from './create-vector-store.ts';
 export { LanceDbVectorStore, type LanceDbVectorStoreOptions } from './lancedb-vector-store.ts';
 export { QdrantVectorStore, toQdrantFilter, type QdrantVectorStoreOptions } from './qdrant-vector-store.ts';
 export { MAX_SEARCH_LIMIT } from './validation.ts';

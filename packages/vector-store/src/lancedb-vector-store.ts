@@ -236,6 +236,17 @@ export class LanceDbVectorStore implements VectorStore {
     });
   }
 
+  /**
+   * {@inheritDoc VectorStore.compact}
+   * Versions older than a minute are pruned: readers re-check the latest
+   * version on every query, so none holds an older one for that long.
+   */
+  async compact(): Promise<boolean> {
+    if (!(await this.#existingTable())) return false;
+    await this.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    return true;
+  }
+
   /** {@inheritDoc VectorStore.close} */
   async close(): Promise<void> {
     this.#closed = true;

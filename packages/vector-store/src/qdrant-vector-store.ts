@@ -201,6 +201,11 @@ export class QdrantVectorStore implements VectorStore {
     });
   }
 
+  /** {@inheritDoc VectorStore.compact} Qdrant's optimizer merges segments on its own. */
+  async compact(): Promise<boolean> {
+    return false;
+  }
+
   /** {@inheritDoc VectorStore.close} */
   async close(): Promise<void> {
     this.#closed = true;

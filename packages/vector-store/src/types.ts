@@ -48,6 +48,12 @@ export interface VectorStore {
    * the collection exists with another dimension.
    */
   ensureCollection(dimensions: number): Promise<void>;
+  /**
+   * Merges the small files many writes leave behind so searches stay fast.
+   * LanceDB needs it (each commit adds a fragment); Qdrant optimizes its
+   * segments itself, so its adapter does nothing and returns false.
+   */
+  compact(): Promise<boolean>;
   /** Inserts or replaces by id: re-upserting an id never duplicates it. */
   upsert(records: VectorRecord[]): Promise<void>;
   /**

@@ -34,7 +34,7 @@ try {
     queue: QueueName.aggregate,
     handlers: {
       'complete-document': (data, ctx) => completeDocument(data, ctx, { tasks, documents, vectors }),
-      'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks }),
+      'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks, producer }),
     },
     concurrency: Math.max(1, Math.floor(env.KBFLOW_WORKER_CONCURRENCY / 2)),
   });

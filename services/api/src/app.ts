@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { TaskRepository, TenantRepository } from '@kbflow/db';
-import { runChecks, type ReadinessCheck } from '@kbflow/observability';
+import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import type { JobProducer } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
 import express, { type Express } from 'express';
@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const result = await runChecks(deps.checks);
-    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
+    res.status(result.ok ? 200 : 503).json({ status: readinessStatus(result), checks: result.checks });
   });
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());

@@ -6,6 +6,7 @@ export const maintenanceEnvSchema = z.object({
   ...workerEnvShape(9104, 2),
   ...vectorStoreEnvShape,
   KBFLOW_HEALTH_CHECK_EVERY_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
+  KBFLOW_COMPACT_EVERY_MS: z.coerce.number().int().min(1000).default(10 * 60 * 1000),
 });
 
 export type MaintenanceEnv = z.infer<typeof maintenanceEnvSchema>;

@@ -6,6 +6,7 @@ import { createRedis, createWorker, JobProducer, QueueName } from '@kbflow/queue
 import { createVectorStore } from '@kbflow/vector-store';
 import { Gauge } from 'prom-client';
 import { loadEnv } from './env.ts';
+import { compactVectorStore } from './processors/compact-vector-store.processor.ts';
 import { healthCheck } from './processors/health-check.processor.ts';
 import { registerSchedules } from './schedules.ts';
 
@@ -33,14 +34,20 @@ try {
 
   const worker = createWorker({
     queue: QueueName.maintenance,
-    handlers: { 'health-check': (_data, ctx) => healthCheck(ctx, { checks, producer, gauge }) },
+    handlers: {
+      'health-check': (_data, ctx) => healthCheck(ctx, { checks, producer, gauge }),
+      'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
+    },
     connection: redis,
     producer,
     log,
     registry: metrics.registry,
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
   });
-  const schedules = await registerSchedules(producer, { healthCheckEveryMs: env.KBFLOW_HEALTH_CHECK_EVERY_MS });
+  const schedules = await registerSchedules(producer, {
+    healthCheckEveryMs: env.KBFLOW_HEALTH_CHECK_EVERY_MS,
+    compactEveryMs: env.KBFLOW_COMPACT_EVERY_MS,
+  });
 
   const health = await startHealthServer({ port: env.KBFLOW_METRICS_PORT, host: env.KBFLOW_METRICS_HOST, registry: metrics.registry, checks });
 

@@ -3,6 +3,7 @@ import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
 /** The schedules the maintenance service owns (BullMQ job schedulers). */
 export interface ScheduleConfig {
   healthCheckEveryMs: number;
+  compactEveryMs: number;
 }
 
 /**
@@ -17,5 +18,10 @@ export async function registerSchedules(producer: JobProducer, cfg: ScheduleConf
     { every: cfg.healthCheckEveryMs },
     { name: 'health-check', data: {}, opts: { priority: Priority.LOW } },
   );
-  return ['health-check'];
+  await queue.upsertJobScheduler(
+    'compact-vector-store',
+    { every: cfg.compactEveryMs },
+    { name: 'compact-vector-store', data: { reason: 'schedule' }, opts: { priority: Priority.LOW } },
+  );
+  return ['health-check', 'compact-vector-store'];
 }

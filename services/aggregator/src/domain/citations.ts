@@ -45,7 +45,7 @@ export function groupCitations(chunks: RetrievedChunk[], limit: number): { citat
     if (sourceIndex.has(chunk.url)) continue;
     if (citations.length >= limit) break;
     sourceIndex.set(chunk.url, citations.length + 1);
-    citations.push({ url: chunk.url, title: chunk.title, snippet: snippetOf(bodyOf(chunk)), score: Number(chunk.score.toFixed(4)) });
+    citations.push({ url: chunk.url, title: chunk.title, snippet: snippetOf(bodyOf(chunk)), score: Number(chunk.score.toFixed(6)) });
   }
   return { citations, sourceIndex };
 }

@@ -5,6 +5,7 @@ import type { VectorStore } from '@kbflow/vector-store';
 import { groupCitations, type Citation, type RetrievedChunk } from '../domain/citations.ts';
 import { extractiveAnswer } from '../domain/extractive-answer.ts';
 import { llmAnswer } from '../domain/llm-answer.ts';
+import { reciprocalRankFusion } from '../domain/rank-fusion.ts';
 
 export interface QueryDeps {
   documents: DocumentRepository;
@@ -12,6 +13,8 @@ export interface QueryDeps {
   vectors: VectorStore;
   chat: ChatModel | undefined;
 }
+
+export type RetrievalMode = 'hybrid' | 'vector' | 'keyword';
 
 export interface Timings {
   queueWaitMs: number;
@@ -22,16 +25,64 @@ export interface Timings {
 
 /** How many chunks are fetched per citation asked for: several chunks often share a page. */
 const CHUNKS_PER_RESULT = 4;
+/** Each list fed to the fusion is this much deeper than the result, so fusion has overlap to work with. */
+const FUSION_DEPTH = 3;
 
-async function retrieve(query: string, filter: { tenantId: string; knowledgeBaseId: string }, limit: number, deps: QueryDeps, ctx: JobContext) {
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/**
+ * Retrieval: vector search, PostgreSQL full-text search, or both fused by
+ * Reciprocal Rank Fusion (the default). Scores are cosine similarity for
+ * `vector`, ts_rank_cd for `keyword` and the fused RRF score for `hybrid`.
+ */
+async function retrieve(
+  input: { query: string; tenantId: string; knowledgeBaseId: string; mode: RetrievalMode },
+  limit: number,
+  deps: QueryDeps,
+  ctx: JobContext,
+): Promise<{ chunks: RetrievedChunk[]; timings: Timings; degraded?: 'keyword-only' }> {
   const queueWaitMs = Math.max(0, (ctx.job.processedOn ?? Date.now()) - ctx.job.timestamp);
+  const filter = { tenantId: input.tenantId, knowledgeBaseId: input.knowledgeBaseId };
+  const depth = input.mode === 'hybrid' ? limit * FUSION_DEPTH : limit;
+  let embedMs = 0;
   let t = performance.now();
-  const [vector] = await deps.embedder.embed([query]);
-  const embedMs = performance.now() - t;
-  t = performance.now();
-  const hits = await deps.vectors.search(vector!, filter, limit);
-  const rows = await deps.documents.chunksWithDocuments(filter.tenantId, hits.map((h) => h.id));
-  const score = new Map(hits.map((h) => [h.id, h.score]));
+
+  const vectorHits = async () => {
+    const [vector] = await deps.embedder.embed([input.query]);
+    embedMs = performance.now() - t;
+    return deps.vectors.search(vector!, filter, depth);
+  };
+  // When the vector store (or the embedder) fails, the answer comes from
+  // PostgreSQL full-text search alone, and the response says so.
+  let degraded: 'keyword-only' | undefined;
+  const vectorOrFallback = async () => {
+    try {
+      return await vectorHits();
+    } catch (error) {
+      ctx.log.warn({ err: error }, 'vector search failed; answering from keyword search only');
+      degraded = 'keyword-only';
+      return [];
+    }
+  };
+  const keywordSearch = () => deps.documents.keywordSearch(filter, input.query, depth);
+  const [vectorList, keywordFirst] = await Promise.all([
+    input.mode === 'keyword' ? Promise.resolve([]) : vectorOrFallback(),
+    input.mode === 'vector' ? Promise.resolve(undefined) : keywordSearch(),
+  ]);
+  const keywordList = keywordFirst ?? (degraded ? await keywordSearch() : []);
+  t = performance.now() - t;
+
+  let ranked: { id: string; score: number }[];
+  if (input.mode === 'keyword' || degraded) ranked = keywordList.map((h) => ({ id: h.id, score: h.rank }));
+  else if (input.mode === 'vector') ranked = vectorList.map((h) => ({ id: h.id, score: h.score }));
+  else ranked = reciprocalRankFusion([vectorList.map((h) => h.id), keywordList.map((h) => h.id)]);
+  ranked = ranked.slice(0, limit);
+
+  const started = performance.now();
+  const rows = await deps.documents.chunksWithDocuments(input.tenantId, ranked.map((r) => r.id));
+  const score = new Map(ranked.map((r) => [r.id, r.score]));
   const chunks: RetrievedChunk[] = rows.map((r) => ({
     chunkId: r.id,
     documentId: r.documentId,
@@ -41,15 +92,17 @@ async function retrieve(query: string, filter: { tenantId: string; knowledgeBase
     text: r.text,
     score: score.get(r.id) ?? 0,
   }));
-  const retrieveMs = performance.now() - t;
-  return { chunks, timings: { queueWaitMs, embedMs: round(embedMs), retrieveMs: round(retrieveMs) } };
+  const retrieveMs = t - embedMs + (performance.now() - started);
+  return { chunks, timings: { queueWaitMs, embedMs: round(embedMs), retrieveMs: round(retrieveMs) }, ...(degraded ? { degraded } : {}) };
 }
 
 /** `POST /v1/search`: the best passages, no answer. */
 export async function searchChunks(data: JobData<'query', 'search-chunks'>, ctx: JobContext, deps: QueryDeps) {
-  const { chunks, timings } = await retrieve(data.query, data, data.topK, deps, ctx);
+  const { chunks, timings, degraded } = await retrieve(data, data.topK, deps, ctx);
   return {
-    results: chunks.map((c) => ({ chunkId: c.chunkId, documentId: c.documentId, url: c.url, title: c.title, heading: c.heading, text: c.text, score: Number(c.score.toFixed(4)) })),
+    mode: data.mode,
+    ...(degraded ? { degraded } : {}),
+    results: chunks.map((c) => ({ chunkId: c.chunkId, documentId: c.documentId, url: c.url, title: c.title, heading: c.heading, text: c.text, score: Number(c.score.toFixed(6)) })),
     timings,
   };
 }
@@ -62,19 +115,19 @@ export async function answerQuery(
   data: JobData<'query', 'answer-query'>,
   ctx: JobContext,
   deps: QueryDeps,
-): Promise<{ answer: string; citations: Citation[]; mode: 'llm' | 'extractive'; timings: Timings }> {
-  const { chunks, timings } = await retrieve(data.query, data, data.topK * CHUNKS_PER_RESULT, deps, ctx);
+): Promise<{ answer: string; citations: Citation[]; answeredBy: 'llm' | 'extractive'; mode: RetrievalMode; degraded?: 'keyword-only'; timings: Timings }> {
+  const { chunks, timings, degraded } = await retrieve(data, data.topK * CHUNKS_PER_RESULT, deps, ctx);
   const { citations, sourceIndex } = groupCitations(chunks, data.topK);
   const cited = chunks.filter((c) => sourceIndex.has(c.url));
   const t = performance.now();
-  if (deps.chat && cited.length > 0) {
-    const answer = await llmAnswer(deps.chat, data.query, cited, sourceIndex);
-    return { answer, citations, mode: 'llm', timings: { ...timings, generateMs: round(performance.now() - t) } };
-  }
-  const answer = extractiveAnswer(data.query, cited, sourceIndex);
-  return { answer, citations, mode: 'extractive', timings: { ...timings, generateMs: round(performance.now() - t) } };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
+  const useLlm = deps.chat !== undefined && cited.length > 0;
+  const answer = useLlm ? await llmAnswer(deps.chat!, data.query, cited, sourceIndex) : extractiveAnswer(data.query, cited, sourceIndex);
+  return {
+    answer,
+    citations,
+    answeredBy: useLlm ? 'llm' : 'extractive',
+    mode: data.mode,
+    ...(degraded ? { degraded } : {}),
+    timings: { ...timings, generateMs: round(performance.now() - t) },
+  };
 }

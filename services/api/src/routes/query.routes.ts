@@ -45,7 +45,7 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const job = await deps.producer.enqueue(
       QueueName.query,
       'answer-query',
-      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK },
+      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, mode: body.mode },
       { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
     );
     const result = await awaitJob<{ answer: string; citations: unknown[]; mode: string; timings: Record<string, number> }>(job, deps.events.query, deps.timeoutMs);
@@ -60,7 +60,7 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const job = await deps.producer.enqueue(
       QueueName.query,
       'search-chunks',
-      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK },
+      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, mode: body.mode },
       { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
     );
     const result = await awaitJob<{ results: unknown[]; timings: Record<string, number> }>(job, deps.events.query, deps.timeoutMs);

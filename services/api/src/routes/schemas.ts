@@ -26,15 +26,19 @@ export const batchScrapeBody = z.strictObject({
 
 const queryText = z.string().trim().min(1, 'must not be empty').max(4000);
 
+const mode = z.enum(['hybrid', 'vector', 'keyword']).default('hybrid');
+
 export const queryBody = z.strictObject({
   query: queryText,
   topK: z.number().int().min(1).max(50).default(5),
+  mode,
   knowledgeBase,
 });
 
 export const searchBody = z.strictObject({
   query: queryText,
   topK: z.number().int().min(1).max(100).default(10),
+  mode,
   knowledgeBase,
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chunkMarkdown, normalizeUrl, sha256Hex } from '@kbflow/extraction';
+import { chunkMarkdown, normalizeUrl, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, TaskRepository } from '@kbflow/db';
 import { isPermanent, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import { crawlableLinks } from '../domain/link-filter.ts';
@@ -60,7 +60,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   }
   // Documents are keyed by the URL the user or the crawl asked for, so a
   // redirect does not create a second document on the next crawl.
-  const chunks = chunkMarkdown(extracted.markdown);
+  const chunks = chunkMarkdown(stripLinkTargets(extracted.markdown));
   const stored = await deps.documents.store({
     tenantId: data.tenantId,
     knowledgeBaseId: task.knowledgeBaseId,
@@ -90,7 +90,14 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   await deps.producer.enqueueFlow({
     queue: QueueName.aggregate,
     name: 'complete-document',
-    data: { tenantId: data.tenantId, taskId: data.taskId, documentId: stored.documentId, url: data.url, correlationId: ctx.correlationId },
+    data: {
+      tenantId: data.tenantId,
+      taskId: data.taskId,
+      documentId: stored.documentId,
+      url: data.url,
+      replacesPrevious: stored.replaced,
+      correlationId: ctx.correlationId,
+    },
     opts: { priority: Priority.NORMAL, jobId: jobIdOf('doc', data.taskId, stored.documentId), parent, ignoreDependencyOnFailure: true },
     children: batches,
   });
