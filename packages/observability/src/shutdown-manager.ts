@@ -27,14 +27,23 @@ export class ShutdownManager {
     this.handlers.push({ name, fn });
   }
 
-  /** Installs SIGTERM/SIGINT handlers that shut down and then exit. */
+  /**
+   * Installs SIGTERM/SIGINT handlers that shut down and then exit. They stay
+   * installed: a terminal's Ctrl-C reaches every process of the group and a
+   * supervisor (concurrently, Kubernetes) may signal again, and a second
+   * signal must not kill a process that is draining its jobs.
+   */
   listen(): void {
     const onSignal = (signal: NodeJS.Signals) => {
+      if (this.running) {
+        this.log.info({ signal }, 'shutdown already under way');
+        return;
+      }
       this.log.info({ signal }, 'shutdown requested');
       void this.shutdown().then(() => process.exit(0));
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   }
 
   /** Runs every handler once; later calls return the same promise. */
