@@ -5,7 +5,10 @@ import path from 'node:path';
 
 export interface StaticServer {
   url: string;
+  /** Every requested path, in order. */
   requests: string[];
+  /** The same requests with who made them: Chromium sends Sec-Fetch-* headers, undici does not. */
+  log: { path: string; fromBrowser: boolean }[];
   close: () => Promise<void>;
 }
 
@@ -25,9 +28,11 @@ const TYPES: Record<string, string> = {
  */
 export async function startStaticServer(root: string, routes: Record<string, string> = {}): Promise<StaticServer> {
   const requests: string[] = [];
+  const log: StaticServer['log'] = [];
   const server: Server = createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(pathname);
+    log.push({ path: pathname, fromBrowser: req.headers['sec-fetch-dest'] !== undefined });
     const inline = routes[pathname];
     if (inline !== undefined) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -56,6 +61,7 @@ export async function startStaticServer(root: string, routes: Record<string, str
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    log,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -58,6 +58,26 @@ describe('answerQuery', () => {
     expect(result.citations.map((c) => c.url)).toEqual(['http://docs/venv.html']);
   });
 
+  it('with a chat model configured, answers through it from the numbered sources', async () => {
+    const seen: { role: string; content: string }[][] = [];
+    const deps = {
+      ...fakes({ vectorHits: ['a'], keywordHits: ['a'] }),
+      chat: {
+        model: 'fake-chat',
+        complete: async (messages: { role: 'system' | 'user' | 'assistant'; content: string }[]) => {
+          seen.push(messages);
+          return 'Use open() [1].';
+        },
+      },
+    };
+    const result = await answerQuery({ tenantId: TENANT, knowledgeBaseId: KB, query: 'read files', topK: 3, mode: 'hybrid' }, ctx, deps);
+    expect(result.answer).toBe('Use open() [1].');
+    expect(result.answeredBy).toBe('llm');
+    expect(seen[0]![0]!.role).toBe('system');
+    expect(seen[0]![1]!.content).toContain('[1] Files (http://docs/files.html)');
+    expect(seen[0]![1]!.content).toContain('Question: read files');
+  });
+
   it('says so when nothing was found', async () => {
     const result = await answerQuery({ tenantId: TENANT, knowledgeBaseId: KB, query: 'nothing', topK: 3, mode: 'hybrid' }, ctx, fakes({}));
     expect(result.citations).toEqual([]);
