@@ -6,3 +6,4 @@ export { CachedEmbedder } from './cached-embedder.ts';
 export { ProviderError, parseRetryAfter, type ProviderErrorCode } from './provider-error.ts';
 export { createEmbedder, createChatModel, type EmbeddingConfig } from './create-models.ts';
 export { dot } from './vector.ts';
+export { instrumentEmbedder, estimateTokens } from './instrumented-embedder.ts';

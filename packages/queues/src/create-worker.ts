@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -95,6 +95,8 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       lockDuration: opts.lockDurationMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
       maxStalledCount: 2,
+      // Per-minute completed/failed counts kept for a day: GET /v1/stats reads them.
+      metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) =>
           type === BACKOFF_TYPE ? computeBackoff(attemptsMade) : computeBackoff(attemptsMade),

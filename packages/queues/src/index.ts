@@ -15,3 +15,5 @@ export { createRedis, type Redis } from './connection.ts';
 export { JobProducer, type EnqueueOptions, type FlowNode } from './producer.ts';
 export { createWorker, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';
 export { jobMetrics } from './job-metrics.ts';
+export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
+export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';

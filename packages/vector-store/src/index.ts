@@ -13,3 +13,4 @@ export { createVectorStore, DEFAULT_VECTOR_COLLECTION } from './create-vector-st
 export { LanceDbVectorStore, type LanceDbVectorStoreOptions } from './lancedb-vector-store.ts';
 export { QdrantVectorStore, toQdrantFilter, type QdrantVectorStoreOptions } from './qdrant-vector-store.ts';
 export { MAX_SEARCH_LIMIT } from './validation.ts';
+export { instrumentVectorStore } from './instrumented-vector-store.ts';

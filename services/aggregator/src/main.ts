@@ -1,10 +1,10 @@
 // Composition root of the aggregator: consumes `aggregate` (document and
 // crawl completion) and `query` (answers and searches).
 import { createDb, DocumentRepository, TaskRepository } from '@kbflow/db';
-import { CachedEmbedder, createChatModel, createEmbedder } from '@kbflow/embeddings';
-import { createLogger, createMetrics, ShutdownManager, startHealthServer, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName } from '@kbflow/queues';
-import { createVectorStore } from '@kbflow/vector-store';
+import { CachedEmbedder, createChatModel, createEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
+import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
 import { completeCrawl, completeDocument } from './processors/complete.processor.ts';
 import { answerQuery, searchChunks } from './processors/query.processor.ts';
@@ -18,13 +18,13 @@ try {
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 4, 30) });
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
-  const vectors = createVectorStore(env);
+  const vectors = instrumentVectorStore(createVectorStore(env), metrics.registry);
   const documents = new DocumentRepository(db);
   const tasks = new TaskRepository(db);
   const queryDeps = {
     documents,
     vectors,
-    embedder: new CachedEmbedder(createEmbedder(env), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
+    embedder: instrumentEmbedder(new CachedEmbedder(createEmbedder(env), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }), metrics.registry),
     chat: createChatModel(env),
   };
   const common = { connection: redis, producer, log, registry: metrics.registry };
@@ -48,27 +48,28 @@ try {
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
   });
 
-  const health = await startHealthServer({
-    port: env.KBFLOW_METRICS_PORT,
-    host: env.KBFLOW_METRICS_HOST,
+  const { port } = await runWorkerService({
+    service: SERVICE,
+    log,
     registry: metrics.registry,
+    redis,
+    producer,
+    workers: [aggregateWorker, queryWorker],
     checks: [
       { name: 'redis', check: () => redis.ping() },
       { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
       { name: 'vector-store', check: () => vectors.health() },
     ],
+    metricsPort: env.KBFLOW_METRICS_PORT,
+    metricsHost: env.KBFLOW_METRICS_HOST,
+    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
+    close: [
+      { name: 'vector store', fn: () => vectors.close() },
+      { name: 'postgres', fn: () => db.$disconnect() },
+    ],
   });
 
-  const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
-  shutdown.register('health server', () => health.close());
-  shutdown.register('workers', () => Promise.all([aggregateWorker.close(), queryWorker.close()]));
-  shutdown.register('queues', () => producer.close());
-  shutdown.register('vector store', () => vectors.close());
-  shutdown.register('redis', () => redis.quit());
-  shutdown.register('postgres', () => db.$disconnect());
-  shutdown.listen();
-
-  log.info({ answers: queryDeps.chat ? `llm:${queryDeps.chat.model}` : 'extractive', vectorStore: vectors.kind, metricsPort: health.port }, 'aggregator started');
+  log.info({ answers: queryDeps.chat ? `llm:${queryDeps.chat.model}` : 'extractive', vectorStore: vectors.kind, metricsPort: port }, 'aggregator started');
 } catch (error) {
   startupFailed(SERVICE, error);
 }

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { TaskRepository, TenantRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
-import type { JobProducer } from '@kbflow/queues';
+import type { JobProducer, Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
@@ -11,7 +11,9 @@ import { Histogram, type Registry } from 'prom-client';
 import { authenticate } from './http/auth.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
 import { queryRoutes } from './routes/query.routes.ts';
+import { opsRoutes } from './routes/ops.routes.ts';
 import { queueRoutes } from './routes/queue.routes.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
 import { taskRoutes } from './routes/task.routes.ts';
 
 export interface AppDeps {
@@ -20,6 +22,7 @@ export interface AppDeps {
   tenants: TenantRepository;
   tasks: TaskRepository;
   producer: JobProducer;
+  redis: Redis;
   events: { query: QueueEvents; embed: QueueEvents };
   checks: ReadinessCheck[];
   queryTimeoutMs: number;
@@ -40,6 +43,7 @@ export function createApp(deps: AppDeps): Express {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [deps.registry],
   });
+  registerQueueMetrics(deps.producer, deps.registry);
   app.use((req, res, next) => {
     const end = httpDuration.startTimer();
     res.on('finish', () => {
@@ -76,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(taskRoutes({ tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
   v1.use(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs }));
   v1.use(queueRoutes(deps.producer));
+  v1.use(opsRoutes(deps.producer, deps.redis));
   app.use('/v1', v1);
 
   app.use(notFound);

@@ -1,7 +1,7 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
 import { createDb, TaskRepository, TenantRepository } from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startupFailed } from '@kbflow/observability';
-import { createRedis, JobProducer, QueueName } from '@kbflow/queues';
+import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
 import { createApp } from './app.ts';
@@ -38,6 +38,7 @@ try {
     tenants,
     tasks: new TaskRepository(db),
     producer,
+    redis,
     events,
     checks: [
       { name: 'redis', check: () => redis.ping() },
@@ -56,8 +57,11 @@ try {
     server.once('error', reject);
   });
 
+  const heartbeat = startHeartbeat(redis, env.KBFLOW_QUEUE_PREFIX, { service: SERVICE, concurrency: {} });
+
   const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
   shutdown.register('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  shutdown.register('heartbeat', () => heartbeat.stop());
   shutdown.register('queue events', async () => {
     await Promise.all([events.query.close(), events.embed.close()]);
     await Promise.all(eventConnections.map((c) => c.quit()));

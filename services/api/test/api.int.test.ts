@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
+import { ALL_QUEUES, createRedis, createWorker, JobProducer, Priority, QueueName, startHeartbeat, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
@@ -41,6 +41,7 @@ beforeAll(async () => {
     tenants,
     tasks: new TaskRepository(db),
     producer,
+    redis,
     events,
     checks: [{ name: 'redis', check: () => redis.ping() }],
     queryTimeoutMs: 2000,
@@ -214,5 +215,66 @@ describe('health, metrics and Bull Board', () => {
     const api = await send('GET', '/admin/queues/api/queues?activeQueue=scrape&page=1&jobsPerPage=10', { key: ADMIN_KEY });
     expect(api.status).toBe(200);
     expect(api.json.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter']));
+  });
+});
+
+describe('operations endpoints', () => {
+  it('exports queue depth per state and the age of the oldest waiting job', async () => {
+    const metrics = (await send('GET', '/metrics', { key: null })).text;
+    const line = (name: string, labels: string[]) => metrics.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    const scrapeBacklog = Number(line('kbflow_queue_jobs', ['queue="scrape"', 'state="prioritized"'])!.split(' ').pop());
+    expect(scrapeBacklog).toBe(Number((await producer.queue(QueueName.scrape).getJobCounts('prioritized')).prioritized));
+    expect(scrapeBacklog).toBeGreaterThan(0);
+    const age = Number(line('kbflow_queue_oldest_job_age_seconds', ['queue="scrape"'])!.split(' ').pop());
+    expect(age).toBeGreaterThan(0);
+    expect(Number(line('kbflow_queue_oldest_job_age_seconds', ['queue="query"'])!.split(' ').pop())).toBe(0);
+  });
+
+  it('GET /v1/workers lists live replicas from their heartbeats and forgets stopped ones', async () => {
+    const beats = [1, 2, 3].map(() => startHeartbeat(redis, producer.prefix, { service: 'embedder', concurrency: { embed: 4 } }));
+    const res = await send('GET', '/v1/workers');
+    expect(res.json.services.embedder).toBe(3);
+    expect(res.json.workers[0]).toMatchObject({ service: 'embedder', concurrency: { embed: 4 }, version: '0.1.0', pid: process.pid });
+    await Promise.all(beats.slice(0, 2).map((b) => b.stop()));
+    expect((await send('GET', '/v1/workers')).json.services.embedder).toBe(1);
+    await beats[2]!.stop();
+    expect((await send('GET', '/v1/workers')).json.services.embedder).toBeUndefined();
+  });
+
+  it('GET /v1/stats reports throughput, error rate and latency percentiles per queue', async () => {
+    const worker = createWorker({
+      queue: QueueName.maintenance,
+      handlers: {
+        'health-check': async () => {
+          await new Promise((r) => setTimeout(r, 20));
+          return { ok: true };
+        },
+        'compact-vector-store': async () => {
+          throw new Error('not used here');
+        },
+      },
+      connection: redis,
+      producer,
+      log: createLogger('stats-test', 'silent'),
+      registry: createMetrics('stats-test').registry,
+      concurrency: 2,
+    });
+    try {
+      const jobs = await producer.enqueueBulk(QueueName.maintenance, 'health-check', Array.from({ length: 6 }, () => ({ data: {}, opts: { priority: Priority.LOW } })));
+      const deadline = Date.now() + 10_000;
+      while ((await producer.queue(QueueName.maintenance).getCompletedCount()) < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await worker.close();
+    }
+    const res = await send('GET', '/v1/stats');
+    expect(res.status).toBe(200);
+    const maintenance = res.json.queues.find((q: { name: string }) => q.name === 'maintenance');
+    expect(maintenance.totals.completed).toBe(6);
+    expect(maintenance.throughputPerMinute.completed).toBeCloseTo(6 / 15, 5);
+    expect(maintenance.errorRate).toBe(0);
+    expect(maintenance.latencyMs.sample).toBe(6);
+    expect(maintenance.latencyMs.processing.p50).toBeGreaterThanOrEqual(19);
+    expect(maintenance.latencyMs.processing.p99).toBeGreaterThanOrEqual(maintenance.latencyMs.processing.p50);
+    expect(res.json.queues.map((q: { name: string }) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
   });
 });

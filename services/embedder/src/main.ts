@@ -1,9 +1,9 @@
 // Composition root of the embedder: consumes `embed`, writes the vector store.
 import { createDb, DocumentRepository } from '@kbflow/db';
-import { CachedEmbedder, createEmbedder } from '@kbflow/embeddings';
-import { createLogger, createMetrics, ShutdownManager, startHealthServer, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName } from '@kbflow/queues';
-import { createVectorStore } from '@kbflow/vector-store';
+import { CachedEmbedder, createEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
+import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
 import { embedChunks, embedTexts } from './processors/embed-chunks.processor.ts';
 
@@ -16,8 +16,11 @@ try {
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) });
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
-  const embedder = new CachedEmbedder(createEmbedder(env), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` });
-  const vectors = createVectorStore(env);
+  const embedder = instrumentEmbedder(
+    new CachedEmbedder(createEmbedder(env), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
+    metrics.registry,
+  );
+  const vectors = instrumentVectorStore(createVectorStore(env), metrics.registry);
   let collection: Promise<void> | undefined;
   const ready = () => {
     collection ??= vectors.ensureCollection(embedder.dimensions).catch((error: unknown) => {
@@ -41,27 +44,27 @@ try {
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
   });
 
-  const health = await startHealthServer({
-    port: env.KBFLOW_METRICS_PORT,
-    host: env.KBFLOW_METRICS_HOST,
+  const { port } = await runWorkerService({
+    service: SERVICE,
+    log,
     registry: metrics.registry,
+    redis,
+    producer,
+    workers: [worker],
     checks: [
       { name: 'redis', check: () => redis.ping() },
       { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
       { name: 'vector-store', check: () => vectors.health() },
     ],
+    metricsPort: env.KBFLOW_METRICS_PORT,
+    metricsHost: env.KBFLOW_METRICS_HOST,
+    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
+    close: [
+      { name: 'vector store', fn: () => vectors.close() },
+      { name: 'postgres', fn: () => db.$disconnect() },
+    ],
   });
-
-  const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
-  shutdown.register('health server', () => health.close());
-  shutdown.register('worker', () => worker.close());
-  shutdown.register('queues', () => producer.close());
-  shutdown.register('vector store', () => vectors.close());
-  shutdown.register('redis', () => redis.quit());
-  shutdown.register('postgres', () => db.$disconnect());
-  shutdown.listen();
-
-  log.info({ model: embedder.model, dimensions: embedder.dimensions, vectorStore: vectors.kind, metricsPort: health.port }, 'embedder started');
+  log.info({ model: embedder.model, dimensions: embedder.dimensions, vectorStore: vectors.kind, metricsPort: port }, 'embedder started');
 } catch (error) {
   startupFailed(SERVICE, error);
 }

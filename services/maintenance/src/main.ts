@@ -1,9 +1,9 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
 import { createDb } from '@kbflow/db';
-import { createLogger, createMetrics, ShutdownManager, startHealthServer, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName } from '@kbflow/queues';
-import { createVectorStore } from '@kbflow/vector-store';
+import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { Gauge } from 'prom-client';
 import { loadEnv } from './env.ts';
 import { compactVectorStore } from './processors/compact-vector-store.processor.ts';
@@ -19,7 +19,7 @@ try {
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: 3 });
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
-  const vectors = createVectorStore(env);
+  const vectors = instrumentVectorStore(createVectorStore(env), metrics.registry);
   const checks = [
     { name: 'redis', check: () => redis.ping() },
     { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
@@ -49,18 +49,24 @@ try {
     compactEveryMs: env.KBFLOW_COMPACT_EVERY_MS,
   });
 
-  const health = await startHealthServer({ port: env.KBFLOW_METRICS_PORT, host: env.KBFLOW_METRICS_HOST, registry: metrics.registry, checks });
+  const { port } = await runWorkerService({
+    service: SERVICE,
+    log,
+    registry: metrics.registry,
+    redis,
+    producer,
+    workers: [worker],
+    checks,
+    metricsPort: env.KBFLOW_METRICS_PORT,
+    metricsHost: env.KBFLOW_METRICS_HOST,
+    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
+    close: [
+      { name: 'vector store', fn: () => vectors.close() },
+      { name: 'postgres', fn: () => db.$disconnect() },
+    ],
+  });
 
-  const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
-  shutdown.register('health server', () => health.close());
-  shutdown.register('worker', () => worker.close());
-  shutdown.register('queues', () => producer.close());
-  shutdown.register('vector store', () => vectors.close());
-  shutdown.register('redis', () => redis.quit());
-  shutdown.register('postgres', () => db.$disconnect());
-  shutdown.listen();
-
-  log.info({ schedules, metricsPort: health.port }, 'maintenance started');
+  log.info({ schedules, metricsPort: port }, 'maintenance started');
 } catch (error) {
   startupFailed(SERVICE, error);
 }

@@ -1,8 +1,8 @@
-// Composition root of the scraper: env, logger, clients, worker, health
-// server, shutdown. Consumes `scrape`; produces `scrape`, `embed`, `aggregate`.
+// Composition root of the scraper: env, logger, clients, worker, runtime.
+// Consumes `scrape`; produces `scrape`, `embed`, `aggregate`.
 import { createDb, DocumentRepository, TaskRepository } from '@kbflow/db';
-import { createLogger, createMetrics, ShutdownManager, startHealthServer, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName } from '@kbflow/queues';
+import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { loadEnv } from './env.ts';
 import { BrowserFetcher } from './fetchers/browser-fetcher.ts';
 import { EngineRouter } from './fetchers/engine-router.ts';
@@ -28,6 +28,7 @@ try {
     new HttpFetcher({ ...fetchOpts, maxRedirects: env.KBFLOW_MAX_REDIRECTS }),
     new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH }),
     log,
+    metrics.registry,
   );
   const deps = {
     tasks: new TaskRepository(db),
@@ -46,26 +47,26 @@ try {
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
   });
 
-  const health = await startHealthServer({
-    port: env.KBFLOW_METRICS_PORT,
-    host: env.KBFLOW_METRICS_HOST,
+  const { port } = await runWorkerService({
+    service: SERVICE,
+    log,
     registry: metrics.registry,
+    redis,
+    producer,
+    workers: [worker],
     checks: [
       { name: 'redis', check: () => redis.ping() },
       { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
     ],
+    metricsPort: env.KBFLOW_METRICS_PORT,
+    metricsHost: env.KBFLOW_METRICS_HOST,
+    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
+    close: [
+      { name: 'browser', fn: () => engines.close() },
+      { name: 'postgres', fn: () => db.$disconnect() },
+    ],
   });
-
-  const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
-  shutdown.register('health server', () => health.close());
-  shutdown.register('worker', () => worker.close());
-  shutdown.register('browser', () => engines.close());
-  shutdown.register('queues', () => producer.close());
-  shutdown.register('redis', () => redis.quit());
-  shutdown.register('postgres', () => db.$disconnect());
-  shutdown.listen();
-
-  log.info({ concurrency: env.KBFLOW_WORKER_CONCURRENCY, metricsPort: health.port, allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS }, 'scraper started');
+  log.info({ concurrency: env.KBFLOW_WORKER_CONCURRENCY, metricsPort: port, allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS }, 'scraper started');
 } catch (error) {
   startupFailed(SERVICE, error);
 }

@@ -1,14 +1,13 @@
 import { ALL_QUEUES, type JobProducer } from '@kbflow/queues';
 import { Router } from 'express';
-
-const STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
+import { COUNTED_STATES } from '../queue-metrics.ts';
 
 /** `GET /v1/queues`: job counts per queue and state. */
 export function queueRoutes(producer: JobProducer): Router {
   const router = Router();
   router.get('/queues', async (_req, res) => {
     const queues = await Promise.all(
-      ALL_QUEUES.map(async (name) => ({ name, counts: await producer.queue(name).getJobCounts(...STATES) })),
+      ALL_QUEUES.map(async (name) => ({ name, counts: await producer.queue(name).getJobCounts(...COUNTED_STATES) })),
     );
     res.json({ queues });
   });

@@ -1,0 +1,60 @@
+import { ALL_QUEUES, listWorkers, type JobProducer, type Redis } from '@kbflow/queues';
+import { Router } from 'express';
+import { percentile } from '../domain/percentile.ts';
+
+/** Minutes of BullMQ metrics averaged for throughput and error rate. */
+const WINDOW_MINUTES = 15;
+/** Recent finished jobs sampled per queue for latency percentiles. */
+const LATENCY_SAMPLE = 500;
+
+type Metrics = { data: number[]; meta: { count?: number | string; prevCount?: number | string } };
+
+/**
+ * Jobs counted in the window: BullMQ writes one data point per finished
+ * minute and keeps the running minute in `meta` (count - prevCount), so the
+ * window is the last 15 whole minutes plus the current one.
+ */
+function recentCount(metrics: Metrics): number {
+  const current = Number(metrics.meta.count ?? 0) - Number(metrics.meta.prevCount ?? 0);
+  return metrics.data.slice(0, WINDOW_MINUTES).reduce((a, b) => a + Number(b), 0) + Math.max(0, current);
+}
+
+async function queueStats(producer: JobProducer, name: (typeof ALL_QUEUES)[number]) {
+  const queue = producer.queue(name);
+  const [completed, failed, recent] = await Promise.all([
+    queue.getMetrics('completed', 0, WINDOW_MINUTES - 1),
+    queue.getMetrics('failed', 0, WINDOW_MINUTES - 1),
+    queue.getJobs(['completed'], 0, LATENCY_SAMPLE - 1),
+  ]);
+  const done = recentCount(completed);
+  const errors = recentCount(failed);
+  const processing = recent.filter((j) => j?.finishedOn && j.processedOn).map((j) => j.finishedOn! - j.processedOn!);
+  const waiting = recent.filter((j) => j?.processedOn).map((j) => j.processedOn! - j.timestamp);
+  const summary = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) });
+  return {
+    name,
+    windowMinutes: WINDOW_MINUTES,
+    throughputPerMinute: { completed: done / WINDOW_MINUTES, failed: errors / WINDOW_MINUTES },
+    errorRate: done + errors === 0 ? 0 : errors / (done + errors),
+    latencyMs: { sample: processing.length, wait: summary(waiting), processing: summary(processing) },
+    totals: { completed: Number(completed.meta.count ?? 0), failed: Number(failed.meta.count ?? 0) },
+  };
+}
+
+/** Operator endpoints: live replicas (`/v1/workers`) and per-queue statistics (`/v1/stats`). */
+export function opsRoutes(producer: JobProducer, redis: Redis): Router {
+  const router = Router();
+
+  router.get('/workers', async (_req, res) => {
+    const workers = await listWorkers(redis, producer.prefix);
+    const services: Record<string, number> = {};
+    for (const w of workers) services[w.service] = (services[w.service] ?? 0) + 1;
+    res.json({ services, workers });
+  });
+
+  router.get('/stats', async (_req, res) => {
+    res.json({ queues: await Promise.all(ALL_QUEUES.map((name) => queueStats(producer, name))) });
+  });
+
+  return router;
+}
