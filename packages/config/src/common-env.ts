@@ -18,6 +18,15 @@ export const commonEnvShape = {
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/kbflow'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   KBFLOW_QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
+  /**
+   * Attempts per queue where the default of 3 does not fit, as
+   * `queue=n,queue=n` (e.g. `embed=5,scrape=2`). Applied by every producer.
+   */
+  KBFLOW_JOB_ATTEMPTS: z
+    .string()
+    .regex(/^([a-z-]+=\d{1,2})(,[a-z-]+=\d{1,2})*$/, 'must look like embed=5,scrape=2')
+    .transform((v) => Object.fromEntries(v.split(',').map((pair) => pair.split('=') as [string, string]).map(([q, n]) => [q, Number(n)])) as Record<string, number>)
+    .optional(),
   /** Must stay below the Kubernetes termination grace period (see k8s/). */
   KBFLOW_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(25_000),
 };

@@ -5,4 +5,4 @@ export {
   type CommonEnv,
   DEFAULT_QUEUE_PREFIX,
 } from './common-env.ts';
-export { vectorStoreEnvShape, providerEnvShape, workerEnvShape, scraperEnvShape } from './service-env.ts';
+export { vectorStoreEnvShape, providerEnvShape, workerEnvShape, scraperEnvShape, breakerEnvShape } from './service-env.ts';

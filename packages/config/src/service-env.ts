@@ -38,3 +38,13 @@ export const scraperEnvShape = {
   KBFLOW_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   KBFLOW_USER_AGENT: z.string().min(1).default('kbflow/0.1 (+https://github.com/kbflow/kbflow)'),
 };
+
+/** Circuit breaker thresholds (ARCHITECTURE.md's defaults). */
+export const breakerEnvShape = {
+  KBFLOW_BREAKER_PROVIDER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  KBFLOW_BREAKER_PROVIDER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  KBFLOW_BREAKER_VECTOR_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+  KBFLOW_BREAKER_VECTOR_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  KBFLOW_BREAKER_BROWSER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  KBFLOW_BREAKER_BROWSER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(45_000),
+};

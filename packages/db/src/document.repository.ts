@@ -1,4 +1,4 @@
-import type { Db } from './client.ts';
+import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { deterministicUuid } from './ids.ts';
 
 export type ContentType = 'page' | 'record' | 'case' | 'article';
@@ -95,7 +95,7 @@ export class DocumentRepository {
       await tx.chunk.createMany({ data: rows, skipDuplicates: true });
       const pending = await tx.chunk.findMany({ where: { documentId: doc.id, indexed: false }, select: { id: true }, orderBy: { position: 'asc' } });
       return { documentId: doc.id, changed: true, replaced: existing !== null, pendingChunkIds: pending.map((p) => p.id), chunkIds: ids };
-    });
+    }, TRANSACTION_OPTIONS);
   }
 
   /** Chunks by id within a tenant (a job can never read another tenant's rows). */

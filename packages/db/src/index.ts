@@ -12,3 +12,4 @@ export {
   type TaskView,
 } from './task.repository.ts';
 export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type ContentType, type StoreResult } from './document.repository.ts';
+export { IdempotencyRepository, IDEMPOTENCY_TTL_MS, type IdempotencyClaim, type IdempotencyRequest } from './idempotency.repository.ts';

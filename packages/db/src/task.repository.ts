@@ -1,4 +1,4 @@
-import type { Db } from './client.ts';
+import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import type { Prisma } from './generated/client.ts';
 
 export type TaskType = 'crawl' | 'scrape' | 'batch-scrape';
@@ -64,7 +64,7 @@ export class TaskRepository {
         skipDuplicates: true,
       });
       return task.id;
-    });
+    }, TRANSACTION_OPTIONS);
   }
 
   /** Removes a task whose jobs could not be enqueued, so a rejected request leaves nothing behind. */
@@ -165,7 +165,7 @@ export class TaskRepository {
         orderBy: { id: 'asc' },
       });
       return pending.map((p) => p.url);
-    });
+    }, TRANSACTION_OPTIONS);
   }
 
   /**

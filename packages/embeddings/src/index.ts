@@ -7,3 +7,4 @@ export { ProviderError, parseRetryAfter, type ProviderErrorCode } from './provid
 export { createEmbedder, createChatModel, type EmbeddingConfig } from './create-models.ts';
 export { dot } from './vector.ts';
 export { instrumentEmbedder, estimateTokens } from './instrumented-embedder.ts';
+export { guardEmbedder, guardChatModel, type ModelGuard } from './guarded-models.ts';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
-import { isPermanent, serializeError } from './errors.ts';
+import { isPermanent, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
 import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { Priority } from './priorities.ts';
@@ -62,7 +62,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       const handler = opts.handlers[name] as JobHandler<Q, JobName<Q>> | undefined;
       const correlationId = String((job.data as { correlationId?: string } | undefined)?.correlationId ?? job.id);
       const log = baseLog.child({ job: job.name, jobId: job.id, attempt: job.attemptsMade + 1, correlationId });
-      const end = metrics.duration.startTimer({ queue: opts.queue, job: job.name });
+      const end = metrics.duration.startTimer({ queue: opts.queue, job_name: job.name });
       try {
         if (!handler) throw new UnrecoverableError(`unknown_job: no handler for ${job.name}`);
         let data: JobData<Q, JobName<Q>>;
@@ -73,13 +73,24 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
         }
         const result = await handler(data, { job, log, correlationId });
         end({ outcome: 'completed' });
-        metrics.total.inc({ queue: opts.queue, job: job.name, outcome: 'completed' });
+        metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome: 'completed' });
         return result;
       } catch (error) {
+        const waitMs = rateLimitDelay(error);
+        if (waitMs !== undefined) {
+          // "Come back later" is not a failed attempt: the whole queue waits
+          // (BullMQ's manual rate limit) and the job returns to the queue
+          // with its attempts intact.
+          end({ outcome: 'rate_limited' });
+          metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome: 'rate_limited' });
+          log.warn({ err: error, waitMs }, 'dependency asked to wait; rate-limiting the queue');
+          await opts.producer.queue(opts.queue).rateLimit(waitMs);
+          throw Worker.RateLimitError();
+        }
         // attemptsMade counts the attempts before this one while the processor runs.
         const outcome = isFinalAttempt(error, job.attemptsMade + 1, job) ? 'failed' : 'retried';
         end({ outcome });
-        metrics.total.inc({ queue: opts.queue, job: job.name, outcome });
+        metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome });
         log.warn({ err: error, outcome }, 'job failed');
         if (error instanceof UnrecoverableError || (error as Error).name === 'RateLimitError') throw error;
         if (isPermanent(error)) throw new UnrecoverableError(serializeError(error));
@@ -97,6 +108,9 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       maxStalledCount: 2,
       // Per-minute completed/failed counts kept for a day: GET /v1/stats reads them.
       metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
+      // BullMQ honours a manual rate limit (queue.rateLimit, used above) only
+      // on workers that have a limiter; this one is too high to ever bind.
+      limiter: { max: 1_000_000_000, duration: 1000 },
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) =>
           type === BACKOFF_TYPE ? computeBackoff(attemptsMade) : computeBackoff(attemptsMade),
@@ -111,7 +125,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
     // process dies in between, the job is still in the failed set and is
     // found there by the dead-letter sweep of the maintenance service.
     void deadLetter(opts.producer, opts.queue, job, error)
-      .then(() => metrics.deadLettered.inc({ queue: opts.queue, job: job.name }))
+      .then(() => metrics.deadLettered.inc({ queue: opts.queue, job_name: job.name }))
       .catch((err: unknown) => baseLog.error({ err, jobId: job.id }, 'dead-lettering failed'));
   });
   worker.on('error', (error) => baseLog.error({ err: error }, 'worker error'));

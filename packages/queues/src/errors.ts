@@ -6,12 +6,15 @@
 export class AppError extends Error {
   readonly code: string;
   readonly retryable: boolean;
+  /** Set when the failure says when to come back (a 429's Retry-After, an open breaker). */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.retryable = opts.retryable ?? true;
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }
 
@@ -21,6 +24,20 @@ export class PermanentError extends AppError {
     super(code, message, { retryable: false, cause });
     this.name = 'PermanentError';
   }
+}
+
+/** Longest wait a rate limit may impose on a queue; a bigger Retry-After is capped. */
+export const MAX_RATE_LIMIT_MS = 5 * 60_000;
+
+/**
+ * How long the queue should wait when an error says "come back later": a 429
+ * with Retry-After from the provider or a site, or an open circuit breaker.
+ * Undefined for every other error (those are ordinary failed attempts).
+ */
+export function rateLimitDelay(error: unknown): number | undefined {
+  const e = error as { retryAfterMs?: unknown; retryable?: unknown } | null;
+  if (typeof e?.retryAfterMs !== 'number' || !Number.isFinite(e.retryAfterMs) || e.retryable === false) return undefined;
+  return Math.min(Math.max(e.retryAfterMs, 100), MAX_RATE_LIMIT_MS);
 }
 
 /** True when the error says retrying cannot help. */

@@ -23,10 +23,19 @@ export class JobProducer {
   private readonly connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private flowProducer: FlowProducer | undefined;
+  private readonly attempts: Partial<Record<string, number>>;
 
-  constructor(connection: Redis, prefix: string) {
+  /** `attempts` overrides the default of 3 per queue (KBFLOW_JOB_ATTEMPTS). */
+  constructor(connection: Redis, prefix: string, opts: { attempts?: Partial<Record<string, number>> } = {}) {
     this.connection = connection;
     this.prefix = prefix;
+    this.attempts = opts.attempts ?? {};
+  }
+
+  /** Options with the queue's configured attempts, unless the caller set them. */
+  private withAttempts(queue: QueueName, opts: EnqueueOptions): EnqueueOptions {
+    const attempts = this.attempts[queue];
+    return attempts === undefined || opts.attempts !== undefined ? opts : { ...opts, attempts };
   }
 
   /** The BullMQ queue of a name, created once per producer. */
@@ -57,7 +66,7 @@ export class JobProducer {
     opts: EnqueueOptions,
   ): Promise<Job> {
     const parsed = parseJobData(queue, name, data);
-    return this.queue(queue).add(name, parsed, opts);
+    return this.queue(queue).add(name, parsed, this.withAttempts(queue, opts));
   }
 
   /** Validates and adds many jobs of one queue in one round trip. */
@@ -67,7 +76,7 @@ export class JobProducer {
     jobs: { data: JobInput<Q, N>; opts: EnqueueOptions }[],
   ): Promise<Job[]> {
     if (jobs.length === 0) return [];
-    const parsed = jobs.map((j) => ({ name, data: parseJobData(queue, name, j.data), opts: j.opts }));
+    const parsed = jobs.map((j) => ({ name, data: parseJobData(queue, name, j.data), opts: this.withAttempts(queue, j.opts) }));
     return this.queue(queue).addBulk(parsed);
   }
 
@@ -84,7 +93,7 @@ export class JobProducer {
       prefix: this.prefix,
       data: parseJobData(node.queue, node.name as never, node.data),
       // FlowProducer does not apply a queue's default options: merge them here.
-      opts: { ...DEFAULT_JOB_OPTIONS, ...node.opts },
+      opts: { ...DEFAULT_JOB_OPTIONS, ...this.withAttempts(node.queue, node.opts) },
       children: node.children?.map((child) => this.toFlowJob(child)),
     };
   }

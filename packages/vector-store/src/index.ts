@@ -14,3 +14,4 @@ export { LanceDbVectorStore, type LanceDbVectorStoreOptions } from './lancedb-ve
 export { QdrantVectorStore, toQdrantFilter, type QdrantVectorStoreOptions } from './qdrant-vector-store.ts';
 export { MAX_SEARCH_LIMIT } from './validation.ts';
 export { instrumentVectorStore } from './instrumented-vector-store.ts';
+export { guardVectorStore, type Guard } from './guarded-vector-store.ts';

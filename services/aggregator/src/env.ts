@@ -1,4 +1,4 @@
-import { commonEnvShape, parseEnv, providerEnvShape, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import { breakerEnvShape, commonEnvShape, parseEnv, providerEnvShape, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
 import { z } from 'zod';
 
 export const aggregatorEnvSchema = z.object({
@@ -6,6 +6,7 @@ export const aggregatorEnvSchema = z.object({
   ...workerEnvShape(9103, 16),
   ...vectorStoreEnvShape,
   ...providerEnvShape,
+  ...breakerEnvShape,
 });
 
 export type AggregatorEnv = z.infer<typeof aggregatorEnvSchema>;

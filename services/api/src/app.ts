@@ -1,15 +1,18 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { TaskRepository, TenantRepository } from '@kbflow/db';
+import type { IdempotencyRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
-import type { JobProducer, Redis } from '@kbflow/queues';
+import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
+import { AdmissionControl, DEFAULT_ADMISSION, type AdmissionOptions } from './http/admission.ts';
 import { authenticate } from './http/auth.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
+import { captureBodyHash, idempotency } from './http/idempotency.ts';
+import { deadLetterRoutes } from './routes/dead-letter.routes.ts';
 import { queryRoutes } from './routes/query.routes.ts';
 import { opsRoutes } from './routes/ops.routes.ts';
 import { queueRoutes } from './routes/queue.routes.ts';
@@ -28,6 +31,13 @@ export interface AppDeps {
   queryTimeoutMs: number;
   maxBodyBytes: number;
   bullBoardReadOnly: boolean;
+  /**
+   * Where `Idempotency-Key`s are kept (PostgreSQL). Without it the header is
+   * validated but not honoured: pass it wherever the API really serves.
+   */
+  idempotency?: IdempotencyRepository;
+  /** Load-shedding thresholds (KBFLOW_ADMISSION_*); defaults 0.9 of maxmemory and 100,000 jobs. */
+  admission?: AdmissionOptions;
 }
 
 /** Builds the Express app; `main.ts` only wires clients and listens. */
@@ -75,12 +85,19 @@ export function createApp(deps: AppDeps): Express {
   app.use('/admin/queues', authenticate(deps.tenants, { admin: true, basicRealm: 'kbflow admin' }), board.getRouter());
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: () => true }));
+  v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: () => true, verify: captureBodyHash }));
   v1.use(authenticate(deps.tenants));
-  v1.use(taskRoutes({ tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
+  // Before admission: a repeat of a request already answered gets its answer even while overloaded.
+  // The lease outlasts the slowest request (a query waiting its full timeout).
+  v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000 }));
+  const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
+  // Crawls, scrapes and batches feed the scrape queue (their flow parent only waits).
+  for (const path of ['/crawl', '/scrape', '/scrape/batch']) v1.post(path, admission.admit(QueueName.scrape));
+  v1.use(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
   v1.use(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs }));
   v1.use(queueRoutes(deps.producer));
   v1.use(opsRoutes(deps.producer, deps.redis));
+  v1.use(deadLetterRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, admission, log: deps.log }));
   app.use('/v1', v1);
 
   app.use(notFound);

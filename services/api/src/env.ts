@@ -14,6 +14,10 @@ export const apiEnvSchema = z
     KBFLOW_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     KBFLOW_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
     KBFLOW_BULL_BOARD_READ_ONLY: booleanFromString.default(false),
+    /** Admission control: refuse new crawls and scrapes while Redis used_memory / maxmemory is at or above this. */
+    KBFLOW_ADMISSION_REDIS_MEMORY_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
+    /** Admission control: refuse new work for a queue whose waiting + prioritized + delayed jobs pass this. */
+    KBFLOW_ADMISSION_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
   })
   .transform((env) => ({
     ...env,

@@ -1,11 +1,12 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { createDb, TaskRepository, TenantRepository } from '@kbflow/db';
+import { createDb, IdempotencyRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
 import { createApp } from './app.ts';
 import { loadEnv } from './env.ts';
+import { answerClientErrorsAsJson } from './http/client-errors.ts';
 
 const SERVICE = 'api';
 
@@ -15,7 +16,7 @@ try {
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: 10 });
-  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
+  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const vectors = createVectorStore(env);
   const tenants = new TenantRepository(db);
   // QueueEvents blocks on XREAD, so each gets a connection of its own.
@@ -50,8 +51,11 @@ try {
     queryTimeoutMs: env.KBFLOW_QUERY_TIMEOUT_MS,
     maxBodyBytes: env.KBFLOW_MAX_BODY_BYTES,
     bullBoardReadOnly: env.KBFLOW_BULL_BOARD_READ_ONLY,
+    idempotency: new IdempotencyRepository(db),
+    admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
   });
   const server = app.listen(env.KBFLOW_API_PORT, env.KBFLOW_API_HOST);
+  answerClientErrorsAsJson(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

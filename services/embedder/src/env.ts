@@ -1,4 +1,4 @@
-import { commonEnvShape, parseEnv, providerEnvShape, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import { breakerEnvShape, commonEnvShape, parseEnv, providerEnvShape, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
 import { z } from 'zod';
 
 export const embedderEnvSchema = z.object({
@@ -6,6 +6,7 @@ export const embedderEnvSchema = z.object({
   ...workerEnvShape(9102, 4),
   ...vectorStoreEnvShape,
   ...providerEnvShape,
+  ...breakerEnvShape,
 });
 
 export type EmbedderEnv = z.infer<typeof embedderEnvSchema>;

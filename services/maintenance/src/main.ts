@@ -18,7 +18,7 @@ try {
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: 3 });
-  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
+  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const vectors = instrumentVectorStore(createVectorStore(env), metrics.registry);
   const checks = [
     { name: 'redis', check: () => redis.ping() },

@@ -69,6 +69,6 @@ describe('maintenance schedules', () => {
     const sample = (name: string, labels: string[]) =>
       metrics.split('\n').find((line) => line.startsWith(`${name}{`) && labels.every((l) => line.includes(l)));
     expect(sample('kbflow_dependency_up', ['dependency="postgres"', 'service="maintenance"'])).toMatch(/ 1$/);
-    expect(sample('kbflow_jobs_total', ['job="health-check"', 'outcome="completed"'])).toMatch(/ [1-9]\d*$/);
+    expect(sample('kbflow_jobs_total', ['job_name="health-check"', 'outcome="completed"'])).toMatch(/ [1-9]\d*$/);
   }, 30_000);
 });

@@ -3,6 +3,7 @@
 import { createDb, DocumentRepository, TaskRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { DependencyBreaker } from '@kbflow/resilience';
 import { loadEnv } from './env.ts';
 import { BrowserFetcher } from './fetchers/browser-fetcher.ts';
 import { EngineRouter } from './fetchers/engine-router.ts';
@@ -17,16 +18,26 @@ try {
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) });
-  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX);
+  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const fetchOpts = {
     allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS,
     maxBytes: env.KBFLOW_MAX_PAGE_BYTES,
     timeoutMs: env.KBFLOW_FETCH_TIMEOUT_MS,
     userAgent: env.KBFLOW_USER_AGENT,
   };
+  const browserBreaker = new DependencyBreaker({
+    name: 'browser',
+    failureThreshold: env.KBFLOW_BREAKER_BROWSER_FAILURES,
+    resetTimeoutMs: env.KBFLOW_BREAKER_BROWSER_RESET_MS,
+    registry: metrics.registry,
+    log,
+    service: SERVICE,
+    report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
+  });
+  const browser = new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH });
   const engines = new EngineRouter(
     new HttpFetcher({ ...fetchOpts, maxRedirects: env.KBFLOW_MAX_REDIRECTS }),
-    new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH }),
+    { fetch: (url) => browserBreaker.run(() => browser.fetch(url)), close: () => browser.close() },
     log,
     metrics.registry,
   );
@@ -62,7 +73,7 @@ try {
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
-      { name: 'browser', fn: () => engines.close() },
+      { name: 'browser', fn: () => Promise.all([engines.close(), browserBreaker.close()]) },
       { name: 'postgres', fn: () => db.$disconnect() },
     ],
   });

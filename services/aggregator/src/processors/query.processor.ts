@@ -120,8 +120,19 @@ export async function answerQuery(
   const { citations, sourceIndex } = groupCitations(chunks, data.topK);
   const cited = chunks.filter((c) => sourceIndex.has(c.url));
   const t = performance.now();
-  const useLlm = deps.chat !== undefined && cited.length > 0;
-  const answer = useLlm ? await llmAnswer(deps.chat!, data.query, cited, sourceIndex) : extractiveAnswer(data.query, cited, sourceIndex);
+  let answer: string | undefined;
+  let useLlm = deps.chat !== undefined && cited.length > 0;
+  if (useLlm) {
+    try {
+      answer = await llmAnswer(deps.chat!, data.query, cited, sourceIndex);
+    } catch (error) {
+      // A question still gets an answer when the LLM is down or its breaker
+      // is open: the extractive one, from the same passages.
+      ctx.log.warn({ err: error }, 'LLM answer failed; answering extractively');
+      useLlm = false;
+    }
+  }
+  answer ??= extractiveAnswer(data.query, cited, sourceIndex);
   return {
     answer,
     citations,

@@ -1,4 +1,5 @@
 import { ALL_QUEUES, listWorkers, type JobProducer, type Redis } from '@kbflow/queues';
+import { listBreakers } from '@kbflow/resilience';
 import { Router } from 'express';
 import { percentile } from '../domain/percentile.ts';
 
@@ -50,6 +51,10 @@ export function opsRoutes(producer: JobProducer, redis: Redis): Router {
     const services: Record<string, number> = {};
     for (const w of workers) services[w.service] = (services[w.service] ?? 0) + 1;
     res.json({ services, workers });
+  });
+
+  router.get('/circuit-breakers', async (_req, res) => {
+    res.json({ breakers: await listBreakers(redis, producer.prefix) });
   });
 
   router.get('/stats', async (_req, res) => {

@@ -4,9 +4,13 @@ import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ApiError, parseBody } from '../http/api-error.ts';
+import { explainWait, type WaitReason } from '../domain/wait-reason.ts';
 import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam } from './schemas.ts';
+import { listBreakers } from '@kbflow/resilience';
+import type { Redis } from '@kbflow/queues';
 
 export interface TaskRouteDeps {
+  redis: Redis;
   tasks: TaskRepository;
   tenants: TenantRepository;
   producer: JobProducer;
@@ -14,13 +18,14 @@ export interface TaskRouteDeps {
 }
 
 /** The public shape of `GET /v1/tasks/:id`. */
-export function taskResponse(task: TaskView) {
+export function taskResponse(task: TaskView, waiting?: WaitReason) {
   return {
     id: task.id,
     type: task.type,
     state: task.state,
     progress: task.progress,
     ...(task.error ? { error: task.error } : {}),
+    ...(waiting ? { waiting } : {}),
     params: { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
     createdAt: task.createdAt.toISOString(),
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
@@ -95,7 +100,22 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
     if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
     const task = await deps.tasks.find(req.principal!.tenantId, id.data);
     if (!task) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
-    res.json(taskResponse(task));
+    let waiting: WaitReason | undefined;
+    if (task.state === 'queued' || task.state === 'running') {
+      const [breakers, scrape, embed, aggregate, backlog] = await Promise.all([
+        listBreakers(deps.redis, deps.producer.prefix),
+        deps.producer.queue(QueueName.scrape).getRateLimitTtl(),
+        deps.producer.queue(QueueName.embed).getRateLimitTtl(),
+        deps.producer.queue(QueueName.aggregate).getRateLimitTtl(),
+        deps.producer.queue(QueueName.scrape).getJobCounts('waiting', 'prioritized'),
+      ]);
+      waiting = explainWait(task, {
+        openBreakers: breakers.filter((b) => b.state === 'open').map((b) => ({ name: b.name, retryAt: b.replicas.find((r) => r.retryAt)?.retryAt })),
+        rateLimitMs: { scrape: Math.max(0, scrape), embed: Math.max(0, embed), aggregate: Math.max(0, aggregate) },
+        scrapeBacklog: (backlog.waiting ?? 0) + (backlog.prioritized ?? 0),
+      });
+    }
+    res.json(taskResponse(task, waiting));
   });
 
   return router;

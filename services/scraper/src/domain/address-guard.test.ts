@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { assertUrlAllowed, guardedLookup, isPublicAddress } from './address-guard.ts';
+import { assertUrlAllowed, guardedLookup, isPublicAddress, type Resolver } from './address-guard.ts';
 
 describe('isPublicAddress', () => {
   it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1'])(
@@ -38,5 +38,21 @@ describe('guardedLookup', () => {
       guardedLookup(true)('localhost', {}, (err, addr) => (err ? reject(err) : resolve(String(addr)))),
     );
     expect(['127.0.0.1', '::1']).toContain(address);
+  });
+});
+
+describe('an injected address policy', () => {
+  const policy = {
+    resolve: ((_host, _opts, cb) => cb(null, [{ address: '127.0.0.2', family: 4 }])) as Resolver,
+    isPublic: (address: string) => address === '127.0.0.2',
+  };
+
+  it('resolves and classifies through the policy', async () => {
+    const address = await new Promise<string>((resolve, reject) =>
+      guardedLookup(false, policy)('public.test', {}, (err, addr) => (err ? reject(err) : resolve(String(addr)))),
+    );
+    expect(address).toBe('127.0.0.2');
+    expect(() => assertUrlAllowed(new URL('http://127.0.0.2/'), false, policy)).not.toThrow();
+    expect(() => assertUrlAllowed(new URL('http://127.0.0.1/'), false, policy)).toThrow(/refusing 127\.0\.0\.1/);
   });
 });

@@ -24,33 +24,53 @@ export function blockedAddressError(host: string, address: string): PermanentErr
   return new PermanentError('blocked_address', `refusing ${host}: it resolves to ${address}, a private, loopback, link-local or metadata address`);
 }
 
+/** Resolves a name to all its addresses: `dns.lookup` with `all: true`. */
+export type Resolver = (hostname: string, options: { all: true; family?: number }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
+
+/**
+ * How addresses are resolved and classified. Production uses the defaults;
+ * tests inject a resolver (names that resolve to a chosen address) and a
+ * classifier (one stand-in loopback address counted as public), because a
+ * real public address cannot be served on a machine without a network.
+ */
+export interface AddressPolicy {
+  resolve?: Resolver;
+  isPublic?: (address: string) => boolean;
+}
+
 /**
  * Refuses URLs whose host is an address literal on a non-public range.
  * Hostnames are checked at connect time by {@link guardedLookup}, after DNS
  * resolution, so a name that resolves privately (or rebinds) is caught too.
  */
-export function assertUrlAllowed(url: URL, allowPrivate: boolean): void {
+export function assertUrlAllowed(url: URL, allowPrivate: boolean, policy: AddressPolicy = {}): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new PermanentError('unsupported_url', `only http and https URLs can be fetched, not ${url.protocol}`);
   }
   if (allowPrivate) return;
+  const isPublic = policy.isPublic ?? isPublicAddress;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (ipaddr.isValid(host) && !isPublicAddress(host)) throw blockedAddressError(url.hostname, host);
+  if (ipaddr.isValid(host) && !isPublic(host)) throw blockedAddressError(url.hostname, host);
   if (host === 'localhost' || host.endsWith('.localhost')) throw blockedAddressError(url.hostname, '127.0.0.1');
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * A `dns.lookup` replacement for undici's connector: resolves, then refuses
- * the connection when any resolved address is not public.
+ * A `dns.lookup` replacement for a connector (undici's, `http.request`'s,
+ * `net.connect`'s): resolves, then refuses the connection when any resolved
+ * address is not public. The connection then goes to the address that was
+ * checked, so a name cannot resolve differently between check and connect.
  */
-export function guardedLookup(allowPrivate: boolean) {
+export function guardedLookup(allowPrivate: boolean, policy: AddressPolicy = {}) {
+  const resolve = policy.resolve ?? systemResolver;
+  const isPublic = policy.isPublic ?? isPublicAddress;
   return (hostname: string, options: object, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, list) => {
       if (err) return callback(err, []);
-      const list = addresses as LookupAddress[];
-      const bad = allowPrivate ? undefined : list.find((a) => !isPublicAddress(a.address));
+      const bad = allowPrivate ? undefined : list.find((a) => !isPublic(a.address));
       if (bad) return callback(blockedAddressError(hostname, bad.address) as unknown as NodeJS.ErrnoException, []);
       if ((options as { all?: boolean }).all) return callback(null, list);
       const first = list[0];

@@ -1,8 +1,8 @@
-import { lookup } from 'node:dns/promises';
 import { AppError, PermanentError } from '@kbflow/queues';
 import { chromium, type Browser } from 'playwright-core';
-import { assertUrlAllowed, blockedAddressError, isPublicAddress } from '../domain/address-guard.ts';
+import { assertUrlAllowed, type AddressPolicy } from '../domain/address-guard.ts';
 import type { FetchedPage, PageFetcher } from './fetched-page.ts';
+import { BLOCKED_HEADER, GuardedProxy } from './guarded-proxy.ts';
 
 /**
  * Flags that work on these machines (ENVIRONMENT.md): no sandbox as root, no
@@ -28,12 +28,17 @@ export interface BrowserFetcherOptions {
   timeoutMs: number;
   maxBytes: number;
   userAgent: string;
+  /** How hosts are resolved and classified; defaults to DNS and the public-range check (tests inject both). */
+  addressPolicy?: AddressPolicy;
 }
 
 /**
  * The browser engine: Debian's Chromium driven by playwright-core, launched on
  * first use and shared by all jobs of the process (a fresh context per page).
- * Every request the page makes, redirects included, passes the address guard.
+ * Every request the page makes, redirects included, passes the address guard:
+ * each context talks to the network only through a {@link GuardedProxy} of
+ * its own (Playwright's request interception never sees redirect hops, so it
+ * cannot be the guard).
  */
 export class BrowserFetcher implements PageFetcher {
   private readonly opts: BrowserFetcherOptions;
@@ -62,31 +67,31 @@ export class BrowserFetcher implements PageFetcher {
   }
 
   async fetch(url: string): Promise<FetchedPage> {
-    assertUrlAllowed(new URL(url), this.opts.allowPrivateNetworks);
+    assertUrlAllowed(new URL(url), this.opts.allowPrivateNetworks, this.opts.addressPolicy);
     const browser = await this.launch();
-    const context = await browser.newContext({ userAgent: this.opts.userAgent, javaScriptEnabled: true });
-    try {
-      let blocked: Error | undefined;
-      await context.route('**/*', async (route) => {
-        const target = new URL(route.request().url());
-        if (!/^https?:$/.test(target.protocol)) return route.continue();
-        try {
-          await this.checkHost(target);
-          await route.continue();
-        } catch (error) {
-          if (route.request().isNavigationRequest()) blocked = error as Error;
-          await route.abort('blockedbyclient');
-        }
+    const proxy = new GuardedProxy({ allowPrivateNetworks: this.opts.allowPrivateNetworks, addressPolicy: this.opts.addressPolicy });
+    const proxyUrl = await proxy.start();
+    const context = await browser
+      // `<-loopback>` removes Chromium's built-in bypass for localhost, which would skip the guard.
+      .newContext({ userAgent: this.opts.userAgent, javaScriptEnabled: true, proxy: { server: proxyUrl, bypass: '<-loopback>' } })
+      .catch(async (error: unknown) => {
+        await proxy.close();
+        throw error;
       });
+    try {
       const page = await context.newPage();
       let response;
       try {
         response = await page.goto(url, { waitUntil: 'networkidle', timeout: this.opts.timeoutMs });
       } catch (error) {
+        // A refused HTTPS tunnel fails the navigation itself; the proxy knows why.
+        const blocked = proxy.blocked.at(-1);
         if (blocked) throw blocked;
         throw new AppError('browser_fetch_failed', `${url}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
       }
-      if (blocked) throw blocked;
+      // The document (after any redirects) was refused by the proxy; refused subresources only leave gaps.
+      const refusal = response?.headers()[BLOCKED_HEADER];
+      if (refusal !== undefined) throw proxy.blocked.find((e) => e.message === refusal) ?? new PermanentError('blocked_address', refusal);
       const status = response?.status() ?? 0;
       if (status >= 400) {
         const message = `${url} answered ${status}`;
@@ -97,15 +102,8 @@ export class BrowserFetcher implements PageFetcher {
       return { finalUrl: page.url(), status, contentType: response?.headers()['content-type'] ?? 'text/html', html, engine: 'browser' };
     } finally {
       await context.close().catch(() => undefined);
+      await proxy.close();
     }
-  }
-
-  private async checkHost(url: URL): Promise<void> {
-    assertUrlAllowed(url, this.opts.allowPrivateNetworks);
-    if (this.opts.allowPrivateNetworks) return;
-    const addresses = await lookup(url.hostname.replace(/^\[|\]$/g, ''), { all: true });
-    const bad = addresses.find((a) => !isPublicAddress(a.address));
-    if (bad) throw blockedAddressError(url.hostname, bad.address);
   }
 
   async close(): Promise<void> {

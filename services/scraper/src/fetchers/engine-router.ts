@@ -58,7 +58,15 @@ export class EngineRouter {
     } catch (error) {
       if (isPermanent(error)) throw error;
       this.log.info({ url, err: (error as Error).message }, 'http engine failed, trying the browser');
-      return withExtraction(await this.timed('browser', url));
+      try {
+        return withExtraction(await this.timed('browser', url));
+      } catch (browserError) {
+        // With the browser's breaker open, the page fails the way HTTP
+        // failed (an ordinary retry), rather than holding up the whole
+        // scrape queue for a page that may not need a browser at all.
+        if ((browserError as { code?: string }).code === 'breaker_open') throw error;
+        throw browserError;
+      }
     }
     if (!viaHttp.extracted?.needsJavaScript) return viaHttp;
     try {

@@ -1,6 +1,7 @@
+import { parseRetryAfter } from '@kbflow/embeddings';
 import { AppError, PermanentError } from '@kbflow/queues';
 import { Agent, errors as undiciErrors, request } from 'undici';
-import { assertUrlAllowed, guardedLookup } from '../domain/address-guard.ts';
+import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '../domain/address-guard.ts';
 import type { FetchedPage, PageFetcher } from './fetched-page.ts';
 
 export interface HttpFetcherOptions {
@@ -9,6 +10,8 @@ export interface HttpFetcherOptions {
   timeoutMs: number;
   maxRedirects: number;
   userAgent: string;
+  /** How hosts are resolved and classified; defaults to DNS and the public-range check (tests inject both). */
+  addressPolicy?: AddressPolicy;
 }
 
 /** Transient HTTP statuses: worth another attempt later. */
@@ -26,7 +29,7 @@ export class HttpFetcher implements PageFetcher {
   constructor(opts: HttpFetcherOptions) {
     this.opts = opts;
     this.agent = new Agent({
-      connect: { lookup: guardedLookup(opts.allowPrivateNetworks), timeout: Math.min(opts.timeoutMs, 10_000) },
+      connect: { lookup: guardedLookup(opts.allowPrivateNetworks, opts.addressPolicy), timeout: Math.min(opts.timeoutMs, 10_000) },
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
       connections: 64,
@@ -37,7 +40,7 @@ export class HttpFetcher implements PageFetcher {
     const deadline = AbortSignal.timeout(this.opts.timeoutMs);
     let current = new URL(url);
     for (let hop = 0; hop <= this.opts.maxRedirects; hop++) {
-      assertUrlAllowed(current, this.opts.allowPrivateNetworks);
+      assertUrlAllowed(current, this.opts.allowPrivateNetworks, this.opts.addressPolicy);
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(current, {
@@ -58,6 +61,11 @@ export class HttpFetcher implements PageFetcher {
       const contentType = String(res.headers['content-type'] ?? '');
       if (status >= 400) {
         await res.body.dump();
+        if (status === 429 || status === 503) {
+          const header = res.headers['retry-after'];
+          const retryAfterMs = header === undefined ? undefined : parseRetryAfter(new Headers({ 'retry-after': String(header) }));
+          if (retryAfterMs !== undefined) throw new AppError('http_status', `${current.href} answered ${status}`, { retryAfterMs });
+        }
         if (RETRYABLE_STATUS.has(status)) throw new AppError('http_status', `${current.href} answered ${status}`);
         throw new PermanentError('http_status', `${current.href} answered ${status}`);
       }

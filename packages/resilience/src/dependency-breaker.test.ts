@@ -1,0 +1,51 @@
+import { describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { BreakerOpenError, countsAsFailure, DependencyBreaker } from './dependency-breaker.ts';
+
+const make = (failureThreshold = 3, resetTimeoutMs = 200) =>
+  new DependencyBreaker({ name: 'dep', failureThreshold, resetTimeoutMs, registry: new Registry(), log: pino({ level: 'silent' }), service: 'test' });
+
+const fail = (props: object = {}) => () => Promise.reject(Object.assign(new Error('boom'), props));
+
+describe('DependencyBreaker', () => {
+  it('opens after the threshold of failures and then rejects without calling', async () => {
+    const breaker = make(3);
+    for (let i = 0; i < 3; i++) await expect(breaker.run(fail())).rejects.toThrow('boom');
+    expect(breaker.state).toBe('open');
+    let called = false;
+    const error = await breaker.run(async () => (called = true)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BreakerOpenError);
+    expect((error as BreakerOpenError).retryAfterMs).toBeGreaterThan(0);
+    expect((error as BreakerOpenError).code).toBe('breaker_open');
+    expect(called).toBe(false);
+    await breaker.close();
+  });
+
+  it('lets one probe through after the reset timeout and closes when it succeeds', async () => {
+    const breaker = make(2, 150);
+    for (let i = 0; i < 2; i++) await expect(breaker.run(fail())).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(breaker.state).toBe('half-open');
+    await expect(breaker.run(async () => 'ok')).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+    await breaker.close();
+  });
+
+  it('does not count rate limits or rejected requests as failures', async () => {
+    const breaker = make(2);
+    for (let i = 0; i < 5; i++) {
+      await expect(breaker.run(fail({ status: 429, retryAfterMs: 1000 }))).rejects.toThrow();
+      await expect(breaker.run(fail({ retryable: false, status: 400 }))).rejects.toThrow();
+    }
+    expect(breaker.state).toBe('closed');
+    await breaker.close();
+  });
+
+  it('classifies errors', () => {
+    expect(countsAsFailure(new Error('ECONNRESET'))).toBe(true);
+    expect(countsAsFailure({ retryable: true, status: 503 })).toBe(true);
+    expect(countsAsFailure({ retryable: true, status: 429 })).toBe(false);
+    expect(countsAsFailure({ retryable: false, status: 401 })).toBe(false);
+  });
+});

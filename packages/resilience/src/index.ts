@@ -1,0 +1,11 @@
+export {
+  DependencyBreaker,
+  BreakerOpenError,
+  BREAKER_DEFAULTS,
+  countsAsFailure,
+  listBreakers,
+  type BreakerName,
+  type BreakerReport,
+  type BreakerState,
+  type DependencyBreakerOptions,
+} from './dependency-breaker.ts';

@@ -1,0 +1,39 @@
+import type { TaskView } from '@kbflow/db';
+
+/** Why an unfinished task is not moving, in the order a reader should see it. */
+export type WaitReason =
+  | { reason: 'breaker-open'; dependency: string; retryAt?: string }
+  | { reason: 'rate-limited'; queue: string; retryInMs: number }
+  | { reason: 'queued'; queue: string; jobsAhead: number }
+  | { reason: 'waiting-for-children'; pagesAwaitingEmbedding: number };
+
+export interface WaitFacts {
+  /** Open breakers across replicas, with when they probe again. */
+  openBreakers: { name: string; retryAt?: string }[];
+  /** Remaining manual rate limit per queue, in ms (0 when none). */
+  rateLimitMs: Record<'scrape' | 'embed' | 'aggregate', number>;
+  /** Jobs waiting to run in the scrape queue. */
+  scrapeBacklog: number;
+}
+
+/** Which breakers can hold up each stage of a crawl. */
+const STAGE_DEPENDENCIES = ['browser', 'embedding-provider', 'vector-store'];
+
+/**
+ * The reason a queued or running task waits, or undefined when it is moving
+ * or finished. Pages still `discovered` wait on scraping; pages `scraped`
+ * wait on their embed batches (the flow's children).
+ */
+export function explainWait(task: Pick<TaskView, 'state' | 'progress'>, facts: WaitFacts): WaitReason | undefined {
+  if (task.state === 'completed' || task.state === 'failed') return undefined;
+  const open = facts.openBreakers.find((b) => STAGE_DEPENDENCIES.includes(b.name));
+  if (open) return { reason: 'breaker-open', dependency: open.name, ...(open.retryAt ? { retryAt: open.retryAt } : {}) };
+  const limited = (['scrape', 'embed', 'aggregate'] as const).find((q) => facts.rateLimitMs[q] > 0);
+  if (limited) return { reason: 'rate-limited', queue: limited, retryInMs: facts.rateLimitMs[limited] };
+  const { discovered, scraped, skipped, embedded, failed } = task.progress;
+  const unscraped = discovered - scraped - skipped - failed;
+  if (task.state === 'queued' || unscraped > 0) return { reason: 'queued', queue: 'scrape', jobsAhead: facts.scrapeBacklog };
+  const awaiting = scraped - embedded;
+  if (awaiting > 0) return { reason: 'waiting-for-children', pagesAwaitingEmbedding: awaiting };
+  return undefined;
+}

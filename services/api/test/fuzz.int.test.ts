@@ -1,0 +1,392 @@
+// Throws malformed and random requests at every endpoint of the real API
+// (in-process, over the real Redis and PostgreSQL). Every request is built to
+// be wrong in at least one way, so every answer must be a 4xx with the JSON
+// error shape: never a 5xx, never a crash, and never a row or a job left
+// behind. The PRNG is seeded; a failure names the seed that reproduces it:
+//   KBFLOW_FUZZ_SEED=<seed> jest services/api/test/fuzz.int.test.ts
+import { request, Agent } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ADMIN_KEY, DEV_KEY, startTestApi, type TestApi } from './support/test-api.ts';
+
+const SEED = Number(process.env.KBFLOW_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
+const REQUESTS = Number(process.env.KBFLOW_FUZZ_REQUESTS ?? 1500);
+const PARALLEL = 8;
+const MAX_BODY = 16 * 1024;
+
+/** mulberry32: a tiny, good-enough 32-bit PRNG, so a seed replays the same requests. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Fuzz {
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  /** A string from an alphabet: ASCII, punctuation, control characters, Latin-1, astral unicode. */
+  text(maxLen: number, alphabet: 'ascii' | 'unicode' | 'latin1' = this.pick(['ascii', 'unicode', 'latin1'] as const)): string {
+    const len = this.int(0, maxLen);
+    let out = '';
+    for (let i = 0; i < len; i++) {
+      if (alphabet === 'ascii') out += String.fromCharCode(this.int(0x20, 0x7e));
+      else if (alphabet === 'latin1') out += String.fromCharCode(this.bool(0.7) ? this.int(0x20, 0x7e) : this.int(0x80, 0xff));
+      else out += this.pick(['a', 'Z', '0', ' ', '"', '\\', '\u0000', '\n', '\u00e9', '\u4e2d', '\u{1f600}', '\ud800', '\u202e', '\ufeff', '%', '/', '..']);
+    }
+    return out;
+  }
+  /** A random JSON value, sometimes nested deep, sometimes huge. */
+  json(depth = 0): unknown {
+    const kind = this.int(0, depth > 3 ? 5 : 7);
+    switch (kind) {
+      case 0:
+        return null;
+      case 1:
+        return this.bool();
+      case 2:
+        return this.pick([0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, 42]);
+      case 3:
+        return this.text(20);
+      case 4:
+        return this.bool(0.1) ? 'x'.repeat(this.int(3000, 9000)) : this.text(5, 'unicode');
+      case 5:
+        return this.pick(['http://example.com/', 'javascript:alert(1)', 'file:///etc/passwd', 'http://169.254.169.254/', '../../etc/passwd', '']);
+      case 6:
+        return Array.from({ length: this.int(0, 4) }, () => this.json(depth + 1));
+      default:
+        return Object.fromEntries(Array.from({ length: this.int(0, 4) }, () => [this.pick(['url', 'urls', 'query', 'texts', 'topK', '__proto__', 'constructor', 'a', this.text(8, 'ascii')]), this.json(depth + 1)]));
+    }
+  }
+}
+
+interface FuzzRequest {
+  category: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+interface FuzzResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed'] as const;
+const KNOWN_PATHS: Record<string, string[]> = {
+  '/v1/crawl': ['POST'],
+  '/v1/scrape': ['POST'],
+  '/v1/scrape/batch': ['POST'],
+  '/v1/query': ['POST'],
+  '/v1/search': ['POST'],
+  '/v1/embed': ['POST'],
+  '/v1/queues': ['GET', 'HEAD'],
+  '/v1/stats': ['GET', 'HEAD'],
+  '/v1/workers': ['GET', 'HEAD'],
+  '/v1/dead-letters': ['GET', 'HEAD'],
+  '/v1/tasks/00000000-0000-4000-8000-000000000000': ['GET', 'HEAD'],
+};
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'MKCOL', 'PURGE'];
+const TRAVERSALS = [
+  '/v1/../admin/queues',
+  '/v1/%2e%2e/%2e%2e/etc/passwd',
+  '/v1/tasks/..%2f..%2fetc%2fpasswd',
+  '/v1/tasks/../../healthz',
+  '//v1//crawl',
+  '/v1/./crawl/..',
+  '/v1/crawl/..%2f',
+  '/v1/tasks/%00',
+  '/v1/tasks/%E0%A4%A',
+  '/v1/tasks/%',
+  '/v1/dead-letters/%2F..%2F..%2F/replay',
+  '/v1/dead-letters/..',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/admin/queues/../../v1/crawl',
+  '/v1\\crawl',
+  '/v1/%F0%9F%98%80',
+  '/v1/\u00e9t\u00e9',
+];
+
+/** Requests that are wrong in at least one way; `category` names the way. */
+function generate(f: Fuzz): FuzzRequest {
+  const headers: Record<string, string> = {};
+  // Noise that must never matter.
+  if (f.bool(0.3)) headers.accept = f.pick(['text/html', '*/*', 'application/xml', f.text(30, 'latin1')]);
+  if (f.bool(0.2)) headers['x-forwarded-for'] = f.pick(['1.2.3.4', 'garbage', f.text(40, 'latin1'), '::1, 10.0.0.1']);
+  if (f.bool(0.2)) headers['user-agent'] = f.text(100, 'latin1');
+  if (f.bool(0.1)) headers.cookie = f.text(60, 'ascii');
+
+  const body = (): Buffer | undefined => {
+    if (f.bool(0.2)) return undefined;
+    if (f.bool(0.15)) return Buffer.from(f.text(200, 'unicode'));
+    return Buffer.from(JSON.stringify(f.json()) ?? 'null');
+  };
+  const contentType = () => {
+    if (f.bool(0.6)) headers['content-type'] = 'application/json';
+    else if (f.bool(0.5)) headers['content-type'] = f.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json; charset=nope', '', f.text(30, 'latin1')]);
+    if (f.bool(0.05)) headers['content-encoding'] = f.pick(['gzip', 'deflate', 'br', 'x-unknown', 'identity']);
+  };
+  const idempotencyKey = () => {
+    if (f.bool(0.5)) headers['idempotency-key'] = f.bool(0.6) ? `fuzz-${f.int(0, 5)}` : f.text(60, 'ascii') || 'k';
+  };
+
+  const category = f.pick(['auth', 'route', 'body', 'idempotency-key', 'ids', 'dead-letter-query'] as const);
+  switch (category) {
+    case 'auth': {
+      // No key or a wrong one, on any /v1 or Bull Board path: 401 (or an earlier 400/413/415 for the body).
+      const missing = f.bool(0.3);
+      if (!missing) {
+        headers.authorization = f.pick([
+          'Bearer',
+          'Bearer ',
+          `Bearer ${f.text(40, 'latin1')}x`,
+          `Basic ${Buffer.from(f.text(20, 'latin1')).toString('base64')}`,
+          `Basic ${f.text(30, 'latin1')}`,
+          `Token ${DEV_KEY}`,
+          `${DEV_KEY}`,
+          `Bearer ${DEV_KEY}x`,
+          `Bearer ${DEV_KEY.toUpperCase()}`,
+          f.text(60, 'latin1'),
+        ]);
+      }
+      const path = f.pick([...Object.keys(KNOWN_PATHS), ...TRAVERSALS.filter((p) => p.startsWith('/v1') || p.startsWith('/admin')), '/v1/dead-letters/x/replay', '/admin/queues', '/admin/queues/api/queues', `/v1/${f.text(20, 'ascii').replace(/[^A-Za-z0-9._~-]/g, '')}`]);
+      contentType();
+      idempotencyKey();
+      return { category, method: f.pick(METHODS), path, headers, body: body() };
+    }
+    case 'route': {
+      // A valid key on a route that does not exist, or a method a route does not take: 404.
+      headers.authorization = `Bearer ${f.pick([DEV_KEY, ADMIN_KEY])}`;
+      let method: string;
+      let path: string;
+      if (f.bool(0.5)) {
+        path = f.pick(Object.keys(KNOWN_PATHS));
+        method = f.pick(METHODS.filter((m) => !KNOWN_PATHS[path]!.includes(m) && m !== 'OPTIONS'));
+      } else {
+        method = f.pick(METHODS);
+        const segments = Array.from({ length: f.int(1, 4) }, () => `_${f.text(12, 'ascii').replace(/[^A-Za-z0-9%._~-]/g, '')}`);
+        path = f.pick(['/v1/', '/', '/v2/', '/admin/']) + segments.join('/');
+        if (f.bool(0.3)) {
+          // Some of these still match a route with a parameter (`/v1/tasks/..%2f..`), where
+          // OPTIONS is answered 200 by Express with the route's methods: legitimate, not a defect.
+          path = f.pick(TRAVERSALS.filter((p) => !p.startsWith('/admin')));
+          if (method === 'OPTIONS') method = 'PUT';
+        }
+        if (f.bool(0.05)) path = `/v1/${'a'.repeat(f.int(2000, 6000))}`;
+      }
+      if (f.bool(0.3)) path += `?${f.text(30, 'ascii').replace(/[# ]/g, '')}`;
+      contentType();
+      idempotencyKey();
+      return { category, method, path, headers, body: body() };
+    }
+    case 'body':
+    case 'idempotency-key': {
+      headers.authorization = `Bearer ${f.pick([DEV_KEY, ADMIN_KEY])}`;
+      const route = f.pick(POST_ROUTES);
+      const path = f.pick([route, `${route}/`, route.toUpperCase(), `${route}?x=${f.int(0, 9)}`]);
+      contentType();
+      if (category === 'idempotency-key') {
+        // A valid body, but a key that breaks the rules: 400 naming Idempotency-Key, nothing run.
+        headers['content-type'] = 'application/json';
+        delete headers['content-encoding'];
+        headers['idempotency-key'] = f.pick(['', 'k'.repeat(f.int(201, 3000)), `${f.text(10, 'ascii')}\u00e9`, `a\tb`, `${f.text(5, 'ascii')}\u00ff${f.text(5, 'ascii')}`]);
+        return { category, method: 'POST', path, headers, body: Buffer.from(JSON.stringify(validBody(route, f))) };
+      }
+      idempotencyKey();
+      return { category, method: 'POST', path, headers, body: invalidBody(route, f) };
+    }
+    case 'ids': {
+      // Unknown or malformed task and dead-letter ids: 404 (403 for a dead letter without the admin key).
+      headers.authorization = `Bearer ${f.pick([DEV_KEY, ADMIN_KEY])}`;
+      const id = f.pick([
+        '00000000-0000-4000-8000-000000000000',
+        crypto.randomUUID(),
+        f.text(40, 'ascii').replace(/[^A-Za-z0-9%._~-]/g, '') || 'x',
+        'x'.repeat(f.int(1, 5000)),
+        '%E2%80%AE',
+        '..%2F..',
+        'null',
+        '-1',
+        '%00',
+      ]);
+      const [method, path] = f.pick([
+        ['GET', `/v1/tasks/${id}`],
+        ['DELETE', `/v1/dead-letters/${id}`],
+        ['POST', `/v1/dead-letters/${id}/replay`],
+      ] as const);
+      contentType();
+      idempotencyKey();
+      return { category, method, path, headers, body: f.bool(0.5) ? body() : undefined };
+    }
+    case 'dead-letter-query': {
+      // Listing parameters that are out of range, of the wrong type or unknown: 400 (403 without the admin key).
+      headers.authorization = `Bearer ${f.pick([ADMIN_KEY, ADMIN_KEY, DEV_KEY])}`;
+      const param = f.pick([
+        `limit=${f.pick(['0', '-5', '501', 'abc', '1.5', '1e9', '', '%00', '1&limit=2'])}`,
+        `offset=${f.pick(['-1', 'x', '1000001', '0.5', '%FF'])}`,
+        `queue=${f.pick(['dead-letter', 'nope', '', 'SCRAPE', '%00', 'scrape&queue=embed'])}`,
+        `${f.pick(['colour', 'sort', '__proto__', 'queue[]', 'limit[a]'])}=${f.int(0, 9)}`,
+      ]);
+      return { category, method: 'GET', path: `/v1/dead-letters?${param}`, headers };
+    }
+  }
+}
+
+/** A valid body for a POST route (used where another part of the request is the defect). */
+function validBody(route: (typeof POST_ROUTES)[number], f: Fuzz): object {
+  switch (route) {
+    case '/v1/crawl':
+      return { url: `http://example.com/${f.int(0, 99)}`, maxPages: f.int(1, 50) };
+    case '/v1/scrape':
+      return { url: 'http://example.com/page' };
+    case '/v1/scrape/batch':
+      return { urls: ['http://example.com/a', 'http://example.com/b'] };
+    case '/v1/query':
+    case '/v1/search':
+      return { query: 'how do I read a file?' };
+    case '/v1/embed':
+      return { texts: ['one'] };
+  }
+}
+
+/** A body each route must refuse: bad JSON, not an object, a wrong value, an unknown field, or too big. */
+function invalidBody(route: (typeof POST_ROUTES)[number], f: Fuzz): Buffer {
+  const kind = f.int(0, 7);
+  if (kind === 0) return Buffer.from(f.pick(['{', '{"url": ', "{'url': 'x'}", '{"url": "http://a.b",}', 'NaN', 'undefined', '\u0000', '{"a":1}{"b":2}', `${f.text(50, 'unicode')}`]) + '');
+  if (kind === 1) return Buffer.from(JSON.stringify(f.pick([null, 1, 'string', true, [], [validBody(route, f)]])));
+  if (kind === 2) {
+    const depth = f.int(500, 7000);
+    return Buffer.from(f.bool() ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `{"url":${'{"a":'.repeat(depth / 5)}1${'}'.repeat(depth / 5)}}`);
+  }
+  if (kind === 3) {
+    // Over KBFLOW_MAX_BODY_BYTES: 413.
+    return Buffer.from(JSON.stringify({ ...validBody(route, f), pad: 'x'.repeat(MAX_BODY + f.int(1, 20_000)) }));
+  }
+  const body: Record<string, unknown> = { ...validBody(route, f) };
+  if (kind === 4) {
+    // An unknown field (the schemas are strict), spliced into the text: assigning
+    // `__proto__` on an object would set its prototype, not add a field.
+    const name = f.pick(['colour', '__proto__', 'constructor', 'URL', 'Url', f.text(10, 'unicode') || 'zz']);
+    return Buffer.from(`{${JSON.stringify(name)}:${JSON.stringify(f.json()) ?? 'null'},${JSON.stringify(body).slice(1)}`);
+  }
+  // A wrong value for a field the route knows.
+  const wrong: Record<string, unknown[]> = {
+    url: [12, null, {}, [], '', 'ftp://example.com/', 'javascript:alert(1)', 'http://', `http://example.com/${'x'.repeat(2100)}`, 'example.com', f.text(20, 'unicode') || '\u0000'],
+    urls: [[], 'http://example.com/', [1], [null], Array.from({ length: 1001 }, (_, i) => `http://e.com/${i}`), ['http://example.com/', 'mailto:x@y.z']],
+    maxPages: [0, -1, 100_001, 1.5, '10', null],
+    maxDepth: [-1, 101, 'deep', 0.5],
+    engine: ['curl', '', 1, null, 'HTTP'],
+    knowledgeBase: ['UPPER', '../etc', '', '-lead', 'a'.repeat(64), '\u00e9', 7],
+    query: ['', '   ', 5, null, 'q'.repeat(4001), ['q']],
+    topK: [0, -3, 101, '5', 2.5, null],
+    mode: ['fuzzy', '', 1],
+    texts: [[], [''], [1], 'text', Array.from({ length: 129 }, () => 't'), ['x'.repeat(32_001)]],
+  };
+  const fields: Record<(typeof POST_ROUTES)[number], string[]> = {
+    '/v1/crawl': ['url', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase'],
+    '/v1/scrape': ['url', 'engine', 'knowledgeBase'],
+    '/v1/scrape/batch': ['urls', 'engine', 'knowledgeBase'],
+    '/v1/query': ['query', 'topK', 'mode', 'knowledgeBase'],
+    '/v1/search': ['query', 'topK', 'mode', 'knowledgeBase'],
+    '/v1/embed': ['texts'],
+  };
+  const field = f.pick(fields[route]);
+  body[field] = f.pick(wrong[field]!);
+  return Buffer.from(JSON.stringify(body));
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: PARALLEL });
+
+/** One raw HTTP request: node:http, so paths go out exactly as written (no URL normalization). */
+function send(base: URL, req: FuzzRequest): Promise<FuzzResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...req.headers };
+    if (req.body) headers['content-length'] = req.body.length;
+    const r = request({ host: base.hostname, port: base.port, method: req.method, path: req.path, headers, agent }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(parts).toString('utf8') }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/** What is wrong with a response, or undefined when it is a proper 4xx JSON error. */
+function problem(req: FuzzRequest, res: FuzzResponse): string | undefined {
+  if (res.status < 400 || res.status > 499) return `status ${res.status}`;
+  if (!/^application\/json/.test(res.contentType)) return `content-type ${res.contentType}`;
+  if (req.method === 'HEAD') return undefined;
+  try {
+    const error = (JSON.parse(res.body) as { error?: { code?: unknown; message?: unknown } }).error;
+    if (typeof error?.code !== 'string' || typeof error.message !== 'string') return `body ${res.body.slice(0, 200)}`;
+  } catch {
+    return `not JSON: ${res.body.slice(0, 200)}`;
+  }
+  return undefined;
+}
+
+const describeRequest = (r: FuzzRequest) =>
+  `${r.category}: ${r.method} ${r.path.slice(0, 120)} headers=${JSON.stringify(r.headers).slice(0, 300)} body=${r.body?.toString('utf8').slice(0, 200) ?? '(none)'}`;
+
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startTestApi({ label: 'fuzz', maxBodyBytes: MAX_BODY, queryTimeoutMs: 2000 });
+});
+
+afterAll(async () => {
+  agent.destroy();
+  await api.close();
+});
+
+describe('fuzzing the API', () => {
+  it(`answers ${REQUESTS} malformed requests (seed ${SEED}) with 4xx JSON errors only, and writes and enqueues nothing`, async () => {
+    const counts = async () => ({
+      tasks: await api.db.task.count(),
+      taskPages: await api.db.taskPage.count(),
+      knowledgeBases: await api.db.knowledgeBase.count(),
+      idempotencyKeys: await api.db.idempotencyKey.count(),
+      jobs: await api.jobTotal(),
+    });
+    const before = await counts();
+    const f = new Fuzz(SEED);
+    const requests = Array.from({ length: REQUESTS }, () => generate(f));
+    const base = new URL(api.base);
+    const problems: string[] = [];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < requests.length; i += PARALLEL) {
+      const batch = requests.slice(i, i + PARALLEL);
+      const responses = await Promise.all(batch.map((r) => send(base, r).catch((e: Error) => ({ status: 0, contentType: '', body: `transport error: ${e.message}` }))));
+      responses.forEach((res, j) => {
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const wrong = problem(batch[j]!, res);
+        if (wrong) problems.push(`#${i + j} ${wrong} <- ${describeRequest(batch[j]!)}`);
+      });
+    }
+    expect({ seed: SEED, problems: problems.slice(0, 15), total: problems.length }).toEqual({ seed: SEED, problems: [], total: 0 });
+    // Every category of defect was exercised, and answered with more than one kind of 4xx.
+    expect(new Set(requests.map((r) => r.category)).size).toBe(6);
+    expect([...statuses.keys()].filter((s) => s >= 400).length).toBeGreaterThanOrEqual(5);
+
+    expect((await api.send('GET', '/readyz', { key: null })).status).toBe(200);
+    expect(await counts()).toEqual(before);
+  }, 300_000);
+});

@@ -1,0 +1,136 @@
+// The API in-process over a real Redis and a fresh PostgreSQL database, as
+// api.int.test.ts builds it, for the test files that need one of their own.
+import { createDb, IdempotencyRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { createLogger, createMetrics } from '@kbflow/observability';
+import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
+import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { QueueEvents } from 'bullmq';
+import type { Server } from 'node:http';
+import { createApp } from '../../src/app.ts';
+import type { AdmissionOptions } from '../../src/http/admission.ts';
+import { answerClientErrorsAsJson } from '../../src/http/client-errors.ts';
+
+export const DEV_KEY = 'test-dev-key';
+export const OTHER_KEY = 'test-other-key';
+export const ADMIN_KEY = 'test-admin-key';
+
+export interface SendOptions {
+  /** The API key; null sends none. Defaults to the dev tenant's. */
+  key?: string | null;
+  body?: string | object;
+  headers?: Record<string, string>;
+}
+
+export interface SendResult {
+  status: number;
+  json: any;
+  text: string;
+  headers: Headers;
+}
+
+export interface TestApi {
+  base: string;
+  db: Db;
+  redis: Redis;
+  producer: JobProducer;
+  tenants: TenantRepository;
+  send: (method: string, path: string, opts?: SendOptions) => Promise<SendResult>;
+  /** Jobs of this API's prefix across every queue and state. */
+  jobTotal: () => Promise<number>;
+  close: () => Promise<void>;
+}
+
+export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; queryTimeoutMs?: number; label?: string } = {}): Promise<TestApi> {
+  const database: TestDatabase = await createTestDatabase();
+  const db = createDb(database.url);
+  const redis = createRedis(opts.redisUrl ?? testRedisUrl());
+  const prefix = uniquePrefix(opts.label ?? 'api');
+  const producer = new JobProducer(redis, prefix);
+  const eventConnections = [redis.duplicate(), redis.duplicate()];
+  const events = {
+    query: new QueueEvents(QueueName.query, { connection: eventConnections[0]!, prefix }),
+    embed: new QueueEvents(QueueName.embed, { connection: eventConnections[1]!, prefix }),
+  };
+  await Promise.all([events.query.waitUntilReady(), events.embed.waitUntilReady()]);
+  const tenants = new TenantRepository(db);
+  await tenants.ensureTenantWithKey('dev', DEV_KEY);
+  await tenants.ensureTenantWithKey('other', OTHER_KEY);
+  await tenants.ensureTenantWithKey('admin', ADMIN_KEY, { isAdmin: true });
+  const app = createApp({
+    log: createLogger('api-test', 'silent'),
+    registry: createMetrics('api-test').registry,
+    tenants,
+    tasks: new TaskRepository(db),
+    idempotency: new IdempotencyRepository(db),
+    producer,
+    redis,
+    events,
+    checks: [
+      { name: 'redis', check: () => redis.ping() },
+      { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
+    ],
+    queryTimeoutMs: opts.queryTimeoutMs ?? 5000,
+    maxBodyBytes: opts.maxBodyBytes ?? 16 * 1024,
+    bullBoardReadOnly: false,
+    ...(opts.admission ? { admission: opts.admission } : {}),
+  });
+  const server: Server = app.listen(0, '127.0.0.1');
+  answerClientErrorsAsJson(server);
+  await new Promise((r) => server.once('listening', r));
+  const address = server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const send = async (method: string, path: string, o: SendOptions = {}): Promise<SendResult> => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.key !== null) headers.authorization = `Bearer ${o.key ?? DEV_KEY}`;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+    }
+    const res = await fetch(`${base}${path}`, { method, headers, body });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text, headers: res.headers };
+  };
+
+  const jobTotal = async () => {
+    let total = 0;
+    for (const name of ALL_QUEUES) {
+      const counts = await producer.queue(name).getJobCounts();
+      total += Object.values(counts).reduce((a, b) => a + b, 0);
+    }
+    return total;
+  };
+
+  return {
+    base,
+    db,
+    redis,
+    producer,
+    tenants,
+    send,
+    jobTotal,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
+      await redis.del(...(await redis.keys(`${prefix}:*`)), `${prefix}:__none__`);
+      await events.query.close();
+      await events.embed.close();
+      await Promise.all(eventConnections.map((c) => c.quit()));
+      await producer.close();
+      await redis.quit();
+      await db.$disconnect();
+      await database.drop();
+    },
+  };
+}
+
+/** Sleeps; for waits on a cache's age, never as a stand-in for an event. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

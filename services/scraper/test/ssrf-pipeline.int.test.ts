@@ -1,0 +1,100 @@
+// The address guard seen from the outside: the API accepts any http(s) URL
+// (it cannot know where a hostname resolves; the scraper decides, after DNS),
+// and a crawl of the cloud metadata endpoint ends `failed` with the refusal
+// in its task status. api, scraper and aggregator run as real processes.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { artifactDir, createTestDatabase, startStack, testRedisUrl, uniquePrefix, type Stack, type TestDatabase } from '@kbflow/testing';
+import { Redis } from 'ioredis';
+
+const KEY = 'ssrf-dev-key';
+
+let database: TestDatabase;
+let stack: Stack;
+let lanceDir: string;
+let prefix: string;
+let local: Server;
+let localHits = 0;
+let localUrl: string;
+
+async function api(method: string, route: string, body?: unknown) {
+  const res = await fetch(`${stack.apiUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+async function finished(taskId: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { json } = await api('GET', `/v1/tasks/${taskId}`);
+    if (json.state === 'completed' || json.state === 'failed') return json;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${json.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-ssrf-lance-'));
+  prefix = uniquePrefix('ssrf');
+  local = createServer((_req, res) => {
+    localHits++;
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><main><h1>internal admin</h1></main></body></html>');
+  });
+  await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
+  const address = local.address();
+  localUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+  stack = await startStack(
+    {
+      DATABASE_URL: database.url,
+      REDIS_URL: testRedisUrl(),
+      KBFLOW_QUEUE_PREFIX: prefix,
+      KBFLOW_LANCEDB_DIR: lanceDir,
+      KBFLOW_ALLOW_PRIVATE_NETWORKS: 'false',
+      KBFLOW_DEV_API_KEY: KEY,
+      KBFLOW_ADMIN_API_KEY: 'ssrf-admin-key',
+      KBFLOW_FETCH_TIMEOUT_MS: '5000',
+      LOG_LEVEL: 'info',
+    },
+    { logDir: artifactDir('ssrf-pipeline'), services: ['api', 'scraper', 'aggregator'] },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await new Promise((r) => local?.close(r));
+  await database?.drop();
+  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
+  const redis = new Redis(testRedisUrl());
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+}, 60_000);
+
+describe('private addresses through the whole pipeline', () => {
+  it('a crawl of the cloud metadata endpoint is accepted, then ends failed with blocked_address in its status', async () => {
+    const res = await api('POST', '/v1/crawl', { url: 'http://169.254.169.254/latest/meta-data', maxPages: 5 });
+    expect(res.status).toBe(202);
+    const task = await finished(res.json.taskId);
+    expect(task.state).toBe('failed');
+    expect(task.progress).toMatchObject({ discovered: 1, failed: 1, scraped: 0, embedded: 0 });
+    expect(task.error).toBe('blocked_address: refusing 169.254.169.254: it resolves to 169.254.169.254, a private, loopback, link-local or metadata address');
+  }, 90_000);
+
+  it('a batch of loopback and private URLs, on either engine, fails page by page and never reaches the local server', async () => {
+    for (const engine of ['http', 'browser'] as const) {
+      const res = await api('POST', '/v1/scrape/batch', { urls: [localUrl, 'http://10.0.0.1/admin', 'http://[::1]/'], engine });
+      expect(res.status).toBe(202);
+      const task = await finished(res.json.taskId);
+      expect([engine, task.state, task.progress.failed]).toEqual([engine, 'failed', 3]);
+      expect(task.error).toMatch(/^blocked_address: refusing /);
+    }
+    expect(localHits).toBe(0);
+  }, 120_000);
+});
