@@ -26,6 +26,14 @@ export function workerEnvShape(defaultMetricsPort: number, defaultConcurrency: n
     KBFLOW_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(defaultMetricsPort),
     KBFLOW_METRICS_HOST: z.string().default('0.0.0.0'),
     KBFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(defaultConcurrency),
+    /**
+     * How long a job's lock lives without renewal, and how often stalled jobs
+     * are looked for. A killed worker's job returns after at most
+     * lock + 2 x interval (BullMQ's checker can skip one beat): about 90 s
+     * with the defaults, which tolerate long event-loop stalls.
+     */
+    KBFLOW_LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    KBFLOW_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   };
 }
 

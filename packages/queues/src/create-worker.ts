@@ -34,8 +34,9 @@ export interface CreateWorkerOptions<Q extends QueueName> {
   concurrency?: number;
   /**
    * How long a job's lock lives without renewal. A killed worker's job comes
-   * back after at most lockDuration + stalledInterval; 30 s each keeps that
-   * under a minute while tolerating event-loop stalls of several seconds.
+   * back after lockDuration plus one or two stalledIntervals (BullMQ's
+   * checker can skip a beat); 30 s each tolerates event-loop stalls of
+   * several seconds (KBFLOW_LOCK_DURATION_MS, KBFLOW_STALLED_INTERVAL_MS).
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;

@@ -46,7 +46,14 @@ try {
     ),
     chat: chat ? guardChatModel(chat, viaProvider) : undefined,
   };
-  const common = { connection: redis, producer, log, registry: metrics.registry };
+  const common = {
+    connection: redis,
+    producer,
+    log,
+    registry: metrics.registry,
+    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
+    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+  };
 
   const aggregateWorker = createWorker({
     ...common,

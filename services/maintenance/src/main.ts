@@ -43,6 +43,8 @@ try {
     log,
     registry: metrics.registry,
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
+    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
+    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
   });
   const schedules = await registerSchedules(producer, {
     healthCheckEveryMs: env.KBFLOW_HEALTH_CHECK_EVERY_MS,

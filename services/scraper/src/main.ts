@@ -56,6 +56,8 @@ try {
     log,
     registry: metrics.registry,
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
+    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
+    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
   });
 
   const { port } = await runWorkerService({
