@@ -14,6 +14,7 @@ import {
   type Stack,
   type StaticServer,
   type TestDatabase,
+  apiClient,
 } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { Redis } from 'ioredis';
@@ -42,24 +43,10 @@ let stack: Stack;
 let lanceDir: string;
 let prefix: string;
 
-async function api(method: string, route: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+const client = apiClient(() => stack.apiUrl, KEY);
+const api = client.call;
 
-async function waitForTask(taskId: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await api('GET', `/v1/tasks/${taskId}`);
-    if (json.state === 'completed' || json.state === 'failed') return json;
-    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${json.state} after ${timeoutMs} ms: ${JSON.stringify(json.progress)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const waitForTask = (taskId: string, timeoutMs: number) => client.waitForTask(taskId, timeoutMs, { everyMs: 500 });
 
 beforeAll(async () => {
   database = await createTestDatabase();

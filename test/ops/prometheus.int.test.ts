@@ -15,6 +15,7 @@ import {
   type Stack,
   type StaticServer,
   type TestDatabase,
+  apiClient,
 } from '@kbflow/testing';
 import { Redis } from 'ioredis';
 import { EMBED_BATCH_SIZE } from '../../services/scraper/src/processors/scrape-page.processor.ts';
@@ -42,25 +43,10 @@ let prefix: string;
 /** Requests this test made to GET /v1/tasks/:id, to compare with the API's histogram. */
 let taskPolls = 0;
 
-async function api(method: string, route: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+const client = apiClient(() => stack.apiUrl, KEY);
+const api = client.call;
 
-async function waitForTask(taskId: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    taskPolls += 1;
-    const { json } = await api('GET', `/v1/tasks/${taskId}`);
-    if (json.state === 'completed' || json.state === 'failed') return json;
-    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${json.state} after ${timeoutMs} ms: ${JSON.stringify(json.progress)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitForTask = (taskId: string, timeoutMs: number) => client.waitForTask(taskId, timeoutMs, { onPoll: () => (taskPolls += 1) });
 
 /** `{ label value → sample value }` of an instant query. */
 async function byLabel(expr: string, label: string): Promise<Record<string, number>> {

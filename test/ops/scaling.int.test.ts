@@ -20,6 +20,7 @@ import {
   type Stack,
   type StaticServer,
   type TestDatabase,
+  apiClient,
 } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import type { Queue } from 'bullmq';
@@ -66,14 +67,8 @@ let taskId: string;
 let oneEmbedder: Throughput;
 let threeEmbedders: Throughput;
 
-async function api(method: string, route: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+const client = apiClient(() => stack.apiUrl, KEY);
+const api = client.call;
 
 async function workers(): Promise<{ services: Record<string, number>; workers: { service: string; pid: number; concurrency: Record<string, number> }[] }> {
   return (await api('GET', '/v1/workers')).json;

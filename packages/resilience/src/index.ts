@@ -4,6 +4,8 @@ export {
   BREAKER_DEFAULTS,
   countsAsFailure,
   listBreakers,
+  providerAndVectorBreakers,
+  type StoreBreakerEnv,
   type BreakerName,
   type BreakerReport,
   type BreakerState,

@@ -4,7 +4,7 @@ import { createDb, DocumentRepository, TaskRepository } from '@kbflow/db';
 import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
-import { DependencyBreaker } from '@kbflow/resilience';
+import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
 import { completeCrawl, completeDocument } from './processors/complete.processor.ts';
@@ -19,21 +19,9 @@ try {
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 4, 30) });
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
-  const breakerBase = { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } };
-  const providerBreaker = new DependencyBreaker({
-    ...breakerBase,
-    name: 'embedding-provider',
-    failureThreshold: env.KBFLOW_BREAKER_PROVIDER_FAILURES,
-    resetTimeoutMs: env.KBFLOW_BREAKER_PROVIDER_RESET_MS,
-  });
-  const vectorBreaker = new DependencyBreaker({
-    ...breakerBase,
-    name: 'vector-store',
-    failureThreshold: env.KBFLOW_BREAKER_VECTOR_FAILURES,
-    resetTimeoutMs: env.KBFLOW_BREAKER_VECTOR_RESET_MS,
-  });
-  const viaProvider = <T>(call: () => Promise<T>) => providerBreaker.run(call);
-  const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => vectorBreaker.run(call)), metrics.registry);
+  const breakers = providerAndVectorBreakers(env, { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } });
+  const viaProvider = <T>(call: () => Promise<T>) => breakers.provider.run(call);
+  const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)), metrics.registry);
   const chat = createChatModel(env);
   const documents = new DocumentRepository(db);
   const tasks = new TaskRepository(db);
@@ -90,7 +78,7 @@ try {
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
-      { name: 'breakers', fn: () => Promise.all([providerBreaker.close(), vectorBreaker.close()]) },
+      { name: 'breakers', fn: () => breakers.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
     ],

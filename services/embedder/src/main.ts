@@ -3,7 +3,7 @@ import { createDb, DocumentRepository } from '@kbflow/db';
 import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
-import { DependencyBreaker } from '@kbflow/resilience';
+import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
 import { embedChunks, embedTexts } from './processors/embed-chunks.processor.ts';
@@ -17,25 +17,13 @@ try {
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) });
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
-  const breakerBase = { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } };
-  const providerBreaker = new DependencyBreaker({
-    ...breakerBase,
-    name: 'embedding-provider',
-    failureThreshold: env.KBFLOW_BREAKER_PROVIDER_FAILURES,
-    resetTimeoutMs: env.KBFLOW_BREAKER_PROVIDER_RESET_MS,
-  });
-  const vectorBreaker = new DependencyBreaker({
-    ...breakerBase,
-    name: 'vector-store',
-    failureThreshold: env.KBFLOW_BREAKER_VECTOR_FAILURES,
-    resetTimeoutMs: env.KBFLOW_BREAKER_VECTOR_RESET_MS,
-  });
+  const breakers = providerAndVectorBreakers(env, { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } });
   // The breaker sits inside the cache: cached texts never touch the provider.
   const embedder = instrumentEmbedder(
-    new CachedEmbedder(guardEmbedder(createEmbedder(env), (call) => providerBreaker.run(call)), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
+    new CachedEmbedder(guardEmbedder(createEmbedder(env), (call) => breakers.provider.run(call)), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
     metrics.registry,
   );
-  const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => vectorBreaker.run(call)), metrics.registry);
+  const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)), metrics.registry);
   let collection: Promise<void> | undefined;
   const ready = () => {
     collection ??= vectors.ensureCollection(embedder.dimensions).catch((error: unknown) => {
@@ -77,7 +65,7 @@ try {
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
-      { name: 'breakers', fn: () => Promise.all([providerBreaker.close(), vectorBreaker.close()]) },
+      { name: 'breakers', fn: () => breakers.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
     ],

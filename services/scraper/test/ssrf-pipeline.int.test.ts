@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { artifactDir, createTestDatabase, startStack, testRedisUrl, uniquePrefix, type Stack, type TestDatabase } from '@kbflow/testing';
+import { apiClient, artifactDir, createTestDatabase, startStack, testRedisUrl, uniquePrefix, type Stack, type TestDatabase } from '@kbflow/testing';
 import { Redis } from 'ioredis';
 
 const KEY = 'ssrf-dev-key';
@@ -20,24 +20,10 @@ let local: Server;
 let localHits = 0;
 let localUrl: string;
 
-async function api(method: string, route: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+const client = apiClient(() => stack.apiUrl, KEY);
+const api = client.call;
 
-async function finished(taskId: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await api('GET', `/v1/tasks/${taskId}`);
-    if (json.state === 'completed' || json.state === 'failed') return json;
-    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${json.state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const finished = (taskId: string, timeoutMs = 60_000) => client.waitForTask(taskId, timeoutMs);
 
 beforeAll(async () => {
   database = await createTestDatabase();
