@@ -9,6 +9,8 @@ export const vectorStoreEnvShape = {
   QDRANT_URL: z.url({ protocol: /^https?$/ }).optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
   KBFLOW_VECTOR_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).default('kbflow_chunks'),
+  /** LanceDB: rows from which compaction builds an ANN (IVF_PQ) index on the vectors. */
+  KBFLOW_VECTOR_INDEX_MIN_ROWS: z.coerce.number().int().min(256).default(50_000),
 };
 
 /** The embedding and chat provider: OpenAI-compatible when a key is set, offline otherwise. */

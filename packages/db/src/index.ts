@@ -5,6 +5,9 @@ export { TenantRepository, type Principal } from './tenant.repository.ts';
 export {
   TaskRepository,
   type CrawlParams,
+  type IngestParams,
+  type IngestProgress,
+  type IngestResult,
   type PageStatus,
   type TaskProgress,
   type TaskState,
@@ -13,3 +16,36 @@ export {
 } from './task.repository.ts';
 export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type ContentType, type StoreResult } from './document.repository.ts';
 export { IdempotencyRepository, IDEMPOTENCY_TTL_MS, type IdempotencyClaim, type IdempotencyRequest } from './idempotency.repository.ts';
+export {
+  ScheduleRunRepository,
+  type ScheduleRunStatus,
+  type ScheduleRunSummary,
+  type ScheduleRunView,
+  type ScheduleTrigger,
+} from './schedule-run.repository.ts';
+export { SearchLogRepository, type SearchAnalytics, type SearchLogEntry } from './search-log.repository.ts';
+export { hasDocumentOnlyFilters, type SearchScope } from './search-scope.ts';
+export { RecordRepository, type ChunkToEmbed, type PreparedRecord, type RecordWriteResult } from './record.repository.ts';
+export {
+  CaseRepository,
+  type CaseFields,
+  type CaseListFilter,
+  type CaseSyncBatch,
+  type CaseSyncPlan,
+  type CaseSyncPrepare,
+  type CaseUpsertCounts,
+  type CaseView,
+  type PendingCase,
+} from './case.repository.ts';
+export {
+  KnowledgeRepository,
+  articleUrl,
+  type ArticleAuthor,
+  type ArticleStatus,
+  type ArticleWrite,
+  type ArticleWriteResult,
+  type GeneratedArticleState,
+  type KnowledgeArticleView,
+  type KnowledgeCase,
+  type LinkedCaseView,
+} from './knowledge.repository.ts';

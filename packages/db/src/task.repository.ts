@@ -1,7 +1,7 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import type { Prisma } from './generated/client.ts';
 
-export type TaskType = 'crawl' | 'scrape' | 'batch-scrape';
+export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest';
 export type TaskState = 'queued' | 'running' | 'completed' | 'failed';
 export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed';
 
@@ -23,6 +23,31 @@ export interface TaskProgress {
   failed: number;
 }
 
+/** What an ingest request did with its rows; stored as the task's params when the request is answered. */
+export interface IngestParams {
+  /** Where the records came from (`documents.source`). */
+  source: string;
+  received: number;
+  /** Valid rows: stored, unchanged or deleted. */
+  accepted: number;
+  unchanged: number;
+  deleted: number;
+  invalid: number;
+  /** Documents new or changed, handed to the embedder. */
+  toEmbed: number;
+}
+
+/** An ingest task's counts: its params plus how many of its documents are indexed. */
+export interface IngestProgress extends IngestParams {
+  embedded: number;
+}
+
+/** The final counts of an ingest task (`tasks.result`). */
+export interface IngestResult extends IngestProgress {
+  /** Documents of the task that did not get indexed. */
+  failed: number;
+}
+
 export interface TaskView {
   id: string;
   tenantId: string;
@@ -32,6 +57,10 @@ export interface TaskView {
   params: CrawlParams;
   progress: TaskProgress;
   error: string | null;
+  /** Set on ingest tasks (where `params` and `progress` are not a crawl's). */
+  ingest?: IngestProgress;
+  /** Final counts once finished (ingest tasks). */
+  result: unknown;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -67,6 +96,50 @@ export class TaskRepository {
     }, TRANSACTION_OPTIONS);
   }
 
+  /**
+   * Creates an ingest task, already running: by the time it exists the API
+   * has read and validated the rows. `params` are filled in by
+   * {@link recordIngest} once the rows are stored.
+   */
+  async createIngestTask(input: { tenantId: string; knowledgeBaseId: string; source: string }): Promise<string> {
+    const params: IngestParams = { source: input.source, received: 0, accepted: 0, unchanged: 0, deleted: 0, invalid: 0, toEmbed: 0 };
+    const task = await this.db.task.create({
+      data: { tenantId: input.tenantId, knowledgeBaseId: input.knowledgeBaseId, type: 'ingest', state: 'running', startedAt: new Date(), params: params as unknown as Prisma.InputJsonValue },
+      select: { id: true },
+    });
+    return task.id;
+  }
+
+  /** Stores what the ingest request did with its rows. */
+  async recordIngest(taskId: string, params: IngestParams): Promise<void> {
+    await this.db.task.update({ where: { id: taskId }, data: { params: params as unknown as Prisma.InputJsonValue } });
+  }
+
+  /** An ingest task's counts; `embedded` = its documents indexed so far. */
+  async ingestProgress(taskId: string, params: IngestParams): Promise<IngestProgress> {
+    const embedded = await this.db.document.count({ where: { taskId, status: 'indexed' } });
+    return { ...params, embedded };
+  }
+
+  /**
+   * Settles an ingest task once its embed jobs have finished (or at once
+   * when nothing needed embedding): final counts go to `tasks.result`;
+   * failed when documents were to be embedded and none was.
+   */
+  async finishIngest(taskId: string): Promise<{ state: TaskState; result: IngestResult } | undefined> {
+    const task = await this.db.task.findUnique({ where: { id: taskId }, select: { params: true, type: true } });
+    if (!task || task.type !== 'ingest') return undefined;
+    const progress = await this.ingestProgress(taskId, task.params as unknown as IngestParams);
+    const result: IngestResult = { ...progress, failed: Math.max(0, progress.toEmbed - progress.embedded) };
+    const state: TaskState = result.toEmbed > 0 && result.embedded === 0 ? 'failed' : 'completed';
+    const error = result.failed > 0 ? `${result.failed} of ${result.toEmbed} documents could not be embedded` : null;
+    await this.db.task.updateMany({
+      where: { id: taskId, state: { in: ['queued', 'running'] } },
+      data: { state, error, result: result as unknown as Prisma.InputJsonValue, finishedAt: new Date() },
+    });
+    return { state, result };
+  }
+
   /** Removes a task whose jobs could not be enqueued, so a rejected request leaves nothing behind. */
   async deleteTask(id: string): Promise<void> {
     await this.db.task.deleteMany({ where: { id } });
@@ -75,6 +148,7 @@ export class TaskRepository {
   async find(tenantId: string, id: string): Promise<TaskView | undefined> {
     const task = await this.db.task.findFirst({ where: { id, tenantId } });
     if (!task) return undefined;
+    const isIngest = task.type === 'ingest';
     return {
       id: task.id,
       tenantId: task.tenantId,
@@ -82,8 +156,10 @@ export class TaskRepository {
       type: task.type as TaskType,
       state: task.state as TaskState,
       params: task.params as unknown as CrawlParams,
-      progress: await this.progress(id),
+      progress: isIngest ? { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0 } : await this.progress(id),
       error: task.error,
+      ...(isIngest ? { ingest: await this.ingestProgress(id, task.params as unknown as IngestParams) } : {}),
+      result: task.result,
       createdAt: task.createdAt,
       startedAt: task.startedAt,
       finishedAt: task.finishedAt,

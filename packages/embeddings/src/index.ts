@@ -8,3 +8,4 @@ export { createEmbedder, createChatModel, type EmbeddingConfig } from './create-
 export { dot } from './vector.ts';
 export { instrumentEmbedder, estimateTokens } from './instrumented-embedder.ts';
 export { guardEmbedder, guardChatModel, type ModelGuard } from './guarded-models.ts';
+export { STOPWORDS } from './tokenize.ts';

@@ -3,3 +3,4 @@ export { normalizeUrl, isSameOrigin } from './url.ts';
 export { chunkMarkdown, type TextChunk, type ChunkOptions } from './chunk-markdown.ts';
 export { sha256Hex } from './hash.ts';
 export { stripLinkTargets } from './retrieval-text.ts';
+export { articleDocument, renderArticleMarkdown, NO_RESOLUTION_RECORDED, type ArticleFields, type ArticleCaseLine, type ArticleDocumentContent } from './article-document.ts';

@@ -28,6 +28,37 @@ const id = z.string().min(1).max(64);
 const engine = z.enum(['auto', 'http', 'browser']);
 /** hybrid: vector and full-text results fused by Reciprocal Rank Fusion. */
 const retrievalMode = z.enum(['hybrid', 'vector', 'keyword']);
+const contentType = z.enum(['page', 'record', 'case', 'article']);
+
+/**
+ * What a search or query is narrowed to, besides its tenant and knowledge
+ * base. Content types are filtered inside the vector store; sources and the
+ * date range (the document's last change) in PostgreSQL.
+ */
+export const retrievalFilters = z.object({
+  contentTypes: z.array(contentType).min(1).max(4).optional(),
+  sources: z.array(z.string().min(1).max(512)).min(1).max(50).optional(),
+  /** ISO 8601; documents changed at or after. */
+  since: z.string().datetime({ offset: true }).optional(),
+  /** ISO 8601; documents changed before. */
+  until: z.string().datetime({ offset: true }).optional(),
+});
+export type RetrievalFilters = z.infer<typeof retrievalFilters>;
+
+const retrievalOptions = {
+  mode: retrievalMode.default('hybrid'),
+  filters: retrievalFilters.default({}),
+  /** Collapse chunks whose text is the same or nearly the same (on by default). */
+  collapseDuplicates: z.boolean().default(true),
+  /** Maximal Marginal Relevance: trade relevance for diversity (0 = off). */
+  diversity: z.number().min(0).max(1).default(0),
+};
+
+/** A schedule's job: `manual` when triggered through `POST /v1/schedules/:name/trigger`. */
+const scheduleRun = z.object({
+  trigger: z.enum(['schedule', 'manual']).default('schedule'),
+  correlationId: z.string().max(128).optional(),
+});
 
 /** Payload schemas per queue and job name. Jobs carry ids and small batches, never pages. */
 export const jobSchemas = {
@@ -46,6 +77,27 @@ export const jobSchemas = {
       tenantId: id,
       documentId: id,
       chunkIds: z.array(id).min(1).max(256),
+      correlationId: z.string().max(128).optional(),
+    }),
+    /**
+     * Records, cases and articles: many small documents per job (their
+     * chunks are already stored). `staleChunkIds` are the vectors of chunks
+     * the new versions replaced. `weighting: 'article'` embeds each chunk as
+     * title 3x + summary 2x + chunk 1x (knowledge articles).
+     */
+    'embed-documents': z.object({
+      tenantId: id,
+      taskId: id.optional(),
+      documentIds: z.array(id).min(1).max(1000),
+      staleChunkIds: z.array(id).max(20_000).default([]),
+      weighting: z.enum(['none', 'article']).default('none'),
+      correlationId: z.string().max(128).optional(),
+    }),
+    /** Removes the vectors of deleted documents (their rows are already gone). */
+    'delete-vectors': z.object({
+      tenantId: id,
+      documentIds: z.array(id).max(1000).default([]),
+      chunkIds: z.array(id).max(20_000).default([]),
       correlationId: z.string().max(128).optional(),
     }),
     'embed-texts': z.object({
@@ -69,6 +121,21 @@ export const jobSchemas = {
       taskId: id,
       correlationId: z.string().max(128).optional(),
     }),
+    /** Flow parent over an ingest task's `embed-documents` jobs: final counts, task completed. */
+    'complete-ingest': z.object({
+      tenantId: id,
+      taskId: id,
+      correlationId: z.string().max(128).optional(),
+    }),
+    /**
+     * Finds recurring case patterns and writes or refreshes their articles;
+     * every tenant and knowledge base with cases when none is given.
+     */
+    'generate-knowledge': z.object({
+      tenantId: id.optional(),
+      knowledgeBaseId: id.optional(),
+      correlationId: z.string().max(128).optional(),
+    }),
   },
   query: {
     'answer-query': z.object({
@@ -76,7 +143,7 @@ export const jobSchemas = {
       knowledgeBaseId: id,
       query: z.string().min(1).max(4000),
       topK: z.number().int().min(1).max(50),
-      mode: retrievalMode.default('hybrid'),
+      ...retrievalOptions,
       correlationId: z.string().max(128).optional(),
     }),
     'search-chunks': z.object({
@@ -84,7 +151,7 @@ export const jobSchemas = {
       knowledgeBaseId: id,
       query: z.string().min(1).max(4000),
       topK: z.number().int().min(1).max(100),
-      mode: retrievalMode.default('hybrid'),
+      ...retrievalOptions,
       correlationId: z.string().max(128).optional(),
     }),
   },
@@ -92,6 +159,12 @@ export const jobSchemas = {
     'health-check': z.object({ correlationId: z.string().max(128).optional() }),
     /** produced by the schedule and by aggregator when a crawl finishes (deduplicated) */
     'compact-vector-store': z.object({ reason: z.string().max(200).default('schedule'), correlationId: z.string().max(128).optional() }),
+    /** Picks up new and changed cases: completeness, category, vectors. */
+    'case-sync': scheduleRun,
+    /** Enqueues `aggregate/generate-knowledge` and waits for it, so the run records its outcome. */
+    'generate-knowledge': scheduleRun,
+    /** Indexes what is not indexed, deletes vectors without a row, exports and repairs drift. */
+    'vectorization-sweep': scheduleRun,
   },
   'dead-letter': {
     'dead-letter': z.object({
@@ -114,6 +187,14 @@ export type JobName<Q extends QueueName> = keyof Schemas[Q] & string;
 export type JobData<Q extends QueueName, N extends JobName<Q>> = z.output<Schemas[Q][N] & z.ZodType>;
 /** The payload a producer passes (defaults not yet applied). */
 export type JobInput<Q extends QueueName, N extends JobName<Q>> = z.input<Schemas[Q][N] & z.ZodType>;
+
+/**
+ * The maintenance schedules (BullMQ job schedulers, keyed by these names,
+ * each running the maintenance job of the same name). The api lists and
+ * triggers them; maintenance registers and runs them.
+ */
+export const SCHEDULE_NAMES = ['health-check', 'compact-vector-store', 'case-sync', 'generate-knowledge', 'vectorization-sweep'] as const satisfies readonly JobName<'maintenance'>[];
+export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 /** Every job name of a queue, for the start-up check that each has a handler. */
 export function jobNamesOf<Q extends QueueName>(queue: Q): JobName<Q>[] {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
-import { isPermanent, rateLimitDelay, serializeError } from './errors.ts';
+import { isPermanent, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
 import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { Priority } from './priorities.ts';
@@ -23,6 +23,20 @@ export type JobHandler<Q extends QueueName, N extends JobName<Q>> = (
 
 /** One handler per job name of the queue: start-up fails when one is missing. */
 export type JobHandlers<Q extends QueueName> = { [N in JobName<Q>]: JobHandler<Q, N> };
+
+/**
+ * For tests that exercise some of a queue's jobs: the other job names get a
+ * handler that fails permanently, so an unexpected job is loud, not lost.
+ */
+export function someHandlers<Q extends QueueName>(queue: Q, handlers: Partial<JobHandlers<Q>>): JobHandlers<Q> {
+  const all: Record<string, unknown> = { ...handlers };
+  for (const name of jobNamesOf(queue)) {
+    all[name] ??= async () => {
+      throw new PermanentError('no_handler', `${queue}/${name} has no handler in this test`);
+    };
+  }
+  return all as JobHandlers<Q>;
+}
 
 export interface CreateWorkerOptions<Q extends QueueName> {
   queue: Q;

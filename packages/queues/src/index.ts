@@ -5,6 +5,10 @@ export {
   jobSchemas,
   jobNamesOf,
   parseJobData,
+  retrievalFilters,
+  SCHEDULE_NAMES,
+  type RetrievalFilters,
+  type ScheduleName,
   type JobName,
   type JobData,
   type JobInput,
@@ -13,7 +17,7 @@ export { DEFAULT_JOB_OPTIONS, DEFAULT_ATTEMPTS, BACKOFF_TYPE, computeBackoff, qu
 export { AppError, PermanentError, isPermanent, serializeError, deserializeError, rateLimitDelay, MAX_RATE_LIMIT_MS } from './errors.ts';
 export { createRedis, type Redis } from './connection.ts';
 export { JobProducer, type EnqueueOptions, type FlowNode } from './producer.ts';
-export { createWorker, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';
+export { createWorker, someHandlers, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';
 export { jobMetrics } from './job-metrics.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';

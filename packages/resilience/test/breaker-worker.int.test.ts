@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { guardEmbedder, OpenAIEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, Priority, QueueName, type Redis } from '@kbflow/queues';
+import { createRedis, createWorker, someHandlers, JobProducer, Priority, QueueName, type Redis } from '@kbflow/queues';
 import { startFakeOpenAI, testRedisUrl, uniquePrefix, type FakeOpenAI } from '@kbflow/testing';
 import type { Job, Worker } from 'bullmq';
 import { DependencyBreaker, listBreakers } from '../src/index.ts';
@@ -39,10 +39,10 @@ async function setup(resetTimeoutMs: number) {
   const embedder = guardEmbedder(new OpenAIEmbedder({ apiKey: 'test', baseURL: provider.url, model: 'fake-embed', dimensions: 8, timeoutMs: 5000 }), (c) => breaker.run(c));
   const worker: Worker = createWorker({
     queue: QueueName.embed,
-    handlers: {
+    handlers: someHandlers(QueueName.embed, {
       'embed-texts': async (data) => ({ embeddings: await embedder.embed(data.texts) }),
       'embed-chunks': async () => ({}),
-    },
+    }),
     connection: redis,
     producer,
     log,

@@ -87,7 +87,14 @@ export interface Stack {
 /** Starts the given services (all five by default) with one shared environment. */
 export async function startStack(env: Record<string, string>, opts: { logDir: string; services?: ServiceName[] }): Promise<Stack> {
   const names = opts.services ?? ALL_SERVICES;
-  const started = await Promise.all(names.map((n) => startService(n, env, { logDir: opts.logDir })));
+  const settled = await Promise.allSettled(names.map((n) => startService(n, env, { logDir: opts.logDir })));
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    // The services that did start would outlive the test (and keep jest from exiting).
+    await Promise.all(started.map((s) => s.stop('SIGTERM')));
+    throw failed.reason;
+  }
   const services = new Map(started.map((s) => [s.name, s] as const));
   const api = services.get('api');
   return {

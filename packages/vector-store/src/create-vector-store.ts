@@ -11,7 +11,11 @@ export const DEFAULT_VECTOR_COLLECTION = 'kbflow_chunks';
 export function createVectorStore(cfg: VectorStoreConfig): VectorStore {
   switch (cfg.KBFLOW_VECTOR_STORE) {
     case 'lancedb':
-      return new LanceDbVectorStore({ dir: cfg.KBFLOW_LANCEDB_DIR, table: cfg.KBFLOW_VECTOR_COLLECTION });
+      return new LanceDbVectorStore({
+        dir: cfg.KBFLOW_LANCEDB_DIR,
+        table: cfg.KBFLOW_VECTOR_COLLECTION,
+        ...(cfg.KBFLOW_VECTOR_INDEX_MIN_ROWS !== undefined ? { indexMinRows: cfg.KBFLOW_VECTOR_INDEX_MIN_ROWS } : {}),
+      });
     case 'qdrant':
       if (!cfg.QDRANT_URL) {
         throw new VectorStoreError('vector_invalid_input', 'QDRANT_URL is required when KBFLOW_VECTOR_STORE=qdrant');

@@ -50,8 +50,10 @@ export interface VectorStore {
   ensureCollection(dimensions: number): Promise<void>;
   /**
    * Merges the small files many writes leave behind so searches stay fast.
-   * LanceDB needs it (each commit adds a fragment); Qdrant optimizes its
-   * segments itself, so its adapter does nothing and returns false.
+   * LanceDB needs it (each commit adds a fragment), and it is where LanceDB
+   * builds its ANN index once the table is large enough and folds new rows
+   * into it; Qdrant optimizes its segments and keeps its HNSW index itself,
+   * so its adapter does nothing and returns false.
    */
   compact(): Promise<boolean>;
   /** Inserts or replaces by id: re-upserting an id never duplicates it. */
@@ -88,4 +90,6 @@ export interface VectorStoreConfig {
   QDRANT_API_KEY?: string;
   /** Collection (Qdrant) or table (LanceDB) name; default `kbflow_chunks`. */
   KBFLOW_VECTOR_COLLECTION: string;
+  /** LanceDB only: rows from which `compact()` builds an ANN index (default 50,000). */
+  KBFLOW_VECTOR_INDEX_MIN_ROWS?: number | undefined;
 }
