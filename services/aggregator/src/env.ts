@@ -7,6 +7,19 @@ export const aggregatorEnvSchema = z.object({
   ...vectorStoreEnvShape,
   ...providerEnvShape,
   ...breakerEnvShape,
+  /** Query embeddings kept in this process's LRU (entries); 0 disables it. */
+  KBFLOW_QUERY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  /** Knowledge generation: cases a pattern needs at least. */
+  KBFLOW_KNOWLEDGE_MIN_CASES: z.coerce.number().int().min(2).max(10_000).default(5),
+  /**
+   * A pattern member's mean cosine similarity to the other members. 0.6 fits
+   * the offline embedder (chosen on the 3,000 GitHub issues: 0.55 let in
+   * loosely related issues, 0.65 split real patterns); a neural embedder
+   * needs its own value.
+   */
+  KBFLOW_KNOWLEDGE_SIMILARITY: z.coerce.number().gt(0).lt(1).default(0.6),
+  /** How long a generation waits for a knowledge base's lock, and then may hold it. */
+  KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
 });
 
 export type AggregatorEnv = z.infer<typeof aggregatorEnvSchema>;

@@ -1,6 +1,6 @@
 // Composition root of the aggregator: consumes `aggregate` (document and
 // crawl completion) and `query` (answers and searches).
-import { createDb, DocumentRepository, TaskRepository } from '@kbflow/db';
+import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository } from '@kbflow/db';
 import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
@@ -8,6 +8,9 @@ import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
 import { completeCrawl, completeDocument } from './processors/complete.processor.ts';
+import { completeIngest } from './processors/complete-ingest.processor.ts';
+import { generateKnowledge } from './processors/generate-knowledge.processor.ts';
+import { QueryEmbeddingCache } from './query-embedding-cache.ts';
 import { answerQuery, searchChunks } from './processors/query.processor.ts';
 
 const SERVICE = 'aggregator';
@@ -28,11 +31,29 @@ try {
   const queryDeps = {
     documents,
     vectors,
+    // Two cache levels: this process's LRU of recent questions, then the
+    // Redis cache shared with every replica (and the embedder's chunks).
+    embedder: new QueryEmbeddingCache(
+      instrumentEmbedder(
+        new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
+        metrics.registry,
+      ),
+      { maxEntries: env.KBFLOW_QUERY_CACHE_SIZE, registry: metrics.registry },
+    ),
+    chat: chat ? guardChatModel(chat, viaProvider) : undefined,
+  };
+  const knowledgeDeps = {
+    knowledge: new KnowledgeRepository(db),
+    producer,
+    // Case texts skip the query LRU; the Redis cache spares a paid provider the unchanged cases of the last run.
     embedder: instrumentEmbedder(
       new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
       metrics.registry,
     ),
-    chat: chat ? guardChatModel(chat, viaProvider) : undefined,
+    chat: queryDeps.chat,
+    minCases: env.KBFLOW_KNOWLEDGE_MIN_CASES,
+    similarity: env.KBFLOW_KNOWLEDGE_SIMILARITY,
+    lockTimeoutMs: env.KBFLOW_KNOWLEDGE_TIMEOUT_MS,
   };
   const common = {
     connection: redis,
@@ -49,6 +70,8 @@ try {
     handlers: {
       'complete-document': (data, ctx) => completeDocument(data, ctx, { tasks, documents, vectors }),
       'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks, producer }),
+      'complete-ingest': (data, ctx) => completeIngest(data, ctx, { tasks, producer }),
+      'generate-knowledge': (data, ctx) => generateKnowledge(data, ctx, knowledgeDeps),
     },
     concurrency: Math.max(1, Math.floor(env.KBFLOW_WORKER_CONCURRENCY / 2)),
   });

@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { IdempotencyRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { CaseRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -12,10 +12,17 @@ import { AdmissionControl, DEFAULT_ADMISSION, type AdmissionOptions } from './ht
 import { authenticate } from './http/auth.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
 import { captureBodyHash, idempotency } from './http/idempotency.ts';
+import { streamsBody } from './http/bulk-rows.ts';
+import { caseRoutes } from './routes/case.routes.ts';
 import { deadLetterRoutes } from './routes/dead-letter.routes.ts';
 import { queryRoutes } from './routes/query.routes.ts';
 import { opsRoutes } from './routes/ops.routes.ts';
 import { queueRoutes } from './routes/queue.routes.ts';
+import { recordRoutes } from './routes/record.routes.ts';
+import { scheduleRoutes } from './routes/schedule.routes.ts';
+import { knowledgeRoutes } from './routes/knowledge.routes.ts';
+import { searchAnalyticsRoutes } from './routes/search-analytics.routes.ts';
+import type { SearchLogWriter } from './search-log-writer.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { taskRoutes } from './routes/task.routes.ts';
 
@@ -36,8 +43,22 @@ export interface AppDeps {
    * validated but not honoured: pass it wherever the API really serves.
    */
   idempotency?: IdempotencyRepository;
+  /** Batch record ingestion: where records are written and the cap on one request's body (KBFLOW_RECORDS_MAX_BYTES). */
+  records: { repository: RecordRepository; maxBytes: number };
+  /** Support cases, for `/v1/cases` (bulk bodies share the records' cap). */
+  cases: CaseRepository;
+  /** The history of maintenance runs, for `/v1/schedules`. */
+  scheduleRuns: ScheduleRunRepository;
+  /** Knowledge articles, for `/v1/knowledge`. */
+  knowledge: KnowledgeRepository;
   /** Load-shedding thresholds (KBFLOW_ADMISSION_*); defaults 0.9 of maxmemory and 100,000 jobs. */
   admission?: AdmissionOptions;
+  /**
+   * The search log: searches and queries are recorded through `writer` and
+   * summarised at `/v1/search/analytics`. Without it nothing is logged and
+   * that route does not exist: pass it wherever the API really serves.
+   */
+  searchLogs?: { writer: SearchLogWriter; repository: SearchLogRepository };
 }
 
 /** Builds the Express app; `main.ts` only wires clients and listens. */
@@ -85,7 +106,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/admin/queues', authenticate(deps.tenants, { admin: true, basicRealm: 'kbflow admin' }), board.getRouter());
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: () => true, verify: captureBodyHash }));
+  // Bulk bodies (CSV, NDJSON, multipart, JSON on bulk paths) stay raw streams for readBulkRows.
+  v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: (req) => !streamsBody(req as express.Request), verify: captureBodyHash }));
   v1.use(authenticate(deps.tenants));
   // Before admission: a repeat of a request already answered gets its answer even while overloaded.
   // The lease outlasts the slowest request (a query waiting its full timeout).
@@ -93,11 +115,17 @@ export function createApp(deps: AppDeps): Express {
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
   // Crawls, scrapes and batches feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch']) v1.post(path, admission.admit(QueueName.scrape));
+  v1.post('/records', admission.admit(QueueName.embed));
   v1.use(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
-  v1.use(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs }));
+  if (deps.searchLogs) v1.use(searchAnalyticsRoutes({ tenants: deps.tenants, searchLogs: deps.searchLogs.repository }));
+  v1.use(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
+  v1.use(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
+  v1.use(caseRoutes({ tenants: deps.tenants, cases: deps.cases, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
   v1.use(queueRoutes(deps.producer));
   v1.use(opsRoutes(deps.producer, deps.redis));
   v1.use(deadLetterRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, admission, log: deps.log }));
+  v1.use(scheduleRoutes({ tenants: deps.tenants, producer: deps.producer, runs: deps.scheduleRuns, log: deps.log }));
+  v1.use(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
   app.use('/v1', v1);
 
   app.use(notFound);

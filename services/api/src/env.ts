@@ -13,6 +13,8 @@ export const apiEnvSchema = z
     KBFLOW_ADMIN_API_KEY: z.string().min(6).optional(),
     KBFLOW_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     KBFLOW_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+    /** Cap on one `POST /v1/records` body (decoded), separate from KBFLOW_MAX_BODY_BYTES: bulk uploads are large by nature. */
+    KBFLOW_RECORDS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
     KBFLOW_BULL_BOARD_READ_ONLY: booleanFromString.default(false),
     /** Admission control: refuse new crawls and scrapes while Redis used_memory / maxmemory is at or above this. */
     KBFLOW_ADMISSION_REDIS_MEMORY_RATIO: z.coerce.number().gt(0).max(1).default(0.9),

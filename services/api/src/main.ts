@@ -1,5 +1,5 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { createDb, IdempotencyRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import { CaseRepository, createDb, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
@@ -7,6 +7,7 @@ import { QueueEvents } from 'bullmq';
 import { createApp } from './app.ts';
 import { loadEnv } from './env.ts';
 import { answerClientErrorsAsJson } from './http/client-errors.ts';
+import { SearchLogWriter } from './search-log-writer.ts';
 
 const SERVICE = 'api';
 
@@ -33,6 +34,9 @@ try {
     await tenants.ensureTenantWithKey('admin', env.KBFLOW_ADMIN_API_KEY, { keyName: 'KBFLOW_ADMIN_API_KEY', isAdmin: true });
   }
 
+  const searchLogs = new SearchLogRepository(db);
+  const searchLogWriter = new SearchLogWriter(searchLogs, { log, registry: metrics.registry });
+
   const app = createApp({
     log,
     registry: metrics.registry,
@@ -50,9 +54,14 @@ try {
     ],
     queryTimeoutMs: env.KBFLOW_QUERY_TIMEOUT_MS,
     maxBodyBytes: env.KBFLOW_MAX_BODY_BYTES,
+    records: { repository: new RecordRepository(db), maxBytes: env.KBFLOW_RECORDS_MAX_BYTES },
+    cases: new CaseRepository(db),
     bullBoardReadOnly: env.KBFLOW_BULL_BOARD_READ_ONLY,
     idempotency: new IdempotencyRepository(db),
+    scheduleRuns: new ScheduleRunRepository(db),
+    knowledge: new KnowledgeRepository(db),
     admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
+    searchLogs: { writer: searchLogWriter, repository: searchLogs },
   });
   const server = app.listen(env.KBFLOW_API_PORT, env.KBFLOW_API_HOST);
   answerClientErrorsAsJson(server);
@@ -73,6 +82,8 @@ try {
   shutdown.register('queues', () => producer.close());
   shutdown.register('vector store', () => vectors.close());
   shutdown.register('redis', () => redis.quit());
+  // After the HTTP server: the last answered requests' rows are written before PostgreSQL closes.
+  shutdown.register('search log', () => searchLogWriter.close());
   shutdown.register('postgres', () => db.$disconnect());
   shutdown.listen();
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { CaseRepository, createDb, KnowledgeRepository, RecordRepository, ScheduleRunRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { ALL_QUEUES, createRedis, createWorker, JobProducer, Priority, QueueName, startHeartbeat, type Redis } from '@kbflow/queues';
+import { ALL_QUEUES, createRedis, createWorker, someHandlers, JobProducer, Priority, QueueName, startHeartbeat, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
@@ -46,6 +46,10 @@ beforeAll(async () => {
     checks: [{ name: 'redis', check: () => redis.ping() }],
     queryTimeoutMs: 2000,
     maxBodyBytes: 16 * 1024,
+    records: { repository: new RecordRepository(db), maxBytes: 1024 * 1024 },
+    cases: new CaseRepository(db),
+    scheduleRuns: new ScheduleRunRepository(db),
+    knowledge: new KnowledgeRepository(db),
     bullBoardReadOnly: false,
   });
   server = app.listen(0, '127.0.0.1');
@@ -244,7 +248,7 @@ describe('operations endpoints', () => {
   it('GET /v1/stats reports throughput, error rate and latency percentiles per queue', async () => {
     const worker = createWorker({
       queue: QueueName.maintenance,
-      handlers: {
+      handlers: someHandlers(QueueName.maintenance, {
         'health-check': async () => {
           await new Promise((r) => setTimeout(r, 20));
           return { ok: true };
@@ -252,7 +256,7 @@ describe('operations endpoints', () => {
         'compact-vector-store': async () => {
           throw new Error('not used here');
         },
-      },
+      }),
       connection: redis,
       producer,
       log: createLogger('stats-test', 'silent'),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, Priority, QueueName } from '@kbflow/queues';
+import { createWorker, someHandlers, Priority, QueueName } from '@kbflow/queues';
 import type { Worker } from 'bullmq';
 import { ADMIN_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
   api = await startTestApi({ label: 'dlq-flow' });
   worker = createWorker({
     queue: QueueName.maintenance,
-    handlers: {
+    handlers: someHandlers(QueueName.maintenance, {
       'health-check': async () => {
         if (failing) {
           attemptsAt.push(Date.now());
@@ -27,7 +27,7 @@ beforeAll(async () => {
         return { ok: true };
       },
       'compact-vector-store': async () => ({}),
-    },
+    }),
     connection: api.redis,
     producer: api.producer,
     log: createLogger('dlq-flow', 'silent'),

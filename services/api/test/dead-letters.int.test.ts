@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, PermanentError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
+import { createWorker, someHandlers, PermanentError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import { ADMIN_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 let api: TestApi;
@@ -38,12 +38,12 @@ describe('dead letters', () => {
     await clearDeadLetters();
     const worker = createWorker({
       queue: QueueName.maintenance,
-      handlers: {
+      handlers: someHandlers(QueueName.maintenance, {
         'health-check': async () => {
           throw new PermanentError('dependency_down', 'the vector store is not answering');
         },
         'compact-vector-store': async () => undefined,
-      },
+      }),
       connection: api.redis,
       producer: api.producer,
       log: createLogger('dlq-test', 'silent'),

@@ -6,73 +6,16 @@
 //   KBFLOW_FUZZ_SEED=<seed> jest services/api/test/fuzz.int.test.ts
 import { request, Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Fuzz } from './support/fuzz.ts';
+import { CASE_WRONG, invalidBulkBody, KNOWLEDGE_WRONG, MISSING, newListQuery, newRouteIdRequest, NOISE_FIELDS, RECORDS_MAX_BYTES, type BodySpec } from './support/fuzz-bodies.ts';
 import { ADMIN_KEY, DEV_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 const SEED = Number(process.env.KBFLOW_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
-const REQUESTS = Number(process.env.KBFLOW_FUZZ_REQUESTS ?? 1500);
+const REQUESTS = Number(process.env.KBFLOW_FUZZ_REQUESTS ?? 3000);
 const PARALLEL = 8;
 const MAX_BODY = 16 * 1024;
-
-/** mulberry32: a tiny, good-enough 32-bit PRNG, so a seed replays the same requests. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Fuzz {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  bool(p = 0.5): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-  /** A string from an alphabet: ASCII, punctuation, control characters, Latin-1, astral unicode. */
-  text(maxLen: number, alphabet: 'ascii' | 'unicode' | 'latin1' = this.pick(['ascii', 'unicode', 'latin1'] as const)): string {
-    const len = this.int(0, maxLen);
-    let out = '';
-    for (let i = 0; i < len; i++) {
-      if (alphabet === 'ascii') out += String.fromCharCode(this.int(0x20, 0x7e));
-      else if (alphabet === 'latin1') out += String.fromCharCode(this.bool(0.7) ? this.int(0x20, 0x7e) : this.int(0x80, 0xff));
-      else out += this.pick(['a', 'Z', '0', ' ', '"', '\\', '\u0000', '\n', '\u00e9', '\u4e2d', '\u{1f600}', '\ud800', '\u202e', '\ufeff', '%', '/', '..']);
-    }
-    return out;
-  }
-  /** A random JSON value, sometimes nested deep, sometimes huge. */
-  json(depth = 0): unknown {
-    const kind = this.int(0, depth > 3 ? 5 : 7);
-    switch (kind) {
-      case 0:
-        return null;
-      case 1:
-        return this.bool();
-      case 2:
-        return this.pick([0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, 42]);
-      case 3:
-        return this.text(20);
-      case 4:
-        return this.bool(0.1) ? 'x'.repeat(this.int(3000, 9000)) : this.text(5, 'unicode');
-      case 5:
-        return this.pick(['http://example.com/', 'javascript:alert(1)', 'file:///etc/passwd', 'http://169.254.169.254/', '../../etc/passwd', '']);
-      case 6:
-        return Array.from({ length: this.int(0, 4) }, () => this.json(depth + 1));
-      default:
-        return Object.fromEntries(Array.from({ length: this.int(0, 4) }, () => [this.pick(['url', 'urls', 'query', 'texts', 'topK', '__proto__', 'constructor', 'a', this.text(8, 'ascii')]), this.json(depth + 1)]));
-    }
-  }
-}
+/** Longer than any answer takes even on a busy machine (queries wait at most 2 s here). */
+const ANSWER_TIMEOUT_MS = 20_000;
 
 interface FuzzRequest {
   category: string;
@@ -80,6 +23,8 @@ interface FuzzRequest {
   path: string;
   headers: Record<string, string>;
   body?: Buffer;
+  /** Sent without Content-Length (chunked transfer encoding). */
+  chunked?: boolean;
 }
 
 interface FuzzResponse {
@@ -88,7 +33,9 @@ interface FuzzResponse {
   body: string;
 }
 
-const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed'] as const;
+const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed', '/v1/records', '/v1/cases', '/v1/knowledge'] as const;
+type PostRoute = (typeof POST_ROUTES)[number];
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const KNOWN_PATHS: Record<string, string[]> = {
   '/v1/crawl': ['POST'],
   '/v1/scrape': ['POST'],
@@ -100,7 +47,17 @@ const KNOWN_PATHS: Record<string, string[]> = {
   '/v1/stats': ['GET', 'HEAD'],
   '/v1/workers': ['GET', 'HEAD'],
   '/v1/dead-letters': ['GET', 'HEAD'],
-  '/v1/tasks/00000000-0000-4000-8000-000000000000': ['GET', 'HEAD'],
+  [`/v1/tasks/${UNKNOWN_ID}`]: ['GET', 'HEAD'],
+  '/v1/records': ['POST'],
+  '/v1/records/r-1': ['DELETE'],
+  '/v1/cases': ['GET', 'HEAD', 'POST'],
+  [`/v1/cases/${UNKNOWN_ID}`]: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  '/v1/knowledge': ['GET', 'HEAD', 'POST'],
+  [`/v1/knowledge/${UNKNOWN_ID}`]: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  '/v1/search/analytics': ['GET', 'HEAD'],
+  '/v1/schedules': ['GET', 'HEAD'],
+  '/v1/schedules/health-check/trigger': ['POST'],
+  '/v1/schedules/health-check/runs': ['GET', 'HEAD'],
 };
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'MKCOL', 'PURGE'];
 const TRAVERSALS = [
@@ -146,7 +103,7 @@ function generate(f: Fuzz): FuzzRequest {
     if (f.bool(0.5)) headers['idempotency-key'] = f.bool(0.6) ? `fuzz-${f.int(0, 5)}` : f.text(60, 'ascii') || 'k';
   };
 
-  const category = f.pick(['auth', 'route', 'body', 'idempotency-key', 'ids', 'dead-letter-query'] as const);
+  const category = f.pick(['auth', 'route', 'body', 'idempotency-key', 'ids', 'list-query'] as const);
   switch (category) {
     case 'auth': {
       // No key or a wrong one, on any /v1 or Bull Board path: 401 (or an earlier 400/413/415 for the body).
@@ -209,11 +166,21 @@ function generate(f: Fuzz): FuzzRequest {
         return { category, method: 'POST', path, headers, body: Buffer.from(JSON.stringify(validBody(route, f))) };
       }
       idempotencyKey();
-      return { category, method: 'POST', path, headers, body: invalidBody(route, f) };
+      const spec = invalidBody(route, f);
+      if (Buffer.isBuffer(spec)) return { category, method: 'POST', path, headers, body: spec };
+      // A bulk body names its own type and encoding: a random one could turn it into another, valid request.
+      delete headers['content-type'];
+      delete headers['content-encoding'];
+      if (spec.contentType !== undefined) headers['content-type'] = spec.contentType;
+      if (spec.contentEncoding !== undefined) headers['content-encoding'] = spec.contentEncoding;
+      const query = spec.query === undefined ? '' : `${path.includes('?') ? '&' : '?'}${spec.query}`;
+      return { category, method: 'POST', path: `${path}${query}`, headers, body: spec.body, chunked: spec.chunked };
     }
     case 'ids': {
-      // Unknown or malformed task and dead-letter ids: 404 (403 for a dead letter without the admin key).
-      headers.authorization = `Bearer ${f.pick([DEV_KEY, ADMIN_KEY])}`;
+      // Unknown or malformed task, dead-letter, case, article, record and schedule ids: 404
+      // (400 for a malformed article id or PATCH body, 403 for operator routes without the admin key).
+      const admin = f.bool();
+      headers.authorization = `Bearer ${admin ? ADMIN_KEY : DEV_KEY}`;
       const id = f.pick([
         '00000000-0000-4000-8000-000000000000',
         crypto.randomUUID(),
@@ -224,7 +191,14 @@ function generate(f: Fuzz): FuzzRequest {
         'null',
         '-1',
         '%00',
+        'a%00b',
       ]);
+      if (f.bool(0.6)) {
+        const r = newRouteIdRequest(f, id, admin);
+        if (r.body === undefined) return { category, method: r.method, path: r.path, headers, body: f.bool(0.3) ? body() : undefined };
+        headers['content-type'] = 'application/json';
+        return { category, method: r.method, path: r.path, headers, body: Buffer.from(JSON.stringify(r.body)) };
+      }
       const [method, path] = f.pick([
         ['GET', `/v1/tasks/${id}`],
         ['DELETE', `/v1/dead-letters/${id}`],
@@ -234,8 +208,14 @@ function generate(f: Fuzz): FuzzRequest {
       idempotencyKey();
       return { category, method, path, headers, body: f.bool(0.5) ? body() : undefined };
     }
-    case 'dead-letter-query': {
-      // Listing parameters that are out of range, of the wrong type or unknown: 400 (403 without the admin key).
+    case 'list-query': {
+      // Listing parameters that are out of range, of the wrong type or unknown: 400 (403 without the admin key,
+      // 404 for a knowledge base that does not exist).
+      if (f.bool(0.6)) {
+        const { path, key } = newListQuery(f);
+        headers.authorization = `Bearer ${key}`;
+        return { category, method: f.pick(['GET', 'GET', 'HEAD']), path, headers };
+      }
       headers.authorization = `Bearer ${f.pick([ADMIN_KEY, ADMIN_KEY, DEV_KEY])}`;
       const param = f.pick([
         `limit=${f.pick(['0', '-5', '501', 'abc', '1.5', '1e9', '', '%00', '1&limit=2'])}`,
@@ -249,7 +229,7 @@ function generate(f: Fuzz): FuzzRequest {
 }
 
 /** A valid body for a POST route (used where another part of the request is the defect). */
-function validBody(route: (typeof POST_ROUTES)[number], f: Fuzz): object {
+function validBody(route: PostRoute, f: Fuzz): object {
   switch (route) {
     case '/v1/crawl':
       return { url: `http://example.com/${f.int(0, 99)}`, maxPages: f.int(1, 50) };
@@ -262,14 +242,25 @@ function validBody(route: (typeof POST_ROUTES)[number], f: Fuzz): object {
       return { query: 'how do I read a file?' };
     case '/v1/embed':
       return { texts: ['one'] };
+    case '/v1/records':
+      return [{ id: `r-${f.int(0, 99)}`, title: 'Reset a password', body: 'Open the account page.' }];
+    case '/v1/cases':
+      return { externalId: `c-${f.int(0, 99)}`, subject: 'Login fails', description: 'Since the update.' };
+    case '/v1/knowledge':
+      return { title: 'Reset a password', summary: 'Open the account page.', symptoms: ['cannot log in'] };
   }
 }
 
-/** A body each route must refuse: bad JSON, not an object, a wrong value, an unknown field, or too big. */
-function invalidBody(route: (typeof POST_ROUTES)[number], f: Fuzz): Buffer {
+/**
+ * A body each route must refuse: bad JSON, not an object, a wrong value, an unknown field, or too big.
+ * Bulk bodies (records, and cases sent as many) come with their own content type: see fuzz-bodies.ts.
+ */
+function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
+  if (route === '/v1/records' || (route === '/v1/cases' && f.bool())) return invalidBulkBody(route, f);
   const kind = f.int(0, 7);
   if (kind === 0) return Buffer.from(f.pick(['{', '{"url": ', "{'url': 'x'}", '{"url": "http://a.b",}', 'NaN', 'undefined', '\u0000', '{"a":1}{"b":2}', `${f.text(50, 'unicode')}`]) + '');
-  if (kind === 1) return Buffer.from(JSON.stringify(f.pick([null, 1, 'string', true, [], [validBody(route, f)]])));
+  // An array of one valid case is a valid bulk request: nest it once more.
+  if (kind === 1) return Buffer.from(JSON.stringify(f.pick([null, 1, 'string', true, [], route === '/v1/cases' ? [[validBody(route, f)]] : [validBody(route, f)]])));
   if (kind === 2) {
     const depth = f.int(500, 7000);
     return Buffer.from(f.bool() ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `{"url":${'{"a":'.repeat(depth / 5)}1${'}'.repeat(depth / 5)}}`);
@@ -296,18 +287,33 @@ function invalidBody(route: (typeof POST_ROUTES)[number], f: Fuzz): Buffer {
     query: ['', '   ', 5, null, 'q'.repeat(4001), ['q']],
     topK: [0, -3, 101, '5', 2.5, null],
     mode: ['fuzzy', '', 1],
+    contentTypes: [[], ['video'], 'page', [1], null, ['page', 'record', 'case', 'article', 'page']],
+    sources: [[], ['   '], 'docs.example', [1], Array.from({ length: 51 }, (_, i) => `s${i}`), ['x'.repeat(513)]],
+    since: ['yesterday', '2026-01-01', '2026-01-01T00:00:00', 1, null, '2026-13-01T00:00:00Z', '9999-12-31T23:59:59-12:00'],
+    until: ['tomorrow', '2026-02-30T00:00:00Z', 0, null, '2026-01-01T25:00:00Z', '0000-01-01T00:00:00+01:00'],
+    collapseDuplicates: ['true', 1, null],
+    diversity: [-0.1, 1.01, '0.5', null],
     texts: [[], [''], [1], 'text', Array.from({ length: 129 }, () => 't'), ['x'.repeat(32_001)]],
   };
-  const fields: Record<(typeof POST_ROUTES)[number], string[]> = {
+  const fields: Record<Exclude<PostRoute, '/v1/records'>, string[]> = {
     '/v1/crawl': ['url', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase'],
     '/v1/scrape': ['url', 'engine', 'knowledgeBase'],
     '/v1/scrape/batch': ['urls', 'engine', 'knowledgeBase'],
-    '/v1/query': ['query', 'topK', 'mode', 'knowledgeBase'],
-    '/v1/search': ['query', 'topK', 'mode', 'knowledgeBase'],
+    '/v1/query': ['query', 'topK', 'mode', 'knowledgeBase', 'contentTypes', 'sources', 'since', 'until', 'collapseDuplicates', 'diversity'],
+    '/v1/search': ['query', 'topK', 'mode', 'knowledgeBase', 'contentTypes', 'sources', 'since', 'until', 'collapseDuplicates', 'diversity'],
     '/v1/embed': ['texts'],
+    '/v1/cases': [...Object.keys(CASE_WRONG), 'knowledgeBase'],
+    '/v1/knowledge': [...Object.keys(KNOWLEDGE_WRONG), 'knowledgeBase'],
   };
+  const table = route === '/v1/cases' ? CASE_WRONG : route === '/v1/knowledge' ? KNOWLEDGE_WRONG : wrong;
+  if ((route === '/v1/cases' || route === '/v1/knowledge') && f.bool(0.4)) {
+    // NUL bytes and lone surrogates in another text field: they are cleaned, not the defect.
+    body[f.pick(NOISE_FIELDS[route])] = f.unstorable();
+  }
   const field = f.pick(fields[route]);
-  body[field] = f.pick(wrong[field]!);
+  const value = f.pick((table[field] ?? wrong[field])!);
+  if (value === MISSING) delete body[field];
+  else body[field] = value;
   return Buffer.from(JSON.stringify(body));
 }
 
@@ -317,7 +323,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: PARALLEL });
 function send(base: URL, req: FuzzRequest): Promise<FuzzResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers };
-    if (req.body) headers['content-length'] = req.body.length;
+    if (req.body && !req.chunked) headers['content-length'] = req.body.length;
     const r = request({ host: base.hostname, port: base.port, method: req.method, path: req.path, headers, agent }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
@@ -325,7 +331,10 @@ function send(base: URL, req: FuzzRequest): Promise<FuzzResponse> {
       res.on('error', reject);
     });
     r.on('error', reject);
-    r.end(req.body);
+    // A request left unanswered is a defect of its own; it must not stall the whole run.
+    r.setTimeout(ANSWER_TIMEOUT_MS, () => r.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`)));
+    if (req.chunked && req.body) r.write(req.body);
+    r.end(req.chunked ? undefined : req.body);
   });
 }
 
@@ -349,7 +358,12 @@ const describeRequest = (r: FuzzRequest) =>
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi({ label: 'fuzz', maxBodyBytes: MAX_BODY, queryTimeoutMs: 2000 });
+  api = await startTestApi({ label: 'fuzz', maxBodyBytes: MAX_BODY, recordsMaxBytes: RECORDS_MAX_BYTES, queryTimeoutMs: 2000 });
+  // The tenants' default knowledge bases exist, so lookups by record id, case status and the like reach PostgreSQL.
+  for (const name of ['dev', 'admin']) {
+    const tenant = await api.db.tenant.findUniqueOrThrow({ where: { name } });
+    await api.tenants.knowledgeBaseId(tenant.id, 'default');
+  }
 });
 
 afterAll(async () => {
@@ -359,13 +373,26 @@ afterAll(async () => {
 
 describe('fuzzing the API', () => {
   it(`answers ${REQUESTS} malformed requests (seed ${SEED}) with 4xx JSON errors only, and writes and enqueues nothing`, async () => {
-    const counts = async () => ({
-      tasks: await api.db.task.count(),
-      taskPages: await api.db.taskPage.count(),
-      knowledgeBases: await api.db.knowledgeBase.count(),
-      idempotencyKeys: await api.db.idempotencyKey.count(),
-      jobs: await api.jobTotal(),
-    });
+    const counts = async () => {
+      // No search is ever answered here, so none may be logged: write out what the log buffers first.
+      await api.searchLogs.writer.flush();
+      return {
+        tasks: await api.db.task.count(),
+        taskPages: await api.db.taskPage.count(),
+        knowledgeBases: await api.db.knowledgeBase.count(),
+        idempotencyKeys: await api.db.idempotencyKey.count(),
+        // Pages, records, cases and articles alike.
+        documents: await api.db.document.count(),
+        chunks: await api.db.chunk.count(),
+        cases: await api.db.case.count(),
+        caseSyncLog: await api.db.caseSyncLog.count(),
+        knowledgeArticles: await api.db.knowledgeArticle.count(),
+        knowledgeArticleCases: await api.db.knowledgeArticleCase.count(),
+        scheduleRuns: await api.db.scheduleRun.count(),
+        searchLogs: await api.db.searchLog.count(),
+        jobs: await api.jobTotal(),
+      };
+    };
     const before = await counts();
     const f = new Fuzz(SEED);
     const requests = Array.from({ length: REQUESTS }, () => generate(f));
@@ -389,4 +416,43 @@ describe('fuzzing the API', () => {
     expect((await api.send('GET', '/readyz', { key: null })).status).toBe(200);
     expect(await counts()).toEqual(before);
   }, 300_000);
+
+  // Found by the fuzzer; rare in its mix, so kept here for every run. busboy fails the open
+  // part's stream when a form is cut off: unheard, that error was uncaught (it ends the API
+  // process, which has no handler for it, and here the request never got an answer); heard
+  // but unclassified, it was a 500.
+  it('answers an upload cut off inside any part with a 400, stores nothing and keeps serving', async () => {
+    const part = (name: string, filename: string, content: string) => `--cut\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\n\r\n${content}\r\n`;
+    const forms = [
+      part('file', 'rows.csv', 'id,externalId,subject,body\nr-1,c-1,Login fails,Since the update.'),
+      part('file', 'rows.ndjson', '{"id":"r-1","externalId":"c-1","subject":"Login fails","body":"b"}'),
+      part('attachment', 'notes.csv', 'a,b\n1,2'),
+    ];
+    const before = { documents: await api.db.document.count(), cases: await api.db.case.count() };
+    for (const path of ['/v1/records', '/v1/cases']) {
+      for (const form of forms) {
+        const res = await api.send('POST', path, { body: form, headers: { 'content-type': 'multipart/form-data; boundary=cut' } });
+        expect({ path, form, status: res.status, code: res.json?.error?.code }).toEqual({ path, form, status: 400, code: 'invalid_multipart' });
+      }
+    }
+    expect({ documents: await api.db.document.count(), cases: await api.db.case.count() }).toEqual(before);
+    expect((await api.send('GET', '/readyz', { key: null })).status).toBe(200);
+  });
+
+  // Found by the fuzzer: zlib's error reached the row readers unclassified, a 500.
+  it('answers a bulk body that its Content-Encoding cannot decode with a 400 naming the encoding', async () => {
+    const bodies = [
+      ['text/csv', 'externalId,id,subject,body\nc-1,r-1,Login fails,b\n'],
+      ['application/x-ndjson', '{"externalId":"c-1","id":"r-1","subject":"s","body":"b"}\n{"externalId":"c-2","id":"r-2","subject":"s","body":"b"}\n'],
+    ];
+    for (const path of ['/v1/records', '/v1/cases']) {
+      for (const [type, body] of bodies) {
+        for (const encoding of ['gzip', 'deflate']) {
+          const res = await api.send('POST', path, { body, headers: { 'content-type': type!, 'content-encoding': encoding } });
+          const { code, field } = res.json?.error ?? {};
+          expect({ path, type, encoding, status: res.status, code, field }).toEqual({ path, type, encoding, status: 400, code: 'invalid_encoding', field: 'Content-Encoding' });
+        }
+      }
+    }
+  });
 });

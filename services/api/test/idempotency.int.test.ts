@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, QueueName } from '@kbflow/queues';
+import { createWorker, someHandlers, QueueName } from '@kbflow/queues';
 import { OTHER_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 let api: TestApi;
@@ -138,13 +138,13 @@ describe('Idempotency-Key', () => {
     let embedded = 0;
     const worker = createWorker({
       queue: QueueName.embed,
-      handlers: {
+      handlers: someHandlers(QueueName.embed, {
         'embed-texts': async (data) => {
           embedded++;
           return { model: 'test', dimensions: 2, vectors: data.texts.map((_, i) => [i, embedded]) };
         },
         'embed-chunks': async () => undefined,
-      },
+      }),
       connection: api.redis,
       producer: api.producer,
       log: createLogger('idem-test', 'silent'),

@@ -1,5 +1,5 @@
 // Composition root of the embedder: consumes `embed`, writes the vector store.
-import { createDb, DocumentRepository } from '@kbflow/db';
+import { createDb, DocumentRepository, RecordRepository } from '@kbflow/db';
 import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
@@ -7,6 +7,7 @@ import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
 import { embedChunks, embedTexts } from './processors/embed-chunks.processor.ts';
+import { deleteVectors, embedDocuments } from './processors/embed-documents.processor.ts';
 
 const SERVICE = 'embedder';
 
@@ -32,13 +33,15 @@ try {
     });
     return collection;
   };
-  const deps = { documents: new DocumentRepository(db), embedder, vectors, ready };
+  const deps = { documents: new DocumentRepository(db), records: new RecordRepository(db), embedder, vectors, ready };
 
   const worker = createWorker({
     queue: QueueName.embed,
     handlers: {
       'embed-chunks': (data, ctx) => embedChunks(data, ctx, deps),
       'embed-texts': (data) => embedTexts(data, deps),
+      'embed-documents': (data, ctx) => embedDocuments(data, ctx, deps),
+      'delete-vectors': (data, ctx) => deleteVectors(data, ctx, deps),
     },
     connection: redis,
     producer,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, DocumentRepository, TenantRepository, type Db } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, Priority, QueueName, type JobContext, type Redis } from '@kbflow/queues';
+import { createRedis, createWorker, someHandlers, JobProducer, Priority, QueueName, type JobContext, type Redis } from '@kbflow/queues';
 import { DependencyBreaker } from '@kbflow/resilience';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { guardVectorStore, LanceDbVectorStore, type VectorStore } from '@kbflow/vector-store';
@@ -57,7 +57,7 @@ beforeAll(async () => {
   const deps = { documents: new DocumentRepository(db), embedder, vectors, ready: async () => undefined };
   worker = createWorker({
     queue: QueueName.embed,
-    handlers: { 'embed-chunks': (data, ctx) => embedChunks(data, ctx, deps), 'embed-texts': async () => ({}) },
+    handlers: someHandlers(QueueName.embed, { 'embed-chunks': (data, ctx) => embedChunks(data, ctx, deps), 'embed-texts': async () => ({}) }),
     connection: redis,
     producer,
     log,
@@ -116,7 +116,7 @@ describe('when the vector store is down', () => {
     expect(await producer.queue(QueueName.embed).getRateLimitTtl()).toBeGreaterThan(0);
 
     const ctx = { job: { timestamp: Date.now(), processedOn: Date.now() }, log: createLogger('aggregator', 'silent'), correlationId: 'q' } as unknown as JobContext;
-    const answer = await answerQuery({ tenantId, knowledgeBaseId, query: 'how do I create a virtual environment', topK: 3, mode: 'hybrid' }, ctx, {
+    const answer = await answerQuery({ tenantId, knowledgeBaseId, query: 'how do I create a virtual environment', topK: 3, mode: 'hybrid', filters: {}, collapseDuplicates: true, diversity: 0 }, ctx, {
       documents,
       embedder: new HashingEmbedder(),
       vectors,

@@ -1,16 +1,69 @@
-import { commonEnvShape, parseEnv, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import { commonEnvShape, EnvError, parseEnv, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
 import { z } from 'zod';
+import { readCaseCategoryRules } from './case-category-config.ts';
+import { parseScheduleSpec } from './domain/schedule-spec.ts';
+
+/**
+ * A schedule variable: an interval (`1800000`, `30m`, `2h`) or a 5/6-field
+ * cron pattern. Kept as the operator's text (so the documented default is
+ * the same string everywhere); schedules.ts turns it into BullMQ's options.
+ */
+function schedule(defaultValue: string) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const parsed = parseScheduleSpec(value);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+    })
+    .default(defaultValue);
+}
 
 export const maintenanceEnvSchema = z.object({
   ...commonEnvShape,
   ...workerEnvShape(9104, 2),
   ...vectorStoreEnvShape,
-  KBFLOW_HEALTH_CHECK_EVERY_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
-  KBFLOW_COMPACT_EVERY_MS: z.coerce.number().int().min(1000).default(10 * 60 * 1000),
+  KBFLOW_HEALTH_CHECK_SCHEDULE: schedule('15m'),
+  KBFLOW_COMPACT_SCHEDULE: schedule('10m'),
+  KBFLOW_CASE_SYNC_SCHEDULE: schedule('30m'),
+  KBFLOW_KNOWLEDGE_SCHEDULE: schedule('2h'),
+  KBFLOW_SWEEP_SCHEDULE: schedule('1h'),
+  /**
+   * The sweep leaves alone what changed more recently than this: chunks
+   * still on their way through the embed queue, vectors written a moment
+   * before their row is marked indexed.
+   */
+  KBFLOW_SWEEP_GRACE_MS: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(10 * 60 * 1000),
+  /** JSON file of case categorization rules (see case-categories.ts); unset: the built-in rules. */
+  KBFLOW_CASE_CATEGORIES_FILE: z
+    .string()
+    .superRefine((path, ctx) => {
+      const read = readCaseCategoryRules(path);
+      if (!read.ok) for (const message of read.problems) ctx.addIssue({ code: 'custom', message });
+    })
+    .optional(),
+  /** Cases claimed, written and committed per transaction by case sync (row locks are held that long). */
+  KBFLOW_CASE_SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(250),
+  /** Search-log rows (`/v1/search/analytics`) older than this many days are deleted by the health-check schedule. */
+  KBFLOW_SEARCH_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How long the knowledge schedule waits for the aggregator's generation before recording a timeout. */
+  KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
 });
 
 export type MaintenanceEnv = z.infer<typeof maintenanceEnvSchema>;
 
+/**
+ * Variables of earlier versions. Ignoring one would silently fall back to a
+ * default, so start-up stops and names the replacement instead.
+ */
+const RENAMED: Record<string, keyof MaintenanceEnv> = {
+  KBFLOW_HEALTH_CHECK_EVERY_MS: 'KBFLOW_HEALTH_CHECK_SCHEDULE',
+  KBFLOW_COMPACT_EVERY_MS: 'KBFLOW_COMPACT_SCHEDULE',
+};
+
 export function loadEnv(source: Record<string, string | undefined> = process.env): MaintenanceEnv {
+  const renamed = Object.entries(RENAMED)
+    .filter(([old]) => source[old] !== undefined && source[old] !== '')
+    .map(([old, current]) => `${old}: renamed to ${current} (same value, or a duration like 15m, or a cron pattern)`);
+  if (renamed.length > 0) throw new EnvError(renamed);
   return parseEnv(maintenanceEnvSchema, source);
 }

@@ -1,14 +1,22 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
-import { createDb } from '@kbflow/db';
+import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
+import { QueueEvents } from 'bullmq';
 import { Gauge } from 'prom-client';
+import { createDriftMetrics } from './drift-metrics.ts';
+import { loadCaseCategoryRules } from './case-category-config.ts';
 import { loadEnv } from './env.ts';
+import { caseSync } from './processors/case-sync.processor.ts';
 import { compactVectorStore } from './processors/compact-vector-store.processor.ts';
+import { generateKnowledgeRun } from './processors/generate-knowledge.processor.ts';
 import { healthCheck } from './processors/health-check.processor.ts';
-import { registerSchedules } from './schedules.ts';
+import { vectorizationSweep } from './processors/vectorization-sweep.processor.ts';
+import { ChunkIndexRepository } from './repositories/chunk-index.repository.ts';
+import { recordRuns } from './schedule-runs.ts';
+import { registerSchedules, scheduleConfig } from './schedules.ts';
 
 const SERVICE = 'maintenance';
 
@@ -31,13 +39,25 @@ try {
     labelNames: ['dependency'],
     registers: [metrics.registry],
   });
+  const drift = createDriftMetrics({ registry: metrics.registry, redis, prefix: env.KBFLOW_QUEUE_PREFIX, log });
+  const caseSyncDeps = { cases: new CaseRepository(db), producer, rules: loadCaseCategoryRules(env.KBFLOW_CASE_CATEGORIES_FILE), batchSize: env.KBFLOW_CASE_SYNC_BATCH_SIZE };
+  const sweepDeps = { chunks: new ChunkIndexRepository(db), vectors, producer, drift, graceMs: env.KBFLOW_SWEEP_GRACE_MS };
+  // The knowledge schedule waits on the aggregator's job: QueueEvents blocks its connection, so it gets its own.
+  const aggregateEventsConnection = redis.duplicate();
+  const aggregateEvents = new QueueEvents(QueueName.aggregate, { connection: aggregateEventsConnection, prefix: env.KBFLOW_QUEUE_PREFIX });
+  const knowledgeDeps = { producer, aggregateEvents, timeoutMs: env.KBFLOW_KNOWLEDGE_TIMEOUT_MS };
 
   const worker = createWorker({
     queue: QueueName.maintenance,
-    handlers: {
-      'health-check': (_data, ctx) => healthCheck(ctx, { checks, producer, gauge }),
+    // Every maintenance job, scheduled or not, leaves a schedule_runs row.
+    handlers: recordRuns(new ScheduleRunRepository(db), {
+      'health-check': (_data, ctx) =>
+        healthCheck(ctx, { checks, producer, gauge, searchLogRetention: { searchLogs: new SearchLogRepository(db), days: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS } }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
-    },
+      'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),
+      'case-sync': (data, ctx) => caseSync(data, ctx, caseSyncDeps),
+      'generate-knowledge': (data, ctx) => generateKnowledgeRun(data, ctx, knowledgeDeps),
+    }),
     connection: redis,
     producer,
     log,
@@ -46,10 +66,7 @@ try {
     lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
     stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
   });
-  const schedules = await registerSchedules(producer, {
-    healthCheckEveryMs: env.KBFLOW_HEALTH_CHECK_EVERY_MS,
-    compactEveryMs: env.KBFLOW_COMPACT_EVERY_MS,
-  });
+  const schedules = await registerSchedules(producer, scheduleConfig(env));
 
   const { port } = await runWorkerService({
     service: SERVICE,
@@ -63,6 +80,7 @@ try {
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
+      { name: 'aggregate events', fn: () => aggregateEvents.close().then(() => aggregateEventsConnection.quit()) },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
     ],

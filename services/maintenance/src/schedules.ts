@@ -1,27 +1,47 @@
-import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
+import { Priority, QueueName, SCHEDULE_NAMES, type JobInput, type JobProducer, type ScheduleName } from '@kbflow/queues';
+import { toScheduleSpec, type ScheduleSpec } from './domain/schedule-spec.ts';
+import type { MaintenanceEnv } from './env.ts';
 
-/** The schedules the maintenance service owns (BullMQ job schedulers). */
-export interface ScheduleConfig {
-  healthCheckEveryMs: number;
-  compactEveryMs: number;
+/** Each schedule's value as configured: an interval or a cron pattern (see domain/schedule-spec.ts). */
+export type ScheduleConfig = Record<ScheduleName, string>;
+
+/** The schedule variables of the environment, by schedule name. */
+export function scheduleConfig(env: MaintenanceEnv): ScheduleConfig {
+  return {
+    'health-check': env.KBFLOW_HEALTH_CHECK_SCHEDULE,
+    'compact-vector-store': env.KBFLOW_COMPACT_SCHEDULE,
+    'case-sync': env.KBFLOW_CASE_SYNC_SCHEDULE,
+    'generate-knowledge': env.KBFLOW_KNOWLEDGE_SCHEDULE,
+    'vectorization-sweep': env.KBFLOW_SWEEP_SCHEDULE,
+  };
 }
 
+/** The payload a scheduled run carries, per job. */
+const TEMPLATE_DATA: { [N in ScheduleName]: JobInput<'maintenance', N> } = {
+  'health-check': {},
+  'compact-vector-store': { reason: 'schedule' },
+  'case-sync': { trigger: 'schedule' },
+  'generate-knowledge': { trigger: 'schedule' },
+  'vectorization-sweep': { trigger: 'schedule' },
+};
+
 /**
- * Registers (or updates) every schedule. `upsertJobScheduler` is idempotent
- * and keyed by name, so any number of maintenance replicas can run this at
- * start and each run still happens once.
+ * Registers (or updates) every schedule as a BullMQ job scheduler keyed by
+ * its name, running the maintenance job of the same name at LOW priority.
+ *
+ * `upsertJobScheduler` is idempotent: each iteration is one job whose id is
+ * `repeat:<name>:<millis>`, so any number of replicas calling this at start
+ * still produce one run per interval, and a restart does not add a run (the
+ * pending iteration is replaced in place). With replicas configured
+ * differently, the one that started last wins.
  */
-export async function registerSchedules(producer: JobProducer, cfg: ScheduleConfig): Promise<string[]> {
+export async function registerSchedules(producer: JobProducer, cfg: ScheduleConfig): Promise<Record<ScheduleName, ScheduleSpec>> {
   const queue = producer.queue(QueueName.maintenance);
-  await queue.upsertJobScheduler(
-    'health-check',
-    { every: cfg.healthCheckEveryMs },
-    { name: 'health-check', data: {}, opts: { priority: Priority.LOW } },
-  );
-  await queue.upsertJobScheduler(
-    'compact-vector-store',
-    { every: cfg.compactEveryMs },
-    { name: 'compact-vector-store', data: { reason: 'schedule' }, opts: { priority: Priority.LOW } },
-  );
-  return ['health-check', 'compact-vector-store'];
+  const registered = {} as Record<ScheduleName, ScheduleSpec>;
+  for (const name of SCHEDULE_NAMES) {
+    const spec = toScheduleSpec(cfg[name]);
+    await queue.upsertJobScheduler(name, spec, { name, data: TEMPLATE_DATA[name], opts: { priority: Priority.LOW } });
+    registered[name] = spec;
+  }
+  return registered;
 }

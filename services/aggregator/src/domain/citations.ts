@@ -6,6 +6,12 @@ export interface RetrievedChunk {
   title: string;
   heading: string;
   text: string;
+  /** SHA-256 of the text (equal hashes are duplicates). */
+  hash: string;
+  contentType: string;
+  source: string;
+  /** The document's last change. */
+  updatedAt: Date;
   score: number;
 }
 
@@ -34,14 +40,15 @@ export function snippetOf(text: string, max = SNIPPET_CHARS): string {
 }
 
 /**
- * One citation per document URL, best-scoring first: several chunks of one
- * page are one source to the reader.
+ * One citation per document URL, in the order of `chunks` (best first as
+ * retrieval ranked them: by score, or by MMR when diversifying, where a
+ * lower score may come first on purpose): several chunks of one page are
+ * one source to the reader.
  */
 export function groupCitations(chunks: RetrievedChunk[], limit: number): { citations: Citation[]; sourceIndex: Map<string, number> } {
-  const sorted = [...chunks].sort((a, b) => b.score - a.score);
   const citations: Citation[] = [];
   const sourceIndex = new Map<string, number>();
-  for (const chunk of sorted) {
+  for (const chunk of chunks) {
     if (sourceIndex.has(chunk.url)) continue;
     if (citations.length >= limit) break;
     sourceIndex.set(chunk.url, citations.length + 1);

@@ -9,6 +9,10 @@ const chunk = (url: string, text: string, score: number, heading = 'H'): Retriev
   title: url,
   heading,
   text: `${heading}\n\n${text}`,
+  hash: `${url}-${text}`,
+  contentType: 'page',
+  source: 'docs',
+  updatedAt: new Date(0),
   score,
 });
 
@@ -35,12 +39,13 @@ describe('extractiveAnswer', () => {
 });
 
 describe('groupCitations', () => {
-  it('gives one citation per page, best score first, up to the limit', () => {
-    const { citations, sourceIndex } = groupCitations([chunk('a', 'x', 0.2), chunk('b', 'y', 0.9), chunk('a', 'z', 0.95), chunk('c', 'w', 0.1)], 2);
+  it('gives one citation per page, in the ranked order given, up to the limit', () => {
+    const { citations, sourceIndex } = groupCitations([chunk('a', 'z', 0.95), chunk('b', 'y', 0.9), chunk('a', 'x', 0.2), chunk('c', 'w', 0.1)], 2);
     expect(citations.map((c) => [c.url, c.score])).toEqual([
       ['a', 0.95],
       ['b', 0.9],
     ]);
+    expect(citations[0]!.snippet).toBe('z');
     expect(sourceIndex.get('c')).toBeUndefined();
   });
 

@@ -5,7 +5,8 @@ export type WaitReason =
   | { reason: 'breaker-open'; dependency: string; retryAt?: string }
   | { reason: 'rate-limited'; queue: string; retryInMs: number }
   | { reason: 'queued'; queue: string; jobsAhead: number }
-  | { reason: 'waiting-for-children'; pagesAwaitingEmbedding: number };
+  | { reason: 'waiting-for-children'; pagesAwaitingEmbedding: number }
+  | { reason: 'embedding'; documentsAwaitingEmbedding: number };
 
 export interface WaitFacts {
   /** Open breakers across replicas, with when they probe again. */
@@ -36,4 +37,17 @@ export function explainWait(task: Pick<TaskView, 'state' | 'progress'>, facts: W
   const awaiting = scraped - embedded;
   if (awaiting > 0) return { reason: 'waiting-for-children', pagesAwaitingEmbedding: awaiting };
   return undefined;
+}
+
+/**
+ * The reason an ingest task waits: its rows are stored, so only the embed
+ * stage (its breakers and rate limit) can hold it up.
+ */
+export function explainIngestWait(task: Pick<TaskView, 'state' | 'ingest'>, facts: WaitFacts): WaitReason | undefined {
+  if (task.state === 'completed' || task.state === 'failed' || !task.ingest) return undefined;
+  const open = facts.openBreakers.find((b) => b.name === 'embedding-provider' || b.name === 'vector-store');
+  if (open) return { reason: 'breaker-open', dependency: open.name, ...(open.retryAt ? { retryAt: open.retryAt } : {}) };
+  if (facts.rateLimitMs.embed > 0) return { reason: 'rate-limited', queue: 'embed', retryInMs: facts.rateLimitMs.embed };
+  const awaiting = task.ingest.toEmbed - task.ingest.embedded;
+  return awaiting > 0 ? { reason: 'embedding', documentsAwaitingEmbedding: awaiting } : undefined;
 }

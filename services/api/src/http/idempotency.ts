@@ -4,6 +4,7 @@ import type { IdempotencyRepository } from '@kbflow/db';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from './api-error.ts';
+import { streamsBody } from './bulk-rows.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own augmentation point
@@ -60,6 +61,11 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
     }
     const store = deps.store;
     if (!store) return next();
+    // Streamed bulk bodies (records, cases) are read by their route after this
+    // runs, so there is no body hash to key on yet. The key is honoured for
+    // JSON-parsed bodies only; bulk ingestion is itself idempotent (a repeat
+    // of the same rows is reported `unchanged` and embeds nothing).
+    if (req.bodyHash === undefined && streamsBody(req)) return next();
     const tenantId = req.principal!.tenantId;
     const path = `${req.baseUrl}${req.path}`;
     const requestHash = createHash('sha256').update(`${req.method} ${path}\n${req.bodyHash ?? EMPTY_BODY_HASH}`).digest('hex');

@@ -2,7 +2,9 @@ import type { TenantRepository } from '@kbflow/db';
 import { deserializeError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import type { Job, QueueEvents } from 'bullmq';
 import { Router } from 'express';
+import type { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
+import type { SearchLogWriter } from '../search-log-writer.ts';
 import { embedBody, queryBody, searchBody } from './schemas.ts';
 
 export interface QueryRouteDeps {
@@ -10,6 +12,24 @@ export interface QueryRouteDeps {
   producer: JobProducer;
   events: { query: QueueEvents; embed: QueueEvents };
   timeoutMs: number;
+  /** Where answered searches and queries are logged (`/v1/search/analytics`); nothing is logged without it. */
+  searchLog?: SearchLogWriter | undefined;
+}
+
+type RetrievalBody = Pick<z.output<typeof searchBody>, 'mode' | 'contentTypes' | 'sources' | 'since' | 'until' | 'collapseDuplicates' | 'diversity'>;
+
+/** The filters of a request as the job catalog (and the search log) take them: only those given. */
+function filtersOf(body: RetrievalBody) {
+  return {
+    ...(body.contentTypes ? { contentTypes: body.contentTypes } : {}),
+    ...(body.sources ? { sources: body.sources } : {}),
+    ...(body.since ? { since: body.since } : {}),
+    ...(body.until ? { until: body.until } : {}),
+  };
+}
+
+function retrievalOptions(body: RetrievalBody) {
+  return { mode: body.mode, filters: filtersOf(body), collapseDuplicates: body.collapseDuplicates, diversity: body.diversity };
 }
 
 /**
@@ -37,6 +57,24 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     return id;
   };
 
+  // Logged after the answer is sent: the writer only buffers, so the log
+  // neither delays nor fails the request. Only answered requests are logged
+  // (a timeout or a failed job has no hits to count).
+  const logAnswered = (entry: { tenantId: string; knowledgeBaseId: string; kind: 'search' | 'query'; body: RetrievalBody & { query: string }; latencyMs: number; scores: number[]; degraded?: string | undefined }) => {
+    deps.searchLog?.record({
+      tenantId: entry.tenantId,
+      knowledgeBaseId: entry.knowledgeBaseId,
+      kind: entry.kind,
+      query: entry.body.query,
+      mode: entry.body.mode,
+      filters: { ...filtersOf(entry.body), collapseDuplicates: entry.body.collapseDuplicates, diversity: entry.body.diversity },
+      latencyMs: entry.latencyMs,
+      hits: entry.scores.length,
+      topScore: entry.scores.length > 0 ? Math.max(...entry.scores) : null,
+      degraded: entry.degraded ?? null,
+    });
+  };
+
   router.post('/query', async (req, res) => {
     const started = performance.now();
     const body = parseBody(queryBody, req.body);
@@ -45,11 +83,17 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const job = await deps.producer.enqueue(
       QueueName.query,
       'answer-query',
-      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, mode: body.mode },
+      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, ...retrievalOptions(body) },
       { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
     );
-    const result = await awaitJob<{ answer: string; citations: unknown[]; mode: string; timings: Record<string, number> }>(job, deps.events.query, deps.timeoutMs);
-    res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(performance.now() - started) } });
+    const result = await awaitJob<{ answer: string; citations: { score: number }[]; mode: string; degraded?: string; timings: Record<string, number> }>(
+      job,
+      deps.events.query,
+      deps.timeoutMs,
+    );
+    const totalMs = performance.now() - started;
+    res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(totalMs) } });
+    logAnswered({ tenantId, knowledgeBaseId, kind: 'query', body, latencyMs: totalMs, scores: result.citations.map((c) => c.score), degraded: result.degraded });
   });
 
   router.post('/search', async (req, res) => {
@@ -60,11 +104,13 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     const job = await deps.producer.enqueue(
       QueueName.query,
       'search-chunks',
-      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, mode: body.mode },
+      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, ...retrievalOptions(body) },
       { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
     );
-    const result = await awaitJob<{ results: unknown[]; timings: Record<string, number> }>(job, deps.events.query, deps.timeoutMs);
-    res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(performance.now() - started) } });
+    const result = await awaitJob<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>(job, deps.events.query, deps.timeoutMs);
+    const totalMs = performance.now() - started;
+    res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(totalMs) } });
+    logAnswered({ tenantId, knowledgeBaseId, kind: 'search', body, latencyMs: totalMs, scores: result.results.map((r) => r.score), degraded: result.degraded });
   });
 
   router.post('/embed', async (req, res) => {

@@ -1,10 +1,10 @@
-import type { CrawlParams, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
+import type { CrawlParams, IngestProgress, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ApiError, parseBody } from '../http/api-error.ts';
-import { explainWait, type WaitReason } from '../domain/wait-reason.ts';
+import { explainIngestWait, explainWait, type WaitReason } from '../domain/wait-reason.ts';
 import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam } from './schemas.ts';
 import { listBreakers } from '@kbflow/resilience';
 import type { Redis } from '@kbflow/queues';
@@ -19,18 +19,27 @@ export interface TaskRouteDeps {
 
 /** The public shape of `GET /v1/tasks/:id`. */
 export function taskResponse(task: TaskView, waiting?: WaitReason) {
+  // An ingest task's progress is its row counts and how many of its documents are embedded.
+  const ingest = task.ingest;
   return {
     id: task.id,
     type: task.type,
     state: task.state,
-    progress: task.progress,
+    progress: ingest ? ingestProgress(ingest) : task.progress,
     ...(task.error ? { error: task.error } : {}),
     ...(waiting ? { waiting } : {}),
-    params: { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
+    params: ingest
+      ? { source: ingest.source }
+      : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
+    ...(ingest && task.result ? { result: task.result } : {}),
     createdAt: task.createdAt.toISOString(),
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
     ...(task.finishedAt ? { finishedAt: task.finishedAt.toISOString() } : {}),
   };
+}
+
+function ingestProgress(p: IngestProgress) {
+  return { received: p.received, accepted: p.accepted, unchanged: p.unchanged, deleted: p.deleted, invalid: p.invalid, toEmbed: p.toEmbed, embedded: p.embedded };
 }
 
 /**
@@ -109,7 +118,7 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
         deps.producer.queue(QueueName.aggregate).getRateLimitTtl(),
         deps.producer.queue(QueueName.scrape).getJobCounts('waiting', 'prioritized'),
       ]);
-      waiting = explainWait(task, {
+      waiting = (task.ingest ? explainIngestWait : explainWait)(task, {
         openBreakers: breakers.filter((b) => b.state === 'open').map((b) => ({ name: b.name, retryAt: b.replicas.find((r) => r.retryAt)?.retryAt })),
         rateLimitMs: { scrape: Math.max(0, scrape), embed: Math.max(0, embed), aggregate: Math.max(0, aggregate) },
         scrapeBacklog: (backlog.waiting ?? 0) + (backlog.prioritized ?? 0),

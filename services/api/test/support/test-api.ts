@@ -1,6 +1,6 @@
 // The API in-process over a real Redis and a fresh PostgreSQL database, as
 // api.int.test.ts builds it, for the test files that need one of their own.
-import { createDb, IdempotencyRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { CaseRepository, createDb, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../../src/app.ts';
 import type { AdmissionOptions } from '../../src/http/admission.ts';
 import { answerClientErrorsAsJson } from '../../src/http/client-errors.ts';
+import { SearchLogWriter } from '../../src/search-log-writer.ts';
 
 export const DEV_KEY = 'test-dev-key';
 export const OTHER_KEY = 'test-other-key';
@@ -34,13 +35,15 @@ export interface TestApi {
   redis: Redis;
   producer: JobProducer;
   tenants: TenantRepository;
+  /** The search log as the API writes it; `writer.flush()` writes what is buffered. */
+  searchLogs: { writer: SearchLogWriter; repository: SearchLogRepository };
   send: (method: string, path: string, opts?: SendOptions) => Promise<SendResult>;
   /** Jobs of this API's prefix across every queue and state. */
   jobTotal: () => Promise<number>;
   close: () => Promise<void>;
 }
 
-export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; queryTimeoutMs?: number; label?: string } = {}): Promise<TestApi> {
+export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; recordsMaxBytes?: number; queryTimeoutMs?: number; label?: string } = {}): Promise<TestApi> {
   const database: TestDatabase = await createTestDatabase();
   const db = createDb(database.url);
   const redis = createRedis(opts.redisUrl ?? testRedisUrl());
@@ -56,12 +59,18 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
   await tenants.ensureTenantWithKey('dev', DEV_KEY);
   await tenants.ensureTenantWithKey('other', OTHER_KEY);
   await tenants.ensureTenantWithKey('admin', ADMIN_KEY, { isAdmin: true });
+  const log = createLogger('api-test', 'silent');
+  const registry = createMetrics('api-test').registry;
+  const searchLogRepository = new SearchLogRepository(db);
+  const searchLogs = { writer: new SearchLogWriter(searchLogRepository, { log, registry }), repository: searchLogRepository };
   const app = createApp({
-    log: createLogger('api-test', 'silent'),
-    registry: createMetrics('api-test').registry,
+    log,
+    registry,
     tenants,
     tasks: new TaskRepository(db),
     idempotency: new IdempotencyRepository(db),
+    scheduleRuns: new ScheduleRunRepository(db),
+    knowledge: new KnowledgeRepository(db),
     producer,
     redis,
     events,
@@ -71,8 +80,11 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     ],
     queryTimeoutMs: opts.queryTimeoutMs ?? 5000,
     maxBodyBytes: opts.maxBodyBytes ?? 16 * 1024,
+    records: { repository: new RecordRepository(db), maxBytes: opts.recordsMaxBytes ?? 8 * 1024 * 1024 },
+    cases: new CaseRepository(db),
     bullBoardReadOnly: false,
     ...(opts.admission ? { admission: opts.admission } : {}),
+    searchLogs,
   });
   const server: Server = app.listen(0, '127.0.0.1');
   answerClientErrorsAsJson(server);
@@ -114,6 +126,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     redis,
     producer,
     tenants,
+    searchLogs,
     send,
     jobTotal,
     close: async () => {
@@ -126,6 +139,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
       await Promise.all(eventConnections.map((c) => c.quit()));
       await producer.close();
       await redis.quit();
+      await searchLogs.writer.close();
       await db.$disconnect();
       await database.drop();
     },

@@ -1,3 +1,4 @@
+import type { SearchLogRepository } from '@kbflow/db';
 import { ALL_QUEUES, type JobContext, type JobProducer } from '@kbflow/queues';
 import type { Gauge } from 'prom-client';
 
@@ -6,16 +7,24 @@ export interface HealthCheckDeps {
   producer: JobProducer;
   /** kbflow_dependency_up{dependency}: 1 when the last check passed. */
   gauge: Gauge<'dependency'>;
+  /** Search-log retention (KBFLOW_SEARCH_LOG_RETENTION_DAYS): rows older than `days` are deleted on every run. */
+  searchLogRetention?: { searchLogs: SearchLogRepository; days: number };
 }
 
 export interface HealthReport {
   dependencies: Record<string, { ok: boolean; ms: number; error?: string }>;
   queues: Record<string, Record<string, number>>;
+  /** Search-log rows deleted by retention this run. */
+  searchLogsDeleted?: number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The scheduled health check: probes every dependency, records the result as
  * a gauge, and snapshots queue counts so a backlog shows in the job history.
+ * It also applies the search log's retention: one DELETE, too small for a
+ * schedule of its own, and the health check already runs every 15 minutes.
  */
 export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promise<HealthReport> {
   const dependencies: HealthReport['dependencies'] = {};
@@ -37,5 +46,9 @@ export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promi
   const failing = Object.entries(dependencies).filter(([, d]) => !d.ok).map(([n]) => n);
   if (failing.length > 0) ctx.log.warn({ failing }, 'health check found failing dependencies');
   else ctx.log.info('health check passed');
-  return { dependencies, queues };
+  if (!deps.searchLogRetention) return { dependencies, queues };
+  const { searchLogs, days } = deps.searchLogRetention;
+  const searchLogsDeleted = await searchLogs.deleteOlderThan(new Date(Date.now() - days * DAY_MS));
+  if (searchLogsDeleted > 0) ctx.log.info({ searchLogsDeleted, days }, 'search logs past retention deleted');
+  return { dependencies, queues, searchLogsDeleted };
 }

@@ -14,10 +14,12 @@ interface Recorder {
   flows: FlowNode[];
   bulk: { url: string; parent?: unknown }[];
   claimed: string[][];
+  /** The `source` each stored document was given. */
+  sources: (string | undefined)[];
 }
 
 function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; store?: Partial<StoreResult>; attemptsMade?: number; maxDepth?: number }) {
-  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [] };
+  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [] };
   const tasks = {
     get: async () => ({ id: TASK, tenantId: TENANT, knowledgeBaseId: 'kb', state: 'running', params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'] } }),
     pageStatus: async () => opts.status ?? 'discovered',
@@ -31,14 +33,17 @@ function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; st
     },
   } as unknown as TaskRepository;
   const documents = {
-    store: async (input: { chunks: unknown[] }) => ({
-      documentId: 'doc-1',
-      changed: true,
-      replaced: false,
-      pendingChunkIds: input.chunks.map((_, i) => `chunk-${i}`),
-      chunkIds: [],
-      ...opts.store,
-    }),
+    store: async (input: { chunks: unknown[]; source?: string }) => {
+      rec.sources.push(input.source);
+      return {
+        documentId: 'doc-1',
+        changed: true,
+        replaced: false,
+        pendingChunkIds: input.chunks.map((_, i) => `chunk-${i}`),
+        chunkIds: [],
+        ...opts.store,
+      };
+    },
   } as unknown as DocumentRepository;
   const producer = {
     enqueueFlow: async (node: FlowNode) => {
@@ -71,6 +76,7 @@ describe('scrapePage', () => {
     const result = await scrapePage(data, ctx, deps);
     expect(result.outcome).toBe('stored');
     expect(rec.statuses).toEqual([[PAGE, 'scraped', undefined]]);
+    expect(rec.sources).toEqual([new URL(PAGE).host]);
     const flow = rec.flows[0]!;
     expect(flow.name).toBe('complete-document');
     expect(flow.opts.parent).toEqual({ id: `crawl-${TASK}`, queue: '{kbflow}:aggregate' });

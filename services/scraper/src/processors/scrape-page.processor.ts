@@ -69,6 +69,8 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     markdown: extracted.markdown,
     contentHash: sha256Hex(`${extracted.title}\n${extracted.markdown}`),
     contentType: 'page',
+    // The site a page came from, filterable in search (`sources`).
+    source: new URL(data.url).host,
     chunks: chunks.map((c) => ({ position: c.position, heading: c.heading, text: c.text, hash: c.hash })),
   });
   if (!stored.changed) {

@@ -1,0 +1,424 @@
+import { extname } from 'node:path';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
+import busboy from 'busboy';
+import { parse as parseCsv, CsvError } from 'csv-parse';
+import type { Request } from 'express';
+import { ApiError } from './api-error.ts';
+
+/** One data row of a bulk body: its fields, or why it could not be read. */
+export interface BulkRow {
+  /** 1-based data row number (CSV: header excluded; NDJSON: line number; JSON: array index + 1). */
+  row: number;
+  /** The row as read: JSON/NDJSON objects as they are, CSV rows keyed by header name. The caller maps names. */
+  fields?: Record<string, unknown>;
+  /** Set instead of `fields` when this row alone is unreadable (the rest of the body still is). */
+  error?: { field: string; reason: string };
+}
+
+export interface BulkReadOptions {
+  /** Cap on the (decompressed) body or uploaded file; past it the read fails with 413. */
+  maxBytes: number;
+  /** Rows per yielded batch. */
+  batchSize: number;
+}
+
+export type BulkFormat = 'json' | 'ndjson' | 'csv';
+
+const FORMAT_BY_MEDIA_TYPE: Record<string, BulkFormat> = {
+  'application/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+  'application/x-jsonlines': 'ndjson',
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+};
+const FORMAT_BY_EXTENSION: Record<string, BulkFormat> = { '.json': 'json', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.csv': 'csv' };
+const ACCEPTED = 'application/json, application/x-ndjson, application/jsonl, text/csv or multipart/form-data with a "file" part';
+
+/**
+ * POST paths whose JSON bodies are read here rather than by `express.json`
+ * (so they get this module's own byte cap instead of KBFLOW_MAX_BODY_BYTES).
+ * Paths are relative to the /v1 router.
+ */
+const BULK_JSON_PATHS = new Set(['/records']);
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/**
+ * True when the request body must reach its route as a raw stream: CSV,
+ * NDJSON and multipart bodies everywhere, and JSON bodies of the bulk paths.
+ * `app.ts` keeps `express.json` off these requests.
+ */
+export function streamsBody(req: Pick<Request, 'headers' | 'method' | 'path'>): boolean {
+  const type = mediaType(req.headers['content-type']);
+  if (type === 'multipart/form-data' || (FORMAT_BY_MEDIA_TYPE[type] !== undefined && type !== 'application/json')) return true;
+  return req.method === 'POST' && BULK_JSON_PATHS.has(req.path);
+}
+
+/**
+ * Reads a request body as rows, in batches, whatever the bulk format:
+ * a JSON array, NDJSON, CSV with a header row, or a multipart/form-data
+ * upload whose `file` part is one of those (format from the part's content
+ * type, else its file extension). gzip and deflate Content-Encodings are
+ * decoded; the byte cap applies to the decoded bytes.
+ *
+ * A body that cannot be read as a whole (unknown content type, not an
+ * array, broken JSON or CSV quoting, over the cap) throws an ApiError
+ * 400/413/415. One unreadable row (an NDJSON line that is not a JSON
+ * object, a CSV row with the wrong number of columns) is yielded with
+ * `error` and reading goes on. Because a whole-body error can come after
+ * rows were yielded, callers that must leave nothing half-written collect
+ * all batches before writing.
+ *
+ * A body that `express.json` already parsed (a route not listed for
+ * streaming) is accepted too: its array is batched under the global cap.
+ */
+export async function* readBulkRows(req: Request, opts: BulkReadOptions): AsyncGenerator<BulkRow[]> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > opts.maxBytes) throw tooLarge(opts.maxBytes);
+
+  if (req.readableEnded && req.body !== undefined) {
+    yield* batched(jsonRows(req.body), opts.batchSize);
+    return;
+  }
+  const type = mediaType(req.headers['content-type']);
+  if (type === 'multipart/form-data') {
+    const upload = await openUpload(req, opts.maxBytes);
+    try {
+      yield* batched(rowsOf(upload.format, upload.stream), opts.batchSize);
+    } finally {
+      upload.release();
+    }
+    return;
+  }
+  const format = FORMAT_BY_MEDIA_TYPE[type];
+  if (!format) {
+    throw new ApiError(415, 'unsupported_media_type', type ? `content type ${type} is not a bulk format; send ${ACCEPTED}` : `missing Content-Type; send ${ACCEPTED}`, {
+      field: 'Content-Type',
+    });
+  }
+  assertUtf8(req.headers['content-type']);
+  const body = capped(decoded(req), opts.maxBytes);
+  failOnAbort(req, body);
+  yield* batched(rowsOf(format, body), opts.batchSize);
+}
+
+async function* batched(rows: AsyncIterable<BulkRow> | Iterable<BulkRow>, size: number): AsyncGenerator<BulkRow[]> {
+  let batch: BulkRow[] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function rowsOf(format: BulkFormat, stream: Readable): AsyncIterable<BulkRow> {
+  switch (format) {
+    case 'json':
+      return jsonBodyRows(stream);
+    case 'ndjson':
+      return ndjsonRows(stream);
+    case 'csv':
+      return csvRows(stream);
+  }
+}
+
+/**
+ * A JSON array is parsed whole with JSON.parse: any syntax error anywhere
+ * makes the whole body invalid anyway, the byte cap bounds the memory, and
+ * JSON.parse is an order of magnitude faster than incremental parsers.
+ */
+async function* jsonBodyRows(stream: Readable): AsyncGenerator<BulkRow> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  yield* jsonRows(body);
+}
+
+function* jsonRows(body: unknown): Generator<BulkRow> {
+  if (!Array.isArray(body)) throw new ApiError(400, 'not_an_array', 'a JSON bulk body must be an array of objects', { field: 'body' });
+  for (let i = 0; i < body.length; i++) yield objectRow(i + 1, body[i]);
+}
+
+function objectRow(row: number, value: unknown): BulkRow {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { row, error: { field: 'row', reason: 'must be a JSON object' } };
+  return { row, fields: value as Record<string, unknown> };
+}
+
+/**
+ * NDJSON split by hand: readline's async iterator does not reliably surface
+ * errors of its input stream (our 413), and splitting on "\n" is all it takes.
+ * Blank lines are skipped but counted, so `row` is the line number.
+ */
+async function* ndjsonRows(stream: Readable): AsyncGenerator<BulkRow> {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let line = 0;
+  const parseLine = (text: string): BulkRow | undefined => {
+    line++;
+    const trimmed = text.trim();
+    if (trimmed === '') return undefined;
+    try {
+      return objectRow(line, JSON.parse(trimmed));
+    } catch (error) {
+      return { row: line, error: { field: 'row', reason: `not valid JSON: ${(error as Error).message}` } };
+    }
+  };
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk as Buffer, { stream: true });
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const row = parseLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      if (row) yield row;
+    }
+  }
+  pending += decoder.decode();
+  const last = parseLine(pending);
+  if (last) yield last;
+}
+
+/** CSV (RFC 4180) through csv-parse; the first record is the header. */
+async function* csvRows(stream: Readable): AsyncGenerator<BulkRow> {
+  // An upload can fail before its rows are read; pipe() would then wait forever.
+  if (stream.errored) throw stream.errored;
+  const parser = parseCsv({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  stream.on('error', (error) => parser.destroy(error));
+  stream.pipe(parser);
+  let header: string[] | undefined;
+  let row = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = record.map((name) => name.trim());
+        const seen = new Set<string>();
+        for (const name of header) {
+          if (name === '') throw new ApiError(400, 'invalid_csv', 'the CSV header has an empty column name', { field: 'header' });
+          if (seen.has(name)) throw new ApiError(400, 'invalid_csv', `the CSV header names column "${name}" twice`, { field: 'header' });
+          seen.add(name);
+        }
+        continue;
+      }
+      row++;
+      if (record.length !== header.length) {
+        yield { row, error: { field: 'row', reason: `has ${record.length} columns; the header has ${header.length}` } };
+        continue;
+      }
+      const fields: Record<string, unknown> = {};
+      for (let i = 0; i < header.length; i++) fields[header[i]!] = record[i];
+      yield { row, fields };
+    }
+  } catch (error) {
+    if (error instanceof CsvError) throw new ApiError(400, 'invalid_csv', `the CSV cannot be parsed: ${error.message}`, { field: 'body' });
+    throw error;
+  }
+  if (!header) throw new ApiError(400, 'invalid_csv', 'the CSV is empty: it needs a header row', { field: 'body' });
+}
+
+function assertUtf8(contentType: string | undefined): void {
+  const charset = /;\s*charset="?([^";]+)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw new ApiError(415, 'unsupported_encoding', `charset ${charset} is not supported; send UTF-8`, { field: 'Content-Type' });
+  }
+}
+
+/** The request body with its Content-Encoding (gzip, deflate) undone. */
+function decoded(req: Request): Readable {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'identity') return req;
+  const decoder = encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : undefined;
+  if (!decoder) throw new ApiError(415, 'unsupported_encoding', `content encoding ${encoding} is not supported (gzip, deflate)`, { field: 'Content-Encoding' });
+  // A stream that has failed keeps its first error (a second destroy() is a no-op), so zlib's
+  // own error is turned into a 400 on the way out, not on the decoder: it would reach the reader as a 500.
+  const out = new PassThrough();
+  req.on('error', (error) => decoder.destroy(error));
+  decoder.on('error', (error) => {
+    out.destroy(error instanceof ApiError ? error : new ApiError(400, 'invalid_encoding', `the ${encoding} body cannot be decoded: ${error.message}`, { field: 'Content-Encoding' }));
+  });
+  // pipe(), not pipeline(): an early failure must not destroy the request's socket, which still carries our 4xx.
+  return req.pipe(decoder).pipe(out);
+}
+
+/** Passes `source` through, failing with 413 once more than `maxBytes` went by. */
+function capped(source: Readable, maxBytes: number): Readable {
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      seen += chunk.length;
+      if (seen > maxBytes) done(tooLarge(maxBytes));
+      else done(null, chunk);
+    },
+  });
+  source.on('error', (error) => cap.destroy(error));
+  return source.pipe(cap);
+}
+
+/** A client that goes away mid-body must end the read (with an error), not leave it waiting forever. */
+function failOnAbort(req: Request, stream: Readable): void {
+  req.once('close', () => {
+    if (!req.complete) stream.destroy(new ApiError(400, 'incomplete_body', 'the request body was cut short', { field: 'body' }));
+  });
+}
+
+function unreadableForm(error: Error): ApiError {
+  return new ApiError(400, 'invalid_multipart', `multipart body cannot be read: ${error.message}`, { field: 'body' });
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `request body is larger than ${maxBytes} bytes; split it into several requests`, { field: 'body' });
+}
+
+interface Upload {
+  format: BulkFormat;
+  stream: Readable;
+  /** Detaches the parser from the request so an early failure still lets the response go out. */
+  release(): void;
+}
+
+/** Waits for the multipart part named `file` and returns it as a capped stream. */
+function openUpload(req: Request, maxBytes: number): Promise<Upload> {
+  return new Promise<Upload>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 100 } });
+    } catch (error) {
+      reject(new ApiError(400, 'invalid_multipart', `multipart body cannot be read: ${(error as Error).message}`, { field: 'Content-Type' }));
+      return;
+    }
+    let found = false;
+    let out: PassThrough | undefined;
+    const release = () => {
+      req.unpipe(parser);
+      req.resume();
+    };
+    parser.on('file', (name, file, info) => {
+      // busboy destroys the open part's stream with the form's error (a body cut off mid-part):
+      // an 'error' nobody listens to would be uncaught and take the process down. The parser's
+      // own 'error' (below) reports it; a skipped part has nothing to add.
+      if (name !== 'file' || found) {
+        file.on('error', () => undefined);
+        file.resume();
+        return;
+      }
+      found = true;
+      const format = FORMAT_BY_MEDIA_TYPE[mediaType(info.mimeType)] ?? FORMAT_BY_EXTENSION[extname(info.filename ?? '').toLowerCase()];
+      if (!format) {
+        file.on('error', () => undefined);
+        file.resume();
+        reject(new ApiError(415, 'unsupported_media_type', `the uploaded file is ${info.mimeType} "${info.filename ?? ''}": send a .csv, .ndjson, .jsonl or .json file`, { field: 'file' }));
+        return;
+      }
+      const stream = new PassThrough();
+      // The form can fail before the caller starts reading this stream: the error is kept as
+      // `stream.errored` (async iteration throws it; csvRows checks it) instead of being emitted to no listener.
+      stream.on('error', () => undefined);
+      out = stream;
+      file.on('limit', () => stream.destroy(tooLarge(maxBytes)));
+      file.on('error', (error: Error) => stream.destroy(error instanceof ApiError ? error : unreadableForm(error)));
+      failOnAbort(req, stream);
+      file.pipe(stream);
+      resolve({ format, stream, release });
+    });
+    parser.on('error', (error: Error) => {
+      const failure = unreadableForm(error);
+      if (out) out.destroy(failure);
+      else reject(failure);
+    });
+    req.once('close', () => {
+      if (!req.complete && !found) reject(new ApiError(400, 'incomplete_body', 'the request body was cut short', { field: 'body' }));
+    });
+    parser.on('close', () => {
+      if (!found) reject(new ApiError(400, 'missing_file', 'the multipart body has no "file" part', { field: 'file' }));
+    });
+    req.pipe(parser);
+  });
+}
+
+/** A row that could not be accepted: which row, which field, why. */
+export interface BulkRowError {
+  row: number;
+  field: string;
+  reason: string;
+}
+
+/** What a bulk body held once every row was read and mapped. */
+export interface CollectedRows<T> {
+  /** The rows that mapped to a value, in body order. */
+  valid: T[];
+  received: number;
+  invalid: number;
+  /** The first `maxErrors` row errors. */
+  errors: BulkRowError[];
+  errorsTruncated: boolean;
+}
+
+/**
+ * Reads every row of a bulk body and maps it, before anything is written: a
+ * body that turns out malformed half-way throws and leaves nothing behind.
+ * Rows that are unreadable, fail `map`, or repeat an earlier row's id are
+ * reported by row number (offset by `rowOffset`, for files sent in several
+ * requests), field and reason; the others are returned.
+ */
+export async function collectBulkRows<T>(
+  req: Request,
+  opts: BulkReadOptions & {
+    rowOffset: number;
+    maxErrors: number;
+    /** The row's value, or its error. */
+    map: (row: number, fields: Record<string, unknown>) => T | BulkRowError;
+    /** The id that must be unique within a request, and the field it is reported under. */
+    idOf: (value: T) => string;
+    idField: string;
+  },
+): Promise<CollectedRows<T>> {
+  const errors: BulkRowError[] = [];
+  const valid: T[] = [];
+  const seen = new Map<string, number>();
+  let invalid = 0;
+  let received = 0;
+  const reject = (error: BulkRowError) => {
+    invalid++;
+    if (errors.length < opts.maxErrors) errors.push(error);
+  };
+  for await (const batch of readBulkRows(req, opts)) {
+    for (const bulkRow of batch) {
+      received++;
+      const row = bulkRow.row + opts.rowOffset;
+      if (bulkRow.error) {
+        reject({ row, ...bulkRow.error });
+        continue;
+      }
+      const mapped = opts.map(row, bulkRow.fields!);
+      if (isBulkRowError(mapped)) {
+        reject(mapped);
+        continue;
+      }
+      const id = opts.idOf(mapped);
+      const first = seen.get(id);
+      if (first !== undefined) {
+        reject({ row, field: opts.idField, reason: `"${id}" is also on row ${first}; ids must be unique within a request` });
+        continue;
+      }
+      seen.set(id, row);
+      valid.push(mapped);
+    }
+  }
+  return { valid, received, invalid, errors, errorsTruncated: invalid > errors.length };
+}
+
+/** Row values never carry `reason`; errors always do (as the row mappers' own guards assume). */
+function isBulkRowError(value: unknown): value is BulkRowError {
+  return typeof value === 'object' && value !== null && 'reason' in value;
+}

@@ -1,0 +1,169 @@
+import type { IngestParams, PreparedRecord, RecordRepository, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
+import { Priority, QueueName, type FlowNode, type JobProducer } from '@kbflow/queues';
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ApiError, parseBody } from '../http/api-error.ts';
+import { collectBulkRows } from '../http/bulk-rows.ts';
+import { chunkRecord, groupByLimits, prepareRecord, recordUrl } from '../domain/record-document.ts';
+import { isDeletion, toRecord } from '../domain/record-rows.ts';
+
+export interface RecordRouteDeps {
+  tenants: TenantRepository;
+  tasks: TaskRepository;
+  records: RecordRepository;
+  producer: JobProducer;
+  log: Logger;
+  /** Cap on one request's (decoded) body: KBFLOW_RECORDS_MAX_BYTES. */
+  maxBytes: number;
+}
+
+/** At most this many row errors go back in a response (`errorsTruncated` says when there were more). */
+const MAX_ERRORS = 1000;
+/** Documents per `embed-documents` job. */
+const DOCUMENTS_PER_EMBED_JOB = 256;
+/** The catalog's caps on one `embed-documents` / `delete-vectors` job. */
+const MAX_STALE_PER_JOB = 20_000;
+const DOCUMENTS_PER_DELETE_JOB = 1000;
+
+const slug = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const column = z.string().trim().min(1).max(200);
+
+const ingestQuery = z.strictObject({
+  knowledgeBase: z.string().regex(slug, 'must be a slug: lowercase letters, digits, - and _').default('default'),
+  source: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-"')
+    .default('records'),
+  idColumn: column.optional(),
+  titleColumn: column.optional(),
+  bodyColumn: column.optional(),
+  idPrefix: z.string().min(1).max(100).optional(),
+  /** Rows of the same file sent in earlier requests: row numbers (and idPrefix ids) continue from here. */
+  rowOffset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+});
+
+const deleteQuery = ingestQuery.pick({ knowledgeBase: true, source: true });
+
+/**
+ * Batch record ingestion. `POST /v1/records` reads the body as rows (JSON
+ * array, NDJSON, CSV or a multipart upload), validates each row, stores the
+ * valid ones as documents in one transaction, and hands new and changed
+ * ones to the embedder as one BULK-priority flow per request. Invalid rows
+ * are reported by row, field and reason; the valid rows are still stored.
+ */
+export function recordRoutes(deps: RecordRouteDeps): Router {
+  const router = Router();
+
+  router.post('/records', async (req, res) => {
+    const params = parseBody(ingestQuery, req.query);
+    const tenantId = req.principal!.tenantId;
+    const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
+
+    // Every row is read and validated before anything is written: a body
+    // that turns out malformed half-way leaves nothing behind.
+    const rows = await collectBulkRows(req, {
+      maxBytes: deps.maxBytes,
+      batchSize: 1000,
+      rowOffset: params.rowOffset,
+      maxErrors: MAX_ERRORS,
+      map: (row, fields) => toRecord(row, fields, mapping),
+      idOf: (record) => record.id,
+      idField: 'id',
+    });
+    const { received, invalid, errors } = rows;
+    const report = { received, invalid, errors, errorsTruncated: rows.errorsTruncated };
+    const records: PreparedRecord[] = [];
+    const deleteUrls: string[] = [];
+    for (const mapped of rows.valid) {
+      if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
+      else records.push(prepareRecord(params.source, mapped));
+    }
+    if (received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
+    if (records.length + deleteUrls.length === 0) {
+      res.status(400).json({ error: { code: 'invalid_rows', message: `all ${received} rows are invalid`, field: 'body' }, ...report });
+      return;
+    }
+
+    const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
+    const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source });
+    let written: RecordWriteResult;
+    try {
+      written = await deps.records.write({ tenantId, knowledgeBaseId, source: params.source, taskId, records, deleteUrls, chunk: chunkRecord });
+    } catch (error) {
+      await deps.tasks.deleteTask(taskId);
+      throw error;
+    }
+    const counts: IngestParams = {
+      source: params.source,
+      received,
+      accepted: received - invalid,
+      unchanged: written.unchanged,
+      deleted: written.deleted.documentIds.length,
+      invalid,
+      toEmbed: written.changed.length,
+    };
+    await deps.tasks.recordIngest(taskId, counts);
+    try {
+      await enqueue(deps, tenantId, taskId, written);
+    } catch (error) {
+      // The rows are stored (status `indexing`): a retry of the request finds them changed-but-not-indexed and re-queues them.
+      await deps.tasks.deleteTask(taskId);
+      deps.log.error({ err: error, taskId }, 'could not enqueue ingest jobs');
+      throw new ApiError(503, 'queue_unavailable', 'the records were stored but could not be queued for embedding; send the request again', {
+        headers: { 'Retry-After': '5' },
+      });
+    }
+    if (written.changed.length === 0) await deps.tasks.finishIngest(taskId);
+    const { source: _source, toEmbed: _toEmbed, ...shown } = counts;
+    res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated });
+  });
+
+  router.delete('/records/:id', async (req, res) => {
+    const params = parseBody(deleteQuery, req.query);
+    const id = z.string().trim().min(1).max(256).safeParse(req.params.id);
+    if (!id.success) throw new ApiError(400, 'invalid_field', 'must be a record id of 1-256 characters', { field: 'id' });
+    const tenantId = req.principal!.tenantId;
+    const knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, params.knowledgeBase);
+    const removed = knowledgeBaseId ? await deps.records.delete(knowledgeBaseId, recordUrl(params.source, id.data)) : undefined;
+    if (!removed) throw new ApiError(404, 'record_not_found', `no record "${id.data}" in source "${params.source}"`, { field: 'id' });
+    await enqueueVectorDeletion(deps.producer, tenantId, { documentIds: [removed.documentId], chunkIds: removed.chunkIds });
+    res.json({ id: id.data, deleted: true });
+  });
+
+  return router;
+}
+
+/** The request's jobs: vector removals for deletions (HIGH), one embed flow for new and changed documents (BULK). */
+async function enqueue(deps: RecordRouteDeps, tenantId: string, taskId: string, written: RecordWriteResult): Promise<void> {
+  if (written.deleted.documentIds.length > 0) await enqueueVectorDeletion(deps.producer, tenantId, written.deleted);
+  if (written.changed.length === 0) return;
+  const groups = groupByLimits(written.changed, DOCUMENTS_PER_EMBED_JOB, MAX_STALE_PER_JOB, (c) => c.staleChunkIds.length);
+  const children: FlowNode[] = groups.map((group, i) => ({
+    queue: QueueName.embed,
+    name: 'embed-documents',
+    data: { tenantId, taskId, documentIds: group.map((c) => c.documentId), staleChunkIds: group.flatMap((c) => c.staleChunkIds), correlationId: taskId },
+    opts: { priority: Priority.BULK, jobId: `ingest-${taskId}-${i}`, ignoreDependencyOnFailure: true },
+  }));
+  await deps.producer.enqueueFlow({
+    queue: QueueName.aggregate,
+    name: 'complete-ingest',
+    data: { tenantId, taskId, correlationId: taskId },
+    opts: { priority: Priority.BULK, jobId: `ingest-${taskId}` },
+    children,
+  });
+}
+
+/**
+ * Deleted records' vectors go at HIGH priority: a removed record must stop
+ * showing up in answers soon, whatever bulk work is queued.
+ */
+async function enqueueVectorDeletion(producer: JobProducer, tenantId: string, deleted: { documentIds: string[]; chunkIds: string[] }): Promise<void> {
+  const docGroups = groupByLimits(deleted.documentIds, DOCUMENTS_PER_DELETE_JOB, Infinity, () => 0);
+  const chunkGroups = groupByLimits(deleted.chunkIds, MAX_STALE_PER_JOB, Infinity, () => 0);
+  const jobs = Array.from({ length: Math.max(docGroups.length, chunkGroups.length) }, (_, i) => ({
+    data: { tenantId, documentIds: docGroups[i] ?? [], chunkIds: chunkGroups[i] ?? [] },
+    opts: { priority: Priority.HIGH },
+  }));
+  await producer.enqueueBulk(QueueName.embed, 'delete-vectors', jobs);
+}

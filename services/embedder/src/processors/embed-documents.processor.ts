@@ -1,0 +1,86 @@
+import type { ChunkToEmbed, RecordRepository } from '@kbflow/db';
+import type { Embedder } from '@kbflow/embeddings';
+import type { JobContext, JobData } from '@kbflow/queues';
+import type { ContentType, VectorRecord, VectorStore } from '@kbflow/vector-store';
+import { weightedArticleVector } from '../domain/article-weighting.ts';
+
+export interface EmbedDocumentsDeps {
+  records: RecordRepository;
+  embedder: Embedder;
+  vectors: VectorStore;
+  /** Resolves once the collection exists with the embedder's dimensions. */
+  ready: () => Promise<void>;
+}
+
+/** Texts per embedder call: one provider request each. */
+const EMBED_BATCH = 128;
+/** Vectors per upsert: each upsert is one write (one LanceDB commit), so fewer and larger is better. */
+const UPSERT_BATCH = 2000;
+
+async function embedAll(embedder: Embedder, texts: string[]): Promise<number[][]> {
+  const out: number[][] = [];
+  for (let i = 0; i < texts.length; i += EMBED_BATCH) out.push(...(await embedder.embed(texts.slice(i, i + EMBED_BATCH))));
+  return out;
+}
+
+/**
+ * Vectors for the chunks: the chunk's own embedding, or with `article`
+ * weighting its mix with the document's title and summary (each embedded
+ * once per distinct text).
+ */
+async function vectorsFor(chunks: ChunkToEmbed[], weighting: 'none' | 'article', embedder: Embedder): Promise<number[][]> {
+  if (weighting === 'none') return embedAll(embedder, chunks.map((c) => c.text));
+  const fields = [...new Set(chunks.flatMap((c) => [c.title, c.summary ?? ''].filter((t) => t.trim() !== '')))];
+  const chunkVectors = await embedAll(embedder, chunks.map((c) => c.text));
+  const fieldVectors = await embedAll(embedder, fields);
+  const byText = new Map(fields.map((t, i) => [t, fieldVectors[i]!]));
+  const of = (text: string | null) => (text && text.trim() !== '' ? byText.get(text) : undefined);
+  return chunks.map((c, i) => weightedArticleVector(chunkVectors[i]!, of(c.title), of(c.summary)));
+}
+
+/**
+ * Embeds the documents of an ingest batch (records, cases, articles): loads
+ * their chunks without a vector in one query, embeds them in batches,
+ * upserts the vectors, removes the vectors of chunks their new versions
+ * dropped, and marks chunks and complete documents indexed in set-based
+ * SQL. Redelivery repeats upserts of the same ids and finds fewer chunks to
+ * do: never a duplicate vector.
+ */
+export async function embedDocuments(
+  data: JobData<'embed', 'embed-documents'>,
+  ctx: JobContext,
+  deps: EmbedDocumentsDeps,
+): Promise<{ chunks: number; documentsIndexed: number; staleRemoved: number }> {
+  // Article vectors depend on document fields, so every chunk is redone, not only the new ones.
+  const chunks = await deps.records.chunksToEmbed(data.tenantId, data.documentIds, { all: data.weighting === 'article' });
+  if (chunks.length > 0 || data.staleChunkIds.length > 0) await deps.ready();
+  if (chunks.length > 0) {
+    const vectors = await vectorsFor(chunks, data.weighting, deps.embedder);
+    const records: VectorRecord[] = chunks.map((c, i) => ({
+      id: c.id,
+      vector: vectors[i]!,
+      payload: { tenantId: data.tenantId, knowledgeBaseId: c.knowledgeBaseId, documentId: c.documentId, contentType: c.contentType as ContentType },
+    }));
+    for (let i = 0; i < records.length; i += UPSERT_BATCH) await deps.vectors.upsert(records.slice(i, i + UPSERT_BATCH));
+  }
+  if (data.staleChunkIds.length > 0) await deps.vectors.deleteByIds(data.staleChunkIds);
+  const documentsIndexed = await deps.records.markIndexed(
+    data.tenantId,
+    chunks.map((c) => c.id),
+    data.documentIds,
+  );
+  ctx.log.debug({ documents: data.documentIds.length, chunks: chunks.length, documentsIndexed }, 'documents embedded');
+  return { chunks: chunks.length, documentsIndexed, staleRemoved: data.staleChunkIds.length };
+}
+
+/**
+ * Removes the vectors of deleted documents: the listed chunk ids at once,
+ * then anything still filed under each document (a vector whose chunk id
+ * was never recorded, e.g. after a failed stale-vector removal).
+ */
+export async function deleteVectors(data: JobData<'embed', 'delete-vectors'>, ctx: JobContext, deps: Pick<EmbedDocumentsDeps, 'vectors'>): Promise<{ chunks: number; documents: number }> {
+  if (data.chunkIds.length > 0) await deps.vectors.deleteByIds(data.chunkIds);
+  for (const documentId of data.documentIds) await deps.vectors.deleteDocumentVectors(data.tenantId, documentId);
+  ctx.log.debug({ chunks: data.chunkIds.length, documents: data.documentIds.length }, 'vectors deleted');
+  return { chunks: data.chunkIds.length, documents: data.documentIds.length };
+}
