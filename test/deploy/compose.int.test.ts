@@ -23,6 +23,7 @@ const REQUIRED_METRICS = [
   'kbflow_http_request_duration_seconds',
   'kbflow_dead_letters_total',
   'kbflow_dependency_up',
+  'kbflow_vector_drift',
 ];
 
 function service(name: string) {

@@ -176,13 +176,17 @@ describe('Prometheus scraping the five services during a crawl', () => {
     expect(await prometheus.value('sum(kbflow_jobs_total{queue="aggregate",job_name="complete-crawl",outcome="completed"})')).toBe(1);
     expect(await prometheus.value('sum(kbflow_jobs_total{queue="embed",job_name="embed-chunks",outcome="completed"})')).toBe(embedJobs);
     expect(await prometheus.value('sum(kbflow_jobs_total{queue="query",job_name="answer-query",outcome="completed"})')).toBe(1);
+    // Maintenance registers the knowledge schedule at start; an interval
+    // schedule runs once at registration, so the aggregator ran one generation.
+    expect(await prometheus.value('sum(kbflow_jobs_total{queue="aggregate",job_name="generate-knowledge",outcome="completed"})')).toBe(1);
     // Nothing failed or was retried: the 404 is recorded as a failed page by a completed job.
     expect(await prometheus.query('kbflow_jobs_total{outcome!="completed"}')).toEqual([]);
     // Each job is counted by the service that ran it, and only there.
     expect(await byLabel('sum by (service) (kbflow_jobs_total{outcome="completed",queue=~"scrape|embed|aggregate|query"})', 'service')).toEqual({
       scraper: task.progress.discovered,
       embedder: embedJobs,
-      aggregator: task.progress.embedded + 1 + 1,
+      // complete-document per page, complete-crawl, answer-query, generate-knowledge
+      aggregator: task.progress.embedded + 1 + 1 + 1,
     });
     // The histogram observes exactly the jobs the counter counts.
     expect(await prometheus.value('sum(kbflow_job_duration_seconds_count{queue="scrape",job_name="scrape-page",outcome="completed"})')).toBe(task.progress.discovered);
@@ -208,7 +212,8 @@ describe('Prometheus scraping the five services during a crawl', () => {
     const completed = await byLabel('kbflow_queue_jobs{state="completed"}', 'queue');
     expect(completed.scrape).toBe(task.progress.discovered);
     expect(completed.embed).toBe(embedJobs);
-    expect(completed.aggregate).toBe(task.progress.embedded + 1);
+    // complete-document per page, complete-crawl and the start-up knowledge generation
+    expect(completed.aggregate).toBe(task.progress.embedded + 1 + 1);
     expect(completed.query).toBe(1);
     expect(completed['dead-letter']).toBe(0);
     expect(await prometheus.value('sum(kbflow_queue_jobs{state=~"waiting|prioritized|active|waiting-children|failed",queue=~"scrape|embed|aggregate|query"})')).toBe(0);

@@ -1,8 +1,10 @@
-// The terminal client: `./kbflow crawl|query|health`. Talks to the API over
+// The terminal client: `./kbflow crawl|query|health|eval|ingest`. Talks to the API over
 // HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
 import { z } from 'zod';
+import { evalCommand } from './eval.command.ts';
+import { ingestCommand } from './ingest.command.ts';
 
 const env = parseEnv(
   z.object({
@@ -98,6 +100,8 @@ try {
   if (command === 'crawl') await crawl(rest);
   else if (command === 'query') await query(rest);
   else if (command === 'health') await health();
+  else if (command === 'eval') await evalCommand(rest, call, out);
+  else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey }, out);
   else throw new Error(`unknown command ${command}`);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);

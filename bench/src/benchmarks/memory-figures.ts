@@ -1,0 +1,73 @@
+import { fmt } from '../report/markdown.ts';
+import type { Figure } from '../report/types.ts';
+import type { MemorySummary } from '../memory-sampler.ts';
+import { single } from '../stats.ts';
+
+/** The issue's budget per service process. */
+export const MEMORY_BUDGET_MB = 300;
+
+type PhaseSummary = Record<string, Record<string, MemorySummary>>;
+
+/**
+ * One figure per service: peak VmRSS during `phase`, next to the same
+ * process's peak during `baselinePhase` (the same work without the extra
+ * load), against the 300 MB budget.
+ */
+export function memoryFigures(keyPrefix: string, memory: PhaseSummary, phase: string, baselinePhase: { name: string; label: string }): Figure[] {
+  const during = memory[phase] ?? {};
+  const before = memory[baselinePhase.name] ?? {};
+  return Object.entries(during).map(([service, m]) => {
+    const met = m.peakMb < MEMORY_BUDGET_MB;
+    const base = before[service];
+    return {
+      key: `${keyPrefix}.rss-peak.${service}`,
+      label: `${service} resident memory, peak (median ${fmt(m.medianMb)} MB)`,
+      unit: 'MB',
+      better: 'lower' as const,
+      value: single(m.peakMb),
+      ...(base ? { baseline: { label: baselinePhase.label, value: single(base.peakMb), measured: true } } : {}),
+      target: {
+        text: `< ${MEMORY_BUDGET_MB} MB`,
+        met,
+        ...(met ? {} : { gap: `${fmt(m.peakMb - MEMORY_BUDGET_MB)} MB over (${((m.peakMb / MEMORY_BUDGET_MB - 1) * 100).toFixed(0)} %)` }),
+      },
+    };
+  });
+}
+
+/** One line: peak and median VmRSS per service during `phase`. */
+export function memoryNote(memory: PhaseSummary, phase: string): string {
+  const during = memory[phase] ?? {};
+  const parts = Object.entries(during).map(([s, m]) => `${s} ${fmt(m.peakMb)} / ${fmt(m.medianMb)}`);
+  return `Resident memory during this benchmark, peak / median MB (VmRSS every 500 ms): ${parts.join(', ')}.`;
+}
+
+/** The prom-client default metrics that split a process's memory. */
+const MEMORY_METRICS = ['process_resident_memory_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes'] as const;
+
+/**
+ * Where each service's resident memory goes, read from its own /metrics
+ * (prom-client's process and V8 gauges): V8 heap (used of total), external
+ * (Buffers, ArrayBuffers) and the rest: native code and libraries
+ * (LanceDB, Prisma's engine), thread stacks, allocator slack.
+ */
+export async function memoryBreakdown(services: Map<string, { port: number }>): Promise<string> {
+  const parts: string[] = [];
+  for (const [name, { port }] of services) {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const mb: Record<string, number> = {};
+      for (const metric of MEMORY_METRICS) {
+        const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) || l.startsWith(`${metric} `));
+        mb[metric] = line ? Number(line.split(' ').pop()) / 2 ** 20 : Number.NaN;
+      }
+      const rss = mb.process_resident_memory_bytes!;
+      const heap = mb.nodejs_heap_size_total_bytes!;
+      const external = mb.nodejs_external_memory_bytes!;
+      parts.push(`${name} ${fmt(rss)} = heap ${fmt(heap)} (used ${fmt(mb.nodejs_heap_size_used_bytes!)}) + external ${fmt(external)} + native/other ${fmt(rss - heap - external)}`);
+    } catch {
+      parts.push(`${name} unreadable`);
+    }
+  }
+  return `Memory by kind at the end of the loaded phase, MB (each process's /metrics): ${parts.join('; ')}.`;
+}
