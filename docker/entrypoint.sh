@@ -22,7 +22,8 @@ target=$1
 shift
 case "$target" in
   api|scraper|embedder|aggregator|maintenance)
-    exec node "services/$target/src/main.ts" "$@"
+    # shellcheck disable=SC2046 # the flags are words, one per item
+    exec node $(grep -v '^#' config/service-node-flags) "services/$target/src/main.ts" "$@"
     ;;
   migrate)
     exec node packages/db/src/migrate.cli.ts "$@"

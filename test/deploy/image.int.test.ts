@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { adminUrl, REPO_ROOT } from '@kbflow/testing';
+import { adminUrl, REPO_ROOT, serviceNodeFlags } from '@kbflow/testing';
 import pg from 'pg';
 import { ENV_SCHEMAS, SERVICES } from './support/env-schemas.ts';
 
@@ -153,9 +153,16 @@ describe('docker/entrypoint.sh', () => {
 
   it('runs each service and the migration from the application root, whatever the working directory', () => {
     const env = { PATH: `${fakeNodeDir()}:/usr/bin:/bin` };
-    for (const [arg, file] of [...SERVICES.map((s) => [s, `services/${s}/src/main.ts`] as const), ['migrate', 'packages/db/src/migrate.cli.ts'] as const]) {
+    // Services get the flags of config/service-node-flags (the same the tests and benchmarks use); the migration none.
+    const flags = serviceNodeFlags();
+    expect(flags).toContain('--max-semi-space-size=16');
+    for (const [arg, args] of [
+      ...SERVICES.map((s) => [s, [...flags, `services/${s}/src/main.ts`]] as const),
+      ['migrate', ['packages/db/src/migrate.cli.ts']] as const,
+    ]) {
+      const file = args.at(-1)!;
       const run = runEntrypoint([arg, '--extra'], env);
-      expect([arg, run.status, run.stdout.trim().split('\n')]).toEqual([arg, 0, [REPO_ROOT, file, '--extra']]);
+      expect([arg, run.status, run.stdout.trim().split('\n')]).toEqual([arg, 0, [REPO_ROOT, ...args, '--extra']]);
       expect(existsSync(path.join(REPO_ROOT, file))).toBe(true);
     }
   });

@@ -73,6 +73,12 @@ export class ScheduleRunRepository {
     });
   }
 
+  /** Deletes the runs started before `cutoff` (retention); returns how many. */
+  async deleteStartedBefore(cutoff: Date): Promise<number> {
+    const { count } = await this.db.scheduleRun.deleteMany({ where: { startedAt: { lt: cutoff } } });
+    return count;
+  }
+
   /** Run count, error count, last run and last duration of each name (zeros for a name never run). */
   async summaries(names: readonly string[]): Promise<ScheduleRunSummary[]> {
     const counts = await this.db.scheduleRun.groupBy({ by: ['name', 'status'], where: { name: { in: [...names] } }, _count: { _all: true } });

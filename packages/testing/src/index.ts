@@ -1,6 +1,6 @@
 export { createTestDatabase, uniquePrefix, testRedisUrl, adminUrl, type TestDatabase } from './databases.ts';
 export { startStaticServer, type StaticServer } from './static-server.ts';
 export { REPO_ROOT, SHARED_DATA } from './paths.ts';
-export { startService, startStack, freePort, artifactDir, ALL_SERVICES, type ServiceName, type ServiceProcess, type Stack } from './service-processes.ts';
+export { startService, startStack, serviceNodeFlags, freePort, artifactDir, ALL_SERVICES, type ServiceName, type ServiceProcess, type Stack } from './service-processes.ts';
 export { startFakeOpenAI, type FakeOpenAI } from './fake-openai-server.ts';
 export { apiClient, type ApiClient, type ApiResponse } from './api-client.ts';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './paths.ts';
@@ -45,6 +45,14 @@ async function waitForHealth(port: number, child: ChildProcess, name: string, lo
   throw new Error(`${name} did not become healthy within ${timeoutMs} ms; see ${logFile}`);
 }
 
+/** The Node.js flags every service runs with, as deployed (config/service-node-flags). */
+export function serviceNodeFlags(): string[] {
+  return readFileSync(path.join(REPO_ROOT, 'config', 'service-node-flags'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .flatMap((line) => line.trim().split(/\s+/));
+}
+
 /**
  * Starts one service as a real process (`node services/<name>/src/main.ts`),
  * its output kept in test-artifacts/, and waits until its /healthz answers.
@@ -55,7 +63,7 @@ export async function startService(name: ServiceName, env: Record<string, string
   const logFile = path.join(opts.logDir, `${name}${opts.instance ? `-${opts.instance}` : ''}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   const portEnv = name === 'api' ? { KBFLOW_API_PORT: String(port), KBFLOW_API_HOST: '127.0.0.1' } : { KBFLOW_METRICS_PORT: String(port), KBFLOW_METRICS_HOST: '127.0.0.1' };
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(), path.join(REPO_ROOT, 'services', name, 'src', 'main.ts')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env, ...portEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

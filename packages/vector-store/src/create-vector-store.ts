@@ -6,7 +6,6 @@ import type { VectorStore, VectorStoreConfig } from './types.ts';
 /** The default collection (Qdrant) and table (LanceDB) name. */
 export const DEFAULT_VECTOR_COLLECTION = 'kbflow_chunks';
 
-
 /** Builds the configured adapter. Nothing connects until the first call on it. */
 export function createVectorStore(cfg: VectorStoreConfig): VectorStore {
   switch (cfg.KBFLOW_VECTOR_STORE) {
@@ -15,6 +14,8 @@ export function createVectorStore(cfg: VectorStoreConfig): VectorStore {
         dir: cfg.KBFLOW_LANCEDB_DIR,
         table: cfg.KBFLOW_VECTOR_COLLECTION,
         ...(cfg.KBFLOW_VECTOR_INDEX_MIN_ROWS !== undefined ? { indexMinRows: cfg.KBFLOW_VECTOR_INDEX_MIN_ROWS } : {}),
+        ...(cfg.KBFLOW_LANCEDB_INDEX_CACHE_MB !== undefined ? { indexCacheMb: cfg.KBFLOW_LANCEDB_INDEX_CACHE_MB } : {}),
+        ...(cfg.KBFLOW_LANCEDB_METADATA_CACHE_MB !== undefined ? { metadataCacheMb: cfg.KBFLOW_LANCEDB_METADATA_CACHE_MB } : {}),
       });
     case 'qdrant':
       if (!cfg.QDRANT_URL) {

@@ -92,4 +92,7 @@ export interface VectorStoreConfig {
   KBFLOW_VECTOR_COLLECTION: string;
   /** LanceDB only: rows from which `compact()` builds an ANN index (default 50,000). */
   KBFLOW_VECTOR_INDEX_MIN_ROWS?: number | undefined;
+  /** LanceDB only: cache bounds per process, MB (defaults 64 and 32). */
+  KBFLOW_LANCEDB_INDEX_CACHE_MB?: number | undefined;
+  KBFLOW_LANCEDB_METADATA_CACHE_MB?: number | undefined;
 }

@@ -119,4 +119,26 @@ describe('LanceDbVectorStore ANN index (compact with KBFLOW_VECTOR_INDEX_MIN_ROW
       await store.close();
     }
   }, 60_000);
+
+  it('keeps its caches within the configured bounds', async () => {
+    const table = `ann_cache_${randomUUID().slice(0, 8)}`;
+    const writer = new LanceDbVectorStore({ dir, table, indexMinRows: MIN_ROWS });
+    const bounded = new LanceDbVectorStore({ dir, table, indexCacheMb: 1, metadataCacheMb: 1 });
+    try {
+      await writer.ensureCollection(DIMS);
+      await writer.upsert(rows(0, 3000, 'tenant-a'));
+      await writer.compact();
+      await bounded.ensureCollection(DIMS);
+      for (let i = 0; i < 40; i++) await bounded.search(vectorAt(i * 37), { tenantId: 'tenant-a', knowledgeBaseId: 'kb-1' }, 10);
+      // Something is cached in this store's session (so the connection uses it),
+      // within the bounds. Whether the bound holds back a large index is
+      // measured by `./kbflow bench` (resident memory at 100,000 chunks).
+      const { bytes, items } = bounded.cacheStats();
+      expect(items).toBeGreaterThan(0);
+      expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+    } finally {
+      await bounded.close();
+      await writer.close();
+    }
+  }, 60_000);
 });

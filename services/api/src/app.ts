@@ -33,7 +33,7 @@ export interface AppDeps {
   tasks: TaskRepository;
   producer: JobProducer;
   redis: Redis;
-  events: { query: QueueEvents; embed: QueueEvents };
+  events: { query: QueueEvents };
   checks: ReadinessCheck[];
   queryTimeoutMs: number;
   maxBodyBytes: number;

@@ -20,12 +20,10 @@ try {
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const vectors = createVectorStore(env);
   const tenants = new TenantRepository(db);
-  // QueueEvents blocks on XREAD, so each gets a connection of its own.
-  const eventConnections = [redis.duplicate(), redis.duplicate()] as const;
-  const events = {
-    query: new QueueEvents(QueueName.query, { connection: eventConnections[0], prefix: env.KBFLOW_QUEUE_PREFIX }),
-    embed: new QueueEvents(QueueName.embed, { connection: eventConnections[1], prefix: env.KBFLOW_QUEUE_PREFIX }),
-  };
+  // QueueEvents blocks on XREAD, so it gets a connection of its own. Only the
+  // query queue's events are followed; /v1/embed polls its job (see query.routes.ts).
+  const eventConnection = redis.duplicate();
+  const events = { query: new QueueEvents(QueueName.query, { connection: eventConnection, prefix: env.KBFLOW_QUEUE_PREFIX }) };
 
   if (env.KBFLOW_DEV_API_KEY) {
     await tenants.ensureTenantWithKey('dev', env.KBFLOW_DEV_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY' });
@@ -76,8 +74,8 @@ try {
   shutdown.register('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
   shutdown.register('heartbeat', () => heartbeat.stop());
   shutdown.register('queue events', async () => {
-    await Promise.all([events.query.close(), events.embed.close()]);
-    await Promise.all(eventConnections.map((c) => c.quit()));
+    await events.query.close();
+    await eventConnection.quit();
   });
   shutdown.register('queues', () => producer.close());
   shutdown.register('vector store', () => vectors.close());

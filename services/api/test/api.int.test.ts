@@ -15,7 +15,7 @@ let database: TestDatabase;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
-let events: { query: QueueEvents; embed: QueueEvents };
+let events: { query: QueueEvents };
 let eventConnections: Redis[];
 let server: Server;
 let base: string;
@@ -26,10 +26,9 @@ beforeAll(async () => {
   redis = createRedis(testRedisUrl());
   const prefix = uniquePrefix('api');
   producer = new JobProducer(redis, prefix);
-  eventConnections = [redis.duplicate(), redis.duplicate()];
+  eventConnections = [redis.duplicate()];
   events = {
     query: new QueueEvents(QueueName.query, { connection: eventConnections[0]!, prefix }),
-    embed: new QueueEvents(QueueName.embed, { connection: eventConnections[1]!, prefix }),
   };
   const tenants = new TenantRepository(db);
   await tenants.ensureTenantWithKey('dev', DEV_KEY);
@@ -62,7 +61,6 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await events.query.close();
-  await events.embed.close();
   await Promise.all(eventConnections.map((c) => c.quit()));
   await producer.close();
   await redis.quit();

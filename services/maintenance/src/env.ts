@@ -45,6 +45,8 @@ export const maintenanceEnvSchema = z.object({
   KBFLOW_CASE_SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(250),
   /** Search-log rows (`/v1/search/analytics`) older than this many days are deleted by the health-check schedule. */
   KBFLOW_SEARCH_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Schedule-run rows (`GET /v1/schedules/:name/runs`) started more than this many days ago are deleted by the health-check schedule. */
+  KBFLOW_SCHEDULE_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** How long the knowledge schedule waits for the aggregator's generation before recording a timeout. */
   KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
 });

@@ -52,7 +52,13 @@ try {
     // Every maintenance job, scheduled or not, leaves a schedule_runs row.
     handlers: recordRuns(new ScheduleRunRepository(db), {
       'health-check': (_data, ctx) =>
-        healthCheck(ctx, { checks, producer, gauge, searchLogRetention: { searchLogs: new SearchLogRepository(db), days: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS } }),
+        healthCheck(ctx, {
+          checks,
+          producer,
+          gauge,
+          searchLogRetention: { searchLogs: new SearchLogRepository(db), days: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS },
+          scheduleRunRetention: { scheduleRuns: new ScheduleRunRepository(db), days: env.KBFLOW_SCHEDULE_RUN_RETENTION_DAYS },
+        }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),
       'case-sync': (data, ctx) => caseSync(data, ctx, caseSyncDeps),

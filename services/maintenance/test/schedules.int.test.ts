@@ -198,6 +198,18 @@ describe('schedules across three maintenance replicas', () => {
     expect(await producer.queue(QueueName.maintenance).getJob(`manual-defrag-${Math.floor(Date.now() / 1000)}`)).toBeUndefined();
   });
 
+  it('the health check deletes schedule runs started past the retention (30 days), and only those', async () => {
+    const day = 86_400_000;
+    await db.scheduleRun.createMany({
+      data: [
+        { name: 'case-sync', jobId: 'retention-old', trigger: 'schedule', status: 'completed', startedAt: new Date(Date.now() - 31 * day) },
+        { name: 'case-sync', jobId: 'retention-kept', trigger: 'schedule', status: 'completed', startedAt: new Date(Date.now() - 29 * day) },
+      ],
+    });
+    await until('the old run deleted', async () => (await db.scheduleRun.count({ where: { jobId: 'retention-old' } })) === 0, 30_000);
+    expect(await db.scheduleRun.count({ where: { jobId: 'retention-kept' } })).toBe(1);
+  });
+
   it('each health-check interval runs once across the replicas', async () => {
     await until('five health checks', async () => (await runs.recent('health-check', 100)).filter((r) => r.status === 'completed').length >= 5, 90_000);
     // Stop the schedule, let the last iteration finish, then count.

@@ -1,6 +1,7 @@
 import type { TenantRepository } from '@kbflow/db';
 import { deserializeError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
-import type { Job, QueueEvents } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Job, Queue, QueueEvents } from 'bullmq';
 import { Router } from 'express';
 import type { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
@@ -10,7 +11,7 @@ import { embedBody, queryBody, searchBody } from './schemas.ts';
 export interface QueryRouteDeps {
   tenants: TenantRepository;
   producer: JobProducer;
-  events: { query: QueueEvents; embed: QueueEvents };
+  events: { query: QueueEvents };
   timeoutMs: number;
   /** Where answered searches and queries are logged (`/v1/search/analytics`); nothing is logged without it. */
   searchLog?: SearchLogWriter | undefined;
@@ -45,6 +46,36 @@ async function awaitJob<T>(job: Job, events: QueueEvents, timeoutMs: number): Pr
     const { code, message: detail } = deserializeError(message);
     throw new ApiError(502, code, detail);
   }
+}
+
+/** Pauses between two reads of a polled job's state, ms: fast at first, then at most 10 reads a second. */
+const POLL_DELAYS_MS = [2, 5, 10, 20, 40, 70, 100];
+
+/**
+ * Waits for a job by reading its state, for queues whose event stream the
+ * api does not follow. The embed queue's stream carries every bulk job's
+ * events, each embed-texts result with its vectors: following it cost the api
+ * about 200 MB and a share of a core during a 50,000-job backfill although no
+ * request was waiting (kbflow issue 6, memory). A request polls its one job
+ * instead, at most 10 times a second once the job has run 250 ms.
+ */
+async function pollJob<T>(queue: Queue, id: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    const state = await queue.getJobState(id);
+    if (state === 'completed' || state === 'failed') {
+      const done = await queue.getJob(id);
+      if (!done) break;
+      if (state === 'completed') return done.returnvalue as T;
+      const { code, message } = deserializeError(done.failedReason);
+      throw new ApiError(502, code, message);
+    }
+    // Removed while we waited (trimmed by age): nothing left to read.
+    if (state === 'unknown') break;
+    if (Date.now() >= deadline) throw new ApiError(504, 'timeout', `no answer within ${timeoutMs} ms`);
+    await sleep(Math.min(POLL_DELAYS_MS[Math.min(i, POLL_DELAYS_MS.length - 1)]!, Math.max(1, deadline - Date.now())));
+  }
+  throw new ApiError(502, 'job_gone', `job ${id} was removed before its result was read`);
 }
 
 /** Synchronous endpoints: each enqueues a CRITICAL (or HIGH) job and waits for its result. */
@@ -121,7 +152,7 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
       { tenantId: req.principal!.tenantId, texts: body.texts },
       { priority: Priority.HIGH, removeOnComplete: { age: 60, count: 100 } },
     );
-    res.json(await awaitJob(job, deps.events.embed, deps.timeoutMs));
+    res.json(await pollJob(deps.producer.queue(QueueName.embed), String(job.id), deps.timeoutMs));
   });
 
   return router;

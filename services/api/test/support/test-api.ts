@@ -49,12 +49,11 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
   const redis = createRedis(opts.redisUrl ?? testRedisUrl());
   const prefix = uniquePrefix(opts.label ?? 'api');
   const producer = new JobProducer(redis, prefix);
-  const eventConnections = [redis.duplicate(), redis.duplicate()];
+  const eventConnections = [redis.duplicate()];
   const events = {
     query: new QueueEvents(QueueName.query, { connection: eventConnections[0]!, prefix }),
-    embed: new QueueEvents(QueueName.embed, { connection: eventConnections[1]!, prefix }),
   };
-  await Promise.all([events.query.waitUntilReady(), events.embed.waitUntilReady()]);
+  await events.query.waitUntilReady();
   const tenants = new TenantRepository(db);
   await tenants.ensureTenantWithKey('dev', DEV_KEY);
   await tenants.ensureTenantWithKey('other', OTHER_KEY);
@@ -135,7 +134,6 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
       await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
       await redis.del(...(await redis.keys(`${prefix}:*`)), `${prefix}:__none__`);
       await events.query.close();
-      await events.embed.close();
       await Promise.all(eventConnections.map((c) => c.quit()));
       await producer.close();
       await redis.quit();

@@ -1,4 +1,4 @@
-import type { SearchLogRepository } from '@kbflow/db';
+import type { ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
 import { ALL_QUEUES, type JobContext, type JobProducer } from '@kbflow/queues';
 import type { Gauge } from 'prom-client';
 
@@ -9,6 +9,8 @@ export interface HealthCheckDeps {
   gauge: Gauge<'dependency'>;
   /** Search-log retention (KBFLOW_SEARCH_LOG_RETENTION_DAYS): rows older than `days` are deleted on every run. */
   searchLogRetention?: { searchLogs: SearchLogRepository; days: number };
+  /** Schedule-run retention (KBFLOW_SCHEDULE_RUN_RETENTION_DAYS): runs started more than `days` ago are deleted on every run. */
+  scheduleRunRetention?: { scheduleRuns: ScheduleRunRepository; days: number };
 }
 
 export interface HealthReport {
@@ -16,6 +18,8 @@ export interface HealthReport {
   queues: Record<string, Record<string, number>>;
   /** Search-log rows deleted by retention this run. */
   searchLogsDeleted?: number;
+  /** Schedule-run rows deleted by retention this run. */
+  scheduleRunsDeleted?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,8 +27,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * The scheduled health check: probes every dependency, records the result as
  * a gauge, and snapshots queue counts so a backlog shows in the job history.
- * It also applies the search log's retention: one DELETE, too small for a
- * schedule of its own, and the health check already runs every 15 minutes.
+ * It also applies the retention of the search log and of the schedule runs:
+ * one DELETE each, too small for a schedule of their own, and the health
+ * check already runs every 15 minutes.
  */
 export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promise<HealthReport> {
   const dependencies: HealthReport['dependencies'] = {};
@@ -46,9 +51,16 @@ export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promi
   const failing = Object.entries(dependencies).filter(([, d]) => !d.ok).map(([n]) => n);
   if (failing.length > 0) ctx.log.warn({ failing }, 'health check found failing dependencies');
   else ctx.log.info('health check passed');
-  if (!deps.searchLogRetention) return { dependencies, queues };
-  const { searchLogs, days } = deps.searchLogRetention;
-  const searchLogsDeleted = await searchLogs.deleteOlderThan(new Date(Date.now() - days * DAY_MS));
-  if (searchLogsDeleted > 0) ctx.log.info({ searchLogsDeleted, days }, 'search logs past retention deleted');
-  return { dependencies, queues, searchLogsDeleted };
+  const report: HealthReport = { dependencies, queues };
+  if (deps.searchLogRetention) {
+    const { searchLogs, days } = deps.searchLogRetention;
+    report.searchLogsDeleted = await searchLogs.deleteOlderThan(new Date(Date.now() - days * DAY_MS));
+    if (report.searchLogsDeleted > 0) ctx.log.info({ searchLogsDeleted: report.searchLogsDeleted, days }, 'search logs past retention deleted');
+  }
+  if (deps.scheduleRunRetention) {
+    const { scheduleRuns, days } = deps.scheduleRunRetention;
+    report.scheduleRunsDeleted = await scheduleRuns.deleteStartedBefore(new Date(Date.now() - days * DAY_MS));
+    if (report.scheduleRunsDeleted > 0) ctx.log.info({ scheduleRunsDeleted: report.scheduleRunsDeleted, days }, 'schedule runs past retention deleted');
+  }
+  return report;
 }
