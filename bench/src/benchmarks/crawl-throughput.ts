@@ -7,7 +7,7 @@ import { ratioOf, type BenchmarkResult, type Figure } from '../report/types.ts';
 import { startSiteProcess, type SiteProcess } from '../site-server.ts';
 import { summarize } from '../stats.ts';
 import { crawleeCrawlInProcess as crawleeCrawl } from './crawlee-crawl.ts';
-import { memoryNote } from './memory-figures.ts';
+import { memoryBreakdown, memoryNote } from './memory-figures.ts';
 
 const CORPUS = path.join(SHARED_DATA, 'docs-corpus/python-3.11-html');
 /** The scraper's default KBFLOW_WORKER_CONCURRENCY, given to Crawlee too. */
@@ -147,6 +147,7 @@ export async function crawlThroughput(ctx: BenchContext): Promise<BenchmarkResul
       );
     }
     stack.memory.phase('after');
+    const memoryKinds = await memoryBreakdown(stack.stack.services, 'right after the last crawl completed');
     const perPage = await scraperTimes(stack.stack.services.get('scraper')!.port);
     const baseline = { label: `Crawlee CheerioCrawler (page text)`, value: summarize(crawlee.map((c) => c.pages / c.seconds)), measured: true };
     const scraped: Figure = {
@@ -181,10 +182,11 @@ export async function crawlThroughput(ctx: BenchContext): Promise<BenchmarkResul
       figures: [scraped, completed],
       notes: [
         `Pages per run: kbflow ${kb.map((k) => `${k.pages} (+${k.failed} failed, ${k.skipped} not HTML)`).join(', ')}; Crawlee ${crawlee.map((c) => `${c.pages} (+${c.failed} failed)`).join(', ')}.`,
-        `Work per page differs: kbflow extracts the main content (Readability) to Markdown, chunks it, stores document and chunks in PostgreSQL ` +
+        `Work per page differs: kbflow extracts the main content (linkedom DOM, Readability) to Markdown, chunks it, stores document and chunks in PostgreSQL ` +
           `with a content hash, records page progress and enqueues embedding flows; Crawlee parses with Cheerio and reads the body text in memory.`,
         perPage,
         memoryNote(memory, 'crawl'),
+        memoryKinds,
       ],
       details: { kbflow: kb, crawlee, memory },
       durationMs: Date.now() - started,

@@ -5,7 +5,7 @@ import { syntheticRecords, type BenchRecord } from '../data/synthetic-records.ts
 import { fmt } from '../report/markdown.ts';
 import type { BenchmarkResult, Figure } from '../report/types.ts';
 import { quantile, summarize } from '../stats.ts';
-import { memoryNote } from './memory-figures.ts';
+import { memoryBreakdown, memoryNote } from './memory-figures.ts';
 
 /** The comparable system's published peak, and its 5,000-10,000 records per 30 minutes. */
 const PUBLISHED_PEAK = 156;
@@ -102,6 +102,7 @@ export async function ingestionThroughput(ctx: BenchContext): Promise<BenchmarkR
       ctx.say(`ingest: 100,000 records in ${large[0]!.completedSeconds.toFixed(1)} s`);
     }
     const memory = stack.memory.summary();
+    const memoryKinds = await memoryBreakdown(stack.stack.services, 'right after the last ingest completed');
     const runs = [...small, ...large];
     return {
       name: 'ingest',
@@ -120,6 +121,7 @@ export async function ingestionThroughput(ctx: BenchContext): Promise<BenchmarkR
           `${(median(runs.map((r) => r.acceptedSeconds / r.completedSeconds)) * 100).toFixed(0)} % of the end-to-end time (median); embedding, LanceDB upserts and completion the rest, ` +
           `in one embedder process (concurrency 4) on two cores shared with the api, aggregator, PostgreSQL and Redis.`,
         memoryNote(memory, 'ingest'),
+        memoryKinds,
       ],
       details: { runs, memory },
       durationMs: Date.now() - started,

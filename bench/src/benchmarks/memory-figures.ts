@@ -51,7 +51,7 @@ const MEMORY_METRICS = ['process_resident_memory_bytes', 'nodejs_heap_size_total
  * (Buffers, ArrayBuffers) and the rest: native code and libraries
  * (LanceDB, Prisma's engine), thread stacks, allocator slack.
  */
-export async function memoryBreakdown(services: Map<string, { port: number }>): Promise<string> {
+export async function memoryBreakdown(services: Map<string, { port: number }>, when = 'at the end of the loaded phase'): Promise<string> {
   const parts: string[] = [];
   for (const [name, { port }] of services) {
     try {
@@ -69,5 +69,5 @@ export async function memoryBreakdown(services: Map<string, { port: number }>): 
       parts.push(`${name} unreadable`);
     }
   }
-  return `Memory by kind at the end of the loaded phase, MB (each process's /metrics): ${parts.join('; ')}.`;
+  return `Memory by kind ${when}, MB (each process's /metrics): ${parts.join('; ')}.`;
 }

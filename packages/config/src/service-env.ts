@@ -12,9 +12,9 @@ export const vectorStoreEnvShape = {
   /** LanceDB: rows from which compaction builds an ANN (IVF_PQ) index on the vectors. */
   KBFLOW_VECTOR_INDEX_MIN_ROWS: z.coerce.number().int().min(256).default(50_000),
   /**
-   * LanceDB: the in-process caches of index partitions and file metadata, per
-   * process. Lance's own defaults (6 GB and 1 GB) let a long-running worker
-   * grow far past its container's memory; see the README's memory section.
+   * LanceDB: bounds of the in-process caches of index partitions and file
+   * metadata, per process. Lance's own defaults (6 GB and 1 GB) would let a
+   * long-running worker grow far past its container's memory on a large table.
    */
   KBFLOW_LANCEDB_INDEX_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(64),
   KBFLOW_LANCEDB_METADATA_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(32),
