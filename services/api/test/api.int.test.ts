@@ -1,100 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CaseRepository, createDb, KnowledgeRepository, RecordRepository, ScheduleRunRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import type { Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { ALL_QUEUES, createRedis, createWorker, someHandlers, JobProducer, Priority, QueueName, startHeartbeat, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
-import { QueueEvents } from 'bullmq';
-import type { Server } from 'node:http';
-import { createApp } from '../src/app.ts';
+import { ALL_QUEUES, createWorker, someHandlers, Priority, QueueName, startHeartbeat, type JobProducer, type Redis } from '@kbflow/queues';
+import { ADMIN_KEY, OTHER_KEY, startTestApi, type SendOptions, type TestApi } from './support/test-api.ts';
 
-const DEV_KEY = 'test-dev-key';
-const OTHER_KEY = 'test-other-key';
-const ADMIN_KEY = 'test-admin-key';
-
-let database: TestDatabase;
+let api: TestApi;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
-let events: { query: QueueEvents };
-let eventConnections: Redis[];
-let server: Server;
-let base: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
-  redis = createRedis(testRedisUrl());
-  const prefix = uniquePrefix('api');
-  producer = new JobProducer(redis, prefix);
-  eventConnections = [redis.duplicate()];
-  events = {
-    query: new QueueEvents(QueueName.query, { connection: eventConnections[0]!, prefix }),
-  };
-  const tenants = new TenantRepository(db);
-  await tenants.ensureTenantWithKey('dev', DEV_KEY);
-  await tenants.ensureTenantWithKey('other', OTHER_KEY);
-  await tenants.ensureTenantWithKey('admin', ADMIN_KEY, { isAdmin: true });
-  const app = createApp({
-    log: createLogger('api-test', 'silent'),
-    registry: createMetrics('api-test').registry,
-    tenants,
-    tasks: new TaskRepository(db),
-    producer,
-    redis,
-    events,
-    checks: [{ name: 'redis', check: () => redis.ping() }],
-    queryTimeoutMs: 2000,
-    maxBodyBytes: 16 * 1024,
-    records: { repository: new RecordRepository(db), maxBytes: 1024 * 1024 },
-    cases: new CaseRepository(db),
-    scheduleRuns: new ScheduleRunRepository(db),
-    knowledge: new KnowledgeRepository(db),
-    bullBoardReadOnly: false,
-  });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  api = await startTestApi({ label: 'api', queryTimeoutMs: 2000, recordsMaxBytes: 1024 * 1024 });
+  ({ db, redis, producer } = api);
 });
 
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
-  await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
-  await events.query.close();
-  await Promise.all(eventConnections.map((c) => c.quit()));
-  await producer.close();
-  await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await api.close();
 });
 
-async function send(method: string, path: string, opts: { key?: string | null; body?: string | object; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.key !== null) headers.authorization = `Bearer ${opts.key ?? DEV_KEY}`;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-  }
-  const res = await fetch(`${base}${path}`, { method, headers, body });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
-
-async function jobTotal(): Promise<number> {
-  let total = 0;
-  for (const name of ALL_QUEUES) {
-    const counts = await producer.queue(name).getJobCounts();
-    total += Object.values(counts).reduce((a, b) => a + b, 0);
-  }
-  return total;
-}
+const send = (method: string, path: string, opts?: SendOptions) => api.send(method, path, opts);
+const jobTotal = () => api.jobTotal();
 
 describe('bad input', () => {
   const cases: [string, string, string, { key?: string | null; body?: string | object; headers?: Record<string, string> }, number, string, string?][] = [
@@ -214,9 +139,9 @@ describe('health, metrics and Bull Board', () => {
     const ok = await send('GET', '/admin/queues', { key: ADMIN_KEY });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('kbflow');
-    const api = await send('GET', '/admin/queues/api/queues?activeQueue=scrape&page=1&jobsPerPage=10', { key: ADMIN_KEY });
-    expect(api.status).toBe(200);
-    expect(api.json.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter']));
+    const board = await send('GET', '/admin/queues/api/queues?activeQueue=scrape&page=1&jobsPerPage=10', { key: ADMIN_KEY });
+    expect(board.status).toBe(200);
+    expect(board.json.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter']));
   });
 });
 

@@ -1,5 +1,5 @@
-// The API in-process over a real Redis and a fresh PostgreSQL database, as
-// api.int.test.ts builds it, for the test files that need one of their own.
+// The API in-process (createApp, as main.ts wires it) over a real Redis and a
+// fresh PostgreSQL database: every api integration test file starts its own.
 import { CaseRepository, createDb, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
