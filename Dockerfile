@@ -31,10 +31,11 @@ WORKDIR /app
 
 # ---------------------------------------------------------------------------
 # Download every package of the lockfile into the store. Only the lockfile (and
-# the settings that shape it) are copied, so this layer is rebuilt only when
-# dependencies change, not on every source edit.
+# the settings and patches that shape it) are copied, so this layer is rebuilt
+# only when dependencies change, not on every source edit.
 FROM pnpm AS fetch
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc package.json ./
+COPY patches ./patches
 RUN pnpm fetch
 
 # ---------------------------------------------------------------------------
