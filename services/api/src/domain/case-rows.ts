@@ -1,18 +1,11 @@
+import type { CaseFields } from '@kbflow/db';
 import { z } from 'zod';
 import { storable } from './storable-text.ts';
 
-/** A case as the API writes it, after column mapping and validation. */
-export interface CaseRow {
+/** A case as the API writes it, after column mapping and validation: the repository's fields, flat metadata, and where it came from. */
+export interface CaseRow extends Omit<CaseFields, 'metadata'> {
   /** Data row number in the file (request row + rowOffset). */
   row: number;
-  externalId: string;
-  subject: string;
-  description: string;
-  resolution: string;
-  status: string;
-  priority: string;
-  product: string;
-  channel: string;
   metadata: Record<string, string | number | boolean | null>;
 }
 
