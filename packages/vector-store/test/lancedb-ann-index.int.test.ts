@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as lancedb from '@lancedb/lancedb';
 import { LanceDbVectorStore, type VectorRecord } from '../src/index.ts';
 
 const DIMS = 32;
@@ -54,6 +55,7 @@ describe('LanceDbVectorStore ANN index (compact with KBFLOW_VECTOR_INDEX_MIN_ROW
       await store.upsert(tenantA);
       expect(await store.compact()).toBe(true);
       expect(await store.vectorIndexStats()).toBeUndefined();
+      expect(await store.scalarIndexColumns()).toEqual([]);
 
       // Another tenant's 30 rows lie among tenant A's clusters (same generator).
       const tenantB = rows(1000, 1030, 'tenant-b');
@@ -61,6 +63,8 @@ describe('LanceDbVectorStore ANN index (compact with KBFLOW_VECTOR_INDEX_MIN_ROW
       await store.upsert([...tenantA.slice(200), ...tenantB]);
       await store.compact();
       expect(await store.vectorIndexStats()).toEqual({ indexedRows: 430, unindexedRows: 0, type: 'IVF_PQ' });
+      // The prefilter's columns are bitmap-indexed with it.
+      expect(await store.scalarIndexColumns()).toEqual(['knowledgeBaseId', 'tenantId']);
       // A second compaction keeps the index instead of building another.
       expect(await store.ensureVectorIndex()).toBe(false);
 
@@ -141,4 +145,28 @@ describe('LanceDbVectorStore ANN index (compact with KBFLOW_VECTOR_INDEX_MIN_ROW
       await writer.close();
     }
   }, 60_000);
+
+  it('adds the filter columns\' bitmap indices to a table indexed before they existed, and still filters by them', async () => {
+    const table = `ann_old_${randomUUID().slice(0, 8)}`;
+    const store = new LanceDbVectorStore({ dir, table, indexMinRows: MIN_ROWS });
+    try {
+      await store.ensureCollection(DIMS);
+      const tenantA = rows(0, 300, 'tenant-a');
+      const tenantB = rows(300, 320, 'tenant-b');
+      await store.upsert([...tenantA, ...tenantB]);
+      // What an earlier kbflow left behind: the vector index alone.
+      const db = await lancedb.connect(dir);
+      await (await db.openTable(table)).createIndex('vector', { config: lancedb.Index.ivfPq({ distanceType: 'cosine' }) });
+      db.close();
+      expect(await store.scalarIndexColumns()).toEqual([]);
+      expect(await store.compact()).toBe(true);
+      expect(await store.scalarIndexColumns()).toEqual(['knowledgeBaseId', 'tenantId']);
+      expect((await store.vectorIndexStats())?.type).toBe('IVF_PQ');
+      const hits = await store.search(vectorAt(1), { tenantId: 'tenant-b', knowledgeBaseId: 'kb-1' }, 50);
+      expect(new Set(hits.map((h) => h.id))).toEqual(new Set(tenantB.map((r) => r.id)));
+      expect(await store.search(vectorAt(1), { tenantId: 'tenant-b', knowledgeBaseId: 'kb-2' }, 50)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
 });
