@@ -9,6 +9,8 @@ interface Sample {
   ok: boolean;
   /** The server's own breakdown (queue wait, embed, retrieve, generate, total). */
   timings?: Record<string, number>;
+  /** What the answer said was cut short (`keyword-partial`, `keyword-only`). */
+  degraded?: string;
 }
 
 /** The latencies of one series of requests and the server's median breakdown. */
@@ -20,6 +22,8 @@ export interface SeriesResult {
   errorSamples: string[];
   /** p50 and p99 of each server-side timing, ms. */
   server: Record<string, { p50: number; p99: number }>;
+  /** Answers that said they were degraded, by reason. */
+  degraded: Record<string, number>;
 }
 
 async function ask(apiUrl: string, route: QueryRoute, query: string, knowledgeBase: string, errorSamples: string[]): Promise<Sample> {
@@ -30,11 +34,11 @@ async function ask(apiUrl: string, route: QueryRoute, query: string, knowledgeBa
       headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ query, topK: route === '/v1/query' ? 5 : 10, knowledgeBase }),
     });
-    const body = (await res.json()) as { citations?: unknown[]; results?: unknown[]; timings?: Record<string, number> };
+    const body = (await res.json()) as { citations?: unknown[]; results?: unknown[]; timings?: Record<string, number>; degraded?: string };
     const ms = performance.now() - started;
     const ok = res.status === 200 && ((body.citations?.length ?? 0) > 0 || (body.results?.length ?? 0) > 0);
     if (!ok && errorSamples.length < 3) errorSamples.push(`${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-    return { ms, ok, ...(body.timings ? { timings: body.timings } : {}) };
+    return { ms, ok, ...(body.timings ? { timings: body.timings } : {}), ...(body.degraded ? { degraded: body.degraded } : {}) };
   } catch (error) {
     if (errorSamples.length < 3) errorSamples.push((error as Error).message);
     return { ms: performance.now() - started, ok: false };
@@ -48,7 +52,9 @@ function summarizeSeries(route: QueryRoute, samples: Sample[], errorSamples: str
     const values = good.map((s) => s.timings?.[key]).filter((v): v is number => typeof v === 'number');
     server[key] = { p50: quantile(values, 0.5), p99: quantile(values, 0.99) };
   }
-  return { route, latency: latencySummary(good.map((s) => s.ms)), errors: samples.length - good.length, errorSamples, server };
+  const degraded: Record<string, number> = {};
+  for (const s of good) if (s.degraded) degraded[s.degraded] = (degraded[s.degraded] ?? 0) + 1;
+  return { route, latency: latencySummary(good.map((s) => s.ms)), errors: samples.length - good.length, errorSamples, server, degraded };
 }
 
 /**

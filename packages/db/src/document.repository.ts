@@ -1,6 +1,6 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { deterministicUuid } from './ids.ts';
-import { boundedKeywordSearch } from './keyword-search.ts';
+import { boundedKeywordSearch, type KeywordSearchResult } from './keyword-search.ts';
 import { scopeConditions, type SearchScope } from './search-scope.ts';
 
 export type ContentType = 'page' | 'record' | 'case' | 'article';
@@ -160,8 +160,8 @@ export class DocumentRepository {
    * question set (`./kbflow eval`) keyword hit@5 went from 0.54 to 0.70 and
    * hybrid from 0.67 to 0.77. Bounded at scale: see {@link boundedKeywordSearch}.
    */
-  async keywordSearch(scope: SearchScope, query: string, limit: number): Promise<{ id: string; rank: number }[]> {
-    return boundedKeywordSearch(this.db, scope, query, limit);
+  async keywordSearch(scope: SearchScope, query: string, limit: number, opts: { budgetMs?: number } = {}): Promise<KeywordSearchResult> {
+    return boundedKeywordSearch(this.db, scope, query, limit, opts);
   }
 
   /**

@@ -50,7 +50,8 @@ describe('boundedKeywordSearch', () => {
     // (both words, repeated): the capped candidates (200) hold none of them.
     await insert(kbBig, Array.from({ length: 260 }, (_, i) => `walrus harbour walrus harbour walrus note ${i}`));
     const small = await insert(kbSmall, ['walrus harbour once', 'a walrus only', 'the harbour only']);
-    const hits = await documents.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5);
+    const { hits, complete } = await documents.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5);
+    expect(complete).toBe(true);
     expect(hits.map((h) => h.id).sort()).toEqual([...small].sort());
     // The passage with both words first: the two-term stage alone had too few, the OR query filled the list.
     expect(hits[0]!.id).toBe(small[0]);
@@ -58,7 +59,7 @@ describe('boundedKeywordSearch', () => {
 
   it('ranks passages matching two terms above those matching one, and falls back to one-term matches', async () => {
     const [both, one] = await insert(kbSmall, ['zephyr quokka lantern', 'zephyr alone here']);
-    const hits = await documents.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'zephyr quokka', 10);
+    const { hits } = await documents.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'zephyr quokka', 10);
     expect(hits.map((h) => h.id)).toEqual([both, one]);
   });
 
@@ -70,11 +71,48 @@ describe('boundedKeywordSearch', () => {
     // A new client: the lexeme statistics are kept per client, and this one read them before the ANALYZE.
     const fresh = createDb(database.url);
     try {
-      const hits = await new DocumentRepository(fresh).keywordSearch({ tenantId, knowledgeBaseId: kbBig }, 'common platypus', 3);
+      const { hits } = await new DocumentRepository(fresh).keywordSearch({ tenantId, knowledgeBaseId: kbBig }, 'common platypus', 3);
       expect(hits[0]!.id).toBe(rare);
       expect(hits).toHaveLength(3);
     } finally {
       await fresh.$disconnect();
+    }
+  });
+
+  it('with a budget, a stage cancelled by statement_timeout ends the search as incomplete, and the setting ends with it', async () => {
+    // One connection, so the search and the checks after it share it.
+    const single = createDb(database.url, { poolSize: 1 });
+    const locker = createDb(database.url, { poolSize: 1 });
+    const repo = new DocumentRepository(single);
+    try {
+      const whole = await repo.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5, { budgetMs: 60_000 });
+      expect(whole.complete).toBe(true);
+      expect(whole.hits).toHaveLength(3);
+      // Another transaction holds `documents` exclusively: every stage's
+      // join waits on the lock until statement_timeout cancels it.
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const holding = new Promise<void>((r) => (locked = r));
+      const lock = locker.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe('LOCK TABLE documents IN ACCESS EXCLUSIVE MODE');
+        locked();
+        await released;
+      }, { timeout: 60_000 });
+      await holding;
+      try {
+        const cut = await repo.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5, { budgetMs: 300 });
+        expect(cut).toEqual({ hits: [], complete: false });
+      } finally {
+        release();
+        await lock;
+      }
+      // The budget was local to its transaction: the connection is back to no timeout.
+      expect(await single.$queryRaw`SELECT current_setting('statement_timeout') AS v`).toEqual([{ v: '0' }]);
+      expect(await repo.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5)).toEqual(whole);
+    } finally {
+      await single.$disconnect();
+      await locker.$disconnect();
     }
   });
 });

@@ -31,6 +31,7 @@ try {
   const queryDeps = {
     documents,
     vectors,
+    keywordBudgetMs: env.KBFLOW_KEYWORD_BUDGET_MS > 0 ? env.KBFLOW_KEYWORD_BUDGET_MS : undefined,
     // Two cache levels: this process's LRU of recent questions, then the
     // Redis cache shared with every replica (and the embedder's chunks).
     embedder: new QueryEmbeddingCache(

@@ -11,6 +11,14 @@ export interface RetrievalDeps {
   documents: DocumentRepository;
   embedder: Embedder;
   vectors: VectorStore;
+  /**
+   * Hybrid mode's time budget for the full-text half, ms
+   * (`KBFLOW_KEYWORD_BUDGET_MS`; undefined: none). Past it the passages the
+   * finished stages found are fused with the vector list and the result
+   * says `degraded: 'keyword-partial'`. Keyword mode, and hybrid answered by
+   * keyword search alone, are never cut: there is nothing else to answer.
+   */
+  keywordBudgetMs?: number | undefined;
 }
 
 export type RetrievalMode = 'hybrid' | 'vector' | 'keyword';
@@ -36,8 +44,11 @@ export interface Retrieval {
   /** Best first (by score, or in MMR order when diversifying). */
   chunks: RetrievedChunk[];
   timings: Timings;
-  degraded?: 'keyword-only';
+  degraded?: Degraded;
 }
+
+/** Why a result is not the full hybrid one: the vector half failed, or the keyword half ran out of its budget. */
+export type Degraded = 'keyword-only' | 'keyword-partial';
 
 /** Each list fed to the fusion is this much deeper than the candidate pool, so fusion has overlap to work with. */
 const FUSION_DEPTH = 3;
@@ -89,7 +100,7 @@ export async function retrieve(input: RetrievalRequest, limit: number, deps: Ret
   const depth = Math.min(input.mode === 'hybrid' ? poolSize * FUSION_DEPTH : poolSize, MAX_SEARCH_LIMIT);
 
   let embedMs = 0;
-  let degraded: 'keyword-only' | undefined;
+  let degraded: Degraded | undefined;
   let queryVector: number[] | undefined;
   const vectorFilter: VectorFilter = { tenantId: input.tenantId, knowledgeBaseId: input.knowledgeBaseId, ...(input.filters.contentTypes ? { contentTypes: input.filters.contentTypes } : {}) };
   // The nearest `k` vectors, or undefined when the embedder or the vector
@@ -122,16 +133,21 @@ export async function retrieve(input: RetrievalRequest, limit: number, deps: Ret
       k = Math.min(k * VECTOR_OVERFETCH_GROWTH, MAX_SEARCH_LIMIT);
     }
   };
-  const keywordSearch = () => deps.documents.keywordSearch(scope, input.query, depth);
+  const keywordSearch = (budgetMs?: number) => deps.documents.keywordSearch(scope, input.query, depth, budgetMs === undefined ? {} : { budgetMs });
 
   const [vectorList, keywordFirst] = await Promise.all([
     input.mode === 'keyword' ? Promise.resolve([]) : vectorSearch(),
-    input.mode === 'vector' ? Promise.resolve(undefined) : keywordSearch(),
+    input.mode === 'vector' ? Promise.resolve(undefined) : keywordSearch(input.mode === 'hybrid' ? deps.keywordBudgetMs : undefined),
   ]);
-  const keywordList = keywordFirst ?? (degraded ? await keywordSearch() : []);
+  let keywordList = keywordFirst?.hits ?? [];
+  if (degraded && (!keywordFirst || !keywordFirst.complete)) keywordList = (await keywordSearch()).hits;
+  else if (keywordFirst && !keywordFirst.complete) {
+    degraded = 'keyword-partial';
+    ctx.log.info({ budgetMs: deps.keywordBudgetMs, keywordHits: keywordList.length }, 'keyword search ran out of its budget; fusing what it found');
+  }
 
   let ranked: { id: string; score: number }[];
-  if (input.mode === 'keyword' || degraded) ranked = keywordList.map((h) => ({ id: h.id, score: h.rank }));
+  if (input.mode === 'keyword' || degraded === 'keyword-only') ranked = keywordList.map((h) => ({ id: h.id, score: h.rank }));
   else if (input.mode === 'vector') ranked = vectorList.map((h) => ({ id: h.id, score: h.score }));
   else ranked = reciprocalRankFusion([vectorList.map((h) => h.id), keywordList.map((h) => h.id)]);
   ranked = ranked.slice(0, poolSize);

@@ -21,12 +21,21 @@ interface Calls {
   vectorFilters: VectorFilter[];
   vectorLimits: number[];
   keywordScopes: SearchScope[];
+  keywordBudgets: (number | undefined)[];
   scopeChecks: SearchScope[];
   rereadScopes: SearchScope[];
 }
 
-function fakes(opts: { vectorHits?: string[]; keywordHits?: string[]; vectorDown?: boolean; inScope?: (id: string) => boolean }): QueryDeps & { calls: Calls } {
-  const calls: Calls = { vectorFilters: [], vectorLimits: [], keywordScopes: [], scopeChecks: [], rereadScopes: [] };
+function fakes(opts: {
+  vectorHits?: string[];
+  keywordHits?: string[];
+  /** Under a budget, the keyword search runs out of it and returns only these. */
+  keywordHitsInBudget?: string[];
+  vectorDown?: boolean;
+  inScope?: (id: string) => boolean;
+  keywordBudgetMs?: number;
+}): QueryDeps & { calls: Calls } {
+  const calls: Calls = { vectorFilters: [], vectorLimits: [], keywordScopes: [], keywordBudgets: [], scopeChecks: [], rereadScopes: [] };
   const inScope = opts.inScope ?? (() => true);
   const embedder: Embedder = { model: 'fake', dimensions: 2, embed: async (texts) => texts.map(() => [1, 0]) };
   const vectors = {
@@ -39,9 +48,12 @@ function fakes(opts: { vectorHits?: string[]; keywordHits?: string[]; vectorDown
     },
   } as unknown as VectorStore;
   const documents = {
-    keywordSearch: async (scope: SearchScope) => {
+    keywordSearch: async (scope: SearchScope, _query: string, _limit: number, o: { budgetMs?: number } = {}) => {
       calls.keywordScopes.push(scope);
-      return (opts.keywordHits ?? []).map((id, i) => ({ id, rank: 1 / (i + 1) }));
+      calls.keywordBudgets.push(o.budgetMs);
+      const cut = o.budgetMs !== undefined && opts.keywordHitsInBudget !== undefined;
+      const ids = cut ? opts.keywordHitsInBudget! : (opts.keywordHits ?? []);
+      return { hits: ids.map((id, i) => ({ id, rank: 1 / (i + 1) })), complete: !cut };
     },
     chunkIdsInScope: async (scope: SearchScope, ids: string[]) => {
       calls.scopeChecks.push(scope);
@@ -61,7 +73,7 @@ function fakes(opts: { vectorHits?: string[]; keywordHits?: string[]; vectorDown
       }));
     },
   } as unknown as DocumentRepository;
-  return { documents, embedder, vectors, chat: undefined, calls };
+  return { documents, embedder, vectors, chat: undefined, keywordBudgetMs: opts.keywordBudgetMs, calls };
 }
 
 const ctx = { job: { timestamp: Date.now() - 5, processedOn: Date.now() }, log: pino({ level: 'silent' }), correlationId: 'c' } as unknown as JobContext;
@@ -84,6 +96,25 @@ describe('answerQuery', () => {
     const result = await answerQuery(answerJob({ query: 'virtual environment', topK: 3 }), ctx, fakes({ vectorDown: true, keywordHits: ['b'] }));
     expect(result.degraded).toBe('keyword-only');
     expect(result.citations.map((c) => c.url)).toEqual(['http://docs/venv.html']);
+  });
+
+  it('when the keyword half runs out of its budget, fuses what it found with the vector list and says so', async () => {
+    const deps = fakes({ vectorHits: ['b', 'c'], keywordHits: ['a', 'c'], keywordHitsInBudget: ['a'], keywordBudgetMs: 40 });
+    const result = await answerQuery(answerJob({ query: 'read files', topK: 3 }), ctx, deps);
+    expect(deps.calls.keywordBudgets).toEqual([40]);
+    expect(result.degraded).toBe('keyword-partial');
+    expect(result.citations.map((c) => c.url).sort()).toEqual(['http://docs/files.html', 'http://docs/venv.html']);
+    // Within budget nothing is said.
+    const whole = await answerQuery(answerJob({ query: 'read files', topK: 3 }), ctx, fakes({ vectorHits: ['b'], keywordHits: ['a'], keywordBudgetMs: 40 }));
+    expect(whole.degraded).toBeUndefined();
+  });
+
+  it('with the vector store down, a keyword search cut by the budget is run again without one', async () => {
+    const deps = fakes({ vectorDown: true, keywordHits: ['b', 'a'], keywordHitsInBudget: [], keywordBudgetMs: 40 });
+    const result = await answerQuery(answerJob({ query: 'venv', topK: 3 }), ctx, deps);
+    expect(deps.calls.keywordBudgets).toEqual([40, undefined]);
+    expect(result.degraded).toBe('keyword-only');
+    expect(result.citations.map((c) => c.url).sort()).toEqual(['http://docs/files.html', 'http://docs/venv.html']);
   });
 
   it('with a chat model configured, answers through it from the numbered sources', async () => {
@@ -129,6 +160,14 @@ describe('searchChunks', () => {
     expect(result.results[0]!.score).toBeCloseTo(0.9);
     expect(result.results[0]).toMatchObject({ contentType: 'page', source: 'docs', updatedAt: '2026-01-01T00:00:00.000Z' });
     expect(deps.calls.keywordScopes).toEqual([]);
+  });
+
+  it('in keyword mode runs the full-text search without the budget', async () => {
+    const deps = fakes({ keywordHits: ['b', 'a'], keywordHitsInBudget: [], keywordBudgetMs: 40 });
+    const result = await searchChunks(searchJob({ query: 'x', topK: 5, mode: 'keyword' }), ctx, deps);
+    expect(deps.calls.keywordBudgets).toEqual([undefined]);
+    expect(result.results.map((r) => r.chunkId)).toEqual(['b', 'a']);
+    expect(result.degraded).toBeUndefined();
   });
 
   it('in vector mode with the store down falls back to keyword results', async () => {

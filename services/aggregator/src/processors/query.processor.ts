@@ -3,7 +3,7 @@ import type { JobContext, JobData } from '@kbflow/queues';
 import { groupCitations, type Citation } from '../domain/citations.ts';
 import { extractiveAnswer } from '../domain/extractive-answer.ts';
 import { llmAnswer } from '../domain/llm-answer.ts';
-import { retrieve, type RetrievalDeps, type RetrievalMode, type Timings } from '../retrieval.ts';
+import { retrieve, type Degraded, type RetrievalDeps, type RetrievalMode, type Timings } from '../retrieval.ts';
 
 export type { RetrievalMode, Timings } from '../retrieval.ts';
 
@@ -48,7 +48,7 @@ export async function answerQuery(
   data: JobData<'query', 'answer-query'>,
   ctx: JobContext,
   deps: QueryDeps,
-): Promise<{ answer: string; citations: Citation[]; answeredBy: 'llm' | 'extractive'; mode: RetrievalMode; degraded?: 'keyword-only'; timings: Timings }> {
+): Promise<{ answer: string; citations: Citation[]; answeredBy: 'llm' | 'extractive'; mode: RetrievalMode; degraded?: Degraded; timings: Timings }> {
   const { chunks, timings, degraded } = await retrieve(data, data.topK * CHUNKS_PER_RESULT, deps, ctx);
   const { citations, sourceIndex } = groupCitations(chunks, data.topK);
   const cited = chunks.filter((c) => sourceIndex.has(c.url));
