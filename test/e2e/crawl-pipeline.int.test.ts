@@ -1,23 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@kbflow/db';
 import {
   artifactDir,
-  createTestDatabase,
   SHARED_DATA,
-  startStack,
+  startE2eStack,
   startStaticServer,
-  testRedisUrl,
-  uniquePrefix,
   type Stack,
   type StaticServer,
-  type TestDatabase,
+  type E2eStack,
   apiClient,
 } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
-import { Redis } from 'ioredis';
 import { reachablePages } from './reachable-pages.ts';
 
 // The walking skeleton end to end: the five services as real processes, the
@@ -36,12 +30,11 @@ const JS_PAGE = `<!doctype html><html><head><title>Rendered by script</title></h
 </script>
 </body></html>`;
 
-let database: TestDatabase;
+let e2e: E2eStack;
 let db: Db;
 let site: StaticServer;
 let stack: Stack;
 let lanceDir: string;
-let prefix: string;
 
 const client = apiClient(() => stack.apiUrl, KEY);
 const api = client.call;
@@ -49,36 +42,27 @@ const api = client.call;
 const waitForTask = (taskId: string, timeoutMs: number) => client.waitForTask(taskId, timeoutMs, { everyMs: 500 });
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
   site = await startStaticServer(CORPUS, { '/js-rendered.html': JS_PAGE });
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-e2e-lance-'));
-  prefix = uniquePrefix('e2e');
-  stack = await startStack(
-    {
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl(),
-      KBFLOW_QUEUE_PREFIX: prefix,
-      KBFLOW_LANCEDB_DIR: lanceDir,
+  e2e = await startE2eStack('e2e', {
+    logDir: artifactDir('e2e-crawl'),
+    env: {
       KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
       KBFLOW_DEV_API_KEY: KEY,
       KBFLOW_ADMIN_API_KEY: 'e2e-admin-key',
-      LOG_LEVEL: 'info',
+      // The answers' sources are under test, not the keyword budget: on a
+      // loaded machine the first, cold question can run past it (the budget
+      // has tests of its own: packages/db/test/keyword-search.int.test.ts).
+      KBFLOW_KEYWORD_BUDGET_MS: '0',
     },
-    { logDir: artifactDir('e2e-crawl') },
-  );
+  });
+  ({ stack, lanceDir } = e2e);
+  db = createDb(e2e.database.url);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await site?.close();
   await db?.$disconnect();
-  await database?.drop();
-  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
-  const redis = new Redis(testRedisUrl());
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await e2e?.teardown();
+  await site?.close();
 }, 60_000);
 
 describe('crawl → store → embed → answer, across the five service processes', () => {

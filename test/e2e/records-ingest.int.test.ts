@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@kbflow/db';
-import { apiClient, artifactDir, createTestDatabase, REPO_ROOT, SHARED_DATA, startStack, testRedisUrl, uniquePrefix, type Stack, type TestDatabase } from '@kbflow/testing';
+import { apiClient, artifactDir, REPO_ROOT, SHARED_DATA, startE2eStack, testRedisUrl, type E2eStack, type Stack } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -24,7 +22,7 @@ const TOTAL_ROWS = FILES.reduce((n, f) => n + f.rows, 0);
 /** Two GitHub issues of the test file have an empty body: a record needs one, so they are reported, not stored. */
 const EMPTY_BODY_ROWS = [293, 1096];
 
-let database: TestDatabase;
+let e2e: E2eStack;
 let db: Db;
 let stack: Stack;
 let lanceDir: string;
@@ -32,37 +30,25 @@ let prefix: string;
 const client = apiClient(() => stack.apiUrl, KEY);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-e2e-records-'));
-  prefix = uniquePrefix('e2e-rec');
-  stack = await startStack(
-    {
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl(),
-      KBFLOW_QUEUE_PREFIX: prefix,
-      KBFLOW_LANCEDB_DIR: lanceDir,
+  e2e = await startE2eStack('e2e-rec', {
+    services: ['api', 'embedder', 'aggregator'],
+    logDir: artifactDir('e2e-records'),
+    env: {
       KBFLOW_DEV_API_KEY: KEY,
       KBFLOW_ADMIN_API_KEY: 'e2e-records-admin',
       KBFLOW_WORKER_CONCURRENCY: '4',
       // The queries below are about being answered while bulk work runs, not about how fast:
       // on a two-core machine shared with other jobs a 30 s default can pass without any fault.
       KBFLOW_QUERY_TIMEOUT_MS: '120000',
-      LOG_LEVEL: 'info',
     },
-    { logDir: artifactDir('e2e-records'), services: ['api', 'embedder', 'aggregator'] },
-  );
+  });
+  ({ stack, lanceDir, prefix } = e2e);
+  db = createDb(e2e.database.url);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
   await db?.$disconnect();
-  await database?.drop();
-  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
-  const redis = new Redis(testRedisUrl());
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await e2e?.teardown();
 }, 60_000);
 
 /** Runs `./kbflow ingest` (its Node entry point) against the stack; resolves with its output. */

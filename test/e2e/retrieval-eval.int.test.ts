@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { formatReport, indexGuides, loadQuestionSet, runEvaluation, type EvaluationReport, type QuestionSet } from '@kbflow/eval';
-import { apiClient, artifactDir, createTestDatabase, SHARED_DATA, startStack, testRedisUrl, uniquePrefix, type Stack, type TestDatabase } from '@kbflow/testing';
-import { Redis } from 'ioredis';
+import { apiClient, artifactDir, SHARED_DATA, startE2eStack, type E2eStack, type Stack } from '@kbflow/testing';
 
 // The retrieval evaluation of `./kbflow eval`, through the same module, on
 // the shipped question set: the 28 RHDH 1.8 guides ingested as records into
@@ -14,10 +11,8 @@ const QUESTION_SET = path.join(SHARED_DATA, 'qa/rhdh-1.8-docs-qa-501');
 const KEY = 'eval-dev-key';
 const KNOWLEDGE_BASE = 'eval-rhdh';
 
-let database: TestDatabase;
+let e2e: E2eStack;
 let stack: Stack;
-let lanceDir: string;
-let prefix: string;
 let set: QuestionSet;
 let report: EvaluationReport;
 
@@ -25,35 +20,25 @@ const client = apiClient(() => stack.apiUrl, KEY);
 
 beforeAll(async () => {
   set = await loadQuestionSet(QUESTION_SET);
-  database = await createTestDatabase();
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-eval-lance-'));
-  prefix = uniquePrefix('eval');
-  stack = await startStack(
-    {
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl(),
-      KBFLOW_QUEUE_PREFIX: prefix,
-      KBFLOW_LANCEDB_DIR: lanceDir,
+  e2e = await startE2eStack('eval', {
+    services: ['api', 'embedder', 'aggregator'],
+    logDir: artifactDir('e2e-retrieval-eval'),
+    env: {
       KBFLOW_DEV_API_KEY: KEY,
       KBFLOW_ADMIN_API_KEY: 'eval-admin-key',
       // Ranking quality, not the latency trade: on a machine loaded by the
-      // rest of the suite a keyword half could run past the 40 ms budget
-      // and make the hybrid figures depend on timing.
+      // rest of the suite a keyword half could run past the budget and
+      // make the hybrid figures depend on timing (the budget has tests of
+      // its own: packages/db/test/keyword-search.int.test.ts).
       KBFLOW_KEYWORD_BUDGET_MS: '0',
       LOG_LEVEL: 'warn',
     },
-    { logDir: artifactDir('e2e-retrieval-eval'), services: ['api', 'embedder', 'aggregator'] },
-  );
+  });
+  stack = e2e.stack;
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await database?.drop();
-  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
-  const redis = new Redis(testRedisUrl());
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await e2e?.teardown();
 }, 60_000);
 
 describe('retrieval evaluation on the RHDH 1.8 question set', () => {

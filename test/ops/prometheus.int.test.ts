@@ -1,23 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@kbflow/db';
 import {
   ALL_SERVICES,
   artifactDir,
-  createTestDatabase,
   SHARED_DATA,
-  startStack,
+  startE2eStack,
   startStaticServer,
-  testRedisUrl,
-  uniquePrefix,
   type Stack,
   type StaticServer,
-  type TestDatabase,
+  type E2eStack,
   apiClient,
 } from '@kbflow/testing';
-import { Redis } from 'ioredis';
 import { EMBED_BATCH_SIZE } from '../../services/scraper/src/processors/scrape-page.processor.ts';
 import { reachablePages } from '../e2e/reachable-pages.ts';
 import { prometheusBinary, startPrometheus, type PrometheusServer } from './support/prometheus-server.ts';
@@ -33,13 +27,11 @@ const QUEUES = ['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-le
 /** How long Prometheus gets to scrape the final state (1 s interval). */
 const SETTLE_TIMEOUT_MS = 30_000;
 
-let database: TestDatabase;
+let e2e: E2eStack;
 let db: Db;
 let site: StaticServer;
 let stack: Stack;
 let prometheus: PrometheusServer;
-let lanceDir: string;
-let prefix: string;
 /** Requests this test made to GET /v1/tasks/:id, to compare with the API's histogram. */
 let taskPolls = 0;
 
@@ -83,40 +75,20 @@ async function waitForFinalScrape(since: number): Promise<void> {
 beforeAll(async () => {
   // Fails the whole file at once, before any service starts, when Prometheus is missing.
   prometheusBinary();
-  database = await createTestDatabase();
-  db = createDb(database.url);
   site = await startStaticServer(CORPUS);
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-prom-lance-'));
-  prefix = uniquePrefix('prom');
   const logDir = artifactDir('ops-prometheus');
-  stack = await startStack(
-    {
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl(),
-      KBFLOW_QUEUE_PREFIX: prefix,
-      KBFLOW_LANCEDB_DIR: lanceDir,
-      KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
-      KBFLOW_DEV_API_KEY: KEY,
-      KBFLOW_ADMIN_API_KEY: 'prom-admin-key',
-      LOG_LEVEL: 'info',
-    },
-    { logDir },
-  );
+  e2e = await startE2eStack('prom', { logDir, env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'prom-admin-key' } });
+  stack = e2e.stack;
+  db = createDb(e2e.database.url);
   const targets = Object.fromEntries(ALL_SERVICES.map((name) => [name, stack.services.get(name)!.port]));
   prometheus = await startPrometheus(targets, { logDir, scrapeIntervalSeconds: 1 });
 }, 120_000);
 
 afterAll(async () => {
   await prometheus?.stop();
-  await stack?.stop();
-  await site?.close();
   await db?.$disconnect();
-  await database?.drop();
-  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
-  const redis = new Redis(testRedisUrl());
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
+  await e2e?.teardown();
+  await site?.close();
 }, 60_000);
 
 describe('Prometheus scraping the five services during a crawl', () => {

@@ -1,25 +1,21 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@kbflow/db';
 import { createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import {
   artifactDir,
-  createTestDatabase,
   SHARED_DATA,
   startFakeOpenAI,
   startService,
-  startStack,
+  startE2eStack,
   startStaticServer,
   testRedisUrl,
-  uniquePrefix,
   type FakeOpenAI,
   type ServiceProcess,
   type Stack,
   type StaticServer,
-  type TestDatabase,
+  type E2eStack,
   apiClient,
 } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
@@ -50,13 +46,11 @@ const SEED_PAGE = `<!doctype html><html><head><title>Scaling seed</title></head>
 <ul><li><a href="/index.html">Python documentation</a></li>${MISSING.map((m) => `<li><a href="${m}">${m}</a></li>`).join('')}</ul>
 </main></body></html>`;
 
-let database: TestDatabase;
+let e2e: E2eStack;
 let db: Db;
 let site: StaticServer;
 let provider: FakeOpenAI;
 let stack: Stack;
-let lanceDir: string;
-let prefix: string;
 let redis: Redis;
 let producer: JobProducer;
 let embedQueue: Queue;
@@ -79,50 +73,40 @@ function report(line: string): void {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
   site = await startStaticServer(CORPUS, { [SEED]: SEED_PAGE });
   provider = await startFakeOpenAI({ dimensions: DIMENSIONS });
   provider.setFault({ delayMs: PROVIDER_DELAY_MS });
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-scaling-lance-'));
-  prefix = uniquePrefix('scaling');
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: testRedisUrl(),
-    KBFLOW_QUEUE_PREFIX: prefix,
-    KBFLOW_LANCEDB_DIR: lanceDir,
-    KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
-    KBFLOW_DEV_API_KEY: KEY,
-    KBFLOW_ADMIN_API_KEY: 'scaling-admin-key',
-    OPENAI_API_KEY: 'test',
-    OPENAI_BASE_URL: provider.url,
-    KBFLOW_EMBEDDING_MODEL: 'text-embedding-3-small',
-    KBFLOW_EMBEDDING_DIMENSIONS: String(DIMENSIONS),
-    LOG_LEVEL: 'info',
-  };
+  e2e = await startE2eStack('scaling', {
+    services: ['api', 'scraper', 'aggregator', 'maintenance'],
+    logDir: LOG_DIR,
+    env: {
+      KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
+      KBFLOW_DEV_API_KEY: KEY,
+      KBFLOW_ADMIN_API_KEY: 'scaling-admin-key',
+      OPENAI_API_KEY: 'test',
+      OPENAI_BASE_URL: provider.url,
+      KBFLOW_EMBEDDING_MODEL: 'text-embedding-3-small',
+      KBFLOW_EMBEDDING_DIMENSIONS: String(DIMENSIONS),
+    },
+  });
+  stack = e2e.stack;
+  db = createDb(e2e.database.url);
   // One job at a time per embedder process: capacity is the number of processes.
-  embedderEnv = { ...env, KBFLOW_WORKER_CONCURRENCY: '1' };
-  stack = await startStack(env, { logDir: LOG_DIR, services: ['api', 'scraper', 'aggregator', 'maintenance'] });
+  embedderEnv = { ...e2e.env, KBFLOW_WORKER_CONCURRENCY: '1' };
   embedders.push(await startService('embedder', embedderEnv, { logDir: LOG_DIR, instance: 1 }));
   redis = createRedis(testRedisUrl());
-  producer = new JobProducer(redis, prefix);
+  producer = new JobProducer(redis, e2e.prefix);
   embedQueue = producer.queue(QueueName.embed);
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(embedders.map((e) => e.stop('SIGTERM')));
-  await stack?.stop();
   await producer?.close();
   await redis?.quit();
+  await db?.$disconnect();
+  await e2e?.teardown();
   await provider?.close();
   await site?.close();
-  await db?.$disconnect();
-  await database?.drop();
-  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
-  const cleanup = createRedis(testRedisUrl());
-  const keys = await cleanup.keys(`${prefix}*`);
-  if (keys.length) await cleanup.del(...keys);
-  await cleanup.quit();
 }, 90_000);
 
 describe('scaling the embedder during a large ingestion', () => {
@@ -219,7 +203,7 @@ describe('scaling the embedder during a large ingestion', () => {
     const chunks = await db.chunk.findMany({ select: { id: true, indexed: true, tenantId: true } });
     expect(chunks.length).toBeGreaterThan(MAX_PAGES);
     expect(chunks.filter((c) => !c.indexed)).toEqual([]);
-    const store = new LanceDbVectorStore({ dir: lanceDir, table: 'kbflow_chunks' });
+    const store = new LanceDbVectorStore({ dir: e2e.lanceDir, table: 'kbflow_chunks' });
     try {
       const ids = await store.listIds({ tenantId: chunks[0]!.tenantId });
       expect(ids.length).toBe(chunks.length);

@@ -2,20 +2,14 @@
 // (it cannot know where a hostname resolves; the scraper decides, after DNS),
 // and a crawl of the cloud metadata endpoint ends `failed` with the refusal
 // in its task status. api, scraper and aggregator run as real processes.
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { apiClient, artifactDir, createTestDatabase, startStack, testRedisUrl, uniquePrefix, type Stack, type TestDatabase } from '@kbflow/testing';
-import { Redis } from 'ioredis';
+import { apiClient, artifactDir, startE2eStack, type E2eStack, type Stack } from '@kbflow/testing';
 
 const KEY = 'ssrf-dev-key';
 
-let database: TestDatabase;
+let e2e: E2eStack;
 let stack: Stack;
-let lanceDir: string;
-let prefix: string;
 let local: Server;
 let localHits = 0;
 let localUrl: string;
@@ -26,9 +20,6 @@ const api = client.call;
 const finished = (taskId: string, timeoutMs = 60_000) => client.waitForTask(taskId, timeoutMs);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-ssrf-lance-'));
-  prefix = uniquePrefix('ssrf');
   local = createServer((_req, res) => {
     localHits++;
     res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><main><h1>internal admin</h1></main></body></html>');
@@ -36,31 +27,17 @@ beforeAll(async () => {
   await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
   const address = local.address();
   localUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-  stack = await startStack(
-    {
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl(),
-      KBFLOW_QUEUE_PREFIX: prefix,
-      KBFLOW_LANCEDB_DIR: lanceDir,
-      KBFLOW_ALLOW_PRIVATE_NETWORKS: 'false',
-      KBFLOW_DEV_API_KEY: KEY,
-      KBFLOW_ADMIN_API_KEY: 'ssrf-admin-key',
-      KBFLOW_FETCH_TIMEOUT_MS: '5000',
-      LOG_LEVEL: 'info',
-    },
-    { logDir: artifactDir('ssrf-pipeline'), services: ['api', 'scraper', 'aggregator'] },
-  );
+  e2e = await startE2eStack('ssrf', {
+    services: ['api', 'scraper', 'aggregator'],
+    logDir: artifactDir('ssrf-pipeline'),
+    env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'false', KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'ssrf-admin-key', KBFLOW_FETCH_TIMEOUT_MS: '5000' },
+  });
+  stack = e2e.stack;
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
+  await e2e?.teardown();
   await new Promise((r) => local?.close(r));
-  await database?.drop();
-  if (lanceDir) await rm(lanceDir, { recursive: true, force: true });
-  const redis = new Redis(testRedisUrl());
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
 }, 60_000);
 
 describe('private addresses through the whole pipeline', () => {
