@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { adminUrl, REPO_ROOT, serviceNodeFlags } from '@kbflow/testing';
+import { adminUrl, REPO_ROOT, SERVICE_ENV, serviceNodeFlags } from '@kbflow/testing';
 import pg from 'pg';
 import { ENV_SCHEMAS, SERVICES } from './support/env-schemas.ts';
 
@@ -96,6 +96,14 @@ describe('Dockerfile', () => {
     expect(names.at(-1)).toBe('runtime');
     expect(rootImage('runtime')).toBe('node:24-bookworm-slim');
     expect(rootImage('scraper')).toBe('node:24-bookworm-slim');
+  });
+
+  it('sets the service environment the tests and benchmarks run with, as does ./kbflow up', () => {
+    const kbflow = readFileSync(path.join(REPO_ROOT, 'kbflow'), 'utf8');
+    for (const [name, value] of Object.entries(SERVICE_ENV)) {
+      expect(DOCKERFILE).toMatch(new RegExp(`^\\s*(ENV\\s+)?${name}=${value}\\b`, 'm'));
+      expect(kbflow).toContain(`export ${name}="\${${name}:-${value}}"`);
+    }
   });
 
   it('installs from the frozen lockfile with the pnpm version package.json pins, and generates the Prisma client', () => {

@@ -45,6 +45,13 @@ async function waitForHealth(port: number, child: ChildProcess, name: string, lo
   throw new Error(`${name} did not become healthy within ${timeoutMs} ms; see ${logFile}`);
 }
 
+/**
+ * Environment every service process gets, as the image sets it (Dockerfile)
+ * and `./kbflow up` exports it: two glibc malloc arenas (see the Dockerfile
+ * for why). A test's own env still wins.
+ */
+export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 /** The Node.js flags every service runs with, as deployed (config/service-node-flags). */
 export function serviceNodeFlags(): string[] {
   return readFileSync(path.join(REPO_ROOT, 'config', 'service-node-flags'), 'utf8')
@@ -65,7 +72,7 @@ export async function startService(name: ServiceName, env: Record<string, string
   const portEnv = name === 'api' ? { KBFLOW_API_PORT: String(port), KBFLOW_API_HOST: '127.0.0.1' } : { KBFLOW_METRICS_PORT: String(port), KBFLOW_METRICS_HOST: '127.0.0.1' };
   const child = spawn(process.execPath, [...serviceNodeFlags(), path.join(REPO_ROOT, 'services', name, 'src', 'main.ts')], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env, ...portEnv },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...SERVICE_ENV, ...env, ...portEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log, { end: false });
