@@ -12,11 +12,15 @@ export const aggregatorEnvSchema = z.object({
   /**
    * Hybrid retrieval's time budget for the full-text half, ms; 0: none.
    * Past it, the passages found so far are fused with the vector list and
-   * the result says `degraded: "keyword-partial"`. 40 ms is about 4x the
-   * full-text search's median on the benchmark's 100,000 chunks: 1 question
-   * in 20 reached it there.
+   * the result says `degraded: "keyword-partial"`. The default only cuts
+   * pathological questions: on the benchmark's 100,000 chunks the slowest
+   * took 270 ms idle. 40 ms (4x the median) bounded the slow tail there,
+   * but it also cut a quarter of the answers under the backlog's load, and
+   * the first, cold question of a fresh aggregator in the crawl test, which
+   * then missed its page: a quality loss users see, so a tight budget is an
+   * operator's choice, not the default.
    */
-  KBFLOW_KEYWORD_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(40),
+  KBFLOW_KEYWORD_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   /** Knowledge generation: cases a pattern needs at least. */
   KBFLOW_KNOWLEDGE_MIN_CASES: z.coerce.number().int().min(2).max(10_000).default(5),
   /**
