@@ -2,7 +2,7 @@ import type { TenantRepository } from '@kbflow/db';
 import { deserializeError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
 import type { SearchLogWriter } from '../search-log-writer.ts';
@@ -106,43 +106,37 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
     });
   };
 
-  router.post('/query', async (req, res) => {
-    const started = performance.now();
-    const body = parseBody(queryBody, req.body);
-    const tenantId = req.principal!.tenantId;
-    const knowledgeBaseId = await knowledgeBaseOf(tenantId, body.knowledgeBase);
-    const job = await deps.producer.enqueue(
-      QueueName.query,
-      'answer-query',
-      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, ...retrievalOptions(body) },
-      { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
-    );
-    const result = await awaitJob<{ answer: string; citations: { score: number }[]; mode: string; degraded?: string; timings: Record<string, number> }>(
-      job,
-      deps.events.query,
-      deps.timeoutMs,
-    );
-    const totalMs = performance.now() - started;
-    res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(totalMs) } });
-    logAnswered({ tenantId, knowledgeBaseId, kind: 'query', body, latencyMs: totalMs, scores: result.citations.map((c) => c.score), degraded: result.degraded });
-  });
+  /**
+   * `/query` and `/search`: the same CRITICAL job round trip, answered with
+   * the job's result plus the request's total time, then logged. They
+   * differ in the body schema, the job and where the scores are.
+   */
+  const retrievalRoute =
+    <R extends { degraded?: string; timings: Record<string, number> }>(
+      kind: 'query' | 'search',
+      schema: typeof queryBody | typeof searchBody,
+      jobName: 'answer-query' | 'search-chunks',
+      scoresOf: (result: R) => number[],
+    ) =>
+    async (req: Request, res: Response) => {
+      const started = performance.now();
+      const body = parseBody(schema, req.body);
+      const tenantId = req.principal!.tenantId;
+      const knowledgeBaseId = await knowledgeBaseOf(tenantId, body.knowledgeBase);
+      const job = await deps.producer.enqueue(
+        QueueName.query,
+        jobName,
+        { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, ...retrievalOptions(body) },
+        { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
+      );
+      const result = await awaitJob<R>(job, deps.events.query, deps.timeoutMs);
+      const totalMs = performance.now() - started;
+      res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(totalMs) } });
+      logAnswered({ tenantId, knowledgeBaseId, kind, body, latencyMs: totalMs, scores: scoresOf(result), degraded: result.degraded });
+    };
 
-  router.post('/search', async (req, res) => {
-    const started = performance.now();
-    const body = parseBody(searchBody, req.body);
-    const tenantId = req.principal!.tenantId;
-    const knowledgeBaseId = await knowledgeBaseOf(tenantId, body.knowledgeBase);
-    const job = await deps.producer.enqueue(
-      QueueName.query,
-      'search-chunks',
-      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, ...retrievalOptions(body) },
-      { priority: Priority.CRITICAL, removeOnComplete: { age: 60, count: 1000 } },
-    );
-    const result = await awaitJob<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>(job, deps.events.query, deps.timeoutMs);
-    const totalMs = performance.now() - started;
-    res.json({ ...result, timings: { ...result.timings, totalMs: Math.round(totalMs) } });
-    logAnswered({ tenantId, knowledgeBaseId, kind: 'search', body, latencyMs: totalMs, scores: result.results.map((r) => r.score), degraded: result.degraded });
-  });
+  router.post('/query', retrievalRoute<{ citations: { score: number }[]; degraded?: string; timings: Record<string, number> }>('query', queryBody, 'answer-query', (r) => r.citations.map((c) => c.score)));
+  router.post('/search', retrievalRoute<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>('search', searchBody, 'search-chunks', (r) => r.results.map((c) => c.score)));
 
   router.post('/embed', async (req, res) => {
     const body = parseBody(embedBody, req.body);
