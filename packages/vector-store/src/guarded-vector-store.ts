@@ -1,4 +1,4 @@
-import type { VectorFilter, VectorRecord, VectorStore } from './types.ts';
+import type { IdSlice, VectorFilter, VectorRecord, VectorStore } from './types.ts';
 
 /** Runs a call through a guard (a circuit breaker); the guard decides whether it happens. */
 export type Guard = <T>(call: () => Promise<T>) => Promise<T>;
@@ -18,7 +18,7 @@ export function guardVectorStore(inner: VectorStore, guard: Guard): VectorStore 
     deleteByIds: (ids: string[]) => guard(() => inner.deleteByIds(ids)),
     deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) => guard(() => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),
     count: (filter?: Partial<VectorFilter>) => guard(() => inner.count(filter)),
-    listIds: (filter: VectorFilter) => guard(() => inner.listIds(filter)),
+    listIds: (filter: VectorFilter, slice?: IdSlice) => guard(() => inner.listIds(filter, slice)),
     health: () => inner.health(),
     close: () => inner.close(),
   };

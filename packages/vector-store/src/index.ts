@@ -13,5 +13,6 @@ export { createVectorStore, DEFAULT_VECTOR_COLLECTION } from './create-vector-st
 export { LanceDbVectorStore, type LanceDbVectorStoreOptions } from './lancedb-vector-store.ts';
 export { QdrantVectorStore, toQdrantFilter, type QdrantVectorStoreOptions } from './qdrant-vector-store.ts';
 export { MAX_SEARCH_LIMIT } from './validation.ts';
+export { ID_SLICES, idSliceOf, type IdSlice } from './types.ts';
 export { instrumentVectorStore } from './instrumented-vector-store.ts';
 export { guardVectorStore, type Guard } from './guarded-vector-store.ts';

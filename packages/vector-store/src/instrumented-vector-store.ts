@@ -1,5 +1,5 @@
 import { Histogram, type Registry } from 'prom-client';
-import type { VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
+import type { IdSlice, VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
 
 const histograms = new WeakMap<Registry, Histogram<'store' | 'operation' | 'outcome'>>();
 
@@ -42,7 +42,7 @@ export function instrumentVectorStore(inner: VectorStore, registry: Registry): V
     deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) =>
       timed('delete', () => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),
     count: (filter?: Partial<VectorFilter>) => timed('count', () => inner.count(filter)),
-    listIds: (filter: VectorFilter) => timed('list_ids', () => inner.listIds(filter)),
+    listIds: (filter: VectorFilter, slice?: IdSlice) => timed('list_ids', () => inner.listIds(filter, slice)),
     health: () => inner.health(),
     close: () => inner.close(),
   };

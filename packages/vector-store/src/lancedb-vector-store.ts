@@ -3,7 +3,7 @@ import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
 import { errorMessage, VectorStoreError } from './errors.ts';
 import { filterToSql, sqlColumn, sqlIdList } from './lancedb-sql.ts';
 import { isLanceCommitConflict, retryWithJitter } from './retry.ts';
-import type { ContentType, VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
+import { ID_SLICES, type ContentType, type IdSlice, type VectorFilter, type VectorHit, type VectorRecord, type VectorStore } from './types.ts';
 import {
   assertCollectionName,
   assertDimensions,
@@ -247,8 +247,8 @@ export class LanceDbVectorStore implements VectorStore {
   }
 
   /** {@inheritDoc VectorStore.listIds} */
-  async listIds(filter: VectorFilter): Promise<string[]> {
-    const where = filterToSql(normalizeFilter(filter, true))!;
+  async listIds(filter: VectorFilter, slice?: IdSlice): Promise<string[]> {
+    const where = filterToSql(normalizeFilter(filter, true))! + (slice === undefined ? '' : ` AND ${sliceToSql(slice)}`);
     return this.#track(async () => {
       const table = await this.#existingTable();
       if (!table) return [];
@@ -462,4 +462,10 @@ function missingTable(name: string): VectorStoreError {
 
 function backendError(message: string, cause: unknown): VectorStoreError {
   return new VectorStoreError('vector_store_failed', `${message}: ${errorMessage(cause)}`, { cause });
+}
+
+/** The SQL predicate of an {@link IdSlice} on the `id` column (stored lowercase, see `normalizeIds`). */
+function sliceToSql(slice: IdSlice): string {
+  if (!ID_SLICES.includes(slice)) throw new Error(`not an id slice: ${String(slice)}`);
+  return `${sqlColumn('id')} LIKE '${slice}%'`;
 }

@@ -1,7 +1,7 @@
 import { QdrantClient, QdrantClientResourceExhaustedError, QdrantClientTimeoutError } from '@qdrant/js-client-rest';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { errorMessage, VectorStoreError } from './errors.ts';
-import { type ContentType, type VectorFilter, type VectorHit, type VectorPayload, type VectorRecord, type VectorStore } from './types.ts';
+import { idSliceOf, type ContentType, type IdSlice, type VectorFilter, type VectorHit, type VectorPayload, type VectorRecord, type VectorStore } from './types.ts';
 import {
   assertCollectionName,
   assertDimensions,
@@ -168,7 +168,9 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   /** {@inheritDoc VectorStore.listIds} */
-  async listIds(filter: VectorFilter): Promise<string[]> {
+  async listIds(filter: VectorFilter, slice?: IdSlice): Promise<string[]> {
+    // Qdrant cannot filter on point ids by prefix: every slice scrolls the
+    // tenant's points and keeps its own (memory stays a slice's worth).
     const qdrantFilter = toQdrantFilter(normalizeFilter(filter, true));
     return this.#track(async () => {
       const ids: string[] = [];
@@ -181,7 +183,10 @@ export class QdrantVectorStore implements VectorStore {
           with_vector: false,
           ...(offset !== undefined ? { offset } : {}),
         });
-        for (const point of page.points) ids.push(String(point.id));
+        for (const point of page.points) {
+          const id = String(point.id);
+          if (slice === undefined || idSliceOf(id) === slice) ids.push(id);
+        }
         // The generated type allows an object for "null"; only an id continues the scroll.
         const next = page.next_page_offset;
         offset = typeof next === 'string' || typeof next === 'number' ? next : undefined;

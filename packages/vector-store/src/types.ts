@@ -74,8 +74,12 @@ export interface VectorStore {
   deleteDocumentVectors(tenantId: string, documentId: string, keepIds?: string[]): Promise<number | undefined>;
   /** Exact number of vectors matching the filter (all vectors without one). */
   count(filter?: Partial<VectorFilter>): Promise<number>;
-  /** Every id matching the filter, in no particular order (drift checks, tests). */
-  listIds(filter: VectorFilter): Promise<string[]>;
+  /**
+   * Every id matching the filter, in no particular order (drift checks,
+   * tests); with `slice`, only the ids of that {@link IdSlice}, so that a
+   * caller comparing all ids with another list holds a sixteenth at a time.
+   */
+  listIds(filter: VectorFilter, slice?: IdSlice): Promise<string[]>;
   /** Resolves when the store answers; throws a {@link VectorStoreError} otherwise. */
   health(): Promise<void>;
   /** Waits for running operations, then releases the connection. Idempotent. */
@@ -95,4 +99,19 @@ export interface VectorStoreConfig {
   /** LanceDB only: cache bounds per process, MB (defaults 64 and 32). */
   KBFLOW_LANCEDB_INDEX_CACHE_MB?: number | undefined;
   KBFLOW_LANCEDB_METADATA_CACHE_MB?: number | undefined;
+}
+
+/**
+ * A slice of the id space: the ids whose first character is this hex digit.
+ * Vector ids are UUIDs, stored lowercase (both adapters validate and
+ * normalize them), so the 16 slices cover every id, each about evenly.
+ */
+export type IdSlice = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
+
+/** Every slice, together covering every id exactly once. */
+export const ID_SLICES: readonly IdSlice[] = '0123456789abcdef'.split('') as IdSlice[];
+
+/** The slice of a (UUID) id. */
+export function idSliceOf(id: string): IdSlice {
+  return id.charAt(0).toLowerCase() as IdSlice;
 }

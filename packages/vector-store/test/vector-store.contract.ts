@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { VectorStoreError, type VectorPayload, type VectorRecord, type VectorStore } from '../src/index.ts';
+import { ID_SLICES, idSliceOf, VectorStoreError, type VectorPayload, type VectorRecord, type VectorStore } from '../src/index.ts';
 
 /** Builds a store on a collection that no other test uses. */
 export type VectorStoreFactory = (collection: string) => VectorStore | Promise<VectorStore>;
@@ -239,6 +239,19 @@ export function runVectorStoreContract(name: string, factory: VectorStoreFactory
       expect(await store.listIds({ tenantId: 'tenant-a' })).toHaveLength(26);
       expect(await store.count()).toBe(31);
       expect(await store.count({ tenantId: 'tenant-b' })).toBe(5);
+    });
+
+    it('listIds by slice returns each id in exactly one of the 16 slices', async () => {
+      const store = await readyStore();
+      // Ids that start with every hex digit, one of them written in uppercase.
+      const records = '0123456789abcdef'.split('').map((d, i) => record(axis(i % DIMS), {}, `${d}${randomUUID().slice(1)}`));
+      records.push(record(axis(1), {}, `F${randomUUID().slice(1).toUpperCase()}`));
+      await store.upsert([...records, record(axis(2), { tenantId: 'tenant-b' }, `a${randomUUID().slice(1)}`)]);
+      const bySlice = await Promise.all(ID_SLICES.map(async (slice) => [slice, await store.listIds({ tenantId: 'tenant-a' }, slice)] as const));
+      for (const [slice, ids] of bySlice) expect(ids.every((id) => idSliceOf(id) === slice && id.startsWith(slice))).toBe(true);
+      expect(sorted(bySlice.flatMap(([, ids]) => ids))).toEqual(sorted(await store.listIds({ tenantId: 'tenant-a' })));
+      expect(bySlice.flatMap(([, ids]) => ids)).toHaveLength(17);
+      expect(bySlice.find(([slice]) => slice === 'f')![1]).toHaveLength(2);
     });
 
     it('ids come back in lowercase whatever case they were written in', async () => {

@@ -48,7 +48,7 @@ const orphans: string[] = [];
 async function addDocument(
   name: string,
   tenantId: string,
-  opts: { contentType: string; chunks: number; indexed: boolean; vectors: boolean; old: boolean; indexedNow?: boolean; taskId?: string },
+  opts: { contentType: string; chunks: number; indexed: boolean; vectors: boolean; old: boolean; indexedNow?: boolean; taskId?: string; ids?: string[] },
 ): Promise<void> {
   const knowledgeBaseId = await new TenantRepository(db).knowledgeBaseId(tenantId, 'default');
   const document = await db.document.create({
@@ -64,7 +64,7 @@ async function addDocument(
       ...(opts.taskId ? { taskId: opts.taskId } : {}),
     },
   });
-  const chunkIds = Array.from({ length: opts.chunks }, () => randomUUID());
+  const chunkIds = Array.from({ length: opts.chunks }, (_, i) => opts.ids?.[i] ?? randomUUID());
   const at = opts.old ? new Date(Date.now() - HOUR) : new Date();
   await db.chunk.createMany({
     data: chunkIds.map((id, position) => ({
@@ -139,8 +139,11 @@ beforeAll(async () => {
   const tenants = new TenantRepository(db);
   tenantA = await tenants.ensureTenantWithKey('sweep-a', 'sweep-a-key');
   tenantB = await tenants.ensureTenantWithKey('sweep-b', 'sweep-b-key');
-  await addDocument('ok', tenantA, { contentType: 'record', chunks: 3, indexed: true, vectors: true, old: true });
-  await addDocument('missing', tenantA, { contentType: 'record', chunks: 2, indexed: true, vectors: false, old: true });
+  // The sweep compares one id slice (first hex digit) at a time: ids at the
+  // edges of the slices (the first and last UUID of the space, and either
+  // side of the 0/1 and e/f boundaries) must each land in their own.
+  await addDocument('ok', tenantA, { contentType: 'record', chunks: 3, indexed: true, vectors: true, old: true, ids: ['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'] });
+  await addDocument('missing', tenantA, { contentType: 'record', chunks: 2, indexed: true, vectors: false, old: true, ids: ['0fffffff-ffff-ffff-ffff-ffffffffffff', 'f0000000-0000-0000-0000-000000000000'] });
   await addDocument('page', tenantA, { contentType: 'page', chunks: 2, indexed: false, vectors: false, old: true });
   await addDocument('article', tenantA, { contentType: 'article', chunks: 1, indexed: false, vectors: false, old: true });
   // In flight: written just now; marked indexed just now (its vector may postdate a listing).
@@ -152,8 +155,9 @@ beforeAll(async () => {
   const task = await db.task.create({ data: { tenantId: tenantB, knowledgeBaseId: kbB, type: 'ingest', state: 'running', params: {} } });
   await addDocument('ingesting', tenantB, { contentType: 'record', chunks: 2, indexed: false, vectors: false, old: true, taskId: task.id });
 
+  const orphanIds = ['10000000-0000-0000-0000-000000000000', 'efffffff-ffff-ffff-ffff-ffffffffffff'];
   for (const tenantId of [tenantA, tenantA, tenantA, tenantB]) {
-    const id = randomUUID();
+    const id = orphanIds.shift() ?? randomUUID();
     orphans.push(id);
     await upsertVectors(tenantId, await tenants.knowledgeBaseId(tenantId, 'default'), randomUUID(), 'record', [id]);
   }

@@ -1,4 +1,5 @@
 import type { Db } from '@kbflow/db';
+import type { IdSlice } from '@kbflow/vector-store';
 import type { ChunkState, PendingDocument } from '../domain/vector-drift.ts';
 
 /** Rows per page when the sweep walks a tenant's chunks or checks ids. */
@@ -29,13 +30,15 @@ export class ChunkIndexRepository {
   /**
    * A tenant's chunks in pages of {@link CHUNK_PAGE}, by id (keyset, so rows
    * written meanwhile neither shift nor repeat a page). `settled` marks rows
-   * indexed before `cutoff`.
+   * indexed before `cutoff`. With `slice`, only the chunks whose id starts
+   * with that hex digit (a range of the primary key).
    */
-  async *chunkPages(tenantId: string, cutoff: Date): AsyncGenerator<ChunkState[]> {
+  async *chunkPages(tenantId: string, cutoff: Date, slice?: IdSlice): AsyncGenerator<ChunkState[]> {
+    const range = slice === undefined ? {} : { gte: `${slice}0000000-0000-0000-0000-000000000000`, lte: `${slice}fffffff-ffff-ffff-ffff-ffffffffffff` };
     let after: string | undefined;
     for (;;) {
       const rows = await this.db.chunk.findMany({
-        where: { tenantId, ...(after ? { id: { gt: after } } : {}) },
+        where: { tenantId, id: after ? { ...range, gt: after } : range },
         select: { id: true, indexed: true, indexedAt: true },
         orderBy: { id: 'asc' },
         take: CHUNK_PAGE,
