@@ -56,10 +56,11 @@ export async function vectorizationSweep(data: JobData<'maintenance', 'vectoriza
   const orphaned: string[] = [];
   const missing: string[] = [];
   // One slice of the id space at a time (ids starting with one hex digit):
-  // the comparison holds a sixteenth of a tenant's vector ids at once. Held
-  // whole, 100,000 of them kept the maintenance process at 309 MB long
-  // after a sweep that took 1.5 s (kbflow issue 6, memory); a million would
-  // have needed about a gigabyte.
+  // the comparison holds a sixteenth of a tenant's vector ids at once, where
+  // holding them whole grows with the tenant (a Set and a Map entry per id,
+  // hundreds of MB at millions of chunks). At the benchmark's 100,000 the
+  // process's resident memory barely moved (309 -> 304 MB, kbflow issue 6):
+  // its V8 heap, not the sweep, is most of that.
   for (const tenantId of tenants) {
     for (const slice of ID_SLICES) {
       const diff = new VectorDiff(await deps.vectors.listIds({ tenantId }, slice));
