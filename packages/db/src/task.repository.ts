@@ -215,33 +215,42 @@ export class TaskRepository {
    * that died between this commit and its enqueue loses no children).
    *
    * The task row lock serializes claims of one crawl across all scraper
-   * replicas, which is what makes `maxPages` exact.
+   * replicas, which is what makes `maxPages` exact. It is held for two
+   * statements: the locking read of the budget, then the insert and the
+   * count's update as one statement (a data-modifying CTE). The insert is a
+   * statement of its own, after the lock, so under READ COMMITTED its
+   * snapshot sees every page the previous holder committed. The pending
+   * pages are read after the commit: they are this page's own claims.
    */
   async claimLinks(input: { taskId: string; tenantId: string; parentUrl: string; depth: number; urls: string[]; maxPages: number }): Promise<string[]> {
-    return this.db.$transaction(async (tx) => {
+    const exists = await this.db.$transaction(async (tx) => {
       const [task] = await tx.$queryRaw<{ discovered: number }[]>`SELECT discovered FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
-      if (!task) return [];
+      if (!task) return false;
       const budget = Math.max(0, input.maxPages - task.discovered);
       if (budget > 0 && input.urls.length > 0) {
-        const inserted = await tx.$executeRaw`
-          INSERT INTO task_pages (task_id, tenant_id, url, depth, parent_url, status, created_at, updated_at)
-          SELECT ${input.taskId}::uuid, ${input.tenantId}::uuid, x.u, ${input.depth}, ${input.parentUrl}, 'discovered', now(), now()
-          FROM unnest(${input.urls}::text[]) WITH ORDINALITY AS x(u, ord)
-          WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u)
-          ORDER BY x.ord
-          LIMIT ${budget}
-          ON CONFLICT (task_id, url) DO NOTHING`;
-        if (inserted > 0) {
-          await tx.$executeRaw`UPDATE tasks SET discovered = discovered + ${inserted} WHERE id = ${input.taskId}::uuid`;
-        }
+        await tx.$executeRaw`
+          WITH claimed AS (
+            INSERT INTO task_pages (task_id, tenant_id, url, depth, parent_url, status, created_at, updated_at)
+            SELECT ${input.taskId}::uuid, ${input.tenantId}::uuid, x.u, ${input.depth}, ${input.parentUrl}, 'discovered', now(), now()
+            FROM unnest(${input.urls}::text[]) WITH ORDINALITY AS x(u, ord)
+            WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u)
+            ORDER BY x.ord
+            LIMIT ${budget}
+            ON CONFLICT (task_id, url) DO NOTHING
+            RETURNING 1
+          )
+          UPDATE tasks SET discovered = discovered + (SELECT count(*) FROM claimed)
+          WHERE id = ${input.taskId}::uuid AND EXISTS (SELECT 1 FROM claimed)`;
       }
-      const pending = await tx.taskPage.findMany({
-        where: { taskId: input.taskId, parentUrl: input.parentUrl, status: 'discovered' },
-        select: { url: true },
-        orderBy: { id: 'asc' },
-      });
-      return pending.map((p) => p.url);
+      return true;
     }, TRANSACTION_OPTIONS);
+    if (!exists) return [];
+    const pending = await this.db.taskPage.findMany({
+      where: { taskId: input.taskId, parentUrl: input.parentUrl, status: 'discovered' },
+      select: { url: true },
+      orderBy: { id: 'asc' },
+    });
+    return pending.map((p) => p.url);
   }
 
   /**

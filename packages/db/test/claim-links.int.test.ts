@@ -1,0 +1,83 @@
+// TaskRepository.claimLinks on a real PostgreSQL: a crawl's page budget is
+// exact however many scrape jobs claim at once, a link is claimed once, and
+// a page asking again gets back its own claims that are still unprocessed.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase, type TestDatabase } from '@kbflow/testing';
+import { createDb, TaskRepository, TenantRepository, type Db } from '../src/index.ts';
+
+let database: TestDatabase;
+let db: Db;
+let tasks: TaskRepository;
+let tenantId: string;
+let knowledgeBaseId: string;
+
+const SEED = 'http://site.test/';
+
+async function crawlTask(maxPages: number): Promise<string> {
+  return tasks.createCrawlTask({
+    tenantId,
+    knowledgeBaseId,
+    type: 'crawl',
+    params: { seeds: [SEED], maxPages, maxDepth: 3, engine: 'http', origins: ['http://site.test'] } as never,
+  });
+}
+
+const claim = (taskId: string, parentUrl: string, urls: string[], maxPages: number) => tasks.claimLinks({ taskId, tenantId, parentUrl, depth: 1, urls, maxPages });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url, { poolSize: 10 });
+  tasks = new TaskRepository(db);
+  const tenants = new TenantRepository(db);
+  tenantId = await tenants.ensureTenantWithKey('claim-test', 'claim-test-key-123456');
+  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
+});
+
+afterAll(async () => {
+  await db.$disconnect();
+  await database.drop();
+});
+
+describe('claimLinks', () => {
+  it('claims each new link once, in the order given, and counts it as discovered', async () => {
+    const taskId = await crawlTask(100);
+    const first = await claim(taskId, SEED, [`${SEED}a`, `${SEED}b`, SEED], 100);
+    expect(first).toEqual([`${SEED}a`, `${SEED}b`]);
+    // Another page linking to a and c: only c is new.
+    const second = await claim(taskId, `${SEED}a`, [`${SEED}a`, `${SEED}c`], 100);
+    expect(second).toEqual([`${SEED}c`]);
+    expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).discovered).toBe(4);
+  });
+
+  it('gives a page asking again its claims that are still unprocessed, and nothing it no longer owns', async () => {
+    const taskId = await crawlTask(100);
+    await claim(taskId, SEED, [`${SEED}x`, `${SEED}y`], 100);
+    await tasks.setPageStatus(taskId, `${SEED}x`, 'scraped');
+    // A redelivered job of the seed page: y is still to be enqueued, x is done.
+    expect(await claim(taskId, SEED, [`${SEED}x`, `${SEED}y`], 100)).toEqual([`${SEED}y`]);
+    expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).discovered).toBe(3);
+  });
+
+  it('keeps to maxPages exactly when many pages claim overlapping links at once', async () => {
+    const maxPages = 25;
+    const taskId = await crawlTask(maxPages);
+    // 12 pages at once, each linking to 10 of 40 URLs (overlapping windows).
+    const urls = Array.from({ length: 40 }, (_, i) => `${SEED}p${i}`);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, page) => claim(taskId, `${SEED}parent${page}`, urls.slice((page * 3) % 30, ((page * 3) % 30) + 10), maxPages)),
+    );
+    const claimed = results.flat();
+    // Every claimed URL once, and the seed plus the claims fill the budget exactly.
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed.length).toBe(maxPages - 1);
+    const task = await db.task.findUniqueOrThrow({ where: { id: taskId } });
+    expect(task.discovered).toBe(maxPages);
+    expect(await db.taskPage.count({ where: { taskId } })).toBe(maxPages);
+    // With the budget spent, a new link is not claimed.
+    expect(await claim(taskId, `${SEED}late`, [`${SEED}new`], maxPages)).toEqual([]);
+  });
+
+  it('returns nothing for a task that does not exist', async () => {
+    expect(await claim('00000000-0000-4000-8000-000000000000', SEED, [`${SEED}a`], 10)).toEqual([]);
+  });
+});
