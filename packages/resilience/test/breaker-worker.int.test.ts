@@ -77,7 +77,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
 }
 
 describe('a provider behind a circuit breaker, consumed by a kbflow worker', () => {
-  it('when the provider answers 500, the breaker opens after 5 failures, jobs wait with their attempts, and all complete after recovery', async () => {
+  it('when the provider answers 500, the breaker opens after 5 calls of which most failed, jobs wait with their attempts, and all complete after recovery', async () => {
     const t = await setup(1500);
     try {
       provider.setFault({ status: 500 });
@@ -87,13 +87,14 @@ describe('a provider behind a circuit breaker, consumed by a kbflow worker', () 
         Array.from({ length: 12 }, (_, i) => ({ data: { tenantId: 't', texts: [`text ${i}`] }, opts: { priority: Priority.HIGH } })),
       );
       await until(() => t.breaker.state === 'open', 15_000);
-      // Five failures open it; with two jobs running at once, one more call
-      // may already be in flight when it opens. The failures are counted by
-      // the breaker itself: a call can fail without the provider ever seeing
-      // it (a reused keep-alive socket reset on a loaded machine), so the
-      // provider's request log is only an upper bound on what it was asked.
+      // opossum opens once the window holds 5 calls (its volume threshold
+      // counts calls fired, the one in flight included) and at least half
+      // failed. With two jobs running at once, the 5th call can still be in
+      // flight when the 4th failure opens it, so 4 to 6 failures are counted
+      // at that moment (seen: 4 in a CI run). The in-flight calls fail later
+      // and are counted then; none is made after it opened.
       const failuresWhenOpen = await breakerEvents(t.metrics.registry, 'failure');
-      expect(failuresWhenOpen).toBeGreaterThanOrEqual(5);
+      expect(failuresWhenOpen).toBeGreaterThanOrEqual(4);
       expect(failuresWhenOpen).toBeLessThanOrEqual(6);
       expect(provider.requests.length).toBeLessThanOrEqual(6);
       const breakers = await listBreakers(redis, t.prefix);
