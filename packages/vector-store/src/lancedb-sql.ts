@@ -1,5 +1,5 @@
 import { normalizeId } from './validation.ts';
-import type { VectorFilter } from './types.ts';
+import { ID_SLICES, type IdSlice, type VectorFilter } from './types.ts';
 
 /**
  * A SQL string literal for LanceDB (DataFusion) predicates. Single quotes are
@@ -34,4 +34,10 @@ export function filterToSql(filter: Partial<VectorFilter>): string | undefined {
     parts.push(`${sqlColumn('contentType')} IN (${filter.contentTypes.map(sqlString).join(', ')})`);
   }
   return parts.length > 0 ? parts.join(' AND ') : undefined;
+}
+
+/** The SQL predicate of an {@link IdSlice} on the `id` column (stored lowercase, see `normalizeIds`). */
+export function sliceToSql(slice: IdSlice): string {
+  if (!ID_SLICES.includes(slice)) throw new Error(`not an id slice: ${String(slice)}`);
+  return `${sqlColumn('id')} LIKE '${slice}%'`;
 }

@@ -1,9 +1,9 @@
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
 import { errorMessage, VectorStoreError } from './errors.ts';
-import { filterToSql, sqlColumn, sqlIdList } from './lancedb-sql.ts';
+import { FILTER_INDEX_COLUMNS, lanceSchema, PAYLOAD_COLUMNS, toHit, vectorDimensionsOf, type LanceRow } from './lancedb-schema.ts';
+import { filterToSql, sliceToSql, sqlColumn, sqlIdList } from './lancedb-sql.ts';
 import { isLanceCommitConflict, retryWithJitter } from './retry.ts';
-import { ID_SLICES, type ContentType, type IdSlice, type VectorFilter, type VectorHit, type VectorRecord, type VectorStore } from './types.ts';
+import type { IdSlice, VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
 import {
   assertCollectionName,
   assertDimensions,
@@ -14,20 +14,6 @@ import {
   normalizeIds,
   prepareRecords,
 } from './validation.ts';
-
-/**
- * Lance's schema metadata for an "unenforced primary key". With it, Lance
- * detects two concurrent merge-inserts that both insert the same new id and
- * retries the later one as an update. Without it, two processes upserting the
- * same new id at once both append it: we saw 310 rows for 300 ids with four
- * writers. It must be in the schema from creation on: `existOk` compares
- * schemas, metadata included.
- */
-const PRIMARY_KEY_METADATA = new Map([['lance-schema:unenforced-primary-key:position', '1']]);
-
-const PAYLOAD_COLUMNS = ['tenantId', 'knowledgeBaseId', 'documentId', 'contentType'] as const;
-/** Every search prefilters on these: bitmap-indexed once the table is large enough for a vector index. */
-const FILTER_INDEX_COLUMNS = ['tenantId', 'knowledgeBaseId'] as const;
 
 /** Ids per `IN (...)` predicate: keeps SQL texts and their plans small. */
 const DELETE_BATCH = 1000;
@@ -75,29 +61,6 @@ export interface LanceDbVectorStoreOptions {
 export const DEFAULT_INDEX_CACHE_MB = 64;
 export const DEFAULT_METADATA_CACHE_MB = 32;
 const MB = 1024n * 1024n;
-
-/** Columns of the vectors table, `vector` being a FixedSizeList<float32> of the collection's dimension. */
-export function lanceSchema(dimensions: number): Schema {
-  return new Schema([
-    new Field('id', new Utf8(), false, PRIMARY_KEY_METADATA),
-    ...PAYLOAD_COLUMNS.map((name) => new Field(name, new Utf8(), false)),
-    new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), false),
-  ]);
-}
-
-function vectorDimensionsOf(schema: Schema): number | undefined {
-  const type = schema.fields.find((f) => f.name === 'vector')?.type;
-  return type instanceof FixedSizeList ? type.listSize : (type as { listSize?: number } | undefined)?.listSize;
-}
-
-interface LanceRow {
-  id: string;
-  tenantId: string;
-  knowledgeBaseId: string;
-  documentId: string;
-  contentType: string;
-  _distance?: number;
-}
 
 /**
  * The embedded vector store: one LanceDB table in a directory that several
@@ -441,31 +404,10 @@ async function tableExists(db: lancedb.Connection, name: string): Promise<boolea
   return false;
 }
 
-function toHit(row: LanceRow): VectorHit {
-  // Cosine distance is 1 - similarity; float error can step just outside [-1, 1].
-  const score = Math.max(-1, Math.min(1, 1 - (row._distance ?? 1)));
-  return {
-    id: row.id,
-    score,
-    payload: {
-      tenantId: row.tenantId,
-      knowledgeBaseId: row.knowledgeBaseId,
-      documentId: row.documentId,
-      contentType: row.contentType as ContentType,
-    },
-  };
-}
-
 function missingTable(name: string): VectorStoreError {
   return new VectorStoreError('vector_collection_missing', `LanceDB table ${name} does not exist: call ensureCollection first`);
 }
 
 function backendError(message: string, cause: unknown): VectorStoreError {
   return new VectorStoreError('vector_store_failed', `${message}: ${errorMessage(cause)}`, { cause });
-}
-
-/** The SQL predicate of an {@link IdSlice} on the `id` column (stored lowercase, see `normalizeIds`). */
-function sliceToSql(slice: IdSlice): string {
-  if (!ID_SLICES.includes(slice)) throw new Error(`not an id slice: ${String(slice)}`);
-  return `${sqlColumn('id')} LIKE '${slice}%'`;
 }
