@@ -1,9 +1,9 @@
-import { MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
-import { isPermanent, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
+import { isPermanent, JobDeferral, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
 import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { Priority } from './priorities.ts';
@@ -60,8 +60,9 @@ export interface CreateWorkerOptions<Q extends QueueName> {
  * The one place a BullMQ Worker is built. It owns the cross-cutting parts:
  * payload validation, a child logger per job, duration and outcome metrics,
  * error classification (permanent errors become UnrecoverableError so no
- * attempts are wasted), the capped exponential backoff, and dead-lettering
- * after the last attempt.
+ * attempts are wasted; a {@link JobDeferral} delays one job without spending
+ * an attempt), the capped exponential backoff, and dead-lettering after the
+ * last attempt.
  */
 export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>): Worker {
   const missing = jobNamesOf(opts.queue).filter((name) => typeof opts.handlers[name] !== 'function');
@@ -72,7 +73,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
 
   const worker = new Worker(
     opts.queue,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const name = job.name as JobName<Q>;
       const handler = opts.handlers[name] as JobHandler<Q, JobName<Q>> | undefined;
       const correlationId = String((job.data as { correlationId?: string } | undefined)?.correlationId ?? job.id);
@@ -91,6 +92,17 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
         metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome: 'completed' });
         return result;
       } catch (error) {
+        if (error instanceof JobDeferral) {
+          // One job waits, the queue does not: back to `delayed` (then to
+          // its priority's place) without spending an attempt. BullMQ needs
+          // the DelayedError to know the job was moved on purpose.
+          end({ outcome: 'deferred' });
+          metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome: 'deferred' });
+          metrics.deferred.inc({ queue: opts.queue, reason: error.reason });
+          log.debug({ reason: error.reason, delayMs: error.delayMs }, 'job deferred');
+          await job.moveToDelayed(Date.now() + error.delayMs, token);
+          throw new DelayedError();
+        }
         const waitMs = rateLimitDelay(error);
         if (waitMs !== undefined) {
           // "Come back later" is not a failed attempt: the whole queue waits

@@ -4,6 +4,7 @@ export interface JobMetrics {
   duration: Histogram<'queue' | 'job_name' | 'outcome'>;
   total: Counter<'queue' | 'job_name' | 'outcome'>;
   deadLettered: Counter<'queue' | 'job_name'>;
+  deferred: Counter<'queue' | 'reason'>;
 }
 
 // The job name's label is `job_name`: `job` is the label Prometheus gives
@@ -24,7 +25,7 @@ export function jobMetrics(registry: Registry): JobMetrics {
       }),
       total: new Counter({
         name: 'kbflow_jobs_total',
-        help: 'Jobs processed, by queue, job name and outcome (completed, retried, failed, rate_limited).',
+        help: 'Jobs processed, by queue, job name and outcome (completed, retried, failed, rate_limited, deferred).',
         labelNames: ['queue', 'job_name', 'outcome'],
         registers: [registry],
       }),
@@ -32,6 +33,12 @@ export function jobMetrics(registry: Registry): JobMetrics {
         name: 'kbflow_dead_letters_total',
         help: 'Jobs moved to the dead-letter queue after their last attempt.',
         labelNames: ['queue', 'job_name'],
+        registers: [registry],
+      }),
+      deferred: new Counter({
+        name: 'kbflow_jobs_deferred_total',
+        help: 'Jobs put back to wait without spending an attempt, by queue and reason (host-backoff, tenant-limit, ...).',
+        labelNames: ['queue', 'reason'],
         registers: [registry],
       }),
     };
