@@ -49,3 +49,4 @@ export {
   type KnowledgeCase,
   type LinkedCaseView,
 } from './knowledge.repository.ts';
+export { copyField, copyRows, type CopyValue } from './copy-rows.ts';
