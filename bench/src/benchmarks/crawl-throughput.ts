@@ -121,14 +121,15 @@ async function crawlCorpus(ctx: BenchContext, corpus: Corpus, stack: SampledStac
     const maxDepth = ctx.quick ? 1 : corpus.maxDepth;
     const crawleeDir = await ctx.tempDir('crawlee');
     ctx.say(`crawl ${key}: warm-up (${corpus.seed}, depth 0)`);
-    await kbflowCrawl(stack.stack.apiUrl, databaseUrl, seed, 0, `warm-${key}`);
+    const slug = key.replace(/[^a-z0-9]/g, '-');
+    await kbflowCrawl(stack.stack.apiUrl, databaseUrl, seed, 0, `warm-${slug}`);
     await crawleeCrawl({ seed, maxPages: MAX_PAGES, maxDepth: 0, concurrency: CRAWL_CONCURRENCY, storageDir: crawleeDir });
     const kb: KbflowRun[] = [];
     const crawlee: { pages: number; failed: number; seconds: number; textChars: number }[] = [];
     let lastKnowledgeBase = '';
     for (let i = 0; i < plan.runs; i++) {
       await deleteKeys(redis, `${producer.prefix}:emb:*`);
-      lastKnowledgeBase = `${key.replace(/[^a-z0-9]/g, '-')}-run-${i}`;
+      lastKnowledgeBase = `${slug}-run-${i}`;
       const last = i === plan.runs - 1;
       const runCrawlee = async () => crawlee.push(await crawleeCrawl({ seed, maxPages: MAX_PAGES, maxDepth, concurrency: CRAWL_CONCURRENCY, storageDir: crawleeDir }));
       // The query phase must follow the last kbflow crawl at once, so the last
