@@ -5,6 +5,7 @@ import { createLogger, createMetrics, startupFailed } from '@kbflow/observabilit
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
+import { ChunkBatcher } from './chunk-batcher.ts';
 import { loadEnv } from './env.ts';
 import { embedChunks, embedTexts } from './processors/embed-chunks.processor.ts';
 import { deleteVectors, embedDocuments } from './processors/embed-documents.processor.ts';
@@ -33,7 +34,9 @@ try {
     });
     return collection;
   };
-  const deps = { documents: new DocumentRepository(db), records: new RecordRepository(db), embedder, vectors, ready };
+  const documents = new DocumentRepository(db);
+  const batcher = new ChunkBatcher({ documents, embedder, vectors, ready });
+  const deps = { documents, records: new RecordRepository(db), embedder, vectors, ready, batcher };
 
   const worker = createWorker({
     queue: QueueName.embed,
