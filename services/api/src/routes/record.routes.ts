@@ -1,10 +1,10 @@
-import type { IngestParams, PreparedRecord, RecordRepository, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { IngestParams, PreparedRecord, RecordRepository, RecordWriter, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
 import { Priority, QueueName, type FlowNode, type JobProducer } from '@kbflow/queues';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
-import { collectBulkRows } from '../http/bulk-rows.ts';
+import { forEachBulkBatch } from '../http/bulk-rows.ts';
 import { chunkRecord, groupByLimits, prepareRecord, recordUrl } from '../domain/record-document.ts';
 import { isDeletion, toRecord } from '../domain/record-rows.ts';
 
@@ -20,8 +20,14 @@ export interface RecordRouteDeps {
 
 /** At most this many row errors go back in a response (`errorsTruncated` says when there were more). */
 const MAX_ERRORS = 1000;
-/** Documents per `embed-documents` job. */
-const DOCUMENTS_PER_EMBED_JOB = 256;
+/**
+ * Documents per `embed-documents` job: the catalog's cap. Each job is one
+ * chunk read, embedder calls of 128 and one vector-store write, so fewer,
+ * larger jobs mean fewer LanceDB commits (fragments) and queue round trips.
+ */
+const DOCUMENTS_PER_EMBED_JOB = 1000;
+/** Rows read, validated and written per batch: bounds the api's memory per upload. */
+const BATCH_ROWS = 2000;
 /** The catalog's caps on one `embed-documents` / `delete-vectors` job. */
 const MAX_STALE_PER_JOB = 20_000;
 const DOCUMENTS_PER_DELETE_JOB = 1000;
@@ -60,40 +66,57 @@ export function recordRoutes(deps: RecordRouteDeps): Router {
     const tenantId = req.principal!.tenantId;
     const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
 
-    // Every row is read and validated before anything is written: a body
-    // that turns out malformed half-way leaves nothing behind.
-    const rows = await collectBulkRows(req, {
-      maxBytes: deps.maxBytes,
-      batchSize: 1000,
-      rowOffset: params.rowOffset,
-      maxErrors: MAX_ERRORS,
-      map: (row, fields) => toRecord(row, fields, mapping),
-      idOf: (record) => record.id,
-      idField: 'id',
-    });
-    const { received, invalid, errors } = rows;
-    const report = { received, invalid, errors, errorsTruncated: rows.errorsTruncated };
-    const records: PreparedRecord[] = [];
-    const deleteUrls: string[] = [];
-    for (const mapped of rows.valid) {
-      if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
-      else records.push(prepareRecord(params.source, mapped));
-    }
-    if (received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
-    if (records.length + deleteUrls.length === 0) {
-      res.status(400).json({ error: { code: 'invalid_rows', message: `all ${received} rows are invalid`, field: 'body' }, ...report });
-      return;
-    }
-
+    // The body is written batch by batch as it is read, in one transaction
+    // (RecordWriter): a body that turns out malformed half-way, or holds no
+    // valid row, is rolled back and leaves nothing behind, and the api holds
+    // one batch at a time instead of the whole upload.
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
     const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source });
     let written: RecordWriteResult;
+    let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
+    let writer: RecordWriter | undefined;
     try {
-      written = await deps.records.write({ tenantId, knowledgeBaseId, source: params.source, taskId, records, deleteUrls, chunk: chunkRecord });
+      writer = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, taskId, chunk: chunkRecord });
+      const open = writer;
+      rows = await forEachBulkBatch(
+        req,
+        {
+          maxBytes: deps.maxBytes,
+          batchSize: BATCH_ROWS,
+          rowOffset: params.rowOffset,
+          maxErrors: MAX_ERRORS,
+          map: (row, fields) => toRecord(row, fields, mapping),
+          idOf: (record) => record.id,
+          idField: 'id',
+        },
+        async (batch) => {
+          const records: PreparedRecord[] = [];
+          const deleteUrls: string[] = [];
+          for (const mapped of batch) {
+            if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
+            else records.push(prepareRecord(params.source, mapped));
+          }
+          await open.add(records);
+          await open.delete(deleteUrls);
+        },
+      );
+      const report = { received: rows.received, invalid: rows.invalid, errors: rows.errors, errorsTruncated: rows.errorsTruncated };
+      if (rows.received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
+      if (rows.received === rows.invalid) {
+        await writer.rollback();
+        await deps.tasks.deleteTask(taskId);
+        res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
+        return;
+      }
+      written = await writer.commit();
     } catch (error) {
+      await writer?.rollback();
       await deps.tasks.deleteTask(taskId);
       throw error;
     }
+    await deps.records.finishWrite(written);
+    const { received, invalid, errors } = rows;
+    const report = { errorsTruncated: rows.errorsTruncated };
     const counts: IngestParams = {
       source: params.source,
       received,
