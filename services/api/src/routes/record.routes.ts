@@ -112,6 +112,12 @@ export function recordRoutes(deps: RecordRouteDeps): Router {
     } catch (error) {
       await writer?.rollback();
       await deps.tasks.deleteTask(taskId);
+      // Batches are sorted, but two uploads of overlapping records can still
+      // lock them in opposite orders across batches; PostgreSQL then aborts
+      // one of them, which is safe to send again.
+      if ((error as { code?: unknown }).code === '40P01') {
+        throw new ApiError(503, 'write_conflict', 'another upload was writing the same records; nothing was stored, send the request again', { headers: { 'Retry-After': '1' } });
+      }
       throw error;
     }
     await deps.records.finishWrite(written);
