@@ -13,7 +13,12 @@ export interface RecordWriteScope {
   tenantId: string;
   knowledgeBaseId: string;
   source: string;
-  taskId: string;
+  /**
+   * The ingest task the documents are written under. Without one, the
+   * writer creates it in its own transaction (see {@link RecordWriter.taskId}),
+   * so an api killed mid-upload leaves no task behind either.
+   */
+  taskId?: string;
   /** Called only for records that changed, so a re-ingest of unchanged rows costs no chunking. */
   chunk: (record: PreparedRecord) => ChunkInput[];
 }
@@ -37,20 +42,38 @@ const byUrl = (a: PreparedRecord, b: PreparedRecord) => (a.url < b.url ? -1 : a.
  */
 export class RecordWriter {
   readonly #client: pg.PoolClient;
-  readonly #scope: RecordWriteScope;
+  readonly #scope: RecordWriteScope & { taskId: string };
   readonly #result: RecordWriteResult = { changed: [], unchanged: 0, deleted: { documentIds: [], chunkIds: [] } };
   #finished = false;
 
-  private constructor(client: pg.PoolClient, scope: RecordWriteScope) {
+  private constructor(client: pg.PoolClient, scope: RecordWriteScope & { taskId: string }) {
     this.#client = client;
     this.#scope = scope;
   }
 
-  /** Opens the transaction and its temporary tables. */
-  static async open(pool: pg.Pool, scope: RecordWriteScope): Promise<RecordWriter> {
+  /** The task the documents are written under (created with the write when the scope named none). */
+  get taskId(): string {
+    return this.#scope.taskId;
+  }
+
+  /**
+   * Opens the transaction and its temporary tables, and creates the ingest
+   * task in it when the scope names none (`running`, zero counts, as
+   * `TaskRepository.createIngestTask` makes it): it appears with the
+   * documents at the commit, or never.
+   */
+  static async open(pool: pg.Pool, scope: RecordWriteScope, opts: { createTask?: boolean } = {}): Promise<RecordWriter> {
     const client = await pool.connect();
+    const taskId = scope.taskId ?? randomUUID();
     try {
       await client.query('BEGIN');
+      if (scope.taskId === undefined && opts.createTask !== false) {
+        const params = { source: scope.source, received: 0, accepted: 0, unchanged: 0, deleted: 0, invalid: 0, toEmbed: 0 };
+        await client.query(
+          `INSERT INTO tasks (id, tenant_id, knowledge_base_id, type, state, params, started_at) VALUES ($1, $2, $3, 'ingest', 'running', $4, now())`,
+          [taskId, scope.tenantId, scope.knowledgeBaseId, JSON.stringify(params)],
+        );
+      }
       await client.query(`
         CREATE TEMP TABLE incoming_documents (id uuid, url text, title text, markdown text, hash text, meta jsonb) ON COMMIT DROP;
         CREATE TEMP TABLE incoming_chunks (id uuid, document_id uuid, position int, heading text, text text, hash text) ON COMMIT DROP`);
@@ -59,7 +82,7 @@ export class RecordWriter {
       client.release();
       throw error;
     }
-    return new RecordWriter(client, scope);
+    return new RecordWriter(client, { ...scope, taskId });
   }
 
   /** Writes a batch of records (stored new, rewritten when changed, left alone when unchanged). */

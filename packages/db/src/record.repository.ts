@@ -70,7 +70,7 @@ export class RecordRepository {
    * Stores records and applies deletions in ONE transaction: a request
    * either lands whole or not at all (see {@link openWriter}).
    */
-  async write(input: RecordWriteScope & { records: PreparedRecord[]; deleteUrls: string[] }): Promise<RecordWriteResult> {
+  async write(input: RecordWriteScope & { taskId: string; records: PreparedRecord[]; deleteUrls: string[] }): Promise<RecordWriteResult> {
     const writer = await this.openWriter(input);
     let result: RecordWriteResult;
     try {
@@ -99,7 +99,7 @@ export class RecordRepository {
 
   /** Removes one record's document (chunks cascade); returns its ids for vector removal, or undefined when absent. */
   async delete(knowledgeBaseId: string, url: string): Promise<{ documentId: string; chunkIds: string[] } | undefined> {
-    const writer = await this.openWriter({ tenantId: '', knowledgeBaseId, source: '', taskId: '', chunk: () => [] });
+    const writer = await RecordWriter.open(poolOf(this.db), { tenantId: '', knowledgeBaseId, source: '', chunk: () => [] }, { createTask: false });
     let deleted: RecordWriteResult['deleted'];
     try {
       await writer.delete([url]);

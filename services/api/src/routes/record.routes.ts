@@ -71,12 +71,13 @@ export function recordRoutes(deps: RecordRouteDeps): Router {
     // valid row, is rolled back and leaves nothing behind, and the api holds
     // one batch at a time instead of the whole upload.
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
-    const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source });
     let written: RecordWriteResult;
     let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
-    let writer: RecordWriter | undefined;
+    // The ingest task is created in the write's transaction: with the
+    // documents at the commit, or (rolled back, or the api killed) never.
+    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord });
+    const taskId = writer.taskId;
     try {
-      writer = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, taskId, chunk: chunkRecord });
       const open = writer;
       rows = await forEachBulkBatch(
         req,
@@ -104,14 +105,12 @@ export function recordRoutes(deps: RecordRouteDeps): Router {
       if (rows.received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
       if (rows.received === rows.invalid) {
         await writer.rollback();
-        await deps.tasks.deleteTask(taskId);
         res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
         return;
       }
       written = await writer.commit();
     } catch (error) {
-      await writer?.rollback();
-      await deps.tasks.deleteTask(taskId);
+      await writer.rollback();
       // Batches are sorted, but two uploads of overlapping records can still
       // lock them in opposite orders across batches; PostgreSQL then aborts
       // one of them, which is safe to send again.
