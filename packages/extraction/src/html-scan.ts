@@ -97,6 +97,13 @@ function isContentRoot(name: string, attrs: Record<string, string>): boolean {
   return name === 'main' || name === 'article' || attrs.role === 'main' || attrs.itemprop === 'articleBody';
 }
 
+/**
+ * How much of a `<noscript>` is read: its message is its first sentence or
+ * two. The bound is what keeps JS_REQUIRED_RE (bounded gaps, but many
+ * alternatives at every position) cheap on a page that hides megabytes there.
+ */
+const NOSCRIPT_TEXT_MAX = 2000;
+
 /** What an open tag left behind, undone when it closes. */
 interface Frame {
   name: string;
@@ -219,7 +226,7 @@ export function scanHtml(html: string): ScannedPage {
           page.firstH1 = h1.join('');
           h1 = undefined;
         } else if (name === 'noscript' && noscript !== undefined) {
-          page.js.noscriptAsksForJs ||= JS_REQUIRED_RE.test(noscript.join(''));
+          page.js.noscriptAsksForJs ||= JS_REQUIRED_RE.test(noscript.join('').slice(0, NOSCRIPT_TEXT_MAX));
           noscript = undefined;
         }
       },

@@ -82,7 +82,10 @@ function isDataCell(node: LightElement): boolean {
 }
 
 function cellReplacement(content: string, node: LightElement): string {
-  const cell = content.replace(/\s*\n+\s*/g, ' ').replace(/\|/g, '\\|').trim();
+  // A whitespace run with a line break becomes one space. Matching runs whole
+  // and deciding in the callback is linear; /\s*\n+\s*/ rescanned every run
+  // without a break from each of its positions.
+  const cell = content.replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run)).replace(/\|/g, '\\|').trim();
   const siblings = node.parent ? elementChildren(node.parent) : [node];
   const prefix = siblings[0] === node ? '| ' : ' ';
   // A spanning cell is followed by empty ones so later columns stay aligned.

@@ -73,7 +73,8 @@ export function toMarkdown(root: LightElement): string {
   collapseWhitespace(root);
   const output: string[] = [];
   for (let i = 0; i < root.children.length; i++) join(output, replacementFor(root.children, i, false));
-  return tidy(output.join('').replace(/^[\t\r\n]+/, '').replace(/[\t\r\n\s]+$/, ''));
+  // trimEnd, not turndown's /[\t\r\n\s]+$/: that one is quadratic on a long run of spaces.
+  return tidy(output.join('').replace(/^[\t\r\n]+/, '').trimEnd());
 }
 
 /**
@@ -238,7 +239,8 @@ function rule(node: LightElement, content: string, siblings: LightNode[], index:
     case 'pre': {
       // Turndown fences only `<pre><code>`; Sphinx, Pygments and many static site
       // generators emit a bare `<pre>`, which would otherwise become escaped prose.
-      const code = textContent(node).replace(/^\n+|\s+$/g, '');
+      // trimEnd, not /\s+$/: that one is quadratic on a long run of spaces before the last character.
+      const code = textContent(node).replace(/^\n+/, '').trimEnd();
       if (code.length === 0) return '';
       const fence = fenceFor(code);
       return `\n\n${fence}${languages.get(node) ?? ''}\n${code}\n${fence}\n\n`;
@@ -302,7 +304,7 @@ function rule(node: LightElement, content: string, siblings: LightNode[], index:
       if (isCodeBlock) break;
       if (!content) return '';
       const text = content.replace(/\r?\n|\r/g, ' ');
-      const extraSpace = /^`|^ .*?[^ ].* $|`$/.test(text) ? ' ' : '';
+      const extraSpace = needsCodeSpacePadding(text) ? ' ' : '';
       let delimiter = '`';
       const runs: string[] = text.match(/`+/gm) ?? [];
       while (runs.includes(delimiter)) delimiter += '`';
@@ -326,12 +328,25 @@ function lastElementChild(node: LightElement): LightElement | undefined {
   return undefined;
 }
 
+/** Leading and trailing newlines off, by scanning: /\n*$/ rescans a run of newlines from each of its positions. */
 function trimNewlines(text: string): string {
-  return text.replace(/^\n*/, '').replace(/\n*$/, '');
+  let start = 0;
+  while (start < text.length && text[start] === '\n') start++;
+  let end = text.length;
+  while (end > start && text[end - 1] === '\n') end--;
+  return text.slice(start, end);
 }
 
+/** Turndown's /(\n+\s*)+/ (nested quantifiers, exponential on a long run) is the same as /\n\s*\/: a newline and the whitespace after it. */
 function cleanAttribute(value: string | undefined): string {
-  return value ? value.replace(/(\n+\s*)+/g, '\n') : '';
+  return value ? value.replace(/\n\s*/g, '\n') : '';
+}
+
+/** Turndown's /^`|^ .*?[^ ].* $|`$/, which backtracks quadratically on long runs of spaces, as a scan. */
+function needsCodeSpacePadding(content: string): boolean {
+  const last = content.length - 1;
+  if (content[0] === '`' || content[last] === '`') return true;
+  return last >= 2 && content[0] === ' ' && content[last] === ' ' && /[^ ]/.test(content);
 }
 
 function escapeLinkDestination(destination: string): string {
@@ -356,19 +371,35 @@ function isFlanked(sibling: LightNode | undefined, pattern: RegExp): boolean {
   return !isBlock(sibling) && pattern.test(textContent(sibling));
 }
 
-const EDGE_RE = /^(([ \t\r\n]*)(\s*))(?:(?=\S)[\s\S]*\S)?((\s*?)([ \t\r\n]*))$/;
+const ASCII_SPACE: ReadonlySet<string> = new Set([' ', '\t', '\r', '\n']);
+const isSpace = (c: string) => /\s/.test(c);
 
+/**
+ * Turndown's edge whitespace of an element's text (its regular expression
+ * `^(([ \t\r\n]*)(\s*))(?:(?=\S)[\s\S]*\S)?((\s*?)([ \t\r\n]*))$`,
+ * which backtracks quadratically on long whitespace runs), by scanning the
+ * edges: the leading whitespace and its ASCII start, the trailing whitespace
+ * and its ASCII end. Text that is all whitespace is all leading.
+ */
 function edgeWhitespace(text: string): { leading: string; leadingAscii: string; leadingNonAscii: string; trailing: string; trailingNonAscii: string; trailingAscii: string } {
-  // Only the edges matter: matching the whole text would cost its length at every level of nesting.
-  const head = text.length > 200 ? text.slice(0, 100) : text;
-  const tail = text.length > 200 ? text.slice(-100) : text;
-  if (head !== text && /\S/.test(head) && /\S/.test(tail)) {
-    const start = EDGE_RE.exec(head)!;
-    const end = EDGE_RE.exec(tail)!;
-    return { leading: start[1]!, leadingAscii: start[2]!, leadingNonAscii: start[3]!, trailing: end[4]!, trailingNonAscii: end[5]!, trailingAscii: end[6]! };
-  }
-  const m = EDGE_RE.exec(text)!;
-  return { leading: m[1]!, leadingAscii: m[2]!, leadingNonAscii: m[3]!, trailing: m[4]!, trailingNonAscii: m[5]!, trailingAscii: m[6]! };
+  let ascii = 0;
+  while (ascii < text.length && ASCII_SPACE.has(text[ascii]!)) ascii++;
+  let lead = ascii;
+  while (lead < text.length && isSpace(text[lead]!)) lead++;
+  const leading = text.slice(0, lead);
+  if (lead === text.length) return { leading, leadingAscii: text.slice(0, ascii), leadingNonAscii: text.slice(ascii), trailing: '', trailingNonAscii: '', trailingAscii: '' };
+  let asciiEnd = text.length;
+  while (asciiEnd > lead && ASCII_SPACE.has(text[asciiEnd - 1]!)) asciiEnd--;
+  let trail = asciiEnd;
+  while (trail > lead && isSpace(text[trail - 1]!)) trail--;
+  return {
+    leading,
+    leadingAscii: text.slice(0, ascii),
+    leadingNonAscii: text.slice(ascii, lead),
+    trailing: text.slice(trail),
+    trailingNonAscii: text.slice(trail, asciiEnd),
+    trailingAscii: text.slice(asciiEnd),
+  };
 }
 
 /**
@@ -396,7 +427,9 @@ function tidy(markdown: string): string {
 /** A backtick fence longer than any backtick run that starts a line of the code. */
 function fenceFor(code: string): string {
   let longest = 0;
-  for (const match of code.matchAll(/^\s*(`{3,})/gm)) longest = Math.max(longest, match[1]?.length ?? 0);
+  // Indentation is spaces and tabs: `\s*` also crossed line breaks, and
+  // rescanned a run of blank lines from each of them.
+  for (const match of code.matchAll(/^[ \t]*(`{3,})/gm)) longest = Math.max(longest, match[1]?.length ?? 0);
   return '`'.repeat(Math.max(3, longest + 1));
 }
 
