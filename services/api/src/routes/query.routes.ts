@@ -2,9 +2,11 @@ import type { TenantRepository } from '@kbflow/db';
 import { deserializeError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { ApiError, parseBody } from '../http/api-error.ts';
+import { ApiError } from '../http/api-error.ts';
+import { ApiRoutes, type RouteInput } from '../http/route-registry.ts';
+import { embeddings, queryAnswer, searchResults } from './responses.ts';
 import type { SearchLogWriter } from '../search-log-writer.ts';
 import { embedBody, queryBody, searchBody } from './schemas.ts';
 
@@ -79,8 +81,8 @@ async function pollJob<T>(queue: Queue, id: string, timeoutMs: number): Promise<
 }
 
 /** Synchronous endpoints: each enqueues a CRITICAL (or HIGH) job and waits for its result. */
-export function queryRoutes(deps: QueryRouteDeps): Router {
-  const router = Router();
+export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
 
   const knowledgeBaseOf = async (tenantId: string, slug: string) => {
     const id = await deps.tenants.findKnowledgeBaseId(tenantId, slug);
@@ -114,13 +116,12 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
   const retrievalRoute =
     <R extends { degraded?: string; timings: Record<string, number> }>(
       kind: 'query' | 'search',
-      schema: typeof queryBody | typeof searchBody,
       jobName: 'answer-query' | 'search-chunks',
       scoresOf: (result: R) => number[],
     ) =>
-    async (req: Request, res: Response) => {
+    async (req: Request, res: Response, input: RouteInput<typeof queryBody | typeof searchBody, undefined, undefined>) => {
       const started = performance.now();
-      const body = parseBody(schema, req.body);
+      const body = input.body();
       const tenantId = req.principal!.tenantId;
       const knowledgeBaseId = await knowledgeBaseOf(tenantId, body.knowledgeBase);
       const job = await deps.producer.enqueue(
@@ -135,19 +136,57 @@ export function queryRoutes(deps: QueryRouteDeps): Router {
       logAnswered({ tenantId, knowledgeBaseId, kind, body, latencyMs: totalMs, scores: scoresOf(result), degraded: result.degraded });
     };
 
-  router.post('/query', retrievalRoute<{ citations: { score: number }[]; degraded?: string; timings: Record<string, number> }>('query', queryBody, 'answer-query', (r) => r.citations.map((c) => c.score)));
-  router.post('/search', retrievalRoute<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>('search', searchBody, 'search-chunks', (r) => r.results.map((c) => c.score)));
+  const retrievalErrors = { 404: ['knowledge_base_not_found'], 502: ['job_failed'], 504: ['timeout'] };
+  router.post(
+    '/query',
+    {
+      operationId: 'query',
+      summary: 'Answer a question with citations',
+      description: 'Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise).',
+      tags: ['query'],
+      body: queryBody,
+      responses: { 200: { description: 'the answer, its citations and the time each stage took', schema: queryAnswer } },
+      errors: retrievalErrors,
+      example: { body: { query: 'how do I reset my password?', topK: 3 } },
+    },
+    retrievalRoute<{ citations: { score: number }[]; degraded?: string; timings: Record<string, number> }>('query', 'answer-query', (r) => r.citations.map((c) => c.score)),
+  );
+  router.post(
+    '/search',
+    {
+      operationId: 'search',
+      summary: 'Ranked passages, no answer',
+      tags: ['query'],
+      body: searchBody,
+      responses: { 200: { description: 'the passages, best first', schema: searchResults } },
+      errors: retrievalErrors,
+      example: { body: { query: 'password reset', topK: 5 } },
+    },
+    retrievalRoute<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>('search', 'search-chunks', (r) => r.results.map((c) => c.score)),
+  );
 
-  router.post('/embed', async (req, res) => {
-    const body = parseBody(embedBody, req.body);
-    const job = await deps.producer.enqueue(
-      QueueName.embed,
-      'embed-texts',
-      { tenantId: req.principal!.tenantId, texts: body.texts },
-      { priority: Priority.HIGH, removeOnComplete: { age: 60, count: 100 } },
-    );
-    res.json(await pollJob(deps.producer.queue(QueueName.embed), String(job.id), deps.timeoutMs));
-  });
+  router.post(
+    '/embed',
+    {
+      operationId: 'embed',
+      summary: 'Embed texts with the configured embedder',
+      tags: ['query'],
+      body: embedBody,
+      responses: { 200: { description: 'one vector per text', schema: embeddings } },
+      errors: { 502: ['job_failed'], 504: ['timeout'] },
+      example: { body: { texts: ['first text', 'second text'] } },
+    },
+    async (req, res, input) => {
+      const body = input.body();
+      const job = await deps.producer.enqueue(
+        QueueName.embed,
+        'embed-texts',
+        { tenantId: req.principal!.tenantId, texts: body.texts },
+        { priority: Priority.HIGH, removeOnComplete: { age: 60, count: 100 } },
+      );
+      res.json(await pollJob(deps.producer.queue(QueueName.embed), String(job.id), deps.timeoutMs));
+    },
+  );
 
   return router;
 }

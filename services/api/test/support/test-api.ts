@@ -6,7 +6,7 @@ import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kb
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
-import { createApp } from '../../src/app.ts';
+import { createApp, type KbflowApp } from '../../src/app.ts';
 import type { AdmissionOptions } from '../../src/http/admission.ts';
 import { answerClientErrorsAsJson } from '../../src/http/client-errors.ts';
 import { SearchLogWriter } from '../../src/search-log-writer.ts';
@@ -31,6 +31,8 @@ export interface SendResult {
 
 export interface TestApi {
   base: string;
+  /** The Express app (its router and its route registry). */
+  app: KbflowApp;
   db: Db;
   redis: Redis;
   producer: JobProducer;
@@ -121,6 +123,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
 
   return {
     base,
+    app,
     db,
     redis,
     producer,
