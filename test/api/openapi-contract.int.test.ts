@@ -19,6 +19,7 @@ import type { Worker } from 'bullmq';
 import { answerQuery, searchChunks } from '../../services/aggregator/src/processors/query.processor.ts';
 import { embedTexts } from '../../services/embedder/src/processors/embed-chunks.processor.ts';
 import { ADMIN_KEY, startTestApi, type TestApi } from '../../services/api/test/support/test-api.ts';
+import { describeApi } from '@kbflow/api';
 import { expressRoutes, INFRASTRUCTURE_ROUTES } from './support/express-routes.ts';
 
 let api: TestApi;
@@ -87,6 +88,10 @@ describe('GET /openapi.json', () => {
     expect([...new Set(served.map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`))].sort()).toEqual([...documented].sort());
     // Outside /v1 only the infrastructure routes, which are not API operations.
     expect([...new Set(expressRoutes(api.app).filter((r) => !r.path.startsWith('/v1/')).map((r) => `${r.method} ${r.path}`))].sort()).toEqual([...INFRASTRUCTURE_ROUTES].sort());
+  });
+
+  it('is the document the client is generated from (describeApi builds it from the same registry without a server)', () => {
+    expect(describeApi()).toEqual(doc);
   });
 
   it('describes each operation: an id, bearer auth, a success response with a schema, error responses naming their codes', () => {

@@ -2,6 +2,7 @@
 // HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
+import { KbflowApiError, KbflowClient, type CrawlRequest } from '@kbflow/client';
 import { z } from 'zod';
 import { evalCommand } from './eval.command.ts';
 import { ingestCommand } from './ingest.command.ts';
@@ -17,26 +18,24 @@ const apiKey = env.KBFLOW_API_KEY ?? env.KBFLOW_DEV_API_KEY;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
+// 30 attempts: a bulk ingest waits out admission control (503 + Retry-After) while the embed backlog drains.
+const client = new KbflowClient({ baseUrl: env.KBFLOW_API_URL, apiKey, retry: { attempts: 30 } });
+
+/** A request through the typed client's raw form; an error answer stops the command with its message. */
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  let res: Response;
+  let res;
   try {
-    res = await fetch(new URL(path, env.KBFLOW_API_URL), {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    res = await client.request(method, path, body !== undefined ? { json: body } : {});
   } catch (error) {
-    throw new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${(error as Error).message}); is ./kbflow up running?`);
+    throw unreachable(error);
   }
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { raw: text };
-  }
-  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${json?.error?.message ?? text}`);
-  return { status: res.status, json };
+  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${res.json?.error?.message ?? res.text}`);
+  return { status: res.status, json: res.json ?? { raw: res.text } };
+}
+
+function unreachable(error: unknown): Error {
+  if (error instanceof KbflowApiError) return error;
+  return new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${(error as Error).message}); is ./kbflow up running?`);
 }
 
 async function crawl(args: string[]): Promise<void> {
@@ -47,26 +46,26 @@ async function crawl(args: string[]): Promise<void> {
   });
   const url = positionals[0];
   if (!url) throw new Error('usage: ./kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser]');
-  const body: Record<string, unknown> = { url };
+  const body: CrawlRequest = { url };
   if (values['max-pages']) body.maxPages = Number(values['max-pages']);
   if (values['max-depth']) body.maxDepth = Number(values['max-depth']);
-  if (values.engine) body.engine = values.engine;
-  const { json } = await call('POST', '/v1/crawl', body);
-  out(`task ${json.taskId}`);
+  if (values.engine) body.engine = values.engine as CrawlRequest['engine'];
+  const { taskId } = await client.crawl(body).catch((error: unknown) => {
+    throw unreachable(error);
+  });
+  out(`task ${taskId}`);
   let last = '';
-  for (;;) {
-    const { json: task } = await call('GET', `/v1/tasks/${json.taskId}`);
-    const p = task.progress;
-    const line = `${task.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}`;
-    if (line !== last) out(line);
-    last = line;
-    if (task.state === 'completed' || task.state === 'failed') {
-      if (task.error) out(`error: ${task.error}`);
-      process.exitCode = task.state === 'completed' ? 0 : 1;
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const task = await client.waitForTask(taskId, {
+    timeoutMs: 24 * 3600_000,
+    onProgress: (t) => {
+      const p = t.progress;
+      const line = `${t.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}`;
+      if (line !== last) out(line);
+      last = line;
+    },
+  });
+  if (task.error) out(`error: ${task.error}`);
+  process.exitCode = task.state === 'completed' ? 0 : 1;
 }
 
 async function query(args: string[]): Promise<void> {
@@ -88,8 +87,10 @@ async function health(): Promise<void> {
   const json = (await res.json()) as { status: string; checks: Record<string, string> };
   out(`api: ${json.status}`);
   for (const [name, state] of Object.entries(json.checks)) out(`  ${name}: ${state}`);
-  const { json: queues } = await call('GET', '/v1/queues');
-  for (const q of queues.queues as { name: string; counts: Record<string, number> }[]) {
+  const queues = await client.listQueues().catch((error: unknown) => {
+    throw unreachable(error);
+  });
+  for (const q of queues.queues) {
     out(`queue ${q.name}: ${Object.entries(q.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   process.exitCode = res.ok ? 0 : 1;
@@ -101,7 +102,7 @@ try {
   else if (command === 'query') await query(rest);
   else if (command === 'health') await health();
   else if (command === 'eval') await evalCommand(rest, call, out);
-  else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey }, out);
+  else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey, client }, out);
   else throw new Error(`unknown command ${command}`);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
