@@ -72,12 +72,24 @@ async function query(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'top-k': { type: 'string' } } });
   const question = positionals.join(' ').trim();
   if (!question) throw new Error('usage: ./kbflow query "<question>" [--top-k N]');
-  const { json } = await call('POST', '/v1/query', { query: question, ...(values['top-k'] ? { topK: Number(values['top-k']) } : {}) });
-  out(json.answer);
+  // Streamed: the answer is printed as it forms (LLM tokens, extractive sentences).
+  let citations: { url: string; title: string; score: number; page?: number }[] = [];
+  let timings: Record<string, number> = {};
+  try {
+    for await (const event of client.queryStream({ query: question, ...(values['top-k'] ? { topK: Number(values['top-k']) } : {}) })) {
+      if (event.event === 'citations') citations = event.data.citations;
+      else if (event.event === 'answer') process.stdout.write(event.data.text);
+      else if (event.event === 'done') timings = event.data.timings;
+      else if (event.event === 'error') throw new Error(`the answer failed: ${event.data.error.message}`);
+    }
+  } catch (error) {
+    throw unreachable(error);
+  }
   out('');
-  json.citations.forEach((c: { url: string; title: string; score: number }, i: number) => out(`[${i + 1}] ${c.title} (${c.score})\n    ${c.url}`));
   out('');
-  out(`timings (ms): ${Object.entries(json.timings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  citations.forEach((c, i) => out(`[${i + 1}] ${c.title}${c.page !== undefined ? `, page ${c.page}` : ''} (${c.score})\n    ${c.url}`));
+  out('');
+  out(`timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 
 async function health(): Promise<void> {

@@ -78,7 +78,7 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   const mount = (routes: Parameters<RouteRegistry['mount']>[2]) => registry.mount(v1, '/v1', routes);
   mount(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
   if (deps.searchLogs) mount(searchAnalyticsRoutes({ tenants: deps.tenants, searchLogs: deps.searchLogs.repository }));
-  mount(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
+  mount(queryRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
   mount(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
   mount(caseRoutes({ tenants: deps.tenants, cases: deps.cases, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
   mount(queueRoutes(deps.producer));

@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Answer a question with citations
-         * @description Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise).
+         * @description Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise). With `"stream": true` the answer is `text/event-stream`: an event `citations` (`{citations, mode, degraded?}`), then `answer` events (`{text}`: pieces that joined are the answer; LLM tokens or extractive sentences), then `done` (`{answeredBy, timings}`) or `error` (`{error: {code, message}}`). Closing the connection cancels the work.
          */
         post: operations["query"];
         delete?: never;
@@ -2160,6 +2160,8 @@ export interface operations {
                     /** Format: date-time */
                     since?: string;
                     sources?: string[];
+                    /** @default false */
+                    stream?: boolean;
                     /** @default 5 */
                     topK?: number;
                     /** Format: date-time */
@@ -2168,7 +2170,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the answer, its citations and the time each stage took */
+            /** @description the answer, its citations and the time each stage took (JSON; server-sent events with "stream": true) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -13,6 +13,8 @@ export interface RetrievedChunk {
   /** The document's last change. */
   updatedAt: Date;
   score: number;
+  /** The PDF page the chunk starts on (documents extracted with page structure). */
+  page?: number | undefined;
 }
 
 export interface Citation {

@@ -1,5 +1,5 @@
 import type { TenantRepository } from '@kbflow/db';
-import { deserializeError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
+import { deserializeError, Priority, QueueName, readQueryStreamEvents, requestQueryCancel, type JobProducer, type Redis } from '@kbflow/queues';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Request, Response } from 'express';
@@ -13,6 +13,8 @@ import { embedBody, queryBody, searchBody } from './schemas.ts';
 export interface QueryRouteDeps {
   tenants: TenantRepository;
   producer: JobProducer;
+  /** Streamed answers are read from Redis (one duplicated connection per stream) and cancelled through it. */
+  redis: Redis;
   events: { query: QueueEvents };
   timeoutMs: number;
   /** Where answered searches and queries are logged (`/v1/search/analytics`); nothing is logged without it. */
@@ -124,6 +126,10 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
       const body = input.body();
       const tenantId = req.principal!.tenantId;
       const knowledgeBaseId = await knowledgeBaseOf(tenantId, body.knowledgeBase);
+      if ('stream' in body && body.stream) {
+        await streamAnswer(req, res, { body, tenantId, knowledgeBaseId, started });
+        return;
+      }
       const job = await deps.producer.enqueue(
         QueueName.query,
         jobName,
@@ -136,16 +142,75 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
       logAnswered({ tenantId, knowledgeBaseId, kind, body, latencyMs: totalMs, scores: scoresOf(result), degraded: result.degraded });
     };
 
+  /**
+   * `POST /v1/query {"stream": true}`: the same job with `stream: true`,
+   * whose events (written by the aggregator to the job's query stream) are
+   * relayed as server-sent events: citations, the answer piece by piece,
+   * then done with the timings (or error). A client that disconnects before
+   * the end cancels the job: it is removed if still queued, and the
+   * aggregator stops at its next check of the cancel key otherwise.
+   */
+  const streamAnswer = async (req: Request, res: Response, q: { body: z.output<typeof queryBody>; tenantId: string; knowledgeBaseId: string; started: number }) => {
+    const { body, tenantId, knowledgeBaseId } = q;
+    const job = await deps.producer.enqueue(
+      QueueName.query,
+      'answer-query',
+      { tenantId, knowledgeBaseId, query: body.query, topK: body.topK, ...retrievalOptions(body), stream: true },
+      // One attempt: a retried stream would send its events twice.
+      { priority: Priority.CRITICAL, attempts: 1, removeOnComplete: { age: 60, count: 1000 } },
+    );
+    const jobId = String(job.id);
+    const stop = new AbortController();
+    let ended = false;
+    res.on('close', () => {
+      if (ended) return;
+      stop.abort();
+      void requestQueryCancel(deps.redis, deps.producer.prefix, jobId)
+        .then(() => job.remove().catch(() => undefined)) // only a job still waiting can be removed; a running one stops itself
+        .catch(() => undefined);
+    });
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const timer = setTimeout(() => stop.abort(new Error('timeout')), deps.timeoutMs);
+    const reader = deps.redis.duplicate();
+    let scores: number[] = [];
+    let degraded: string | undefined;
+    try {
+      for await (const event of readQueryStreamEvents(reader, deps.producer.prefix, jobId, { signal: stop.signal, blockMs: 250 })) {
+        if (event.event === 'citations') {
+          scores = (event.data.citations as { score: number }[]).map((c) => c.score);
+          degraded = event.data.degraded;
+        }
+        if (event.event === 'done') {
+          const totalMs = performance.now() - q.started;
+          send('done', { ...event.data, timings: { ...event.data.timings, totalMs: Math.round(totalMs) } });
+          logAnswered({ tenantId, knowledgeBaseId, kind: 'query', body, latencyMs: totalMs, scores, degraded });
+        } else send(event.event, event.data);
+      }
+      if (stop.signal.aborted && !res.destroyed) {
+        send('error', { error: { code: 'timeout', message: `no answer within ${deps.timeoutMs} ms` } });
+        await requestQueryCancel(deps.redis, deps.producer.prefix, jobId).catch(() => undefined);
+      }
+    } finally {
+      clearTimeout(timer);
+      ended = true;
+      reader.disconnect();
+      if (!res.destroyed) res.end();
+    }
+  };
+
   const retrievalErrors = { 404: ['knowledge_base_not_found'], 502: ['job_failed'], 504: ['timeout'] };
   router.post(
     '/query',
     {
       operationId: 'query',
       summary: 'Answer a question with citations',
-      description: 'Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise).',
+      description:
+        'Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise). With `"stream": true` the answer is `text/event-stream`: an event `citations` (`{citations, mode, degraded?}`), then `answer` events (`{text}`: pieces that joined are the answer; LLM tokens or extractive sentences), then `done` (`{answeredBy, timings}`) or `error` (`{error: {code, message}}`). Closing the connection cancels the work.',
       tags: ['query'],
       body: queryBody,
-      responses: { 200: { description: 'the answer, its citations and the time each stage took', schema: queryAnswer } },
+      responses: { 200: { description: 'the answer, its citations and the time each stage took (JSON; server-sent events with "stream": true)', schema: queryAnswer } },
       errors: retrievalErrors,
       example: { body: { query: 'how do I reset my password?', topK: 3 } },
     },
