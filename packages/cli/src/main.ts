@@ -1,4 +1,4 @@
-// The terminal client: `./kbflow crawl|query|health|eval|ingest`. Talks to the API over
+// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp`. Talks to the API over
 // HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
@@ -6,6 +6,7 @@ import { KbflowApiError, KbflowClient, type CrawlRequest } from '@kbflow/client'
 import { z } from 'zod';
 import { evalCommand } from './eval.command.ts';
 import { ingestCommand } from './ingest.command.ts';
+import { mcpSnippets } from './mcp.command.ts';
 
 const env = parseEnv(
   z.object({
@@ -114,6 +115,7 @@ try {
   else if (command === 'query') await query(rest);
   else if (command === 'health') await health();
   else if (command === 'eval') await evalCommand(rest, call, out);
+  else if (command === 'mcp') out(mcpSnippets(env.KBFLOW_API_URL, apiKey));
   else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey, client }, out);
   else throw new Error(`unknown command ${command}`);
 } catch (error) {

@@ -29,6 +29,7 @@ import { knowledgeBaseRoutes } from './routes/knowledge-base.routes.ts';
 import { RouteRegistry } from './http/route-registry.ts';
 import { buildOpenApiDocument } from './openapi/openapi-document.ts';
 import { docsRoutes } from './openapi/docs.routes.ts';
+import { mcpRoutes } from './mcp/mcp.routes.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -139,6 +140,7 @@ export function createApp(deps: AppDeps): KbflowApp {
   app.locals.routes = registry;
   app.locals.openapi = openapi;
   app.use(docsRoutes(openapi));
+  app.use(mcpRoutes({ tenants: deps.tenants, log: deps.log, maxBodyBytes: deps.maxBodyBytes }));
 
   const v1 = express.Router();
   // Bulk bodies (CSV, NDJSON, multipart, JSON on bulk paths) stay raw streams for readBulkRows.
