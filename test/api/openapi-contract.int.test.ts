@@ -18,7 +18,7 @@ import addFormatsModule from 'ajv-formats';
 import type { Worker } from 'bullmq';
 import { answerQuery, searchChunks } from '../../services/aggregator/src/processors/query.processor.ts';
 import { embedTexts } from '../../services/embedder/src/processors/embed-chunks.processor.ts';
-import { ADMIN_KEY, startTestApi, type TestApi } from '../../services/api/test/support/test-api.ts';
+import { ADMIN_KEY, DEV_KEY, startTestApi, type TestApi } from '../../services/api/test/support/test-api.ts';
 import { describeApi } from '@kbflow/api';
 import { expressRoutes, INFRASTRUCTURE_ROUTES } from './support/express-routes.ts';
 
@@ -159,7 +159,14 @@ describe('a request of each documented shape succeeds against the running API', 
       let url = p.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(fill(String(example.params?.[name] ?? ''))));
       const query = new URLSearchParams(example.query ?? {}).toString();
       if (query) url += `?${query}`;
-      const res = await api.send(method.toUpperCase(), url, { key: key(op), ...(example.body !== undefined ? { body: example.body } : {}) });
+      let res;
+      if (example.files) {
+        const form = new FormData();
+        for (const f of example.files as { name: string; type: string; text: string }[]) form.append('file', new Blob([f.text], { type: f.type }), f.name);
+        const sent = await fetch(`${api.base}${url}`, { method: 'POST', headers: { authorization: `Bearer ${DEV_KEY}` }, body: form });
+        const text = await sent.text();
+        res = { status: sent.status, text, json: JSON.parse(text) };
+      } else res = await api.send(method.toUpperCase(), url, { key: key(op), ...(example.body !== undefined ? { body: example.body } : {}) });
       const documented = op.responses[String(res.status)];
       if (!documented || res.status >= 400) {
         failures.push(`${method} ${url}: ${res.status} ${res.text.slice(0, 300)}`);

@@ -186,6 +186,21 @@ export class KbflowClient {
     return this.#unwrap('POST /v1/records', await this.api.POST('/v1/records', { body: records as never, params: { query }, headers: this.#writeHeaders(opts) }));
   }
 
+  /**
+   * `POST /v1/documents`: uploads files (PDF, DOCX, Markdown, text) as a
+   * multipart form; each becomes a document chunked with its pages or headings.
+   */
+  async uploadDocuments(files: { name: string; data: Blob | Uint8Array; type?: string }[], query: QueryOf<'uploadDocuments'> = {}, opts?: WriteOptions): Promise<Schemas['DocumentsAccepted']> {
+    const form = new FormData();
+    for (const file of files) {
+      const blob = file.data instanceof Blob ? file.data : new Blob([file.data as Uint8Array<ArrayBuffer>], { type: file.type ?? 'application/octet-stream' });
+      form.append('file', blob, file.name);
+    }
+    const res = await this.request('POST', '/v1/documents', { body: form, query: query as Record<string, string>, headers: this.#writeHeaders(opts) });
+    if (res.status >= 400) throw new KbflowApiError(res.status, res.json, 'POST /v1/documents');
+    return res.json as Schemas['DocumentsAccepted'];
+  }
+
   /** `GET /v1/knowledge-bases`. */
   async listKnowledgeBases(): Promise<Schemas['KnowledgeBaseList']> {
     return this.#unwrap('GET /v1/knowledge-bases', await this.api.GET('/v1/knowledge-bases'));

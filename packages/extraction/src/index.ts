@@ -4,3 +4,4 @@ export { chunkMarkdown, type TextChunk, type ChunkOptions } from './chunk-markdo
 export { sha256Hex } from './hash.ts';
 export { stripLinkTargets } from './retrieval-text.ts';
 export { articleDocument, renderArticleMarkdown, NO_RESOLUTION_RECORDED, type ArticleFields, type ArticleCaseLine, type ArticleDocumentContent } from './article-document.ts';
+export { extractDocument, documentFormatOf, pageOfHeading, DocumentExtractionError, type DocumentFormat, type ExtractedDocument } from './binary-document.ts';

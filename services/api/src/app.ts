@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { CaseRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { CaseRepository, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -26,6 +26,7 @@ import type { SearchLogWriter } from './search-log-writer.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { taskRoutes } from './routes/task.routes.ts';
 import { knowledgeBaseRoutes } from './routes/knowledge-base.routes.ts';
+import { documentRoutes } from './routes/document.routes.ts';
 import { RouteRegistry } from './http/route-registry.ts';
 import { buildOpenApiDocument } from './openapi/openapi-document.ts';
 import { docsRoutes } from './openapi/docs.routes.ts';
@@ -56,6 +57,8 @@ export interface AppDeps {
   scheduleRuns: ScheduleRunRepository;
   /** Knowledge articles, for `/v1/knowledge`. */
   knowledge: KnowledgeRepository;
+  /** Uploaded documents (`POST /v1/documents`), and the page cap of one PDF (KBFLOW_MAX_DOCUMENT_PAGES). */
+  documents: { repository: DocumentRepository; maxPages: number };
   /** Load-shedding thresholds (KBFLOW_ADMISSION_*); defaults 0.9 of maxmemory and 100,000 jobs. */
   admission?: AdmissionOptions;
   /**
@@ -88,6 +91,7 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   mount(scheduleRoutes({ producer: deps.producer, runs: deps.scheduleRuns, log: deps.log }));
   mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
   mount(knowledgeBaseRoutes({ tenants: deps.tenants }));
+  mount(documentRoutes({ tenants: deps.tenants, tasks: deps.tasks, documents: deps.documents.repository, producer: deps.producer, log: deps.log, maxFileBytes: deps.records.maxBytes, maxPages: deps.documents.maxPages }));
 }
 
 /** Builds the Express app; `main.ts` only wires clients and listens. */
@@ -152,7 +156,7 @@ export function createApp(deps: AppDeps): KbflowApp {
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
   // Crawls, scrapes and batches feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch']) v1.post(path, admission.admit(QueueName.scrape));
-  v1.post('/records', admission.admit(QueueName.embed));
+  for (const path of ['/records', '/documents']) v1.post(path, admission.admit(QueueName.embed));
   mountV1Routes(registry, v1, deps, admission);
   app.use('/v1', v1);
 

@@ -131,6 +131,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload PDF, DOCX, Markdown or text files
+         * @description Each `file` part becomes one document (a re-upload of the same source and filename replaces it). PDFs are read page by page (citations name the page), DOCX with its headings. At most 20 files; each within KBFLOW_RECORDS_MAX_BYTES, a PDF within KBFLOW_MAX_DOCUMENT_PAGES pages.
+         */
+        post: operations["uploadDocuments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/embed": {
         parameters: {
             query?: never;
@@ -543,6 +563,26 @@ export interface components {
             jobName: string;
             priority: number;
             queue: string;
+        };
+        DocumentsAccepted: {
+            documents: {
+                chunks: number;
+                filename: string;
+                /** @enum {string} */
+                format: "pdf" | "docx" | "markdown" | "text";
+                pages?: number;
+                title: string;
+                unchanged: boolean;
+                url: string;
+            }[];
+            /** @description files that could not be read (encrypted, truncated, too many pages), each with why */
+            failed: {
+                code: string;
+                filename: string;
+                message: string;
+            }[];
+            /** Format: uuid */
+            taskId: string;
         };
         Embeddings: {
             dimensions: number;
@@ -1626,6 +1666,110 @@ export interface operations {
                 };
             };
             /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadDocuments: {
+        parameters: {
+            query?: {
+                knowledgeBase?: string;
+                source?: string;
+            };
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description the readable files were stored; their embedding runs as the task */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentsAccepted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file is over its cap. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file type is not supported. Codes: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description understood but cannot be processed. Codes: `documents_unreadable` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;

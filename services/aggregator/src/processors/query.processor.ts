@@ -1,6 +1,6 @@
 import type { ChatModel } from '@kbflow/embeddings';
 import { QueryStreamWriter, watchQueryCancel, type JobContext, type JobData, type Redis } from '@kbflow/queues';
-import { groupCitations, type Citation, type RetrievedChunk } from '../domain/citations.ts';
+import { groupCitations, pageOf, type Citation, type RetrievedChunk } from '../domain/citations.ts';
 import { extractiveSentences } from '../domain/extractive-answer.ts';
 import { llmAnswer, llmAnswerStream } from '../domain/llm-answer.ts';
 import { retrieve, type Degraded, type RetrievalDeps, type RetrievalMode, type Timings } from '../retrieval.ts';
@@ -29,7 +29,9 @@ export async function searchChunks(data: JobData<'query', 'search-chunks'>, ctx:
   return {
     mode: data.mode,
     ...(degraded ? { degraded } : {}),
-    results: chunks.map((c) => ({
+    results: chunks.map((c) => {
+      const page = pageOf(c);
+      return {
       chunkId: c.chunkId,
       documentId: c.documentId,
       url: c.url,
@@ -40,8 +42,9 @@ export async function searchChunks(data: JobData<'query', 'search-chunks'>, ctx:
       source: c.source,
       updatedAt: c.updatedAt.toISOString(),
       score: Number(c.score.toFixed(6)),
-      ...(c.page !== undefined ? { page: c.page } : {}),
-    })),
+      ...(page !== undefined ? { page } : {}),
+      };
+    }),
     timings,
   };
 }

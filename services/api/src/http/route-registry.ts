@@ -52,7 +52,7 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
    * name something that must exist first). The contract test sends one per
    * route and checks the answer against `responses`.
    */
-  example?: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown };
+  example?: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; files?: { name: string; type: string; text: string }[] };
 }
 
 /** The parsed parts of a request, read on demand so a handler keeps its own order of checks. */

@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { KbflowApiError, KbflowClient } from '@kbflow/client';
 import type { TenantRepository } from '@kbflow/db';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import express, { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -98,8 +97,12 @@ const TOOLS: Record<string, ToolDef> = {
   },
 };
 
-function toolServer(api: KbflowClient): McpServer {
-  const server = new McpServer({ name: 'kbflow', version: API_VERSION });
+/** The SDK, imported on the first /mcp call: it would add a third of a second to every api start. */
+let sdk: Promise<[typeof import('@modelcontextprotocol/sdk/server/mcp.js'), typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js')]> | undefined;
+const loadSdk = () => (sdk ??= Promise.all([import('@modelcontextprotocol/sdk/server/mcp.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js')]));
+
+function toolServer(api: KbflowClient, McpServerClass: typeof McpServer): McpServer {
+  const server = new McpServerClass({ name: 'kbflow', version: API_VERSION });
   for (const [name, tool] of Object.entries(TOOLS)) {
     server.registerTool(name, { title: tool.title, description: tool.description, inputSchema: tool.input, annotations: { readOnlyHint: tool.readOnly } }, (args: unknown) => run(() => tool.call(api, args)));
   }
@@ -152,7 +155,8 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
       return;
     }
     const api = new KbflowClient({ baseUrl: selfUrl(req), apiKey: presentedKey(req)!, retry: { attempts: 1 } });
-    const server = toolServer(api);
+    const [{ McpServer: McpServerClass }, { StreamableHTTPServerTransport }] = await loadSdk();
+    const server = toolServer(api, McpServerClass);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();

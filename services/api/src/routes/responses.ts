@@ -123,6 +123,7 @@ export const documentsAccepted = z
         unchanged: z.boolean(),
       }),
     ),
+    failed: z.array(z.object({ filename: z.string(), code: z.string(), message: z.string() })).describe('files that could not be read (encrypted, truncated, too many pages), each with why'),
   })
   .meta({ id: 'DocumentsAccepted' });
 

@@ -1,6 +1,6 @@
 // The API in-process (createApp, as main.ts wires it) over a real Redis and a
 // fresh PostgreSQL database: every api integration test file starts its own.
-import { CaseRepository, createDb, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
@@ -72,6 +72,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     idempotency: new IdempotencyRepository(db),
     scheduleRuns: new ScheduleRunRepository(db),
     knowledge: new KnowledgeRepository(db),
+    documents: { repository: new DocumentRepository(db), maxPages: 50 },
     producer,
     redis,
     events,
