@@ -69,9 +69,13 @@ RUN apt-get update \
 # `./kbflow bench` at the same query latency (kbflow issue 6). The same value
 # is set by `./kbflow up` and by the test harness (SERVICE_ENV in
 # packages/testing), so what is measured is what is deployed.
+# The listeners bind every interface inside a container (its network is its
+# own); outside one the defaults are loopback.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--disable-warning=ExperimentalWarning \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    KBFLOW_API_HOST=0.0.0.0 \
+    KBFLOW_METRICS_HOST=0.0.0.0
 WORKDIR /app
 # The embedded LanceDB default writes to .data/ under the working directory;
 # compose and Kubernetes use Qdrant, but a lone `docker run` still works.

@@ -137,6 +137,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('requires its own admin key (no built-in default) and publishes ports on loopback only', () => {
+    const text = readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+    // `${VAR:?message}`: compose refuses to start while the variable is unset or empty.
+    expect(text).toMatch(/^\s*KBFLOW_ADMIN_API_KEY: \$\{KBFLOW_ADMIN_API_KEY:\?[^}]+\}\s*$/m);
+    expect(text).not.toMatch(/dev-(admin-)?key/);
+    const published = Object.entries(compose.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => [name, String(p)] as const));
+    expect(published.length).toBeGreaterThan(0);
+    for (const [name, port] of published) expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/)]);
+  });
+
   it('runs Redis with AOF and noeviction, PostgreSQL 15 or newer, and Qdrant', () => {
     const redis = service('redis').command;
     expect(Array.isArray(redis) ? redis.join(' ') : redis).toMatch(/--appendonly yes.*--maxmemory-policy noeviction|--maxmemory-policy noeviction.*--appendonly yes/);

@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { EnvError } from '@kbflow/config';
 import { REPO_ROOT } from '@kbflow/testing';
+import { loadEnv as loadApiEnv } from '../../services/api/src/env.ts';
 import { loadCompose, serviceEnvironment } from './support/compose.ts';
 import {
   ENV_SCHEMAS,
@@ -99,6 +101,9 @@ const DEPLOYMENT_SPECIFIC = new Set([
   'KBFLOW_CREATE_DATABASE',
   'KBFLOW_DEV_API_KEY',
   'KBFLOW_ADMIN_API_KEY',
+  // Loopback for a local run; every interface inside a container.
+  'KBFLOW_API_HOST',
+  'KBFLOW_METRICS_HOST',
 ]);
 
 describe('.env.example', () => {
@@ -167,9 +172,12 @@ describe('Kubernetes ConfigMap and Secret', () => {
     }
   });
 
-  it("make an environment each program's schema accepts, with Qdrant as the vector store", () => {
+  it("make an environment each program's schema accepts once the Secret's placeholders are filled in, with Qdrant as the vector store", () => {
+    // What an operator does before the first apply (k8s/README.md): every REPLACE_ME becomes a generated secret.
+    const filled = (env: Record<string, string>) =>
+      Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replaceAll('REPLACE_ME', 'c0ffee5eed9a4b7e8f1d2c3b4a5968778695a4b3c2d1e0f9')]));
     for (const { program, env } of k8sContainers()) {
-      expect([program, ENV_SCHEMAS[program].problems(env)]).toEqual([program, []]);
+      expect([program, ENV_SCHEMAS[program].problems(filled(env))]).toEqual([program, []]);
       if (ENV_SCHEMAS[program].keys.includes('KBFLOW_VECTOR_STORE')) {
         expect([program, env.KBFLOW_VECTOR_STORE, env.QDRANT_URL]).toEqual([program, 'qdrant', 'http://qdrant:6333']);
       }
@@ -185,6 +193,17 @@ describe('Kubernetes ConfigMap and Secret', () => {
     expect(Object.keys(configMap).filter((k) => /:\/\/[^/@]+:[^/@]+@/.test(configMap[k] ?? ''))).toEqual([]);
     expect(Object.entries(secret).filter(([, v]) => v !== '' && !v.includes('REPLACE_ME'))).toEqual([]);
     expect(secret.KBFLOW_DEV_API_KEY).toBe('');
+  });
+
+  it("as applied unedited, stop the api at start: the Secret's placeholder admin key is refused in production", () => {
+    let error: unknown;
+    try {
+      loadApiEnv({ ...configMap, ...secret });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    expect((error as EnvError).issues).toContainEqual(expect.stringMatching(/^KBFLOW_ADMIN_API_KEY: looks like a placeholder/));
   });
 });
 

@@ -6,3 +6,4 @@ export {
   DEFAULT_QUEUE_PREFIX,
 } from './common-env.ts';
 export { vectorStoreEnvShape, providerEnvShape, workerEnvShape, scraperEnvShape, breakerEnvShape } from './service-env.ts';
+export { weakSecretReason, MIN_PRODUCTION_KEY_LENGTH } from './secret-strength.ts';

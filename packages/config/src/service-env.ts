@@ -33,7 +33,8 @@ export const providerEnvShape = {
 export function workerEnvShape(defaultMetricsPort: number, defaultConcurrency: number) {
   return {
     KBFLOW_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(defaultMetricsPort),
-    KBFLOW_METRICS_HOST: z.string().default('0.0.0.0'),
+    /** Loopback by default (a local run); the image, compose and Kubernetes set 0.0.0.0 so Prometheus can scrape. */
+    KBFLOW_METRICS_HOST: z.string().default('127.0.0.1'),
     KBFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(defaultConcurrency),
     /**
      * How long a job's lock lives without renewal, and how often stalled jobs

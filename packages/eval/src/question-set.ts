@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parsePythonStringList } from './python-literal.ts';
+import { trimEndOf } from '@kbflow/extraction';
 
 /**
  * The one question-set layout supported: a Ragas test set exported by the
@@ -83,7 +84,14 @@ async function findGuides(dir: string): Promise<{ corpus: string; ids: string[] 
 
 /** A guide's title: its first Markdown heading, else its folder name. */
 function titleOf(id: string, body: string): string {
-  return /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(body)?.[1]?.trim() || id;
+  // Line by line with an anchored prefix: the one-pattern form
+  // /^#{1,6}[ \t]+(.+?)[ \t#]*$/m backtracked quadratically on long lines.
+  for (const line of body.split(/\r?\n/)) {
+    const prefix = /^#{1,6}[ \t]+/.exec(line);
+    const title = prefix ? trimEndOf(line.slice(prefix[0].length), ' \t#').trim() : '';
+    if (title !== '') return title;
+  }
+  return id;
 }
 
 function parseQuestions(dir: string, csv: string): Question[] {

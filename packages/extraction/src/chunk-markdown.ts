@@ -5,6 +5,7 @@
 // embeddings can be reused).
 import { closesFence, fenceOpenedBy } from './fences.ts';
 import { sha256Hex } from './hash.ts';
+import { isTableDelimiterRow, parseAtxHeading } from './linear-text.ts';
 
 /** One retrievable piece of a document. */
 export interface TextChunk {
@@ -37,9 +38,11 @@ const MIN_MAX_CHARS = 20;
 const BREADCRUMB_SEPARATOR = ' > ';
 const BLOCK_SEPARATOR = '\n\n';
 
-const HEADING_RE = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
-const TABLE_SEPARATOR_RE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
-const SENTENCE_END_RE = /(?<=[.!?][)\]"'’”]*)\s+(?=\S)/;
+// Whitespace after a sentence's end and up to three closing brackets or
+// quotes. The lookbehind is bounded: unbounded, every space of a long run
+// looked back over it (quadratic); so only the first space of a run passes
+// it, and the run is scanned once.
+const SENTENCE_END_RE = /(?<=[.!?][)\]"'’”]{0,3})\s+(?=\S)/;
 
 /**
  * A block that must not be cut as prose: a fenced code block (head: the
@@ -145,13 +148,13 @@ function parseSections(markdown: string): Section[] {
       code = { fence, lines: [line] };
       continue;
     }
-    const heading = HEADING_RE.exec(line);
-    if (heading !== null) {
+    const heading = parseAtxHeading(line);
+    if (heading !== undefined) {
       flushParagraph();
       if (section.blocks.length > 0) sections.push(section);
-      const level = heading[1]!.length;
+      const level = heading.level;
       while (trail.length > 0 && trail[trail.length - 1]!.level >= level) trail.pop();
-      trail.push({ level, text: headingText(heading[2] ?? '') });
+      trail.push({ level, text: headingText(heading.text) });
       section = { heading: trail.map((entry) => entry.text).filter(Boolean).join(BREADCRUMB_SEPARATOR), blocks: [] };
       continue;
     }
@@ -168,9 +171,13 @@ function parseSections(markdown: string): Section[] {
 /** Heading Markdown as plain text: link and image syntax, code ticks, emphasis and escapes removed. */
 function headingText(markdown: string): string {
   return markdown
-    .replace(/!?\[((?:\\.|[^\]\\])*)\]\([^)]*\)/g, '$1')
+    // Link text may hold escapes but no bracket and the target no
+    // parenthesis: a scan then never runs past the next bracket or
+    // parenthesis, so a line of thousands of `[` stays linear.
+    .replace(/!?\[((?:\\[^[\]]|[^\]\\[])*)\]\([^()]*\)/g, '$1')
     .replace(/`+/g, '')
-    .replace(/(\*{1,2})(\S(?:.*?\S)?)\1/g, '$2')
+    // Emphasis that does not contain `*`: same reason.
+    .replace(/(\*{1,2})(?=[^\s*])([^*]*[^\s*])\1/g, '$2')
     .replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1')
     .replace(/\s+/g, ' ')
     .trim();
@@ -178,7 +185,7 @@ function headingText(markdown: string): string {
 
 function proseOrTable(lines: string[]): Piece {
   const [header, separator, ...rows] = lines;
-  if (header?.trimStart().startsWith('|') && separator !== undefined && TABLE_SEPARATOR_RE.test(separator)) {
+  if (header?.trimStart().startsWith('|') && separator !== undefined && isTableDelimiterRow(separator)) {
     return structured([header, separator], rows, []);
   }
   return prose(lines.join('\n'));

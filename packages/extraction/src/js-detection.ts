@@ -6,6 +6,13 @@ const MOUNT_POINT_IDS: ReadonlySet<string> = new Set(['root', 'app', '__next', '
 const JS_REQUIRED_RE =
   /\b(?:enable|activate|turn on|allow)\b[^.]{0,40}\bjavascript\b|\bjavascript\b[^.]{0,40}\b(?:required|disabled|needed|turned off)\b|\brequires?\b[^.]{0,20}\bjavascript\b/i;
 
+/**
+ * How much of a `<noscript>` is read: its message is its first sentence or
+ * two. The bound is what keeps JS_REQUIRED_RE (bounded gaps, but many
+ * alternatives at every position) cheap on a page that hides megabytes there.
+ */
+const NOSCRIPT_TEXT_MAX = 2000;
+
 /** Script types that carry data, not code (structured data, import maps, templates). */
 const DATA_SCRIPT_TYPE_RE = /json|importmap|template|text\/(?!javascript)/i;
 
@@ -52,7 +59,7 @@ export function readJsSignals(document: Document): JsSignals {
       return false;
     }
     if (name === 'noscript') {
-      signals.noscriptAsksForJs ||= JS_REQUIRED_RE.test(element.textContent ?? '');
+      signals.noscriptAsksForJs ||= JS_REQUIRED_RE.test((element.textContent ?? '').slice(0, NOSCRIPT_TEXT_MAX));
       return false;
     }
     if (isMountPoint(element) && (element.textContent ?? '').trim().length === 0) signals.emptyMountPoint = true;

@@ -77,7 +77,10 @@ function isDataCell(node: Element): boolean {
 }
 
 function cellReplacement(content: string, node: Element): string {
-  const cell = content.replace(/\s*\n+\s*/g, ' ').replace(/\|/g, '\\|').trim();
+  // A whitespace run with a line break becomes one space. Matching runs whole
+  // and deciding in the callback is linear; /\s*\n+\s*/ rescanned every run
+  // without a break from each of its positions.
+  const cell = content.replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run)).replace(/\|/g, '\\|').trim();
   const prefix = node.previousElementSibling === null ? '| ' : ' ';
   // A spanning cell is followed by empty ones so later columns stay aligned.
   return `${prefix}${cell} |${' |'.repeat(span(node) - 1)}`;

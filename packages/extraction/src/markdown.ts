@@ -74,7 +74,8 @@ function createService(): TurndownService {
   turndown.addRule('preformatted', {
     filter: (node) => node.nodeName === 'PRE',
     replacement: (_content, node) => {
-      const code = (node.textContent ?? '').replace(/^\n+|\s+$/g, '');
+      // trimEnd, not /\s+$/: that one is quadratic on a long run of spaces before the last character.
+      const code = (node.textContent ?? '').replace(/^\n+/, '').trimEnd();
       if (code.length === 0) return '';
       const fence = fenceFor(code);
       return `\n\n${fence}${node.getAttribute(LANGUAGE_ATTRIBUTE) ?? ''}\n${code}\n${fence}\n\n`;
@@ -127,7 +128,9 @@ function codeLanguage(pre: Element): string {
 /** A backtick fence longer than any backtick run that starts a line of the code. */
 function fenceFor(code: string): string {
   let longest = 0;
-  for (const match of code.matchAll(/^\s*(`{3,})/gm)) longest = Math.max(longest, match[1]?.length ?? 0);
+  // Indentation is spaces and tabs: `\s*` also crossed line breaks, and
+  // rescanned a run of blank lines from each of them.
+  for (const match of code.matchAll(/^[ \t]*(`{3,})/gm)) longest = Math.max(longest, match[1]?.length ?? 0);
   return '`'.repeat(Math.max(3, longest + 1));
 }
 

@@ -6,13 +6,18 @@
  * passages together. The document itself keeps its links.
  */
 export function stripLinkTargets(markdown: string): string {
+  // Linear on any input (kbflow issue 14, item 2): no bracket inside a
+  // link's text or (outside its one level of parentheses) its target, and no
+  // `<` inside an autolink, so a failed match never scans past the next
+  // place another match could start. A page of thousands of `[` or `<http://`
+  // costs one pass.
   return (
     markdown
       // images: ![alt](src "title") -> alt
-      .replace(/!\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+"[^"]*")?\)/g, '$1')
+      .replace(/!\[([^\][]*)\]\((?:[^()\s[\]]|\([^()]*\))*(?:\s+"[^"]*")?\)/g, '$1')
       // links: [text](href "title") -> text (hrefs may hold one level of parentheses)
-      .replace(/\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+"[^"]*")?\)/g, '$1')
+      .replace(/\[([^\][]*)\]\((?:[^()\s[\]]|\([^()]*\))*(?:\s+"[^"]*")?\)/g, '$1')
       // autolinks: <https://example.com> -> https://example.com is still a URL; drop it
-      .replace(/<https?:\/\/[^>\s]+>/g, '')
+      .replace(/<https?:\/\/[^<>\s]+>/g, '')
   );
 }

@@ -147,9 +147,11 @@ export function createApp(deps: AppDeps): KbflowApp {
   app.use(mcpRoutes({ tenants: deps.tenants, log: deps.log, maxBodyBytes: deps.maxBodyBytes }));
 
   const v1 = express.Router();
+  // The key first, the body after: an anonymous client must not make the
+  // API read or parse anything (kbflow issue 14, item 3).
+  v1.use(authenticate(deps.tenants));
   // Bulk bodies (CSV, NDJSON, multipart, JSON on bulk paths) stay raw streams for readBulkRows.
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: (req) => !streamsBody(req as express.Request), verify: captureBodyHash }));
-  v1.use(authenticate(deps.tenants));
   // Before admission: a repeat of a request already answered gets its answer even while overloaded.
   // The lease outlasts the slowest request (a query waiting its full timeout).
   v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000 }));

@@ -1,4 +1,4 @@
-import { booleanFromString, commonEnvShape, parseEnv, vectorStoreEnvShape } from '@kbflow/config';
+import { booleanFromString, commonEnvShape, parseEnv, vectorStoreEnvShape, weakSecretReason } from '@kbflow/config';
 import { z } from 'zod';
 
 export const apiEnvSchema = z
@@ -6,10 +6,15 @@ export const apiEnvSchema = z
     ...commonEnvShape,
     ...vectorStoreEnvShape,
     KBFLOW_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    KBFLOW_API_HOST: z.string().default('0.0.0.0'),
+    /** Loopback by default, so a local run is not reachable from the network; the image, compose and Kubernetes set 0.0.0.0. */
+    KBFLOW_API_HOST: z.string().default('127.0.0.1'),
     /** The dev tenant's key; defaults to `dev-key` outside production, unset in production. */
     KBFLOW_DEV_API_KEY: z.string().min(6).optional(),
-    /** The admin key (Bull Board, admin endpoints); defaults to `dev-admin-key` outside production. */
+    /**
+     * The admin key (Bull Board, admin endpoints); defaults to `dev-admin-key`
+     * outside production. Required in production, and refused there when it
+     * is a default, a placeholder or short (see weakSecretReason).
+     */
     KBFLOW_ADMIN_API_KEY: z.string().min(6).optional(),
     KBFLOW_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     KBFLOW_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
@@ -22,6 +27,19 @@ export const apiEnvSchema = z
     KBFLOW_ADMISSION_REDIS_MEMORY_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
     /** Admission control: refuse new work for a queue whose waiting + prioritized + delayed jobs pass this. */
     KBFLOW_ADMISSION_MAX_BACKLOG: z.coerce.number().int().min(1).default(100_000),
+  })
+  .superRefine((env, ctx) => {
+    // A production API protected by a well-known or template key is an open
+    // API: refuse to start rather than serve it (kbflow issue 14, item 1).
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.KBFLOW_ADMIN_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['KBFLOW_ADMIN_API_KEY'], message: 'is required in production (generate one: openssl rand -hex 32)' });
+    }
+    for (const key of ['KBFLOW_ADMIN_API_KEY', 'KBFLOW_DEV_API_KEY'] as const) {
+      const value = env[key];
+      const reason = value === undefined ? undefined : weakSecretReason(value);
+      if (reason) ctx.addIssue({ code: 'custom', path: [key], message: `${reason}: not accepted in production (generate one: openssl rand -hex 32)` });
+    }
   })
   .transform((env) => ({
     ...env,

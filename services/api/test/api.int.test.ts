@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createWorker, someHandlers, Priority, QueueName, startHeartbeat, type JobProducer, type Redis } from '@kbflow/queues';
-import { ADMIN_KEY, OTHER_KEY, startTestApi, type SendOptions, type TestApi } from './support/test-api.ts';
+import { connect } from 'node:net';
+import { ADMIN_KEY, DEV_KEY, OTHER_KEY, startTestApi, type SendOptions, type TestApi } from './support/test-api.ts';
 
 let api: TestApi;
 let db: Db;
@@ -70,6 +71,65 @@ describe('bad input', () => {
     expect(res.status).toBe(404);
     expect(res.json.error.field).toBe('knowledgeBase');
   });
+});
+
+/**
+ * Sends the request line, the headers and `sent` bytes of a body announced
+ * as 1 MB, never the rest; resolves with what the server answered and
+ * whether it closed the connection, or with `null` when it answered nothing
+ * while waiting for the body.
+ */
+async function withheldBody(path: string, headers: Record<string, string>, sent: string): Promise<{ head: string; closed: boolean } | null> {
+  const { hostname: host, port } = new URL(api.base);
+  const socket = connect(Number(port), host);
+  let data = '';
+  let closed = false;
+  socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  const ended = new Promise<void>((resolve) => socket.on('close', () => ((closed = true), resolve())));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const lines = [`POST ${path} HTTP/1.1`, `Host: ${host}:${port}`, 'Content-Type: application/json', 'Content-Length: 1048000', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  socket.write(`${lines.join('\r\n')}\r\n\r\n${sent}`);
+  // Long enough for any answer the server gives without the body; the
+  // point is that an answer comes at all, so this is not a timing claim.
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 3000))]);
+  socket.destroy();
+  const head = data.split('\r\n\r\n')[0] ?? '';
+  return data === '' ? null : { head, closed };
+}
+
+describe('authentication comes before the body', () => {
+  it('refuses an anonymous request before reading its body, and closes the connection', async () => {
+    const answer = await withheldBody('/v1/crawl', {}, '{"url": "http://example.com/", "pad": "');
+    expect(answer?.head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer?.head).toMatch(/^connection: close$/im);
+    expect(answer?.closed).toBe(true);
+  }, 15_000);
+
+  it('refuses a wrong key the same way, and a good key waits for the body it announced', async () => {
+    const wrong = await withheldBody('/v1/crawl', { Authorization: 'Bearer not-a-key-at-all' }, '{"url": ');
+    expect(wrong?.head).toMatch(/^HTTP\/1\.1 401 /);
+    // The control: with a valid key the API reads (and waits for) the body.
+    expect(await withheldBody('/v1/crawl', { Authorization: `Bearer ${DEV_KEY}` }, '{"url": ')).toBeNull();
+  }, 15_000);
+
+  it('answers an anonymous invalid JSON body 401, not 400: it was never parsed', async () => {
+    const res = await send('POST', '/v1/crawl', { key: null, body: '{"url": ' });
+    expect([res.status, res.json.error.code]).toEqual([401, 'unauthorized']);
+  });
+});
+
+describe('a record of the largest allowed body that made a pattern backtrack (issue 14, item 2)', () => {
+  it('is accepted, chunked and answered while the API stays ready', async () => {
+    // `#`, spaces and a U+2028: 2,000 spaces kept POST /v1/records busy 3.1 s before; this is a million characters.
+    const body = `#${' '.repeat(999_990)}a\u2028`;
+    const [upload, ready] = await Promise.all([
+      send('POST', '/v1/records', { body: [{ id: 'worst-case', title: 'Worst case', body }] }),
+      send('GET', '/readyz', { key: null }),
+    ]);
+    expect([upload.status, upload.json.accepted]).toEqual([202, 1]);
+    expect(ready.status).toBe(200);
+  }, 60_000);
 });
 
 describe('task submission', () => {

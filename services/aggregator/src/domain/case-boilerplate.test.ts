@@ -65,3 +65,32 @@ describe('learnBoilerplate', () => {
     expect(learnBoilerplate(descriptions, { minCount: 5 })(descriptions[0]!)).toBe('### Environment\nLinux box one');
   });
 });
+
+// A case description is up to 1,000,000 characters (CASE_LIMITS.textMax).
+// Each line below made an earlier whole-line pattern backtrack quadratically
+// or worse (kbflow issue 14, item 2); read at the largest size, each gets its
+// signature (finishing at all is what the earlier patterns could not do).
+describe('template lines of the largest allowed size', () => {
+  const MAX = 1_000_000;
+  const run = (c: string, n = MAX - 10) => c.repeat(n);
+  it.each([
+    ['a heading of spaces before a line separator', `### a${run(' ')}\u2028x`, 't:h:a x'],
+    ['a bold label of many asterisks', `**a${run('*')}`, 't:b:a'],
+    ['a table row of spaces before a line separator', `|a${run(' ')}\u2028|`, undefined],
+    ['a checkbox of spaces before a line separator', `- [x] a${run(' ')}\u2028`, 't:c:a'],
+    ['a label of spaces before a line separator', `Version:${run(' ')}\u2028 1`, 't:l:version'],
+    ['an HTML line of many <', `<a${run('<')}>`, 't:x:'],
+  ])('%s', (_label, line, signature) => {
+    // Compared by prefix: a failure must not print a million characters.
+    const got = templateSignature(line)?.slice(0, 40);
+    if (signature === undefined) expect(got === undefined || got.startsWith('t:r:')).toBe(true);
+    else expect(got?.startsWith(signature)).toBe(true);
+  });
+
+  it('learns and strips boilerplate from descriptions of the largest size', () => {
+    const big = [`### Steps${run(' ', 200_000)}\u2028`, `**x${run('*', 200_000)}`, `Label:${run(' ', 200_000)}\u2028 v`, `| a${run(' ', 200_000)}|`].join('\n');
+    expect(big.length).toBeLessThanOrEqual(MAX);
+    const strip = learnBoilerplate([big, big, big], { minCount: 2 });
+    expect(strip(`${big}\nA line of its own content that no other case has.`)).toBe('A line of its own content that no other case has.');
+  });
+});

@@ -6,16 +6,21 @@
 // category's cases contain them (BOILERPLATE_LIMITS) and removed before
 // embedding; a case's own text (an error message, its steps) survives unless
 // a large share of the category repeats it word for word.
+import { trimEndWhere } from '@kbflow/extraction';
 
 const HTML_COMMENT_RE = /<!--[\s\S]*?(?:-->|$)/g;
 const LIST_MARKER_RE = /^(?:[-*+]|\d+[.)])\s+(?!\[[ xX]\])/;
-const HEADING_RE = /^#{1,6}\s+(.*?)\s*#*$/;
+// Every pattern below is anchored and reads a prefix; the rest of the line is
+// taken with slice and trimmed by hand. Case descriptions are up to 1,000,000
+// characters, and the earlier whole-line patterns (`(.*?)\s*#*$`,
+// `\s+(.*)$`) backtracked quadratically or worse on a long run of spaces
+// before a line separator (kbflow issue 14, item 2).
+const HEADING_RE = /^#{1,6}\s/;
 const FENCE_RE = /^(?:```|~~~)\s*([\w+-]*)/;
-const BOLD_LABEL_RE = /^\*\*(.+?)\*\*:?\s*(.*)$/;
-const TABLE_ROW_RE = /^\|?\s*([^|]*?)\s*\|.*\|?$/;
 const PLACEHOLDER_RE = /^_([^_]+)_$/;
-const CHECKBOX_RE = /^[-*]\s+\[[ xX]\]\s+(.*)$/;
-const LABEL_RE = /^([A-Za-z][\w .()/-]{0,40}?)\s*(?::|=>)(?:\s+(.*))?$/;
+const CHECKBOX_RE = /^[-*]\s+\[[ xX]\]\s+/;
+const LABEL_CHAR_RE = /[\w .()/-]/;
+const LABEL_MAX_CHARS = 41;
 const HTML_LINE_RE = /^<[a-z/][^>]*>.*>$|^<[a-z/][^>]*>$/i;
 // `TypeError: x is undefined` is a symptom, not a label.
 const ERROR_NAME_RE = /(?:error|exception|warning|fault|failure|failed)$/i;
@@ -36,6 +41,51 @@ const SHORT_LINE_MAX_WORDS = 3;
  */
 export const BOILERPLATE_LIMITS = { shortShare: 0.01, contentShare: 0.05, contentMinCount: 50 } as const;
 
+const isSpace = (c: string) => /\s/.test(c);
+
+/** A Markdown heading's text: after `#`s and a space, without trailing spaces and `#`s. */
+function headingOf(line: string): string | undefined {
+  const m = HEADING_RE.exec(line);
+  return m ? trimEndWhere(line.slice(m[0].length), (c) => c === '#' || isSpace(c)) : undefined;
+}
+
+/** `**Label**: value`, `**Label** value`: the label (at least one character) and the value. */
+function boldLabelOf(item: string): { label: string; value: string } | undefined {
+  if (!item.startsWith('**')) return undefined;
+  const close = item.indexOf('**', 3);
+  if (close < 0) return undefined;
+  let rest = item.slice(close + 2);
+  if (rest.startsWith(':')) rest = rest.slice(1);
+  return { label: item.slice(2, close), value: rest.trimStart() };
+}
+
+/** A table row (`| a | b |`, `a|b`): its first cell, or undefined without a second cell. */
+function firstCellOf(item: string): string | undefined {
+  const body = item.startsWith('|') ? item.slice(1) : item;
+  const bar = body.indexOf('|');
+  return bar < 0 ? undefined : body.slice(0, bar);
+}
+
+/**
+ * `Label: value` or `Label => value`: a letter and up to 40 more label
+ * characters, optional whitespace, the separator, then nothing or a space.
+ * Scanned by hand: as one pattern the label and the whitespace after it
+ * overlap, which backtracks over a long run of spaces.
+ */
+function labelOf(item: string): { label: string; value: string } | undefined {
+  if (!/^[A-Za-z]/.test(item)) return undefined;
+  let end = 1;
+  while (end < item.length && end < LABEL_MAX_CHARS && LABEL_CHAR_RE.test(item[end]!)) end++;
+  let separator = end;
+  while (separator < item.length && isSpace(item[separator]!)) separator++;
+  let rest: string;
+  if (item[separator] === ':') rest = item.slice(separator + 1);
+  else if (item.startsWith('=>', separator)) rest = item.slice(separator + 2);
+  else return undefined;
+  if (rest !== '' && !isSpace(rest[0]!)) return undefined;
+  return { label: item.slice(0, end).trimEnd(), value: rest.trimStart() };
+}
+
 const words = (s: string) => (s.trim() === '' ? 0 : s.trim().split(/\s+/).length);
 const norm = (s: string) => s.toLowerCase().replace(/\d+/g, '0').replace(/\s+/g, ' ').trim();
 
@@ -51,16 +101,21 @@ export function templateSignature(line: string): string | undefined {
   const trimmed = line.trim();
   if (trimmed === '') return undefined;
   let m: RegExpExecArray | null;
-  if ((m = HEADING_RE.exec(trimmed))) return `t:h:${norm(m[1]!)}`;
+  const heading = headingOf(trimmed);
+  if (heading !== undefined) return `t:h:${norm(heading)}`;
   if ((m = FENCE_RE.exec(trimmed))) return `t:f:${norm(m[1]!)}`;
-  if ((m = CHECKBOX_RE.exec(trimmed))) return `t:c:${norm(m[1]!)}`;
-  if (HTML_LINE_RE.test(trimmed)) return `t:x:${norm(trimmed.replace(/<[^>]*>/g, ' '))}`;
+  if ((m = CHECKBOX_RE.exec(trimmed))) return `t:c:${norm(trimmed.slice(m[0].length))}`;
+  // Tags without `<` inside them: /<[^>]*>/ rescanned from every `<` of a run.
+  if (HTML_LINE_RE.test(trimmed)) return `t:x:${norm(trimmed.replace(/<[^<>]*>/g, ' '))}`;
   const item = trimmed.replace(LIST_MARKER_RE, '');
-  if ((m = BOLD_LABEL_RE.exec(item)) && words(m[2]!) <= LABEL_VALUE_MAX_WORDS) return `t:b:${norm(m[1]!)}`;
+  const bold = boldLabelOf(item);
+  if (bold && words(bold.value) <= LABEL_VALUE_MAX_WORDS) return `t:b:${norm(bold.label)}`;
   if ((m = PLACEHOLDER_RE.exec(item))) return `t:p:${norm(m[1]!)}`;
   // Tables and `name|author|version` rows of generated system reports.
-  if ((m = TABLE_ROW_RE.exec(item))) return `t:r:${norm(m[1]!)}`;
-  if ((m = LABEL_RE.exec(item)) && !ERROR_NAME_RE.test(m[1]!) && words(m[2] ?? '') <= LABEL_VALUE_MAX_WORDS) return `t:l:${norm(m[1]!)}`;
+  const cell = firstCellOf(item);
+  if (cell !== undefined) return `t:r:${norm(cell)}`;
+  const label = labelOf(item);
+  if (label && !ERROR_NAME_RE.test(label.label) && words(label.value) <= LABEL_VALUE_MAX_WORDS) return `t:l:${norm(label.label)}`;
   if (words(trimmed) <= SHORT_LINE_MAX_WORDS) return `s:${norm(trimmed)}`;
   return undefined;
 }

@@ -56,3 +56,13 @@ describe('groupCitations', () => {
     expect(snippet).not.toMatch(/wor…$/);
   });
 });
+
+describe('extractiveAnswer on passages of unclosed link syntax', () => {
+  // `[` and `![` with no closing bracket made the earlier link pattern scan
+  // to the end from every bracket (quadratic; kbflow issue 14, item 2).
+  it('answers from a passage of a million brackets', () => {
+    const chunks = [chunk('u1', `${'['.repeat(500_000)}\n\nCall open() to read a file from disk today.\n\n${'!['.repeat(250_000)}`, 0.5)];
+    const { sourceIndex } = groupCitations(chunks, 5);
+    expect(extractiveAnswer('read a file', chunks, sourceIndex)).toContain('Call open() to read a file from disk today.');
+  });
+});

@@ -12,7 +12,8 @@ export function terms(text: string): string[] {
 function sentences(text: string): string[] {
   return text
     .replace(/```[\s\S]*?```/g, ' ')
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    // No bracket in the text nor parenthesis in the target: linear on a run of `[` (kbflow issue 14, item 2).
+    .replace(/!?\[([^\][]*)\]\([^()]*\)/g, '$1')
     .replace(/`/g, '')
     .split(/(?<=[.!?])\s+|\n{2,}/)
     .map((s) => s.replace(/\s+/g, ' ').replace(/^[#>*\-\s]+/, '').trim())

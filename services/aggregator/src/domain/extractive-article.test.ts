@@ -72,3 +72,30 @@ describe('clip', () => {
     expect(clip('  short   text ', 50)).toBe('short text');
   });
 });
+
+describe('writeExtractiveArticle on descriptions of the largest allowed size', () => {
+  // Tokens and subjects that made earlier patterns quadratic (a long token
+  // of punctuation, a subject ending in a long run of separators, a line of
+  // many `a.b:1`-looking fragments or search operators); 1,000,000 characters
+  // is the cap of a case's description (CASE_LIMITS.textMax).
+  it('writes the article', () => {
+    const MAX = 1_000_000;
+    const worst = (n: number): ArticleSourceCase => ({
+      caseId: `w${n}`,
+      externalId: `w#${n}`,
+      subject: `Sync fails on save${' .'.repeat(2000)}x`,
+      description: [
+        'The sync fails every time a document is saved from the editor window.',
+        `(${'"'.repeat(200_000)}word`,
+        'a.b'.repeat(60_000),
+        'in:x '.repeat(40_000),
+        `${' '.repeat(150_000)}.`,
+      ].join('\n').slice(0, MAX),
+      resolution: '',
+      similarity: 0.9,
+    });
+    const article = writeExtractiveArticle([worst(1), worst(2), worst(3)]);
+    expect(article.title.startsWith('Sync fails on save')).toBe(true);
+    expect(article.summary).toContain('The sync fails every time a document is saved');
+  });
+});

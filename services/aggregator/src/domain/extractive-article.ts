@@ -1,3 +1,4 @@
+import { trimEndOf, trimEndWhere, trimStartOf } from '@kbflow/extraction';
 import { contentTokensOf, jaccard } from './text-similarity.ts';
 
 /** A case an article is written from. */
@@ -35,10 +36,17 @@ const STACK_FRAME_RE = /^(?:at\s+\S|File ".*", line \d+|#\d+\s+0x[0-9a-f]+)/;
 const URL_LINE_RE = /^<?https?:\/\//i;
 // glog-style lines (`2023-08-14 21:39:36.565382: W tensorflow/...cc:38] ...`): the level says whether it is an error.
 const LOG_PREFIX_RE = /^\d{4}-\d\d-\d\d[ T][\d:.,]+Z?:?\s*(?:([IWEF])\s+)?/;
-const SOURCE_POSITION_RE = /\S+\.\w+:\d+(?::\d+|\])/;
+// One non-space before the dot is what `\S+` asked for, without rescanning a long token from each start.
+const SOURCE_POSITION_RE = /\S\.\w+:\d+(?::\d+|\])/;
 const LEADING_TAGS_RE = /^(?:\[[^\]]{1,40}\]:?\s*)+/;
 // A search query pasted by an issue template (`in:title is:issue repo:facebook/react`).
-const SEARCH_OPERATORS_RE = /\b(?:in|is|label|repo):\S+.*\b(?:in|is|label|repo):\S+/;
+// Two operators (`op:value ... op:value`) are two matches of the global pattern: counted, not matched as one `op:\S+.*op:\S+` (quadratic).
+const SEARCH_OPERATOR_RE = /\b(?:in|is|label|repo):\S/g;
+function hasSearchOperators(line: string): boolean {
+  let count = 0;
+  for (const _ of line.matchAll(SEARCH_OPERATOR_RE)) if (++count >= 2) return true;
+  return false;
+}
 const LIST_ITEM_RE = /^\s*(?:\d+[.)]|[-*+])\s+/;
 const SEGMENTER = new Intl.Segmenter('en', { granularity: 'sentence' });
 
@@ -92,7 +100,7 @@ function pickTitle(cases: readonly ArticleSourceCase[]): string {
       bestScore = score;
     }
   });
-  const subject = clip(cases[best]!.subject, MAX_TITLE_CHARS).replace(/[\s.:;,]+$/, '');
+  const subject = trimEndWhere(clip(cases[best]!.subject, MAX_TITLE_CHARS), (c) => /[\s.:;,]/.test(c));
   return subject !== '' ? subject : clip(symptomLines(cases[0]!)[0] ?? `Recurring problem (${cases.length} cases)`, MAX_TITLE_CHARS);
 }
 
@@ -111,7 +119,8 @@ function sentencesOf(text: string): string[] {
       const sentence = segment.trim();
       const tokens = sentence.split(/\s+/);
       // Prose: mostly plain words, not code, paths, flags or numbers.
-      const plain = tokens.filter((t) => /^[\p{L}'’-]+$/u.test(t.replace(/^["'(\[]+|["')\],.;:!?]+$/g, ''))).length;
+      // Opening and closing punctuation trimmed by hand: `["')\],.;:!?]+$` is quadratic on a long token.
+      const plain = tokens.filter((t) => /^[\p{L}'’-]+$/u.test(trimEndOf(trimStartOf(t, `"'([`), `"')],.;:!?`))).length;
       if (tokens.length >= 4 && tokens.length <= 60 && plain / tokens.length >= 0.6) out.push(sentence);
     }
   }
@@ -173,7 +182,7 @@ function symptomLines(c: ArticleSourceCase): string[] {
     const level = LOG_PREFIX_RE.exec(trimmed)?.[1];
     if (level === 'I' || level === 'W') continue;
     const line = trimmed.replace(LOG_PREFIX_RE, '').replace(LIST_ITEM_RE, '').replace(/^#+\s*/, '').replace(LEADING_TAGS_RE, '').trim();
-    if (line.length < 12 || STACK_FRAME_RE.test(line) || URL_LINE_RE.test(line) || SOURCE_POSITION_RE.test(line) || SEARCH_OPERATORS_RE.test(line)) continue;
+    if (line.length < 12 || STACK_FRAME_RE.test(line) || URL_LINE_RE.test(line) || SOURCE_POSITION_RE.test(line) || hasSearchOperators(line)) continue;
     if (!SYMPTOM_RE.test(line)) continue;
     // Inside code only error output counts, never the code itself.
     if (inFence && !/(?:error|exception|fault|abort)/i.test(line)) continue;

@@ -28,6 +28,10 @@ export function presentedKey(req: Request): string | undefined {
   return undefined;
 }
 
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
 /**
  * Authenticates a request by API key. Lookups are cached for 30 s per key
  * hash, so revoking a key takes effect within that time.
@@ -38,6 +42,9 @@ export function authenticate(tenants: TenantRepository, opts: { admin?: boolean;
     const key = presentedKey(req);
     const deny = (status: number, code: string, message: string) => {
       if (opts.basicRealm) res.set('WWW-Authenticate', `Basic realm="${opts.basicRealm}"`);
+      // A refused request's body is never read: closing the connection after
+      // the answer spares Node draining it to keep the connection alive.
+      if (hasBody(req)) res.set('Connection', 'close');
       next(new ApiError(status, code, message));
     };
     if (!key) return deny(401, 'unauthorized', 'missing API key: send Authorization: Bearer <key>');

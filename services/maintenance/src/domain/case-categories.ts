@@ -19,7 +19,8 @@ const categoryName = z.string().regex(SLUG, 'must be a lowercase name: letters, 
 /** A term as matched: lower-case words separated by single spaces, maybe ending in `*`. */
 export function normalizeTerm(term: string): string {
   const prefix = term.trim().endsWith('*');
-  const words = normalizeText(term.replace(/\*+\s*$/, ''));
+  // normalizeText drops the `*` itself (it keeps letters and digits only).
+  const words = normalizeText(term);
   return words === '' ? '' : `${words}${prefix ? '*' : ''}`;
 }
 
