@@ -4,7 +4,9 @@
  * configuration snippet each client reads.
  */
 export function mcpSnippets(apiUrl: string, apiKey: string): string {
-  const url = `${apiUrl.replace(/\/+$/, '')}/mcp`;
+  let base = apiUrl;
+  while (base.endsWith('/')) base = base.slice(0, -1);
+  const url = `${base}/mcp`;
   const auth = `Bearer ${apiKey}`;
   const json = (value: unknown) => JSON.stringify(value, null, 2);
   return [

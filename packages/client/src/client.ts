@@ -89,7 +89,9 @@ export class KbflowClient {
   readonly #apiKey: string;
 
   constructor(opts: KbflowClientOptions) {
-    this.#baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    let base = opts.baseUrl;
+    while (base.endsWith('/')) base = base.slice(0, -1);
+    this.#baseUrl = base;
     this.#apiKey = opts.apiKey;
     this.#fetch = retryingFetch(opts.fetch ?? globalThis.fetch, opts.retry);
     this.api = createClient<paths>({ baseUrl: this.#baseUrl, headers: { authorization: `Bearer ${opts.apiKey}` }, fetch: (request: Request) => this.#fetch(request) });

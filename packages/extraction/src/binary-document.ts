@@ -56,7 +56,13 @@ function titleFrom(name: string, fallback: string | undefined): string {
   const clean = (fallback ?? '').replace(/\s+/g, ' ').trim();
   if (clean) return clean.slice(0, 300);
   const base = name.split(/[?#]/, 1)[0]!.split('/').filter(Boolean).at(-1) ?? name;
-  return decodeURIComponent(base.replace(/\.[A-Za-z0-9]+$/, '')) || name;
+  const stem = base.replace(/\.[A-Za-z0-9]+$/, '');
+  try {
+    return decodeURIComponent(stem) || name;
+  } catch {
+    // A malformed %-escape in a file name is kept as it is.
+    return stem || name;
+  }
 }
 
 async function extractPdf(bytes: Uint8Array, name: string, maxPages: number): Promise<ExtractedDocument> {
@@ -81,7 +87,9 @@ async function extractPdf(bytes: Uint8Array, name: string, maxPages: number): Pr
     } catch (error) {
       throw new DocumentExtractionError('document_unreadable', `${name}: a page could not be read (${(error as Error).message}); the file may be truncated or damaged`);
     }
-    const sections = pages.map((text, i) => ({ page: i + 1, text: text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim() })).filter((p) => p.text !== '');
+    // Lines trimmed one by one (a pattern over whole pages would not be linear).
+    const tidy = (text: string) => text.split('\n').map((line) => line.trimEnd()).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    const sections = pages.map((text, i) => ({ page: i + 1, text: tidy(text) })).filter((p) => p.text !== '');
     if (sections.length === 0) throw new DocumentExtractionError('document_empty', `${name} has no extractable text (a scanned PDF needs OCR, which kbflow does not do)`);
     const markdown = sections.map((p) => `## Page ${p.page}\n\n${p.text}`).join('\n\n');
     return { format: 'pdf', title: titleFrom(name, title ?? sections[0]!.text.split('\n', 1)[0]), markdown, text: sections.map((p) => p.text).join('\n\n'), links: [], needsJavaScript: false, pages: pdf.numPages };
@@ -102,8 +110,10 @@ async function extractDocx(bytes: Uint8Array, name: string): Promise<ExtractedDo
   }
   const page = extractPage(`<!doctype html><html><head></head><body><main>${html}</main></body></html>`, `file:///${encodeURIComponent(name)}`);
   if (page.text.trim() === '') throw new DocumentExtractionError('document_empty', `${name} has no text`);
-  const firstHeading = /<h[1-6][^>]*>(.*?)<\/h[1-6]>/s.exec(html)?.[1]?.replace(/<[^>]*>/g, '');
-  return { ...page, format: 'docx', title: titleFrom(name, firstHeading), links: [] };
+  const firstHeading = page.markdown.split('\n').find((line) => line.startsWith('#'));
+  let heading = firstHeading;
+  while (heading?.startsWith('#')) heading = heading.slice(1);
+  return { ...page, format: 'docx', title: titleFrom(name, heading?.trim()), links: [] };
 }
 
 /**

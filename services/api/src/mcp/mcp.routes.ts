@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { KbflowApiError, KbflowClient } from '@kbflow/client';
+import type { KbflowClient } from '@kbflow/client';
 import type { TenantRepository } from '@kbflow/db';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import express, { Router, type Request } from 'express';
@@ -30,8 +30,9 @@ async function run(call: () => Promise<unknown>) {
   try {
     return result(await call());
   } catch (error) {
-    if (!(error instanceof KbflowApiError)) throw error;
-    return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify({ status: error.status, code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) }) }] };
+    if ((error as Error).name !== 'KbflowApiError') throw error;
+    const e = error as Error & { status: number; code: string; field?: string };
+    return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify({ status: e.status, code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) }) }] };
   }
 }
 
@@ -97,9 +98,9 @@ const TOOLS: Record<string, ToolDef> = {
   },
 };
 
-/** The SDK, imported on the first /mcp call: it would add a third of a second to every api start. */
-let sdk: Promise<[typeof import('@modelcontextprotocol/sdk/server/mcp.js'), typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js')]> | undefined;
-const loadSdk = () => (sdk ??= Promise.all([import('@modelcontextprotocol/sdk/server/mcp.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js')]));
+/** The SDK and the client, imported on the first /mcp call: together they add most of a second to an api start. */
+let sdk: Promise<[typeof import('@modelcontextprotocol/sdk/server/mcp.js'), typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'), typeof import('@kbflow/client')]> | undefined;
+const loadSdk = () => (sdk ??= Promise.all([import('@modelcontextprotocol/sdk/server/mcp.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('@kbflow/client')]));
 
 function toolServer(api: KbflowClient, McpServerClass: typeof McpServer): McpServer {
   const server = new McpServerClass({ name: 'kbflow', version: API_VERSION });
@@ -154,8 +155,8 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
       res.json(Array.isArray(req.body) ? replies : replies[0]);
       return;
     }
-    const api = new KbflowClient({ baseUrl: selfUrl(req), apiKey: presentedKey(req)!, retry: { attempts: 1 } });
-    const [{ McpServer: McpServerClass }, { StreamableHTTPServerTransport }] = await loadSdk();
+    const [{ McpServer: McpServerClass }, { StreamableHTTPServerTransport }, { KbflowClient: Client }] = await loadSdk();
+    const api = new Client({ baseUrl: selfUrl(req), apiKey: presentedKey(req)!, retry: { attempts: 1 } });
     const server = toolServer(api, McpServerClass);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
