@@ -167,7 +167,7 @@ describe('docker-compose.yml', () => {
 
 describe('Prometheus and Grafana for compose', () => {
   const prometheusFile = path.join(REPO_ROOT, 'docker/prometheus/prometheus.yml');
-  const rulesFile = path.join(REPO_ROOT, 'k8s/base/monitoring/kbflow-alerts.rules.yml');
+  const rulesFile = path.join(REPO_ROOT, 'docker/prometheus/kbflow-alerts.rules.yml');
 
   it('Prometheus scrapes /metrics of all five services on the ports they listen on', () => {
     const config = parse(readFileSync(prometheusFile, 'utf8')) as {
@@ -217,11 +217,17 @@ describe('Prometheus and Grafana for compose', () => {
     expect(prometheus?.url).toBe('http://prometheus:9090');
     const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docker/grafana/dashboards/kbflow.json'), 'utf8')) as {
       uid: string;
-      panels: { title: string; datasource: { uid: string }; targets: { expr: string; datasource?: { uid: string } }[] }[];
+      panels: { title: string; type: string; datasource?: { uid: string }; targets?: { expr: string; datasource?: { uid: string } }[] }[];
+      templating: { list: { name: string; type: string; current?: { value?: string } }[] };
     };
-    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    // Panels query the `datasource` variable (so Kubernetes' Grafana picks its own Prometheus); in compose it defaults to the provisioned one.
+    const variable = dashboard.templating.list.find((v) => v.name === 'datasource');
+    expect(variable).toEqual(expect.objectContaining({ type: 'datasource', current: expect.objectContaining({ value: prometheus?.uid }) }));
+    const uidOk = (uid: string | undefined) => uid === prometheus?.uid || uid === '${datasource}';
+    const charts = dashboard.panels.filter((p) => p.type !== 'row');
+    const exprs = charts.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
     for (const metric of REQUIRED_METRICS) expect([metric, exprs.some((e) => e.includes(metric))]).toEqual([metric, true]);
-    const foreign = dashboard.panels.filter((p) => p.datasource.uid !== prometheus?.uid || p.targets.some((t) => t.datasource && t.datasource.uid !== prometheus?.uid));
+    const foreign = charts.filter((p) => !uidOk(p.datasource?.uid) || (p.targets ?? []).some((t) => t.datasource && !uidOk(t.datasource.uid)));
     expect(foreign.map((p) => p.title)).toEqual([]);
   });
 

@@ -18,7 +18,10 @@ const ROOTS = ['packages', 'services'].flatMap((dir) =>
 
 /** file (relative) and pattern source -> where its input is bounded. */
 const BOUNDED: Record<string, string> = {
-  // None today. An entry: '<file> <source>': '<where the input is cut to a fixed size>'.
+  // Many alternatives with bounded gaps: linear in fact, but recheck's fuzzer
+  // cannot always show it within its budget.
+  'packages/extraction/src/js-detection.ts \\b(?:enable|activate|turn on|allow)\\b[^.]{0,40}\\bjavascript\\b|\\bjavascript\\b[^.]{0,40}\\b(?:required|disabled|needed|turned off)\\b|\\brequires?\\b[^.]{0,20}\\bjavascript\\b':
+    'reads at most NOSCRIPT_TEXT_MAX (2,000) characters of a <noscript>',
 };
 
 /** `new RegExp(...)` with a pattern built at run time -> why no input can reach it. */
@@ -38,14 +41,22 @@ describe('regular expressions of the shipped code', () => {
   it('are all linear, except the listed ones whose input is bounded', () => {
     const unsafe: string[] = [];
     for (const pattern of literals) {
+      const key = `${rel(pattern.file)} ${pattern.source}`;
+      if (key in BOUNDED) continue;
       // Global and sticky only say where matching resumes; the analysis is per match.
-      const result = checkSync(pattern.source, pattern.flags.replace(/[gy]/g, ''), { randomSeed: 42, timeout: 20_000 });
-      if (result.status !== 'safe') unsafe.push(`${rel(pattern.file)} ${pattern.source}`);
+      const flags = pattern.flags.replace(/[gy]/g, '');
+      let result = checkSync(pattern.source, flags, { randomSeed: 42, timeout: 20_000 });
+      // `unknown` is recheck running out of time (a loaded machine), not a verdict: once more, longer.
+      if (result.status === 'unknown') result = checkSync(pattern.source, flags, { randomSeed: 42, timeout: 120_000 });
+      if (result.status !== 'safe') unsafe.push(`${key}: ${result.status}`);
     }
-    expect(unsafe.filter((key) => !(key in BOUNDED)).map((key) => `${key}: super-linear (or not provably linear)`)).toEqual([]);
-    // A listed pattern that is gone or now linear leaves the list.
-    expect(Object.keys(BOUNDED).filter((key) => !unsafe.includes(key))).toEqual([]);
-  }, 180_000);
+    expect(unsafe).toEqual([]);
+  }, 600_000);
+
+  it('lists as bounded only patterns that are still in the code', () => {
+    const present = new Set(literals.map((p) => `${rel(p.file)} ${p.source}`));
+    expect(Object.keys(BOUNDED).filter((key) => !present.has(key))).toEqual([]);
+  });
 
   it('build no pattern from input at run time, except the listed ones', () => {
     expect(dynamic.map((d) => rel(d.file)).sort()).toEqual(Object.keys(DYNAMIC).sort());

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { KbflowClient } from '@kbflow/client';
 import { MultiBar, Presets } from 'cli-progress';
 import { fileBatches, formatOf, type FileBatch, type IngestFormat } from './ingest-batches.ts';
 
@@ -29,6 +30,8 @@ export interface IngestArgs {
 export interface ApiTarget {
   url: string;
   key: string;
+  /** Sends every request; its retries wait out 429 and 503 (admission control while a backlog drains). */
+  client: KbflowClient;
 }
 
 interface RowError {
@@ -97,28 +100,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Posts one batch. An overloaded API (503 with Retry-After, e.g. admission
- * control while the embed backlog drains) is waited out and retried; an
- * all-invalid batch (400 with row errors) is returned like a success, so
- * the rest of the file still goes; any other error stops the ingest.
+ * control while the embed backlog drains) is waited out and retried by the
+ * client; an all-invalid batch (400 with row errors) is returned like a
+ * success, so the rest of the file still goes; any other error stops the ingest.
  */
 async function post(api: ApiTarget, path: string, query: Record<string, string>, batch: FileBatch): Promise<any> {
-  const url = new URL(path, api.url);
-  for (const [k, v] of Object.entries({ ...query, rowOffset: String(batch.rowOffset) })) url.searchParams.set(k, v);
-  for (let attempt = 1; ; attempt++) {
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${api.key}`, 'content-type': batch.contentType }, body: batch.body });
-    } catch (error) {
-      throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`);
-    }
-    const json: any = await res.json().catch(() => ({}));
-    if (res.status === 202 || (res.status === 400 && json.error?.code === 'invalid_rows')) return json;
-    if ((res.status === 503 || res.status === 429) && attempt < 30) {
-      await sleep(Number(res.headers.get('retry-after') ?? 5) * 1000);
-      continue;
-    }
-    throw new Error(`rows ${batch.rowOffset + 1}-${batch.rowOffset + batch.rows}: POST ${path} answered ${res.status}: ${json.error?.message ?? res.statusText}`);
+  let res;
+  try {
+    res = await api.client.request('POST', path, { body: batch.body as BodyInit, contentType: batch.contentType, query: { ...query, rowOffset: String(batch.rowOffset) } });
+  } catch (error) {
+    throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`);
   }
+  const json: any = res.json ?? {};
+  if (res.status === 202 || (res.status === 400 && json.error?.code === 'invalid_rows')) return json;
+  throw new Error(`rows ${batch.rowOffset + 1}-${batch.rowOffset + batch.rows}: POST ${path} answered ${res.status}: ${json.error?.message ?? res.text}`);
 }
 
 /**
@@ -221,10 +216,8 @@ async function waitForTasks(api: ApiTarget, taskIds: string[], onProgress: (embe
     for (const id of taskIds) {
       let task = done.get(id);
       if (!task) {
-        const res = await fetch(new URL(`/v1/tasks/${id}`, api.url), { headers: { authorization: `Bearer ${api.key}` } });
-        const json: any = await res.json();
-        if (!res.ok) throw new Error(`GET /v1/tasks/${id} answered ${res.status}: ${json.error?.message ?? ''}`);
-        task = { embedded: json.progress.embedded, toEmbed: json.progress.toEmbed, state: json.state };
+        const json = await api.client.getTask(id);
+        task = { embedded: json.progress.embedded ?? 0, toEmbed: json.progress.toEmbed ?? 0, state: json.state };
         if (task.state === 'completed' || task.state === 'failed') done.set(id, task);
       }
       embedded += task.embedded;

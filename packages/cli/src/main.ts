@@ -1,10 +1,12 @@
-// The terminal client: `./kbflow crawl|query|health|eval|ingest`. Talks to the API over
+// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp`. Talks to the API over
 // HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
+import { KbflowApiError, KbflowClient, type CrawlRequest } from '@kbflow/client';
 import { z } from 'zod';
 import { evalCommand } from './eval.command.ts';
 import { ingestCommand } from './ingest.command.ts';
+import { mcpSnippets } from './mcp.command.ts';
 
 const env = parseEnv(
   z.object({
@@ -17,26 +19,24 @@ const apiKey = env.KBFLOW_API_KEY ?? env.KBFLOW_DEV_API_KEY;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
+// 30 attempts: a bulk ingest waits out admission control (503 + Retry-After) while the embed backlog drains.
+const client = new KbflowClient({ baseUrl: env.KBFLOW_API_URL, apiKey, retry: { attempts: 30 } });
+
+/** A request through the typed client's raw form; an error answer stops the command with its message. */
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  let res: Response;
+  let res;
   try {
-    res = await fetch(new URL(path, env.KBFLOW_API_URL), {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    res = await client.request(method, path, body !== undefined ? { json: body } : {});
   } catch (error) {
-    throw new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${(error as Error).message}); is ./kbflow up running?`);
+    throw unreachable(error);
   }
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { raw: text };
-  }
-  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${json?.error?.message ?? text}`);
-  return { status: res.status, json };
+  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${res.json?.error?.message ?? res.text}`);
+  return { status: res.status, json: res.json ?? { raw: res.text } };
+}
+
+function unreachable(error: unknown): Error {
+  if (error instanceof KbflowApiError) return error;
+  return new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${(error as Error).message}); is ./kbflow up running?`);
 }
 
 async function crawl(args: string[]): Promise<void> {
@@ -47,38 +47,50 @@ async function crawl(args: string[]): Promise<void> {
   });
   const url = positionals[0];
   if (!url) throw new Error('usage: ./kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser]');
-  const body: Record<string, unknown> = { url };
+  const body: CrawlRequest = { url };
   if (values['max-pages']) body.maxPages = Number(values['max-pages']);
   if (values['max-depth']) body.maxDepth = Number(values['max-depth']);
-  if (values.engine) body.engine = values.engine;
-  const { json } = await call('POST', '/v1/crawl', body);
-  out(`task ${json.taskId}`);
+  if (values.engine) body.engine = values.engine as CrawlRequest['engine'];
+  const { taskId } = await client.crawl(body).catch((error: unknown) => {
+    throw unreachable(error);
+  });
+  out(`task ${taskId}`);
   let last = '';
-  for (;;) {
-    const { json: task } = await call('GET', `/v1/tasks/${json.taskId}`);
-    const p = task.progress;
-    const line = `${task.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}`;
-    if (line !== last) out(line);
-    last = line;
-    if (task.state === 'completed' || task.state === 'failed') {
-      if (task.error) out(`error: ${task.error}`);
-      process.exitCode = task.state === 'completed' ? 0 : 1;
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const task = await client.waitForTask(taskId, {
+    timeoutMs: 24 * 3600_000,
+    onProgress: (t) => {
+      const p = t.progress;
+      const line = `${t.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}`;
+      if (line !== last) out(line);
+      last = line;
+    },
+  });
+  if (task.error) out(`error: ${task.error}`);
+  process.exitCode = task.state === 'completed' ? 0 : 1;
 }
 
 async function query(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'top-k': { type: 'string' } } });
   const question = positionals.join(' ').trim();
   if (!question) throw new Error('usage: ./kbflow query "<question>" [--top-k N]');
-  const { json } = await call('POST', '/v1/query', { query: question, ...(values['top-k'] ? { topK: Number(values['top-k']) } : {}) });
-  out(json.answer);
+  // Streamed: the answer is printed as it forms (LLM tokens, extractive sentences).
+  let citations: { url: string; title: string; score: number; page?: number }[] = [];
+  let timings: Record<string, number> = {};
+  try {
+    for await (const event of client.queryStream({ query: question, ...(values['top-k'] ? { topK: Number(values['top-k']) } : {}) })) {
+      if (event.event === 'citations') citations = event.data.citations;
+      else if (event.event === 'answer') process.stdout.write(event.data.text);
+      else if (event.event === 'done') timings = event.data.timings;
+      else if (event.event === 'error') throw new Error(`the answer failed: ${event.data.error.message}`);
+    }
+  } catch (error) {
+    throw unreachable(error);
+  }
   out('');
-  json.citations.forEach((c: { url: string; title: string; score: number }, i: number) => out(`[${i + 1}] ${c.title} (${c.score})\n    ${c.url}`));
   out('');
-  out(`timings (ms): ${Object.entries(json.timings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  citations.forEach((c, i) => out(`[${i + 1}] ${c.title}${c.page !== undefined ? `, page ${c.page}` : ''} (${c.score})\n    ${c.url}`));
+  out('');
+  out(`timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 
 async function health(): Promise<void> {
@@ -88,8 +100,10 @@ async function health(): Promise<void> {
   const json = (await res.json()) as { status: string; checks: Record<string, string> };
   out(`api: ${json.status}`);
   for (const [name, state] of Object.entries(json.checks)) out(`  ${name}: ${state}`);
-  const { json: queues } = await call('GET', '/v1/queues');
-  for (const q of queues.queues as { name: string; counts: Record<string, number> }[]) {
+  const queues = await client.listQueues().catch((error: unknown) => {
+    throw unreachable(error);
+  });
+  for (const q of queues.queues) {
     out(`queue ${q.name}: ${Object.entries(q.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   process.exitCode = res.ok ? 0 : 1;
@@ -101,7 +115,8 @@ try {
   else if (command === 'query') await query(rest);
   else if (command === 'health') await health();
   else if (command === 'eval') await evalCommand(rest, call, out);
-  else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey }, out);
+  else if (command === 'mcp') out(mcpSnippets(env.KBFLOW_API_URL, apiKey));
+  else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey, client }, out);
   else throw new Error(`unknown command ${command}`);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);

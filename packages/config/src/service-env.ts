@@ -54,6 +54,8 @@ export const scraperEnvShape = {
   KBFLOW_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
   KBFLOW_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
   KBFLOW_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  /** Pages read of one PDF (crawled or uploaded) at most; a longer one fails that document with the reason. */
+  KBFLOW_MAX_DOCUMENT_PAGES: z.coerce.number().int().min(1).max(100_000).default(500),
   KBFLOW_USER_AGENT: z.string().min(1).default('kbflow/0.1 (+https://github.com/kbflow/kbflow)'),
 };
 

@@ -205,4 +205,10 @@ export class DocumentRepository {
       return r ? [r] : [];
     });
   }
+
+  /** Makes documents part of an ingest task (uploads): its progress counts them as they are indexed. */
+  async attachToTask(tenantId: string, documentIds: string[], taskId: string): Promise<void> {
+    if (documentIds.length === 0) return;
+    await this.db.document.updateMany({ where: { tenantId, id: { in: documentIds } }, data: { taskId } });
+  }
 }

@@ -51,4 +51,14 @@ export class TenantRepository {
     const kb = await this.db.knowledgeBase.findUnique({ where: { tenantId_slug: { tenantId, slug } } });
     return kb?.id;
   }
+
+  /** A tenant's knowledge bases, by slug, with how many documents each holds. */
+  async listKnowledgeBases(tenantId: string): Promise<{ slug: string; name: string; documents: number; createdAt: Date }[]> {
+    const rows = await this.db.knowledgeBase.findMany({
+      where: { tenantId },
+      orderBy: { slug: 'asc' },
+      select: { slug: true, name: true, createdAt: true, _count: { select: { documents: true } } },
+    });
+    return rows.map((r) => ({ slug: r.slug, name: r.name, documents: r._count.documents, createdAt: r.createdAt }));
+  }
 }

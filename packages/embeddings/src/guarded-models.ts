@@ -8,7 +8,22 @@ export function guardEmbedder(inner: Embedder, guard: ModelGuard): Embedder {
   return { model: inner.model, dimensions: inner.dimensions, embed: (texts) => guard(() => inner.embed(texts)) };
 }
 
-/** Routes a chat model's calls through the same kind of guard. */
+/**
+ * Routes a chat model's calls through the same kind of guard. A stream is
+ * guarded up to its first piece (connecting and the provider's first
+ * answer, where an outage shows); the rest flows unguarded.
+ */
 export function guardChatModel(inner: ChatModel, guard: ModelGuard): ChatModel {
-  return { model: inner.model, complete: (messages, opts) => guard(() => inner.complete(messages, opts)) };
+  const guarded: ChatModel = { model: inner.model, complete: (messages, opts) => guard(() => inner.complete(messages, opts)) };
+  if (inner.stream) {
+    const stream = inner.stream.bind(inner);
+    guarded.stream = async function* (messages, opts) {
+      const iterator = stream(messages, opts)[Symbol.asyncIterator]();
+      const first = await guard(() => iterator.next());
+      if (first.done) return;
+      yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    };
+  }
+  return guarded;
 }

@@ -64,4 +64,45 @@ export class OpenAIChatModel implements ChatModel {
     }
     return content;
   }
+
+  /**
+   * The same completion through the streaming API (`stream: true`): yields
+   * each content delta as the provider sends it. Aborting `opts.signal`
+   * closes the HTTP stream.
+   */
+  async *stream(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+    let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
+    try {
+      stream = await this.#client.chat.completions.create(
+        {
+          model: this.model,
+          messages: messages.map(({ role, content }) => ({ role, content })),
+          stream: true,
+          ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
+          ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+        },
+        { signal },
+      );
+    } catch (error) {
+      throw toProviderError(error, `chat completion stream with ${this.model}`, { timedOut: deadline.aborted });
+    }
+    let produced = false;
+    try {
+      for await (const chunk of stream) {
+        const delta = chunk.choices?.[0]?.delta?.content;
+        if (typeof delta === 'string' && delta !== '') {
+          produced = true;
+          yield delta;
+        }
+      }
+    } catch (error) {
+      if (opts.signal?.aborted) return;
+      throw toProviderError(error, `chat completion stream with ${this.model}`, { timedOut: deadline.aborted });
+    }
+    if (!produced && !opts.signal?.aborted) {
+      throw new ProviderError('provider_bad_response', `chat completion stream with ${this.model} returned no text`, { retryable: false });
+    }
+  }
 }

@@ -27,4 +27,10 @@ export interface ChatModel {
    * @returns the assistant's reply text
    */
   complete(messages: ChatMessage[], opts?: { maxTokens?: number; temperature?: number }): Promise<string>;
+  /**
+   * Completes the conversation token by token through the provider's
+   * streaming API; the pieces joined are the reply. Aborting `signal`
+   * closes the provider's stream.
+   */
+  stream?(messages: ChatMessage[], opts?: { maxTokens?: number; temperature?: number; signal?: AbortSignal }): AsyncIterable<string>;
 }

@@ -144,6 +144,8 @@ export const jobSchemas = {
       query: z.string().min(1).max(4000),
       topK: z.number().int().min(1).max(50),
       ...retrievalOptions,
+      /** The api reads the answer as it forms, from the job's query stream (see query-stream.ts). */
+      stream: z.boolean().default(false),
       correlationId: z.string().max(128).optional(),
     }),
     'search-chunks': z.object({

@@ -21,3 +21,4 @@ export { createWorker, someHandlers, type JobContext, type JobHandler, type JobH
 export { jobMetrics } from './job-metrics.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
+export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';

@@ -22,6 +22,13 @@ export type FakeOpenAIFault =
 export interface FakeOpenAI {
   /** Base URL including `/v1`, to pass as the SDK's `baseURL` / OPENAI_BASE_URL. */
   url: string;
+  /**
+   * Streamed chat completions (`stream: true`): how many ran to the end,
+   * how many the client closed before the last token, and the tokens sent.
+   */
+  streams: { completed: number; aborted: number; tokensSent: number };
+  /** Pause before each streamed token, ms (0 by default); lets a test disconnect mid-stream. */
+  setTokenDelay(ms: number): void;
   /** Every request received, faulted ones included, in arrival order; `body` is the parsed JSON the client sent. */
   requests: { path: string; body: any }[];
   setFault(fault: FakeOpenAIFault): void;
@@ -38,7 +45,9 @@ export interface FakeOpenAI {
  *   a client that ignores `index` should fail here rather than in production.
  * - `POST /v1/chat/completions` answers `ANSWER: ` followed by the first 200
  *   characters of the last user message, so a test can tell that an answer
- *   went through the model.
+ *   went through the model. With `stream: true` the same text comes as
+ *   server-sent `chat.completion.chunk`s, one word (with its leading space)
+ *   per chunk, then `[DONE]`.
  * Faults (status codes, latency, connection resets) are set with `setFault`.
  */
 export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promise<FakeOpenAI> {
@@ -48,6 +57,8 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
   const timers = new Set<NodeJS.Timeout>();
   let fault: FakeOpenAIFault = null;
   let remaining = Infinity;
+  let tokenDelayMs = 0;
+  const streams = { completed: 0, aborted: 0, tokensSent: 0 };
 
   const embedderFor = (dimensions: number): HashingEmbedder => {
     let embedder = embedders.get(dimensions);
@@ -109,6 +120,10 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
       return;
     }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
+      if ((body as { stream?: unknown } | undefined)?.stream === true) {
+        await streamChat(res, body, { delayMs: () => tokenDelayMs, streams, timers });
+        return;
+      }
       serveChat(res, body);
       return;
     }
@@ -127,6 +142,10 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    streams,
+    setTokenDelay(ms) {
+      tokenDelayMs = ms;
+    },
     setFault(next) {
       fault = next;
       remaining = next !== null && 'times' in next && next.times !== undefined ? next.times : Infinity;
@@ -210,16 +229,65 @@ function messageText(content: unknown): string {
   return '';
 }
 
-function serveChat(res: ServerResponse, body: unknown): void {
+/** The fake's reply to a conversation: `ANSWER: ` and the start of the last user message; undefined when the request is malformed. */
+function chatReply(body: unknown): { content: string; messages: { role?: unknown; content?: unknown }[] } | undefined {
   const request = (body ?? {}) as { model?: unknown; messages?: unknown };
-  if (typeof request.model !== 'string' || !Array.isArray(request.messages) || request.messages.length === 0) {
+  if (typeof request.model !== 'string' || !Array.isArray(request.messages) || request.messages.length === 0) return undefined;
+  const messages = request.messages as { role?: unknown; content?: unknown }[];
+  const lastUser = [...messages].reverse().find((message) => message?.role === 'user');
+  return { content: `ANSWER: ${messageText(lastUser?.content).slice(0, ANSWER_QUOTE_CHARS)}`, messages };
+}
+
+async function streamChat(
+  res: ServerResponse,
+  body: unknown,
+  opts: { delayMs: () => number; streams: FakeOpenAI['streams']; timers: Set<NodeJS.Timeout> },
+): Promise<void> {
+  const reply = chatReply(body);
+  if (!reply) {
     sendError(res, 400, 'model and a non-empty messages array are required');
     return;
   }
-  const messages = request.messages as { role?: unknown; content?: unknown }[];
-  const lastUser = [...messages].reverse().find((message) => message?.role === 'user');
-  const question = messageText(lastUser?.content);
-  const content = `ANSWER: ${question.slice(0, ANSWER_QUOTE_CHARS)}`;
+  const model = (body as { model: string }).model;
+  const id = `chatcmpl-fake-${Date.now()}`;
+  // Split before each whitespace: the pieces joined are exactly the non-streamed reply.
+  const tokens = reply.content.split(/(?=\s)/);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+  let closed = false;
+  res.on('close', () => (closed = true));
+  for (const [i, token] of tokens.entries()) {
+    const delay = opts.delayMs();
+    if (delay > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          opts.timers.delete(timer);
+          resolve();
+        }, delay);
+        opts.timers.add(timer);
+      });
+    }
+    if (closed || res.destroyed) {
+      opts.streams.aborted += 1;
+      return;
+    }
+    res.write(chunk(i === 0 ? { role: 'assistant', content: token } : { content: token }, null));
+    opts.streams.tokensSent += 1;
+  }
+  res.write(chunk({}, 'stop'));
+  res.end('data: [DONE]\n\n');
+  opts.streams.completed += 1;
+}
+
+function serveChat(res: ServerResponse, body: unknown): void {
+  const reply = chatReply(body);
+  if (!reply) {
+    sendError(res, 400, 'model and a non-empty messages array are required');
+    return;
+  }
+  const request = body as { model: string };
+  const { content, messages } = reply;
   const promptTokens = approximateTokens(messages.map((message) => messageText(message?.content)));
   const completionTokens = approximateTokens([content]);
   sendJson(res, 200, {

@@ -42,6 +42,7 @@ try {
       { maxEntries: env.KBFLOW_QUERY_CACHE_SIZE, registry: metrics.registry },
     ),
     chat: chat ? guardChatModel(chat, viaProvider) : undefined,
+    streams: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   };
   const knowledgeDeps = {
     knowledge: new KnowledgeRepository(db),

@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { CaseRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { CaseRepository, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -25,6 +25,12 @@ import { searchAnalyticsRoutes } from './routes/search-analytics.routes.ts';
 import type { SearchLogWriter } from './search-log-writer.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { taskRoutes } from './routes/task.routes.ts';
+import { knowledgeBaseRoutes } from './routes/knowledge-base.routes.ts';
+import { documentRoutes } from './routes/document.routes.ts';
+import { RouteRegistry } from './http/route-registry.ts';
+import { buildOpenApiDocument } from './openapi/openapi-document.ts';
+import { docsRoutes } from './openapi/docs.routes.ts';
+import { mcpRoutes } from './mcp/mcp.routes.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -51,6 +57,8 @@ export interface AppDeps {
   scheduleRuns: ScheduleRunRepository;
   /** Knowledge articles, for `/v1/knowledge`. */
   knowledge: KnowledgeRepository;
+  /** Uploaded documents (`POST /v1/documents`), and the page cap of one PDF (KBFLOW_MAX_DOCUMENT_PAGES). */
+  documents: { repository: DocumentRepository; maxPages: number };
   /** Load-shedding thresholds (KBFLOW_ADMISSION_*); defaults 0.9 of maxmemory and 100,000 jobs. */
   admission?: AdmissionOptions;
   /**
@@ -61,8 +69,33 @@ export interface AppDeps {
   searchLogs?: { writer: SearchLogWriter; repository: SearchLogRepository };
 }
 
+/** The app and the registry of its documented routes (the OpenAPI document is built from it). */
+export type KbflowApp = Express & { locals: { routes: RouteRegistry; openapi: () => Record<string, unknown> } };
+
+/**
+ * Mounts every documented `/v1` route on `v1` through the registry: this is
+ * the only place routes are added (a module's {@link ApiRoutes} reach
+ * Express nowhere else), so the OpenAPI document lists exactly what is
+ * served. A new route module goes into this list.
+ */
+export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps: AppDeps, admission: AdmissionControl): void {
+  const mount = (routes: Parameters<RouteRegistry['mount']>[2]) => registry.mount(v1, '/v1', routes);
+  mount(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
+  if (deps.searchLogs) mount(searchAnalyticsRoutes({ tenants: deps.tenants, searchLogs: deps.searchLogs.repository }));
+  mount(queryRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
+  mount(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
+  mount(caseRoutes({ tenants: deps.tenants, cases: deps.cases, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
+  mount(queueRoutes(deps.producer));
+  mount(opsRoutes(deps.producer, deps.redis));
+  mount(deadLetterRoutes({ producer: deps.producer, redis: deps.redis, admission, log: deps.log }));
+  mount(scheduleRoutes({ producer: deps.producer, runs: deps.scheduleRuns, log: deps.log }));
+  mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
+  mount(knowledgeBaseRoutes({ tenants: deps.tenants }));
+  mount(documentRoutes({ tenants: deps.tenants, tasks: deps.tasks, documents: deps.documents.repository, producer: deps.producer, log: deps.log, maxFileBytes: deps.records.maxBytes, maxPages: deps.documents.maxPages }));
+}
+
 /** Builds the Express app; `main.ts` only wires clients and listens. */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): KbflowApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
@@ -105,6 +138,14 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/admin/queues', authenticate(deps.tenants, { admin: true, basicRealm: 'kbflow admin' }), board.getRouter());
 
+  const registry = new RouteRegistry({ admin: [authenticate(deps.tenants, { admin: true })] });
+  let document: Record<string, unknown> | undefined;
+  const openapi = () => (document ??= buildOpenApiDocument(registry.routes()));
+  app.locals.routes = registry;
+  app.locals.openapi = openapi;
+  app.use(docsRoutes(openapi));
+  app.use(mcpRoutes({ tenants: deps.tenants, log: deps.log, maxBodyBytes: deps.maxBodyBytes }));
+
   const v1 = express.Router();
   // The key first, the body after: an anonymous client must not make the
   // API read or parse anything (kbflow issue 14, item 3).
@@ -117,20 +158,11 @@ export function createApp(deps: AppDeps): Express {
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
   // Crawls, scrapes and batches feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch']) v1.post(path, admission.admit(QueueName.scrape));
-  v1.post('/records', admission.admit(QueueName.embed));
-  v1.use(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
-  if (deps.searchLogs) v1.use(searchAnalyticsRoutes({ tenants: deps.tenants, searchLogs: deps.searchLogs.repository }));
-  v1.use(queryRoutes({ tenants: deps.tenants, producer: deps.producer, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
-  v1.use(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
-  v1.use(caseRoutes({ tenants: deps.tenants, cases: deps.cases, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
-  v1.use(queueRoutes(deps.producer));
-  v1.use(opsRoutes(deps.producer, deps.redis));
-  v1.use(deadLetterRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, admission, log: deps.log }));
-  v1.use(scheduleRoutes({ tenants: deps.tenants, producer: deps.producer, runs: deps.scheduleRuns, log: deps.log }));
-  v1.use(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
+  for (const path of ['/records', '/documents']) v1.post(path, admission.admit(QueueName.embed));
+  mountV1Routes(registry, v1, deps, admission);
   app.use('/v1', v1);
 
   app.use(notFound);
   app.use(errorMiddleware(deps.log));
-  return app;
+  return app as KbflowApp;
 }

@@ -21,6 +21,8 @@ export const apiEnvSchema = z
     /** Cap on one `POST /v1/records` body (decoded), separate from KBFLOW_MAX_BODY_BYTES: bulk uploads are large by nature. */
     KBFLOW_RECORDS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
     KBFLOW_BULL_BOARD_READ_ONLY: booleanFromString.default(false),
+    /** Pages read of one uploaded PDF at most (POST /v1/documents); the scraper reads the same variable for crawled ones. */
+    KBFLOW_MAX_DOCUMENT_PAGES: z.coerce.number().int().min(1).max(100_000).default(500),
     /** Admission control: refuse new crawls and scrapes while Redis used_memory / maxmemory is at or above this. */
     KBFLOW_ADMISSION_REDIS_MEMORY_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
     /** Admission control: refuse new work for a queue whose waiting + prioritized + delayed jobs pass this. */

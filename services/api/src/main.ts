@@ -1,5 +1,5 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { CaseRepository, createDb, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
@@ -58,6 +58,7 @@ try {
     idempotency: new IdempotencyRepository(db),
     scheduleRuns: new ScheduleRunRepository(db),
     knowledge: new KnowledgeRepository(db),
+    documents: { repository: new DocumentRepository(db), maxPages: env.KBFLOW_MAX_DOCUMENT_PAGES },
     admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
     searchLogs: { writer: searchLogWriter, repository: searchLogs },
   });

@@ -116,7 +116,7 @@ describe('when the vector store is down', () => {
     expect(await producer.queue(QueueName.embed).getRateLimitTtl()).toBeGreaterThan(0);
 
     const ctx = { job: { timestamp: Date.now(), processedOn: Date.now() }, log: createLogger('aggregator', 'silent'), correlationId: 'q' } as unknown as JobContext;
-    const answer = await answerQuery({ tenantId, knowledgeBaseId, query: 'how do I create a virtual environment', topK: 3, mode: 'hybrid', filters: {}, collapseDuplicates: true, diversity: 0 }, ctx, {
+    const answer = await answerQuery({ tenantId, knowledgeBaseId, query: 'how do I create a virtual environment', topK: 3, mode: 'hybrid', filters: {}, collapseDuplicates: true, diversity: 0, stream: false }, ctx, {
       documents,
       embedder: new HashingEmbedder(),
       vectors,

@@ -40,6 +40,7 @@ try {
     { fetch: (url) => browserBreaker.run(() => browser.fetch(url)), close: () => browser.close() },
     log,
     metrics.registry,
+    { maxDocumentPages: env.KBFLOW_MAX_DOCUMENT_PAGES },
   );
   const deps = {
     tasks: new TaskRepository(db),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SHARED_DATA } from '@kbflow/testing';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 
 /** `<repo root>/../shared/data/k8s-json-schemas`: Kubernetes 1.30 (standalone, strict) and CRD schemas. */
 export const K8S_SCHEMA_DIR = path.join(SHARED_DATA, 'k8s-json-schemas');
@@ -99,9 +100,26 @@ export class K8sSchemaValidator {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return ['/ is not an object'];
     const { apiVersion, kind } = obj as K8sObject;
     if (typeof apiVersion !== 'string' || typeof kind !== 'string') return ['/ has no apiVersion or kind'];
+    if (apiVersion === 'monitoring.coreos.com/v1' && kind === 'PrometheusRule') return prometheusRuleProblems(obj);
     const validate = this.#validatorFor(apiVersion, kind);
     if (!validate) return [`/ no schema for ${apiVersion} ${kind} in ${K8S_SCHEMA_DIR}`];
     if (validate(obj)) return [];
     return (validate.errors ?? []).map(formatError);
+  }
+}
+
+/**
+ * The PrometheusRule CRD's schema is not among the shared CRDs, and the
+ * Operator's published CRD file is on GitHub, out of reach here. Its
+ * schema is generated from the Operator's Go API types
+ * (pkg/apis/monitoring/v1), as are the compiled validators that
+ * @kubernetes-models/prometheus-operator ships on npm: that package checks it.
+ */
+export function prometheusRuleProblems(obj: object): string[] {
+  try {
+    new PrometheusRule(obj as ConstructorParameters<typeof PrometheusRule>[0]).validate();
+    return [];
+  } catch (error) {
+    return [...new Set(String((error as Error).message).split(', ').map((p) => p.replace(/^data/, '') || '/'))];
   }
 }

@@ -1,3 +1,5 @@
+import { pageOfHeading } from '@kbflow/extraction';
+
 /** A retrieved chunk with its document. */
 export interface RetrievedChunk {
   chunkId: string;
@@ -13,6 +15,8 @@ export interface RetrievedChunk {
   /** The document's last change. */
   updatedAt: Date;
   score: number;
+  /** The PDF page the chunk starts on (documents extracted with page structure). */
+  page?: number | undefined;
 }
 
 export interface Citation {
@@ -20,6 +24,20 @@ export interface Citation {
   title: string;
   snippet: string;
   score: number;
+  /** The PDF page of the best passage cited. */
+  page?: number;
+}
+
+/** The PDF page a chunk is on: from its heading breadcrumb (`Page 3`), for PDF documents only. */
+export function pageOf(chunk: Pick<RetrievedChunk, 'url' | 'heading' | 'page'>): number | undefined {
+  if (chunk.page !== undefined) return chunk.page;
+  let path: string;
+  try {
+    path = new URL(chunk.url).pathname;
+  } catch {
+    return undefined;
+  }
+  return /\.pdf$/i.test(path) ? pageOfHeading(chunk.heading) : undefined;
 }
 
 const SNIPPET_CHARS = 300;
@@ -52,7 +70,8 @@ export function groupCitations(chunks: RetrievedChunk[], limit: number): { citat
     if (sourceIndex.has(chunk.url)) continue;
     if (citations.length >= limit) break;
     sourceIndex.set(chunk.url, citations.length + 1);
-    citations.push({ url: chunk.url, title: chunk.title, snippet: snippetOf(bodyOf(chunk)), score: Number(chunk.score.toFixed(6)) });
+    const page = pageOf(chunk);
+    citations.push({ url: chunk.url, title: chunk.title, snippet: snippetOf(bodyOf(chunk)), score: Number(chunk.score.toFixed(6)), ...(page !== undefined ? { page } : {}) });
   }
   return { citations, sourceIndex };
 }

@@ -26,6 +26,11 @@ function sentences(text: string): string[] {
  * number of its source. Nothing is generated, so nothing is made up.
  */
 export function extractiveAnswer(query: string, chunks: RetrievedChunk[], sourceIndex: Map<string, number>, maxSentences = 3): string {
+  return extractiveSentences(query, chunks, sourceIndex, maxSentences).join(' ');
+}
+
+/** The extractive answer's sentences, each with its source number: streamed one by one, joined by a space they are the answer. */
+export function extractiveSentences(query: string, chunks: RetrievedChunk[], sourceIndex: Map<string, number>, maxSentences = 3): string[] {
   const wanted = new Set(terms(query));
   const scored: { sentence: string; score: number; source: number; order: number }[] = [];
   let order = 0;
@@ -40,7 +45,7 @@ export function extractiveAnswer(query: string, chunks: RetrievedChunk[], source
       scored.push({ sentence, score: overlap + chunk.score * 0.5, source, order: order++ });
     }
   }
-  if (scored.length === 0) return 'No relevant passages were found in the knowledge base.';
+  if (scored.length === 0) return ['No relevant passages were found in the knowledge base.'];
   const picked = scored.sort((a, b) => b.score - a.score || a.order - b.order).slice(0, maxSentences);
-  return picked.map((p) => `${p.sentence} [${p.source}]`).join(' ');
+  return picked.map((p) => `${p.sentence} [${p.source}]`);
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CaseFields, CaseRepository, CaseView, TenantRepository } from '@kbflow/db';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { caseView, casesBulkResult, casesPage, deleted } from './responses.ts';
 import { collectBulkRows, streamsBody } from '../http/bulk-rows.ts';
 import { CASE_LIMITS, caseFieldsSchema, toCaseRow, type CaseColumnMapping, type CaseRow } from '../domain/case-rows.ts';
 import { storable } from '../domain/storable-text.ts';
@@ -120,8 +122,10 @@ function fieldsOf(row: Omit<CaseRow, 'row'>): CaseFields {
  * schedule (maintenance) categorizes, checks and vectorizes every change,
  * the same way it picks up cases other systems write directly.
  */
-export function caseRoutes(deps: CaseRouteDeps): Router {
-  const router = Router();
+export function caseRoutes(deps: CaseRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
+  const idParam = z.object({ id: z.string().describe('case id (UUID)') });
+  const notFound = { 404: ['case_not_found'] };
 
   const caseOf = async (req: Request): Promise<CaseView> => {
     const id = caseId.safeParse(req.params.id);
@@ -130,7 +134,26 @@ export function caseRoutes(deps: CaseRouteDeps): Router {
     return found;
   };
 
-  router.post('/cases', async (req, res) => {
+  router.post(
+    '/cases',
+    {
+      operationId: 'createCases',
+      summary: 'Create one case, or many in bulk',
+      description:
+        'A JSON object creates one case (201; only `knowledgeBase` is read from the query). A JSON array, NDJSON, CSV or a multipart `file` upload creates or updates many (202), with the column parameters of the query.',
+      tags: ['cases'],
+      query: bulkQuery,
+      body: createBody,
+      extraBodies: [
+        { contentType: 'application/x-ndjson', description: 'one case per line' },
+        { contentType: 'text/csv', description: 'a header row, then one case per row' },
+        { contentType: 'multipart/form-data', description: 'a `file` part holding JSON, NDJSON or CSV', schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
+      ],
+      responses: { 201: { description: 'the case (single create)', schema: caseView }, 202: { description: 'bulk counts', schema: casesBulkResult } },
+      errors: { 400: ['no_rows', 'invalid_rows'], 409: ['case_exists'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] },
+      example: { body: { externalId: 'contract-1', subject: 'Cannot log in', description: 'The login page says my password is wrong after the reset.' } },
+    },
+    async (req, res) => {
     // CSV, NDJSON and uploads arrive as streams; JSON was parsed: an array is a bulk, an object one case.
     if (streamsBody(req) || Array.isArray(req.body)) return bulkCreate(req, res, deps);
     const query = parseBody(createQuery, req.query);
@@ -140,9 +163,13 @@ export function caseRoutes(deps: CaseRouteDeps): Router {
     const created = await deps.cases.create(tenantId, knowledgeBaseId, fieldsOf({ ...fields, externalId: fields.externalId ?? randomUUID() }));
     if (!created) throw new ApiError(409, 'case_exists', `a case with externalId "${fields.externalId}" exists; change it with PATCH /v1/cases/:id`, { field: 'externalId' });
     res.status(201).json(caseResponse(created));
-  });
+    },
+  );
 
-  router.get('/cases', async (req, res) => {
+  router.get(
+    '/cases',
+    { operationId: 'listCases', summary: 'List cases, newest first', tags: ['cases'], query: listQuery, responses: { 200: { description: 'one page; pass nextCursor as cursor for the next', schema: casesPage } }, example: { query: { limit: '10' } } },
+    async (req, res) => {
     // Filters compare with stored text, which never holds NUL (PostgreSQL refuses it in a parameter too).
     const query = parseBody(listQuery, storable(req.query));
     const tenantId = req.principal!.tenantId;
@@ -152,21 +179,33 @@ export function caseRoutes(deps: CaseRouteDeps): Router {
       ? await deps.cases.list(tenantId, { knowledgeBaseId, status: query.status, category: query.category, pending: query.pending, limit: query.limit, after })
       : [];
     res.json({ cases: cases.map(caseResponse), nextCursor: cases.length === query.limit ? encodeCursor(cases.at(-1)!) : null });
-  });
+    },
+  );
 
-  router.get('/cases/:id', async (req, res) => {
-    res.json(caseResponse(await caseOf(req)));
-  });
+  router.get(
+    '/cases/:id',
+    { operationId: 'getCase', summary: 'One case', tags: ['cases'], params: idParam, responses: { 200: { description: 'the case', schema: caseView } }, errors: notFound, example: { params: { id: '{caseId}' } } },
+    async (req, res) => {
+      res.json(caseResponse(await caseOf(req)));
+    },
+  );
 
-  router.patch('/cases/:id', async (req, res) => {
+  router.patch(
+    '/cases/:id',
+    { operationId: 'updateCase', summary: 'Change a case', tags: ['cases'], params: idParam, body: patchBody, responses: { 200: { description: 'the changed case', schema: caseView } }, errors: notFound, example: { params: { id: '{caseId}' }, body: { status: 'closed' } } },
+    async (req, res) => {
     const patch = parseBody(patchBody, storable(req.body));
     const id = caseId.safeParse(req.params.id);
     const updated = id.success ? await deps.cases.update(req.principal!.tenantId, id.data, patch) : undefined;
     if (!updated) throw new ApiError(404, 'case_not_found', `no case ${String(req.params.id)}`, { field: 'id' });
     res.json(caseResponse(updated));
-  });
+    },
+  );
 
-  router.delete('/cases/:id', async (req, res) => {
+  router.delete(
+    '/cases/:id',
+    { operationId: 'deleteCase', summary: 'Delete a case and its vectors', tags: ['cases'], params: idParam, responses: { 200: { description: 'the case is gone', schema: deleted } }, errors: notFound, example: { params: { id: '{caseId}' } } },
+    async (req, res) => {
     const existing = await caseOf(req);
     const tenantId = req.principal!.tenantId;
     const removed = await deps.cases.delete(tenantId, existing.id);
@@ -178,7 +217,8 @@ export function caseRoutes(deps: CaseRouteDeps): Router {
         .catch((err: unknown) => deps.log.error({ err, caseId: existing.id }, 'could not enqueue vector deletion of a deleted case'));
     }
     res.json({ id: existing.id, deleted: true });
-  });
+    },
+  );
 
   return router;
 }

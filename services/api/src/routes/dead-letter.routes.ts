@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { TenantRepository } from '@kbflow/db';
 import { ALL_QUEUES, jobNamesOf, Priority, QueueName, type JobProducer, type PriorityValue, type Redis } from '@kbflow/queues';
 import type { Job } from 'bullmq';
-import { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AdmissionControl } from '../http/admission.ts';
-import { ApiError, parseBody } from '../http/api-error.ts';
-import { authenticate } from '../http/auth.ts';
+import { ApiError } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { deadLetterPage, deadLetterReplayed } from './responses.ts';
 
 export interface DeadLetterRouteDeps {
-  tenants: TenantRepository;
   producer: JobProducer;
   redis: Redis;
   admission: AdmissionControl;
@@ -76,10 +74,10 @@ function entry(job: Job) {
  * worker wrapper moved them to the `dead-letter` queue. List them, replay one
  * into its origin queue (same name and data, a new job id), or delete one.
  */
-export function deadLetterRoutes(deps: DeadLetterRouteDeps): Router {
-  const router = Router();
+export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
   const queue = deps.producer.queue(QueueName.deadLetter);
-  router.use('/dead-letters', authenticate(deps.tenants, { admin: true }));
+  const idParam = z.object({ id: z.string().describe('dead letter id') });
 
   /** Runs `fn` holding the entry's lock; a concurrent replay or delete of the same entry gets 409. */
   const withEntryLock = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
@@ -103,8 +101,11 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): Router {
     return job;
   };
 
-  router.get('/dead-letters', async (req, res) => {
-    const q = parseBody(listQuery, req.query);
+  router.get(
+    '/dead-letters',
+    { operationId: 'listDeadLetters', summary: 'Jobs that failed their last attempt (admin)', tags: ['operations'], access: 'admin', query: listQuery, responses: { 200: { description: 'one page of dead letters', schema: deadLetterPage } }, example: { query: { limit: '10' } } },
+    async (_req, res, input) => {
+    const q = input.query();
     if (q.queue) {
       // Filtering reads every entry: dead letters are few, and this is an operator's page.
       const all = await queue.getJobs([...HELD_STATES], 0, -1);
@@ -131,10 +132,23 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): Router {
       skip = 0;
     }
     res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
-  });
+    },
+  );
 
-  router.post('/dead-letters/:id/replay', async (req, res) => {
-    const id = req.params.id;
+  router.post(
+    '/dead-letters/:id/replay',
+    {
+      operationId: 'replayDeadLetter',
+      summary: 'Replay a dead letter into its origin queue (admin)',
+      tags: ['operations'],
+      access: 'admin',
+      params: idParam,
+      responses: { 202: { description: 'the job was queued again', schema: deadLetterReplayed } },
+      errors: { 404: ['dead_letter_not_found'], 409: ['dead_letter_busy'], 422: ['dead_letter_invalid', 'dead_letter_unreplayable'], 503: ['overloaded'] },
+      example: { params: { id: '{deadLetterId}' } },
+    },
+    async (req, res) => {
+    const id = String(req.params.id);
     const replayed = await withEntryLock(id, async () => {
       const job = await findEntry(id);
       const parsed = deadLetterData.safeParse(job.data);
@@ -166,16 +180,21 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): Router {
     });
     deps.log.info(replayed, 'dead letter replayed');
     res.status(202).json(replayed);
-  });
+    },
+  );
 
-  router.delete('/dead-letters/:id', async (req, res) => {
-    const id = req.params.id;
+  router.delete(
+    '/dead-letters/:id',
+    { operationId: 'deleteDeadLetter', summary: 'Delete a dead letter (admin)', tags: ['operations'], access: 'admin', params: idParam, responses: { 204: { description: 'deleted' } }, errors: { 404: ['dead_letter_not_found'], 409: ['dead_letter_busy'] }, example: { params: { id: '{deadLetterId2}' } } },
+    async (req, res) => {
+    const id = String(req.params.id);
     await withEntryLock(id, async () => {
       const job = await findEntry(id);
       await job.remove();
     });
     res.status(204).end();
-  });
+    },
+  );
 
   return router;
 }

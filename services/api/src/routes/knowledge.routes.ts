@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { KnowledgeArticleView, KnowledgeRepository, LinkedCaseView, TenantRepository } from '@kbflow/db';
 import { articleDocument, renderArticleMarkdown } from '@kbflow/extraction';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
-import { Router, type Request } from 'express';
+import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { article, articlesPage } from './responses.ts';
 import { storable } from '../domain/storable-text.ts';
 
 export interface KnowledgeRouteDeps {
@@ -76,8 +78,10 @@ function linkedJson(c: LinkedCaseView) {
  * vectors. A generated article is rewritten by the next generation when its
  * cases change, and a deleted one comes back while its pattern lasts.
  */
-export function knowledgeRoutes(deps: KnowledgeRouteDeps): Router {
-  const router = Router();
+export function knowledgeRoutes(deps: KnowledgeRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
+  const idParam = z.object({ id: z.string().describe('knowledge article id (UUID)') });
+  const notFound = { 404: ['knowledge_article_not_found'] };
 
   const load = async (req: Request) => {
     const id = parseBody(z.strictObject({ id: articleId }), { id: req.params.id }).id;
@@ -95,8 +99,11 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): Router {
       { priority: Priority.NORMAL, jobId: `article-${documentId}-${contentHash.slice(0, 16)}` },
     );
 
-  router.get('/knowledge', async (req, res) => {
-    const q = parseBody(listQuery, req.query);
+  router.get(
+    '/knowledge',
+    { operationId: 'listKnowledge', summary: 'List knowledge articles', tags: ['knowledge'], query: listQuery, responses: { 200: { description: 'one page of articles (without their bodies)', schema: articlesPage } }, errors: { 404: ['knowledge_base_not_found'] }, example: { query: { limit: '5' } } },
+    async (req, res, input) => {
+    const q = input.query();
     const tenantId = req.principal!.tenantId;
     let knowledgeBaseId: string | undefined;
     if (q.knowledgeBase !== undefined) {
@@ -105,15 +112,31 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): Router {
     }
     const page = await deps.knowledge.list(tenantId, { knowledgeBaseId, status: q.status, category: q.category, limit: q.limit, offset: q.offset });
     res.json({ total: page.total, limit: q.limit, offset: q.offset, articles: page.articles.map((a) => articleJson(a, { body: false })) });
-  });
+    },
+  );
 
-  router.get('/knowledge/:id', async (req, res) => {
+  router.get(
+    '/knowledge/:id',
+    { operationId: 'getKnowledge', summary: 'One knowledge article with its linked cases', tags: ['knowledge'], params: idParam, responses: { 200: { description: 'the article', schema: article } }, errors: notFound, example: { params: { id: '{articleId}' } } },
+    async (req, res) => {
     const article = await load(req);
     const linkedCases = await deps.knowledge.linkedCases(article.id);
     res.json({ ...articleJson(article, { body: true }), linkedCases: linkedCases.map(linkedJson) });
-  });
+    },
+  );
 
-  router.post('/knowledge', async (req, res) => {
+  router.post(
+    '/knowledge',
+    {
+      operationId: 'createKnowledge',
+      summary: 'Write a knowledge article by hand',
+      tags: ['knowledge'],
+      body: createBody,
+      responses: { 201: { description: 'the article, queued for indexing', schema: article } },
+      errors: { 503: ['queue_unavailable'] },
+      example: { body: { title: 'Resetting a password', summary: 'How to reset a forgotten password.', resolutionSteps: ['Open the account page', 'Choose Reset password'] } },
+    },
+    async (req, res) => {
     // NUL bytes and lone surrogates are cleaned as in cases: PostgreSQL and Prisma refuse them.
     const input = parseBody(createBody, storable(req.body));
     const tenantId = req.principal!.tenantId;
@@ -146,9 +169,13 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): Router {
       throw new ApiError(503, 'queue_unavailable', 'the article could not be queued for indexing; try again', { headers: { 'Retry-After': '5' } });
     }
     res.status(201).json({ ...articleJson((await deps.knowledge.get(tenantId, id))!, { body: true }), linkedCases: [] });
-  });
+    },
+  );
 
-  router.patch('/knowledge/:id', async (req, res) => {
+  router.patch(
+    '/knowledge/:id',
+    { operationId: 'updateKnowledge', summary: 'Change a knowledge article', tags: ['knowledge'], params: idParam, body: patchBody, responses: { 200: { description: 'the changed article', schema: article } }, errors: notFound, example: { params: { id: '{articleId}' }, body: { summary: 'How to reset a forgotten password, step by step.' } } },
+    async (req, res) => {
     const patch = parseBody(patchBody, storable(req.body));
     const current = await load(req);
     const tenantId = req.principal!.tenantId;
@@ -188,9 +215,13 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): Router {
     }
     const linkedNow = await deps.knowledge.linkedCases(current.id);
     res.json({ ...articleJson((await deps.knowledge.get(tenantId, current.id))!, { body: true }), linkedCases: linkedNow.map(linkedJson) });
-  });
+    },
+  );
 
-  router.delete('/knowledge/:id', async (req, res) => {
+  router.delete(
+    '/knowledge/:id',
+    { operationId: 'deleteKnowledge', summary: 'Delete a knowledge article and its vectors', tags: ['knowledge'], params: idParam, responses: { 204: { description: 'the article is gone' } }, errors: notFound, example: { params: { id: '{articleId}' } } },
+    async (req, res) => {
     const article = await load(req);
     const tenantId = req.principal!.tenantId;
     const removed = await deps.knowledge.delete(tenantId, article.id);
@@ -202,7 +233,8 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): Router {
         .catch((error: unknown) => deps.log.warn({ err: error, articleId: article.id }, 'could not queue the vector deletion; the sweep will'));
     }
     res.status(204).end();
-  });
+    },
+  );
 
   return router;
 }

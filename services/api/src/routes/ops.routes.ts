@@ -1,6 +1,7 @@
 import { ALL_QUEUES, listWorkers, type JobProducer, type Redis } from '@kbflow/queues';
 import { listBreakers } from '@kbflow/resilience';
-import { Router } from 'express';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { breakers, queueStats as queueStatsResponse, workers } from './responses.ts';
 import { percentile } from '../domain/percentile.ts';
 
 /** Minutes of BullMQ metrics averaged for throughput and error rate. */
@@ -43,21 +44,21 @@ async function queueStats(producer: JobProducer, name: (typeof ALL_QUEUES)[numbe
 }
 
 /** Operator endpoints: live replicas (`/v1/workers`) and per-queue statistics (`/v1/stats`). */
-export function opsRoutes(producer: JobProducer, redis: Redis): Router {
-  const router = Router();
+export function opsRoutes(producer: JobProducer, redis: Redis): ApiRoutes {
+  const router = new ApiRoutes();
 
-  router.get('/workers', async (_req, res) => {
+  router.get('/workers', { operationId: 'listWorkers', summary: 'Live service replicas', tags: ['operations'], responses: { 200: { description: 'replicas by service', schema: workers } }, example: {} }, async (_req, res) => {
     const workers = await listWorkers(redis, producer.prefix);
     const services: Record<string, number> = {};
     for (const w of workers) services[w.service] = (services[w.service] ?? 0) + 1;
     res.json({ services, workers });
   });
 
-  router.get('/circuit-breakers', async (_req, res) => {
+  router.get('/circuit-breakers', { operationId: 'listCircuitBreakers', summary: 'Circuit breakers across replicas', tags: ['operations'], responses: { 200: { description: 'every breaker with each replica\'s state', schema: breakers } }, example: {} }, async (_req, res) => {
     res.json({ breakers: await listBreakers(redis, producer.prefix) });
   });
 
-  router.get('/stats', async (_req, res) => {
+  router.get('/stats', { operationId: 'queueStats', summary: 'Per-queue throughput, error rate and latency', tags: ['operations'], responses: { 200: { description: 'one entry per queue', schema: queueStatsResponse } }, example: {} }, async (_req, res) => {
     res.json({ queues: await Promise.all(ALL_QUEUES.map((name) => queueStats(producer, name))) });
   });
 

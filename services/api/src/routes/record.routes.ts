@@ -1,9 +1,10 @@
 import type { IngestParams, PreparedRecord, RecordRepository, RecordWriter, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
 import { Priority, QueueName, type FlowNode, type JobProducer } from '@kbflow/queues';
-import { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ApiError, parseBody } from '../http/api-error.ts';
+import { ApiError } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { deleted, recordsAccepted } from './responses.ts';
 import { forEachBulkBatch } from '../http/bulk-rows.ts';
 import { chunkRecord, groupByLimits, prepareRecord, recordUrl } from '../domain/record-document.ts';
 import { isDeletion, toRecord } from '../domain/record-rows.ts';
@@ -51,6 +52,16 @@ const ingestQuery = z.strictObject({
 
 const deleteQuery = ingestQuery.pick({ knowledgeBase: true, source: true });
 
+/** Documented only: rows are read (and validated one by one) by forEachBulkBatch, never parsed as a whole. */
+const recordRows = z.array(
+  z.looseObject({
+    id: z.string().describe('the record id, unique within its source'),
+    title: z.string().optional(),
+    body: z.string().optional(),
+    deleted: z.boolean().optional().describe('true removes the record'),
+  }),
+);
+
 /**
  * Batch record ingestion. `POST /v1/records` reads the body as rows (JSON
  * array, NDJSON, CSV or a multipart upload), validates each row, stores the
@@ -58,11 +69,30 @@ const deleteQuery = ingestQuery.pick({ knowledgeBase: true, source: true });
  * ones to the embedder as one BULK-priority flow per request. Invalid rows
  * are reported by row, field and reason; the valid rows are still stored.
  */
-export function recordRoutes(deps: RecordRouteDeps): Router {
-  const router = Router();
+export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
 
-  router.post('/records', async (req, res) => {
-    const params = parseBody(ingestQuery, req.query);
+  router.post(
+    '/records',
+    {
+      operationId: 'ingestRecords',
+      summary: 'Ingest records in bulk',
+      description:
+        'Rows as a JSON array, NDJSON, CSV with a header row, or a multipart upload whose `file` part is one of those (gzip and deflate Content-Encodings are decoded). Rows are validated and written as they are read, in batches, in one transaction with the task: a body that turns out malformed half-way writes nothing. Invalid rows are reported by row, field and reason.',
+      tags: ['records'],
+      query: ingestQuery,
+      body: recordRows,
+      extraBodies: [
+        { contentType: 'application/x-ndjson', description: 'one JSON record per line' },
+        { contentType: 'text/csv', description: 'a header row, then one record per row (see idColumn, titleColumn, bodyColumn)' },
+        { contentType: 'multipart/form-data', description: 'a `file` part holding JSON, NDJSON or CSV', schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
+      ],
+      responses: { 202: { description: 'the rows were stored; their embedding runs as the task', schema: recordsAccepted } },
+      errors: { 400: ['no_rows', 'invalid_rows'], 413: ['payload_too_large'], 415: ['unsupported_media_type'], 503: ['queue_unavailable', 'overloaded', 'write_conflict'] },
+      example: { query: { source: 'contract' }, body: [{ id: 'r-1', title: 'Password reset', body: 'Reset a password from the account page.' }] },
+    },
+    async (req, res, input) => {
+    const params = input.query();
     const tenantId = req.principal!.tenantId;
     const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
 
@@ -145,10 +175,23 @@ export function recordRoutes(deps: RecordRouteDeps): Router {
     if (written.changed.length === 0) await deps.tasks.finishIngest(taskId);
     const { source: _source, toEmbed: _toEmbed, ...shown } = counts;
     res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated });
-  });
+    },
+  );
 
-  router.delete('/records/:id', async (req, res) => {
-    const params = parseBody(deleteQuery, req.query);
+  router.delete(
+    '/records/:id',
+    {
+      operationId: 'deleteRecord',
+      summary: 'Delete one record and its vectors',
+      tags: ['records'],
+      params: z.object({ id: z.string().describe('the record id (1-256 characters)') }),
+      query: deleteQuery,
+      responses: { 200: { description: 'the record is gone', schema: deleted } },
+      errors: { 404: ['record_not_found'] },
+      example: { params: { id: 'r-1' }, query: { source: 'contract' } },
+    },
+    async (req, res, input) => {
+    const params = input.query();
     const id = z.string().trim().min(1).max(256).safeParse(req.params.id);
     if (!id.success) throw new ApiError(400, 'invalid_field', 'must be a record id of 1-256 characters', { field: 'id' });
     const tenantId = req.principal!.tenantId;
@@ -157,7 +200,8 @@ export function recordRoutes(deps: RecordRouteDeps): Router {
     if (!removed) throw new ApiError(404, 'record_not_found', `no record "${id.data}" in source "${params.source}"`, { field: 'id' });
     await enqueueVectorDeletion(deps.producer, tenantId, { documentIds: [removed.documentId], chunkIds: removed.chunkIds });
     res.json({ id: id.data, deleted: true });
-  });
+    },
+  );
 
   return router;
 }

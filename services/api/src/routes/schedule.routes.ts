@@ -1,14 +1,13 @@
-import type { ScheduleRunRepository, ScheduleRunView, TenantRepository } from '@kbflow/db';
+import type { ScheduleRunRepository, ScheduleRunView } from '@kbflow/db';
 import { Priority, QueueName, SCHEDULE_NAMES, type JobInput, type JobProducer, type ScheduleName } from '@kbflow/queues';
 import type { JobSchedulerJson } from 'bullmq';
-import { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ApiError, parseBody } from '../http/api-error.ts';
-import { authenticate } from '../http/auth.ts';
+import { ApiError } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { scheduleRuns, schedules, scheduleTriggered } from './responses.ts';
 
 export interface ScheduleRouteDeps {
-  tenants: TenantRepository;
   producer: JobProducer;
   runs: ScheduleRunRepository;
   log: Logger;
@@ -73,12 +72,15 @@ function timing(scheduler: JobSchedulerJson | undefined) {
  * one now, or read its recent runs. The runs are global rows of
  * `schedule_runs`, written by the maintenance worker.
  */
-export function scheduleRoutes(deps: ScheduleRouteDeps): Router {
-  const router = Router();
+export function scheduleRoutes(deps: ScheduleRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
   const queue = deps.producer.queue(QueueName.maintenance);
-  router.use('/schedules', authenticate(deps.tenants, { admin: true }));
+  const nameParam = z.object({ name: z.enum(SCHEDULE_NAMES).describe('the schedule') });
 
-  router.get('/schedules', async (_req, res) => {
+  router.get(
+    '/schedules',
+    { operationId: 'listSchedules', summary: 'The maintenance schedules with their timing and history (admin)', tags: ['operations'], access: 'admin', responses: { 200: { description: 'every schedule', schema: schedules } }, example: {} },
+    async (_req, res) => {
     const [schedulers, summaries] = await Promise.all([queue.getJobSchedulers(0, -1), deps.runs.summaries(SCHEDULE_NAMES)]);
     const byName = new Map(schedulers.map((s) => [s.key, s]));
     res.json({
@@ -91,22 +93,31 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Router {
         lastDurationMs: summary.lastDurationMs,
       })),
     });
-  });
+    },
+  );
 
-  router.post('/schedules/:name/trigger', async (req, res) => {
-    const name = scheduleName(req.params.name);
+  router.post(
+    '/schedules/:name/trigger',
+    { operationId: 'triggerSchedule', summary: 'Run a schedule now (admin)', tags: ['operations'], access: 'admin', params: nameParam, responses: { 202: { description: 'the run was queued', schema: scheduleTriggered } }, errors: { 404: ['schedule_not_found'] }, example: { params: { name: 'health-check' } } },
+    async (req, res) => {
+    const name = scheduleName(String(req.params.name));
     const jobId = manualJobId(name, Date.now());
     await deps.producer.enqueue(QueueName.maintenance, name, MANUAL_DATA[name] as never, { priority: Priority.HIGH, jobId });
     deps.log.info({ schedule: name, jobId, apiKeyId: req.principal?.apiKeyId }, 'schedule triggered');
     res.status(202).json({ name, jobId, trigger: 'manual', priority: Priority.HIGH });
-  });
+    },
+  );
 
-  router.get('/schedules/:name/runs', async (req, res) => {
-    const name = scheduleName(req.params.name);
-    const q = parseBody(runsQuery, req.query);
+  router.get(
+    '/schedules/:name/runs',
+    { operationId: 'listScheduleRuns', summary: 'A schedule\'s recent runs (admin)', tags: ['operations'], access: 'admin', params: nameParam, query: runsQuery, responses: { 200: { description: 'the runs, newest first', schema: scheduleRuns } }, errors: { 404: ['schedule_not_found'] }, example: { params: { name: 'health-check' }, query: { limit: '5' } } },
+    async (req, res, input) => {
+    const name = scheduleName(String(req.params.name));
+    const q = input.query();
     const runs = await deps.runs.recent(name, q.limit);
     res.json({ name, runs: runs.map((run) => ({ ...runView(run), result: run.result ?? null })) });
-  });
+    },
+  );
 
   return router;
 }

@@ -77,6 +77,8 @@ export const queryBody = z
     topK: z.number().int().min(1).max(50).default(5),
     ...retrievalFields,
     knowledgeBase,
+    /** Answer as `text/event-stream` while the answer forms (see the route). */
+    stream: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .superRefine(sinceBeforeUntil);
 

@@ -1,6 +1,7 @@
 import type { SearchLogRepository, TenantRepository } from '@kbflow/db';
-import { Router } from 'express';
-import { ApiError, parseBody } from '../http/api-error.ts';
+import { ApiError } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { searchAnalytics } from './responses.ts';
 import { searchAnalyticsQuery } from './schemas.ts';
 
 export interface SearchAnalyticsDeps {
@@ -19,11 +20,22 @@ const MAX_WINDOW_DAYS = 92;
  * tenant's searches and queries in [since, until) (the last 24 hours by
  * default), of one knowledge base or all.
  */
-export function searchAnalyticsRoutes(deps: SearchAnalyticsDeps): Router {
-  const router = Router();
+export function searchAnalyticsRoutes(deps: SearchAnalyticsDeps): ApiRoutes {
+  const router = new ApiRoutes();
 
-  router.get('/search/analytics', async (req, res) => {
-    const q = parseBody(searchAnalyticsQuery, req.query);
+  router.get(
+    '/search/analytics',
+    {
+      operationId: 'searchAnalytics',
+      summary: 'The tenant\'s searches and queries over a window',
+      tags: ['query'],
+      query: searchAnalyticsQuery,
+      responses: { 200: { description: 'counts, latency percentiles, top and zero-hit queries, an hourly series', schema: searchAnalytics } },
+      errors: { 404: ['knowledge_base_not_found'] },
+      example: {},
+    },
+    async (req, res, input) => {
+    const q = input.query();
     const tenantId = req.principal!.tenantId;
     const until = q.until ? new Date(q.until) : new Date();
     const since = q.since ? new Date(q.since) : new Date(until.getTime() - DEFAULT_WINDOW_MS);
@@ -38,7 +50,8 @@ export function searchAnalyticsRoutes(deps: SearchAnalyticsDeps): Router {
     }
     const analytics = await deps.searchLogs.analytics({ tenantId, knowledgeBaseId, since, until });
     res.json({ since: since.toISOString(), until: until.toISOString(), ...(q.knowledgeBase ? { knowledgeBase: q.knowledgeBase } : {}), ...analytics });
-  });
+    },
+  );
 
   return router;
 }

@@ -1,11 +1,17 @@
 import type { CrawlParams, IngestProgress, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
-import { Router, type Request } from 'express';
+import type { Request } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, parseBody } from '../http/api-error.ts';
+import { ApiError } from '../http/api-error.ts';
+import { ApiRoutes } from '../http/route-registry.ts';
+import { taskAccepted, taskStatus } from './responses.ts';
 import { explainIngestWait, explainWait, type WaitReason } from '../domain/wait-reason.ts';
 import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam } from './schemas.ts';
+import { z } from 'zod';
+
+/** Documented only: a malformed id is a 404 like an unknown one (the handler checks it). */
+const taskPathParams = z.object({ id: z.string().describe('task id (UUID)') });
 import { listBreakers } from '@kbflow/resilience';
 import type { Redis } from '@kbflow/queues';
 
@@ -48,8 +54,8 @@ function ingestProgress(p: IngestProgress) {
  * (and, as pages change, document flows), so every task reaches a final
  * state when its last child finishes.
  */
-export function taskRoutes(deps: TaskRouteDeps): Router {
-  const router = Router();
+export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
+  const router = new ApiRoutes();
 
   const submit = async (req: Request, type: TaskType, seeds: string[], opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string }) => {
     const tenantId = req.principal!.tenantId;
@@ -86,25 +92,60 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
     return taskId;
   };
 
-  router.post('/crawl', async (req, res) => {
-    const body = parseBody(crawlBody, req.body);
-    const taskId = await submit(req, 'crawl', [body.url], body);
-    res.status(202).json({ taskId });
-  });
+  const accepted = { 202: { description: 'the task was created; poll GET /v1/tasks/{id}', schema: taskAccepted } };
+  const submitErrors = { 503: ['queue_unavailable', 'overloaded'] };
 
-  router.post('/scrape', async (req, res) => {
-    const body = parseBody(scrapeBody, req.body);
-    const taskId = await submit(req, 'scrape', [body.url], { ...body, maxPages: 1, maxDepth: 0 });
-    res.status(202).json({ taskId });
-  });
+  router.post(
+    '/crawl',
+    {
+      operationId: 'crawl',
+      summary: 'Crawl a site from a seed URL',
+      description: 'Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too.',
+      tags: ['tasks'],
+      body: crawlBody,
+      responses: accepted,
+      errors: submitErrors,
+      example: { body: { url: 'http://127.0.0.1:9/index.html', maxPages: 1, maxDepth: 0 } },
+    },
+    async (req, res, input) => {
+      const body = input.body();
+      const taskId = await submit(req, 'crawl', [body.url], body);
+      res.status(202).json({ taskId });
+    },
+  );
 
-  router.post('/scrape/batch', async (req, res) => {
-    const body = parseBody(batchScrapeBody, req.body);
-    const taskId = await submit(req, 'batch-scrape', body.urls, { ...body, maxPages: body.urls.length, maxDepth: 0 });
-    res.status(202).json({ taskId });
-  });
+  router.post(
+    '/scrape',
+    { operationId: 'scrape', summary: 'Scrape one page', tags: ['tasks'], body: scrapeBody, responses: accepted, errors: submitErrors, example: { body: { url: 'http://127.0.0.1:9/page.html' } } },
+    async (req, res, input) => {
+      const body = input.body();
+      const taskId = await submit(req, 'scrape', [body.url], { ...body, maxPages: 1, maxDepth: 0 });
+      res.status(202).json({ taskId });
+    },
+  );
 
-  router.get('/tasks/:id', async (req, res) => {
+  router.post(
+    '/scrape/batch',
+    { operationId: 'scrapeBatch', summary: 'Scrape a list of pages', tags: ['tasks'], body: batchScrapeBody, responses: accepted, errors: submitErrors, example: { body: { urls: ['http://127.0.0.1:9/a.html', 'http://127.0.0.1:9/b.html'] } } },
+    async (req, res, input) => {
+      const body = input.body();
+      const taskId = await submit(req, 'batch-scrape', body.urls, { ...body, maxPages: body.urls.length, maxDepth: 0 });
+      res.status(202).json({ taskId });
+    },
+  );
+
+  router.get(
+    '/tasks/:id',
+    {
+      operationId: 'getTask',
+      summary: 'A task\'s state, progress and why it waits',
+      tags: ['tasks'],
+      params: taskPathParams,
+      responses: { 200: { description: 'the task', schema: taskStatus } },
+      errors: { 404: ['task_not_found'] },
+      example: { params: { id: '{taskId}' } },
+    },
+    async (req, res) => {
     const id = taskIdParam.safeParse(req.params.id);
     if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
     const task = await deps.tasks.find(req.principal!.tenantId, id.data);
@@ -125,7 +166,8 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
       });
     }
     res.json(taskResponse(task, waiting));
-  });
+    },
+  );
 
   return router;
 }

@@ -1,12 +1,12 @@
 // The API in-process (createApp, as main.ts wires it) over a real Redis and a
 // fresh PostgreSQL database: every api integration test file starts its own.
-import { CaseRepository, createDb, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
-import { createApp } from '../../src/app.ts';
+import { createApp, type KbflowApp } from '../../src/app.ts';
 import type { AdmissionOptions } from '../../src/http/admission.ts';
 import { answerClientErrorsAsJson } from '../../src/http/client-errors.ts';
 import { SearchLogWriter } from '../../src/search-log-writer.ts';
@@ -31,6 +31,8 @@ export interface SendResult {
 
 export interface TestApi {
   base: string;
+  /** The Express app (its router and its route registry). */
+  app: KbflowApp;
   db: Db;
   redis: Redis;
   producer: JobProducer;
@@ -70,6 +72,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     idempotency: new IdempotencyRepository(db),
     scheduleRuns: new ScheduleRunRepository(db),
     knowledge: new KnowledgeRepository(db),
+    documents: { repository: new DocumentRepository(db), maxPages: 50 },
     producer,
     redis,
     events,
@@ -121,6 +124,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
 
   return {
     base,
+    app,
     db,
     redis,
     producer,

@@ -1,6 +1,12 @@
-/** Extensions that are never HTML pages; links to them are not crawled. */
+/**
+ * Extensions that are never pages or documents kbflow reads; links to them
+ * are not crawled. PDF, DOCX and Markdown links are: the http fetcher hands
+ * their bytes to packages/extraction. `.txt` stays out: documentation sites
+ * link their pages' sources that way (Sphinx's `_sources/*.rst.txt`), which
+ * would index every page twice.
+ */
 const NON_PAGE_EXTENSIONS =
-  /\.(?:png|jpe?g|gif|svg|webp|ico|bmp|css|js|mjs|map|json|xml|pdf|zip|gz|tgz|bz2|xz|7z|tar|rar|exe|dmg|msi|deb|rpm|whl|egg|mp3|mp4|webm|avi|mov|woff2?|ttf|eot|otf|epub|txt|rst|inv|bin|iso)$/i;
+  /\.(?:png|jpe?g|gif|svg|webp|ico|bmp|css|js|mjs|map|json|xml|zip|gz|tgz|bz2|xz|7z|tar|rar|exe|dmg|msi|deb|rpm|whl|egg|mp3|mp4|webm|avi|mov|woff2?|ttf|eot|otf|epub|txt|rst|inv|bin|iso)$/i;
 
 /**
  * The links a crawl follows from a page: same allowed origins, not obviously

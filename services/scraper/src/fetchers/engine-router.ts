@@ -1,5 +1,5 @@
-import { extractPage, type ExtractedPage } from '@kbflow/extraction';
-import { isPermanent } from '@kbflow/queues';
+import { DocumentExtractionError, extractDocument, extractPage, type ExtractedPage } from '@kbflow/extraction';
+import { isPermanent, PermanentError } from '@kbflow/queues';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { FetchedPage, PageFetcher } from './fetched-page.ts';
@@ -23,7 +23,11 @@ export class EngineRouter {
   private readonly log: Logger;
   private readonly duration: Histogram<'engine' | 'status'>;
 
-  constructor(http: PageFetcher, browser: PageFetcher, log: Logger, registry: Registry) {
+  /** Pages read of one PDF at most (KBFLOW_MAX_DOCUMENT_PAGES). */
+  private readonly maxDocumentPages: number;
+
+  constructor(http: PageFetcher, browser: PageFetcher, log: Logger, registry: Registry, opts: { maxDocumentPages?: number } = {}) {
+    this.maxDocumentPages = opts.maxDocumentPages ?? 500;
     this.http = http;
     this.browser = browser;
     this.log = log;
@@ -50,16 +54,17 @@ export class EngineRouter {
   }
 
   async fetch(url: string, engine: Engine): Promise<RoutedPage> {
+    const withExtraction = (page: FetchedPage) => this.extract(page);
     if (engine === 'browser') return withExtraction(await this.timed('browser', url));
     if (engine === 'http') return withExtraction(await this.timed('http', url));
     let viaHttp: RoutedPage;
     try {
-      viaHttp = withExtraction(await this.timed('http', url));
+      viaHttp = await withExtraction(await this.timed('http', url));
     } catch (error) {
       if (isPermanent(error)) throw error;
       this.log.info({ url, err: (error as Error).message }, 'http engine failed, trying the browser');
       try {
-        return withExtraction(await this.timed('browser', url));
+        return await withExtraction(await this.timed('browser', url));
       } catch (browserError) {
         // With the browser's breaker open, the page fails the way HTTP
         // failed (an ordinary retry), rather than holding up the whole
@@ -70,7 +75,7 @@ export class EngineRouter {
     }
     if (!viaHttp.extracted?.needsJavaScript) return viaHttp;
     try {
-      return withExtraction(await this.timed('browser', url));
+      return await withExtraction(await this.timed('browser', url));
     } catch (error) {
       // The HTTP result is still worth keeping when the browser cannot run.
       this.log.warn({ url, err: (error as Error).message }, 'page needs JavaScript but the browser failed; keeping the HTTP result');
@@ -81,8 +86,22 @@ export class EngineRouter {
   async close(): Promise<void> {
     await Promise.all([this.http.close(), this.browser.close()]);
   }
-}
 
-function withExtraction(page: FetchedPage): RoutedPage {
-  return { page, extracted: page.html ? extractPage(page.html, page.finalUrl) : undefined };
+  /**
+   * HTML through the page extractor; a document link (PDF, DOCX, Markdown,
+   * text) through packages/extraction's document extractor. A document that
+   * cannot be read (encrypted, truncated, too many pages) fails that page
+   * alone, permanently, with the reason.
+   */
+  private async extract(page: FetchedPage): Promise<RoutedPage> {
+    if (page.document) {
+      try {
+        return { page, extracted: await extractDocument(page.document.bytes, page.document.format, { name: page.finalUrl, maxPages: this.maxDocumentPages }) };
+      } catch (error) {
+        if (error instanceof DocumentExtractionError) throw new PermanentError(error.code, error.message);
+        throw error;
+      }
+    }
+    return { page, extracted: page.html ? extractPage(page.html, page.finalUrl) : undefined };
+  }
 }

@@ -2,6 +2,7 @@ import { parseRetryAfter } from '@kbflow/embeddings';
 import { AppError, PermanentError } from '@kbflow/queues';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '../domain/address-guard.ts';
+import { documentFormatOf } from '@kbflow/extraction';
 import type { FetchedPage, PageFetcher } from './fetched-page.ts';
 
 export interface HttpFetcherOptions {
@@ -69,6 +70,12 @@ export class HttpFetcher implements PageFetcher {
         if (RETRYABLE_STATUS.has(status)) throw new AppError('http_status', `${current.href} answered ${status}`);
         throw new PermanentError('http_status', `${current.href} answered ${status}`);
       }
+      // Document links (PDF, DOCX, Markdown, text) keep their bytes for the engine router to extract.
+      const format = /html|xml/i.test(contentType) ? undefined : documentFormatOf(contentType, current.pathname);
+      if (format) {
+        const bytes = await readCappedBytes(res.body, this.opts.maxBytes, current.href);
+        return { finalUrl: current.href, status, contentType, html: '', engine: 'http', document: { bytes, format } };
+      }
       if (!/html|xml/i.test(contentType)) {
         await res.body.dump();
         return { finalUrl: current.href, status, contentType, html: '', engine: 'http' };
@@ -85,6 +92,10 @@ export class HttpFetcher implements PageFetcher {
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy: (e?: Error) => void }, maxBytes: number, url: string): Promise<string> {
+  return (await readCappedBytes(body, maxBytes, url)).toString('utf8');
+}
+
+async function readCappedBytes(body: AsyncIterable<Buffer> & { destroy: (e?: Error) => void }, maxBytes: number, url: string): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -95,7 +106,7 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy: (e?: Error) =
     }
     parts.push(chunk);
   }
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
 }
 
 function toFetchError(error: unknown, url: string): Error {

@@ -1,0 +1,3342 @@
+// Generated from kbflow's OpenAPI document by openapi-typescript: do not edit.
+// Regenerate with `pnpm --filter @kbflow/client generate` after changing a route;
+// packages/client/test/generated-types.int.test.ts fails while this file is stale.
+
+export interface paths {
+    "/v1/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List cases, newest first */
+        get: operations["listCases"];
+        put?: never;
+        /**
+         * Create one case, or many in bulk
+         * @description A JSON object creates one case (201; only `knowledgeBase` is read from the query). A JSON array, NDJSON, CSV or a multipart `file` upload creates or updates many (202), with the column parameters of the query.
+         */
+        post: operations["createCases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One case */
+        get: operations["getCase"];
+        put?: never;
+        post?: never;
+        /** Delete a case and its vectors */
+        delete: operations["deleteCase"];
+        options?: never;
+        head?: never;
+        /** Change a case */
+        patch: operations["updateCase"];
+        trace?: never;
+    };
+    "/v1/circuit-breakers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Circuit breakers across replicas */
+        get: operations["listCircuitBreakers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/crawl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Crawl a site from a seed URL
+         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too.
+         */
+        post: operations["crawl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jobs that failed their last attempt (admin) */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dead-letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a dead letter (admin) */
+        delete: operations["deleteDeadLetter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dead-letters/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay a dead letter into its origin queue (admin) */
+        post: operations["replayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload PDF, DOCX, Markdown or text files
+         * @description Each `file` part becomes one document (a re-upload of the same source and filename replaces it). PDFs are read page by page (citations name the page), DOCX with its headings. At most 20 files; each within KBFLOW_RECORDS_MAX_BYTES, a PDF within KBFLOW_MAX_DOCUMENT_PAGES pages.
+         */
+        post: operations["uploadDocuments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embed texts with the configured embedder */
+        post: operations["embed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/knowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List knowledge articles */
+        get: operations["listKnowledge"];
+        put?: never;
+        /** Write a knowledge article by hand */
+        post: operations["createKnowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/knowledge-bases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's knowledge bases */
+        get: operations["listKnowledgeBases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/knowledge/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One knowledge article with its linked cases */
+        get: operations["getKnowledge"];
+        put?: never;
+        post?: never;
+        /** Delete a knowledge article and its vectors */
+        delete: operations["deleteKnowledge"];
+        options?: never;
+        head?: never;
+        /** Change a knowledge article */
+        patch: operations["updateKnowledge"];
+        trace?: never;
+    };
+    "/v1/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a question with citations
+         * @description Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise). With `"stream": true` the answer is `text/event-stream`: an event `citations` (`{citations, mode, degraded?}`), then `answer` events (`{text}`: pieces that joined are the answer; LLM tokens or extractive sentences), then `done` (`{answeredBy, timings}`) or `error` (`{error: {code, message}}`). Closing the connection cancels the work.
+         */
+        post: operations["query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Job counts per queue and state */
+        get: operations["listQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest records in bulk
+         * @description Rows as a JSON array, NDJSON, CSV with a header row, or a multipart upload whose `file` part is one of those (gzip and deflate Content-Encodings are decoded). Every row is validated before anything is written; invalid rows are reported by row, field and reason.
+         */
+        post: operations["ingestRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one record and its vectors */
+        delete: operations["deleteRecord"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The maintenance schedules with their timing and history (admin) */
+        get: operations["listSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schedules/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule's recent runs (admin) */
+        get: operations["listScheduleRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schedules/{name}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a schedule now (admin) */
+        post: operations["triggerSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scrape": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scrape one page */
+        post: operations["scrape"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scrape/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scrape a list of pages */
+        post: operations["scrapeBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ranked passages, no answer */
+        post: operations["search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's searches and queries over a window */
+        get: operations["searchAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-queue throughput, error rate and latency */
+        get: operations["queueStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's state, progress and why it waits */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live service replicas */
+        get: operations["listWorkers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        Case: {
+            category: string | null;
+            channel: string | null;
+            complete: boolean | null;
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            description: string;
+            documentId: string | null;
+            externalId: string;
+            /** Format: uuid */
+            id: string;
+            metadata: unknown;
+            missingFields: string[];
+            pending: boolean;
+            priority: string | null;
+            product: string | null;
+            resolution: string | null;
+            status: string | null;
+            subject: string;
+            syncedAt: string | null;
+            syncedVersion: number | null;
+            /** @description ISO 8601 date-time (UTC) */
+            updatedAt: string;
+            version: number;
+        } & {
+            [key: string]: unknown;
+        };
+        CaseBulkResult: {
+            created: number;
+            errors: {
+                field: string;
+                reason: string;
+                row: number;
+            }[];
+            errorsTruncated: boolean;
+            invalid: number;
+            received: number;
+            unchanged: number;
+            updated: number;
+        } & {
+            [key: string]: unknown;
+        };
+        CasePage: {
+            cases: components["schemas"]["Case"][];
+            nextCursor: string | null;
+        };
+        CircuitBreakers: {
+            breakers: {
+                name: string;
+                replicas: ({
+                    service: string;
+                    state: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
+                /** @enum {string} */
+                state: "closed" | "open" | "half-open";
+            }[];
+        };
+        Citation: {
+            /** @description the heading (DOCX, Markdown) the cited passage is under */
+            heading?: string;
+            /** @description the PDF page the cited passage is on */
+            page?: number;
+            score: number;
+            snippet: string;
+            title: string;
+            url: string;
+        };
+        DeadLetterPage: {
+            deadLetters: {
+                attempts: number | null;
+                data: unknown;
+                /** @description ISO 8601 date-time (UTC) */
+                deadLetteredAt: string;
+                error: string | null;
+                failedAt: string | null;
+                id: string;
+                jobId: string | null;
+                jobName: string | null;
+                queue: string | null;
+                stacktrace: string[];
+            }[];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        DeadLetterReplayed: {
+            id: string;
+            jobId: string;
+            jobName: string;
+            priority: number;
+            queue: string;
+        };
+        DocumentsAccepted: {
+            documents: {
+                chunks: number;
+                filename: string;
+                /** @enum {string} */
+                format: "pdf" | "docx" | "markdown" | "text";
+                pages?: number;
+                title: string;
+                unchanged: boolean;
+                url: string;
+            }[];
+            /** @description files that could not be read (encrypted, truncated, too many pages), each with why */
+            failed: {
+                code: string;
+                filename: string;
+                message: string;
+            }[];
+            /** Format: uuid */
+            taskId: string;
+        };
+        Embeddings: {
+            dimensions: number;
+            embeddings: number[][];
+            model: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Error: {
+            error: {
+                /** @description machine-readable error code, e.g. invalid_field, unknown_field, not_found */
+                code: string;
+                /** @description the request field at fault, when one is */
+                field?: string;
+                message: string;
+            };
+        };
+        KnowledgeArticle: {
+            body: string;
+            caseCount: number;
+            category: string;
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            generatedBy: string;
+            /** Format: uuid */
+            id: string;
+            linkedCases: {
+                caseId: string;
+                caseVersion: number | null;
+                currentVersion: number | null;
+                externalId: string;
+                similarity: number | null;
+                subject: string;
+            }[];
+            patternKey: string;
+            resolutionSteps: string[];
+            status: string;
+            summary: string;
+            symptoms: string[];
+            title: string;
+            /** @description ISO 8601 date-time (UTC) */
+            updatedAt: string;
+        };
+        KnowledgeArticlePage: {
+            articles: components["schemas"]["KnowledgeArticleSummary"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        KnowledgeArticleSummary: {
+            caseCount: number;
+            category: string;
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            generatedBy: string;
+            /** Format: uuid */
+            id: string;
+            patternKey: string;
+            resolutionSteps: string[];
+            status: string;
+            summary: string;
+            symptoms: string[];
+            title: string;
+            /** @description ISO 8601 date-time (UTC) */
+            updatedAt: string;
+        };
+        KnowledgeBaseList: {
+            knowledgeBases: {
+                /** @description ISO 8601 date-time (UTC) */
+                createdAt: string;
+                documents: number;
+                name: string;
+                slug: string;
+            }[];
+        };
+        QueryAnswer: {
+            answer: string;
+            /** @enum {string} */
+            answeredBy: "llm" | "extractive";
+            citations: components["schemas"]["Citation"][];
+            /** @description set when retrieval fell back (vector store down, keyword budget spent) */
+            degraded?: string;
+            /** @enum {string} */
+            mode: "hybrid" | "vector" | "keyword";
+            /** @description milliseconds per stage: queueWaitMs, embedMs, retrieveMs, generateMs, totalMs... */
+            timings: {
+                [key: string]: number;
+            };
+        };
+        QueueCounts: {
+            queues: {
+                counts: {
+                    [key: string]: number;
+                };
+                name: string;
+            }[];
+        };
+        QueueStats: {
+            queues: ({
+                errorRate: number;
+                latencyMs: {
+                    sample: number;
+                } & {
+                    [key: string]: unknown;
+                };
+                name: string;
+                throughputPerMinute: {
+                    completed: number;
+                    failed: number;
+                };
+                totals: {
+                    completed: number;
+                    failed: number;
+                };
+                windowMinutes: number;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        RecordsAccepted: {
+            accepted: number;
+            deleted: number;
+            errors: {
+                field: string;
+                reason: string;
+                row: number;
+            }[];
+            errorsTruncated: boolean;
+            invalid: number;
+            received: number;
+            /** Format: uuid */
+            taskId: string;
+            unchanged: number;
+        };
+        ScheduleRuns: {
+            name: string;
+            runs: ({
+                attempts: number;
+                durationMs: number | null;
+                error: string | null;
+                finishedAt: string | null;
+                jobId: string;
+                /** @description ISO 8601 date-time (UTC) */
+                startedAt: string;
+                status: string;
+                trigger: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        Schedules: {
+            schedules: {
+                errorCount: number;
+                everyMs: number | null;
+                lastDurationMs: number | null;
+                lastRun: ({
+                    attempts: number;
+                    durationMs: number | null;
+                    error: string | null;
+                    finishedAt: string | null;
+                    jobId: string;
+                    /** @description ISO 8601 date-time (UTC) */
+                    startedAt: string;
+                    status: string;
+                    trigger: string;
+                } & {
+                    [key: string]: unknown;
+                }) | null;
+                name: string;
+                nextRunAt: string | null;
+                pattern: string | null;
+                registered: boolean;
+                runCount: number;
+                tz: string | null;
+            }[];
+        };
+        ScheduleTriggered: {
+            jobId: string;
+            name: string;
+            priority: number;
+            /** @constant */
+            trigger: "manual";
+        };
+        SearchAnalytics: {
+            knowledgeBase?: string;
+            /** @description ISO 8601 date-time (UTC) */
+            since: string;
+            total: number;
+            /** @description ISO 8601 date-time (UTC) */
+            until: string;
+        } & {
+            [key: string]: unknown;
+        };
+        SearchResults: {
+            degraded?: string;
+            /** @enum {string} */
+            mode: "hybrid" | "vector" | "keyword";
+            results: {
+                chunkId: string;
+                contentType: string;
+                documentId: string;
+                heading: string;
+                page?: number;
+                score: number;
+                source: string;
+                text: string;
+                title: string;
+                /** @description ISO 8601 date-time (UTC) */
+                updatedAt: string;
+                url: string;
+            }[];
+            /** @description milliseconds per stage: queueWaitMs, embedMs, retrieveMs, generateMs, totalMs... */
+            timings: {
+                [key: string]: number;
+            };
+        };
+        TaskAccepted: {
+            /** Format: uuid */
+            taskId: string;
+        };
+        TaskStatus: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            error?: string;
+            /** @description ISO 8601 date-time (UTC) */
+            finishedAt?: string;
+            /** Format: uuid */
+            id: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description crawls: discovered, scraped, skipped, embedded, failed; ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
+            progress: {
+                [key: string]: number;
+            };
+            result?: unknown;
+            /** @description ISO 8601 date-time (UTC) */
+            startedAt?: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "completed" | "failed";
+            /** @description the W3C trace id of the request that submitted the task, when tracing is on */
+            traceId?: string;
+            /** @description crawl, scrape, batch-scrape or ingest */
+            type: string;
+            /** @description why a queued or running task is not moving: position in queue, rate limit, open breaker, waiting for children */
+            waiting?: {
+                message?: string;
+                reason: string;
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        Workers: {
+            services: {
+                [key: string]: number;
+            };
+            workers: ({
+                concurrency: {
+                    [key: string]: number;
+                };
+                host: string;
+                instanceId: string;
+                /** @description ISO 8601 date-time (UTC) */
+                lastSeenAt: string;
+                pid: number;
+                service: string;
+                /** @description ISO 8601 date-time (UTC) */
+                startedAt: string;
+                version: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    listCases: {
+        parameters: {
+            query?: {
+                category?: string;
+                cursor?: string;
+                knowledgeBase?: string;
+                limit?: number;
+                pending?: "true" | "false";
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page; pass nextCursor as cursor for the next */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCases: {
+        parameters: {
+            query?: {
+                bodyColumn?: string;
+                channelColumn?: string;
+                idColumn?: string;
+                idPrefix?: string;
+                knowledgeBase?: string;
+                priorityColumn?: string;
+                productColumn?: string;
+                resolutionColumn?: string;
+                rowOffset?: number;
+                statusColumn?: string;
+                titleColumn?: string;
+            };
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default  */
+                    channel?: string;
+                    /** @default  */
+                    description?: string;
+                    externalId?: string;
+                    knowledgeBase?: string;
+                    /** @default {} */
+                    metadata?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    /** @default  */
+                    priority?: string;
+                    /** @default  */
+                    product?: string;
+                    /** @default  */
+                    resolution?: string;
+                    /** @default open */
+                    status?: string;
+                    subject: string;
+                };
+                "application/x-ndjson": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description the case (single create) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description bulk counts */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseBulkResult"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json`, `no_rows`, `invalid_rows` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `case_exists` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file is over its cap. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file type is not supported. Codes: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `case_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the case is gone */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted: true;
+                        id: string;
+                    };
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `case_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel?: string;
+                    description?: string;
+                    metadata?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    priority?: string;
+                    product?: string;
+                    resolution?: string;
+                    status?: string;
+                    subject?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the changed case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `case_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCircuitBreakers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every breaker with each replica's state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CircuitBreakers"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    crawl: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default auto
+                     * @enum {string}
+                     */
+                    engine?: "auto" | "http" | "browser";
+                    /** @default default */
+                    knowledgeBase?: string;
+                    /** @default 5 */
+                    maxDepth?: number;
+                    /** @default 200 */
+                    maxPages?: number;
+                    /** Format: uri */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the task was created; poll GET /v1/tasks/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAccepted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                queue?: "scrape" | "embed" | "aggregate" | "query" | "maintenance";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of dead letters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `dead_letter_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `dead_letter_busy` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    replayDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the job was queued again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterReplayed"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `dead_letter_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `dead_letter_busy` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description understood but cannot be processed. Codes: `dead_letter_invalid`, `dead_letter_unreplayable` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadDocuments: {
+        parameters: {
+            query?: {
+                knowledgeBase?: string;
+                source?: string;
+            };
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description the readable files were stored; their embedding runs as the task */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentsAccepted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file is over its cap. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file type is not supported. Codes: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description understood but cannot be processed. Codes: `documents_unreadable` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    embed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    texts: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description one vector per text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Embeddings"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the job that served the request failed. Codes: `job_failed` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no answer within the timeout. Codes: `timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listKnowledge: {
+        parameters: {
+            query?: {
+                category?: string;
+                knowledgeBase?: string;
+                limit?: number;
+                offset?: number;
+                status?: "active" | "retired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of articles (without their bodies) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeArticlePage"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_base_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createKnowledge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** @default other */
+                    category?: string;
+                    /** @default default */
+                    knowledgeBase?: string;
+                    /** @default [] */
+                    resolutionSteps?: string[];
+                    summary: string;
+                    /** @default [] */
+                    symptoms?: string[];
+                    title: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the article, queued for indexing */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeArticle"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listKnowledgeBases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every knowledge base of the tenant, by slug */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeBaseList"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getKnowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the article */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeArticle"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_article_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteKnowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the article is gone */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_article_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateKnowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    category?: string;
+                    resolutionSteps?: string[];
+                    summary?: string;
+                    symptoms?: string[];
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the changed article */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeArticle"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_article_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    query: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    collapseDuplicates?: boolean;
+                    contentTypes?: ("page" | "record" | "case" | "article")[];
+                    /** @default 0 */
+                    diversity?: number;
+                    /** @default default */
+                    knowledgeBase?: string;
+                    /**
+                     * @default hybrid
+                     * @enum {string}
+                     */
+                    mode?: "hybrid" | "vector" | "keyword";
+                    query: string;
+                    /** Format: date-time */
+                    since?: string;
+                    sources?: string[];
+                    /** @default false */
+                    stream?: boolean;
+                    /** @default 5 */
+                    topK?: number;
+                    /** Format: date-time */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the answer, its citations and the time each stage took (JSON; server-sent events with "stream": true) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryAnswer"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_base_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the job that served the request failed. Codes: `job_failed` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no answer within the timeout. Codes: `timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listQueues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every queue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueCounts"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingestRecords: {
+        parameters: {
+            query?: {
+                bodyColumn?: string;
+                idColumn?: string;
+                idPrefix?: string;
+                knowledgeBase?: string;
+                rowOffset?: number;
+                source?: string;
+                titleColumn?: string;
+            };
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": ({
+                    body?: string;
+                    /** @description true removes the record */
+                    deleted?: boolean;
+                    /** @description the record id, unique within its source */
+                    id: string;
+                    title?: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
+                "application/x-ndjson": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description the rows were stored; their embedding runs as the task */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordsAccepted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json`, `no_rows`, `invalid_rows` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file is over its cap. Codes: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body or file type is not supported. Codes: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteRecord: {
+        parameters: {
+            query?: {
+                knowledgeBase?: string;
+                source?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the record is gone */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted: true;
+                        id: string;
+                    };
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `record_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedules"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listScheduleRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: "health-check" | "compact-vector-store" | "case-sync" | "generate-knowledge" | "vectorization-sweep";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the runs, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRuns"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `schedule_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    triggerSchedule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                name: "health-check" | "compact-vector-store" | "case-sync" | "generate-knowledge" | "vectorization-sweep";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the run was queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleTriggered"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `schedule_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    scrape: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default auto
+                     * @enum {string}
+                     */
+                    engine?: "auto" | "http" | "browser";
+                    /** @default default */
+                    knowledgeBase?: string;
+                    /** Format: uri */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the task was created; poll GET /v1/tasks/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAccepted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    scrapeBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default auto
+                     * @enum {string}
+                     */
+                    engine?: "auto" | "http" | "browser";
+                    /** @default default */
+                    knowledgeBase?: string;
+                    urls: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description the task was created; poll GET /v1/tasks/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAccepted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    collapseDuplicates?: boolean;
+                    contentTypes?: ("page" | "record" | "case" | "article")[];
+                    /** @default 0 */
+                    diversity?: number;
+                    /** @default default */
+                    knowledgeBase?: string;
+                    /**
+                     * @default hybrid
+                     * @enum {string}
+                     */
+                    mode?: "hybrid" | "vector" | "keyword";
+                    query: string;
+                    /** Format: date-time */
+                    since?: string;
+                    sources?: string[];
+                    /** @default 10 */
+                    topK?: number;
+                    /** Format: date-time */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the passages, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_base_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the job that served the request failed. Codes: `job_failed` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no answer within the timeout. Codes: `timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    searchAnalytics: {
+        parameters: {
+            query?: {
+                knowledgeBase?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description counts, latency percentiles, top and zero-hit queries, an hourly series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchAnalytics"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `knowledge_base_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    queueStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one entry per queue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueStats"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStatus"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `task_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWorkers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description replicas by service */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workers"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}

@@ -1,0 +1,302 @@
+import { z } from 'zod';
+
+/**
+ * Response bodies, for the OpenAPI document (and through it the typed
+ * client). They describe what the handlers send; the contract test
+ * (services/api/test/openapi.int.test.ts) checks real answers against them.
+ * Objects are open (`z.looseObject`) where a later field may be added
+ * without breaking a client.
+ */
+
+const isoDate = z.string().describe('ISO 8601 date-time (UTC)');
+
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().describe('machine-readable error code, e.g. invalid_field, unknown_field, not_found'),
+      message: z.string(),
+      field: z.string().optional().describe('the request field at fault, when one is'),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const taskAccepted = z.object({ taskId: z.uuid() }).meta({ id: 'TaskAccepted' });
+
+const waitReason = z
+  .looseObject({ reason: z.string(), message: z.string().optional() })
+  .describe('why a queued or running task is not moving: position in queue, rate limit, open breaker, waiting for children');
+
+export const taskStatus = z
+  .object({
+    id: z.uuid(),
+    type: z.string().describe('crawl, scrape, batch-scrape or ingest'),
+    state: z.enum(['queued', 'running', 'completed', 'failed']),
+    progress: z.record(z.string(), z.number()).describe('crawls: discovered, scraped, skipped, embedded, failed; ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded'),
+    error: z.string().optional(),
+    waiting: waitReason.optional(),
+    params: z.record(z.string(), z.unknown()),
+    result: z.unknown().optional(),
+    traceId: z.string().optional().describe('the W3C trace id of the request that submitted the task, when tracing is on'),
+    createdAt: isoDate,
+    startedAt: isoDate.optional(),
+    finishedAt: isoDate.optional(),
+  })
+  .meta({ id: 'TaskStatus' });
+
+const timings = z.record(z.string(), z.number()).describe('milliseconds per stage: queueWaitMs, embedMs, retrieveMs, generateMs, totalMs...');
+
+export const citation = z
+  .object({
+    url: z.string(),
+    title: z.string(),
+    snippet: z.string(),
+    score: z.number(),
+    page: z.number().int().optional().describe('the PDF page the cited passage is on'),
+    heading: z.string().optional().describe('the heading (DOCX, Markdown) the cited passage is under'),
+  })
+  .meta({ id: 'Citation' });
+
+export const queryAnswer = z
+  .object({
+    answer: z.string(),
+    citations: z.array(citation),
+    answeredBy: z.enum(['llm', 'extractive']),
+    mode: z.enum(['hybrid', 'vector', 'keyword']),
+    degraded: z.string().optional().describe('set when retrieval fell back (vector store down, keyword budget spent)'),
+    timings,
+  })
+  .meta({ id: 'QueryAnswer' });
+
+export const searchResults = z
+  .object({
+    mode: z.enum(['hybrid', 'vector', 'keyword']),
+    degraded: z.string().optional(),
+    results: z.array(
+      z.object({
+        chunkId: z.string(),
+        documentId: z.string(),
+        url: z.string(),
+        title: z.string(),
+        heading: z.string(),
+        text: z.string(),
+        contentType: z.string(),
+        source: z.string(),
+        updatedAt: isoDate,
+        score: z.number(),
+        page: z.number().int().optional(),
+      }),
+    ),
+    timings,
+  })
+  .meta({ id: 'SearchResults' });
+
+export const embeddings = z
+  .looseObject({ model: z.string(), dimensions: z.number().int(), embeddings: z.array(z.array(z.number())) })
+  .meta({ id: 'Embeddings' });
+
+const rowError = z.object({ row: z.number().int(), field: z.string(), reason: z.string() });
+
+export const recordsAccepted = z
+  .object({
+    taskId: z.uuid(),
+    received: z.number().int(),
+    accepted: z.number().int(),
+    unchanged: z.number().int(),
+    deleted: z.number().int(),
+    invalid: z.number().int(),
+    errors: z.array(rowError),
+    errorsTruncated: z.boolean(),
+  })
+  .meta({ id: 'RecordsAccepted' });
+
+export const documentsAccepted = z
+  .object({
+    taskId: z.uuid(),
+    documents: z.array(
+      z.object({
+        url: z.string(),
+        filename: z.string(),
+        title: z.string(),
+        format: z.enum(['pdf', 'docx', 'markdown', 'text']),
+        pages: z.number().int().optional(),
+        chunks: z.number().int(),
+        unchanged: z.boolean(),
+      }),
+    ),
+    failed: z.array(z.object({ filename: z.string(), code: z.string(), message: z.string() })).describe('files that could not be read (encrypted, truncated, too many pages), each with why'),
+  })
+  .meta({ id: 'DocumentsAccepted' });
+
+export const deleted = z.object({ id: z.string(), deleted: z.literal(true) });
+
+export const caseView = z
+  .looseObject({
+    id: z.uuid(),
+    externalId: z.string(),
+    subject: z.string(),
+    description: z.string(),
+    resolution: z.string().nullable(),
+    status: z.string().nullable(),
+    priority: z.string().nullable(),
+    product: z.string().nullable(),
+    channel: z.string().nullable(),
+    metadata: z.unknown(),
+    category: z.string().nullable(),
+    complete: z.boolean().nullable(),
+    missingFields: z.array(z.string()),
+    version: z.number().int(),
+    syncedVersion: z.number().int().nullable(),
+    pending: z.boolean(),
+    syncedAt: isoDate.nullable(),
+    documentId: z.string().nullable(),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  })
+  .meta({ id: 'Case' });
+
+export const casesPage = z.object({ cases: z.array(caseView), nextCursor: z.string().nullable() }).meta({ id: 'CasePage' });
+
+export const casesBulkResult = z
+  .looseObject({
+    received: z.number().int(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    invalid: z.number().int(),
+    errors: z.array(rowError),
+    errorsTruncated: z.boolean(),
+  })
+  .meta({ id: 'CaseBulkResult' });
+
+const linkedCase = z.object({
+  caseId: z.string(),
+  externalId: z.string(),
+  subject: z.string(),
+  similarity: z.number().nullable(),
+  caseVersion: z.number().int().nullable(),
+  currentVersion: z.number().int().nullable(),
+});
+
+const articleFields = {
+  id: z.uuid(),
+  category: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  symptoms: z.array(z.string()),
+  resolutionSteps: z.array(z.string()),
+  generatedBy: z.string(),
+  status: z.string(),
+  patternKey: z.string(),
+  caseCount: z.number().int(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+};
+
+export const articleSummary = z.object(articleFields).meta({ id: 'KnowledgeArticleSummary' });
+export const article = z.object({ ...articleFields, body: z.string(), linkedCases: z.array(linkedCase) }).meta({ id: 'KnowledgeArticle' });
+export const articlesPage = z
+  .object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int(), articles: z.array(articleSummary) })
+  .meta({ id: 'KnowledgeArticlePage' });
+
+export const knowledgeBases = z
+  .object({
+    knowledgeBases: z.array(z.object({ slug: z.string(), name: z.string(), documents: z.number().int(), createdAt: isoDate })),
+  })
+  .meta({ id: 'KnowledgeBaseList' });
+
+export const queueCounts = z
+  .object({ queues: z.array(z.object({ name: z.string(), counts: z.record(z.string(), z.number()) })) })
+  .meta({ id: 'QueueCounts' });
+
+export const workers = z
+  .object({
+    services: z.record(z.string(), z.number().int()),
+    workers: z.array(
+      z.looseObject({
+        service: z.string(),
+        instanceId: z.string(),
+        host: z.string(),
+        pid: z.number().int(),
+        concurrency: z.record(z.string(), z.number()),
+        version: z.string(),
+        startedAt: isoDate,
+        lastSeenAt: isoDate,
+      }),
+    ),
+  })
+  .meta({ id: 'Workers' });
+
+export const breakers = z
+  .object({ breakers: z.array(z.object({ name: z.string(), state: z.enum(['closed', 'open', 'half-open']), replicas: z.array(z.looseObject({ service: z.string(), state: z.string() })) })) })
+  .meta({ id: 'CircuitBreakers' });
+
+export const queueStats = z
+  .object({
+    queues: z.array(
+      z.looseObject({
+        name: z.string(),
+        windowMinutes: z.number(),
+        throughputPerMinute: z.object({ completed: z.number(), failed: z.number() }),
+        errorRate: z.number(),
+        latencyMs: z.looseObject({ sample: z.number() }),
+        totals: z.object({ completed: z.number(), failed: z.number() }),
+      }),
+    ),
+  })
+  .meta({ id: 'QueueStats' });
+
+const deadLetter = z.object({
+  id: z.string(),
+  queue: z.string().nullable(),
+  jobName: z.string().nullable(),
+  jobId: z.string().nullable(),
+  data: z.unknown(),
+  error: z.string().nullable(),
+  attempts: z.number().nullable(),
+  failedAt: z.string().nullable(),
+  deadLetteredAt: isoDate,
+  stacktrace: z.array(z.string()),
+});
+
+export const deadLetterPage = z
+  .object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int(), deadLetters: z.array(deadLetter) })
+  .meta({ id: 'DeadLetterPage' });
+
+export const deadLetterReplayed = z.object({ id: z.string(), queue: z.string(), jobName: z.string(), jobId: z.string(), priority: z.number().int() }).meta({ id: 'DeadLetterReplayed' });
+
+const scheduleRun = z.looseObject({
+  jobId: z.string(),
+  trigger: z.string(),
+  status: z.string(),
+  startedAt: isoDate,
+  finishedAt: isoDate.nullable(),
+  durationMs: z.number().nullable(),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+});
+
+export const schedules = z
+  .object({
+    schedules: z.array(
+      z.object({
+        name: z.string(),
+        registered: z.boolean(),
+        pattern: z.string().nullable(),
+        everyMs: z.number().nullable(),
+        tz: z.string().nullable(),
+        nextRunAt: isoDate.nullable(),
+        lastRun: scheduleRun.nullable(),
+        runCount: z.number().int(),
+        errorCount: z.number().int(),
+        lastDurationMs: z.number().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Schedules' });
+
+export const scheduleTriggered = z.object({ name: z.string(), jobId: z.string(), trigger: z.literal('manual'), priority: z.number().int() }).meta({ id: 'ScheduleTriggered' });
+export const scheduleRuns = z.object({ name: z.string(), runs: z.array(scheduleRun) }).meta({ id: 'ScheduleRuns' });
+
+export const searchAnalytics = z
+  .looseObject({ since: isoDate, until: isoDate, knowledgeBase: z.string().optional(), total: z.number().int() })
+  .meta({ id: 'SearchAnalytics' });
