@@ -39,7 +39,36 @@ export function memoryFigures(keyPrefix: string, memory: PhaseSummary, phase: st
 export function memoryNote(memory: PhaseSummary, phase: string): string {
   const during = memory[phase] ?? {};
   const parts = Object.entries(during).map(([s, m]) => `${s} ${fmt(m.peakMb)} / ${fmt(m.medianMb)}`);
-  return `Resident memory during this benchmark, peak / median MB (VmRSS every 500 ms): ${parts.join(', ')}.`;
+  return `Resident memory (${phase}), peak / median MB (VmRSS every 500 ms): ${parts.join(', ')}.`;
+}
+
+/**
+ * One figure per service: its highest peak VmRSS over `phases`, naming the
+ * phase it came from, against the 300 MB budget (every phase must stay
+ * under it, so the highest one is the one that counts).
+ */
+export function peakMemoryFigures(keyPrefix: string, memory: PhaseSummary, phases: string[]): Figure[] {
+  const services = [...new Set(phases.flatMap((p) => Object.keys(memory[p] ?? {})))];
+  return services.map((service) => {
+    let peak = { mb: 0, phase: '' };
+    for (const phase of phases) {
+      const m = memory[phase]?.[service];
+      if (m && m.peakMb > peak.mb) peak = { mb: m.peakMb, phase };
+    }
+    const met = peak.mb < MEMORY_BUDGET_MB;
+    return {
+      key: `${keyPrefix}.rss-peak.${service}`,
+      label: `${service} resident memory, highest peak of every phase (${peak.phase})`,
+      unit: 'MB',
+      better: 'lower' as const,
+      value: single(peak.mb),
+      target: {
+        text: `< ${MEMORY_BUDGET_MB} MB`,
+        met,
+        ...(met ? {} : { gap: `${fmt(peak.mb - MEMORY_BUDGET_MB)} MB over (${((peak.mb / MEMORY_BUDGET_MB - 1) * 100).toFixed(0)} %)` }),
+      },
+    };
+  });
 }
 
 /** The prom-client default metrics that split a process's memory. */

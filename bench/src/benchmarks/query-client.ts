@@ -11,6 +11,8 @@ interface Sample {
   timings?: Record<string, number>;
   /** What the answer said was cut short (`keyword-partial`, `keyword-only`). */
   degraded?: string;
+  /** What was answered: the cited URLs (query) or the chunk ids (search), best first. */
+  top: string[];
 }
 
 /** The latencies of one series of requests and the server's median breakdown. */
@@ -24,6 +26,8 @@ export interface SeriesResult {
   server: Record<string, { p50: number; p99: number }>;
   /** Answers that said they were degraded, by reason. */
   degraded: Record<string, number>;
+  /** Per question, in order: what was answered (see {@link Sample.top}); empty for an error. */
+  tops: string[][];
 }
 
 async function ask(apiUrl: string, route: QueryRoute, query: string, knowledgeBase: string, errorSamples: string[]): Promise<Sample> {
@@ -34,14 +38,15 @@ async function ask(apiUrl: string, route: QueryRoute, query: string, knowledgeBa
       headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ query, topK: route === '/v1/query' ? 5 : 10, knowledgeBase }),
     });
-    const body = (await res.json()) as { citations?: unknown[]; results?: unknown[]; timings?: Record<string, number>; degraded?: string };
+    const body = (await res.json()) as { citations?: { url: string }[]; results?: { chunkId: string }[]; timings?: Record<string, number>; degraded?: string };
     const ms = performance.now() - started;
     const ok = res.status === 200 && ((body.citations?.length ?? 0) > 0 || (body.results?.length ?? 0) > 0);
     if (!ok && errorSamples.length < 3) errorSamples.push(`${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-    return { ms, ok, ...(body.timings ? { timings: body.timings } : {}), ...(body.degraded ? { degraded: body.degraded } : {}) };
+    const top = ok ? (body.citations?.map((c) => c.url) ?? body.results?.map((r) => r.chunkId) ?? []) : [];
+    return { ms, ok, top, ...(body.timings ? { timings: body.timings } : {}), ...(body.degraded ? { degraded: body.degraded } : {}) };
   } catch (error) {
     if (errorSamples.length < 3) errorSamples.push((error as Error).message);
-    return { ms: performance.now() - started, ok: false };
+    return { ms: performance.now() - started, ok: false, top: [] };
   }
 }
 
@@ -54,7 +59,7 @@ function summarizeSeries(route: QueryRoute, samples: Sample[], errorSamples: str
   }
   const degraded: Record<string, number> = {};
   for (const s of good) if (s.degraded) degraded[s.degraded] = (degraded[s.degraded] ?? 0) + 1;
-  return { route, latency: latencySummary(good.map((s) => s.ms)), errors: samples.length - good.length, errorSamples, server, degraded };
+  return { route, latency: latencySummary(good.map((s) => s.ms)), errors: samples.length - good.length, errorSamples, server, degraded, tops: samples.map((s) => s.top) };
 }
 
 /**

@@ -1,42 +1,22 @@
-import { createRedis, JobProducer, Priority, QueueName } from '@kbflow/queues';
+import path from 'node:path';
+import { createRedis, JobProducer, QueueName } from '@kbflow/queues';
+import { SHARED_DATA } from '@kbflow/testing';
+import { requireData } from '../data/corpora.ts';
 import type { BenchContext } from '../context.ts';
 import { buildRecordIndex } from '../data/record-index.ts';
-import { syntheticRecords, ticketQuestions } from '../data/synthetic-records.ts';
+import { ticketQuestions } from '../data/synthetic-records.ts';
 import { fmt } from '../report/markdown.ts';
 import type { BenchmarkResult, Figure } from '../report/types.ts';
 import { single } from '../stats.ts';
 import { memoryBreakdown, memoryFigures, memoryNote } from './memory-figures.ts';
 import { runSeries, type SeriesResult } from './query-client.ts';
+import { backlogOf, enqueueBacklog, TEXTS_PER_JOB } from './backlog.ts';
 import { probeRetrieval } from './retrieval-probe.ts';
 
 const KNOWLEDGE_BASE = 'bench-latency';
 const P99_BUDGET_MS = 50;
 /** The aggregator's default KBFLOW_KEYWORD_BUDGET_MS, set explicitly so the report can name it. */
 const KEYWORD_BUDGET_MS = 200;
-const TEXTS_PER_JOB = 2;
-const ENQUEUE_CHUNK = 1000;
-
-/** Jobs waiting to run in the embed queue (BULK jobs sit in the prioritized set). */
-async function backlogOf(producer: JobProducer): Promise<number> {
-  const counts = await producer.queue(QueueName.embed).getJobCounts('prioritized', 'waiting', 'delayed');
-  return (counts.prioritized ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0);
-}
-
-/** BULK `embed/embed-texts` jobs of distinct short ticket texts: real embedding work, nothing stored. */
-async function enqueueBacklog(producer: JobProducer, tenantId: string, jobs: number): Promise<void> {
-  for (let start = 0; start < jobs; start += ENQUEUE_CHUNK) {
-    const n = Math.min(ENQUEUE_CHUNK, jobs - start);
-    const records = syntheticRecords(n * TEXTS_PER_JOB, `backlog-${start}`);
-    await producer.enqueueBulk(
-      QueueName.embed,
-      'embed-texts',
-      Array.from({ length: n }, (_, j) => ({
-        data: { tenantId, texts: records.slice(j * TEXTS_PER_JOB, (j + 1) * TEXTS_PER_JOB).map((r) => `${r.title}\n${r.body.slice(0, 300)} ${r.id}`) },
-        opts: { priority: Priority.BULK, removeOnComplete: true, removeOnFail: true },
-      })),
-    );
-  }
-}
 
 function latencyFigures(route: string, idle: SeriesResult, loaded: SeriesResult, withTarget: boolean): Figure[] {
   return (['p50', 'p95', 'p99'] as const).map((p) => {
@@ -70,6 +50,7 @@ function timingText(s: SeriesResult): string {
  */
 export async function queryLatency(ctx: BenchContext): Promise<BenchmarkResult> {
   const started = Date.now();
+  requireData(path.join(SHARED_DATA, 'support-tickets'), 'query');
   const chunks = ctx.quick ? 20_000 : 100_000;
   const backlogJobs = ctx.quick ? 20_000 : 50_000;
   const perPhase = ctx.quick ? 100 : 150;

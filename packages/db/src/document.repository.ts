@@ -114,6 +114,17 @@ export class DocumentRepository {
     }, TRANSACTION_OPTIONS);
   }
 
+  /**
+   * Refreshes the planner's statistics of the tables a crawl or an ingest
+   * writes (documents, chunks, the task's page rows). ANALYZE samples a
+   * fixed number of rows, so it costs about the same on any table size
+   * (tens to a few hundred ms); without it, fresh tables are planned as
+   * empty until autovacuum gets to them, if it is on at all.
+   */
+  async refreshStatistics(): Promise<void> {
+    await this.db.$executeRawUnsafe('ANALYZE documents, chunks, task_pages');
+  }
+
   /** Chunks by id within a tenant (a job can never read another tenant's rows). */
   async chunksForEmbedding(
     tenantId: string,

@@ -1,4 +1,4 @@
-export { createDb, type Db } from './client.ts';
+export { createDb, poolOf, type Db } from './client.ts';
 export { deterministicUuid, hashApiKey } from './ids.ts';
 export { applyMigrations, ensureDatabase, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export { TenantRepository, type Principal } from './tenant.repository.ts';
@@ -26,6 +26,7 @@ export {
 export { SearchLogRepository, type SearchAnalytics, type SearchLogEntry } from './search-log.repository.ts';
 export { hasDocumentOnlyFilters, type SearchScope } from './search-scope.ts';
 export { RecordRepository, type ChunkToEmbed, type PreparedRecord, type RecordWriteResult } from './record.repository.ts';
+export { RecordWriter, type RecordWriteScope } from './record-writer.ts';
 export {
   CaseRepository,
   type CaseFields,
@@ -49,3 +50,4 @@ export {
   type KnowledgeCase,
   type LinkedCaseView,
 } from './knowledge.repository.ts';
+export { copyField, copyRows, type CopyValue } from './copy-rows.ts';

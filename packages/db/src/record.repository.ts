@@ -1,7 +1,5 @@
-import type { Db } from './client.ts';
-import type { ChunkInput } from './document.repository.ts';
-import type { Prisma } from './generated/client.ts';
-import { deterministicUuid } from './ids.ts';
+import { poolOf, type Db } from './client.ts';
+import { RecordWriter, type RecordWriteScope } from './record-writer.ts';
 
 /** One record ready to store: its document fields, computed by the caller (chunks only when needed, see {@link RecordRepository.write}). */
 export interface PreparedRecord {
@@ -33,37 +31,14 @@ export interface ChunkToEmbed {
   summary: string | null;
 }
 
-/** Rows per statement: large enough to amortize round trips, small enough for sane statement sizes. */
-const BATCH_ROWS = 1000;
 /** A write of this many documents or more refreshes the tables' statistics (see `analyze`). */
 const ANALYZE_AFTER_ROWS = 1000;
-/** A whole request commits at once; 10,000+ records on a busy machine need more than Prisma's 5 s. */
-const WRITE_TRANSACTION = { maxWait: 15_000, timeout: 180_000 } as const;
-
-const batches = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
-/** Deletes record documents by URL, collecting their chunk ids first (the cascade does not report them). */
-async function deleteRecords(tx: Prisma.TransactionClient, knowledgeBaseId: string, deleteUrls: string[]): Promise<RecordWriteResult['deleted']> {
-  const deleted: RecordWriteResult['deleted'] = { documentIds: [], chunkIds: [] };
-  for (const urls of batches([...new Set(deleteUrls)].sort(), BATCH_ROWS)) {
-    const chunks = await tx.$queryRaw<{ id: string }[]>`
-      SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-      WHERE d.knowledge_base_id = ${knowledgeBaseId}::uuid AND d.content_type = 'record' AND d.url = ANY(${urls}::text[])`;
-    const docs = await tx.$queryRaw<{ id: string }[]>`
-      DELETE FROM documents WHERE knowledge_base_id = ${knowledgeBaseId}::uuid AND content_type = 'record' AND url = ANY(${urls}::text[]) RETURNING id`;
-    deleted.documentIds.push(...docs.map((d) => d.id));
-    deleted.chunkIds.push(...chunks.map((c) => c.id));
-  }
-  return deleted;
-}
 
 /**
- * Records (and anything else stored as many small documents at once) with
- * set-based SQL: one INSERT ... ON CONFLICT ... RETURNING per 1,000 rows
- * instead of a query per row. Each batch travels as ONE jsonb parameter
- * (jsonb_to_recordset): Prisma's per-element handling of array parameters
- * cost more CPU in the api than PostgreSQL spends parsing the JSON. Document ids come from the database; chunk
- * ids are derived from (document, position, hash) like
+ * Records (and anything else stored as many small documents at once),
+ * written by COPY through a {@link RecordWriter}: one transaction per
+ * request, fed batch by batch. Document ids are random; chunk ids are
+ * derived from (document, position, hash) like
  * {@link DocumentRepository.store}, so an unchanged chunk keeps its vector.
  */
 export class RecordRepository {
@@ -74,73 +49,39 @@ export class RecordRepository {
   }
 
   /**
-   * Stores records and applies deletions in ONE transaction: a request
-   * either lands whole or not at all. A record whose hash matches an
-   * indexed document is left alone (`unchanged`); a new or changed one is
-   * (re)written with status `indexing` under `taskId`, and its chunks are
-   * replaced (chunks with the same id stay, keeping their `indexed` flag).
-   * `chunk` is called only for records that changed, so a re-ingest of
-   * unchanged rows costs no chunking.
+   * Opens one request's write: `add` batches of records and `delete` URLs
+   * as the body is read, then `commit` (or `rollback`: nothing stays). A
+   * record whose hash matches an indexed document is left alone
+   * (`unchanged`); a new or changed one is (re)written with status
+   * `indexing` under `taskId`, and its chunks are replaced (chunks with the
+   * same id stay, keeping their `indexed` flag). Call {@link finishWrite}
+   * after the commit.
    */
-  async write(input: {
-    tenantId: string;
-    knowledgeBaseId: string;
-    source: string;
-    taskId: string;
-    records: PreparedRecord[];
-    deleteUrls: string[];
-    chunk: (record: PreparedRecord) => ChunkInput[];
-  }): Promise<RecordWriteResult> {
-    const result = await this.db.$transaction(async (tx) => {
-      const changed: RecordWriteResult['changed'] = [];
-      let unchanged = 0;
-      // Sorted so that concurrent requests lock rows in the same order (no deadlocks).
-      const records = [...input.records].sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
-      for (const batch of batches(records, BATCH_ROWS)) {
-        const stored = await tx.$queryRaw<{ id: string; url: string; inserted: boolean }[]>`
-          INSERT INTO documents (id, tenant_id, knowledge_base_id, content_type, source, url, title, markdown, content_hash, metadata, task_id, status, fetched_at, updated_at)
-          SELECT gen_random_uuid(), ${input.tenantId}::uuid, ${input.knowledgeBaseId}::uuid, 'record', ${input.source}, r.url, r.title, r.markdown, r.hash, r.meta, ${input.taskId}::uuid, 'indexing', now(), now()
-          FROM jsonb_to_recordset(${JSON.stringify(batch.map((r) => ({ url: r.url, title: r.title, markdown: r.markdown, hash: r.contentHash, meta: r.metadata })))}::jsonb)
-            AS r(url text, title text, markdown text, hash text, meta jsonb)
-          ON CONFLICT (knowledge_base_id, url) DO UPDATE SET
-            title = excluded.title, markdown = excluded.markdown, content_hash = excluded.content_hash, metadata = excluded.metadata,
-            content_type = excluded.content_type, source = excluded.source, task_id = excluded.task_id,
-            status = 'indexing', fetched_at = now(), updated_at = now()
-          WHERE documents.content_hash <> excluded.content_hash OR documents.status <> 'indexed'
-          RETURNING id, url, (xmax = 0) AS inserted`;
-        unchanged += batch.length - stored.length;
-        if (stored.length === 0) continue;
+  async openWriter(scope: RecordWriteScope): Promise<RecordWriter> {
+    return RecordWriter.open(poolOf(this.db), scope);
+  }
 
-        const byUrl = new Map(batch.map((r) => [r.url, r]));
-        const chunks: { id: string; doc: string; pos: number; heading: string; text: string; hash: string }[] = [];
-        for (const doc of stored) {
-          for (const c of input.chunk(byUrl.get(doc.url)!)) {
-            chunks.push({ id: deterministicUuid(doc.id, c.position, c.hash), doc: doc.id, pos: c.position, heading: c.heading, text: c.text, hash: c.hash });
-          }
-        }
-        const ids = chunks.map((c) => c.id);
-        const storedIds = stored.map((d) => d.id);
-        // Only documents that existed before can have chunks to drop (xmax = 0 marks a fresh insert).
-        const replacedIds = stored.filter((d) => !d.inserted).map((d) => d.id);
-        const removed =
-          replacedIds.length === 0
-            ? []
-            : await tx.$queryRaw<{ id: string; document_id: string }[]>`
-                DELETE FROM chunks WHERE document_id = ANY(${replacedIds}::uuid[]) AND NOT (id = ANY(${ids}::uuid[])) RETURNING id, document_id`;
-        await tx.$executeRaw`
-          INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash)
-          SELECT c.id, ${input.tenantId}::uuid, c.doc, c.pos, c.heading, c.text, c.hash
-          FROM jsonb_to_recordset(${JSON.stringify(chunks)}::jsonb) AS c(id uuid, doc uuid, pos int, heading text, text text, hash text)
-          ON CONFLICT (id) DO NOTHING`;
-        const stale = new Map<string, string[]>();
-        for (const r of removed) stale.set(r.document_id, [...(stale.get(r.document_id) ?? []), r.id]);
-        for (const id of storedIds) changed.push({ documentId: id, staleChunkIds: stale.get(id) ?? [] });
-      }
-
-      const deleted = await deleteRecords(tx, input.knowledgeBaseId, input.deleteUrls);
-      return { changed, unchanged, deleted };
-    }, WRITE_TRANSACTION);
+  /** After a committed write: refreshes the statistics when it was large (see `analyze`). */
+  async finishWrite(result: RecordWriteResult): Promise<void> {
     if (result.changed.length + result.deleted.documentIds.length >= ANALYZE_AFTER_ROWS) await this.analyze();
+  }
+
+  /**
+   * Stores records and applies deletions in ONE transaction: a request
+   * either lands whole or not at all (see {@link openWriter}).
+   */
+  async write(input: RecordWriteScope & { taskId: string; records: PreparedRecord[]; deleteUrls: string[] }): Promise<RecordWriteResult> {
+    const writer = await this.openWriter(input);
+    let result: RecordWriteResult;
+    try {
+      await writer.add(input.records);
+      await writer.delete(input.deleteUrls);
+      result = await writer.commit();
+    } catch (error) {
+      await writer.rollback();
+      throw error;
+    }
+    await this.finishWrite(result);
     return result;
   }
 
@@ -158,7 +99,15 @@ export class RecordRepository {
 
   /** Removes one record's document (chunks cascade); returns its ids for vector removal, or undefined when absent. */
   async delete(knowledgeBaseId: string, url: string): Promise<{ documentId: string; chunkIds: string[] } | undefined> {
-    const deleted = await this.db.$transaction((tx) => deleteRecords(tx, knowledgeBaseId, [url]), WRITE_TRANSACTION);
+    const writer = await RecordWriter.open(poolOf(this.db), { tenantId: '', knowledgeBaseId, source: '', chunk: () => [] }, { createTask: false });
+    let deleted: RecordWriteResult['deleted'];
+    try {
+      await writer.delete([url]);
+      ({ deleted } = await writer.commit());
+    } catch (error) {
+      await writer.rollback();
+      throw error;
+    }
     const documentId = deleted.documentIds[0];
     return documentId ? { documentId, chunkIds: deleted.chunkIds } : undefined;
   }

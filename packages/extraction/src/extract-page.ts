@@ -1,8 +1,8 @@
-import { looksJsRendered, readJsSignals } from './js-detection.ts';
+import { scanHtml } from './html-scan.ts';
+import { looksJsRendered } from './js-detection.ts';
 import { findMainContent } from './main-content.ts';
 import { toMarkdown } from './markdown.ts';
-import { absolutizeReferences, collectLinks, documentBaseUrl, pageLanguage, pageTitle } from './page-metadata.ts';
-import { parseDocument } from './parse-document.ts';
+import { absolutizeReferences, collectLinks, documentBaseUrl, pageTitle } from './page-metadata.ts';
 import { plainText } from './plain-text.ts';
 
 /** What the pipeline keeps of a crawled HTML page. */
@@ -26,17 +26,23 @@ export interface ExtractedPage {
  * links and a needs-JavaScript verdict from one HTML page fetched from `url`.
  * Never throws on malformed HTML; a page without content gives empty
  * `markdown` and `text`.
+ *
+ * One parse (htmlparser2, `scanHtml`) reads everything from the whole page
+ * and keeps a small tree of what can be content, chrome left out as it
+ * goes; the main content is picked from that tree and rendered from it. No
+ * DOM is built except for the rare page that marks no content container
+ * (Readability needs one). Over the two docs corpora this replaced a
+ * linkedom DOM, a pass to strip it, selector look-ups and turndown (kbflow
+ * issue 13: see the commit for the ratio).
  */
 export function extractPage(html: string, url: string): ExtractedPage {
-  const document = parseDocument(html);
-  const baseUrl = documentBaseUrl(document, url);
-  // Everything read from the whole page comes before findMainContent, which
-  // strips the page down in place.
-  const title = pageTitle(document, url);
-  const language = pageLanguage(document);
-  const links = collectLinks(document, baseUrl);
-  const jsSignals = readJsSignals(document);
-  const { root } = findMainContent(document);
+  const scanned = scanHtml(html);
+  const baseUrl = documentBaseUrl(scanned, url);
+  const title = pageTitle(scanned, url);
+  const language = scanned.lang;
+  const links = collectLinks(scanned, baseUrl);
+  const jsSignals = scanned.js;
+  const { root } = findMainContent(scanned);
   absolutizeReferences(root, baseUrl);
   const text = plainText(root);
   const markdown = toMarkdown(root);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { scanHtml } from './html-scan.ts';
 import { findMainContent } from './main-content.ts';
-import { parseDocument } from './parse-document.ts';
 import { plainText } from './plain-text.ts';
 
 const STORY = Array.from(
@@ -10,7 +10,7 @@ const STORY = Array.from(
 ).join('');
 
 function mainText(html: string): { source: string; text: string } {
-  const { root, source } = findMainContent(parseDocument(html));
+  const { root, source } = findMainContent(scanHtml(html));
   return { source, text: plainText(root) };
 }
 
@@ -36,5 +36,12 @@ describe('findMainContent', () => {
     const html = `<body>${'<div><font>'.repeat(3000)}<p>deep <a href="/x">text</a></p><script>var hidden = 1;</script>`;
     const result = mainText(html);
     expect(result.text).toBe('deep text');
+  });
+
+  it('leaves chrome out of the content tree as it parses: navigation, footers, hidden parts, outer headers', () => {
+    const { body } = scanHtml(
+      `<body><header>Site</header><nav>Menu</nav><article><header>Post title</header><p>Kept.</p><div hidden>Hidden.</div></article><footer>Foot</footer><script>x()</script></body>`,
+    );
+    expect(plainText(body)).toBe('Post title\n\nKept.');
   });
 });

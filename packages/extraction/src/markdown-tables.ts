@@ -1,11 +1,11 @@
-import type TurndownService from 'turndown';
+import { closest, descendantsNamed, elementChildren, hasDescendantNamed, textContent, type LightElement } from './light-tree.ts';
 
 /**
  * Cells holding any of these make a table a layout grid (Sphinx's general
  * index, side-by-side lists), which reads better as the blocks it holds than
  * squeezed into one-line table cells.
  */
-const BLOCK_CONTENT_SELECTOR = 'table table, pre, ul, ol, dl, blockquote, h1, h2, h3, h4, h5, h6';
+const BLOCK_CONTENT: ReadonlySet<string> = new Set(['table', 'pre', 'ul', 'ol', 'dl', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 
 /**
  * A cell with this many paragraphs is a layout column (the link columns of
@@ -13,120 +13,124 @@ const BLOCK_CONTENT_SELECTOR = 'table table, pre, ul, ol, dl, blockquote, h1, h2
  */
 const LAYOUT_CELL_PARAGRAPHS = 3;
 
-const dataTables = new WeakMap<Node, boolean>();
+const TABLE: ReadonlySet<string> = new Set(['table']);
+const CELLS: ReadonlySet<string> = new Set(['td', 'th']);
+const ROWS: ReadonlySet<string> = new Set(['tr']);
+const PARAGRAPHS: ReadonlySet<string> = new Set(['p']);
 
-/**
- * Adds GFM table rules to `turndown`, whose core has none: without them each
- * cell becomes its own paragraph and the row structure of operator and
- * option tables is lost. Only data tables (no blocks in cells) are converted.
- * Written here instead of turndown-plugin-gfm, which keeps header-less
- * tables as raw HTML.
- */
-export function addTableRules(turndown: TurndownService): void {
-  turndown.addRule('tableCell', {
-    filter: (node) => isDataCell(node),
-    replacement: cellReplacement,
-  });
-  turndown.addRule('tableRow', {
-    filter: (node) => node.nodeName === 'TR' && isDataTable(owningTable(node)),
-    replacement: rowReplacement,
-  });
-  turndown.addRule('tableSection', {
-    filter: (node) =>
-      (node.nodeName === 'THEAD' || node.nodeName === 'TBODY' || node.nodeName === 'TFOOT') &&
-      isDataTable(node.parentElement),
-    replacement: (content) => content,
-  });
-  turndown.addRule('tableCaption', {
-    filter: (node) => node.nodeName === 'CAPTION' && isDataTable(node.parentElement),
-    replacement: () => '',
-  });
-  turndown.addRule('table', {
-    filter: (node) => node.nodeName === 'TABLE' && isDataTable(node),
-    replacement: (content, node) => {
-      const rows = content.trim();
-      if (rows.length === 0) return '';
-      const firstRow = node.querySelector('tr');
-      // GFM needs a header row; a table without one gets an empty header.
-      const header =
-        firstRow !== null && !isHeadingRow(firstRow)
-          ? `${'|   '.repeat(columnCount(firstRow))}|\n${separatorRow(columnCount(firstRow))}\n`
-          : '';
-      const caption = (node.querySelector('caption')?.textContent ?? '').replace(/\s+/g, ' ').trim();
-      return `\n\n${caption ? `${caption}\n\n` : ''}${header}${rows}\n\n`;
-    },
-  });
+const dataTables = new WeakMap<LightElement, boolean>();
+const firstRows = new WeakMap<LightElement, LightElement | undefined>();
+
+/** The table's first row in document order (memoized: every row of a table asks). */
+function firstRowOf(table: LightElement): LightElement | undefined {
+  if (!firstRows.has(table)) firstRows.set(table, descendantsNamed(table, ROWS)[0]);
+  return firstRows.get(table);
 }
 
 /**
- * Replacement for table parts turndown finds blank (no text, no images),
- * which it would otherwise turn into paragraph breaks and so cut a row in
- * two; undefined for anything else.
+ * GFM tables, which turndown's core does not have: without them each cell
+ * becomes its own paragraph and the row structure of operator and option
+ * tables is lost. Only data tables (no blocks in cells) are converted.
+ * Returns the Markdown of a table part, or undefined for any other element.
  */
-export function blankTablePart(node: HTMLElement): string | undefined {
-  if (isDataCell(node)) return cellReplacement('', node);
-  if (node.nodeName === 'TR' && isDataTable(owningTable(node))) {
-    return rowReplacement(Array.from(node.children, (cell) => cellReplacement('', cell)).join(''), node);
+export function tableReplacement(node: LightElement, content: string): string | undefined {
+  switch (node.name) {
+    case 'td':
+    case 'th':
+      return isDataCell(node) ? cellReplacement(content, node) : undefined;
+    case 'tr':
+      return isDataTable(owningTable(node)) ? rowReplacement(content, node) : undefined;
+    case 'thead':
+    case 'tbody':
+    case 'tfoot':
+      return isDataTable(node.parent) ? content : undefined;
+    case 'caption':
+      return isDataTable(node.parent) ? '' : undefined;
+    case 'table': {
+      if (!isDataTable(node)) return undefined;
+      const rows = content.trim();
+      if (rows.length === 0) return '';
+      const firstRow = firstRowOf(node);
+      // GFM needs a header row; a table without one gets an empty header.
+      const header =
+        firstRow !== undefined && !isHeadingRow(firstRow) ? `${'|   '.repeat(columnCount(firstRow))}|\n${separatorRow(columnCount(firstRow))}\n` : '';
+      const captionElement = descendantsNamed(node, new Set(['caption']))[0];
+      const caption = (captionElement ? textContent(captionElement) : '').replace(/\s+/g, ' ').trim();
+      return `\n\n${caption ? `${caption}\n\n` : ''}${header}${rows}\n\n`;
+    }
+    default:
+      return undefined;
   }
-  if (node.nodeName === 'TABLE' && isDataTable(node)) return '';
+}
+
+/**
+ * Replacement for table parts found blank (no text, no images), which would
+ * otherwise become paragraph breaks and so cut a row in two; undefined for
+ * anything else.
+ */
+export function blankTablePart(node: LightElement): string | undefined {
+  if (isDataCell(node)) return cellReplacement('', node);
+  if (node.name === 'tr' && isDataTable(owningTable(node))) {
+    return rowReplacement(elementChildren(node).map((cell) => cellReplacement('', cell)).join(''), node);
+  }
+  if (node.name === 'table' && isDataTable(node)) return '';
   return undefined;
 }
 
-function isDataCell(node: Element): boolean {
-  return (node.nodeName === 'TD' || node.nodeName === 'TH') && isDataTable(owningTable(node));
+function isDataCell(node: LightElement): boolean {
+  return (node.name === 'td' || node.name === 'th') && isDataTable(owningTable(node));
 }
 
-function cellReplacement(content: string, node: Element): string {
+function cellReplacement(content: string, node: LightElement): string {
   // A whitespace run with a line break becomes one space. Matching runs whole
   // and deciding in the callback is linear; /\s*\n+\s*/ rescanned every run
   // without a break from each of its positions.
   const cell = content.replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run)).replace(/\|/g, '\\|').trim();
-  const prefix = node.previousElementSibling === null ? '| ' : ' ';
+  const siblings = node.parent ? elementChildren(node.parent) : [node];
+  const prefix = siblings[0] === node ? '| ' : ' ';
   // A spanning cell is followed by empty ones so later columns stay aligned.
   return `${prefix}${cell} |${' |'.repeat(span(node) - 1)}`;
 }
 
-function rowReplacement(content: string, node: Element): string {
+function rowReplacement(content: string, node: LightElement): string {
   const separator = isHeadingRow(node) ? `\n${separatorRow(columnCount(node))}` : '';
   return `\n${content}${separator}`;
 }
 
-function owningTable(node: Element): Element | null {
-  return node.closest('table');
+function owningTable(node: LightElement): LightElement | null {
+  return closest(node, TABLE);
 }
 
-function isDataTable(table: Element | null): boolean {
-  if (table === null || table.nodeName !== 'TABLE') return false;
+function isDataTable(table: LightElement | null): boolean {
+  if (table === null || table.name !== 'table') return false;
   let known = dataTables.get(table);
   if (known === undefined) {
     known =
-      table.closest('td, th') === null &&
-      table.querySelector(BLOCK_CONTENT_SELECTOR) === null &&
-      Array.from(table.querySelectorAll('td, th')).every(
-        (cell) => cell.getElementsByTagName('p').length < LAYOUT_CELL_PARAGRAPHS,
-      );
+      (table.parent === null || closest(table.parent, CELLS) === null) &&
+      !hasDescendantNamed(table, BLOCK_CONTENT) &&
+      descendantsNamed(table, CELLS).every((cell) => descendantsNamed(cell, PARAGRAPHS).length < LAYOUT_CELL_PARAGRAPHS);
     dataTables.set(table, known);
   }
   return known;
 }
 
 /** The first row of the table, when it sits in `<thead>` or holds only `<th>` cells. */
-function isHeadingRow(row: Element): boolean {
+function isHeadingRow(row: LightElement): boolean {
   const table = owningTable(row);
-  if (table === null || table.querySelector('tr') !== row) return false;
-  if (row.parentElement?.nodeName === 'THEAD') return true;
-  const cells = Array.from(row.children);
-  return cells.length > 0 && cells.every((cell) => cell.nodeName === 'TH');
+  if (table === null || firstRowOf(table) !== row) return false;
+  if (row.parent?.name === 'thead') return true;
+  const cells = elementChildren(row);
+  return cells.length > 0 && cells.every((cell) => cell.name === 'th');
 }
 
-function columnCount(row: Element): number {
+function columnCount(row: LightElement): number {
   let count = 0;
-  for (const cell of Array.from(row.children)) count += span(cell);
+  for (const cell of elementChildren(row)) count += span(cell);
   return Math.max(count, 1);
 }
 
-function span(cell: Element): number {
-  const colspan = Number.parseInt(cell.getAttribute('colspan') ?? '1', 10);
+function span(cell: LightElement): number {
+  const colspan = Number.parseInt(cell.attrs.colspan ?? '1', 10);
   // Browsers clamp colspan to 1000; a smaller cap keeps hostile markup from
   // producing megabytes of empty cells.
   return Number.isFinite(colspan) && colspan > 0 ? Math.min(colspan, 50) : 1;

@@ -1,7 +1,12 @@
-import TurndownService from 'turndown';
-
 import { closesFence, fenceOpenedBy } from './fences.ts';
-import { addTableRules, blankTablePart } from './markdown-tables.ts';
+import { descendantsNamed, hasClass, hasDescendantNamed, isElement, setText, textContent, type LightElement, type LightNode, type LightText } from './light-tree.ts';
+import { blankTablePart, tableReplacement } from './markdown-tables.ts';
+
+// Written by hand, not with turndown: turndown converts a W3C DOM, and the
+// extraction no longer builds one (kbflow issue 13). This follows turndown
+// 7.2's algorithm and rules (MIT, github.com/mixmark-io/turndown: whitespace
+// collapsing, escaping, joining, the CommonMark rules with our options), so
+// the Markdown is what it made, on the content tree instead.
 
 const LANGUAGE_CLASS_RE = /(?:^|\s)(?:language|lang|highlight)-([\w+#.-]+)/;
 
@@ -14,9 +19,48 @@ const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
   py3: 'python',
 };
 
-const LANGUAGE_ATTRIBUTE = 'data-kbflow-language';
+const BLOCK: ReadonlySet<string> = new Set([
+  'address', 'article', 'aside', 'audio', 'blockquote', 'body', 'canvas', 'center', 'dd', 'dir', 'div', 'dl', 'dt', 'fieldset',
+  'figcaption', 'figure', 'footer', 'form', 'frameset', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hgroup', 'hr', 'html',
+  'isindex', 'li', 'main', 'menu', 'nav', 'noframes', 'noscript', 'ol', 'output', 'p', 'pre', 'section', 'table', 'tbody', 'td',
+  'tfoot', 'th', 'thead', 'tr', 'ul',
+]);
+const VOID: ReadonlySet<string> = new Set(['area', 'base', 'br', 'col', 'command', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const MEANINGFUL_WHEN_BLANK: ReadonlySet<string> = new Set(['a', 'table', 'thead', 'tbody', 'tfoot', 'th', 'td', 'iframe', 'script', 'audio', 'video']);
+const VOID_OR_MEANINGFUL: ReadonlySet<string> = new Set([...VOID, ...MEANINGFUL_WHEN_BLANK]);
+const PRE: ReadonlySet<string> = new Set(['pre']);
+const CODE: ReadonlySet<string> = new Set(['code']);
+const DT: ReadonlySet<string> = new Set(['dt']);
 
-let service: TurndownService | undefined;
+const ESCAPES: [RegExp, string][] = [
+  [/\\/g, '\\\\'],
+  [/\*/g, '\\*'],
+  [/^-/g, '\\-'],
+  [/^\+ /g, '\\+ '],
+  [/^(=+)/g, '\\$1'],
+  [/^(#{1,6}) /g, '\\$1 '],
+  [/`/g, '\\`'],
+  [/^~~~/g, '\\~~~'],
+  [/\[/g, '\\['],
+  [/\]/g, '\\]'],
+  [/^>/g, '\\>'],
+  [/_/g, '\\_'],
+  [/^(\d+)\. /g, '$1\\. '],
+];
+/** Any character or line start an escape above can apply to: most text has none, and skips the 13 replaces. */
+const MAYBE_ESCAPED = /[\\*`[\]_]|^[-+=#~>\d]/;
+
+export function isBlock(node: LightElement): boolean {
+  return BLOCK.has(node.name);
+}
+
+/** Turndown's Markdown escaping of a text node. */
+function escapeMarkdown(text: string): string {
+  if (!MAYBE_ESCAPED.test(text)) return text;
+  let out = text;
+  for (const [pattern, replacement] of ESCAPES) out = out.replace(pattern, replacement);
+  return out;
+}
 
 /**
  * Converts a content element to Markdown: ATX headings, fenced code blocks
@@ -24,22 +68,344 @@ let service: TurndownService | undefined;
  * (so `_` inside identifiers never reads as emphasis), GFM tables for simple
  * data tables. Modifies `root` (whitespace is collapsed in place).
  */
-export function toMarkdown(root: Element): string {
-  service ??= createService();
+export function toMarkdown(root: LightElement): string {
   flattenCode(root);
-  // Turndown converts a deep clone of its input so the caller's DOM survives.
-  // Ours is a throwaway parse, and on linkedom the clone (an event-target map
-  // per node and attribute) costs as much as the conversion itself, so the
-  // clone handed over is the element itself. Turndown then collapses
-  // whitespace in `root` in place.
-  const uncloned = { nodeType: root.nodeType, cloneNode: () => root } as unknown as HTMLElement;
-  return tidy(service.turndown(uncloned));
+  collapseWhitespace(root);
+  const output: string[] = [];
+  for (let i = 0; i < root.children.length; i++) join(output, replacementFor(root.children, i, false));
+  // trimEnd, not turndown's /[\t\r\n\s]+$/: that one is quadratic on a long run of spaces.
+  return tidy(output.join('').replace(/^[\t\r\n]+/, '').trimEnd());
 }
 
 /**
- * Empties the whitespace-only lines turndown leaves between list items and
- * keeps at most one blank line in a row, outside code blocks, whose blank
- * lines are content.
+ * Replaces the content of code blocks, inline code and API signatures with
+ * its text. Their rules read only the text, but every highlighting `<span>`
+ * inside them (Pygments wraps each token) would be converted first, half of
+ * the nodes on a code-heavy page. A block's language, named by classes on
+ * elements about to go, is kept.
+ */
+function flattenCode(root: LightElement): void {
+  for (const pre of descendantsNamed(root, PRE)) {
+    if (!isAttached(pre, root)) continue;
+    const language = codeLanguage(pre);
+    setText(pre, textContent(pre));
+    languages.set(pre, language);
+  }
+  for (const code of descendantsNamed(root, CODE)) if (isAttached(code, root)) setText(code, textContent(code));
+  for (const term of descendantsNamed(root, DT)) if (hasClass(term, 'sig')) setText(term, textContent(term));
+}
+
+/** Languages of the code blocks being converted (read before their markup is flattened). */
+const languages = new WeakMap<LightElement, string>();
+
+/** Whether `node` is still under `root` (an earlier flattening may have dropped it). */
+function isAttached(node: LightElement, root: LightElement): boolean {
+  for (let current: LightElement | null = node; current !== null; current = current.parent) {
+    if (current === root) return true;
+    const parent: LightElement | null = current.parent;
+    if (parent !== null && !parent.children.includes(current)) return false;
+  }
+  return false;
+}
+
+function codeLanguage(pre: LightElement): string {
+  const firstChild = pre.children.find(isElement) ?? null;
+  const candidates = [pre, firstChild, pre.parent, pre.parent?.parent ?? null];
+  for (const candidate of candidates) {
+    const match = LANGUAGE_CLASS_RE.exec(candidate?.attrs.class ?? '');
+    if (match?.[1] !== undefined) {
+      const name = match[1].toLowerCase();
+      return LANGUAGE_ALIASES[name] ?? name;
+    }
+  }
+  return '';
+}
+
+/**
+ * Turndown's whitespace collapsing: runs of ASCII whitespace become one
+ * space, spaces at the edges of blocks and after a space go, `<pre>` is
+ * left alone. An element is visited on entry and, when it has children,
+ * again on exit, as turndown's walk does.
+ */
+function collapseWhitespace(root: LightElement): void {
+  if (root.children.length === 0 || root.name === 'pre') return;
+  let prevText: LightText | null = null;
+  let keepLeadingWs = false;
+  const visitElement = (node: LightElement) => {
+    if (isBlock(node) || node.name === 'br') {
+      if (prevText) prevText.data = prevText.data.replace(/ $/, '');
+      prevText = null;
+      keepLeadingWs = false;
+    } else if (VOID.has(node.name) || node.name === 'pre') {
+      prevText = null;
+      keepLeadingWs = true;
+    } else if (prevText) {
+      keepLeadingWs = false;
+    }
+  };
+  // [node, exiting]: an explicit stack, as the tree can be 256 levels deep.
+  const stack: [LightNode, boolean][] = [];
+  for (let i = root.children.length - 1; i >= 0; i--) stack.push([root.children[i]!, false]);
+  const removed = new Set<LightText>();
+  while (stack.length > 0) {
+    const [node, exiting] = stack.pop()!;
+    if (node.type === 3) {
+      let text = node.data.replace(/[ \r\n\t]+/g, ' ');
+      if ((!prevText || prevText.data.endsWith(' ')) && !keepLeadingWs && text.startsWith(' ')) text = text.slice(1);
+      if (!text) {
+        removed.add(node);
+        continue;
+      }
+      node.data = text;
+      prevText = node;
+      continue;
+    }
+    visitElement(node);
+    if (exiting || node.name === 'pre' || node.children.length === 0) continue;
+    stack.push([node, true]);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push([node.children[i]!, false]);
+  }
+  if (prevText) {
+    const last: LightText = prevText;
+    last.data = last.data.replace(/ $/, '');
+    if (!last.data) removed.add(last);
+  }
+  if (removed.size > 0) dropTexts(root, removed);
+}
+
+function dropTexts(root: LightElement, removed: Set<LightText>): void {
+  const stack: LightElement[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.children.some((c) => c.type === 3 && removed.has(c))) node.children = node.children.filter((c) => !(c.type === 3 && removed.has(c)));
+    for (const child of node.children) if (child.type === 1) stack.push(child);
+  }
+}
+
+/** Turndown's join: the separator between two pieces is the larger of their newline runs, at most two. */
+function join(output: string[], replacement: string): void {
+  const tail = output.pop() ?? '';
+  let end = tail.length;
+  while (end > 0 && tail[end - 1] === '\n') end--;
+  const s1 = tail.slice(0, end);
+  let start = 0;
+  while (start < replacement.length && replacement[start] === '\n') start++;
+  const s2 = replacement.slice(start);
+  const separator = '\n\n'.slice(0, Math.max(tail.length - end, start));
+  if (s1) output.push(s1);
+  if (separator) output.push(separator);
+  if (s2) output.push(s2);
+}
+
+/** The Markdown of the `index`-th of `siblings`. */
+function replacementFor(siblings: LightNode[], index: number, inCode: boolean): string {
+  const node = siblings[index]!;
+  if (node.type === 3) return inCode ? node.data : escapeMarkdown(node.data);
+  const isCode = inCode || node.name === 'code';
+  const output: string[] = [];
+  for (let i = 0; i < node.children.length; i++) join(output, replacementFor(node.children, i, isCode));
+  let content = output.join('');
+  const whitespace = flankingWhitespace(siblings, index);
+  if (whitespace.leading || whitespace.trailing) content = content.trim();
+  return whitespace.leading + rule(node, content, siblings, index) + whitespace.trailing;
+}
+
+function isBlank(node: LightElement): boolean {
+  if (VOID.has(node.name) || MEANINGFUL_WHEN_BLANK.has(node.name)) return false;
+  if (hasVisibleText(node)) return false;
+  return !hasDescendantNamed(node, VOID_OR_MEANINGFUL);
+}
+
+/** Whether any text under `node` has a non-whitespace character; stops at the first. */
+function hasVisibleText(node: LightElement): boolean {
+  const stack: LightNode[] = [node];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (current.type === 3) {
+      if (/\S/.test(current.data)) return true;
+    } else {
+      for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]!);
+    }
+  }
+  return false;
+}
+
+function rule(node: LightElement, content: string, siblings: LightNode[], index: number): string {
+  if (isBlank(node)) return blankTablePart(node) ?? (isBlock(node) ? '\n\n' : '');
+  const table = tableReplacement(node, content);
+  if (table !== undefined) return table;
+  const nextSibling = siblings[index + 1];
+  switch (node.name) {
+    case 'pre': {
+      // Turndown fences only `<pre><code>`; Sphinx, Pygments and many static site
+      // generators emit a bare `<pre>`, which would otherwise become escaped prose.
+      // trimEnd, not /\s+$/: that one is quadratic on a long run of spaces before the last character.
+      const code = textContent(node).replace(/^\n+/, '').trimEnd();
+      if (code.length === 0) return '';
+      const fence = fenceFor(code);
+      return `\n\n${fence}${languages.get(node) ?? ''}\n${code}\n${fence}\n\n`;
+    }
+    case 'dt':
+      // Sphinx API signatures (`<dt class="sig">`) are spans of names, emphasis
+      // and brackets; as code they read like the declaration they are.
+      if (hasClass(node, 'sig')) {
+        const signature = textContent(node).replace(/\s+/g, ' ').trim();
+        return signature.length === 0 ? '' : `\n\n${inlineCode(signature)}\n\n`;
+      }
+      break;
+    case 'p':
+      return `\n\n${content}\n\n`;
+    case 'br':
+      return '  \n';
+    case 'h1':
+    case 'h2':
+    case 'h3':
+    case 'h4':
+    case 'h5':
+    case 'h6':
+      return `\n\n${'#'.repeat(Number(node.name.charAt(1)))} ${content}\n\n`;
+    case 'blockquote':
+      return `\n\n${trimNewlines(content).replace(/^/gm, '> ')}\n\n`;
+    case 'ul':
+    case 'ol': {
+      const parent = node.parent;
+      if (parent?.name === 'li' && lastElementChild(parent) === node) return `\n${content}`;
+      return `\n\n${content}\n\n`;
+    }
+    case 'li': {
+      let prefix = '-   ';
+      const parent = node.parent;
+      if (parent?.name === 'ol') {
+        const start = parent.attrs.start;
+        const position = parent.children.filter(isElement).indexOf(node);
+        prefix = `${start ? Number(start) + position : position + 1}.  `;
+      }
+      const isParagraph = content.endsWith('\n');
+      const body = (trimNewlines(content) + (isParagraph ? '\n' : '')).replace(/\n/gm, `\n${' '.repeat(prefix.length)}`);
+      return prefix + body + (nextSibling ? '\n' : '');
+    }
+    case 'hr':
+      return '\n\n---\n\n';
+    case 'a': {
+      const href = node.attrs.href;
+      if (!href) break;
+      const title = cleanAttribute(node.attrs.title).replace(/"/g, '\\"');
+      return `[${content}](${escapeLinkDestination(href)}${title ? ` "${title}"` : ''})`;
+    }
+    case 'em':
+    case 'i':
+      return content.trim() ? `*${content}*` : '';
+    case 'strong':
+    case 'b':
+      return content.trim() ? `**${content}**` : '';
+    case 'code': {
+      const parent = node.parent;
+      const isCodeBlock = parent?.name === 'pre' && siblings.length === 1;
+      if (isCodeBlock) break;
+      if (!content) return '';
+      const text = content.replace(/\r?\n|\r/g, ' ');
+      const extraSpace = needsCodeSpacePadding(text) ? ' ' : '';
+      let delimiter = '`';
+      const runs: string[] = text.match(/`+/gm) ?? [];
+      while (runs.includes(delimiter)) delimiter += '`';
+      return delimiter + extraSpace + text + extraSpace + delimiter;
+    }
+    case 'img': {
+      const alt = escapeMarkdown(cleanAttribute(node.attrs.alt));
+      const src = escapeLinkDestination(node.attrs.src ?? '');
+      const title = cleanAttribute(node.attrs.title);
+      return src ? `![${alt}](${src}${title ? ` "${title.replace(/"/g, '\\"')}"` : ''})` : '';
+    }
+  }
+  return isBlock(node) ? `\n\n${content}\n\n` : content;
+}
+
+function lastElementChild(node: LightElement): LightElement | undefined {
+  for (let i = node.children.length - 1; i >= 0; i--) {
+    const child = node.children[i]!;
+    if (child.type === 1) return child;
+  }
+  return undefined;
+}
+
+/** Leading and trailing newlines off, by scanning: /\n*$/ rescans a run of newlines from each of its positions. */
+function trimNewlines(text: string): string {
+  let start = 0;
+  while (start < text.length && text[start] === '\n') start++;
+  let end = text.length;
+  while (end > start && text[end - 1] === '\n') end--;
+  return text.slice(start, end);
+}
+
+/** Turndown's /(\n+\s*)+/ (nested quantifiers, exponential on a long run) is the same as /\n\s*\/: a newline and the whitespace after it. */
+function cleanAttribute(value: string | undefined): string {
+  return value ? value.replace(/\n\s*/g, '\n') : '';
+}
+
+/** Turndown's /^`|^ .*?[^ ].* $|`$/, which backtracks quadratically on long runs of spaces, as a scan. */
+function needsCodeSpacePadding(content: string): boolean {
+  const last = content.length - 1;
+  if (content[0] === '`' || content[last] === '`') return true;
+  return last >= 2 && content[0] === ' ' && content[last] === ' ' && /[^ ]/.test(content);
+}
+
+function escapeLinkDestination(destination: string): string {
+  const escaped = destination.replace(/([<>()])/g, '\\$1');
+  return escaped.includes(' ') ? `<${escaped}>` : escaped;
+}
+
+/** Turndown's flanking whitespace: an inline element's edge spaces move outside its delimiters. */
+function flankingWhitespace(siblings: LightNode[], index: number): { leading: string; trailing: string } {
+  const node = siblings[index] as LightElement;
+  if (isBlock(node)) return { leading: '', trailing: '' };
+  const edges = edgeWhitespace(textContent(node));
+  let { leading, trailing } = edges;
+  if (edges.leadingAscii && isFlanked(siblings[index - 1], / $/)) leading = edges.leadingNonAscii;
+  if (edges.trailingAscii && isFlanked(siblings[index + 1], /^ /)) trailing = edges.trailingNonAscii;
+  return { leading, trailing };
+}
+
+function isFlanked(sibling: LightNode | undefined, pattern: RegExp): boolean {
+  if (sibling === undefined) return false;
+  if (sibling.type === 3) return pattern.test(sibling.data);
+  return !isBlock(sibling) && pattern.test(textContent(sibling));
+}
+
+const ASCII_SPACE: ReadonlySet<string> = new Set([' ', '\t', '\r', '\n']);
+const isSpace = (c: string) => /\s/.test(c);
+
+/**
+ * Turndown's edge whitespace of an element's text (its regular expression
+ * `^(([ \t\r\n]*)(\s*))(?:(?=\S)[\s\S]*\S)?((\s*?)([ \t\r\n]*))$`,
+ * which backtracks quadratically on long whitespace runs), by scanning the
+ * edges: the leading whitespace and its ASCII start, the trailing whitespace
+ * and its ASCII end. Text that is all whitespace is all leading.
+ */
+function edgeWhitespace(text: string): { leading: string; leadingAscii: string; leadingNonAscii: string; trailing: string; trailingNonAscii: string; trailingAscii: string } {
+  let ascii = 0;
+  while (ascii < text.length && ASCII_SPACE.has(text[ascii]!)) ascii++;
+  let lead = ascii;
+  while (lead < text.length && isSpace(text[lead]!)) lead++;
+  const leading = text.slice(0, lead);
+  if (lead === text.length) return { leading, leadingAscii: text.slice(0, ascii), leadingNonAscii: text.slice(ascii), trailing: '', trailingNonAscii: '', trailingAscii: '' };
+  let asciiEnd = text.length;
+  while (asciiEnd > lead && ASCII_SPACE.has(text[asciiEnd - 1]!)) asciiEnd--;
+  let trail = asciiEnd;
+  while (trail > lead && isSpace(text[trail - 1]!)) trail--;
+  return {
+    leading,
+    leadingAscii: text.slice(0, ascii),
+    leadingNonAscii: text.slice(ascii, lead),
+    trailing: text.slice(trail),
+    trailingNonAscii: text.slice(trail, asciiEnd),
+    trailingAscii: text.slice(asciiEnd),
+  };
+}
+
+/**
+ * Empties the whitespace-only lines left between list items and keeps at
+ * most one blank line in a row, outside code blocks, whose blank lines are
+ * content.
  */
 function tidy(markdown: string): string {
   const lines: string[] = [];
@@ -56,73 +422,6 @@ function tidy(markdown: string): string {
     }
   }
   return lines.join('\n').trim();
-}
-
-function createService(): TurndownService {
-  const turndown = new TurndownService({
-    headingStyle: 'atx',
-    codeBlockStyle: 'fenced',
-    bulletListMarker: '-',
-    emDelimiter: '*',
-    strongDelimiter: '**',
-    hr: '---',
-    blankReplacement: (_content, node) =>
-      blankTablePart(node) ?? ((node as HTMLElement & { isBlock?: boolean }).isBlock === true ? '\n\n' : ''),
-  });
-  // Turndown fences only `<pre><code>`; Sphinx, Pygments and many static site
-  // generators emit a bare `<pre>`, which would otherwise become escaped prose.
-  turndown.addRule('preformatted', {
-    filter: (node) => node.nodeName === 'PRE',
-    replacement: (_content, node) => {
-      // trimEnd, not /\s+$/: that one is quadratic on a long run of spaces before the last character.
-      const code = (node.textContent ?? '').replace(/^\n+/, '').trimEnd();
-      if (code.length === 0) return '';
-      const fence = fenceFor(code);
-      return `\n\n${fence}${node.getAttribute(LANGUAGE_ATTRIBUTE) ?? ''}\n${code}\n${fence}\n\n`;
-    },
-  });
-  // Sphinx API signatures (`<dt class="sig">`) are spans of names, emphasis
-  // and brackets; as code they read like the declaration they are.
-  turndown.addRule('apiSignature', {
-    filter: (node) => node.nodeName === 'DT' && node.classList.contains('sig'),
-    replacement: (_content, node) => {
-      const signature = (node.textContent ?? '').replace(/\s+/g, ' ').trim();
-      return signature.length === 0 ? '' : `\n\n${inlineCode(signature)}\n\n`;
-    },
-  });
-  addTableRules(turndown);
-  return turndown;
-}
-
-/**
- * Replaces the content of code blocks, inline code and API signatures with
- * its text. Their rules read only the text, but turndown would first convert
- * every highlighting `<span>` inside them (Pygments wraps each token), half
- * of the nodes on a code-heavy page. A block's language, named by classes
- * on elements about to go, is kept in an attribute.
- */
-function flattenCode(root: Element): void {
-  for (const pre of Array.from(root.getElementsByTagName('pre'))) {
-    const language = codeLanguage(pre);
-    pre.textContent = pre.textContent;
-    if (language) pre.setAttribute(LANGUAGE_ATTRIBUTE, language);
-  }
-  for (const code of Array.from(root.getElementsByTagName('code'))) code.textContent = code.textContent;
-  for (const term of Array.from(root.getElementsByTagName('dt'))) {
-    if (term.classList.contains('sig')) term.textContent = term.textContent;
-  }
-}
-
-function codeLanguage(pre: Element): string {
-  const candidates: (Element | null)[] = [pre, pre.firstElementChild, pre.parentElement, pre.parentElement?.parentElement ?? null];
-  for (const element of candidates) {
-    const match = LANGUAGE_CLASS_RE.exec(element?.getAttribute('class') ?? '');
-    if (match?.[1] !== undefined) {
-      const name = match[1].toLowerCase();
-      return LANGUAGE_ALIASES[name] ?? name;
-    }
-  }
-  return '';
 }
 
 /** A backtick fence longer than any backtick run that starts a line of the code. */

@@ -1,17 +1,22 @@
+import type { ScannedPage } from './html-scan.ts';
+import { descendantsNamed, removeNode, type LightElement } from './light-tree.ts';
 import { normalizeUrl } from './url.ts';
+
+const ANCHORS: ReadonlySet<string> = new Set(['a']);
+const IMAGES: ReadonlySet<string> = new Set(['img']);
 
 /**
  * The URL relative links resolve against: the first `<base href>`, resolved
  * against the page URL, else the page URL. Undefined when neither parses.
  */
-export function documentBaseUrl(document: Document, pageUrl: string): string | undefined {
-  const page = parseUrl(pageUrl);
-  const baseHref = document.getElementsByTagName('base')[0]?.getAttribute('href')?.trim();
+export function documentBaseUrl(page: ScannedPage, pageUrl: string): string | undefined {
+  const url = parseUrl(pageUrl);
+  const baseHref = page.baseHref?.trim();
   if (baseHref) {
-    const base = parseUrl(baseHref, page?.href);
+    const base = parseUrl(baseHref, url?.href);
     if (base !== null) return base.href;
   }
-  return page?.href;
+  return url?.href;
 }
 
 /**
@@ -19,14 +24,9 @@ export function documentBaseUrl(document: Document, pageUrl: string): string | u
  * URL path (decoded), with whitespace collapsed. An `<svg>`'s `<title>` is an
  * icon label, not the page's.
  */
-export function pageTitle(document: Document, pageUrl: string): string {
-  const candidates = [
-    () => Array.from(document.getElementsByTagName('title')).find((title) => title.closest('svg') === null)?.textContent,
-    () => document.querySelector('meta[property="og:title"]')?.getAttribute('content'),
-    () => document.getElementsByTagName('h1')[0]?.textContent,
-  ];
-  for (const candidate of candidates) {
-    const title = (candidate() ?? '').replace(/\s+/g, ' ').trim();
+export function pageTitle(page: ScannedPage, pageUrl: string): string {
+  for (const candidate of [page.title, page.ogTitle, page.firstH1]) {
+    const title = (candidate ?? '').replace(/\s+/g, ' ').trim();
     if (title.length > 0) return title;
   }
   const url = parseUrl(pageUrl);
@@ -38,22 +38,15 @@ export function pageTitle(document: Document, pageUrl: string): string {
   }
 }
 
-/** `<html lang>`, trimmed, or undefined when absent or empty. */
-export function pageLanguage(document: Document): string | undefined {
-  const lang = document.documentElement.getAttribute('lang')?.trim();
-  return lang ? lang : undefined;
-}
-
 /**
  * Every `<a href>` of the whole page, navigation included (the crawler
  * follows it), resolved against `baseUrl`, normalized, http(s) only,
  * deduplicated, in document order.
  */
-export function collectLinks(document: Document, baseUrl: string | undefined): string[] {
+export function collectLinks(page: ScannedPage, baseUrl: string | undefined): string[] {
   const links = new Set<string>();
-  for (const anchor of Array.from(document.getElementsByTagName('a'))) {
-    const href = anchor.getAttribute('href');
-    const link = href === null ? null : normalizeUrl(href, baseUrl);
+  for (const href of page.hrefs) {
+    const link = normalizeUrl(href, baseUrl);
     if (link !== null) links.add(link);
   }
   return [...links];
@@ -66,22 +59,19 @@ export function collectLinks(document: Document, baseUrl: string | undefined): s
  * text; images that are not http(s) (inline `data:` blobs) are dropped.
  * Link titles are dropped too: Sphinx repeats the link text in them.
  */
-export function absolutizeReferences(root: Element, baseUrl: string | undefined): void {
-  for (const anchor of Array.from(root.getElementsByTagName('a'))) {
-    anchor.removeAttribute('title');
-    const href = anchor.getAttribute('href');
-    if (href === null) continue;
+export function absolutizeReferences(root: LightElement, baseUrl: string | undefined): void {
+  for (const anchor of descendantsNamed(root, ANCHORS)) {
+    delete anchor.attrs.title;
+    const href = anchor.attrs.href;
+    if (href === undefined) continue;
     const url = parseUrl(href.trim(), baseUrl);
-    if (url !== null && (url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'mailto:')) {
-      anchor.setAttribute('href', url.href);
-    } else {
-      anchor.removeAttribute('href');
-    }
+    if (url !== null && (url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'mailto:')) anchor.attrs.href = url.href;
+    else delete anchor.attrs.href;
   }
-  for (const image of Array.from(root.getElementsByTagName('img'))) {
-    const url = parseUrl((image.getAttribute('src') ?? '').trim(), baseUrl);
-    if (url !== null && (url.protocol === 'http:' || url.protocol === 'https:')) image.setAttribute('src', url.href);
-    else image.remove();
+  for (const image of descendantsNamed(root, IMAGES)) {
+    const url = parseUrl((image.attrs.src ?? '').trim(), baseUrl);
+    if (url !== null && (url.protocol === 'http:' || url.protocol === 'https:')) image.attrs.src = url.href;
+    else removeNode(image);
   }
 }
 

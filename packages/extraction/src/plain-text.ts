@@ -1,5 +1,4 @@
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
+import type { LightElement, LightNode } from './light-tree.ts';
 
 /** Elements whose content starts on a new line; everything else runs inline. */
 const BLOCK_TAGS: ReadonlySet<string> = new Set([
@@ -10,34 +9,29 @@ const BLOCK_TAGS: ReadonlySet<string> = new Set([
 
 /**
  * The text of `root` with a line break between blocks, spaces collapsed
- * within lines and at most one blank line in a row. `textContent` would run
- * the last word of a heading into the first of the paragraph after it.
+ * within lines and at most one blank line in a row. Concatenating the text
+ * would run the last word of a heading into the first of the paragraph
+ * after it.
  */
-export function plainText(root: Element): string {
+export function plainText(root: LightElement): string {
   const parts: string[] = [];
-  // An explicit stack instead of recursion: broken markup (unclosed `<font>`
-  // or `<div>` tags) nests thousands of levels deep.
-  const stack: Node[] = [root];
-  const closing = new Set<Node>();
+  // An explicit stack instead of recursion; `null` marks the end of a block.
+  const stack: (LightNode | null)[] = [root];
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (closing.has(node)) {
+    if (node === null) {
       parts.push('\n');
       continue;
     }
-    if (node.nodeType === TEXT_NODE) {
-      parts.push((node as Text).data);
+    if (node.type === 3) {
+      parts.push(node.data);
       continue;
     }
-    if (node.nodeType !== ELEMENT_NODE) continue;
-    if (BLOCK_TAGS.has((node as Element).localName)) {
+    if (BLOCK_TAGS.has(node.name)) {
       parts.push('\n');
-      closing.add(node);
-      stack.push(node);
+      stack.push(null);
     }
-    const children: Node[] = [];
-    for (let child = node.firstChild; child !== null; child = child.nextSibling) children.push(child);
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
   }
   return parts
     .join('')

@@ -71,7 +71,7 @@ try {
     queue: QueueName.aggregate,
     handlers: {
       'complete-document': (data, ctx) => completeDocument(data, ctx, { tasks, documents, vectors }),
-      'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks, producer }),
+      'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks, documents, vectors, producer }),
       'complete-ingest': (data, ctx) => completeIngest(data, ctx, { tasks, producer }),
       'generate-knowledge': (data, ctx) => generateKnowledge(data, ctx, knowledgeDeps),
     },

@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 export const embedderEnvSchema = z.object({
   ...commonEnvShape,
-  ...workerEnvShape(9102, 4),
+  // 16 jobs at once: `embed-chunks` jobs spend most of their time waiting for
+  // the batch they share (ChunkBatcher), so more of them make larger batches.
+  ...workerEnvShape(9102, 16),
   ...vectorStoreEnvShape,
   ...providerEnvShape,
   ...breakerEnvShape,

@@ -5,6 +5,8 @@ import { createLogger, createMetrics, startupFailed } from '@kbflow/observabilit
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
+import { ChunkBatcher } from './chunk-batcher.ts';
+import { CoalescingUpsert } from './coalescing-upsert.ts';
 import { loadEnv } from './env.ts';
 import { embedChunks, embedTexts } from './processors/embed-chunks.processor.ts';
 import { deleteVectors, embedDocuments } from './processors/embed-documents.processor.ts';
@@ -33,7 +35,12 @@ try {
     });
     return collection;
   };
-  const deps = { documents: new DocumentRepository(db), records: new RecordRepository(db), embedder, vectors, ready };
+  const documents = new DocumentRepository(db);
+  // Every vector write of this process goes through one coalescing writer:
+  // one LanceDB commit at a time, each carrying what the jobs of that moment wrote.
+  const upserts = new CoalescingUpsert(vectors);
+  const batcher = new ChunkBatcher({ documents, embedder, vectors: upserts, ready });
+  const deps = { documents, records: new RecordRepository(db), embedder, vectors, upserts, ready, batcher };
 
   const worker = createWorker({
     queue: QueueName.embed,

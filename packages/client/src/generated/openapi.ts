@@ -270,7 +270,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest records in bulk
-         * @description Rows as a JSON array, NDJSON, CSV with a header row, or a multipart upload whose `file` part is one of those (gzip and deflate Content-Encodings are decoded). Every row is validated before anything is written; invalid rows are reported by row, field and reason.
+         * @description Rows as a JSON array, NDJSON, CSV with a header row, or a multipart upload whose `file` part is one of those (gzip and deflate Content-Encodings are decoded). Rows are validated and written as they are read, in batches, in one transaction with the task: a body that turns out malformed half-way writes nothing. Invalid rows are reported by row, field and reason.
          */
         post: operations["ingestRecords"];
         delete?: never;
@@ -2537,7 +2537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `write_conflict` */
             503: {
                 headers: {
                     [name: string]: unknown;

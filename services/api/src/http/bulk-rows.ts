@@ -364,27 +364,30 @@ export interface CollectedRows<T> {
   errorsTruncated: boolean;
 }
 
+/** Options of {@link forEachBulkBatch} and {@link collectBulkRows}. */
+export type MapRowsOptions<T> = BulkReadOptions & {
+  rowOffset: number;
+  maxErrors: number;
+  /** The row's value, or its error. */
+  map: (row: number, fields: Record<string, unknown>) => T | BulkRowError;
+  /** The id that must be unique within a request, and the field it is reported under. */
+  idOf: (value: T) => string;
+  idField: string;
+};
+
 /**
- * Reads every row of a bulk body and maps it, before anything is written: a
- * body that turns out malformed half-way throws and leaves nothing behind.
- * Rows that are unreadable, fail `map`, or repeat an earlier row's id are
- * reported by row number (offset by `rowOffset`, for files sent in several
- * requests), field and reason; the others are returned.
+ * Reads a bulk body batch by batch and hands each batch's valid, mapped
+ * rows to `onBatch` before reading on, so a caller can write a large
+ * upload in bounded memory (only the ids seen so far are kept, to report
+ * repeats). Rows that are unreadable, fail `map`, or repeat an earlier
+ * row's id are reported by row number (offset by `rowOffset`, for files
+ * sent in several requests), field and reason. A body that turns out
+ * malformed half-way throws after some batches were handed over: a caller
+ * that must leave nothing half-written writes them in a transaction it
+ * rolls back then.
  */
-export async function collectBulkRows<T>(
-  req: Request,
-  opts: BulkReadOptions & {
-    rowOffset: number;
-    maxErrors: number;
-    /** The row's value, or its error. */
-    map: (row: number, fields: Record<string, unknown>) => T | BulkRowError;
-    /** The id that must be unique within a request, and the field it is reported under. */
-    idOf: (value: T) => string;
-    idField: string;
-  },
-): Promise<CollectedRows<T>> {
+export async function forEachBulkBatch<T>(req: Request, opts: MapRowsOptions<T>, onBatch: (valid: T[]) => Promise<void>): Promise<Omit<CollectedRows<T>, 'valid'>> {
   const errors: BulkRowError[] = [];
-  const valid: T[] = [];
   const seen = new Map<string, number>();
   let invalid = 0;
   let received = 0;
@@ -393,6 +396,7 @@ export async function collectBulkRows<T>(
     if (errors.length < opts.maxErrors) errors.push(error);
   };
   for await (const batch of readBulkRows(req, opts)) {
+    const valid: T[] = [];
     for (const bulkRow of batch) {
       received++;
       const row = bulkRow.row + opts.rowOffset;
@@ -414,8 +418,20 @@ export async function collectBulkRows<T>(
       seen.set(id, row);
       valid.push(mapped);
     }
+    if (valid.length > 0) await onBatch(valid);
   }
-  return { valid, received, invalid, errors, errorsTruncated: invalid > errors.length };
+  return { received, invalid, errors, errorsTruncated: invalid > errors.length };
+}
+
+/**
+ * Reads every row of a bulk body and maps it, before anything is written: a
+ * body that turns out malformed half-way throws and leaves nothing behind
+ * (see {@link forEachBulkBatch}, which this collects).
+ */
+export async function collectBulkRows<T>(req: Request, opts: MapRowsOptions<T>): Promise<CollectedRows<T>> {
+  const valid: T[] = [];
+  const rest = await forEachBulkBatch(req, opts, async (batch) => void valid.push(...batch));
+  return { valid, ...rest };
 }
 
 /** Row values never carry `reason`; errors always do (as the row mappers' own guards assume). */

@@ -1,11 +1,11 @@
-import type { IngestParams, PreparedRecord, RecordRepository, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { IngestParams, PreparedRecord, RecordRepository, RecordWriter, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
 import { Priority, QueueName, type FlowNode, type JobProducer } from '@kbflow/queues';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError } from '../http/api-error.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
 import { deleted, recordsAccepted } from './responses.ts';
-import { collectBulkRows } from '../http/bulk-rows.ts';
+import { forEachBulkBatch } from '../http/bulk-rows.ts';
 import { chunkRecord, groupByLimits, prepareRecord, recordUrl } from '../domain/record-document.ts';
 import { isDeletion, toRecord } from '../domain/record-rows.ts';
 
@@ -21,8 +21,14 @@ export interface RecordRouteDeps {
 
 /** At most this many row errors go back in a response (`errorsTruncated` says when there were more). */
 const MAX_ERRORS = 1000;
-/** Documents per `embed-documents` job. */
-const DOCUMENTS_PER_EMBED_JOB = 256;
+/**
+ * Documents per `embed-documents` job: the catalog's cap. Each job is one
+ * chunk read, embedder calls of 128 and one vector-store write, so fewer,
+ * larger jobs mean fewer LanceDB commits (fragments) and queue round trips.
+ */
+const DOCUMENTS_PER_EMBED_JOB = 1000;
+/** Rows read, validated and written per batch: bounds the api's memory per upload. */
+const BATCH_ROWS = 2000;
 /** The catalog's caps on one `embed-documents` / `delete-vectors` job. */
 const MAX_STALE_PER_JOB = 20_000;
 const DOCUMENTS_PER_DELETE_JOB = 1000;
@@ -46,7 +52,7 @@ const ingestQuery = z.strictObject({
 
 const deleteQuery = ingestQuery.pick({ knowledgeBase: true, source: true });
 
-/** Documented only: rows are read (and validated one by one) by collectBulkRows, never parsed as a whole. */
+/** Documented only: rows are read (and validated one by one) by forEachBulkBatch, never parsed as a whole. */
 const recordRows = z.array(
   z.looseObject({
     id: z.string().describe('the record id, unique within its source'),
@@ -72,7 +78,7 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
       operationId: 'ingestRecords',
       summary: 'Ingest records in bulk',
       description:
-        'Rows as a JSON array, NDJSON, CSV with a header row, or a multipart upload whose `file` part is one of those (gzip and deflate Content-Encodings are decoded). Every row is validated before anything is written; invalid rows are reported by row, field and reason.',
+        'Rows as a JSON array, NDJSON, CSV with a header row, or a multipart upload whose `file` part is one of those (gzip and deflate Content-Encodings are decoded). Rows are validated and written as they are read, in batches, in one transaction with the task: a body that turns out malformed half-way writes nothing. Invalid rows are reported by row, field and reason.',
       tags: ['records'],
       query: ingestQuery,
       body: recordRows,
@@ -82,7 +88,7 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
         { contentType: 'multipart/form-data', description: 'a `file` part holding JSON, NDJSON or CSV', schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
       ],
       responses: { 202: { description: 'the rows were stored; their embedding runs as the task', schema: recordsAccepted } },
-      errors: { 400: ['no_rows', 'invalid_rows'], 413: ['payload_too_large'], 415: ['unsupported_media_type'], 503: ['queue_unavailable', 'overloaded'] },
+      errors: { 400: ['no_rows', 'invalid_rows'], 413: ['payload_too_large'], 415: ['unsupported_media_type'], 503: ['queue_unavailable', 'overloaded', 'write_conflict'] },
       example: { query: { source: 'contract' }, body: [{ id: 'r-1', title: 'Password reset', body: 'Reset a password from the account page.' }] },
     },
     async (req, res, input) => {
@@ -90,40 +96,62 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
     const tenantId = req.principal!.tenantId;
     const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
 
-    // Every row is read and validated before anything is written: a body
-    // that turns out malformed half-way leaves nothing behind.
-    const rows = await collectBulkRows(req, {
-      maxBytes: deps.maxBytes,
-      batchSize: 1000,
-      rowOffset: params.rowOffset,
-      maxErrors: MAX_ERRORS,
-      map: (row, fields) => toRecord(row, fields, mapping),
-      idOf: (record) => record.id,
-      idField: 'id',
-    });
-    const { received, invalid, errors } = rows;
-    const report = { received, invalid, errors, errorsTruncated: rows.errorsTruncated };
-    const records: PreparedRecord[] = [];
-    const deleteUrls: string[] = [];
-    for (const mapped of rows.valid) {
-      if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
-      else records.push(prepareRecord(params.source, mapped));
-    }
-    if (received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
-    if (records.length + deleteUrls.length === 0) {
-      res.status(400).json({ error: { code: 'invalid_rows', message: `all ${received} rows are invalid`, field: 'body' }, ...report });
-      return;
-    }
-
+    // The body is written batch by batch as it is read, in one transaction
+    // (RecordWriter): a body that turns out malformed half-way, or holds no
+    // valid row, is rolled back and leaves nothing behind, and the api holds
+    // one batch at a time instead of the whole upload.
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
-    const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source });
     let written: RecordWriteResult;
+    let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
+    // The ingest task is created in the write's transaction: with the
+    // documents at the commit, or (rolled back, or the api killed) never.
+    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord });
+    const taskId = writer.taskId;
     try {
-      written = await deps.records.write({ tenantId, knowledgeBaseId, source: params.source, taskId, records, deleteUrls, chunk: chunkRecord });
+      const open = writer;
+      rows = await forEachBulkBatch(
+        req,
+        {
+          maxBytes: deps.maxBytes,
+          batchSize: BATCH_ROWS,
+          rowOffset: params.rowOffset,
+          maxErrors: MAX_ERRORS,
+          map: (row, fields) => toRecord(row, fields, mapping),
+          idOf: (record) => record.id,
+          idField: 'id',
+        },
+        async (batch) => {
+          const records: PreparedRecord[] = [];
+          const deleteUrls: string[] = [];
+          for (const mapped of batch) {
+            if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
+            else records.push(prepareRecord(params.source, mapped));
+          }
+          await open.add(records);
+          await open.delete(deleteUrls);
+        },
+      );
+      const report = { received: rows.received, invalid: rows.invalid, errors: rows.errors, errorsTruncated: rows.errorsTruncated };
+      if (rows.received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
+      if (rows.received === rows.invalid) {
+        await writer.rollback();
+        res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
+        return;
+      }
+      written = await writer.commit();
     } catch (error) {
-      await deps.tasks.deleteTask(taskId);
+      await writer.rollback();
+      // Batches are sorted, but two uploads of overlapping records can still
+      // lock them in opposite orders across batches; PostgreSQL then aborts
+      // one of them, which is safe to send again.
+      if ((error as { code?: unknown }).code === '40P01') {
+        throw new ApiError(503, 'write_conflict', 'another upload was writing the same records; nothing was stored, send the request again', { headers: { 'Retry-After': '1' } });
+      }
       throw error;
     }
+    await deps.records.finishWrite(written);
+    const { received, invalid, errors } = rows;
+    const report = { errorsTruncated: rows.errorsTruncated };
     const counts: IngestParams = {
       source: params.source,
       received,

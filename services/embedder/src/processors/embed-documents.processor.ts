@@ -8,6 +8,8 @@ export interface EmbedDocumentsDeps {
   records: RecordRepository;
   embedder: Embedder;
   vectors: VectorStore;
+  /** The service's shared vector writer (see CoalescingUpsert); the store itself when absent. */
+  upserts?: Pick<VectorStore, 'upsert'>;
   /** Resolves once the collection exists with the embedder's dimensions. */
   ready: () => Promise<void>;
 }
@@ -61,7 +63,8 @@ export async function embedDocuments(
       vector: vectors[i]!,
       payload: { tenantId: data.tenantId, knowledgeBaseId: c.knowledgeBaseId, documentId: c.documentId, contentType: c.contentType as ContentType },
     }));
-    for (let i = 0; i < records.length; i += UPSERT_BATCH) await deps.vectors.upsert(records.slice(i, i + UPSERT_BATCH));
+    const writer = deps.upserts ?? deps.vectors;
+    for (let i = 0; i < records.length; i += UPSERT_BATCH) await writer.upsert(records.slice(i, i + UPSERT_BATCH));
   }
   if (data.staleChunkIds.length > 0) await deps.vectors.deleteByIds(data.staleChunkIds);
   const documentsIndexed = await deps.records.markIndexed(

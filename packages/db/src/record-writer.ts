@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { copyRows } from './copy-rows.ts';
+import type { ChunkInput } from './document.repository.ts';
+import { deterministicUuid } from './ids.ts';
+import type { PreparedRecord, RecordWriteResult } from './record.repository.ts';
+
+/** URLs per deletion statement: large enough to amortize round trips, small enough for sane statement sizes. */
+const DELETE_BATCH = 1000;
+
+/** What a {@link RecordWriter} writes for. */
+export interface RecordWriteScope {
+  tenantId: string;
+  knowledgeBaseId: string;
+  source: string;
+  /**
+   * The ingest task the documents are written under. Without one, the
+   * writer creates it in its own transaction (see {@link RecordWriter.taskId}),
+   * so an api killed mid-upload leaves no task behind either.
+   */
+  taskId?: string;
+  /** Called only for records that changed, so a re-ingest of unchanged rows costs no chunking. */
+  chunk: (record: PreparedRecord) => ChunkInput[];
+}
+
+const byUrl = (a: PreparedRecord, b: PreparedRecord) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0);
+
+/**
+ * One request's record writes, in ONE PostgreSQL transaction on a
+ * connection of its own, fed batch by batch as the body is read: nothing
+ * is visible until {@link commit}, and {@link rollback} (a body that turns
+ * out malformed half-way) leaves nothing behind, while the process holds
+ * one batch at a time instead of the whole upload.
+ *
+ * Rows travel by COPY, PostgreSQL's bulk path (no statement per batch to
+ * parse, no parameters to bind): the documents into a temporary table and
+ * from there, in one INSERT ... ON CONFLICT per batch, into `documents`
+ * (unchanged records skipped, changed ones rewritten); the chunks of newly
+ * inserted documents straight into `chunks` (their ids derive from a fresh
+ * document id, so none can exist); the chunks of replaced documents through
+ * a temporary table, keeping chunks whose id (and vector) is unchanged.
+ */
+export class RecordWriter {
+  readonly #client: pg.PoolClient;
+  readonly #scope: RecordWriteScope & { taskId: string };
+  readonly #result: RecordWriteResult = { changed: [], unchanged: 0, deleted: { documentIds: [], chunkIds: [] } };
+  #finished = false;
+
+  private constructor(client: pg.PoolClient, scope: RecordWriteScope & { taskId: string }) {
+    this.#client = client;
+    this.#scope = scope;
+  }
+
+  /** The task the documents are written under (created with the write when the scope named none). */
+  get taskId(): string {
+    return this.#scope.taskId;
+  }
+
+  /**
+   * Opens the transaction and its temporary tables, and creates the ingest
+   * task in it when the scope names none (`running`, zero counts, as
+   * `TaskRepository.createIngestTask` makes it): it appears with the
+   * documents at the commit, or never.
+   */
+  static async open(pool: pg.Pool, scope: RecordWriteScope, opts: { createTask?: boolean } = {}): Promise<RecordWriter> {
+    const client = await pool.connect();
+    const taskId = scope.taskId ?? randomUUID();
+    try {
+      await client.query('BEGIN');
+      if (scope.taskId === undefined && opts.createTask !== false) {
+        const params = { source: scope.source, received: 0, accepted: 0, unchanged: 0, deleted: 0, invalid: 0, toEmbed: 0 };
+        await client.query(
+          `INSERT INTO tasks (id, tenant_id, knowledge_base_id, type, state, params, started_at) VALUES ($1, $2, $3, 'ingest', 'running', $4, now())`,
+          [taskId, scope.tenantId, scope.knowledgeBaseId, JSON.stringify(params)],
+        );
+      }
+      await client.query(`
+        CREATE TEMP TABLE incoming_documents (id uuid, url text, title text, markdown text, hash text, meta jsonb) ON COMMIT DROP;
+        CREATE TEMP TABLE incoming_chunks (id uuid, document_id uuid, position int, heading text, text text, hash text) ON COMMIT DROP`);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw error;
+    }
+    return new RecordWriter(client, { ...scope, taskId });
+  }
+
+  /** Writes a batch of records (stored new, rewritten when changed, left alone when unchanged). */
+  async add(records: PreparedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const client = this.#client;
+    const { tenantId, knowledgeBaseId, source, taskId } = this.#scope;
+    // Sorted so that concurrent requests lock rows in the same order within a batch.
+    const sorted = [...records].sort(byUrl);
+    await client.query('TRUNCATE incoming_documents');
+    await copyRows(client, 'incoming_documents', ['id', 'url', 'title', 'markdown', 'hash', 'meta'], sorted.map((r) => [randomUUID(), r.url, r.title, r.markdown, r.contentHash, JSON.stringify(r.metadata)]));
+    const stored = await client.query<{ id: string; url: string; inserted: boolean }>(
+      `INSERT INTO documents (id, tenant_id, knowledge_base_id, content_type, source, url, title, markdown, content_hash, metadata, task_id, status, fetched_at, updated_at)
+       SELECT r.id, $1, $2, 'record', $3, r.url, r.title, r.markdown, r.hash, r.meta, $4, 'indexing', now(), now()
+       FROM incoming_documents r ORDER BY r.url
+       ON CONFLICT (knowledge_base_id, url) DO UPDATE SET
+         title = excluded.title, markdown = excluded.markdown, content_hash = excluded.content_hash, metadata = excluded.metadata,
+         content_type = excluded.content_type, source = excluded.source, task_id = excluded.task_id,
+         status = 'indexing', fetched_at = now(), updated_at = now()
+       WHERE documents.content_hash <> excluded.content_hash OR documents.status <> 'indexed'
+       RETURNING id, url, (xmax = 0) AS inserted`,
+      [tenantId, knowledgeBaseId, source, taskId],
+    );
+    this.#result.unchanged += sorted.length - stored.rows.length;
+    if (stored.rows.length === 0) return;
+
+    const recordOf = new Map(sorted.map((r) => [r.url, r]));
+    const fresh: unknown[][] = [];
+    const replaced: unknown[][] = [];
+    const replacedIds: string[] = [];
+    for (const doc of stored.rows) {
+      const target = doc.inserted ? fresh : replaced;
+      if (!doc.inserted) replacedIds.push(doc.id);
+      for (const c of this.#scope.chunk(recordOf.get(doc.url)!)) target.push([deterministicUuid(doc.id, c.position, c.hash), tenantId, doc.id, c.position, c.heading, c.text, c.hash]);
+    }
+    if (fresh.length > 0) await copyRows(client, 'chunks', ['id', 'tenant_id', 'document_id', 'position', 'heading', 'text', 'hash'], fresh as never);
+    const stale = new Map<string, string[]>();
+    if (replacedIds.length > 0) {
+      await client.query('TRUNCATE incoming_chunks');
+      await copyRows(client, 'incoming_chunks', ['id', 'document_id', 'position', 'heading', 'text', 'hash'], replaced.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6]]) as never);
+      // Only documents that existed before can have chunks to drop (xmax = 0 marks a fresh insert).
+      const removed = await client.query<{ id: string; document_id: string }>(
+        `DELETE FROM chunks c WHERE c.document_id = ANY($1::uuid[]) AND NOT EXISTS (SELECT 1 FROM incoming_chunks i WHERE i.id = c.id) RETURNING c.id, c.document_id`,
+        [replacedIds],
+      );
+      await client.query(
+        `INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash)
+         SELECT i.id, $1, i.document_id, i.position, i.heading, i.text, i.hash FROM incoming_chunks i ORDER BY i.id ON CONFLICT (id) DO NOTHING`,
+        [tenantId],
+      );
+      for (const r of removed.rows) stale.set(r.document_id, [...(stale.get(r.document_id) ?? []), r.id]);
+    }
+    for (const doc of stored.rows) this.#result.changed.push({ documentId: doc.id, staleChunkIds: stale.get(doc.id) ?? [] });
+  }
+
+  /** Deletes record documents by URL, collecting their chunk ids first (the cascade does not report them). */
+  async delete(urls: string[]): Promise<void> {
+    const unique = [...new Set(urls)].sort();
+    for (let i = 0; i < unique.length; i += DELETE_BATCH) {
+      const batch = unique.slice(i, i + DELETE_BATCH);
+      const chunks = await this.#client.query<{ id: string }>(
+        `SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE d.knowledge_base_id = $1::uuid AND d.content_type = 'record' AND d.url = ANY($2::text[])`,
+        [this.#scope.knowledgeBaseId, batch],
+      );
+      const docs = await this.#client.query<{ id: string }>(
+        `DELETE FROM documents WHERE knowledge_base_id = $1::uuid AND content_type = 'record' AND url = ANY($2::text[]) RETURNING id`,
+        [this.#scope.knowledgeBaseId, batch],
+      );
+      this.#result.deleted.documentIds.push(...docs.rows.map((d) => d.id));
+      this.#result.deleted.chunkIds.push(...chunks.rows.map((c) => c.id));
+    }
+  }
+
+  /** Commits everything added; returns what was written. */
+  async commit(): Promise<RecordWriteResult> {
+    this.#assertOpen();
+    this.#finished = true;
+    try {
+      await this.#client.query('COMMIT');
+    } finally {
+      this.#client.release();
+    }
+    return this.#result;
+  }
+
+  /** Undoes everything added (idempotent; a no-op after commit). */
+  async rollback(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    try {
+      await this.#client.query('ROLLBACK');
+      this.#client.release();
+    } catch (error) {
+      // A connection that cannot even roll back is broken: destroy it, never reuse it.
+      this.#client.release(error as Error);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#finished) throw new Error('this record write is already committed or rolled back');
+  }
+}
