@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 /** Attribute values a span takes; undefined ones are left out. */
 export type SpanAttributes = Record<string, string | number | boolean | undefined>;
 
+/** OpenTelemetry's span kinds: server for requests served, client for calls out, consumer for jobs. */
 export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
 
 /**
@@ -84,8 +85,9 @@ const NOOP_SPAN: ManualSpan = {
 /**
  * Starts the OpenTelemetry SDK when `OTEL_EXPORTER_OTLP_ENDPOINT` is set,
  * and does nothing otherwise. The SDK is imported here, dynamically, only in
- * the first case: with tracing off no OpenTelemetry module is loaded at all
- * (packages/observability/test/tracing.int.test.ts checks it), and every span
+ * the first case: with tracing off no SDK module is loaded (only
+ * @opentelemetry/api, which prom-client loads anyway;
+ * packages/observability/test/tracing.int.test.ts checks it), and every span
  * helper of this module is a branch on one variable.
  *
  * Spans are batched (BatchSpanProcessor defaults: every 5 s or 512 spans)
