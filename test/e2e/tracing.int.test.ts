@@ -116,7 +116,7 @@ describe('traces across the service processes (OTLP)', () => {
     const res = await client.call('POST', '/v1/crawl', { url: `${site.url}/index.html`, maxPages: 10, maxDepth: 1 });
     expect(res.status).toBe(202);
     const taskId: string = res.json.taskId;
-    const task = await client.waitForTask(taskId, 60_000, { everyMs: 250 });
+    const task = await client.waitForTask(taskId, 90_000, { everyMs: 250 });
     expect(task.state).toBe('completed');
     expect(task.progress).toMatchObject({ discovered: 3, embedded: 3 });
     // Task status names the trace.
@@ -178,7 +178,7 @@ describe('traces across the service processes (OTLP)', () => {
     // One crawl, one trace: no job of the task started a trace of its own.
     const jobsOfTask = receiver.spans.filter((s) => s.kind === CONSUMER && s.attributes['kbflow.correlation_id'] === taskId);
     expect(new Set(jobsOfTask.map((s) => s.traceId))).toEqual(new Set([task.traceId]));
-  }, 150_000);
+  }, 180_000);
 
   it("a question continues the caller's trace: request, query job, provider calls, vector-store and database calls", async () => {
     const traceId = randomBytes(16).toString('hex');
