@@ -118,6 +118,9 @@ describe('GET /openapi.json', () => {
     expect(over.json.error.field).toBe('maxPages');
     const unknown = await api.send('POST', '/v1/crawl', { body: { url: 'http://127.0.0.1:9/', colour: 'red' } });
     expect(unknown.json.error).toMatchObject({ code: 'unknown_field', field: 'colour' });
+    // With tracing on, task status names the trace (test/e2e/tracing.int.test.ts reads it from a real one).
+    expect(doc.components.schemas.TaskStatus.properties.traceId).toMatchObject({ type: 'string', pattern: '^[0-9a-f]{32}$' });
+    expect(doc.components.schemas.TaskStatus.required).not.toContain('traceId');
   });
 });
 

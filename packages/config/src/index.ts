@@ -7,3 +7,4 @@ export {
 } from './common-env.ts';
 export { vectorStoreEnvShape, providerEnvShape, workerEnvShape, scraperEnvShape, breakerEnvShape } from './service-env.ts';
 export { weakSecretReason, MIN_PRODUCTION_KEY_LENGTH } from './secret-strength.ts';
+export { tracingEnvShape, TRACE_SAMPLERS, type TraceSampler, type TracingEnv } from './tracing-env.ts';

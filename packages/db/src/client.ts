@@ -1,3 +1,4 @@
+import { tracingEnabled, withSpan } from '@kbflow/observability';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
@@ -20,9 +21,38 @@ export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const
 export function createDb(databaseUrl: string, opts: { poolSize?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 5 });
   // The pool is ours, so Prisma is told to end it on $disconnect.
-  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const plain = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const client = tracingEnabled() ? traced(plain) : plain;
   pools.set(client, pool);
   return client;
+}
+
+/**
+ * A span per Prisma operation (`prisma Task.update`, `prisma $queryRaw`),
+ * through a query extension: Prisma's public API, covering every model
+ * operation and raw query of every repository, inside transactions too.
+ * Chosen over the alternatives: Prisma's own tracing (@prisma/instrumentation)
+ * is another package that must move in lockstep with the Prisma version,
+ * untried here with the JS query compiler (engineType "client") this project
+ * runs; @opentelemetry/instrumentation-pg
+ * patches `pg` through a require hook that has to be installed before `pg`
+ * is first imported, which the services' ES-module entry points do
+ * statically, before the environment (and so the endpoint) is read. What
+ * this misses: the COPY streams of bulk uploads, which use the pool directly.
+ * The extended client has the same methods the repositories use (not
+ * `$on`/`$use`, which nothing calls), hence the cast.
+ */
+function traced(client: PrismaClient): PrismaClient {
+  return client.$extends({
+    query: {
+      $allOperations: ({ model, operation, args, query }) =>
+        withSpan(
+          model ? `prisma ${model}.${operation}` : `prisma ${operation}`,
+          { kind: 'client', attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation, 'db.collection.name': model } },
+          () => query(args),
+        ),
+    },
+  }) as unknown as PrismaClient;
 }
 
 const pools = new WeakMap<Db, pg.Pool>();

@@ -19,6 +19,8 @@ export interface RecordWriteScope {
    * so an api killed mid-upload leaves no task behind either.
    */
   taskId?: string;
+  /** The W3C trace id of the request, stored on a task the writer creates. */
+  traceId?: string;
   /** Called only for records that changed, so a re-ingest of unchanged rows costs no chunking. */
   chunk: (record: PreparedRecord) => ChunkInput[];
 }
@@ -70,8 +72,8 @@ export class RecordWriter {
       if (scope.taskId === undefined && opts.createTask !== false) {
         const params = { source: scope.source, received: 0, accepted: 0, unchanged: 0, deleted: 0, invalid: 0, toEmbed: 0 };
         await client.query(
-          `INSERT INTO tasks (id, tenant_id, knowledge_base_id, type, state, params, started_at) VALUES ($1, $2, $3, 'ingest', 'running', $4, now())`,
-          [taskId, scope.tenantId, scope.knowledgeBaseId, JSON.stringify(params)],
+          `INSERT INTO tasks (id, tenant_id, knowledge_base_id, type, state, params, started_at, trace_id) VALUES ($1, $2, $3, 'ingest', 'running', $4, now(), $5)`,
+          [taskId, scope.tenantId, scope.knowledgeBaseId, JSON.stringify(params), scope.traceId ?? null],
         );
       }
       await client.query(`

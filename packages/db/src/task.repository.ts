@@ -61,6 +61,8 @@ export interface TaskView {
   ingest?: IngestProgress;
   /** Final counts once finished (ingest tasks). */
   result: unknown;
+  /** The W3C trace id of the submitting request, when it was traced. */
+  traceId: string | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -77,7 +79,7 @@ export class TaskRepository {
   }
 
   /** Creates a task with its seed pages in one transaction. */
-  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams }): Promise<string> {
+  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams; traceId?: string }): Promise<string> {
     return this.db.$transaction(async (tx) => {
       const task = await tx.task.create({
         data: {
@@ -86,6 +88,7 @@ export class TaskRepository {
           type: input.type,
           params: input.params as unknown as Prisma.InputJsonValue,
           discovered: input.params.seeds.length,
+          traceId: input.traceId ?? null,
         },
       });
       await tx.taskPage.createMany({
@@ -101,10 +104,18 @@ export class TaskRepository {
    * has read and validated the rows. `params` are filled in by
    * {@link recordIngest} once the rows are stored.
    */
-  async createIngestTask(input: { tenantId: string; knowledgeBaseId: string; source: string }): Promise<string> {
+  async createIngestTask(input: { tenantId: string; knowledgeBaseId: string; source: string; traceId?: string }): Promise<string> {
     const params: IngestParams = { source: input.source, received: 0, accepted: 0, unchanged: 0, deleted: 0, invalid: 0, toEmbed: 0 };
     const task = await this.db.task.create({
-      data: { tenantId: input.tenantId, knowledgeBaseId: input.knowledgeBaseId, type: 'ingest', state: 'running', startedAt: new Date(), params: params as unknown as Prisma.InputJsonValue },
+      data: {
+        tenantId: input.tenantId,
+        knowledgeBaseId: input.knowledgeBaseId,
+        type: 'ingest',
+        state: 'running',
+        startedAt: new Date(),
+        params: params as unknown as Prisma.InputJsonValue,
+        traceId: input.traceId ?? null,
+      },
       select: { id: true },
     });
     return task.id;
@@ -160,6 +171,7 @@ export class TaskRepository {
       error: task.error,
       ...(isIngest ? { ingest: await this.ingestProgress(id, task.params as unknown as IngestParams) } : {}),
       result: task.result,
+      traceId: task.traceId,
       createdAt: task.createdAt,
       startedAt: task.startedAt,
       finishedAt: task.finishedAt,

@@ -1,3 +1,4 @@
+import { startSpan, withSpan } from '@kbflow/observability';
 import OpenAI from 'openai';
 import { ProviderError, toProviderError } from './provider-error.ts';
 import type { ChatMessage, ChatModel } from './types.ts';
@@ -12,6 +13,8 @@ export class OpenAIChatModel implements ChatModel {
   readonly model: string;
   readonly #client: OpenAI;
   readonly #timeoutMs: number;
+  /** The provider's host, for spans (`server.address`). */
+  readonly #server: string;
 
   /** @param opts.timeoutMs per request, 60 s unless given */
   constructor(opts: { apiKey: string; baseURL?: string; model: string; timeoutMs?: number }) {
@@ -28,6 +31,20 @@ export class OpenAIChatModel implements ChatModel {
       timeout: (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) + 1_000,
     });
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#server = new URL(this.#client.baseURL).host;
+  }
+
+  /** The attributes of a chat span (OpenTelemetry's generative-AI conventions). */
+  #spanAttributes(opts: { maxTokens?: number; temperature?: number }, streaming: boolean) {
+    return {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': this.model,
+      'gen_ai.request.max_tokens': opts.maxTokens,
+      'gen_ai.request.temperature': opts.temperature,
+      'server.address': this.#server,
+      'kbflow.chat.streaming': streaming,
+    };
   }
 
   /**
@@ -37,7 +54,15 @@ export class OpenAIChatModel implements ChatModel {
    *   models and every compatible server (Ollama, vLLM) accept
    * @param opts.temperature omitted unless given (reasoning models reject it)
    */
-  async complete(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number } = {}): Promise<string> {
+  complete(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number } = {}): Promise<string> {
+    return withSpan(`chat ${this.model}`, { kind: 'client', attributes: this.#spanAttributes(opts, false) }, async (span) => {
+      const { content, usage } = await this.#complete(messages, opts);
+      span.setAttributes({ 'gen_ai.usage.input_tokens': usage?.prompt_tokens, 'gen_ai.usage.output_tokens': usage?.completion_tokens });
+      return content;
+    });
+  }
+
+  async #complete(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number }): Promise<{ content: string; usage: OpenAI.CompletionUsage | undefined }> {
     let response: OpenAI.Chat.Completions.ChatCompletion;
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
@@ -62,7 +87,7 @@ export class OpenAIChatModel implements ChatModel {
         { retryable: false },
       );
     }
-    return content;
+    return { content, usage: response.usage };
   }
 
   /**
@@ -71,6 +96,20 @@ export class OpenAIChatModel implements ChatModel {
    * closes the HTTP stream.
    */
   async *stream(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    // The span lasts as long as the stream (ended when the consumer stops reading, too).
+    const span = startSpan(`chat ${this.model}`, { kind: 'client', attributes: this.#spanAttributes(opts, true) });
+    let failure: unknown;
+    try {
+      yield* this.#stream(messages, opts);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      span.end(failure);
+    }
+  }
+
+  async *#stream(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number; signal?: AbortSignal }): AsyncGenerator<string> {
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
     let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;

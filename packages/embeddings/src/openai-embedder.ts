@@ -1,3 +1,4 @@
+import { withSpan } from '@kbflow/observability';
 import OpenAI from 'openai';
 import { ProviderError, toProviderError } from './provider-error.ts';
 import type { Embedder } from './types.ts';
@@ -25,6 +26,8 @@ export class OpenAIEmbedder implements Embedder {
   readonly dimensions: number;
   readonly #client: OpenAI;
   readonly #timeoutMs: number;
+  /** The provider's host, for spans (`server.address`). */
+  readonly #server: string;
   /** Whether to ask the API for a size: only v3 models accept `dimensions`, other servers may reject it. */
   readonly #sendDimensions: boolean;
 
@@ -53,6 +56,7 @@ export class OpenAIEmbedder implements Embedder {
       timeout: (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) + 1_000,
     });
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#server = new URL(this.#client.baseURL).host;
   }
 
   /** Embeds all texts in one request (more only past the API's 2,048-input limit). */
@@ -64,7 +68,17 @@ export class OpenAIEmbedder implements Embedder {
     return vectors;
   }
 
-  async #embedBatch(texts: string[]): Promise<number[][]> {
+  /** One provider request, a span of its own when tracing is on. */
+  #embedBatch(texts: string[]): Promise<number[][]> {
+    const attributes = { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': this.model, 'server.address': this.#server, 'kbflow.embedding.texts': texts.length };
+    return withSpan(`embeddings ${this.model}`, { kind: 'client', attributes }, async (span) => {
+      const vectors = await this.#request(texts);
+      span.setAttributes({ 'gen_ai.usage.input_tokens': vectors.inputTokens });
+      return vectors.vectors;
+    });
+  }
+
+  async #request(texts: string[]): Promise<{ vectors: number[][]; inputTokens: number | undefined }> {
     let response: OpenAI.Embeddings.CreateEmbeddingResponse;
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
@@ -80,7 +94,7 @@ export class OpenAIEmbedder implements Embedder {
     } catch (error) {
       throw toProviderError(error, `embedding ${texts.length} texts with ${this.model}`, { timedOut: deadline.aborted });
     }
-    return this.#vectorsInOrder(response, texts.length);
+    return { vectors: this.#vectorsInOrder(response, texts.length), inputTokens: response?.usage?.prompt_tokens };
   }
 
   /** The API does not promise that `data` is in input order; `index` is the truth. */

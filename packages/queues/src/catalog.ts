@@ -60,8 +60,12 @@ const scheduleRun = z.object({
   correlationId: z.string().max(128).optional(),
 });
 
-/** Payload schemas per queue and job name. Jobs carry ids and small batches, never pages. */
-export const jobSchemas = {
+/**
+ * Payload schemas per queue and job name, as written; {@link jobSchemas}
+ * (below) is these with the trace context added to each. Jobs carry ids
+ * and small batches, never pages.
+ */
+const payloadSchemas = {
   scrape: {
     'scrape-page': z.object({
       tenantId: id,
@@ -180,7 +184,35 @@ export const jobSchemas = {
       stacktrace: z.array(z.string()).default([]),
     }),
   },
-} as const satisfies Record<QueueName, Record<string, z.ZodType>>;
+} as const satisfies Record<QueueName, Record<string, z.ZodObject>>;
+
+/**
+ * W3C trace context, which every payload may carry (docs/tracing.md): the
+ * producer sets it from the active span, createWorker starts the job's span
+ * as its child. Lenient on purpose: a malformed value starts a new trace
+ * rather than failing the job. 512 is the tracestate length W3C asks every
+ * vendor to propagate; the producer drops a longer one.
+ */
+export const traceContextShape = {
+  traceparent: z.string().max(128).optional(),
+  tracestate: z.string().max(512).optional(),
+};
+
+type WithTraceContext<S> = S extends z.ZodObject<infer Shape, infer Config> ? z.ZodObject<Shape & typeof traceContextShape, Config> : never;
+type JobSchemas<T> = { readonly [Q in keyof T]: { readonly [N in keyof T[Q]]: WithTraceContext<T[Q][N]> } };
+
+/**
+ * The payload schema of every job: as written above, plus the trace context.
+ * Added here, in one place, so that a job defined later cannot forget it
+ * (zod drops unknown keys: a schema without the fields would silently cut
+ * the trace at its queue).
+ */
+export const jobSchemas = Object.fromEntries(
+  Object.entries(payloadSchemas).map(([queue, jobs]) => [
+    queue,
+    Object.fromEntries(Object.entries(jobs).map(([name, schema]) => [name, (schema as z.ZodObject).extend(traceContextShape)])),
+  ]),
+) as unknown as JobSchemas<typeof payloadSchemas>;
 
 type Schemas = typeof jobSchemas;
 /** Job names of one queue. */
@@ -205,7 +237,7 @@ export function jobNamesOf<Q extends QueueName>(queue: Q): JobName<Q>[] {
 
 /** Parses a payload with the catalog schema; throws a ZodError on mismatch. */
 export function parseJobData<Q extends QueueName, N extends JobName<Q>>(queue: Q, name: N, data: unknown): JobData<Q, N> {
-  const schema = (jobSchemas[queue] as Record<string, z.ZodType>)[name];
+  const schema = (jobSchemas[queue] as unknown as Record<string, z.ZodType>)[name];
   if (!schema) throw new Error(`unknown job ${queue}/${name}`);
   return schema.parse(data) as JobData<Q, N>;
 }

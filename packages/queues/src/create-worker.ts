@@ -6,6 +6,7 @@ import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from 
 import { isPermanent, JobDeferral, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
 import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
+import { traceJobs } from './job-tracing.ts';
 import { Priority } from './priorities.ts';
 import type { JobProducer } from './producer.ts';
 
@@ -73,7 +74,8 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
 
   const worker = new Worker(
     opts.queue,
-    async (job: Job, token?: string) => {
+    // A span per attempt when tracing is on (job-tracing.ts); the processor itself otherwise.
+    traceJobs(opts.queue, async (job: Job, token?: string) => {
       const name = job.name as JobName<Q>;
       const handler = opts.handlers[name] as JobHandler<Q, JobName<Q>> | undefined;
       const correlationId = String((job.data as { correlationId?: string } | undefined)?.correlationId ?? job.id);
@@ -125,7 +127,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
         wrapped.stack = (error as Error).stack ?? wrapped.stack;
         throw wrapped;
       }
-    },
+    }),
     {
       connection: opts.connection,
       prefix: opts.producer.prefix,

@@ -3,6 +3,7 @@ export {
   QueueName,
   ALL_QUEUES,
   jobSchemas,
+  traceContextShape,
   jobNamesOf,
   parseJobData,
   retrievalFilters,
@@ -19,6 +20,7 @@ export { createRedis, type Redis } from './connection.ts';
 export { JobProducer, type EnqueueOptions, type FlowNode } from './producer.ts';
 export { createWorker, someHandlers, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';
 export { jobMetrics } from './job-metrics.ts';
+export { traceJobs, withTraceContext } from './job-tracing.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
 export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';

@@ -2,6 +2,7 @@ import { FlowProducer, Queue, type FlowJob, type Job, type JobsOptions } from 'b
 import type { Redis } from 'ioredis';
 import { ALL_QUEUES, parseJobData, type JobInput, type JobName, type QueueName } from './catalog.ts';
 import { DEFAULT_JOB_OPTIONS, queueOptions } from './job-options.ts';
+import { withTraceContext } from './job-tracing.ts';
 import type { PriorityValue } from './priorities.ts';
 
 /** Options a producer may set; priority is required on purpose (see priorities.ts). */
@@ -16,7 +17,8 @@ export type FlowNode = {
 
 /**
  * The typed producers: every enqueue in kbflow goes through here, validated
- * against the catalog schema before it reaches Redis.
+ * against the catalog schema before it reaches Redis. With tracing on, each
+ * job's data gets the enqueuer's trace context (job-tracing.ts).
  */
 export class JobProducer {
   readonly prefix: string;
@@ -65,7 +67,7 @@ export class JobProducer {
     data: JobInput<Q, N>,
     opts: EnqueueOptions,
   ): Promise<Job> {
-    const parsed = parseJobData(queue, name, data);
+    const parsed = parseJobData(queue, name, withTraceContext(data));
     return this.queue(queue).add(name, parsed, this.withAttempts(queue, opts));
   }
 
@@ -76,7 +78,7 @@ export class JobProducer {
     jobs: { data: JobInput<Q, N>; opts: EnqueueOptions }[],
   ): Promise<Job[]> {
     if (jobs.length === 0) return [];
-    const parsed = jobs.map((j) => ({ name, data: parseJobData(queue, name, j.data), opts: this.withAttempts(queue, j.opts) }));
+    const parsed = jobs.map((j) => ({ name, data: parseJobData(queue, name, withTraceContext(j.data)), opts: this.withAttempts(queue, j.opts) }));
     return this.queue(queue).addBulk(parsed);
   }
 
@@ -91,7 +93,8 @@ export class JobProducer {
       name: node.name,
       queueName: node.queue,
       prefix: this.prefix,
-      data: parseJobData(node.queue, node.name as never, node.data),
+      // Every node, children too, carries the context of the code that adds the flow.
+      data: parseJobData(node.queue, node.name as never, withTraceContext(node.data)),
       // FlowProducer does not apply a queue's default options: merge them here.
       opts: { ...DEFAULT_JOB_OPTIONS, ...this.withAttempts(node.queue, node.opts) },
       children: node.children?.map((child) => this.toFlowJob(child)),

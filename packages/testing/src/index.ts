@@ -5,3 +5,4 @@ export { startService, startStack, serviceNodeFlags, SERVICE_ENV, freePort, arti
 export { startFakeOpenAI, type FakeOpenAI } from './fake-openai-server.ts';
 export { startE2eStack, deletePrefixKeys, type E2eStack } from './e2e-stack.ts';
 export { apiClient, type ApiClient, type ApiResponse } from './api-client.ts';
+export { startOtlpReceiver, decodeOtlpJson, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';

@@ -1,3 +1,4 @@
+import { withSpan, type SpanAttributes } from '@kbflow/observability';
 import { Histogram, type Registry } from 'prom-client';
 import type { IdSlice, VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
 
@@ -18,27 +19,32 @@ function histogramOf(registry: Registry): Histogram<'store' | 'operation' | 'out
   return h;
 }
 
-/** Wraps a vector store so every call is timed into `kbflow_vector_operation_duration_seconds`. */
+/**
+ * Wraps a vector store so every call is timed into
+ * `kbflow_vector_operation_duration_seconds` and, with tracing on, is a
+ * span (`vector-store search`, ...) of the job that made it.
+ */
 export function instrumentVectorStore(inner: VectorStore, registry: Registry): VectorStore {
   const histogram = histogramOf(registry);
-  const timed = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
-    const end = histogram.startTimer({ store: inner.kind, operation });
-    try {
-      const result = await fn();
-      end({ outcome: 'ok' });
-      return result;
-    } catch (error) {
-      end({ outcome: 'error' });
-      throw error;
-    }
-  };
+  const timed = <T>(operation: string, fn: () => Promise<T>, attributes: SpanAttributes = {}): Promise<T> =>
+    withSpan(`vector-store ${operation}`, { kind: 'client', attributes: { 'db.system.name': inner.kind, 'db.operation.name': operation, ...attributes } }, async () => {
+      const end = histogram.startTimer({ store: inner.kind, operation });
+      try {
+        const result = await fn();
+        end({ outcome: 'ok' });
+        return result;
+      } catch (error) {
+        end({ outcome: 'error' });
+        throw error;
+      }
+    });
   return {
     kind: inner.kind,
     ensureCollection: (dimensions: number) => timed('ensure_collection', () => inner.ensureCollection(dimensions)),
     compact: () => timed('compact', () => inner.compact()),
-    upsert: (records: VectorRecord[]) => timed('upsert', () => inner.upsert(records)),
-    search: (vector: number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> => timed('search', () => inner.search(vector, filter, limit)),
-    deleteByIds: (ids: string[]) => timed('delete', () => inner.deleteByIds(ids)),
+    upsert: (records: VectorRecord[]) => timed('upsert', () => inner.upsert(records), { 'kbflow.vector.records': records.length }),
+    search: (vector: number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> => timed('search', () => inner.search(vector, filter, limit), { 'kbflow.vector.limit': limit }),
+    deleteByIds: (ids: string[]) => timed('delete', () => inner.deleteByIds(ids), { 'kbflow.vector.records': ids.length }),
     deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) =>
       timed('delete', () => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),
     count: (filter?: Partial<VectorFilter>) => timed('count', () => inner.count(filter)),

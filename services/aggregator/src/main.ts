@@ -2,7 +2,7 @@
 // crawl completion) and `query` (answers and searches).
 import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository } from '@kbflow/db';
 import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
-import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
@@ -18,6 +18,9 @@ const SERVICE = 'aggregator';
 try {
   const env = loadEnv();
   const log = createLogger(SERVICE, env.LOG_LEVEL);
+  // Before any client is built: database clients, workers and the app decide
+  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
+  const tracing = await startTracing(SERVICE, env, log);
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 4, 30) });
@@ -106,6 +109,8 @@ try {
       { name: 'breakers', fn: () => breakers.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
+      // Last of the service's own steps: flushes the spans of everything above.
+      ...(tracing ? [{ name: 'tracing', fn: () => tracing.shutdown() }] : []),
     ],
   });
 

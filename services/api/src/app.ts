@@ -12,6 +12,7 @@ import { AdmissionControl, DEFAULT_ADMISSION, type AdmissionOptions } from './ht
 import { authenticate } from './http/auth.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
 import { captureBodyHash, idempotency } from './http/idempotency.ts';
+import { matchedRoute, traceRequests } from './http/request-tracing.ts';
 import { streamsBody } from './http/bulk-rows.ts';
 import { caseRoutes } from './routes/case.routes.ts';
 import { deadLetterRoutes } from './routes/dead-letter.routes.ts';
@@ -108,12 +109,13 @@ export function createApp(deps: AppDeps): KbflowApp {
     registers: [deps.registry],
   });
   registerQueueMetrics(deps.producer, deps.registry);
+  // First, so the request's span is active for everything after it (with tracing on).
+  const tracing = traceRequests();
+  if (tracing) app.use(tracing);
   app.use((req, res, next) => {
     const end = httpDuration.startTimer();
     res.on('finish', () => {
-      // The matched route pattern keeps the label set bounded (never raw paths).
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl.startsWith('/admin/queues') ? '/admin/queues' : 'unmatched';
-      end({ route, method: req.method, status: String(res.statusCode) });
+      end({ route: matchedRoute(req), method: req.method, status: String(res.statusCode) });
     });
     next();
   });

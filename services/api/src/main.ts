@@ -1,6 +1,6 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
 import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
-import { createLogger, createMetrics, ShutdownManager, startupFailed } from '@kbflow/observability';
+import { createLogger, createMetrics, ShutdownManager, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
@@ -14,6 +14,9 @@ const SERVICE = 'api';
 try {
   const env = loadEnv();
   const log = createLogger(SERVICE, env.LOG_LEVEL);
+  // Before any client is built: database clients, workers and the app decide
+  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
+  const tracing = await startTracing(SERVICE, env, log);
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: 10 });
@@ -84,6 +87,8 @@ try {
   // After the HTTP server: the last answered requests' rows are written before PostgreSQL closes.
   shutdown.register('search log', () => searchLogWriter.close());
   shutdown.register('postgres', () => db.$disconnect());
+  // Last: flushes the spans of everything above.
+  if (tracing) shutdown.register('tracing', () => tracing.shutdown());
   shutdown.listen();
 
   const address = server.address();

@@ -1,4 +1,5 @@
 import type { DocumentRepository } from '@kbflow/db';
+import { activeTraceCarrier, withSpan, type TraceCarrier } from '@kbflow/observability';
 import type { Embedder } from '@kbflow/embeddings';
 import type { ContentType, VectorRecord, VectorStore } from '@kbflow/vector-store';
 
@@ -6,6 +7,8 @@ import type { ContentType, VectorRecord, VectorStore } from '@kbflow/vector-stor
 interface Request {
   tenantId: string;
   chunkIds: string[];
+  /** The submitting job's trace context: the batch's work belongs to its jobs' traces, not to whichever job drained it. */
+  trace: TraceCarrier;
   resolve: (result: ChunkBatchResult) => void;
   reject: (error: unknown) => void;
 }
@@ -61,7 +64,7 @@ export class ChunkBatcher {
   /** Resolves once these chunks' vectors are written and the chunks marked indexed. */
   submit(tenantId: string, chunkIds: string[]): Promise<ChunkBatchResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ tenantId, chunkIds, resolve, reject });
+      this.#queue.push({ tenantId, chunkIds, trace: activeTraceCarrier(), resolve, reject });
       this.#drain();
     });
   }
@@ -76,7 +79,9 @@ export class ChunkBatcher {
       chunks += next.chunkIds.length;
     }
     this.#writing = true;
-    void this.#write(batch).finally(() => {
+    // With tracing on, one span for the batch: a child of its first job, linked to the others.
+    const span = { parent: batch[0]!.trace, links: batch.slice(1).map((r) => r.trace), attributes: { 'kbflow.batch.jobs': batch.length, 'kbflow.batch.chunks': chunks } };
+    void withSpan('embed chunk batch', span, () => this.#write(batch)).finally(() => {
       this.#writing = false;
       this.#drain();
     });

@@ -1,7 +1,10 @@
+import { activeTraceCarrier, withSpan, type TraceCarrier } from '@kbflow/observability';
 import type { VectorRecord, VectorStore } from '@kbflow/vector-store';
 
 interface Pending {
   records: VectorRecord[];
+  /** The caller's trace context (see ChunkBatcher: a write belongs to its callers' traces). */
+  trace: TraceCarrier;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -36,7 +39,7 @@ export class CoalescingUpsert {
   upsert(records: VectorRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#queue.push({ records, resolve, reject });
+      this.#queue.push({ records, trace: activeTraceCarrier(), resolve, reject });
       this.#drain();
     });
   }
@@ -51,8 +54,8 @@ export class CoalescingUpsert {
       size += next.records.length;
     }
     this.#writing = true;
-    this.#store
-      .upsert(batch.length === 1 ? batch[0]!.records : lastPerId(batch.flatMap((p) => p.records)))
+    const span = { parent: batch[0]!.trace, links: batch.slice(1).map((p) => p.trace), attributes: { 'kbflow.batch.callers': batch.length, 'kbflow.batch.records': size } };
+    withSpan('vector upsert batch', span, () => this.#store.upsert(batch.length === 1 ? batch[0]!.records : lastPerId(batch.flatMap((p) => p.records))))
       .then(
         () => batch.forEach((p) => p.resolve()),
         (error: unknown) => batch.forEach((p) => p.reject(error)),

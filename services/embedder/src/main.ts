@@ -1,7 +1,7 @@
 // Composition root of the embedder: consumes `embed`, writes the vector store.
 import { createDb, DocumentRepository, RecordRepository } from '@kbflow/db';
 import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
-import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
@@ -16,6 +16,9 @@ const SERVICE = 'embedder';
 try {
   const env = loadEnv();
   const log = createLogger(SERVICE, env.LOG_LEVEL);
+  // Before any client is built: database clients, workers and the app decide
+  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
+  const tracing = await startTracing(SERVICE, env, log);
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) });
@@ -78,6 +81,8 @@ try {
       { name: 'breakers', fn: () => breakers.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
+      // Last of the service's own steps: flushes the spans of everything above.
+      ...(tracing ? [{ name: 'tracing', fn: () => tracing.shutdown() }] : []),
     ],
   });
   log.info({ model: embedder.model, dimensions: embedder.dimensions, vectorStore: vectors.kind, metricsPort: port }, 'embedder started');

@@ -1,7 +1,7 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
 import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
-import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
@@ -23,6 +23,9 @@ const SERVICE = 'maintenance';
 try {
   const env = loadEnv();
   const log = createLogger(SERVICE, env.LOG_LEVEL);
+  // Before any client is built: database clients, workers and the app decide
+  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
+  const tracing = await startTracing(SERVICE, env, log);
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: 3 });
@@ -89,6 +92,8 @@ try {
       { name: 'aggregate events', fn: () => aggregateEvents.close().then(() => aggregateEventsConnection.quit()) },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
+      // Last of the service's own steps: flushes the spans of everything above.
+      ...(tracing ? [{ name: 'tracing', fn: () => tracing.shutdown() }] : []),
     ],
   });
 

@@ -1,7 +1,7 @@
 // Composition root of the scraper: env, logger, clients, worker, runtime.
 // Consumes `scrape`; produces `scrape`, `embed`, `aggregate`.
 import { createDb, DocumentRepository, TaskRepository } from '@kbflow/db';
-import { createLogger, createMetrics, startupFailed } from '@kbflow/observability';
+import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { DependencyBreaker } from '@kbflow/resilience';
 import { loadEnv } from './env.ts';
@@ -15,6 +15,9 @@ const SERVICE = 'scraper';
 try {
   const env = loadEnv();
   const log = createLogger(SERVICE, env.LOG_LEVEL);
+  // Before any client is built: database clients, workers and the app decide
+  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
+  const tracing = await startTracing(SERVICE, env, log);
   const metrics = createMetrics(SERVICE);
   const redis = createRedis(env.REDIS_URL);
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) });
@@ -78,6 +81,8 @@ try {
     close: [
       { name: 'browser', fn: () => Promise.all([engines.close(), browserBreaker.close()]) },
       { name: 'postgres', fn: () => db.$disconnect() },
+      // Last of the service's own steps: flushes the spans of everything above.
+      ...(tracing ? [{ name: 'tracing', fn: () => tracing.shutdown() }] : []),
     ],
   });
   log.info({ concurrency: env.KBFLOW_WORKER_CONCURRENCY, metricsPort: port, allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS }, 'scraper started');

@@ -823,7 +823,7 @@ export interface components {
             startedAt?: string;
             /** @enum {string} */
             state: "queued" | "running" | "completed" | "failed";
-            /** @description the W3C trace id of the request that submitted the task, when tracing is on */
+            /** @description the W3C trace id of the request that submitted the task, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) and the trace was sampled: look it up in Jaeger or Tempo (docs/tracing.md) */
             traceId?: string;
             /** @description crawl, scrape, batch-scrape or ingest */
             type: string;

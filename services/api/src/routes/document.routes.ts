@@ -1,5 +1,6 @@
 import type { DocumentRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { chunkMarkdown, DocumentExtractionError, documentFormatOf, extractDocument, sha256Hex, stripLinkTargets, type DocumentFormat } from '@kbflow/extraction';
+import { activeTraceId } from '@kbflow/observability';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import busboy from 'busboy';
 import type { Request } from 'express';
@@ -139,7 +140,7 @@ export function documentRoutes(deps: DocumentRouteDeps): ApiRoutes {
       }
       const tenantId = req.principal!.tenantId;
       const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
-      const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source });
+      const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source, traceId: activeTraceId() });
       const stored = [];
       for (const { file, document } of readable) {
         const chunks = chunkMarkdown(stripLinkTargets(document!.markdown));

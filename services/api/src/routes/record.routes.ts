@@ -1,4 +1,5 @@
 import type { IngestParams, PreparedRecord, RecordRepository, RecordWriter, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
+import { activeTraceId } from '@kbflow/observability';
 import { Priority, QueueName, type FlowNode, type JobProducer } from '@kbflow/queues';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -105,7 +106,7 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
     let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
     // The ingest task is created in the write's transaction: with the
     // documents at the commit, or (rolled back, or the api killed) never.
-    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord });
+    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord, traceId: activeTraceId() });
     const taskId = writer.taskId;
     try {
       const open = writer;

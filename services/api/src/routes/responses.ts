@@ -36,7 +36,11 @@ export const taskStatus = z
     waiting: waitReason.optional(),
     params: z.record(z.string(), z.unknown()),
     result: z.unknown().optional(),
-    traceId: z.string().optional().describe('the W3C trace id of the request that submitted the task, when tracing is on'),
+    traceId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional()
+      .describe('the W3C trace id of the request that submitted the task, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) and the trace was sampled: look it up in Jaeger or Tempo (docs/tracing.md)'),
     createdAt: isoDate,
     startedAt: isoDate.optional(),
     finishedAt: isoDate.optional(),

@@ -1,5 +1,6 @@
 import type { CrawlParams, IngestProgress, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
+import { activeTraceId } from '@kbflow/observability';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
@@ -38,6 +39,7 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
       ? { source: ingest.source }
       : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
     ...(ingest && task.result ? { result: task.result } : {}),
+    ...(task.traceId ? { traceId: task.traceId } : {}),
     createdAt: task.createdAt.toISOString(),
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
     ...(task.finishedAt ? { finishedAt: task.finishedAt.toISOString() } : {}),
@@ -69,7 +71,8 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       origins: [...new Set(normalized.map((u) => new URL(u).origin))],
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
-    const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params });
+    // The request's trace: the task's jobs continue it, and its status names it.
+    const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params, traceId: activeTraceId() });
     try {
       await deps.producer.enqueueFlow({
         queue: QueueName.aggregate,
