@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ALL_QUEUES, jobNamesOf, Priority, QueueName, type JobProducer, type PriorityValue, type Redis } from '@kbflow/queues';
+import { DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, DeadLetters, jobNamesOf, Priority, QueueName, type JobProducer, type PriorityValue, type Redis } from '@kbflow/queues';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -15,11 +15,8 @@ export interface DeadLetterRouteDeps {
   log: Logger;
 }
 
-/** Queues a dead letter can come from (every queue but the dead-letter queue itself). */
-const ORIGIN_QUEUES = ALL_QUEUES.filter((q) => q !== QueueName.deadLetter) as [QueueName, ...QueueName[]];
-
-/** Dead letters wait in these states: nothing consumes the queue, so they never move on. */
-const HELD_STATES = ['prioritized', 'waiting'] as const;
+const ORIGIN_QUEUES = DEAD_LETTER_ORIGINS;
+const HELD_STATES = DEAD_LETTER_STATES;
 
 /** Replays and deletes of one entry are serialized by this lock; it outlives any replay by far. */
 const LOCK_TTL_MS = 30_000;
@@ -77,6 +74,7 @@ function entry(job: Job) {
 export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
   const router = new ApiRoutes();
   const queue = deps.producer.queue(QueueName.deadLetter);
+  const deadLetters = new DeadLetters(deps.producer, deps.redis);
   const idParam = z.object({ id: z.string().describe('dead letter id') });
 
   /** Runs `fn` holding the entry's lock; a concurrent replay or delete of the same entry gets 409. */
@@ -107,10 +105,9 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
     async (_req, res, input) => {
     const q = input.query();
     if (q.queue) {
-      // Filtering reads every entry: dead letters are few, and this is an operator's page.
-      const all = await queue.getJobs([...HELD_STATES], 0, -1);
-      const matching = all.filter((job) => (job.data as { queue?: unknown })?.queue === q.queue);
-      res.json({ total: matching.length, limit: q.limit, offset: q.offset, deadLetters: matching.slice(q.offset, q.offset + q.limit).map(entry) });
+      // One page of the origin queue's index (newest first), never every entry.
+      const { total, jobs } = await deadLetters.page(q.queue, q.offset, q.limit);
+      res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
       return;
     }
     const counts = await queue.getJobCounts(...HELD_STATES);
@@ -172,7 +169,7 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
         throw error;
       }
       try {
-        await job.remove();
+        await deadLetters.remove(job);
       } catch (err) {
         deps.log.error({ err, id, jobId }, 'replayed a dead letter but could not remove it');
       }
@@ -190,7 +187,7 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
     const id = String(req.params.id);
     await withEntryLock(id, async () => {
       const job = await findEntry(id);
-      await job.remove();
+      await deadLetters.remove(job);
     });
     res.status(204).end();
     },
