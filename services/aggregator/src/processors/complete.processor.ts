@@ -1,4 +1,4 @@
-import type { DocumentRepository, TaskRepository } from '@kbflow/db';
+import { crawlScopePrefixes, type DocumentRepository, type TaskRepository } from '@kbflow/db';
 import { Priority, QueueName, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import type { VectorStore } from '@kbflow/vector-store';
 
@@ -50,6 +50,9 @@ export async function completeCrawl(
   ctx: JobContext,
   deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer },
 ) {
+  // Before the task reads completed, so that a client seeing "completed" no
+  // longer finds the pages the crawl pruned.
+  await pruneUnreached(data, ctx, deps);
   const started = performance.now();
   await deps.documents.refreshStatistics();
   const analyzedMs = Math.round(performance.now() - started);
@@ -73,4 +76,52 @@ export async function completeCrawl(
     );
   }
   return result;
+}
+
+/** Chunk ids per delete-vectors job (the catalog's cap). */
+const CHUNKS_PER_DELETE_JOB = 20_000;
+
+/**
+ * deleteUnreached: when the crawl asked for it and reached everything it
+ * could ({@link TaskRepository.incompleteReason}), removes the knowledge
+ * base's pages within the crawl's scope that it did not reach, with their
+ * chunks, then their vectors. The vectors go here, directly, so that they
+ * are gone when the task reads completed; with the vector store down they
+ * are handed to the embedder's delete-vectors job instead (and whatever
+ * still slips through, the vectorization sweep removes: vectors without a
+ * row). Skipped, the reason is recorded on the task (`pruneSkipped`).
+ */
+export async function pruneUnreached(
+  data: JobData<'aggregate', 'complete-crawl'>,
+  ctx: JobContext,
+  deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer },
+): Promise<{ deleted: number } | { skipped: string } | undefined> {
+  const task = await deps.tasks.get(data.taskId);
+  // A redelivered job whose task already finished has nothing left to prune.
+  if (!task?.params.deleteUnreached || (task.state !== 'queued' && task.state !== 'running')) return undefined;
+  const reason = await deps.tasks.incompleteReason(data.taskId);
+  if (reason) {
+    await deps.tasks.recordPrune(data.taskId, { skipped: reason });
+    ctx.log.info({ taskId: data.taskId, reason }, 'unreached pages kept: the crawl did not finish completely');
+    return { skipped: reason };
+  }
+  const removed = await deps.documents.deleteUnreached(data.taskId, task.knowledgeBaseId, crawlScopePrefixes(task.params));
+  if (removed.documentIds.length > 0) {
+    try {
+      await deps.vectors.deleteByIds(removed.chunkIds);
+    } catch (error) {
+      ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store unavailable: unreached pages\' vectors handed to the embedder');
+      const jobs = [];
+      for (let i = 0; i < removed.chunkIds.length; i += CHUNKS_PER_DELETE_JOB) {
+        jobs.push({
+          data: { tenantId: data.tenantId, chunkIds: removed.chunkIds.slice(i, i + CHUNKS_PER_DELETE_JOB), correlationId: ctx.correlationId },
+          opts: { priority: Priority.HIGH },
+        });
+      }
+      await deps.producer.enqueueBulk(QueueName.embed, 'delete-vectors', jobs);
+    }
+  }
+  await deps.tasks.recordPrune(data.taskId, { deleted: removed.documentIds.length });
+  ctx.log.info({ taskId: data.taskId, documents: removed.documentIds.length, chunks: removed.chunkIds.length }, 'unreached pages removed');
+  return { deleted: removed.documentIds.length };
 }
