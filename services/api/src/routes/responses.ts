@@ -115,6 +115,7 @@ export const recordsAccepted = z
     invalid: z.number().int(),
     errors: z.array(rowError),
     errorsTruncated: z.boolean(),
+    pruneSkipped: z.string().optional().describe('mode=full: why no record was deleted for being missing (the upload had invalid rows)'),
   })
   .meta({ id: 'RecordsAccepted' });
 
