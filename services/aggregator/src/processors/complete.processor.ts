@@ -52,19 +52,26 @@ export async function completeCrawl(
 ) {
   // Before the task reads completed, so that a client seeing "completed" no
   // longer finds the pages the crawl pruned.
-  await pruneUnreached(data, ctx, deps);
-  const started = performance.now();
-  await deps.documents.refreshStatistics();
-  const analyzedMs = Math.round(performance.now() - started);
-  // A vector store that is down (its breaker open) must not keep a finished
-  // crawl from reading completed: the compaction asked of maintenance below
-  // catches up once it is back, and queries fall back to keyword search
-  // meanwhile.
-  const compacted = await deps.vectors.compact().catch((error: unknown) => {
-    ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store compaction after the crawl failed');
-    return false;
-  });
-  ctx.log.info({ taskId: data.taskId, analyzedMs, compacted, compactMs: Math.round(performance.now() - started) - analyzedMs }, 'crawl index prepared');
+  const pruned = await pruneUnreached(data, ctx, deps);
+  // A crawl that wrote no chunk and removed nothing (an unchanged recrawl:
+  // 304s and equal hashes) left the index as it was: nothing to analyze or
+  // compact, and skipping both keeps such a recrawl cheap (docs/recrawls.md).
+  const before = await deps.tasks.progress(data.taskId);
+  const wrote = before.scraped + before.deletedGone > 0 || (pruned !== undefined && 'deleted' in pruned && pruned.deleted > 0);
+  if (wrote) {
+    const started = performance.now();
+    await deps.documents.refreshStatistics();
+    const analyzedMs = Math.round(performance.now() - started);
+    // A vector store that is down (its breaker open) must not keep a finished
+    // crawl from reading completed: the compaction asked of maintenance below
+    // catches up once it is back, and queries fall back to keyword search
+    // meanwhile.
+    const compacted = await deps.vectors.compact().catch((error: unknown) => {
+      ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store compaction after the crawl failed');
+      return false;
+    });
+    ctx.log.info({ taskId: data.taskId, analyzedMs, compacted, compactMs: Math.round(performance.now() - started) - analyzedMs }, 'crawl index prepared');
+  }
   const result = await deps.tasks.finish(data.taskId);
   ctx.log.info({ taskId: data.taskId, state: result.state, ...result.progress }, 'task finished');
   if (result.progress.embedded > 0) {
