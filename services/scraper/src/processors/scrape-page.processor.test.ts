@@ -4,7 +4,7 @@ import { AppError, PermanentError, type FlowNode, type JobContext, type JobProdu
 import { pino } from 'pino';
 import type { RoutedPage } from '../fetchers/engine-router.ts';
 import { HttpStatusError, type Validators } from '../fetchers/fetched-page.ts';
-import { EMBED_BATCH_SIZE, scrapePage, type ScrapeDeps } from './scrape-page.processor.ts';
+import { EMBED_BATCH_SIZE, MAX_STORED_LINKS, scrapePage, type ScrapeDeps } from './scrape-page.processor.ts';
 
 const TASK = '33333333-3333-4333-8333-333333333333';
 const TENANT = '11111111-1111-4111-8111-111111111111';
@@ -170,6 +170,14 @@ describe('scrapePage', () => {
     await scrapePage(data, ctx, deps);
     expect(rec.pages).toEqual([{ etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', links: ['http://docs.local/b.html', 'http://elsewhere.example/c.html'] }]);
     expect(rec.changes).toEqual([['changed', undefined]]);
+  });
+
+  it('follows every link of a fetched page but stores only the first MAX_STORED_LINKS for 304s', async () => {
+    const links = Array.from({ length: MAX_STORED_LINKS + 10 }, (_, i) => `http://docs.local/p${i}.html`);
+    const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', links) });
+    await scrapePage(data, ctx, deps);
+    expect(rec.claimed[0]).toHaveLength(MAX_STORED_LINKS + 10);
+    expect(rec.pages[0]!.links).toEqual(links.slice(0, MAX_STORED_LINKS));
   });
 
   it.each([404, 410])('a stored page that now answers %i is removed with its chunks, and its vectors are sent for deletion', async (status) => {

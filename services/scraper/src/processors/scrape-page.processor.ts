@@ -9,7 +9,11 @@ import { isGoneStatus, type Validators } from '../fetchers/fetched-page.ts';
 /** How many chunk ids one embed job carries (a claim check, not the text). */
 export const EMBED_BATCH_SIZE = 32;
 
-/** Links stored per page for 304 recrawls: a bound on the row, far above any documentation page's. */
+/**
+ * Links stored per page for 304 recrawls: a bound on the row, far above any
+ * documentation page's distinct links. A fetched page's links are all
+ * followed; a 304 page expands to its first MAX_STORED_LINKS.
+ */
 export const MAX_STORED_LINKS = 5000;
 
 export interface ScrapeDeps {
@@ -94,6 +98,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
 
   const pageLinks = routed.extracted ? linksOf(routed.extracted.links) : [];
   const links = await enqueueLinks(data, pageLinks, task, parent, deps);
+  const storedLinks = pageLinks.length > MAX_STORED_LINKS ? pageLinks.slice(0, MAX_STORED_LINKS) : pageLinks;
 
   const { page, extracted } = routed;
   if (!extracted) {
@@ -114,7 +119,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     // The site a page came from, filterable in search (`sources`).
     source: new URL(data.url).host,
     chunks: chunks.map((c) => ({ position: c.position, heading: c.heading, text: c.text, hash: c.hash })),
-    page: { etag: page.validators?.etag ?? null, lastModified: page.validators?.lastModified ?? null, links: pageLinks },
+    page: { etag: page.validators?.etag ?? null, lastModified: page.validators?.lastModified ?? null, links: storedLinks },
   });
   if (!written.changed) {
     await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged' });
@@ -150,13 +155,12 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   return { outcome: 'stored', documentId: written.documentId, chunks: chunks.length, pendingChunks: written.pendingChunkIds.length, links };
 }
 
-/** A page's links as stored for recrawls: normalized, deduplicated, bounded; not yet filtered by any crawl's scope. */
+/** A page's links, normalized and deduplicated in page order; not yet filtered by any crawl's scope. */
 function linksOf(raw: string[]): string[] {
   const out = new Set<string>();
   for (const link of raw) {
     const normalized = normalizeUrl(link);
     if (normalized !== null) out.add(normalized);
-    if (out.size >= MAX_STORED_LINKS) break;
   }
   return [...out];
 }
