@@ -121,6 +121,10 @@ describe('Prometheus scraping the five services during a crawl', () => {
       skipped: 0,
       embedded: expected.pages.size,
       failed: expected.missing.size,
+      notModified: 0,
+      unchangedByHash: 0,
+      deletedGone: 0,
+      deletedUnreached: 0,
     });
     expect(expected.missing.size).toBe(1);
 
