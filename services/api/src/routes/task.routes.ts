@@ -37,7 +37,15 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
     ...(waiting ? { waiting } : {}),
     params: ingest
       ? { source: ingest.source }
-      : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
+      : {
+          seeds: task.params.seeds,
+          maxPages: task.params.maxPages,
+          maxDepth: task.params.maxDepth,
+          engine: task.params.engine,
+          respectRobots: task.params.respectRobots ?? true,
+          sitemaps: task.params.sitemaps ?? 'off',
+          ...(task.params.politeness ? { politeness: task.params.politeness } : {}),
+        },
     ...(ingest && task.result ? { result: task.result } : {}),
     ...(task.traceId ? { traceId: task.traceId } : {}),
     createdAt: task.createdAt.toISOString(),
@@ -59,7 +67,12 @@ function ingestProgress(p: IngestProgress) {
 export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
   const router = new ApiRoutes();
 
-  const submit = async (req: Request, type: TaskType, seeds: string[], opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string }) => {
+  const submit = async (
+    req: Request,
+    type: TaskType,
+    seeds: string[],
+    opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string; respectRobots: boolean; sitemaps?: 'auto' | 'off'; politeness?: CrawlParams['politeness'] },
+  ) => {
     const tenantId = req.principal!.tenantId;
     const normalized = [...new Set(seeds.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))];
     if (normalized.length === 0) throw new ApiError(400, 'invalid_field', 'no fetchable URL', { field: type === 'batch-scrape' ? 'urls' : 'url' });
@@ -69,6 +82,9 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       maxDepth: opts.maxDepth,
       engine: opts.engine,
       origins: [...new Set(normalized.map((u) => new URL(u).origin))],
+      respectRobots: opts.respectRobots,
+      sitemaps: opts.sitemaps ?? 'off',
+      ...(opts.politeness ? { politeness: opts.politeness } : {}),
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
     // The request's trace: the task's jobs continue it, and its status names it.
