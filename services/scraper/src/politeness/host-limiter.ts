@@ -13,7 +13,8 @@ import type { Redis } from '@kbflow/queues';
  * KEYS[1] the host's leases (sorted set: token → expiry ms)
  * KEYS[2] the host's state (hash: next = earliest next start, backoff = until)
  * ARGV: token, maxConcurrency, delayMs, leaseMs
- * Returns {1, 0, 'ok'} or {0, waitMs, reason}.
+ * Returns {1, 0, 'ok'} or {0, waitMs, reason}; a busy host's wait is 0 (a slot
+ * frees when some fetch ends, which no one here knows: the caller polls).
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
@@ -23,10 +24,7 @@ local backoff = tonumber(redis.call('HGET', KEYS[2], 'backoff') or '0')
 if backoff > now then return {0, backoff - now, 'host-backoff'} end
 local nextAt = tonumber(redis.call('HGET', KEYS[2], 'next') or '0')
 if nextAt > now then return {0, nextAt - now, 'host-delay'} end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, tonumber(first[2]) - now, 'host-busy'}
-end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return {0, 0, 'host-busy'} end
 local delay = tonumber(ARGV[3])
 local lease = tonumber(ARGV[4])
 redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
