@@ -119,7 +119,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     {
       operationId: 'crawl',
       summary: 'Crawl a site from a seed URL',
-      description: 'Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too.',
+      description: "Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. Obeys the site's robots.txt (respectRobots), adds its sitemaps' pages (sitemaps) and keeps per-host limits shared by all scrapers (politeness); see docs/crawling.md.",
       tags: ['tasks'],
       body: crawlBody,
       responses: accepted,
