@@ -245,6 +245,13 @@ describe('scrapePage: politeness', () => {
     expect(rec.statuses).toEqual([]);
   });
 
+  it("leaves an open browser breaker's wait to the worker: the host is not backed off", async () => {
+    const open = new AppError('breaker_open', 'browser is unavailable (circuit open)', { retryAfterMs: 45_000 });
+    const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(open) });
+    await expect(scrapePage(data, ctx, deps)).rejects.toBe(open);
+    expect(rec.backoffs).toEqual([]);
+  });
+
   it('after too many back-offs, the 429 is an ordinary failed attempt that cannot rate-limit the queue', async () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(new AppError('http_status', `${PAGE} answered 429`, { retryAfterMs: 3000 })) });
     const error = await scrapePage({ ...data, backoffs: 20 }, ctx, deps).catch((e: unknown) => e);

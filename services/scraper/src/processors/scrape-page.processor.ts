@@ -171,8 +171,9 @@ function hostLimits(asked: { maxConcurrency?: number; minDelayMs?: number } | un
  * host that never recovers cannot keep a task open for ever.
  */
 async function hostAskedToWait(error: unknown, host: string, data: JobData<'scrape', 'scrape-page'>, ctx: JobContext, politeness: PolitenessDeps): Promise<void> {
-  const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
-  if (typeof retryAfterMs !== 'number' || !Number.isFinite(retryAfterMs) || isPermanent(error)) return;
+  // Only the site's own answer: an open browser breaker also says "come back later", but about the browser.
+  const { retryAfterMs, code } = error as { retryAfterMs?: unknown; code?: unknown };
+  if (code !== 'http_status' || typeof retryAfterMs !== 'number' || !Number.isFinite(retryAfterMs) || isPermanent(error)) return;
   const backoffs = data.backoffs ?? 0;
   if (backoffs >= MAX_BACKOFFS) {
     // Strip the delay: the worker must not turn it into a queue-wide rate limit.
