@@ -14,6 +14,7 @@ import { discoverSitemapUrls } from './politeness/sitemap-discovery.ts';
 import { scrapePage } from './processors/scrape-page.processor.ts';
 
 const SERVICE = 'scraper';
+const HOST_LEASE_MS = 15_000;
 
 try {
   const env = loadEnv();
@@ -57,8 +58,8 @@ try {
     fetchPage: engines.fetch.bind(engines),
     politeness: {
       robots: new RobotsCache({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, fetchResource, userAgent: env.KBFLOW_USER_AGENT, ttlMs: env.KBFLOW_ROBOTS_CACHE_MS, log }),
-      // A slot outlives the longest fetch (the browser's page timeout plus its start), then frees itself.
-      limiter: new HostLimiter(redis, env.KBFLOW_QUEUE_PREFIX, { leaseMs: 2 * env.KBFLOW_FETCH_TIMEOUT_MS + 30_000 }),
+      // Renewed while its fetch runs: a killed scraper's slot frees itself within 15 s.
+      limiter: new HostLimiter(redis, env.KBFLOW_QUEUE_PREFIX, { leaseMs: HOST_LEASE_MS }),
       defaults: { maxConcurrency: env.KBFLOW_HOST_MAX_CONCURRENCY, minDelayMs: env.KBFLOW_HOST_MIN_DELAY_MS, maxBackoffMs: env.KBFLOW_HOST_MAX_BACKOFF_MS },
       sitemapUrls: (origin: string, starts: string[], maxUrls: number) =>
         discoverSitemapUrls(origin, [...starts, `${origin}/sitemap.xml`], fetchResource, { maxBytes: env.KBFLOW_SITEMAP_MAX_BYTES, maxFiles: env.KBFLOW_SITEMAP_MAX_FILES, maxUrls }, log),

@@ -54,6 +54,16 @@ end
 return 1
 `;
 
+/** KEYS as above; ARGV: token, leaseMs. Extends a lease still held (a long fetch), never revives an expired one. */
+const RENEW = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+return 1
+`;
+
 /** KEYS as above; ARGV: ms. Holds the host back until now + ms (never shortens a longer backoff). */
 const BACKOFF = `
 local t = redis.call('TIME')
@@ -72,6 +82,7 @@ type Scripts = Redis & {
   kbflowHostAcquire(leases: string, state: string, token: string, max: number, delayMs: number, leaseMs: number): Promise<[number, number, string]>;
   kbflowHostRelease(leases: string, state: string, token: string, delayMs: number): Promise<number>;
   kbflowHostBackoff(leases: string, state: string, ms: number): Promise<number>;
+  kbflowHostRenew(leases: string, state: string, token: string, leaseMs: number): Promise<number>;
 };
 
 export interface HostLimits {
@@ -87,7 +98,8 @@ export type HostSlot = { granted: true; release: () => Promise<void> } | { grant
  * Per-host politeness shared by every scraper replica: at most
  * `maxConcurrency` requests in flight, `minDelayMs` between them, and a
  * back-off (a 429/503's Retry-After) that holds the host. A slot is a lease
- * that expires after `leaseMs`, so a scraper killed mid-fetch frees it.
+ * of `leaseMs`, renewed every third of that while its fetch runs, so a
+ * scraper killed mid-fetch frees the host's slot within `leaseMs`.
  */
 export class HostLimiter {
   private readonly redis: Scripts;
@@ -103,6 +115,7 @@ export class HostLimiter {
       redis.defineCommand('kbflowHostAcquire', { numberOfKeys: 2, lua: ACQUIRE });
       redis.defineCommand('kbflowHostRelease', { numberOfKeys: 2, lua: RELEASE });
       redis.defineCommand('kbflowHostBackoff', { numberOfKeys: 2, lua: BACKOFF });
+      redis.defineCommand('kbflowHostRenew', { numberOfKeys: 2, lua: RENEW });
     }
   }
 
@@ -118,11 +131,17 @@ export class HostLimiter {
     const [ok, waitMs, reason] = await this.redis.kbflowHostAcquire(leases, state, token, limits.maxConcurrency, limits.minDelayMs, this.leaseMs);
     if (ok !== 1) return { granted: false, waitMs: Math.max(0, Number(waitMs)), reason: reason as 'host-backoff' | 'host-delay' | 'host-busy' };
     let released = false;
+    const renewal = setInterval(() => {
+      // A failed renewal only risks one extra request to the host later; the fetch goes on.
+      this.redis.kbflowHostRenew(leases, state, token, this.leaseMs).catch(() => undefined);
+    }, this.leaseMs / 3);
+    renewal.unref();
     return {
       granted: true,
       release: async () => {
         if (released) return;
         released = true;
+        clearInterval(renewal);
         await this.redis.kbflowHostRelease(leases, state, token, limits.minDelayMs);
       },
     };
