@@ -73,7 +73,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   try {
     if (respectRobots) {
       robots = await deps.politeness.robots.rulesFor(pageUrl.origin);
-      if (robots.file.kind === 'unreachable') throw new AppError('robots_unavailable', `${pageUrl.origin}: ${robots.file.reason}; its pages wait until it can be read`);
+      if (robots.file.kind === 'unreachable') throw new AppError('robots_unavailable', `${pageUrl.origin}: ${robots.file.reason}; its pages are retried later (RFC 9309: an unreachable robots.txt allows nothing)`);
       if (!robots.isAllowed(data.url)) throw new PermanentError('robots_disallowed', `${data.url} is disallowed by ${pageUrl.origin}/robots.txt for kbflow`);
     }
     const limits = hostLimits(task.params.politeness, robots, deps.politeness.defaults);
