@@ -21,6 +21,12 @@ export interface CrawlParams {
   engine: 'auto' | 'http' | 'browser';
   /** Only links on these origins are followed. */
   origins: string[];
+  /** Obey robots.txt (absent on tasks from before it existed: obeyed). */
+  respectRobots?: boolean;
+  /** Seed the frontier from the site's sitemaps (absent: off). */
+  sitemaps?: 'auto' | 'off';
+  /** Per-host limits of this task's pages; absent fields take the scraper's defaults. */
+  politeness?: { maxConcurrency?: number; minDelayMs?: number };
   /**
    * When the crawl finishes completely, remove the knowledge base's pages
    * within its scope ({@link crawlScopePrefixes}) that it did not reach.

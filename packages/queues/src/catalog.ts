@@ -74,6 +74,10 @@ const payloadSchemas = {
       depth: z.number().int().min(0).max(100),
       engine: engine.default('auto'),
       correlationId: z.string().max(128).optional(),
+      /** The page's `<lastmod>` in a sitemap, when it was found there (W3C datetime, as written). */
+      lastmod: z.string().max(64).optional(),
+      /** Times this page found its host backed off (429/503 with Retry-After); bounded so a host that never recovers fails it. */
+      backoffs: z.number().int().min(0).max(1000).optional(),
     }),
   },
   embed: {

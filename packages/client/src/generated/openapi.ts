@@ -71,7 +71,7 @@ export interface paths {
         put?: never;
         /**
          * Crawl a site from a seed URL
-         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; `deleteUnreached` also removes pages the crawl no longer reaches (docs/recrawls.md).
+         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. Obeys the site's robots.txt (respectRobots), adds its sitemaps' pages (sitemaps) and keeps per-host limits shared by all scrapers (politeness); see docs/crawling.md. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; deleteUnreached also removes pages the crawl no longer reaches (docs/recrawls.md).
          */
         post: operations["crawl"];
         delete?: never;
@@ -1365,6 +1365,23 @@ export interface operations {
                     maxDepth?: number;
                     /** @default 200 */
                     maxPages?: number;
+                    politeness?: {
+                        /** @description requests in flight to one host at once, across all scrapers */
+                        maxConcurrency?: number;
+                        /** @description least time between two requests to one host; robots.txt's Crawl-delay raises it */
+                        minDelayMs?: number;
+                    };
+                    /**
+                     * @description obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)
+                     * @default true
+                     */
+                    respectRobots?: boolean;
+                    /**
+                     * @description auto: robots.txt's Sitemap: lines and /sitemap.xml add their in-scope pages to the crawl
+                     * @default auto
+                     * @enum {string}
+                     */
+                    sitemaps?: "auto" | "off";
                     /** Format: uri */
                     url: string;
                 };
@@ -2866,6 +2883,11 @@ export interface operations {
                     engine?: "auto" | "http" | "browser";
                     /** @default default */
                     knowledgeBase?: string;
+                    /**
+                     * @description obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)
+                     * @default true
+                     */
+                    respectRobots?: boolean;
                     /** Format: uri */
                     url: string;
                 };
@@ -2948,6 +2970,11 @@ export interface operations {
                     engine?: "auto" | "http" | "browser";
                     /** @default default */
                     knowledgeBase?: string;
+                    /**
+                     * @description obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)
+                     * @default true
+                     */
+                    respectRobots?: boolean;
                     urls: string[];
                 };
             };

@@ -8,6 +8,15 @@ const knowledgeBase = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, - and _')
   .default('default');
 const engine = z.enum(['auto', 'http', 'browser']).default('auto');
+const respectRobots = z.boolean().default(true).describe("obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)");
+
+/** Per-host limits of a crawl, on top of the scraper's defaults (KBFLOW_HOST_MAX_CONCURRENCY, KBFLOW_HOST_MIN_DELAY_MS). */
+const politeness = z
+  .strictObject({
+    maxConcurrency: z.number().int().min(1).max(64).optional().describe('requests in flight to one host at once, across all scrapers'),
+    minDelayMs: z.number().int().min(0).max(60_000).optional().describe("least time between two requests to one host; robots.txt's Crawl-delay raises it"),
+  })
+  .optional();
 
 export const crawlBody = z.strictObject({
   url: httpUrl,
@@ -21,14 +30,18 @@ export const crawlBody = z.strictObject({
     .describe(
       "when the crawl finishes completely (not cut by maxPages, no page failed other than 404/410), remove the knowledge base's pages on the crawl's origins that it did not reach, with their chunks and vectors (docs/recrawls.md)",
     ),
+  respectRobots,
+  sitemaps: z.enum(['auto', 'off']).default('auto').describe("auto: robots.txt's Sitemap: lines and /sitemap.xml add their in-scope pages to the crawl"),
+  politeness,
 });
 
-export const scrapeBody = z.strictObject({ url: httpUrl, engine, knowledgeBase });
+export const scrapeBody = z.strictObject({ url: httpUrl, engine, knowledgeBase, respectRobots });
 
 export const batchScrapeBody = z.strictObject({
   urls: z.array(httpUrl).min(1).max(1000),
   engine,
   knowledgeBase,
+  respectRobots,
 });
 
 /** NUL and lone surrogates are dropped first (see storable): PostgreSQL's full-text search and the search log cannot take them. */

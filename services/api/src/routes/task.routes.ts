@@ -38,7 +38,16 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
     ...(waiting ? { waiting } : {}),
     params: ingest
       ? { source: ingest.source }
-      : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine, deleteUnreached: task.params.deleteUnreached ?? false },
+      : {
+          seeds: task.params.seeds,
+          maxPages: task.params.maxPages,
+          maxDepth: task.params.maxDepth,
+          engine: task.params.engine,
+          deleteUnreached: task.params.deleteUnreached ?? false,
+          respectRobots: task.params.respectRobots ?? true,
+          sitemaps: task.params.sitemaps ?? 'off',
+          ...(task.params.politeness ? { politeness: task.params.politeness } : {}),
+        },
     ...(ingest && task.result ? { result: task.result } : {}),
     ...(task.traceId ? { traceId: task.traceId } : {}),
     createdAt: task.createdAt.toISOString(),
@@ -64,7 +73,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     req: Request,
     type: TaskType,
     seeds: string[],
-    opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string; deleteUnreached?: boolean },
+    opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string; deleteUnreached?: boolean; respectRobots: boolean; sitemaps?: 'auto' | 'off'; politeness?: CrawlParams['politeness'] },
   ) => {
     const tenantId = req.principal!.tenantId;
     const normalized = [...new Set(seeds.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))];
@@ -76,6 +85,9 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       engine: opts.engine,
       origins: [...new Set(normalized.map((u) => new URL(u).origin))],
       ...(opts.deleteUnreached ? { deleteUnreached: true } : {}),
+      respectRobots: opts.respectRobots,
+      sitemaps: opts.sitemaps ?? 'off',
+      ...(opts.politeness ? { politeness: opts.politeness } : {}),
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
     // The request's trace: the task's jobs continue it, and its status names it.
@@ -111,7 +123,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       operationId: 'crawl',
       summary: 'Crawl a site from a seed URL',
       description:
-        'Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl\'s origins; `deleteUnreached` also removes pages the crawl no longer reaches (docs/recrawls.md).',
+        "Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. Obeys the site's robots.txt (respectRobots), adds its sitemaps' pages (sitemaps) and keeps per-host limits shared by all scrapers (politeness); see docs/crawling.md. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; deleteUnreached also removes pages the crawl no longer reaches (docs/recrawls.md).",
       tags: ['tasks'],
       body: crawlBody,
       responses: accepted,
