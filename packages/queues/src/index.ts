@@ -24,3 +24,14 @@ export { traceJobs, withTraceContext } from './job-tracing.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
 export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';
+export { crawlFlow } from './crawl-flow.ts';
+export {
+  parseSourceSchedule,
+  sourceSchedulerKey,
+  upsertSourceSchedule,
+  removeSourceSchedule,
+  nextSourceRun,
+  DEFAULT_SOURCE_MIN_INTERVAL_MS,
+  type SourceScheduleInput,
+  type SchedulerRepeat,
+} from './source-schedule.ts';

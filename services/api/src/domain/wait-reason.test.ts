@@ -8,6 +8,7 @@ const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embe
   skipped: 0,
   embedded: 0,
   failed: 0,
+  cancelled: 0,
   ...p,
 });
 
