@@ -201,15 +201,16 @@ export class SourceRepository {
   }
 
   /**
-   * The ids of the documents a source's runs reached, for a purge: pages of
-   * its crawl tasks, in the source's knowledge base.
+   * The ids of documents the source's runs reached that still exist, for a
+   * purge (which deletes them page by page until none is left).
    */
-  async documentIds(tenantId: string, sourceId: string, limit: number, afterId?: string): Promise<string[]> {
+  async documentIds(tenantId: string, sourceId: string, limit: number): Promise<string[]> {
     const rows = await this.db.$queryRaw<{ id: string }[]>`
-      SELECT DISTINCT p.document_id AS id FROM task_pages p JOIN tasks t ON t.id = p.task_id
-      WHERE t.tenant_id = ${tenantId}::uuid AND t.source_id = ${sourceId}::uuid AND t.type = 'crawl' AND p.document_id IS NOT NULL
-        AND (${afterId ?? null}::uuid IS NULL OR p.document_id > ${afterId ?? null}::uuid)
-      ORDER BY p.document_id LIMIT ${limit}`;
+      SELECT DISTINCT d.id FROM task_pages p
+      JOIN tasks t ON t.id = p.task_id
+      JOIN documents d ON d.id = p.document_id AND d.tenant_id = t.tenant_id
+      WHERE t.tenant_id = ${tenantId}::uuid AND t.source_id = ${sourceId}::uuid AND t.type = 'crawl'
+      ORDER BY d.id LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }
 

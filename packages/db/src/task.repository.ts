@@ -195,6 +195,30 @@ export class TaskRepository {
     return { state, result };
   }
 
+  /** Creates a purge task for a source (`DELETE /v1/sources/:id?purge=true`), queued for maintenance. */
+  async createPurgeTask(input: { tenantId: string; knowledgeBaseId: string; sourceId: string; url: string; traceId?: string }): Promise<string> {
+    const task = await this.db.task.create({
+      data: {
+        tenantId: input.tenantId,
+        knowledgeBaseId: input.knowledgeBaseId,
+        type: 'purge',
+        sourceId: input.sourceId,
+        params: { url: input.url } as Prisma.InputJsonValue,
+        traceId: input.traceId ?? null,
+      },
+      select: { id: true },
+    });
+    return task.id;
+  }
+
+  /** Ends a task that has no pages (a purge) with its result. */
+  async settle(taskId: string, state: 'completed' | 'failed', result: unknown, error?: string): Promise<void> {
+    await this.db.task.updateMany({
+      where: { id: taskId, state: { in: ACTIVE_TASK_STATES } },
+      data: { state, result: result as Prisma.InputJsonValue, error: error ?? null, finishedAt: new Date() },
+    });
+  }
+
   /** Removes a task whose jobs could not be enqueued, so a rejected request leaves nothing behind. */
   async deleteTask(id: string): Promise<void> {
     await this.db.task.deleteMany({ where: { id } });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chunkMarkdown, normalizeUrl, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
+import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, TaskRepository } from '@kbflow/db';
 import { isPermanent, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import { crawlableLinks } from '../domain/link-filter.ts';
@@ -17,6 +17,7 @@ export interface ScrapeDeps {
 
 export type ScrapeResult =
   | { outcome: 'already-done' }
+  | { outcome: 'cancelled' }
   | { outcome: 'failed'; error: string }
   | { outcome: 'skipped'; reason: string; documentId?: string; links: number }
   | { outcome: 'stored'; documentId: string; chunks: number; pendingChunks: number; links: number };
@@ -38,6 +39,13 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   const [task, before] = await Promise.all([deps.tasks.get(data.taskId), deps.tasks.pageStatus(data.taskId, data.url)]);
   if (!task) throw new PermanentError('task_not_found', `task ${data.taskId} does not exist`);
   if (before !== 'discovered' && before !== 'scraped') return { outcome: 'already-done' };
+  // A cancelled task's queued pages are dropped here, at pickup: no fetch,
+  // and the job completes, so no attempt is spent and its flow parent can
+  // settle the task `cancelled`.
+  if (task.state === 'cancelling' || task.state === 'cancelled') {
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'cancelled', { error: 'cancelled before it was fetched' });
+    return { outcome: 'cancelled' };
+  }
   // Only the first pages of a task find it queued; the update is a no-op after that.
   if (task.state === 'queued') await deps.tasks.markRunning(data.taskId);
 
@@ -56,8 +64,9 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   const links = await enqueueLinks(data, routed, task, parent, deps);
 
   const { page, extracted } = routed;
+  const bytes = bodyBytes(page);
   if (!extracted) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `not a page (${page.contentType || 'no content type'})` });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `not a page (${page.contentType || 'no content type'})`, bytes });
     return { outcome: 'skipped', reason: 'not-html', links };
   }
   // Documents are keyed by the URL the user or the crawl asked for, so a
@@ -76,10 +85,10 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     chunks: chunks.map((c) => ({ position: c.position, heading: c.heading, text: c.text, hash: c.hash })),
   });
   if (!stored.changed) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'unchanged', bytes });
     return { outcome: 'skipped', reason: 'unchanged', documentId: stored.documentId, links };
   }
-  await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: stored.documentId });
+  await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: stored.documentId, change: stored.replaced ? 'changed' : 'new', bytes });
 
   const batches: FlowNode[] = [];
   for (let i = 0; i < stored.pendingChunkIds.length; i += EMBED_BATCH_SIZE) {
@@ -112,16 +121,17 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
 async function enqueueLinks(
   data: JobData<'scrape', 'scrape-page'>,
   routed: RoutedPage,
-  task: { params: { maxDepth: number; maxPages: number; origins: string[] } },
+  task: { params: { maxDepth: number; maxPages: number; origins: string[]; includePaths?: string[]; excludePaths?: string[] } },
   parent: { id: string; queue: string } | undefined,
   deps: ScrapeDeps,
 ): Promise<number> {
   if (!routed.extracted || data.depth >= task.params.maxDepth) return 0;
+  const patterns = compilePathPatterns(task.params.includePaths, task.params.excludePaths);
   const candidates = crawlableLinks(
     routed.extracted.links.map((l) => normalizeUrl(l)).filter((l): l is string => l !== null),
     data.url,
     task.params.origins,
-  );
+  ).filter((link) => pathAllowed(new URL(link), patterns));
   const urls = await deps.tasks.claimLinks({
     taskId: data.taskId,
     tenantId: data.tenantId,
@@ -139,4 +149,9 @@ async function enqueueLinks(
     })),
   );
   return urls.length;
+}
+
+/** The body bytes a fetch read (the document's bytes, or the page's HTML as UTF-8), for the run report. */
+function bodyBytes(page: RoutedPage['page']): number {
+  return page.document ? page.document.bytes.byteLength : Buffer.byteLength(page.html, 'utf8');
 }
