@@ -1,5 +1,5 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
-import type { Prisma } from './generated/client.ts';
+import { Prisma } from './generated/client.ts';
 import type { CrawlParams, TaskRepository } from './task.repository.ts';
 
 /** How a source repeats, as the client wrote it. */
@@ -160,7 +160,7 @@ export class SourceRepository {
       data: {
         ...patch,
         schedule: patch.schedule as unknown as Prisma.InputJsonValue | undefined,
-        politeness: patch.politeness === null ? { set: null } as never : (patch.politeness as Prisma.InputJsonValue | undefined),
+        politeness: patch.politeness === null ? Prisma.DbNull : (patch.politeness as Prisma.InputJsonValue | undefined),
       },
     });
     if (updated.count === 0) return undefined;
