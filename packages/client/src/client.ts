@@ -62,7 +62,7 @@ export interface RawRequestOptions {
   signal?: AbortSignal;
 }
 
-const FINAL_STATES = new Set(['completed', 'failed']);
+const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -143,7 +143,7 @@ export class KbflowClient {
   }
 
   /**
-   * Polls a task until it is completed or failed and returns that status;
+   * Polls a task until it is completed, failed or cancelled and returns that status;
    * throws past the deadline with the last progress seen.
    */
   async waitForTask(id: string, opts: WaitOptions = {}): Promise<TaskStatus> {

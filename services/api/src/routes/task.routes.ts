@@ -47,7 +47,8 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
           ...(task.params.includePaths?.length ? { includePaths: task.params.includePaths } : {}),
           ...(task.params.excludePaths?.length ? { excludePaths: task.params.excludePaths } : {}),
         },
-    ...(ingest && task.result ? { result: task.result } : {}),
+    // Ingests' final counts and a purge's (a crawl's final counts are its report).
+    ...((ingest || task.type === 'purge') && task.result ? { result: task.result } : {}),
     ...(task.traceId ? { traceId: task.traceId } : {}),
     createdAt: task.createdAt.toISOString(),
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
