@@ -208,6 +208,21 @@ export class KbflowClient {
     return this.#unwrap('GET /v1/knowledge-bases', await this.api.GET('/v1/knowledge-bases'));
   }
 
+  /** `GET /v1/sources`: one page of the tenant's sources, each with its last and next run. */
+  async listSources(query: { limit?: number; after?: string } = {}): Promise<Schemas['SourceList']> {
+    return this.#unwrap('GET /v1/sources', await this.api.GET('/v1/sources', { params: { query } }));
+  }
+
+  /** `GET /v1/sources/{id}/runs`: a source's runs, newest first, with their reports. */
+  async listSourceRuns(id: string, query: { limit?: number; after?: string } = {}): Promise<Schemas['SourceRunList']> {
+    return this.#unwrap(`GET /v1/sources/${id}/runs`, await this.api.GET('/v1/sources/{id}/runs', { params: { path: { id }, query } }));
+  }
+
+  /** `POST /v1/tasks/{id}/cancel`: stops a crawl or a source run (it reads `cancelled` once nothing of it is queued). */
+  async cancelTask(id: string): Promise<TaskStatus> {
+    return this.#unwrap(`POST /v1/tasks/${id}/cancel`, await this.api.POST('/v1/tasks/{id}/cancel', { params: { path: { id } } }));
+  }
+
   /** `GET /v1/queues`. */
   async listQueues(): Promise<Schemas['QueueCounts']> {
     return this.#unwrap('GET /v1/queues', await this.api.GET('/v1/queues'));

@@ -171,7 +171,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
 
   router.get(
     '/sources/:id',
-    { operationId: 'getSource', summary: 'A source with its last and next run', tags: ['sources'], params: sourcePathParams, responses: { 200: { description: 'the source', schema: sourceSchema } }, errors: { 404: ['source_not_found'] } },
+    { operationId: 'getSource', summary: 'A source with its last and next run', tags: ['sources'], params: sourcePathParams, responses: { 200: { description: 'the source', schema: sourceSchema } }, errors: { 404: ['source_not_found'] }, example: { params: { id: '{sourceId}' } } },
     async (req, res) => {
       const tenantId = req.principal!.tenantId;
       const found = await findOwn(tenantId, String(req.params.id));
@@ -191,6 +191,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
       body: sourcePatch,
       responses: { 200: { description: 'the source', schema: sourceSchema } },
       errors: { 404: ['source_not_found'], 503: ['queue_unavailable'] },
+      example: { params: { id: '{sourceId}' }, body: { maxPages: 10, schedule: { every: '12h' } } },
     },
     async (req, res, input) => {
       const tenantId = req.principal!.tenantId;
@@ -226,6 +227,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
       query: sourceDeleteQuery,
       responses: { 204: { description: 'removed' }, 202: { description: 'removed; the purge task is queued', schema: taskAccepted } },
       errors: { 404: ['source_not_found'], 503: ['queue_unavailable'] },
+      example: { params: { id: '{sourceId}' } },
     },
     async (req, res, input) => {
       const tenantId = req.principal!.tenantId;
@@ -265,6 +267,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
       params: sourcePathParams,
       responses: { 202: { description: 'the run started; poll GET /v1/tasks/{taskId}', schema: runStarted } },
       errors: { 404: ['source_not_found'], 409: ['run_in_progress'], 503: ['queue_unavailable', 'overloaded'] },
+      example: { params: { id: '{sourceId}' } },
     },
     async (req, res) => {
       const tenantId = req.principal!.tenantId;
@@ -293,6 +296,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
       query: runListQuery,
       responses: { 200: { description: 'a page of runs', schema: sourceRunList } },
       errors: { 404: ['source_not_found'] },
+      example: { params: { id: '{sourceId}' }, query: { limit: '5' } },
     },
     async (req, res, input) => {
       const tenantId = req.principal!.tenantId;

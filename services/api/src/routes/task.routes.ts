@@ -189,6 +189,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       params: taskPathParams,
       responses: { 202: { description: 'the task, cancelling or already cancelled', schema: taskStatus } },
       errors: { 404: ['task_not_found'], 409: ['task_finished', 'not_cancellable'] },
+      example: { params: { id: '{taskId}' } },
     },
     async (req, res) => {
       const id = taskIdParam.safeParse(req.params.id);
