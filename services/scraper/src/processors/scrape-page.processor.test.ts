@@ -16,16 +16,25 @@ interface Recorder {
   claimed: string[][];
   /** The `source` each stored document was given. */
   sources: (string | undefined)[];
+  /** The change and bytes each status update recorded (the run report's inputs). */
+  changes: [string | undefined, number | undefined][];
 }
 
-function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; store?: Partial<StoreResult>; attemptsMade?: number; maxDepth?: number }) {
-  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [] };
+function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; store?: Partial<StoreResult>; attemptsMade?: number; maxDepth?: number; state?: string; includePaths?: string[]; excludePaths?: string[] }) {
+  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], changes: [] };
   const tasks = {
-    get: async () => ({ id: TASK, tenantId: TENANT, knowledgeBaseId: 'kb', state: 'running', params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'] } }),
+    get: async () => ({
+      id: TASK,
+      tenantId: TENANT,
+      knowledgeBaseId: 'kb',
+      state: opts.state ?? 'running',
+      params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'], includePaths: opts.includePaths, excludePaths: opts.excludePaths },
+    }),
     pageStatus: async () => opts.status ?? 'discovered',
     markRunning: async () => undefined,
-    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string } = {}) => {
+    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: string; bytes?: number } = {}) => {
       rec.statuses.push([url, status, extra.error]);
+      rec.changes.push([extra.change, extra.bytes]);
     },
     claimLinks: async (input: { urls: string[] }) => {
       rec.claimed.push(input.urls);
@@ -71,6 +80,39 @@ const page = (markdown: string, links: string[] = []): RoutedPage => ({
 });
 
 describe('scrapePage', () => {
+  it('drops the page of a cancelled task at pickup: no fetch, no link, the job completes', async () => {
+    let fetched = false;
+    for (const state of ['cancelling', 'cancelled']) {
+      const { rec, deps, ctx, data } = setup({ state, fetch: async () => ((fetched = true), page('# A')) });
+      expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'cancelled' });
+      expect(rec.statuses).toEqual([[PAGE, 'cancelled', 'cancelled before it was fetched']]);
+      expect(rec.claimed).toEqual([]);
+    }
+    expect(fetched).toBe(false);
+  });
+
+  it('records a first version as new, a replaced one as changed, and an unchanged one as unchanged, with the bytes read', async () => {
+    const html = '<html>\u00e9t\u00e9</html>';
+    const fetched = (): RoutedPage => ({ ...page('# A\n\ntext'), page: { ...page('').page, html } });
+    const cases: [Partial<StoreResult>, string][] = [
+      [{ changed: true, replaced: false }, 'new'],
+      [{ changed: true, replaced: true }, 'changed'],
+      [{ changed: false, replaced: false, pendingChunkIds: [] }, 'unchanged'],
+    ];
+    for (const [store, change] of cases) {
+      const { rec, deps, ctx, data } = setup({ fetch: async () => fetched(), store });
+      await scrapePage(data, ctx, deps);
+      expect(rec.changes[0]).toEqual([change, Buffer.byteLength(html)]);
+    }
+  });
+
+  it('follows only links whose path passes includePaths and excludePaths', async () => {
+    const links = ['http://docs.local/docs/a.html', 'http://docs.local/docs/private/b.html', 'http://docs.local/blog/c.html', 'http://docs.local/docs/d.html?print=1'];
+    const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A', links), includePaths: ['^/docs/'], excludePaths: ['/private/', '[?&]print='] });
+    await scrapePage(data, ctx, deps);
+    expect(rec.claimed).toEqual([['http://docs.local/docs/a.html']]);
+  });
+
   it('stores a changed page and hands its chunks to the embedder as a document flow under the crawl', async () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => page(`# A\n\n${longSection(60)}`) });
     const result = await scrapePage(data, ctx, deps);
