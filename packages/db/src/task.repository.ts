@@ -1,5 +1,5 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
-import type { Prisma } from './generated/client.ts';
+import { Prisma } from './generated/client.ts';
 
 export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest' | 'purge';
 /** `cancelling`: cancel asked, queued pages being dropped; `cancelled` once nothing of it is left queued. */
@@ -215,7 +215,7 @@ export class TaskRepository {
   async settle(taskId: string, state: 'completed' | 'failed', result: unknown, error?: string): Promise<void> {
     await this.db.task.updateMany({
       where: { id: taskId, state: { in: ACTIVE_TASK_STATES } },
-      data: { state, result: result as Prisma.InputJsonValue, error: error ?? null, finishedAt: new Date() },
+      data: { state, result: result === null || result === undefined ? Prisma.DbNull : (result as Prisma.InputJsonValue), error: error ?? null, finishedAt: new Date() },
     });
   }
 

@@ -1,5 +1,5 @@
 import type { SourceRepository, TaskRepository } from '@kbflow/db';
-import { Priority, QueueName, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
+import { Priority, QueueName, serializeError, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 
 /** Catalog limits of one `embed/delete-vectors` job. */
 const MAX_DOCUMENTS_PER_JOB = 1000;
@@ -20,6 +20,16 @@ export interface PurgeSourceDeps {
  * page already deleted is no longer found.
  */
 export async function purgeSource(data: JobData<'maintenance', 'purge-source'>, ctx: JobContext, deps: PurgeSourceDeps): Promise<{ documents: number; chunks: number }> {
+  try {
+    return await purgePages(data, ctx, deps);
+  } catch (error) {
+    // The last attempt settles the task, so it does not read running forever.
+    if (ctx.job.attemptsMade + 1 >= (ctx.job.opts.attempts ?? 1)) await deps.tasks.settle(data.taskId, 'failed', null, serializeError(error));
+    throw error;
+  }
+}
+
+async function purgePages(data: JobData<'maintenance', 'purge-source'>, ctx: JobContext, deps: PurgeSourceDeps): Promise<{ documents: number; chunks: number }> {
   await deps.tasks.markRunning(data.taskId);
   let documents = 0;
   let chunks = 0;
