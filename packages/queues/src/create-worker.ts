@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
 import { isPermanent, JobDeferral, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
-import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
+import { computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { traceJobs } from './job-tracing.ts';
 import { Priority } from './priorities.ts';
 import type { JobProducer } from './producer.ts';
@@ -141,8 +141,9 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       // on workers that have a limiter; this one is too high to ever bind.
       limiter: { max: 1_000_000_000, duration: 1000 },
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string) =>
-          type === BACKOFF_TYPE ? computeBackoff(attemptsMade) : computeBackoff(attemptsMade),
+        // BullMQ asks this strategy only for backoff types it has no built-in
+        // for; the one kbflow's producers set is BACKOFF_TYPE.
+        backoffStrategy: (attemptsMade: number) => computeBackoff(attemptsMade),
       },
     },
   );
