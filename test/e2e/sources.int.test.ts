@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@kbflow/db';
 import { createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { apiClient, artifactDir, startE2eStack, startService, type E2eStack } from '@kbflow/testing';
+import { LanceDbVectorStore } from '@kbflow/vector-store';
 
 const KEY = 'sources-e2e-key';
 const BIG_PAGES = 600;
@@ -141,9 +142,13 @@ describe('a source\'s runs report what changed', () => {
     expect((await api('GET', `/v1/tasks?source=${sourceId}`)).json.tasks).toHaveLength(3);
   }, 90_000);
 
-  it('a purge removes the source\'s documents and their chunks, as a task', async () => {
+  it('a purge removes the source\'s documents, their chunks and their vectors, as a task', async () => {
     const kb = await db.knowledgeBase.findFirstOrThrow({ where: { slug: 'handbook' } });
     expect(await db.document.count({ where: { knowledgeBaseId: kb.id } })).toBe(5);
+    const store = new LanceDbVectorStore({ dir: e2e.lanceDir, table: 'kbflow_chunks' });
+    const vectors = () => store.count({ tenantId: kb.tenantId, knowledgeBaseId: kb.id });
+    expect(await vectors()).toBe(await db.chunk.count({ where: { document: { knowledgeBaseId: kb.id } } }));
+    expect(await vectors()).toBeGreaterThan(0);
     const res = await api('DELETE', `/v1/sources/${sourceId}?purge=true`);
     expect(res.status).toBe(202);
     const task = await client.waitForTask(res.json.taskId, 60_000);
@@ -151,6 +156,14 @@ describe('a source\'s runs report what changed', () => {
     expect(await db.document.count({ where: { knowledgeBaseId: kb.id } })).toBe(0);
     expect(await db.chunk.count({ where: { document: { knowledgeBaseId: kb.id } } })).toBe(0);
     expect((await api('GET', `/v1/sources/${sourceId}`)).status).toBe(404);
+    try {
+      // The vectors go through delete-vectors jobs, after the task: wait for them.
+      const deadline = Date.now() + 30_000;
+      while ((await vectors()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect(await vectors()).toBe(0);
+    } finally {
+      await store.close();
+    }
   }, 90_000);
 });
 
