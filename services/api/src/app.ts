@@ -162,8 +162,8 @@ export function createApp(deps: AppDeps): KbflowApp {
   // The lease outlasts the slowest request (a query waiting its full timeout).
   v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000 }));
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
-  // Crawls, scrapes and batches feed the scrape queue (their flow parent only waits).
-  for (const path of ['/crawl', '/scrape', '/scrape/batch']) v1.post(path, admission.admit(QueueName.scrape));
+  // Crawls, scrapes, batches and source runs feed the scrape queue (their flow parent only waits).
+  for (const path of ['/crawl', '/scrape', '/scrape/batch', '/sources/:id/runs']) v1.post(path, admission.admit(QueueName.scrape));
   for (const path of ['/records', '/documents']) v1.post(path, admission.admit(QueueName.embed));
   mountV1Routes(registry, v1, deps, admission);
   app.use('/v1', v1);
