@@ -121,6 +121,7 @@ describe('Prometheus scraping the five services during a crawl', () => {
       skipped: 0,
       embedded: expected.pages.size,
       failed: expected.missing.size,
+      cancelled: 0,
     });
     expect(expected.missing.size).toBe(1);
 

@@ -83,6 +83,7 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
     skipped: pages.filter((p) => p.status === 'skipped').length,
     embedded: embedded.length,
     failed: failed.length,
+    cancelled: 0,
   });
 
   // One document per embedded page.
