@@ -183,6 +183,7 @@ describe('a request of each documented shape succeeds against the running API', 
       if (res.json?.taskId) fixtures.taskId ??= res.json.taskId;
       if (p === '/v1/cases' && method === 'post') fixtures.caseId = res.json.id;
       if (p === '/v1/knowledge' && method === 'post') fixtures.articleId = res.json.id;
+      if (p === '/v1/sources' && method === 'post') fixtures.sourceId = res.json.id;
     }
     expect(failures).toEqual([]);
   }, 180_000);

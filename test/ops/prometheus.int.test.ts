@@ -125,6 +125,7 @@ describe('Prometheus scraping the five services during a crawl', () => {
       unchangedByHash: 0,
       deletedGone: 0,
       deletedUnreached: 0,
+      cancelled: 0,
     });
     expect(expected.missing.size).toBe(1);
 

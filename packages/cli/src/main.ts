@@ -1,4 +1,4 @@
-// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp`. Talks to the API over
+// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp|sources`. Talks to the API over
 // HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { evalCommand } from './eval.command.ts';
 import { ingestCommand } from './ingest.command.ts';
 import { mcpSnippets } from './mcp.command.ts';
+import { sourcesCommand } from './sources.command.ts';
 
 const env = parseEnv(
   z.object({
@@ -141,6 +142,7 @@ try {
   else if (command === 'eval') await evalCommand(rest, call, out);
   else if (command === 'mcp') out(mcpSnippets(env.KBFLOW_API_URL, apiKey));
   else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey, client }, out);
+  else if (command === 'sources') process.exitCode = await sourcesCommand(rest, call, out, (id) => client.waitForTask(id, { timeoutMs: 24 * 3600_000 }));
   else throw new Error(`unknown command ${command}`);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);

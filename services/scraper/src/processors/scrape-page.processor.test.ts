@@ -33,6 +33,8 @@ interface Recorder {
   acquired: HostLimits[];
   backoffs: [string, number][];
   updated: unknown[];
+  /** The body bytes each status update recorded (the run report's input). */
+  bytes: (number | undefined)[];
 }
 
 interface SetupOpts {
@@ -49,17 +51,27 @@ interface SetupOpts {
   slot?: HostSlot;
   sitemap?: SitemapEntry[];
   params?: Record<string, unknown>;
+  state?: string;
+  includePaths?: string[];
+  excludePaths?: string[];
 }
 
 function setup(opts: SetupOpts) {
-  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], pages: [], changes: [], conditionals: [], deletedPages: [], embedJobs: [], acquired: [], backoffs: [], updated: [] };
+  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], pages: [], changes: [], conditionals: [], deletedPages: [], embedJobs: [], acquired: [], backoffs: [], updated: [], bytes: [] };
   const tasks = {
-    get: async () => ({ id: TASK, tenantId: TENANT, knowledgeBaseId: 'kb', state: 'running', params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'], ...opts.params } }),
+    get: async () => ({
+      id: TASK,
+      tenantId: TENANT,
+      knowledgeBaseId: 'kb',
+      state: opts.state ?? 'running',
+      params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'], includePaths: opts.includePaths, excludePaths: opts.excludePaths, ...opts.params },
+    }),
     pageStatus: async () => opts.status ?? 'discovered',
     markRunning: async () => undefined,
-    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: PageChange; httpStatus?: number } = {}) => {
+    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {}) => {
       rec.statuses.push([url, status, extra.error]);
       rec.changes.push([extra.change, extra.httpStatus]);
+      rec.bytes.push(extra.bytes);
     },
     claimLinks: async (input: { urls: string[] }) => {
       rec.claimed.push(input.urls);
@@ -155,6 +167,39 @@ const STORED: StoredPage = {
 };
 
 describe('scrapePage', () => {
+  it('drops the page of a cancelled task at pickup: no fetch, no link, the job completes', async () => {
+    let fetched = false;
+    for (const state of ['cancelling', 'cancelled']) {
+      const { rec, deps, ctx, data } = setup({ state, fetch: async () => ((fetched = true), page('# A')) });
+      expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'cancelled' });
+      expect(rec.statuses).toEqual([[PAGE, 'cancelled', 'cancelled before it was fetched']]);
+      expect(rec.claimed).toEqual([]);
+    }
+    expect(fetched).toBe(false);
+  });
+
+  it('records a first version as new, a replaced one as changed, and an unchanged one as unchanged, with the bytes read', async () => {
+    const html = '<html>\u00e9t\u00e9</html>';
+    const fetched = (): RoutedPage => ({ ...page('# A\n\ntext'), page: { ...page('').page, html } });
+    const cases: [Partial<StoreResult>, string][] = [
+      [{ changed: true, replaced: false }, 'new'],
+      [{ changed: true, replaced: true }, 'changed'],
+      [{ changed: false, replaced: false, pendingChunkIds: [] }, 'unchanged'],
+    ];
+    for (const [store, change] of cases) {
+      const { rec, deps, ctx, data } = setup({ fetch: async () => fetched(), store });
+      await scrapePage(data, ctx, deps);
+      expect([rec.changes[0]?.[0], rec.bytes[0]]).toEqual([change, Buffer.byteLength(html)]);
+    }
+  });
+
+  it('follows only links whose path passes includePaths and excludePaths', async () => {
+    const links = ['http://docs.local/docs/a.html', 'http://docs.local/docs/private/b.html', 'http://docs.local/blog/c.html', 'http://docs.local/docs/d.html?print=1'];
+    const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A', links), includePaths: ['^/docs/'], excludePaths: ['/private/', '[?&]print='] });
+    await scrapePage(data, ctx, deps);
+    expect(rec.claimed).toEqual([['http://docs.local/docs/a.html']]);
+  });
+
   it('stores a changed page and hands its chunks to the embedder as a document flow under the crawl', async () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => page(`# A\n\n${longSection(60)}`) });
     const result = await scrapePage(data, ctx, deps);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chunkMarkdown, normalizeUrl, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
+import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, RemovedDocuments, TaskRepository } from '@kbflow/db';
 import { AppError, isPermanent, JobDeferral, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import { crawlableLinks } from '../domain/link-filter.ts';
@@ -49,6 +49,7 @@ export const MAX_BACKOFFS = 20;
 
 export type ScrapeResult =
   | { outcome: 'already-done' }
+  | { outcome: 'cancelled' }
   | { outcome: 'failed'; error: string }
   | { outcome: 'deleted'; reason: 'gone' | 'out-of-scope'; documentId: string }
   | { outcome: 'skipped'; reason: string; documentId?: string; links: number }
@@ -79,6 +80,13 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   ]);
   if (!task) throw new PermanentError('task_not_found', `task ${data.taskId} does not exist`);
   if (before !== 'discovered' && before !== 'scraped') return { outcome: 'already-done' };
+  // A cancelled task's queued pages are dropped here, at pickup: no fetch,
+  // and the job completes, so no attempt is spent and its flow parent can
+  // settle the task `cancelled`.
+  if (task.state === 'cancelling' || task.state === 'cancelled') {
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'cancelled', { error: 'cancelled before it was fetched' });
+    return { outcome: 'cancelled' };
+  }
   // Only the first pages of a task find it queued; the update is a no-op after that.
   if (task.state === 'queued') await deps.tasks.markRunning(data.taskId);
 
@@ -129,7 +137,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   const parent = ctx.job.parent?.id ? { id: ctx.job.parent.id, queue: ctx.job.parent.queueKey } : undefined;
   if (routed.page.notModified && stored) {
     const links = await enqueueLinks(data, stored.links, task, parent, deps, robots, sitemapEntries);
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', httpStatus: 304 });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', httpStatus: 304, bytes: 0 });
     return { outcome: 'skipped', reason: 'not-modified', documentId: stored.documentId, links };
   }
   // A linked page that now redirects off the crawl's origins is gone from
@@ -150,8 +158,9 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   const storedLinks = pageLinks.length > MAX_STORED_LINKS ? pageLinks.slice(0, MAX_STORED_LINKS) : pageLinks;
 
   const { page, extracted } = routed;
+  const bytes = bodyBytes(page);
   if (!extracted) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `not a page (${page.contentType || 'no content type'})` });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `not a page (${page.contentType || 'no content type'})`, bytes });
     return { outcome: 'skipped', reason: 'not-html', links };
   }
   // Documents are keyed by the URL the user or the crawl asked for, so a
@@ -171,10 +180,10 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     page: { etag: page.validators?.etag ?? null, lastModified: page.validators?.lastModified ?? null, links: storedLinks },
   });
   if (!written.changed) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged' });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged', bytes });
     return { outcome: 'skipped', reason: 'unchanged', documentId: written.documentId, links };
   }
-  await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: written.documentId, change: written.replaced ? 'changed' : 'new' });
+  await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: written.documentId, change: written.replaced ? 'changed' : 'new', bytes });
 
   const batches: FlowNode[] = [];
   for (let i = 0; i < written.pendingChunkIds.length; i += EMBED_BATCH_SIZE) {
@@ -270,7 +279,7 @@ async function hostAskedToWait(error: unknown, host: string, data: JobData<'scra
 async function enqueueLinks(
   data: JobData<'scrape', 'scrape-page'>,
   pageLinks: string[],
-  task: { params: { maxDepth: number; maxPages: number; origins: string[] } },
+  task: { params: { maxDepth: number; maxPages: number; origins: string[]; includePaths?: string[]; excludePaths?: string[] } },
   parent: { id: string; queue: string } | undefined,
   deps: ScrapeDeps,
   robots: RobotsRules | undefined,
@@ -285,10 +294,12 @@ async function enqueueLinks(
     fromSitemaps.push(url);
     if (entry.lastmod) lastmod.set(url, entry.lastmod);
   }
+  const patterns = compilePathPatterns(task.params.includePaths, task.params.excludePaths);
   // The page's own links first (they keep today's order under maxPages), then
-  // the sitemaps'; disallowed ones are never claimed, so they cost no budget.
+  // the sitemaps'; disallowed ones are never claimed, so they cost no budget;
+  // the source's include/exclude patterns narrow both.
   const candidates = crawlableLinks([...pageLinks, ...fromSitemaps], data.url, task.params.origins).filter(
-    (url) => !robots || new URL(url).origin !== new URL(data.url).origin || robots.isAllowed(url),
+    (url) => (!robots || new URL(url).origin !== new URL(data.url).origin || robots.isAllowed(url)) && pathAllowed(new URL(url), patterns),
   );
   const urls = await deps.tasks.claimLinks({
     taskId: data.taskId,
@@ -315,4 +326,9 @@ async function enqueueLinks(
     })),
   );
   return urls.length;
+}
+
+/** The body bytes a fetch read (the document's bytes, or the page's HTML as UTF-8), for the run report. */
+function bodyBytes(page: RoutedPage['page']): number {
+  return page.document ? page.document.bytes.byteLength : Buffer.byteLength(page.html, 'utf8');
 }
