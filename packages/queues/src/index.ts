@@ -8,6 +8,8 @@ export {
   parseJobData,
   retrievalFilters,
   SCHEDULE_NAMES,
+  WEBHOOK_EVENTS,
+  type WebhookEvent,
   type RetrievalFilters,
   type ScheduleName,
   type JobName,
@@ -36,3 +38,4 @@ export {
   type SourceScheduleInput,
   type SchedulerRepeat,
 } from './source-schedule.ts';
+export { enqueueWebhookEvent, webhookDeliveryId, WEBHOOK_ATTEMPTS, type WebhookEventJob } from './webhook-events.ts';
