@@ -38,4 +38,4 @@ export {
   type SourceScheduleInput,
   type SchedulerRepeat,
 } from './source-schedule.ts';
-export { enqueueWebhookEvent, webhookDeliveryId, WEBHOOK_ATTEMPTS, type WebhookEventJob } from './webhook-events.ts';
+export { emitWebhookEvent, enqueueWebhookEvent, webhookDeliveryId, WEBHOOK_ATTEMPTS, type WebhookEventJob, type WebhookEventSource } from './webhook-events.ts';

@@ -36,3 +36,20 @@ export async function enqueueWebhookEvent(producer: JobProducer, ev: WebhookEven
     { priority: Priority.HIGH, jobId: deliveryId, attempts: WEBHOOK_ATTEMPTS },
   );
 }
+
+/** Where a task's webhook events come from (`WebhookRepository` in `@kbflow/db`). */
+export interface WebhookEventSource {
+  eventFor(taskId: string, event: WebhookEvent): Promise<WebhookEventJob | undefined>;
+}
+
+/**
+ * Queues a task's event when its webhook subscribes to it; nothing when it
+ * has none. Safe to call more than once for one event (the job id dedupes),
+ * which is what lets callers retry the step that changed the state.
+ */
+export async function emitWebhookEvent(deps: { webhooks: WebhookEventSource; producer: JobProducer }, taskId: string, event: WebhookEvent, correlationId?: string): Promise<boolean> {
+  const ev = await deps.webhooks.eventFor(taskId, event);
+  if (!ev) return false;
+  await enqueueWebhookEvent(deps.producer, ev, correlationId);
+  return true;
+}
