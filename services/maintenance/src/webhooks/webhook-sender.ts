@@ -1,4 +1,4 @@
-import { guardedLookup, type AddressPolicy } from '@kbflow/net';
+import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '@kbflow/net';
 import { Agent, request } from 'undici';
 
 /** What one POST to a receiver came to. */
@@ -32,9 +32,11 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export class WebhookSender {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly opts: WebhookSenderOptions;
 
   constructor(opts: WebhookSenderOptions) {
     this.timeoutMs = opts.timeoutMs;
+    this.opts = opts;
     this.agent = new Agent({
       connect: { lookup: guardedLookup(opts.allowPrivateNetworks, opts.addressPolicy), timeout: opts.timeoutMs },
       headersTimeout: opts.timeoutMs,
@@ -48,6 +50,8 @@ export class WebhookSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
+      // An address literal never reaches the connector's lookup: checked here.
+      assertUrlAllowed(new URL(url), this.opts.allowPrivateNetworks, this.opts.addressPolicy);
       const res = await request(url, { dispatcher: this.agent, method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
       await res.body.dump({ limit: MAX_RESPONSE_BYTES }).catch(() => undefined);
       const statusCode = res.statusCode;
