@@ -32,6 +32,7 @@ export {
   upsertSourceSchedule,
   removeSourceSchedule,
   nextSourceRun,
+  scheduleIntervalMs,
   DEFAULT_SOURCE_MIN_INTERVAL_MS,
   type SourceScheduleInput,
   type SchedulerRepeat,

@@ -831,7 +831,7 @@ export interface components {
             bytesFetched: number;
             /** @description pages whose content changed since the stored version */
             changed: number;
-            /** @description pages removed because they are gone from the site */
+            /** @description pages removed because they are gone from the site (404/410, redirected out of scope) or, after a complete run with deleteUnreached, no longer reached */
             deleted: number;
             /** @description from the first page picked up to the end (to now while running) */
             durationMs: number;
@@ -839,6 +839,8 @@ export interface components {
             failed: number;
             /** @description pages stored for the first time */
             new: number;
+            /** @description of unchanged, the pages that answered 304 to a conditional request (nothing downloaded) */
+            notModified: number;
             /**
              * @description why it stopped, once finished
              * @enum {string}
