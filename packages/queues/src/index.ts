@@ -24,3 +24,4 @@ export { traceJobs, withTraceContext } from './job-tracing.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
 export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';
+export { onTenantPurged, tenantPurgedChannel } from './tenant-events.ts';

@@ -70,9 +70,10 @@ function entry(job: Job) {
 }
 
 /**
- * Dead letters (admin key): jobs that failed their last attempt, as the
- * worker wrapper moved them to the `dead-letter` queue. List them, replay one
- * into its origin queue (same name and data, a new job id), or delete one.
+ * Dead letters: jobs that failed their last attempt, as the worker wrapper
+ * moved them to the `dead-letter` queue. A tenant key lists its own; the
+ * admin key lists every tenant's, replays one into its origin queue (same
+ * name and data, a new job id) or deletes one.
  */
 export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
   const router = new ApiRoutes();
@@ -103,14 +104,28 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
 
   router.get(
     '/dead-letters',
-    { operationId: 'listDeadLetters', summary: 'Jobs that failed their last attempt (admin)', tags: ['operations'], access: 'admin', query: listQuery, responses: { 200: { description: 'one page of dead letters', schema: deadLetterPage } }, example: { query: { limit: '10' } } },
-    async (_req, res, input) => {
+    {
+      operationId: 'listDeadLetters',
+      summary: 'Jobs that failed their last attempt',
+      description: 'With the admin key, every tenant\'s; with a tenant key, only that tenant\'s, without stack traces (they name hosts and paths).',
+      tags: ['operations'],
+      query: listQuery,
+      responses: { 200: { description: 'one page of dead letters', schema: deadLetterPage } },
+      example: { query: { limit: '10' } },
+    },
+    async (req, res, input) => {
     const q = input.query();
-    if (q.queue) {
-      // Filtering reads every entry: dead letters are few, and this is an operator's page.
+    const principal = req.principal!;
+    if (q.queue || !principal.isAdmin) {
+      // Filtering reads every entry: dead letters are few (and bounded by
+      // retention), and a tenant's share cannot be counted any other way.
       const all = await queue.getJobs([...HELD_STATES], 0, -1);
-      const matching = all.filter((job) => (job.data as { queue?: unknown })?.queue === q.queue);
-      res.json({ total: matching.length, limit: q.limit, offset: q.offset, deadLetters: matching.slice(q.offset, q.offset + q.limit).map(entry) });
+      const matching = all.filter((job) => {
+        const d = job.data as { queue?: unknown; data?: { tenantId?: unknown } } | undefined;
+        return (!q.queue || d?.queue === q.queue) && (principal.isAdmin || d?.data?.tenantId === principal.tenantId);
+      });
+      const page = matching.slice(q.offset, q.offset + q.limit).map(entry);
+      res.json({ total: matching.length, limit: q.limit, offset: q.offset, deadLetters: principal.isAdmin ? page : page.map((e) => ({ ...e, stacktrace: [] })) });
       return;
     }
     const counts = await queue.getJobCounts(...HELD_STATES);
