@@ -285,13 +285,18 @@ describe('isolation: two tenants with data in the same knowledge base slug', () 
 });
 
 describe('tenant purge', () => {
+  let stopListening: (() => Promise<void>) | undefined;
+  afterAll(async () => {
+    await stopListening?.();
+  });
+
   it('leaves no row, vector, cache entry or queued job of the tenant, and spares the others', async () => {
     const doomed = await newTenant('purge-doomed');
     const kept = await newTenant('purge-kept');
     for (const tenant of [doomed, kept]) {
       const as = { key: tenant.key };
-      expect((await api.send('POST', '/v1/records?knowledgeBase=shared', { ...as, body: [{ id: 'r1', title: 't', body: 'a body to chunk' }], headers: { 'idempotency-key': `idem-${tenant.name}` } })).status).toBe(202);
-      expect((await api.send('POST', '/v1/cases', { ...as, body: { subject: 's', description: 'd', knowledgeBase: 'shared' } })).status).toBe(201);
+      expect((await api.send('POST', '/v1/records?knowledgeBase=shared', { ...as, body: [{ id: 'r1', title: 't', body: 'a body to chunk' }] })).status).toBe(202);
+      expect((await api.send('POST', '/v1/cases', { ...as, body: { subject: 's', description: 'd', knowledgeBase: 'shared' }, headers: { 'idempotency-key': `idem-${tenant.name}` } })).status).toBe(201);
       expect((await api.send('POST', '/v1/scrape', { ...as, body: { url: 'https://purge.example.com/' } })).status).toBe(202);
       await deadLetterFor(tenant.id, tenant.name);
     }
@@ -306,9 +311,9 @@ describe('tenant purge', () => {
     const cache = new CachedEmbedder(new HashingEmbedder());
     await cache.embed(['cached text'], { tenantId: doomed.id });
     await cache.embed(['cached text'], { tenantId: kept.id });
-    const stopListening = await onTenantPurged(api.redis, api.prefix, (tenantId) => cache.purgeTenant(tenantId));
+    stopListening = await onTenantPurged(api.redis, api.prefix, (tenantId) => cache.purgeTenant(tenantId));
 
-    const tenantTables = (await api.db.$queryRaw<{ table_name: string }[]>`SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() AND table_name <> 'tenant_purges'`).map((r) => r.table_name);
+    const tenantTables = (await api.db.$queryRaw<{ table_name: string }[]>`SELECT table_name::text AS table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() AND table_name <> 'tenant_purges'`).map((r) => r.table_name);
     expect(tenantTables).toEqual(expect.arrayContaining(['documents', 'chunks', 'tasks', 'task_pages', 'cases', 'api_keys', 'idempotency_keys', 'knowledge_bases']));
     const rowsOf = async (tenantId: string) => {
       const counts: Record<string, number> = {};
@@ -353,6 +358,5 @@ describe('tenant purge', () => {
     expect(await vectors.count({ tenantId: kept.id })).toBe(1);
     expect(cache.sizeOf(kept.id)).toBe(1);
     expect((await api.send('GET', '/v1/knowledge-bases', { key: kept.key })).status).toBe(200);
-    await stopListening();
   });
 });
