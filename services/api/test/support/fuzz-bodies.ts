@@ -280,6 +280,14 @@ export function newRouteIdRequest(f: Fuzz, id: string, admin: boolean): { method
     { method: 'DELETE', path: `/v1/records/${id}${f.pick(['', '', '?source=tickets', '?knowledgeBase=default', '?source=..%2F', '?knowledgeBase=UPPER', '?idColumn=x'])}` },
     { method: 'POST', path: `/v1/schedules/${schedule}/trigger` },
     { method: 'GET', path: `/v1/schedules/${schedule}/runs` },
+    // Tenant management: no tenant or key has these ids (404), or a tenant key asks (403).
+    { method: 'GET', path: `/v1/admin/tenants/${id}` },
+    { method: 'PATCH', path: `/v1/admin/tenants/${id}`, body: f.pick<object>([{ tier: 'enterprise' }, { limits: null }, { limits: { maxApiCallsPerHour: 5 } }]) },
+    { method: 'DELETE', path: `/v1/admin/tenants/${id}` },
+    { method: 'GET', path: `/v1/admin/tenants/${id}/purge` },
+    { method: 'GET', path: `/v1/admin/tenants/${id}/keys` },
+    { method: 'POST', path: `/v1/admin/tenants/${id}/keys`, body: { name: 'k', scopes: f.pick([['read'], ['read', 'write'], ['admin']]) } },
+    { method: 'DELETE', path: `/v1/admin/tenants/${id}/keys/${id}` },
   ]);
 }
 
