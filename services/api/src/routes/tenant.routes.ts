@@ -157,6 +157,7 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
       params: tenantParam,
       responses: { 202: { description: 'the purge, started', schema: purgeSchema } },
       errors: { 404: ['tenant_not_found'] },
+      example: { params: { id: '{doomedTenantId}' } },
     },
     async (req, res) => {
       const id = String(req.params.id);
@@ -169,7 +170,7 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.get(
     '/admin/tenants/:id/purge',
-    { operationId: 'getTenantPurge', summary: 'Where a tenant\'s purge is (admin)', tags: ['admin'], access: 'admin', params: tenantParam, responses: { 200: { description: 'the latest purge of the tenant', schema: purgeSchema } }, errors: { 404: ['purge_not_found'] } },
+    { operationId: 'getTenantPurge', summary: 'Where a tenant\'s purge is (admin)', tags: ['admin'], access: 'admin', params: tenantParam, responses: { 200: { description: 'the latest purge of the tenant', schema: purgeSchema } }, errors: { 404: ['purge_not_found'] }, example: { params: { id: '{purgedTenantId}' } } },
     async (req, res) => {
       const id = String(req.params.id);
       const purge = UUID_RE.test(id) ? await deps.tenants.getPurge(id) : undefined;
@@ -202,7 +203,7 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.delete(
     '/admin/tenants/:id/keys/:keyId',
-    { operationId: 'revokeApiKey', summary: 'Revoke an API key (admin)', tags: ['admin'], access: 'admin', params: keyParam, description: 'Refused by every API replica within 5 s; never brought back by a restart.', responses: { 200: { description: 'the revoked key', schema: keySchema } }, errors: { 404: ['tenant_not_found', 'api_key_not_found'] } },
+    { operationId: 'revokeApiKey', summary: 'Revoke an API key (admin)', tags: ['admin'], access: 'admin', params: keyParam, description: 'Refused by every API replica within 5 s; never brought back by a restart.', responses: { 200: { description: 'the revoked key', schema: keySchema } }, errors: { 404: ['tenant_not_found', 'api_key_not_found'] }, example: { params: { id: '{tenantId}', keyId: '{keyId}' } } },
     async (req, res) => {
       const tenant = await tenantOf(String(req.params.id));
       const keyId = String(req.params.keyId);
