@@ -160,7 +160,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], opts: {
       title: 'kbflow API',
       version: API_VERSION,
       description:
-        'Keeps a knowledge base fresh from web documentation and support records, and answers questions over it with citations. Every /v1 route takes a tenant API key as `Authorization: Bearer <key>`; routes marked admin need the admin key. Errors are `{"error": {"code", "message", "field"?}}`. POST routes honour an `Idempotency-Key` header.',
+        'Keeps a knowledge base fresh from web documentation and support records, and answers questions over it with citations. Every /v1 route takes a tenant API key as `Authorization: Bearer <key>` holding the scope the route names in `x-kbflow-scope` (read, write or admin); routes marked admin need the admin key. Errors are `{"error": {"code", "message", "field"?}}`. POST routes honour an `Idempotency-Key` header.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     security: [{ bearerAuth: [] }],
