@@ -10,6 +10,7 @@ import { crawlThroughput } from './benchmarks/crawl-throughput.ts';
 import { ingestionThroughput } from './benchmarks/ingestion-throughput.ts';
 import { queryLatency } from './benchmarks/query-latency.ts';
 import { queueOverhead } from './benchmarks/queue-overhead.ts';
+import { recrawlCost } from './benchmarks/recrawl.ts';
 import { AbsentError } from './absent-error.ts';
 import { BenchContext } from './context.ts';
 import { writeReport } from './report/write-report.ts';
@@ -18,6 +19,7 @@ import { BENCHMARK_NAMES, type BenchmarkName, type BenchmarkResult, type RunRepo
 const RUNNERS: Record<BenchmarkName, (ctx: BenchContext) => Promise<BenchmarkResult>> = {
   queue: queueOverhead,
   crawl: crawlThroughput,
+  recrawl: recrawlCost,
   ingest: ingestionThroughput,
   query: queryLatency,
 };

@@ -73,11 +73,14 @@ describe('kill -9 during record ingestion', () => {
       duplex: 'half',
     } as RequestInit).catch((error: unknown) => error);
     // Written but not committed: the api's transaction waits for more body.
+    // A transaction holds an xid once it has written a row, whatever its last
+    // statement was (a COPY into a temporary table, an INSERT into chunks...).
     await until(
       'the api to hold an open write',
       async () => {
         const rows = await db.$queryRaw<{ n: bigint }[]>`
-          SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND query ILIKE '%documents%'`;
+          SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND state = 'idle in transaction' AND backend_xid IS NOT NULL`;
         return Number(rows[0]!.n) > 0 ? true : undefined;
       },
       60_000,

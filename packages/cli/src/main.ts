@@ -60,14 +60,15 @@ async function crawl(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'max-pages': { type: 'string' }, 'max-depth': { type: 'string' }, engine: { type: 'string' } },
+    options: { 'max-pages': { type: 'string' }, 'max-depth': { type: 'string' }, engine: { type: 'string' }, 'delete-unreached': { type: 'boolean' } },
   });
   const url = positionals[0];
-  if (!url) throw new Error('usage: ./kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser]');
+  if (!url) throw new Error('usage: ./kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser] [--delete-unreached]');
   const body: CrawlRequest = { url };
   if (values['max-pages']) body.maxPages = Number(values['max-pages']);
   if (values['max-depth']) body.maxDepth = Number(values['max-depth']);
   if (values.engine) body.engine = values.engine as CrawlRequest['engine'];
+  if (values['delete-unreached']) body.deleteUnreached = true;
   const { taskId } = await client.crawl(body).catch((error: unknown) => {
     throw unreachable(error);
   });
@@ -77,7 +78,9 @@ async function crawl(args: string[]): Promise<void> {
     timeoutMs: 24 * 3600_000,
     onProgress: (t) => {
       const p = t.progress;
-      const line = `${t.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}`;
+      // A recrawl's counters (docs/recrawls.md), when the API reports them.
+      const recrawl = p.notModified === undefined ? '' : `, not modified ${p.notModified}, deleted ${(p.deletedGone ?? 0) + (p.deletedUnreached ?? 0)}`;
+      const line = `${t.state}: discovered ${p.discovered}, scraped ${p.scraped}, skipped ${p.skipped}, embedded ${p.embedded}, failed ${p.failed}${recrawl}`;
       if (line !== last) out(line);
       last = line;
     },

@@ -1,5 +1,5 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
-import { deterministicUuid } from './ids.ts';
+import { planChunks } from './chunk-reuse.ts';
 import { boundedKeywordSearch, type KeywordSearchResult } from './keyword-search.ts';
 import { scopeConditions, type SearchScope } from './search-scope.ts';
 
@@ -10,6 +10,29 @@ export interface ChunkInput {
   heading: string;
   text: string;
   hash: string;
+}
+
+/** A page's HTTP validators (either may be absent) and its outgoing links. */
+export interface PageValidators {
+  etag: string | null;
+  lastModified: string | null;
+  /** Normalized, deduplicated, before any crawl's scope filter. */
+  links: string[];
+}
+
+/** A stored page as a recrawl sees it. */
+export interface StoredPage {
+  documentId: string;
+  /** Its stored links (empty when none were stored). */
+  links: string[];
+  /** Set when a conditional request may be sent (the page is indexed and its links are stored). */
+  validators?: { etag: string | null; lastModified: string | null };
+}
+
+/** Documents removed, and their chunks' ids (the vectors to delete). */
+export interface RemovedDocuments {
+  documentIds: string[];
+  chunkIds: string[];
 }
 
 export interface StoreResult {
@@ -49,9 +72,10 @@ export class DocumentRepository {
 
   /**
    * Stores a fetched document and its chunks. Unchanged content (same hash,
-   * already indexed) is left alone; changed content replaces the chunks in
-   * one transaction, keeping chunks whose id (document, position, hash) is
-   * the same, so only new text is embedded again.
+   * already indexed) is left alone, but for a page's validators and links,
+   * which the server may change without the content; changed content
+   * replaces the chunks in one transaction, keeping every chunk whose text
+   * is the same (see {@link planChunks}), so only new text is embedded again.
    */
   async store(input: {
     tenantId: string;
@@ -64,13 +88,17 @@ export class DocumentRepository {
     /** Filterable origin: a page's host, a record feed's name (`documents.source`). */
     source?: string;
     chunks: ChunkInput[];
+    /** Pages: the response's validators and outgoing links (what a 304 on the next crawl relies on). */
+    page?: PageValidators;
   }): Promise<StoreResult> {
     return this.db.$transaction(async (tx) => {
       const existing = await tx.document.findUnique({
         where: { knowledgeBaseId_url: { knowledgeBaseId: input.knowledgeBaseId, url: input.url } },
         select: { id: true, contentHash: true, status: true },
       });
+      const pageFields = input.page ? { etag: input.page.etag, lastModified: input.page.lastModified, links: input.page.links } : {};
       if (existing && existing.contentHash === input.contentHash && existing.status === 'indexed') {
+        if (input.page) await tx.document.update({ where: { id: existing.id }, data: { ...pageFields, fetchedAt: new Date() }, select: { id: true } });
         return { documentId: existing.id, changed: false, replaced: false, pendingChunkIds: [], chunkIds: [] };
       }
       const doc = await tx.document.upsert({
@@ -86,6 +114,7 @@ export class DocumentRepository {
           source: input.source ?? '',
           status: 'indexing',
           fetchedAt: new Date(),
+          ...pageFields,
         },
         update: {
           title: input.title,
@@ -94,23 +123,84 @@ export class DocumentRepository {
           ...(input.source !== undefined ? { source: input.source } : {}),
           status: 'indexing',
           fetchedAt: new Date(),
+          ...pageFields,
         },
         select: { id: true },
       });
-      const rows = input.chunks.map((c) => ({
-        id: deterministicUuid(doc.id, c.position, c.hash),
-        tenantId: input.tenantId,
-        documentId: doc.id,
-        position: c.position,
-        heading: c.heading,
-        text: c.text,
-        hash: c.hash,
-      }));
-      const ids = rows.map((r) => r.id);
-      await tx.chunk.deleteMany({ where: { documentId: doc.id, id: { notIn: ids } } });
-      await tx.chunk.createMany({ data: rows, skipDuplicates: true });
+      const before = existing ? await tx.chunk.findMany({ where: { documentId: doc.id }, select: { id: true, position: true, hash: true } }) : [];
+      const { planned, removedIds } = planChunks(doc.id, before, input.chunks);
+      if (removedIds.length > 0) await tx.chunk.deleteMany({ where: { id: { in: removedIds } } });
+      const moved = planned.flatMap((p, i) => (p.moved ? [{ id: p.id, position: p.position, heading: input.chunks[i]!.heading }] : []));
+      if (moved.length > 0) {
+        await tx.$executeRaw`
+          UPDATE chunks c SET position = m.position, heading = m.heading
+          FROM unnest(${moved.map((m) => m.id)}::uuid[], ${moved.map((m) => m.position)}::int[], ${moved.map((m) => m.heading)}::text[]) AS m(id, position, heading)
+          WHERE c.id = m.id`;
+      }
+      const rows = planned.flatMap((p, i) => {
+        if (p.reused) return [];
+        const c = input.chunks[i]!;
+        return [{ id: p.id, tenantId: input.tenantId, documentId: doc.id, position: c.position, heading: c.heading, text: c.text, hash: c.hash }];
+      });
+      if (rows.length > 0) await tx.chunk.createMany({ data: rows, skipDuplicates: true });
       const pending = await tx.chunk.findMany({ where: { documentId: doc.id, indexed: false }, select: { id: true }, orderBy: { position: 'asc' } });
-      return { documentId: doc.id, changed: true, replaced: existing !== null, pendingChunkIds: pending.map((p) => p.id), chunkIds: ids };
+      return { documentId: doc.id, changed: true, replaced: existing !== null, pendingChunkIds: pending.map((p) => p.id), chunkIds: planned.map((p) => p.id) };
+    }, TRANSACTION_OPTIONS);
+  }
+
+  /**
+   * What a recrawl of `url` for task `taskId` may send as a conditional
+   * request: the stored page's validators, only when it is indexed and its
+   * links are stored (a 304 answered to anything else would leave a page
+   * half-indexed, or a frontier unexpanded). One statement, the task's
+   * knowledge base joined in, so it runs beside the task's own reads.
+   */
+  async storedPage(taskId: string, url: string): Promise<StoredPage | undefined> {
+    const [row] = await this.db.$queryRaw<{ id: string; etag: string | null; lastModified: string | null; links: string[] | null; status: string }[]>`
+      SELECT d.id, d.etag, d.last_modified AS "lastModified", d.links, d.status
+      FROM tasks t JOIN documents d ON d.knowledge_base_id = t.knowledge_base_id
+      WHERE t.id = ${taskId}::uuid AND d.url = ${url} AND d.content_type = 'page'`;
+    if (!row) return undefined;
+    const conditional = row.status === 'indexed' && row.links !== null && (row.etag !== null || row.lastModified !== null);
+    return { documentId: row.id, links: row.links ?? [], ...(conditional ? { validators: { etag: row.etag, lastModified: row.lastModified } } : {}) };
+  }
+
+  /**
+   * Removes a page (404/410, or redirected out of its crawl's scope) with
+   * its chunks; returns their ids for the vector store, or undefined when
+   * there was no such page.
+   */
+  async deletePage(knowledgeBaseId: string, url: string): Promise<RemovedDocuments | undefined> {
+    return this.db.$transaction(async (tx) => {
+      const doc = await tx.document.findUnique({ where: { knowledgeBaseId_url: { knowledgeBaseId, url } }, select: { id: true, contentType: true } });
+      if (!doc || doc.contentType !== 'page') return undefined;
+      const chunks = await tx.chunk.findMany({ where: { documentId: doc.id }, select: { id: true } });
+      await tx.document.delete({ where: { id: doc.id } });
+      return { documentIds: [doc.id], chunkIds: chunks.map((c) => c.id) };
+    }, TRANSACTION_OPTIONS);
+  }
+
+  /**
+   * deleteUnreached: removes the pages of the task's knowledge base that lie
+   * within `scope` and that the task has no page row for (it never reached
+   * them), with their chunks; returns their ids for the vector store.
+   * A page is within scope when its URL starts with one of the scope's
+   * prefixes (see {@link crawlScopePrefixes}).
+   */
+  async deleteUnreached(taskId: string, knowledgeBaseId: string, prefixes: string[]): Promise<RemovedDocuments> {
+    if (prefixes.length === 0) return { documentIds: [], chunkIds: [] };
+    return this.db.$transaction(async (tx) => {
+      const docs = await tx.$queryRaw<{ id: string }[]>`
+        SELECT d.id FROM documents d
+        WHERE d.knowledge_base_id = ${knowledgeBaseId}::uuid AND d.content_type = 'page'
+          AND EXISTS (SELECT 1 FROM unnest(${prefixes}::text[]) AS p(prefix) WHERE left(d.url, length(p.prefix)) = p.prefix)
+          AND NOT EXISTS (SELECT 1 FROM task_pages tp WHERE tp.task_id = ${taskId}::uuid AND tp.url = d.url)
+        FOR UPDATE`;
+      if (docs.length === 0) return { documentIds: [], chunkIds: [] };
+      const ids = docs.map((d) => d.id);
+      const chunks = await tx.chunk.findMany({ where: { documentId: { in: ids } }, select: { id: true } });
+      await tx.document.deleteMany({ where: { id: { in: ids } } });
+      return { documentIds: ids, chunkIds: chunks.map((c) => c.id) };
     }, TRANSACTION_OPTIONS);
   }
 

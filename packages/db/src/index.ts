@@ -16,7 +16,9 @@ export {
 } from './tenant.repository.ts';
 export {
   TaskRepository,
+  crawlScopePrefixes,
   type CrawlParams,
+  type PageChange,
   type IngestParams,
   type IngestProgress,
   type IngestResult,
@@ -26,7 +28,8 @@ export {
   type TaskType,
   type TaskView,
 } from './task.repository.ts';
-export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type ContentType, type StoreResult } from './document.repository.ts';
+export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type ContentType, type PageValidators, type RemovedDocuments, type StoredPage, type StoreResult } from './document.repository.ts';
+export { planChunks, type ExistingChunk, type PlannedChunk } from './chunk-reuse.ts';
 export { IdempotencyRepository, IDEMPOTENCY_TTL_MS, type IdempotencyClaim, type IdempotencyRequest } from './idempotency.repository.ts';
 export {
   ScheduleRunRepository,

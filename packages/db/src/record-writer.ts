@@ -23,6 +23,13 @@ export interface RecordWriteScope {
   traceId?: string;
   /** Called only for records that changed, so a re-ingest of unchanged rows costs no chunking. */
   chunk: (record: PreparedRecord) => ChunkInput[];
+  /**
+   * `full`: the upload is the whole source. Every record URL it names is
+   * remembered (a temporary table), and {@link RecordWriter.deleteMissing}
+   * removes the source's records it did not name, in the same transaction.
+   * `incremental` (the default): only what the upload names is touched.
+   */
+  mode?: 'incremental' | 'full';
 }
 
 const byUrl = (a: PreparedRecord, b: PreparedRecord) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0);
@@ -79,6 +86,8 @@ export class RecordWriter {
       await client.query(`
         CREATE TEMP TABLE incoming_documents (id uuid, url text, title text, markdown text, hash text, meta jsonb) ON COMMIT DROP;
         CREATE TEMP TABLE incoming_chunks (id uuid, document_id uuid, position int, heading text, text text, hash text) ON COMMIT DROP`);
+      // No unique key: an upload may name a record twice (a row and its deletion), and COPY cannot skip duplicates.
+      if (scope.mode === 'full') await client.query('CREATE TEMP TABLE seen_urls (url text) ON COMMIT DROP; CREATE INDEX ON seen_urls (url)');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
@@ -94,6 +103,7 @@ export class RecordWriter {
     const { tenantId, knowledgeBaseId, source, taskId } = this.#scope;
     // Sorted so that concurrent requests lock rows in the same order within a batch.
     const sorted = [...records].sort(byUrl);
+    await this.#remember(sorted.map((r) => r.url));
     await client.query('TRUNCATE incoming_documents');
     await copyRows(client, 'incoming_documents', ['id', 'url', 'title', 'markdown', 'hash', 'meta'], sorted.map((r) => [randomUUID(), r.url, r.title, r.markdown, r.contentHash, JSON.stringify(r.metadata)]));
     const stored = await client.query<{ id: string; url: string; inserted: boolean }>(
@@ -143,6 +153,7 @@ export class RecordWriter {
   /** Deletes record documents by URL, collecting their chunk ids first (the cascade does not report them). */
   async delete(urls: string[]): Promise<void> {
     const unique = [...new Set(urls)].sort();
+    await this.#remember(unique);
     for (let i = 0; i < unique.length; i += DELETE_BATCH) {
       const batch = unique.slice(i, i + DELETE_BATCH);
       const chunks = await this.#client.query<{ id: string }>(
@@ -157,6 +168,35 @@ export class RecordWriter {
       this.#result.deleted.documentIds.push(...docs.rows.map((d) => d.id));
       this.#result.deleted.chunkIds.push(...chunks.rows.map((c) => c.id));
     }
+  }
+
+  /**
+   * mode=full: deletes the source's records (same knowledge base, content
+   * type `record`, same `source`) that this upload did not name, collecting
+   * their chunk ids for the vector store. Call once, after the last batch
+   * and before {@link commit}, so the deletion lands with the upload or not
+   * at all.
+   */
+  async deleteMissing(): Promise<number> {
+    this.#assertOpen();
+    if (this.#scope.mode !== 'full') throw new Error('deleteMissing needs a writer opened with mode full');
+    const { knowledgeBaseId, source } = this.#scope;
+    await this.#client.query('ANALYZE seen_urls');
+    // One statement: its chunk read shares the DELETE's snapshot, so it sees
+    // the chunks of exactly the documents deleted (the cascade is invisible
+    // to it), whatever a concurrent upload commits in between.
+    const gone = await this.#client.query<{ document_id: string; chunk_id: string | null }>(
+      `WITH gone AS (
+         DELETE FROM documents d WHERE d.knowledge_base_id = $1::uuid AND d.content_type = 'record' AND d.source = $2
+           AND NOT EXISTS (SELECT 1 FROM seen_urls s WHERE s.url = d.url)
+         RETURNING d.id)
+       SELECT g.id AS document_id, c.id AS chunk_id FROM gone g LEFT JOIN chunks c ON c.document_id = g.id`,
+      [knowledgeBaseId, source],
+    );
+    const documentIds = [...new Set(gone.rows.map((r) => r.document_id))];
+    this.#result.deleted.documentIds.push(...documentIds);
+    this.#result.deleted.chunkIds.push(...gone.rows.flatMap((r) => (r.chunk_id ? [r.chunk_id] : [])));
+    return documentIds.length;
   }
 
   /** Commits everything added; returns what was written. */
@@ -182,6 +222,12 @@ export class RecordWriter {
       // A connection that cannot even roll back is broken: destroy it, never reuse it.
       this.#client.release(error as Error);
     }
+  }
+
+  /** mode=full: remembers the record URLs the upload names (by COPY, like the rows). */
+  async #remember(urls: string[]): Promise<void> {
+    if (this.#scope.mode !== 'full' || urls.length === 0) return;
+    await copyRows(this.#client, 'seen_urls', ['url'], urls.map((u) => [u]));
   }
 
   #assertOpen(): void {

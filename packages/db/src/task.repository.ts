@@ -3,7 +3,15 @@ import type { Prisma } from './generated/client.ts';
 
 export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest';
 export type TaskState = 'queued' | 'running' | 'completed' | 'failed';
-export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed';
+export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed' | 'deleted';
+
+/**
+ * What a crawl found for a page (`task_pages.change`): new or changed
+ * content; not-modified (the server answered 304, nothing downloaded);
+ * unchanged (downloaded, same content hash); deleted (404/410 or redirected
+ * out of scope: its document was removed).
+ */
+export type PageChange = 'new' | 'changed' | 'not-modified' | 'unchanged' | 'deleted';
 
 /** What a crawl-like task was asked to do; stored on the task, read by the scraper. */
 export interface CrawlParams {
@@ -13,6 +21,24 @@ export interface CrawlParams {
   engine: 'auto' | 'http' | 'browser';
   /** Only links on these origins are followed. */
   origins: string[];
+  /**
+   * When the crawl finishes completely, remove the knowledge base's pages
+   * within its scope ({@link crawlScopePrefixes}) that it did not reach.
+   * Absent on tasks created before it existed: false.
+   */
+  deleteUnreached?: boolean;
+}
+
+/**
+ * The scope a crawl's deleteUnreached prunes within, as URL prefixes: the
+ * origins it follows links on, each with its trailing slash (so
+ * `http://a.test` never matches `http://a.test.evil`). A crawl follows
+ * every path of its origins (services/scraper link-filter), so a page of
+ * the same origin it did not reach is one the site no longer links to.
+ * When crawls gain path rules (include/exclude), they narrow this key.
+ */
+export function crawlScopePrefixes(params: Pick<CrawlParams, 'origins'>): string[] {
+  return [...new Set(params.origins.map((o) => `${new URL(o).origin}/`))];
 }
 
 export interface TaskProgress {
@@ -21,7 +47,17 @@ export interface TaskProgress {
   skipped: number;
   embedded: number;
   failed: number;
+  /** Skipped pages the server answered 304 for (If-None-Match / If-Modified-Since): nothing downloaded. */
+  notModified: number;
+  /** Skipped pages downloaded whose content hash had not changed. */
+  unchangedByHash: number;
+  /** Pages that answered 404/410 or redirected out of scope, whose stored document was removed. */
+  deletedGone: number;
+  /** deleteUnreached: stored pages within the crawl's scope it did not reach, removed when it finished. */
+  deletedUnreached: number;
 }
+
+const EMPTY_PROGRESS: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0 };
 
 /** What an ingest request did with its rows; stored as the task's params when the request is answered. */
 export interface IngestParams {
@@ -57,6 +93,8 @@ export interface TaskView {
   params: CrawlParams;
   progress: TaskProgress;
   error: string | null;
+  /** deleteUnreached was asked and removed nothing: why (`maxPages`, failed pages...). */
+  pruneSkipped: string | null;
   /** Set on ingest tasks (where `params` and `progress` are not a crawl's). */
   ingest?: IngestProgress;
   /** Final counts once finished (ingest tasks). */
@@ -68,7 +106,7 @@ export interface TaskView {
   finishedAt: Date | null;
 }
 
-const FINAL_PAGE_STATES: PageStatus[] = ['skipped', 'embedded', 'failed'];
+const FINAL_PAGE_STATES: PageStatus[] = ['skipped', 'embedded', 'failed', 'deleted'];
 
 /** Tasks and their pages: the durable record of what was asked and how far it got. */
 export class TaskRepository {
@@ -167,8 +205,9 @@ export class TaskRepository {
       type: task.type as TaskType,
       state: task.state as TaskState,
       params: task.params as unknown as CrawlParams,
-      progress: isIngest ? { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0 } : await this.progress(id),
+      progress: isIngest ? { ...EMPTY_PROGRESS } : { ...(await this.progress(id)), deletedUnreached: task.deletedUnreached },
       error: task.error,
+      pruneSkipped: task.pruneSkipped,
       ...(isIngest ? { ingest: await this.ingestProgress(id, task.params as unknown as IngestParams) } : {}),
       result: task.result,
       traceId: task.traceId,
@@ -185,17 +224,59 @@ export class TaskRepository {
     return { ...task, state: task.state as TaskState, params: task.params as unknown as CrawlParams };
   }
 
-  /** Counts per page status; `scraped` includes pages already embedded. */
+  /**
+   * Counts per page status; `scraped` includes pages already embedded.
+   * `deletedUnreached` is the task's own count (its pages have no rows): 0 here, see {@link find}.
+   */
   async progress(taskId: string): Promise<TaskProgress> {
-    const rows = await this.db.taskPage.groupBy({ by: ['status'], where: { taskId }, _count: { _all: true } });
-    const count = (s: PageStatus) => rows.find((r) => r.status === s)?._count._all ?? 0;
+    const rows = await this.db.taskPage.groupBy({ by: ['status', 'change'], where: { taskId }, _count: { _all: true } });
+    const count = (s: PageStatus) => rows.reduce((n, r) => n + (r.status === s ? r._count._all : 0), 0);
+    const skippedAs = (c: PageChange) => rows.reduce((n, r) => n + (r.status === 'skipped' && r.change === c ? r._count._all : 0), 0);
     return {
       discovered: rows.reduce((n, r) => n + r._count._all, 0),
       scraped: count('scraped') + count('embedded'),
       skipped: count('skipped'),
       embedded: count('embedded'),
       failed: count('failed'),
+      notModified: skippedAs('not-modified'),
+      unchangedByHash: skippedAs('unchanged'),
+      deletedGone: count('deleted'),
+      deletedUnreached: 0,
     };
+  }
+
+  /**
+   * Whether a crawl that is about to finish reached everything it could, so
+   * that deleteUnreached may prune: undefined when it did, else why not.
+   * Cut by maxPages (the budget is spent: `discovered` reached it), pages
+   * still unprocessed, or a page that failed for another reason than being
+   * gone (404/410): a page that could not be fetched could not give its
+   * links, so what only it links to would look unreached.
+   */
+  async incompleteReason(taskId: string): Promise<string | undefined> {
+    const task = await this.db.task.findUnique({ where: { id: taskId }, select: { discovered: true, params: true, state: true } });
+    if (!task) return 'task not found';
+    if (task.state !== 'queued' && task.state !== 'running') return `task ${task.state}`;
+    const params = task.params as unknown as CrawlParams;
+    if (task.discovered >= params.maxPages) return 'maxPages';
+    const [pending, failed] = await Promise.all([
+      this.db.taskPage.count({ where: { taskId, status: { in: ['discovered', 'scraped'] } } }),
+      this.db.taskPage.count({ where: { taskId, status: 'failed', OR: [{ httpStatus: null }, { httpStatus: { notIn: [404, 410] } }] } }),
+    ]);
+    if (pending > 0) return 'pages not processed';
+    if (failed > 0) return 'failed pages';
+    return undefined;
+  }
+
+  /**
+   * Records what deleteUnreached did: how many pages it removed (added up:
+   * a redelivered job that removed the rest adds those), or why it removed none.
+   */
+  async recordPrune(taskId: string, outcome: { deleted: number } | { skipped: string }): Promise<void> {
+    await this.db.task.update({
+      where: { id: taskId },
+      data: 'deleted' in outcome ? { deletedUnreached: { increment: outcome.deleted }, pruneSkipped: null } : { pruneSkipped: outcome.skipped.slice(0, 200) },
+    });
   }
 
   /** Marks a queued task running (first page picked up). */
@@ -213,10 +294,21 @@ export class TaskRepository {
     return status !== undefined && FINAL_PAGE_STATES.includes(status);
   }
 
-  async setPageStatus(taskId: string, url: string, status: PageStatus, extra: { documentId?: string; error?: string } = {}): Promise<void> {
+  async setPageStatus(
+    taskId: string,
+    url: string,
+    status: PageStatus,
+    extra: { documentId?: string; error?: string; change?: PageChange; httpStatus?: number } = {},
+  ): Promise<void> {
     await this.db.taskPage.updateMany({
       where: { taskId, url },
-      data: { status, documentId: extra.documentId, error: extra.error?.slice(0, 2000) ?? null },
+      data: {
+        status,
+        documentId: extra.documentId,
+        error: extra.error?.slice(0, 2000) ?? null,
+        ...(extra.change !== undefined ? { change: extra.change } : {}),
+        ...(extra.httpStatus !== undefined ? { httpStatus: extra.httpStatus } : {}),
+      },
     });
   }
 
@@ -276,7 +368,7 @@ export class TaskRepository {
     await this.db.taskPage.updateMany({ where: { taskId, status: 'discovered' }, data: { status: 'failed', error: 'not processed' } });
     await this.db.taskPage.updateMany({ where: { taskId, status: 'scraped' }, data: { status: 'failed', error: 'embedding did not complete' } });
     const progress = await this.progress(taskId);
-    const state: TaskState = progress.embedded + progress.skipped > 0 || progress.discovered === 0 ? 'completed' : 'failed';
+    const state: TaskState = progress.embedded + progress.skipped + progress.deletedGone > 0 || progress.discovered === 0 ? 'completed' : 'failed';
     let error: string | null = null;
     if (state === 'failed') {
       const page = await this.db.taskPage.findFirst({ where: { taskId, status: 'failed' }, orderBy: { id: 'asc' } });

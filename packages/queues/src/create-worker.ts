@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
 import { isPermanent, JobDeferral, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
-import { BACKOFF_TYPE, computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
+import { DeadLetters } from './dead-letters.ts';
+import { computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { traceJobs } from './job-tracing.ts';
 import { Priority } from './priorities.ts';
 import type { JobProducer } from './producer.ts';
@@ -141,8 +142,9 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       // on workers that have a limiter; this one is too high to ever bind.
       limiter: { max: 1_000_000_000, duration: 1000 },
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string) =>
-          type === BACKOFF_TYPE ? computeBackoff(attemptsMade) : computeBackoff(attemptsMade),
+        // BullMQ asks this strategy only for backoff types it has no built-in
+        // for; the one kbflow's producers set is BACKOFF_TYPE.
+        backoffStrategy: (attemptsMade: number) => computeBackoff(attemptsMade),
       },
     },
   );
@@ -153,7 +155,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
     // Best effort after BullMQ has already moved the job to `failed`: if this
     // process dies in between, the job is still in the failed set and is
     // found there by the dead-letter sweep of the maintenance service.
-    void deadLetter(opts.producer, opts.queue, job, error)
+    void deadLetter(new DeadLetters(opts.producer, opts.connection), opts.queue, job, error)
       .then(() => metrics.deadLettered.inc({ queue: opts.queue, job_name: job.name }))
       .catch((err: unknown) => baseLog.error({ err, jobId: job.id }, 'dead-lettering failed'));
   });
@@ -167,22 +169,15 @@ function isFinalAttempt(error: unknown, attemptsDone: number, job: Job): boolean
   return attemptsDone >= (job.opts.attempts ?? DEFAULT_ATTEMPTS);
 }
 
-async function deadLetter(producer: JobProducer, queue: QueueName, job: Job, error: Error): Promise<void> {
-  await producer.enqueue(
-    QueueName.deadLetter,
-    'dead-letter',
-    {
-      queue,
-      jobName: job.name,
-      jobId: String(job.id),
-      data: job.data,
-      error: error.message,
-      attemptsMade: job.attemptsMade,
-      failedAt: new Date(job.finishedOn ?? Date.now()).toISOString(),
-      stacktrace: job.stacktrace ?? [],
-    },
-    // Dead letters are records, not work: nothing consumes this queue, and
-    // the deterministic id keeps one entry per failed job.
-    { priority: Priority.LOW, jobId: `${queue}-${job.id}`, removeOnComplete: false, removeOnFail: false },
-  );
+async function deadLetter(deadLetters: DeadLetters, queue: QueueName, job: Job, error: Error): Promise<void> {
+  await deadLetters.record({
+    queue,
+    jobName: job.name,
+    jobId: String(job.id),
+    data: job.data,
+    error: error.message,
+    attemptsMade: job.attemptsMade,
+    failedAt: new Date(job.finishedOn ?? Date.now()).toISOString(),
+    stacktrace: job.stacktrace ?? [],
+  });
 }

@@ -22,6 +22,50 @@ describe('DependencyBreaker', () => {
     await breaker.close();
   });
 
+  it('opens at exactly the threshold of consecutive failures, not before', async () => {
+    const breaker = make(3);
+    for (let i = 0; i < 2; i++) await expect(breaker.run(fail())).rejects.toThrow('boom');
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.run(fail())).rejects.toThrow('boom');
+    expect(breaker.state).toBe('open');
+    await breaker.close();
+  });
+
+  it('starts the count again after a success', async () => {
+    const breaker = make(3);
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 2; i++) await expect(breaker.run(fail())).rejects.toThrow('boom');
+      await expect(breaker.run(async () => 'ok')).resolves.toBe('ok');
+    }
+    expect(breaker.state).toBe('closed');
+    await breaker.close();
+  });
+
+  it('does not count the failures of calls in flight when it opened towards the next opening', async () => {
+    const breaker = make(3, 100);
+    const slowFailure = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 20));
+    // Five at once: the third failure opens it, the other two fail while it is open.
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => breaker.run(slowFailure)));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(breaker.state).toBe('open');
+    await new Promise((r) => setTimeout(r, 150));
+    await expect(breaker.run(async () => 'ok')).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+    for (let i = 0; i < 2; i++) await expect(breaker.run(fail())).rejects.toThrow('boom');
+    expect(breaker.state).toBe('closed');
+    await breaker.close();
+  });
+
+  it('reopens when the half-open probe fails', async () => {
+    const breaker = make(2, 100);
+    for (let i = 0; i < 2; i++) await expect(breaker.run(fail())).rejects.toThrow('boom');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(breaker.state).toBe('half-open');
+    await expect(breaker.run(fail())).rejects.toThrow('boom');
+    expect(breaker.state).toBe('open');
+    await breaker.close();
+  });
+
   it('lets one probe through after the reset timeout and closes when it succeeds', async () => {
     const breaker = make(2, 150);
     for (let i = 0; i < 2; i++) await expect(breaker.run(fail())).rejects.toThrow();

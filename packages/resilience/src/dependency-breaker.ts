@@ -6,15 +6,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
-/** The dependencies kbflow guards, with ARCHITECTURE.md's thresholds as defaults. */
-export const BREAKER_DEFAULTS = {
-  'embedding-provider': { failureThreshold: 5, resetTimeoutMs: 60_000 },
-  'vector-store': { failureThreshold: 3, resetTimeoutMs: 30_000 },
-  browser: { failureThreshold: 5, resetTimeoutMs: 45_000 },
-} as const;
-
-export type BreakerName = keyof typeof BREAKER_DEFAULTS;
-
 /**
  * Thrown instead of calling a dependency whose breaker is open. Carries how
  * long until the half-open probe, so the worker can rate-limit its queue for
@@ -82,7 +73,7 @@ function metricsOf(registry: Registry): BreakerMetrics {
 
 export interface DependencyBreakerOptions {
   name: string;
-  /** Failures that open the breaker (within opossum's rolling 10 s window, at least half the calls failing). */
+  /** Consecutive failures that open the breaker (a success in between starts the count again). */
   failureThreshold: number;
   /** How long it stays open before a half-open probe. */
   resetTimeoutMs: number;
@@ -110,10 +101,21 @@ export function countsAsFailure(error: unknown): boolean {
 
 /**
  * One dependency behind an opossum circuit breaker. `run(fn)` calls through
- * while closed; after `failureThreshold` failures it opens and rejects at once
- * with {@link BreakerOpenError} for `resetTimeoutMs`; then one half-open probe
- * decides whether it closes again. State is a Prometheus gauge, events a
- * counter, and each replica reports its breakers to Redis with a TTL.
+ * while closed; after `failureThreshold` consecutive failures it opens and
+ * rejects at once with {@link BreakerOpenError} for `resetTimeoutMs`; then one
+ * half-open probe decides whether it closes again. State is a Prometheus
+ * gauge, events a counter, and each replica reports its breakers to Redis
+ * with a TTL.
+ *
+ * Opening is decided here, not by opossum: opossum opens on a percentage of
+ * the calls in its rolling window once the window holds `volumeThreshold`
+ * calls (fired, not failed), so "5" meant "5 calls, half of them failing",
+ * and the calls in flight moved the moment. A count of consecutive failures
+ * is what an operator reads "opens after 5 failures" as (Polly's and
+ * resilience4j's count-based breakers work the same way). opossum keeps the
+ * state machine: its reset timer, the half-open probe, and reopening when
+ * the probe fails. Failures of calls that were in flight when it opened are
+ * counted as events but not towards the next opening.
  */
 export class DependencyBreaker {
   readonly name: string;
@@ -123,6 +125,7 @@ export class DependencyBreaker {
   private since = new Date();
   private openedAt = 0;
   private reporter: NodeJS.Timeout | undefined;
+  private consecutiveFailures = 0;
 
   constructor(opts: DependencyBreakerOptions) {
     this.name = opts.name;
@@ -134,8 +137,9 @@ export class DependencyBreaker {
       // which know what a reasonable deadline is for their calls.
       timeout: false,
       resetTimeout: opts.resetTimeoutMs,
-      volumeThreshold: opts.failureThreshold,
-      errorThresholdPercentage: 50,
+      // Never reached, so opossum's percentage rule never opens it (see the
+      // class comment); a failed half-open probe still reopens it.
+      volumeThreshold: Number.MAX_SAFE_INTEGER,
       rollingCountTimeout: 10_000,
       errorFilter: (error: unknown) => !isFailure(error),
     });
@@ -147,9 +151,11 @@ export class DependencyBreaker {
     };
     metrics.state.set({ breaker: opts.name }, 0);
     this.breaker.on('open', () => {
+      const failures = this.consecutiveFailures;
+      this.consecutiveFailures = 0;
       this.openedAt = Date.now();
       metrics.events.inc({ breaker: opts.name, event: 'open' });
-      opts.log.warn({ breaker: opts.name, resetTimeoutMs: opts.resetTimeoutMs }, 'circuit opened');
+      opts.log.warn({ breaker: opts.name, failures, resetTimeoutMs: opts.resetTimeoutMs }, 'circuit opened');
       setState('open');
     });
     this.breaker.on('halfOpen', () => {
@@ -158,12 +164,21 @@ export class DependencyBreaker {
       setState('half-open');
     });
     this.breaker.on('close', () => {
+      this.consecutiveFailures = 0;
       metrics.events.inc({ breaker: opts.name, event: 'close' });
       opts.log.info({ breaker: opts.name }, 'circuit closed');
       setState('closed');
     });
-    this.breaker.on('success', () => metrics.events.inc({ breaker: opts.name, event: 'success' }));
-    this.breaker.on('failure', () => metrics.events.inc({ breaker: opts.name, event: 'failure' }));
+    this.breaker.on('success', () => {
+      this.consecutiveFailures = 0;
+      metrics.events.inc({ breaker: opts.name, event: 'success' });
+    });
+    this.breaker.on('failure', () => {
+      metrics.events.inc({ breaker: opts.name, event: 'failure' });
+      if (!this.breaker.closed) return;
+      this.consecutiveFailures += 1;
+      if (this.consecutiveFailures >= opts.failureThreshold) this.breaker.open();
+    });
     this.breaker.on('reject', () => metrics.events.inc({ breaker: opts.name, event: 'reject' }));
     if (opts.report) {
       void this.report();

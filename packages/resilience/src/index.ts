@@ -1,12 +1,10 @@
 export {
   DependencyBreaker,
   BreakerOpenError,
-  BREAKER_DEFAULTS,
   countsAsFailure,
   listBreakers,
   providerAndVectorBreakers,
   type StoreBreakerEnv,
-  type BreakerName,
   type BreakerReport,
   type BreakerState,
   type DependencyBreakerOptions,

@@ -20,6 +20,13 @@ describe('api environment', () => {
     expect(env.KBFLOW_API_HOST).toBe('127.0.0.1');
     expect(env.KBFLOW_DEV_API_KEY).toBe('dev-key');
     expect(env.KBFLOW_ADMIN_API_KEY).toBe('dev-admin-key');
+    expect(env.devKeyIsBuiltIn).toBe(true);
+  });
+
+  it('knows a dev key the operator set, so that it is never printed', () => {
+    const env = loadEnv({ KBFLOW_DEV_API_KEY: 'my-own-local-key' });
+    expect(env.KBFLOW_DEV_API_KEY).toBe('my-own-local-key');
+    expect(env.devKeyIsBuiltIn).toBe(false);
   });
 
   it('in production, refuses to start without an admin key, naming the variable', () => {

@@ -47,6 +47,8 @@ export const apiEnvSchema = z
   })
   .transform((env) => ({
     ...env,
+    /** True when the dev key is the built-in `dev-key` (not chosen by the operator): the only case it is printed at start. */
+    devKeyIsBuiltIn: env.KBFLOW_DEV_API_KEY === undefined && env.NODE_ENV !== 'production',
     KBFLOW_DEV_API_KEY: env.KBFLOW_DEV_API_KEY ?? (env.NODE_ENV === 'production' ? undefined : 'dev-key'),
     KBFLOW_ADMIN_API_KEY: env.KBFLOW_ADMIN_API_KEY ?? (env.NODE_ENV === 'production' ? undefined : 'dev-admin-key'),
   }));

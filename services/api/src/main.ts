@@ -100,10 +100,9 @@ try {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.KBFLOW_API_PORT;
   log.info({ port, devKey: env.KBFLOW_DEV_API_KEY ? 'KBFLOW_DEV_API_KEY' : undefined }, 'api listening');
-  if (env.KBFLOW_DEV_API_KEY && env.NODE_ENV !== 'production') {
-    // Printed on purpose (issue 2): locally the dev key is how one starts.
-    log.info({ devApiKey: env.KBFLOW_DEV_API_KEY }, `dev tenant key: ${env.KBFLOW_DEV_API_KEY}`);
-  }
+  // The built-in local key is printed on purpose (issue 2): it is how one
+  // starts. A key the operator chose is never written to a log (issue 14).
+  if (env.devKeyIsBuiltIn) log.info(`dev tenant key: ${env.KBFLOW_DEV_API_KEY} (built in; set KBFLOW_DEV_API_KEY to choose one)`);
 } catch (error) {
   startupFailed(SERVICE, error);
 }

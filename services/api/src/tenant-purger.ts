@@ -1,5 +1,5 @@
 import type { TenantPurgeView, TenantRepository } from '@kbflow/db';
-import { ALL_QUEUES, QueueName, tenantPurgedChannel, type JobProducer, type Redis } from '@kbflow/queues';
+import { ALL_QUEUES, DeadLetters, QueueName, tenantPurgedChannel, type JobProducer, type Redis } from '@kbflow/queues';
 import type { VectorStore } from '@kbflow/vector-store';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -89,6 +89,8 @@ export class TenantPurger {
    * index by tenant.
    */
   async #removeJobs(tenantId: string): Promise<number> {
+    // Dead letters leave their index too (DeadLetters.remove).
+    const deadLetters = new DeadLetters(this.#deps.producer, this.#deps.redis);
     let removed = 0;
     for (const name of ALL_QUEUES) {
       const queue = this.#deps.producer.queue(name);
@@ -101,7 +103,8 @@ export class TenantPurger {
         }
         for (const job of mine) {
           try {
-            await job.remove();
+            if (name === QueueName.deadLetter) await deadLetters.remove(job);
+            else await job.remove();
             removed++;
           } catch (err) {
             // Taken by a worker meanwhile: the wait for active jobs and the second sweep get it.

@@ -159,6 +159,16 @@ describe('task submission', () => {
     expect(status.json.finishedAt).toBeUndefined();
   });
 
+  it('deleteUnreached is off unless asked, is kept in the task params, and must be a boolean', async () => {
+    const plain = await send('POST', '/v1/crawl', { body: { url: 'http://example.com/plain/' } });
+    expect((await send('GET', `/v1/tasks/${plain.json.taskId}`)).json.params.deleteUnreached).toBe(false);
+    const asked = await send('POST', '/v1/crawl', { body: { url: 'http://example.com/pruned/', deleteUnreached: true } });
+    expect(asked.status).toBe(202);
+    expect((await send('GET', `/v1/tasks/${asked.json.taskId}`)).json.params.deleteUnreached).toBe(true);
+    const bad = await send('POST', '/v1/crawl', { body: { url: 'http://example.com/bad/', deleteUnreached: 'yes' } });
+    expect([bad.status, bad.json.error.field]).toEqual([400, 'deleteUnreached']);
+  });
+
   it("another tenant cannot see a tenant's task", async () => {
     const { json } = await send('POST', '/v1/scrape', { body: { url: 'http://example.com/a' } });
     expect((await send('GET', `/v1/tasks/${json.taskId}`, { key: OTHER_KEY })).status).toBe(404);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, someHandlers, PermanentError, Priority, QueueName, type JobProducer } from '@kbflow/queues';
+import { createWorker, someHandlers, DeadLetters, PermanentError, Priority, QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import { ADMIN_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 let api: TestApi;
@@ -16,21 +16,19 @@ afterAll(async () => {
 const TENANT = '00000000-0000-4000-8000-000000000001';
 const TASK = '00000000-0000-4000-8000-0000000000aa';
 
-/** A dead letter exactly as the worker wrapper writes one. */
-async function deadLetter(producer: JobProducer, origin: string, jobName: string, jobId: string, data: unknown, error = 'fetch_failed: boom') {
-  const job = await producer.enqueue(
-    QueueName.deadLetter,
-    'dead-letter',
-    { queue: origin, jobName, jobId, data, error, attemptsMade: 3, failedAt: new Date().toISOString(), stacktrace: ['Error: boom', '    at somewhere'] },
-    { priority: Priority.LOW, jobId: `${origin}-${jobId}`, removeOnComplete: false, removeOnFail: false },
-  );
-  return String(job.id);
+/** A dead letter exactly as the worker wrapper writes one (DeadLetters.record: the entry and its index). */
+async function deadLetter(producer: JobProducer, origin: string, jobName: string, jobId: string, data: unknown, error = 'fetch_failed: boom', redis: Redis = api.redis) {
+  await new DeadLetters(producer, redis).record({ queue: origin, jobName, jobId, data, error, attemptsMade: 3, failedAt: new Date().toISOString(), stacktrace: ['Error: boom', '    at somewhere'] });
+  return DeadLetters.idOf(origin, jobId);
 }
 
 const scrapeData = (n: number) => ({ tenantId: TENANT, taskId: TASK, url: `http://example.com/${n}`, depth: 0, engine: 'http' as const });
 
 async function clearDeadLetters() {
   await api.producer.queue(QueueName.deadLetter).obliterate({ force: true });
+  // The index and the handled set live beside the queue (dead-letters.ts).
+  const keys = await api.redis.keys(`${api.producer.prefix}:${QueueName.deadLetter}:*`);
+  if (keys.length > 0) await api.redis.del(...keys);
 }
 
 describe('dead letters', () => {

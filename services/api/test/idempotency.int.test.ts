@@ -55,6 +55,20 @@ describe('Idempotency-Key', () => {
     expect(await api.db.task.count()).toBe(tasks);
   });
 
+  it('the same key and body on another query string is another request: a 422, not the first one\'s answer', async () => {
+    const key = freshKey();
+    const first = await api.send('POST', '/v1/crawl?knowledgeBase=a', { body: crawl('q'), headers: withKey(key) });
+    expect(first.status).toBe(202);
+    const tasks = await api.db.task.count();
+    const other = await api.send('POST', '/v1/crawl?knowledgeBase=b', { body: crawl('q'), headers: withKey(key) });
+    expect(other.status).toBe(422);
+    expect(other.json.error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    expect(other.json.error.message).toContain('POST /v1/crawl?knowledgeBase=a');
+    expect(await api.db.task.count()).toBe(tasks);
+    const repeat = await api.send('POST', '/v1/crawl?knowledgeBase=a', { body: crawl('q'), headers: withKey(key) });
+    expect([repeat.status, repeat.json.taskId, repeat.headers.get('idempotent-replayed')]).toEqual([202, first.json.taskId, 'true']);
+  });
+
   it('concurrent duplicates create one task: the others get its response or a 409 to retry', async () => {
     const key = freshKey();
     const tasks = await api.db.task.count();

@@ -270,6 +270,43 @@ describe('POST /v1/records: re-ingest, change and delete', () => {
   });
 });
 
+describe('POST /v1/records?mode=full: the upload is the whole source', () => {
+  const rows = [
+    { id: 'f1', title: 'Printer jam', body: 'The printer on floor 2 jams on A3 paper.' },
+    { id: 'f2', title: 'VPN drops', body: 'The VPN drops every hour on the guest network.' },
+    { id: 'f3', title: 'Locker keys', body: 'Locker keys are at the front desk.' },
+  ];
+
+  it("deletes that source's records the upload no longer contains, with their vectors, and no other source's", async () => {
+    await waitForTask((await ingest(JSON.stringify(rows), 'application/json', '?source=full')).json.taskId);
+    await waitForTask((await ingest(JSON.stringify(rows.slice(0, 1)), 'application/json', '?source=full-other')).json.taskId);
+    const gone = (await docsOf('full')).find((d) => d.url.endsWith('/f2'))!;
+    const res = await ingest(JSON.stringify([rows[0], rows[2]]), 'application/json', '?source=full&mode=full');
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({ received: 2, accepted: 2, unchanged: 2, deleted: 1 });
+    expect(res.json.pruneSkipped).toBeUndefined();
+    expect((await docsOf('full')).map((d) => d.url)).toEqual(['record://full/f1', 'record://full/f3']);
+    expect((await docsOf('full-other')).map((d) => d.url)).toEqual(['record://full-other/f1']);
+    await until(async () => {
+      const ids = await vectorIds();
+      return gone.chunks.every((c) => !ids.has(c.id));
+    });
+  });
+
+  it('with an invalid row, nothing is deleted for being missing, and the response says why', async () => {
+    const res = await ingest(`${JSON.stringify(rows[0])}\n${JSON.stringify({ title: 'no id' })}\n`, 'application/x-ndjson', '?source=full&mode=full');
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({ received: 2, invalid: 1, deleted: 0 });
+    expect(res.json.pruneSkipped).toMatch(/invalid/);
+    expect((await docsOf('full')).map((d) => d.url)).toEqual(['record://full/f1', 'record://full/f3']);
+  });
+
+  it('an unknown mode is a 400 naming it', async () => {
+    const res = await ingest('[]', 'application/json', '?source=full&mode=mirror');
+    expect([res.status, res.json.error.field]).toEqual([400, 'mode']);
+  });
+});
+
 describe('POST /v1/records: bad bodies are a 4xx naming the problem and write nothing', () => {
   const counts = async () => ({ docs: await api.db.document.count(), tasks: await api.db.task.count() });
 

@@ -27,7 +27,7 @@ export interface ChunkBatcherDeps {
 }
 
 /** Texts per embedder call: one provider request each. */
-const EMBED_BATCH = 128;
+export const EMBED_BATCH = 128;
 /** Default cap of one batch, in chunks. */
 const DEFAULT_MAX_CHUNKS = 1024;
 

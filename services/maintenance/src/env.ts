@@ -47,6 +47,10 @@ export const maintenanceEnvSchema = z.object({
   KBFLOW_SEARCH_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Schedule-run rows (`GET /v1/schedules/:name/runs`) started more than this many days ago are deleted by the health-check schedule. */
   KBFLOW_SCHEDULE_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Dead letters older than this are deleted by the health-check schedule's dead-letter sweep. */
+  KBFLOW_DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** At most this many dead letters are kept; the sweep deletes the oldest beyond it. */
+  KBFLOW_DEAD_LETTER_MAX_COUNT: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   /** How long the knowledge schedule waits for the aggregator's generation before recording a timeout. */
   KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
 });

@@ -2,10 +2,10 @@
 // consumes `maintenance`.
 import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createRedis, createWorker, DeadLetters, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { createDriftMetrics } from './drift-metrics.ts';
 import { loadCaseCategoryRules } from './case-category-config.ts';
 import { loadEnv } from './env.ts';
@@ -42,6 +42,11 @@ try {
     labelNames: ['dependency'],
     registers: [metrics.registry],
   });
+  const deadLetterMetrics = {
+    count: new Gauge({ name: 'kbflow_dead_letters_kept', help: 'Dead letters kept, by origin queue, as of the last dead-letter sweep.', labelNames: ['queue'], registers: [metrics.registry] }),
+    oldestAge: new Gauge({ name: 'kbflow_dead_letter_oldest_age_seconds', help: 'Age of the oldest dead letter kept, as of the last dead-letter sweep (0 when none).', registers: [metrics.registry] }),
+    removed: new Counter({ name: 'kbflow_dead_letters_removed_total', help: 'Dead letters deleted by the sweep, by reason (age: past KBFLOW_DEAD_LETTER_RETENTION_DAYS; count: beyond KBFLOW_DEAD_LETTER_MAX_COUNT).', labelNames: ['reason'], registers: [metrics.registry] }),
+  };
   const drift = createDriftMetrics({ registry: metrics.registry, redis, prefix: env.KBFLOW_QUEUE_PREFIX, log });
   const caseSyncDeps = { cases: new CaseRepository(db), producer, rules: loadCaseCategoryRules(env.KBFLOW_CASE_CATEGORIES_FILE), batchSize: env.KBFLOW_CASE_SYNC_BATCH_SIZE };
   const sweepDeps = { chunks: new ChunkIndexRepository(db), vectors, producer, drift, graceMs: env.KBFLOW_SWEEP_GRACE_MS };
@@ -61,6 +66,11 @@ try {
           gauge,
           searchLogRetention: { searchLogs: new SearchLogRepository(db), days: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS },
           scheduleRunRetention: { scheduleRuns: new ScheduleRunRepository(db), days: env.KBFLOW_SCHEDULE_RUN_RETENTION_DAYS },
+          deadLetterSweep: {
+            deadLetters: new DeadLetters(producer, redis),
+            retention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * 24 * 3600 * 1000, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },
+            metrics: deadLetterMetrics,
+          },
         }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),

@@ -83,6 +83,11 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
     skipped: pages.filter((p) => p.status === 'skipped').length,
     embedded: embedded.length,
     failed: failed.length,
+    // A first crawl into a fresh database: nothing to find unchanged or to remove.
+    notModified: 0,
+    unchangedByHash: 0,
+    deletedGone: 0,
+    deletedUnreached: 0,
   });
 
   // One document per embedded page.

@@ -169,7 +169,7 @@ export interface paths {
         put?: never;
         /**
          * Crawl a site from a seed URL
-         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too.
+         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; `deleteUnreached` also removes pages the crawl no longer reaches (docs/recrawls.md).
          */
         post: operations["crawl"];
         delete?: never;
@@ -849,6 +849,8 @@ export interface components {
             }[];
             errorsTruncated: boolean;
             invalid: number;
+            /** @description mode=full: why no record was deleted for being missing (the upload had invalid rows) */
+            pruneSkipped?: string;
             received: number;
             /** Format: uuid */
             taskId: string;
@@ -951,10 +953,12 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
-            /** @description crawls: discovered, scraped, skipped, embedded, failed; ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
+            /** @description crawls: discovered, scraped, skipped, embedded, failed, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
             progress: {
                 [key: string]: number;
             };
+            /** @description deleteUnreached was asked but removed nothing, and why: maxPages, failed pages, pages not processed */
+            pruneSkipped?: string;
             result?: unknown;
             /** @description ISO 8601 date-time (UTC) */
             startedAt?: string;
@@ -2272,6 +2276,11 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
+                     * @description when the crawl finishes completely (not cut by maxPages, no page failed other than 404/410), remove the knowledge base's pages on the crawl's origins that it did not reach, with their chunks and vectors (docs/recrawls.md)
+                     * @default false
+                     */
+                    deleteUnreached?: boolean;
+                    /**
                      * @default auto
                      * @enum {string}
                      */
@@ -3467,6 +3476,8 @@ export interface operations {
                 idColumn?: string;
                 idPrefix?: string;
                 knowledgeBase?: string;
+                /** @description full: the upload is the whole source; the source's records it does not contain are deleted with their chunks and vectors, in the upload's transaction (skipped when a row is invalid: see pruneSkipped). incremental: only the rows sent are touched */
+                mode?: "incremental" | "full";
                 rowOffset?: number;
                 source?: string;
                 titleColumn?: string;

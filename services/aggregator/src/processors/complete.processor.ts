@@ -1,4 +1,4 @@
-import type { DocumentRepository, TaskRepository } from '@kbflow/db';
+import { crawlScopePrefixes, type DocumentRepository, type TaskRepository } from '@kbflow/db';
 import { Priority, QueueName, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import type { VectorStore } from '@kbflow/vector-store';
 
@@ -50,18 +50,28 @@ export async function completeCrawl(
   ctx: JobContext,
   deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer },
 ) {
-  const started = performance.now();
-  await deps.documents.refreshStatistics();
-  const analyzedMs = Math.round(performance.now() - started);
-  // A vector store that is down (its breaker open) must not keep a finished
-  // crawl from reading completed: the compaction asked of maintenance below
-  // catches up once it is back, and queries fall back to keyword search
-  // meanwhile.
-  const compacted = await deps.vectors.compact().catch((error: unknown) => {
-    ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store compaction after the crawl failed');
-    return false;
-  });
-  ctx.log.info({ taskId: data.taskId, analyzedMs, compacted, compactMs: Math.round(performance.now() - started) - analyzedMs }, 'crawl index prepared');
+  // Before the task reads completed, so that a client seeing "completed" no
+  // longer finds the pages the crawl pruned.
+  const pruned = await pruneUnreached(data, ctx, deps);
+  // A crawl that wrote no chunk and removed nothing (an unchanged recrawl:
+  // 304s and equal hashes) left the index as it was: nothing to analyze or
+  // compact, and skipping both keeps such a recrawl cheap (docs/recrawls.md).
+  const before = await deps.tasks.progress(data.taskId);
+  const wrote = before.scraped + before.deletedGone > 0 || (pruned !== undefined && 'deleted' in pruned && pruned.deleted > 0);
+  if (wrote) {
+    const started = performance.now();
+    await deps.documents.refreshStatistics();
+    const analyzedMs = Math.round(performance.now() - started);
+    // A vector store that is down (its breaker open) must not keep a finished
+    // crawl from reading completed: the compaction asked of maintenance below
+    // catches up once it is back, and queries fall back to keyword search
+    // meanwhile.
+    const compacted = await deps.vectors.compact().catch((error: unknown) => {
+      ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store compaction after the crawl failed');
+      return false;
+    });
+    ctx.log.info({ taskId: data.taskId, analyzedMs, compacted, compactMs: Math.round(performance.now() - started) - analyzedMs }, 'crawl index prepared');
+  }
   const result = await deps.tasks.finish(data.taskId);
   ctx.log.info({ taskId: data.taskId, state: result.state, ...result.progress }, 'task finished');
   if (result.progress.embedded > 0) {
@@ -73,4 +83,52 @@ export async function completeCrawl(
     );
   }
   return result;
+}
+
+/** Chunk ids per delete-vectors job (the catalog's cap). */
+const CHUNKS_PER_DELETE_JOB = 20_000;
+
+/**
+ * deleteUnreached: when the crawl asked for it and reached everything it
+ * could ({@link TaskRepository.incompleteReason}), removes the knowledge
+ * base's pages within the crawl's scope that it did not reach, with their
+ * chunks, then their vectors. The vectors go here, directly, so that they
+ * are gone when the task reads completed; with the vector store down they
+ * are handed to the embedder's delete-vectors job instead (and whatever
+ * still slips through, the vectorization sweep removes: vectors without a
+ * row). Skipped, the reason is recorded on the task (`pruneSkipped`).
+ */
+export async function pruneUnreached(
+  data: JobData<'aggregate', 'complete-crawl'>,
+  ctx: JobContext,
+  deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer },
+): Promise<{ deleted: number } | { skipped: string } | undefined> {
+  const task = await deps.tasks.get(data.taskId);
+  // A redelivered job whose task already finished has nothing left to prune.
+  if (!task?.params.deleteUnreached || (task.state !== 'queued' && task.state !== 'running')) return undefined;
+  const reason = await deps.tasks.incompleteReason(data.taskId);
+  if (reason) {
+    await deps.tasks.recordPrune(data.taskId, { skipped: reason });
+    ctx.log.info({ taskId: data.taskId, reason }, 'unreached pages kept: the crawl did not finish completely');
+    return { skipped: reason };
+  }
+  const removed = await deps.documents.deleteUnreached(data.taskId, task.knowledgeBaseId, crawlScopePrefixes(task.params));
+  if (removed.documentIds.length > 0) {
+    try {
+      await deps.vectors.deleteByIds(removed.chunkIds);
+    } catch (error) {
+      ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store unavailable: unreached pages\' vectors handed to the embedder');
+      const jobs = [];
+      for (let i = 0; i < removed.chunkIds.length; i += CHUNKS_PER_DELETE_JOB) {
+        jobs.push({
+          data: { tenantId: data.tenantId, chunkIds: removed.chunkIds.slice(i, i + CHUNKS_PER_DELETE_JOB), correlationId: ctx.correlationId },
+          opts: { priority: Priority.HIGH },
+        });
+      }
+      await deps.producer.enqueueBulk(QueueName.embed, 'delete-vectors', jobs);
+    }
+  }
+  await deps.tasks.recordPrune(data.taskId, { deleted: removed.documentIds.length });
+  ctx.log.info({ taskId: data.taskId, documents: removed.documentIds.length, chunks: removed.chunkIds.length }, 'unreached pages removed');
+  return { deleted: removed.documentIds.length };
 }

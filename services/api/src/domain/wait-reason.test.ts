@@ -2,12 +2,16 @@ import { describe, expect, it } from '@jest/globals';
 import { explainWait, type WaitFacts } from './wait-reason.ts';
 
 const calm: WaitFacts = { openBreakers: [], rateLimitMs: { scrape: 0, embed: 0, aggregate: 0 }, scrapeBacklog: 12 };
-const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed', number>>) => ({
+const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed' | 'deletedGone', number>>) => ({
   discovered: 0,
   scraped: 0,
   skipped: 0,
   embedded: 0,
   failed: 0,
+  notModified: 0,
+  unchangedByHash: 0,
+  deletedGone: 0,
+  deletedUnreached: 0,
   ...p,
 });
 
@@ -35,6 +39,11 @@ describe('explainWait', () => {
       reason: 'waiting-for-children',
       pagesAwaitingEmbedding: 3,
     });
+  });
+
+  it('counts a page deleted as gone (404/410) as processed, not as queued', () => {
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 1, embedded: 1, skipped: 1, deletedGone: 1 }) }, calm)).toBeUndefined();
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 1, embedded: 1, skipped: 1 }) }, calm)).toEqual({ reason: 'queued', queue: 'scrape', jobsAhead: 12 });
   });
 
   it('says nothing for a finished task', () => {

@@ -31,8 +31,8 @@ export function explainWait(task: Pick<TaskView, 'state' | 'progress'>, facts: W
   if (open) return { reason: 'breaker-open', dependency: open.name, ...(open.retryAt ? { retryAt: open.retryAt } : {}) };
   const limited = (['scrape', 'embed', 'aggregate'] as const).find((q) => facts.rateLimitMs[q] > 0);
   if (limited) return { reason: 'rate-limited', queue: limited, retryInMs: facts.rateLimitMs[limited] };
-  const { discovered, scraped, skipped, embedded, failed } = task.progress;
-  const unscraped = discovered - scraped - skipped - failed;
+  const { discovered, scraped, skipped, embedded, failed, deletedGone } = task.progress;
+  const unscraped = discovered - scraped - skipped - failed - deletedGone;
   if (task.state === 'queued' || unscraped > 0) return { reason: 'queued', queue: 'scrape', jobsAhead: facts.scrapeBacklog };
   const awaiting = scraped - embedded;
   if (awaiting > 0) return { reason: 'waiting-for-children', pagesAwaitingEmbedding: awaiting };

@@ -43,7 +43,8 @@ export interface IdempotencyDeps {
 /**
  * `Idempotency-Key` on every POST. The first request with a key reserves it
  * (an atomic INSERT ... ON CONFLICT in PostgreSQL) and runs; its 2xx response
- * is stored. A repeat with the same key, path and body gets that stored
+ * is stored. A repeat with the same key, target (path and query string) and
+ * body gets that stored
  * response back (header `Idempotent-Replayed: true`) without running again; a
  * repeat while the first still runs gets 409; the same key on another
  * request gets 422 `idempotency_key_reused`. A response that is not 2xx
@@ -67,7 +68,9 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
     // of the same rows is reported `unchanged` and embeds nothing).
     if (req.bodyHash === undefined && streamsBody(req)) return next();
     const tenantId = req.principal!.tenantId;
-    const path = `${req.baseUrl}${req.path}`;
+    // The full target, query string included: `POST /v1/cases?knowledgeBase=a`
+    // and `?knowledgeBase=b` with one key and body are different requests.
+    const path = req.originalUrl;
     const requestHash = createHash('sha256').update(`${req.method} ${path}\n${req.bodyHash ?? EMPTY_BODY_HASH}`).digest('hex');
 
     if (Date.now() - lastSweep > SWEEP_EVERY_MS) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ALL_QUEUES, jobNamesOf, Priority, QueueName, type JobProducer, type PriorityValue, type Redis } from '@kbflow/queues';
+import { DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, DeadLetters, jobNamesOf, Priority, QueueName, type JobProducer, type PriorityValue, type Redis } from '@kbflow/queues';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -15,11 +15,8 @@ export interface DeadLetterRouteDeps {
   log: Logger;
 }
 
-/** Queues a dead letter can come from (every queue but the dead-letter queue itself). */
-const ORIGIN_QUEUES = ALL_QUEUES.filter((q) => q !== QueueName.deadLetter) as [QueueName, ...QueueName[]];
-
-/** Dead letters wait in these states: nothing consumes the queue, so they never move on. */
-const HELD_STATES = ['prioritized', 'waiting'] as const;
+const ORIGIN_QUEUES = DEAD_LETTER_ORIGINS;
+const HELD_STATES = DEAD_LETTER_STATES;
 
 /** Replays and deletes of one entry are serialized by this lock; it outlives any replay by far. */
 const LOCK_TTL_MS = 30_000;
@@ -78,6 +75,7 @@ function entry(job: Job) {
 export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
   const router = new ApiRoutes();
   const queue = deps.producer.queue(QueueName.deadLetter);
+  const deadLetters = new DeadLetters(deps.producer, deps.redis);
   const idParam = z.object({ id: z.string().describe('dead letter id') });
 
   /** Runs `fn` holding the entry's lock; a concurrent replay or delete of the same entry gets 409. */
@@ -116,16 +114,23 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
     async (req, res, input) => {
     const q = input.query();
     const principal = req.principal!;
-    if (q.queue || !principal.isAdmin) {
-      // Filtering reads every entry: dead letters are few (and bounded by
-      // retention), and a tenant's share cannot be counted any other way.
+    if (!principal.isAdmin) {
+      // A tenant's share: the index is by origin queue, not by tenant, so this
+      // reads the entries (bounded by retention: KBFLOW_DEAD_LETTER_MAX_COUNT).
       const all = await queue.getJobs([...HELD_STATES], 0, -1);
-      const matching = all.filter((job) => {
-        const d = job.data as { queue?: unknown; data?: { tenantId?: unknown } } | undefined;
-        return (!q.queue || d?.queue === q.queue) && (principal.isAdmin || d?.data?.tenantId === principal.tenantId);
+      const mine = all.filter((job) => {
+        const d = job?.data as { queue?: unknown; data?: { tenantId?: unknown } } | undefined;
+        return d?.data?.tenantId === principal.tenantId && (!q.queue || d.queue === q.queue);
       });
-      const page = matching.slice(q.offset, q.offset + q.limit).map(entry);
-      res.json({ total: matching.length, limit: q.limit, offset: q.offset, deadLetters: principal.isAdmin ? page : page.map((e) => ({ ...e, stacktrace: [] })) });
+      mine.sort((a, b) => b.timestamp - a.timestamp);
+      const page = mine.slice(q.offset, q.offset + q.limit).map((job) => ({ ...entry(job), stacktrace: [] }));
+      res.json({ total: mine.length, limit: q.limit, offset: q.offset, deadLetters: page });
+      return;
+    }
+    if (q.queue) {
+      // One page of the origin queue's index (newest first), never every entry.
+      const { total, jobs } = await deadLetters.page(q.queue, q.offset, q.limit);
+      res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
       return;
     }
     const counts = await queue.getJobCounts(...HELD_STATES);
@@ -187,7 +192,7 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
         throw error;
       }
       try {
-        await job.remove();
+        await deadLetters.remove(job);
       } catch (err) {
         deps.log.error({ err, id, jobId }, 'replayed a dead letter but could not remove it');
       }
@@ -205,7 +210,7 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
     const id = String(req.params.id);
     await withEntryLock(id, async () => {
       const job = await findEntry(id);
-      await job.remove();
+      await deadLetters.remove(job);
     });
     res.status(204).end();
     },

@@ -49,6 +49,12 @@ const ingestQuery = z.strictObject({
   idPrefix: z.string().min(1).max(100).optional(),
   /** Rows of the same file sent in earlier requests: row numbers (and idPrefix ids) continue from here. */
   rowOffset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+  mode: z
+    .enum(['incremental', 'full'])
+    .default('incremental')
+    .describe(
+      "full: the upload is the whole source; the source's records it does not contain are deleted with their chunks and vectors, in the upload's transaction (skipped when a row is invalid: see pruneSkipped). incremental: only the rows sent are touched",
+    ),
 });
 
 const deleteQuery = ingestQuery.pick({ knowledgeBase: true, source: true });
@@ -106,7 +112,11 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
     let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
     // The ingest task is created in the write's transaction: with the
     // documents at the commit, or (rolled back, or the api killed) never.
-    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord, traceId: activeTraceId() });
+    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord, traceId: activeTraceId(), mode: params.mode });
+    // mode=full deletes what the upload does not contain; an invalid row may
+    // be a record the user means to keep (its id unreadable, or its body),
+    // so with any invalid row nothing is deleted for being missing.
+    let pruneSkipped: string | undefined;
     const taskId = writer.taskId;
     try {
       const open = writer;
@@ -138,6 +148,10 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
         await writer.rollback();
         res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
         return;
+      }
+      if (params.mode === 'full') {
+        if (rows.invalid > 0) pruneSkipped = `${rows.invalid} invalid rows: no record was deleted for being missing`;
+        else await writer.deleteMissing();
       }
       written = await writer.commit();
     } catch (error) {
@@ -175,7 +189,7 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
     }
     if (written.changed.length === 0) await deps.tasks.finishIngest(taskId);
     const { source: _source, toEmbed: _toEmbed, ...shown } = counts;
-    res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated });
+    res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated, ...(pruneSkipped ? { pruneSkipped } : {}) });
     },
   );
 

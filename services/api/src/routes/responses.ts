@@ -31,8 +31,13 @@ export const taskStatus = z
     id: z.uuid(),
     type: z.string().describe('crawl, scrape, batch-scrape or ingest'),
     state: z.enum(['queued', 'running', 'completed', 'failed']),
-    progress: z.record(z.string(), z.number()).describe('crawls: discovered, scraped, skipped, embedded, failed; ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded'),
+    progress: z
+      .record(z.string(), z.number())
+      .describe(
+        'crawls: discovered, scraped, skipped, embedded, failed, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded',
+      ),
     error: z.string().optional(),
+    pruneSkipped: z.string().optional().describe('deleteUnreached was asked but removed nothing, and why: maxPages, failed pages, pages not processed'),
     waiting: waitReason.optional(),
     params: z.record(z.string(), z.unknown()),
     result: z.unknown().optional(),
@@ -110,6 +115,7 @@ export const recordsAccepted = z
     invalid: z.number().int(),
     errors: z.array(rowError),
     errorsTruncated: z.boolean(),
+    pruneSkipped: z.string().optional().describe('mode=full: why no record was deleted for being missing (the upload had invalid rows)'),
   })
   .meta({ id: 'RecordsAccepted' });
 

@@ -15,6 +15,12 @@ export const crawlBody = z.strictObject({
   maxDepth: z.number().int().min(0).max(100).default(5),
   engine,
   knowledgeBase,
+  deleteUnreached: z
+    .boolean()
+    .default(false)
+    .describe(
+      "when the crawl finishes completely (not cut by maxPages, no page failed other than 404/410), remove the knowledge base's pages on the crawl's origins that it did not reach, with their chunks and vectors (docs/recrawls.md)",
+    ),
 });
 
 export const scrapeBody = z.strictObject({ url: httpUrl, engine, knowledgeBase });

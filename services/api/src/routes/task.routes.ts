@@ -34,10 +34,11 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
     state: task.state,
     progress: ingest ? ingestProgress(ingest) : task.progress,
     ...(task.error ? { error: task.error } : {}),
+    ...(task.pruneSkipped ? { pruneSkipped: task.pruneSkipped } : {}),
     ...(waiting ? { waiting } : {}),
     params: ingest
       ? { source: ingest.source }
-      : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine },
+      : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine, deleteUnreached: task.params.deleteUnreached ?? false },
     ...(ingest && task.result ? { result: task.result } : {}),
     ...(task.traceId ? { traceId: task.traceId } : {}),
     createdAt: task.createdAt.toISOString(),
@@ -59,7 +60,12 @@ function ingestProgress(p: IngestProgress) {
 export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
   const router = new ApiRoutes();
 
-  const submit = async (req: Request, type: TaskType, seeds: string[], opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string }) => {
+  const submit = async (
+    req: Request,
+    type: TaskType,
+    seeds: string[],
+    opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string; deleteUnreached?: boolean },
+  ) => {
     const tenantId = req.principal!.tenantId;
     const normalized = [...new Set(seeds.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))];
     if (normalized.length === 0) throw new ApiError(400, 'invalid_field', 'no fetchable URL', { field: type === 'batch-scrape' ? 'urls' : 'url' });
@@ -69,6 +75,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       maxDepth: opts.maxDepth,
       engine: opts.engine,
       origins: [...new Set(normalized.map((u) => new URL(u).origin))],
+      ...(opts.deleteUnreached ? { deleteUnreached: true } : {}),
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
     // The request's trace: the task's jobs continue it, and its status names it.
@@ -103,7 +110,8 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     {
       operationId: 'crawl',
       summary: 'Crawl a site from a seed URL',
-      description: 'Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too.',
+      description:
+        'Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl\'s origins; `deleteUnreached` also removes pages the crawl no longer reaches (docs/recrawls.md).',
       tags: ['tasks'],
       body: crawlBody,
       responses: accepted,

@@ -1,6 +1,6 @@
 import type { ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
-import { ALL_QUEUES, type JobContext, type JobProducer } from '@kbflow/queues';
-import type { Gauge } from 'prom-client';
+import { ALL_QUEUES, type DeadLetters, type DeadLetterRetention, type DeadLetterSweepReport, type JobContext, type JobProducer } from '@kbflow/queues';
+import type { Counter, Gauge } from 'prom-client';
 
 export interface HealthCheckDeps {
   checks: { name: string; check: () => Promise<unknown> }[];
@@ -11,6 +11,12 @@ export interface HealthCheckDeps {
   searchLogRetention?: { searchLogs: SearchLogRepository; days: number };
   /** Schedule-run retention (KBFLOW_SCHEDULE_RUN_RETENTION_DAYS): runs started more than `days` ago are deleted on every run. */
   scheduleRunRetention?: { scheduleRuns: ScheduleRunRepository; days: number };
+  /** The dead-letter sweep (dead-letters.ts): recovery, indexing and retention, and its metrics. */
+  deadLetterSweep?: {
+    deadLetters: DeadLetters;
+    retention: DeadLetterRetention;
+    metrics: { count: Gauge<'queue'>; oldestAge: Gauge; removed: Counter<'reason'> };
+  };
 }
 
 export interface HealthReport {
@@ -20,6 +26,7 @@ export interface HealthReport {
   searchLogsDeleted?: number;
   /** Schedule-run rows deleted by retention this run. */
   scheduleRunsDeleted?: number;
+  deadLetters?: DeadLetterSweepReport;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -27,9 +34,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * The scheduled health check: probes every dependency, records the result as
  * a gauge, and snapshots queue counts so a backlog shows in the job history.
- * It also applies the retention of the search log and of the schedule runs:
- * one DELETE each, too small for a schedule of their own, and the health
- * check already runs every 15 minutes.
+ * It also applies the retention of the search log and of the schedule runs
+ * (one DELETE each) and sweeps the dead letters: each too small for a
+ * schedule of its own, and the health check already runs every 15 minutes.
  */
 export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promise<HealthReport> {
   const dependencies: HealthReport['dependencies'] = {};
@@ -61,6 +68,18 @@ export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promi
     const { scheduleRuns, days } = deps.scheduleRunRetention;
     report.scheduleRunsDeleted = await scheduleRuns.deleteStartedBefore(new Date(Date.now() - days * DAY_MS));
     if (report.scheduleRunsDeleted > 0) ctx.log.info({ scheduleRunsDeleted: report.scheduleRunsDeleted, days }, 'schedule runs past retention deleted');
+  }
+  if (deps.deadLetterSweep) {
+    const { deadLetters, retention, metrics } = deps.deadLetterSweep;
+    const swept = await deadLetters.sweep(retention);
+    for (const [queue, n] of Object.entries(swept.counts)) metrics.count.set({ queue }, n);
+    metrics.oldestAge.set(swept.oldestAgeSeconds);
+    metrics.removed.inc({ reason: 'age' }, swept.expired);
+    metrics.removed.inc({ reason: 'count' }, swept.trimmed);
+    if (swept.recovered + swept.indexed + swept.expired + swept.trimmed > 0) {
+      ctx.log.info({ recovered: swept.recovered, indexed: swept.indexed, expired: swept.expired, trimmed: swept.trimmed }, 'dead letters swept');
+    }
+    report.deadLetters = swept;
   }
   return report;
 }

@@ -1,7 +1,7 @@
 import { AppError, PermanentError } from '@kbflow/queues';
 import { chromium, type Browser } from 'playwright-core';
 import { assertUrlAllowed, type AddressPolicy } from '../domain/address-guard.ts';
-import type { FetchedPage, PageFetcher } from './fetched-page.ts';
+import { HttpStatusError, type FetchedPage, type PageFetcher } from './fetched-page.ts';
 import { BLOCKED_HEADER, GuardedProxy } from './guarded-proxy.ts';
 
 /**
@@ -95,7 +95,7 @@ export class BrowserFetcher implements PageFetcher {
       const status = response?.status() ?? 0;
       if (status >= 400) {
         const message = `${url} answered ${status}`;
-        throw status === 429 || status >= 500 ? new AppError('http_status', message) : new PermanentError('http_status', message);
+        throw status === 429 || status >= 500 ? new AppError('http_status', message) : new HttpStatusError(url, status);
       }
       const html = await page.content();
       if (Buffer.byteLength(html) > this.opts.maxBytes) throw new PermanentError('page_too_large', `${url} is larger than ${this.opts.maxBytes} bytes`);

@@ -3,13 +3,13 @@ import { withSpan } from '@kbflow/observability';
 import { isPermanent, PermanentError } from '@kbflow/queues';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
-import type { FetchedPage, PageFetcher } from './fetched-page.ts';
+import type { FetchedPage, PageFetcher, Validators } from './fetched-page.ts';
 
 export type Engine = 'auto' | 'http' | 'browser';
 
 export interface RoutedPage {
   page: FetchedPage;
-  /** Undefined when the response was not HTML (nothing to extract). */
+  /** Undefined when the response was not HTML (nothing to extract) or was a 304 (`page.notModified`). */
   extracted: ExtractedPage | undefined;
 }
 
@@ -42,11 +42,11 @@ export class EngineRouter {
   }
 
   /** One fetch by one engine: timed, and with tracing on an HTTP client span of the scrape job. */
-  private timed(engine: 'http' | 'browser', url: string): Promise<FetchedPage> {
+  private timed(engine: 'http' | 'browser', url: string, conditional?: Validators): Promise<FetchedPage> {
     return withSpan('GET', { kind: 'client', attributes: { 'http.request.method': 'GET', 'url.full': url, 'kbflow.scrape.engine': engine } }, async (span) => {
       const end = this.duration.startTimer({ engine });
       try {
-        const page = await (engine === 'http' ? this.http : this.browser).fetch(url);
+        const page = await (engine === 'http' ? this.http.fetch(url, conditional) : this.browser.fetch(url));
         end({ status: `${Math.floor(page.status / 100)}xx` });
         span.setAttributes({ 'http.response.status_code': page.status, 'kbflow.scrape.final_url': page.finalUrl === url ? undefined : page.finalUrl });
         return page;
@@ -58,13 +58,21 @@ export class EngineRouter {
     });
   }
 
-  async fetch(url: string, engine: Engine): Promise<RoutedPage> {
+  /**
+   * `conditional`: the stored page's validators. The HTTP engine sends them
+   * (on `http` and on `auto`'s first try); a 304 comes back unextracted, and
+   * on `auto` it stands for the page as last stored, whichever engine
+   * rendered it then (its HTML did not change). The browser engine fetches
+   * unconditionally: a rendered page's content is not what the server's
+   * validators describe.
+   */
+  async fetch(url: string, engine: Engine, conditional?: Validators): Promise<RoutedPage> {
     const withExtraction = (page: FetchedPage) => this.extract(page);
     if (engine === 'browser') return withExtraction(await this.timed('browser', url));
-    if (engine === 'http') return withExtraction(await this.timed('http', url));
+    if (engine === 'http') return withExtraction(await this.timed('http', url, conditional));
     let viaHttp: RoutedPage;
     try {
-      viaHttp = await withExtraction(await this.timed('http', url));
+      viaHttp = await withExtraction(await this.timed('http', url, conditional));
     } catch (error) {
       if (isPermanent(error)) throw error;
       this.log.info({ url, err: (error as Error).message }, 'http engine failed, trying the browser');
@@ -99,6 +107,7 @@ export class EngineRouter {
    * alone, permanently, with the reason.
    */
   private async extract(page: FetchedPage): Promise<RoutedPage> {
+    if (page.notModified) return { page, extracted: undefined };
     if (page.document) {
       try {
         return { page, extracted: await extractDocument(page.document.bytes, page.document.format, { name: page.finalUrl, maxPages: this.maxDocumentPages }) };

@@ -3,7 +3,7 @@ import { AppError, PermanentError } from '@kbflow/queues';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '../domain/address-guard.ts';
 import { documentFormatOf } from '@kbflow/extraction';
-import type { FetchedPage, PageFetcher } from './fetched-page.ts';
+import { HttpStatusError, type FetchedPage, type PageFetcher, type Validators } from './fetched-page.ts';
 
 export interface HttpFetcherOptions {
   allowPrivateNetworks: boolean;
@@ -37,8 +37,17 @@ export class HttpFetcher implements PageFetcher {
     });
   }
 
-  async fetch(url: string): Promise<FetchedPage> {
+  /**
+   * `conditional` (the stored page's validators) adds If-None-Match and
+   * If-Modified-Since to every hop; a 304 returns at once with no body read.
+   * Both are sent when both are known: RFC 9110 has a server that supports
+   * ETags ignore If-Modified-Since when If-None-Match is present.
+   */
+  async fetch(url: string, conditional?: Validators): Promise<FetchedPage> {
     const deadline = AbortSignal.timeout(this.opts.timeoutMs);
+    const conditionalHeaders: Record<string, string> = {};
+    if (conditional?.etag) conditionalHeaders['if-none-match'] = conditional.etag;
+    if (conditional?.lastModified) conditionalHeaders['if-modified-since'] = conditional.lastModified;
     let current = new URL(url);
     for (let hop = 0; hop <= this.opts.maxRedirects; hop++) {
       assertUrlAllowed(current, this.opts.allowPrivateNetworks, this.opts.addressPolicy);
@@ -48,12 +57,16 @@ export class HttpFetcher implements PageFetcher {
           dispatcher: this.agent,
           method: 'GET',
           signal: deadline,
-          headers: { 'user-agent': this.opts.userAgent, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5' },
+          headers: { 'user-agent': this.opts.userAgent, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5', ...conditionalHeaders },
         });
       } catch (error) {
         throw toFetchError(error, current.href);
       }
       const status = res.statusCode;
+      if (status === 304 && conditional) {
+        await res.body.dump();
+        return { finalUrl: current.href, status, contentType: '', html: '', engine: 'http', notModified: true, validators: validatorsOf(res.headers, conditional) };
+      }
       if (status >= 300 && status < 400 && res.headers.location) {
         await res.body.dump();
         current = new URL(String(res.headers.location), current);
@@ -68,20 +81,21 @@ export class HttpFetcher implements PageFetcher {
           if (retryAfterMs !== undefined) throw new AppError('http_status', `${current.href} answered ${status}`, { retryAfterMs });
         }
         if (RETRYABLE_STATUS.has(status)) throw new AppError('http_status', `${current.href} answered ${status}`);
-        throw new PermanentError('http_status', `${current.href} answered ${status}`);
+        throw new HttpStatusError(current.href, status);
       }
+      const validators = validatorsOf(res.headers);
       // Document links (PDF, DOCX, Markdown, text) keep their bytes for the engine router to extract.
       const format = /html|xml/i.test(contentType) ? undefined : documentFormatOf(contentType, current.pathname);
       if (format) {
         const bytes = await readCappedBytes(res.body, this.opts.maxBytes, current.href);
-        return { finalUrl: current.href, status, contentType, html: '', engine: 'http', document: { bytes, format } };
+        return { finalUrl: current.href, status, contentType, html: '', engine: 'http', document: { bytes, format }, validators };
       }
       if (!/html|xml/i.test(contentType)) {
         await res.body.dump();
         return { finalUrl: current.href, status, contentType, html: '', engine: 'http' };
       }
       const html = await readCapped(res.body, this.opts.maxBytes, current.href);
-      return { finalUrl: current.href, status, contentType, html, engine: 'http' };
+      return { finalUrl: current.href, status, contentType, html, engine: 'http', validators };
     }
     throw new PermanentError('too_many_redirects', `${url} redirected more than ${this.opts.maxRedirects} times`);
   }
@@ -89,6 +103,20 @@ export class HttpFetcher implements PageFetcher {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * A response's validators. A 304 may omit them (RFC 9110 asks for the ETag
+ * but not always Last-Modified): what it does not send stays as stored.
+ * Bounded: a validator longer than 512 characters is not one worth storing.
+ */
+function validatorsOf(headers: Record<string, string | string[] | undefined>, stored?: Validators): Validators {
+  const header = (name: string): string | null => {
+    const value = headers[name];
+    const text = Array.isArray(value) ? value[0] : value;
+    return text && text.length <= 512 ? text : null;
+  };
+  return { etag: header('etag') ?? stored?.etag ?? null, lastModified: header('last-modified') ?? stored?.lastModified ?? null };
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy: (e?: Error) => void }, maxBytes: number, url: string): Promise<string> {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DocumentRepository, PageStatus, StoreResult, TaskRepository } from '@kbflow/db';
+import type { DocumentRepository, PageChange, PageStatus, PageValidators, StoredPage, StoreResult, TaskRepository } from '@kbflow/db';
 import { AppError, PermanentError, type FlowNode, type JobContext, type JobProducer } from '@kbflow/queues';
 import { pino } from 'pino';
 import type { RoutedPage } from '../fetchers/engine-router.ts';
-import { EMBED_BATCH_SIZE, scrapePage, type ScrapeDeps } from './scrape-page.processor.ts';
+import { HttpStatusError, type Validators } from '../fetchers/fetched-page.ts';
+import { EMBED_BATCH_SIZE, MAX_STORED_LINKS, scrapePage, type ScrapeDeps } from './scrape-page.processor.ts';
 
 const TASK = '33333333-3333-4333-8333-333333333333';
 const TENANT = '11111111-1111-4111-8111-111111111111';
@@ -16,16 +17,34 @@ interface Recorder {
   claimed: string[][];
   /** The `source` each stored document was given. */
   sources: (string | undefined)[];
+  /** The validators and links each stored page was given. */
+  pages: (PageValidators | undefined)[];
+  /** What each page status recorded as its change and HTTP status. */
+  changes: [PageChange | undefined, number | undefined][];
+  /** The validators each fetch was given. */
+  conditionals: (Validators | undefined)[];
+  deletedPages: string[];
+  /** Jobs enqueued on the embed queue by name (delete-vectors). */
+  embedJobs: { name: string; data: unknown }[];
 }
 
-function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; store?: Partial<StoreResult>; attemptsMade?: number; maxDepth?: number }) {
-  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [] };
+function setup(opts: {
+  status?: PageStatus;
+  fetch: () => Promise<RoutedPage>;
+  store?: Partial<StoreResult>;
+  attemptsMade?: number;
+  maxDepth?: number;
+  depth?: number;
+  stored?: StoredPage;
+}) {
+  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], pages: [], changes: [], conditionals: [], deletedPages: [], embedJobs: [] };
   const tasks = {
     get: async () => ({ id: TASK, tenantId: TENANT, knowledgeBaseId: 'kb', state: 'running', params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'] } }),
     pageStatus: async () => opts.status ?? 'discovered',
     markRunning: async () => undefined,
-    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string } = {}) => {
+    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: PageChange; httpStatus?: number } = {}) => {
       rec.statuses.push([url, status, extra.error]);
+      rec.changes.push([extra.change, extra.httpStatus]);
     },
     claimLinks: async (input: { urls: string[] }) => {
       rec.claimed.push(input.urls);
@@ -33,8 +52,15 @@ function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; st
     },
   } as unknown as TaskRepository;
   const documents = {
-    store: async (input: { chunks: unknown[]; source?: string }) => {
+    storedPage: async () => opts.stored,
+    deletePage: async (_kb: string, url: string) => {
+      if (!opts.stored) return undefined;
+      rec.deletedPages.push(url);
+      return { documentIds: [opts.stored.documentId], chunkIds: ['chunk-a', 'chunk-b'] };
+    },
+    store: async (input: { chunks: unknown[]; source?: string; page?: PageValidators }) => {
       rec.sources.push(input.source);
+      rec.pages.push(input.page);
       return {
         documentId: 'doc-1',
         changed: true,
@@ -49,26 +75,46 @@ function setup(opts: { status?: PageStatus; fetch: () => Promise<RoutedPage>; st
     enqueueFlow: async (node: FlowNode) => {
       rec.flows.push(node);
     },
-    enqueueBulk: async (_q: string, _n: string, jobs: { data: { url: string }; opts: { parent?: unknown } }[]) => {
-      rec.bulk.push(...jobs.map((j) => ({ url: j.data.url, parent: j.opts.parent })));
+    enqueueBulk: async (queue: string, name: string, jobs: { data: { url: string }; opts: { parent?: unknown } }[]) => {
+      if (queue === 'embed') rec.embedJobs.push(...jobs.map((j) => ({ name, data: j.data })));
+      else rec.bulk.push(...jobs.map((j) => ({ url: j.data.url, parent: j.opts.parent })));
       return [];
     },
   } as unknown as JobProducer;
-  const deps: ScrapeDeps = { tasks, documents, producer, fetchPage: opts.fetch };
+  const deps: ScrapeDeps = {
+    tasks,
+    documents,
+    producer,
+    fetchPage: (_url, _engine, conditional) => {
+      rec.conditionals.push(conditional);
+      return opts.fetch();
+    },
+  };
   const ctx = {
     job: { attemptsMade: opts.attemptsMade ?? 0, opts: { attempts: 3 }, parent: { id: `crawl-${TASK}`, queueKey: '{kbflow}:aggregate' } },
     log: pino({ level: 'silent' }),
     correlationId: TASK,
   } as unknown as JobContext;
-  return { rec, deps, ctx, data: { tenantId: TENANT, taskId: TASK, url: PAGE, depth: 0, engine: 'auto' as const } };
+  return { rec, deps, ctx, data: { tenantId: TENANT, taskId: TASK, url: PAGE, depth: opts.depth ?? 0, engine: 'auto' as const } };
 }
 
 const longSection = (n: number) => Array.from({ length: n }, (_, i) => `## Section ${i}\n\n${`Sentence number ${i} about the topic. `.repeat(30)}`).join('\n\n');
 
-const page = (markdown: string, links: string[] = []): RoutedPage => ({
-  page: { finalUrl: PAGE, status: 200, contentType: 'text/html', html: '<html></html>', engine: 'http' },
+const page = (markdown: string, links: string[] = [], finalUrl = PAGE): RoutedPage => ({
+  page: { finalUrl, status: 200, contentType: 'text/html', html: '<html></html>', engine: 'http', validators: { etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT' } },
   extracted: { title: 'A', markdown, text: markdown, links, needsJavaScript: false },
 });
+
+const notModified = (): RoutedPage => ({
+  page: { finalUrl: PAGE, status: 304, contentType: '', html: '', engine: 'http', notModified: true, validators: { etag: '"v1"', lastModified: null } },
+  extracted: undefined,
+});
+
+const STORED: StoredPage = {
+  documentId: 'doc-stored',
+  links: ['http://docs.local/b.html', 'http://elsewhere.example/c.html'],
+  validators: { etag: '"v1"', lastModified: null },
+};
 
 describe('scrapePage', () => {
   it('stores a changed page and hands its chunks to the embedder as a document flow under the crawl', async () => {
@@ -90,7 +136,78 @@ describe('scrapePage', () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A\n\nSame text as before, long enough to be a chunk.'), store: { changed: false, pendingChunkIds: [] } });
     expect((await scrapePage(data, ctx, deps)).outcome).toBe('skipped');
     expect(rec.statuses).toEqual([[PAGE, 'skipped', undefined]]);
+    expect(rec.changes).toEqual([['unchanged', undefined]]);
     expect(rec.flows).toEqual([]);
+  });
+
+  it('sends the stored validators, and on a 304 follows the stored links without storing or embedding anything', async () => {
+    const { rec, deps, ctx, data } = setup({ stored: STORED, fetch: async () => notModified() });
+    expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'skipped', reason: 'not-modified', documentId: 'doc-stored', links: 1 });
+    expect(rec.conditionals).toEqual([STORED.validators]);
+    expect(rec.statuses).toEqual([[PAGE, 'skipped', undefined]]);
+    expect(rec.changes).toEqual([['not-modified', 304]]);
+    expect(rec.pages).toEqual([]);
+    expect(rec.flows).toEqual([]);
+    expect(rec.claimed).toEqual([['http://docs.local/b.html']]);
+    expect(rec.bulk.map((b) => b.url)).toEqual(['http://docs.local/b.html']);
+  });
+
+  it('a 304 page past maxDepth expands nothing', async () => {
+    const { rec, deps, ctx, data } = setup({ stored: STORED, maxDepth: 0, fetch: async () => notModified() });
+    expect((await scrapePage(data, ctx, deps)).outcome).toBe('skipped');
+    expect(rec.claimed).toEqual([]);
+  });
+
+  it('fetches a page stored without validators unconditionally', async () => {
+    const { rec, deps, ctx, data } = setup({ stored: { documentId: 'doc-stored', links: [] }, fetch: async () => page('# A\n\nSome text long enough to be a chunk of its own.') });
+    await scrapePage(data, ctx, deps);
+    expect(rec.conditionals).toEqual([undefined]);
+  });
+
+  it("stores a changed page's validators and its normalized links (unfiltered) for the next crawl", async () => {
+    const links = ['http://docs.local/b.html#frag', 'http://docs.local/b.html', 'http://elsewhere.example/c.html'];
+    const { rec, deps, ctx, data } = setup({ store: { replaced: true }, fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', links) });
+    await scrapePage(data, ctx, deps);
+    expect(rec.pages).toEqual([{ etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', links: ['http://docs.local/b.html', 'http://elsewhere.example/c.html'] }]);
+    expect(rec.changes).toEqual([['changed', undefined]]);
+  });
+
+  it('follows every link of a fetched page but stores only the first MAX_STORED_LINKS for 304s', async () => {
+    const links = Array.from({ length: MAX_STORED_LINKS + 10 }, (_, i) => `http://docs.local/p${i}.html`);
+    const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', links) });
+    await scrapePage(data, ctx, deps);
+    expect(rec.claimed[0]).toHaveLength(MAX_STORED_LINKS + 10);
+    expect(rec.pages[0]!.links).toEqual(links.slice(0, MAX_STORED_LINKS));
+  });
+
+  it.each([404, 410])('a stored page that now answers %i is removed with its chunks, and its vectors are sent for deletion', async (status) => {
+    const { rec, deps, ctx, data } = setup({ stored: STORED, fetch: async () => Promise.reject(new HttpStatusError(PAGE, status)) });
+    expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'deleted', reason: 'gone', documentId: 'doc-stored' });
+    expect(rec.deletedPages).toEqual([PAGE]);
+    expect(rec.statuses.map((s) => s[1])).toEqual(['deleted']);
+    expect(rec.changes).toEqual([['deleted', status]]);
+    expect(rec.embedJobs).toEqual([{ name: 'delete-vectors', data: expect.objectContaining({ tenantId: TENANT, documentIds: ['doc-stored'], chunkIds: ['chunk-a', 'chunk-b'] }) }]);
+  });
+
+  it('a stored page answering 403 is a failure, not a deletion', async () => {
+    const { rec, deps, ctx, data } = setup({ stored: STORED, fetch: async () => Promise.reject(new HttpStatusError(PAGE, 403)) });
+    expect((await scrapePage(data, ctx, deps)).outcome).toBe('failed');
+    expect(rec.deletedPages).toEqual([]);
+    expect(rec.changes).toEqual([[undefined, 403]]);
+  });
+
+  it('a linked page that redirects off the crawl\'s origins is removed, its links not followed', async () => {
+    const { rec, deps, ctx, data } = setup({ stored: STORED, depth: 1, fetch: async () => page('# Elsewhere\n\nText long enough to be a chunk.', ['http://docs.local/b.html'], 'http://elsewhere.example/x.html') });
+    expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'deleted', reason: 'out-of-scope', documentId: 'doc-stored' });
+    expect(rec.deletedPages).toEqual([PAGE]);
+    expect(rec.claimed).toEqual([]);
+    expect(rec.pages).toEqual([]);
+  });
+
+  it('a seed that redirects to another origin is still stored (the user named it)', async () => {
+    const { rec, deps, ctx, data } = setup({ stored: STORED, depth: 0, fetch: async () => page('# Elsewhere\n\nText long enough to be a chunk.', [], 'http://www.docs.local/a.html') });
+    expect((await scrapePage(data, ctx, deps)).outcome).toBe('stored');
+    expect(rec.deletedPages).toEqual([]);
   });
 
   it('claims same-origin links and enqueues them as children of the crawl', async () => {
@@ -111,6 +228,13 @@ describe('scrapePage', () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(new PermanentError('http_status', `${PAGE} answered 404`)) });
     expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'failed', error: `http_status: ${PAGE} answered 404` });
     expect(rec.statuses).toEqual([[PAGE, 'failed', `http_status: ${PAGE} answered 404`]]);
+  });
+
+  it('a 404 of a page never stored is a failure that records its status (not a deletion)', async () => {
+    const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(new HttpStatusError(PAGE, 404)) });
+    expect((await scrapePage(data, ctx, deps)).outcome).toBe('failed');
+    expect(rec.changes).toEqual([[undefined, 404]]);
+    expect(rec.embedJobs).toEqual([]);
   });
 
   it('throws a transient failure for a retry, and records it only on the last attempt', async () => {
