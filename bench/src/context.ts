@@ -95,6 +95,9 @@ export class BenchContext {
       KBFLOW_DEV_API_KEY: BENCH_API_KEY,
       KBFLOW_ADMIN_API_KEY: 'bench-admin-key',
       LOG_LEVEL: 'info',
+      // The baseline (Crawlee, concurrency 8) sends 8 requests at once to the one
+      // corpus host; kbflow's per-host default is 4 (docs/crawling.md).
+      KBFLOW_HOST_MAX_CONCURRENCY: '8',
       ...(this.serviceNodeOptions ? { NODE_OPTIONS: this.serviceNodeOptions } : {}),
       ...env,
     };

@@ -57,7 +57,7 @@ describe('MCP at /mcp', () => {
     const client = await connect(DEV_KEY);
     expect(client.getServerVersion()).toEqual(expect.objectContaining({ name: 'kbflow' }));
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'list_knowledge_bases', 'search', 'start_crawl', 'task_status']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'list_knowledge_bases', 'list_sources', 'search', 'start_crawl', 'task_status']);
     expect(tools.find((t) => t.name === 'search')!.inputSchema).toEqual(expect.objectContaining({ type: 'object', required: ['query'] }));
   });
 
@@ -79,6 +79,14 @@ describe('MCP at /mcp', () => {
     const status = structured(await client.callTool({ name: 'task_status', arguments: { taskId: started.taskId } }));
     expect(status).toEqual(expect.objectContaining({ id: started.taskId, type: 'crawl', state: expect.stringMatching(/queued|running/) }));
     expect((await api.send('GET', `/v1/tasks/${started.taskId}`)).json.id).toBe(started.taskId);
+  });
+
+  it('list_sources returns the caller\'s sources only', async () => {
+    const created = await api.send('POST', '/v1/sources', { body: { type: 'site', url: 'http://127.0.0.1:9/handbook/', knowledgeBase: 'ship', schedule: { cron: '0 3 * * *' } } });
+    expect(created.status).toBe(201);
+    const mine = structured(await (await connect(DEV_KEY)).callTool({ name: 'list_sources', arguments: {} }));
+    expect(mine.sources).toEqual([expect.objectContaining({ id: created.json.id, url: 'http://127.0.0.1:9/handbook/', knowledgeBase: 'ship', schedule: { cron: '0 3 * * *' } })]);
+    expect(structured(await (await connect(OTHER_KEY)).callTool({ name: 'list_sources', arguments: {} })).sources).toEqual([]);
   });
 
   it('another tenant\'s key sees nothing of the first\'s: no knowledge base, no passage, no task', async () => {

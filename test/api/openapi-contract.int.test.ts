@@ -191,6 +191,7 @@ describe('a request of each documented shape succeeds against the running API', 
       if (p === '/v1/knowledge' && method === 'post') fixtures.articleId = res.json.id;
       if (p === '/v1/admin/tenants' && method === 'post') fixtures.tenantId = res.json.id;
       if (p === '/v1/admin/tenants/{id}/keys' && method === 'post') fixtures.keyId = res.json.id;
+      if (p === '/v1/sources' && method === 'post') fixtures.sourceId = res.json.id;
     }
     expect(failures).toEqual([]);
   }, 180_000);

@@ -98,7 +98,9 @@ describe('crawl → store → embed → answer, across the five service processe
     // that looks rendered by JavaScript (the docs' search page) is fetched
     // again by Chromium, with its scripts; nothing else goes through the
     // browser.
-    const viaHttp = site.log.filter((r) => !r.fromBrowser && r.path !== '/js-rendered.html').map((r) => r.path);
+    // Pages only: robots.txt and /sitemap.xml are the site's files, read per host and crawl.
+    const siteFiles = new Set(['/robots.txt', '/sitemap.xml']);
+    const viaHttp = site.log.filter((r) => !r.fromBrowser && r.path !== '/js-rendered.html' && !siteFiles.has(r.path)).map((r) => r.path);
     const metrics = await (await fetch(`http://127.0.0.1:${stack.services.get('scraper')!.port}/metrics`)).text();
     const retried = metrics
       .split('\n')

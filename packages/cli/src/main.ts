@@ -1,4 +1,4 @@
-// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp|tenants|keys`. Talks to the API over
+// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp|sources|tenants|keys`. Talks to the API over
 // HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY; tenants and keys with KBFLOW_ADMIN_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
@@ -8,6 +8,7 @@ import { evalCommand } from './eval.command.ts';
 import { ingestCommand } from './ingest.command.ts';
 import { mcpSnippets } from './mcp.command.ts';
 import { keysCommand, tenantsCommand } from './tenants.command.ts';
+import { sourcesCommand } from './sources.command.ts';
 
 const env = parseEnv(
   z.object({
@@ -56,19 +57,40 @@ function unreachable(error: unknown): Error {
   return new Error(`cannot reach the API at ${env.KBFLOW_API_URL} (${(error as Error).message}); is ./kbflow up running?`);
 }
 
+const CRAWL_USAGE =
+  './kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser] [--delete-unreached] [--ignore-robots] [--sitemaps auto|off] [--host-concurrency N] [--min-delay-ms N]';
+
 async function crawl(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'max-pages': { type: 'string' }, 'max-depth': { type: 'string' }, engine: { type: 'string' }, 'delete-unreached': { type: 'boolean' } },
+    options: {
+      'max-pages': { type: 'string' },
+      'max-depth': { type: 'string' },
+      engine: { type: 'string' },
+      'delete-unreached': { type: 'boolean' },
+      'ignore-robots': { type: 'boolean' },
+      sitemaps: { type: 'string' },
+      'host-concurrency': { type: 'string' },
+      'min-delay-ms': { type: 'string' },
+    },
   });
   const url = positionals[0];
-  if (!url) throw new Error('usage: ./kbflow crawl <url> [--max-pages N] [--max-depth N] [--engine auto|http|browser] [--delete-unreached]');
+  if (!url) throw new Error(`usage: ${CRAWL_USAGE}`);
   const body: CrawlRequest = { url };
   if (values['max-pages']) body.maxPages = Number(values['max-pages']);
   if (values['max-depth']) body.maxDepth = Number(values['max-depth']);
   if (values.engine) body.engine = values.engine as CrawlRequest['engine'];
   if (values['delete-unreached']) body.deleteUnreached = true;
+  // Bad values go to the API as they are: its 400 names the field.
+  if (values['ignore-robots']) body.respectRobots = false;
+  if (values.sitemaps) body.sitemaps = values.sitemaps as CrawlRequest['sitemaps'];
+  if (values['host-concurrency'] || values['min-delay-ms']) {
+    body.politeness = {
+      ...(values['host-concurrency'] ? { maxConcurrency: Number(values['host-concurrency']) } : {}),
+      ...(values['min-delay-ms'] ? { minDelayMs: Number(values['min-delay-ms']) } : {}),
+    };
+  }
   const { taskId } = await client.crawl(body).catch((error: unknown) => {
     throw unreachable(error);
   });
@@ -140,6 +162,7 @@ try {
   else if (command === 'tenants') await tenantsCommand(rest, adminCall, out);
   else if (command === 'keys') await keysCommand(rest, adminCall, out);
   else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey, client }, out);
+  else if (command === 'sources') process.exitCode = await sourcesCommand(rest, call, out, (id) => client.waitForTask(id, { timeoutMs: 24 * 3600_000 }));
   else throw new Error(`unknown command ${command}`);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);

@@ -62,7 +62,7 @@ export interface RawRequestOptions {
   signal?: AbortSignal;
 }
 
-const FINAL_STATES = new Set(['completed', 'failed']);
+const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -143,7 +143,7 @@ export class KbflowClient {
   }
 
   /**
-   * Polls a task until it is completed or failed and returns that status;
+   * Polls a task until it is completed, failed or cancelled and returns that status;
    * throws past the deadline with the last progress seen.
    */
   async waitForTask(id: string, opts: WaitOptions = {}): Promise<TaskStatus> {
@@ -206,6 +206,21 @@ export class KbflowClient {
   /** `GET /v1/knowledge-bases`. */
   async listKnowledgeBases(): Promise<Schemas['KnowledgeBaseList']> {
     return this.#unwrap('GET /v1/knowledge-bases', await this.api.GET('/v1/knowledge-bases'));
+  }
+
+  /** `GET /v1/sources`: one page of the tenant's sources, each with its last and next run. */
+  async listSources(query: { limit?: number; after?: string } = {}): Promise<Schemas['SourceList']> {
+    return this.#unwrap('GET /v1/sources', await this.api.GET('/v1/sources', { params: { query } }));
+  }
+
+  /** `GET /v1/sources/{id}/runs`: a source's runs, newest first, with their reports. */
+  async listSourceRuns(id: string, query: { limit?: number; after?: string } = {}): Promise<Schemas['SourceRunList']> {
+    return this.#unwrap(`GET /v1/sources/${id}/runs`, await this.api.GET('/v1/sources/{id}/runs', { params: { path: { id }, query } }));
+  }
+
+  /** `POST /v1/tasks/{id}/cancel`: stops a crawl or a source run (it reads `cancelled` once nothing of it is queued). */
+  async cancelTask(id: string): Promise<TaskStatus> {
+    return this.#unwrap(`POST /v1/tasks/${id}/cancel`, await this.api.POST('/v1/tasks/{id}/cancel', { params: { path: { id } } }));
   }
 
   /** `GET /v1/queues` (admin key). */

@@ -61,7 +61,20 @@ export const scraperEnvShape = {
   KBFLOW_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   /** Pages read of one PDF (crawled or uploaded) at most; a longer one fails that document with the reason. */
   KBFLOW_MAX_DOCUMENT_PAGES: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** Sent by both engines and on robots.txt and sitemap requests; robots.txt groups are matched against its product token (`kbflow`). */
   KBFLOW_USER_AGENT: z.string().min(1).default('kbflow/0.1 (+https://github.com/kbflow/kbflow)'),
+  /** How long a host's robots.txt is kept in Redis before it is read again (RFC 9309 asks for at most a day). */
+  KBFLOW_ROBOTS_CACHE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+  /** Requests in flight to one host at once, across all scraper replicas, unless a crawl's `politeness.maxConcurrency` says otherwise. */
+  KBFLOW_HOST_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Least time between two requests to one host (a robots.txt Crawl-delay raises it), unless a crawl's `politeness.minDelayMs` says otherwise. */
+  KBFLOW_HOST_MIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** Longest a 429/503 Retry-After (or a Crawl-delay) may hold a host back. */
+  KBFLOW_HOST_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
+  /** Bytes of one sitemap (after gunzip) read at most; a larger one is cut there. */
+  KBFLOW_SITEMAP_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Sitemap files (indexes included) read per crawl at most. */
+  KBFLOW_SITEMAP_MAX_FILES: z.coerce.number().int().min(1).max(1000).default(20),
 };
 
 /** Circuit breaker thresholds (ARCHITECTURE.md's defaults). */

@@ -185,17 +185,21 @@ export class DocumentRepository {
    * within `scope` and that the task has no page row for (it never reached
    * them), with their chunks; returns their ids for the vector store.
    * A page is within scope when its URL starts with one of the scope's
-   * prefixes (see {@link crawlScopePrefixes}).
+   * prefixes (see {@link crawlScopePrefixes}) and, when the crawl had
+   * include/exclude path patterns, `inScope` accepts it: a page the patterns
+   * kept the crawl away from was not reached, but it is not the crawl's to
+   * remove (it may belong to another source of the knowledge base).
    */
-  async deleteUnreached(taskId: string, knowledgeBaseId: string, prefixes: string[]): Promise<RemovedDocuments> {
+  async deleteUnreached(taskId: string, knowledgeBaseId: string, prefixes: string[], inScope: (url: string) => boolean = () => true): Promise<RemovedDocuments> {
     if (prefixes.length === 0) return { documentIds: [], chunkIds: [] };
     return this.db.$transaction(async (tx) => {
-      const docs = await tx.$queryRaw<{ id: string }[]>`
-        SELECT d.id FROM documents d
+      const rows = await tx.$queryRaw<{ id: string; url: string }[]>`
+        SELECT d.id, d.url FROM documents d
         WHERE d.knowledge_base_id = ${knowledgeBaseId}::uuid AND d.content_type = 'page'
           AND EXISTS (SELECT 1 FROM unnest(${prefixes}::text[]) AS p(prefix) WHERE left(d.url, length(p.prefix)) = p.prefix)
           AND NOT EXISTS (SELECT 1 FROM task_pages tp WHERE tp.task_id = ${taskId}::uuid AND tp.url = d.url)
         FOR UPDATE`;
+      const docs = rows.filter((row) => inScope(row.url));
       if (docs.length === 0) return { documentIds: [], chunkIds: [] };
       const ids = docs.map((d) => d.id);
       const chunks = await tx.chunk.findMany({ where: { documentId: { in: ids } }, select: { id: true } });

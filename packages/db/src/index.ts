@@ -23,6 +23,9 @@ export {
   type IngestProgress,
   type IngestResult,
   type PageStatus,
+  type RunReport,
+  type StopReason,
+  ACTIVE_TASK_STATES,
   type TaskProgress,
   type TaskState,
   type TaskType,
@@ -66,3 +69,4 @@ export {
   type LinkedCaseView,
 } from './knowledge.repository.ts';
 export { copyField, copyRows, type CopyValue } from './copy-rows.ts';
+export { SourceRepository, runParams, type RunTrigger, type SourceSchedule, type SourceSettings, type SourceView, type StartRunResult } from './source.repository.ts';

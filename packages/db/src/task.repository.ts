@@ -1,9 +1,10 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
-import type { Prisma } from './generated/client.ts';
+import { Prisma } from './generated/client.ts';
 
-export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest';
-export type TaskState = 'queued' | 'running' | 'completed' | 'failed';
-export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed' | 'deleted';
+export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest' | 'purge';
+/** `cancelling`: cancel asked, queued pages being dropped; `cancelled` once nothing of it is left queued. */
+export type TaskState = 'queued' | 'running' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
+export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed' | 'deleted' | 'cancelled';
 
 /**
  * What a crawl found for a page (`task_pages.change`): new or changed
@@ -12,6 +13,31 @@ export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'fa
  * out of scope: its document was removed).
  */
 export type PageChange = 'new' | 'changed' | 'not-modified' | 'unchanged' | 'deleted';
+/** Why a crawl stopped. */
+export type StopReason = 'done' | 'maxPages' | 'cancelled' | 'failed';
+
+/** States in which a task still has work queued or running. */
+export const ACTIVE_TASK_STATES: TaskState[] = ['queued', 'running', 'cancelling'];
+
+/**
+ * What a crawl run changed (issue 11 item 2). `unchanged` counts pages whose
+ * content hash matched the stored one and pages the server answered 304 for
+ * (`change = 'not-modified'`, `bytes = 0`; the task's progress tells the two
+ * apart); `deleted` counts pages found gone (404/410, or redirected out of
+ * scope) and, once a complete run pruned, the pages it did not reach.
+ */
+export interface RunReport {
+  new: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  bytesFetched: number;
+  /** From the first page picked up to the end (or to now while running). */
+  durationMs: number;
+  /** Set once the task has finished. */
+  stopReason?: StopReason;
+}
 
 /** What a crawl-like task was asked to do; stored on the task, read by the scraper. */
 export interface CrawlParams {
@@ -21,6 +47,15 @@ export interface CrawlParams {
   engine: 'auto' | 'http' | 'browser';
   /** Only links on these origins are followed. */
   origins: string[];
+  /** RE2 patterns over a link's path (and query): follow only matching / never matching links. */
+  includePaths?: string[];
+  excludePaths?: string[];
+  /** Obey robots.txt (absent on tasks from before it existed: obeyed). */
+  respectRobots?: boolean;
+  /** Seed the frontier from the site's sitemaps (absent: off). */
+  sitemaps?: 'auto' | 'off';
+  /** Per-host limits of this task's pages; absent fields take the scraper's defaults. */
+  politeness?: { maxConcurrency?: number; minDelayMs?: number };
   /**
    * When the crawl finishes completely, remove the knowledge base's pages
    * within its scope ({@link crawlScopePrefixes}) that it did not reach.
@@ -35,7 +70,8 @@ export interface CrawlParams {
  * `http://a.test` never matches `http://a.test.evil`). A crawl follows
  * every path of its origins (services/scraper link-filter), so a page of
  * the same origin it did not reach is one the site no longer links to.
- * When crawls gain path rules (include/exclude), they narrow this key.
+ * A crawl's include/exclude path patterns narrow it further (see
+ * DocumentRepository.deleteUnreached's `inScope`).
  */
 export function crawlScopePrefixes(params: Pick<CrawlParams, 'origins'>): string[] {
   return [...new Set(params.origins.map((o) => `${new URL(o).origin}/`))];
@@ -55,9 +91,11 @@ export interface TaskProgress {
   deletedGone: number;
   /** deleteUnreached: stored pages within the crawl's scope it did not reach, removed when it finished. */
   deletedUnreached: number;
+  /** Pages dropped by a cancel before they were fetched. */
+  cancelled: number;
 }
 
-const EMPTY_PROGRESS: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0 };
+const EMPTY_PROGRESS: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0, cancelled: 0 };
 
 /** What an ingest request did with its rows; stored as the task's params when the request is answered. */
 export interface IngestParams {
@@ -101,6 +139,10 @@ export interface TaskView {
   result: unknown;
   /** The W3C trace id of the submitting request, when it was traced. */
   traceId: string | null;
+  /** The source this task is a run (or purge) of. */
+  sourceId: string | null;
+  /** Crawl-like tasks: what the run changed. */
+  report?: RunReport;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -117,7 +159,7 @@ export class TaskRepository {
   }
 
   /** Creates a task with its seed pages in one transaction. */
-  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams; traceId?: string }): Promise<string> {
+  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams; traceId?: string; sourceId?: string }): Promise<string> {
     return this.db.$transaction(async (tx) => {
       const task = await tx.task.create({
         data: {
@@ -127,6 +169,7 @@ export class TaskRepository {
           params: input.params as unknown as Prisma.InputJsonValue,
           discovered: input.params.seeds.length,
           traceId: input.traceId ?? null,
+          sourceId: input.sourceId ?? null,
         },
       });
       await tx.taskPage.createMany({
@@ -189,6 +232,30 @@ export class TaskRepository {
     return { state, result };
   }
 
+  /** Creates a purge task for a source (`DELETE /v1/sources/:id?purge=true`), queued for maintenance. */
+  async createPurgeTask(input: { tenantId: string; knowledgeBaseId: string; sourceId: string; url: string; traceId?: string }): Promise<string> {
+    const task = await this.db.task.create({
+      data: {
+        tenantId: input.tenantId,
+        knowledgeBaseId: input.knowledgeBaseId,
+        type: 'purge',
+        sourceId: input.sourceId,
+        params: { url: input.url } as Prisma.InputJsonValue,
+        traceId: input.traceId ?? null,
+      },
+      select: { id: true },
+    });
+    return task.id;
+  }
+
+  /** Ends a task that has no pages (a purge) with its result. */
+  async settle(taskId: string, state: 'completed' | 'failed', result: unknown, error?: string): Promise<void> {
+    await this.db.task.updateMany({
+      where: { id: taskId, state: { in: ACTIVE_TASK_STATES } },
+      data: { state, result: result === null || result === undefined ? Prisma.DbNull : (result as Prisma.InputJsonValue), error: error ?? null, finishedAt: new Date() },
+    });
+  }
+
   /** Removes a task whose jobs could not be enqueued, so a rejected request leaves nothing behind. */
   async deleteTask(id: string): Promise<void> {
     await this.db.task.deleteMany({ where: { id } });
@@ -197,7 +264,13 @@ export class TaskRepository {
   async find(tenantId: string, id: string): Promise<TaskView | undefined> {
     const task = await this.db.task.findFirst({ where: { id, tenantId } });
     if (!task) return undefined;
+    return this.#view(task);
+  }
+
+  async #view(task: TaskRow): Promise<TaskView> {
+    const id = task.id;
     const isIngest = task.type === 'ingest';
+    const crawlLike = task.type !== 'ingest' && task.type !== 'purge';
     return {
       id: task.id,
       tenantId: task.tenantId,
@@ -205,12 +278,14 @@ export class TaskRepository {
       type: task.type as TaskType,
       state: task.state as TaskState,
       params: task.params as unknown as CrawlParams,
-      progress: isIngest ? { ...EMPTY_PROGRESS } : { ...(await this.progress(id)), deletedUnreached: task.deletedUnreached },
+      progress: crawlLike ? { ...(await this.progress(id)), deletedUnreached: task.deletedUnreached } : { ...EMPTY_PROGRESS },
       error: task.error,
       pruneSkipped: task.pruneSkipped,
       ...(isIngest ? { ingest: await this.ingestProgress(id, task.params as unknown as IngestParams) } : {}),
       result: task.result,
       traceId: task.traceId,
+      sourceId: task.sourceId,
+      ...(crawlLike ? { report: await this.report(task) } : {}),
       createdAt: task.createdAt,
       startedAt: task.startedAt,
       finishedAt: task.finishedAt,
@@ -242,6 +317,7 @@ export class TaskRepository {
       unchangedByHash: skippedAs('unchanged'),
       deletedGone: count('deleted'),
       deletedUnreached: 0,
+      cancelled: count('cancelled'),
     };
   }
 
@@ -279,6 +355,91 @@ export class TaskRepository {
     });
   }
 
+  /** A crawl-like task's run report: one aggregate over its pages. */
+  async report(task: Pick<TaskRow, 'id' | 'state' | 'maxPagesReached' | 'startedAt' | 'finishedAt'>): Promise<RunReport> {
+    const [row] = await this.db.$queryRaw<{ new: number; changed: number; unchanged: number; deleted: number; failed: number; bytes: bigint | null }[]>`
+      SELECT count(*) FILTER (WHERE change = 'new')::int AS new,
+             count(*) FILTER (WHERE change = 'changed')::int AS changed,
+             count(*) FILTER (WHERE change IN ('unchanged', 'not-modified'))::int AS unchanged,
+             count(*) FILTER (WHERE change = 'deleted')::int AS deleted,
+             count(*) FILTER (WHERE status = 'failed')::int AS failed,
+             sum(bytes) AS bytes
+      FROM task_pages WHERE task_id = ${task.id}::uuid`;
+    const end = task.finishedAt ?? new Date();
+    const report: RunReport = {
+      new: row?.new ?? 0,
+      changed: row?.changed ?? 0,
+      unchanged: row?.unchanged ?? 0,
+      deleted: row?.deleted ?? 0,
+      failed: row?.failed ?? 0,
+      bytesFetched: Number(row?.bytes ?? 0),
+      durationMs: task.startedAt ? Math.max(0, end.getTime() - task.startedAt.getTime()) : 0,
+    };
+    const stopReason = stopReasonOf(task);
+    return stopReason ? { ...report, stopReason } : report;
+  }
+
+  /**
+   * Asks a crawl-like task to stop: `cancelling` at once, so scrape jobs
+   * still queued drop their page at pickup (without a fetch or an attempt)
+   * and no link is claimed any more; the crawl's flow parent then settles
+   * it `cancelled` (see {@link finish}) once nothing of it is queued.
+   * Returns the state it was in, or undefined for no such task.
+   */
+  async requestCancel(tenantId: string, id: string): Promise<TaskState | undefined> {
+    const task = await this.db.task.findFirst({ where: { id, tenantId }, select: { state: true, type: true } });
+    if (!task) return undefined;
+    if (task.state === 'queued' || task.state === 'running') {
+      const updated = await this.db.task.updateMany({ where: { id, state: { in: ['queued', 'running'] } }, data: { state: 'cancelling' } });
+      if (updated.count === 1) return task.state as TaskState;
+      return this.requestCancel(tenantId, id);
+    }
+    return task.state as TaskState;
+  }
+
+  /**
+   * The tenant's tasks, newest first, filtered; keyset-paginated by
+   * (createdAt, id): `after` is the last task of the previous page.
+   */
+  async list(
+    tenantId: string,
+    filter: { state?: TaskState; type?: TaskType; sourceId?: string; since?: Date; limit: number; after?: { createdAt: Date; id: string } },
+  ): Promise<TaskView[]> {
+    const where: Prisma.TaskWhereInput = {
+      tenantId,
+      ...(filter.state ? { state: filter.state } : {}),
+      ...(filter.type ? { type: filter.type } : {}),
+      ...(filter.sourceId ? { sourceId: filter.sourceId } : {}),
+      ...(filter.since ? { createdAt: { gte: filter.since } } : {}),
+    };
+    const after = filter.after;
+    const rows = await this.db.task.findMany({
+      where: after ? { AND: [where, { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }] } : where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit,
+    });
+    return Promise.all(rows.map((row) => this.#view(row)));
+  }
+
+  /** A task of the tenant by id, for the pagination cursor. */
+  async cursorOf(tenantId: string, id: string): Promise<{ createdAt: Date; id: string } | undefined> {
+    const row = await this.db.task.findFirst({ where: { id, tenantId }, select: { id: true, createdAt: true } });
+    return row ?? undefined;
+  }
+
+  /** The newest run of each given source, for source listings. */
+  async latestRuns(tenantId: string, sourceIds: string[]): Promise<Map<string, TaskView>> {
+    const out = new Map<string, TaskView>();
+    if (sourceIds.length === 0) return out;
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT DISTINCT ON (source_id) id FROM tasks
+      WHERE tenant_id = ${tenantId}::uuid AND type = 'crawl' AND source_id = ANY(${sourceIds}::uuid[])
+      ORDER BY source_id, created_at DESC, id DESC`;
+    const tasks = await this.db.task.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+    for (const task of tasks) out.set(task.sourceId!, await this.#view(task));
+    return out;
+  }
+
   /** Marks a queued task running (first page picked up). */
   async markRunning(taskId: string): Promise<void> {
     await this.db.task.updateMany({ where: { id: taskId, state: 'queued' }, data: { state: 'running', startedAt: new Date() } });
@@ -298,7 +459,7 @@ export class TaskRepository {
     taskId: string,
     url: string,
     status: PageStatus,
-    extra: { documentId?: string; error?: string; change?: PageChange; httpStatus?: number } = {},
+    extra: { documentId?: string; error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {},
   ): Promise<void> {
     await this.db.taskPage.updateMany({
       where: { taskId, url },
@@ -308,6 +469,7 @@ export class TaskRepository {
         error: extra.error?.slice(0, 2000) ?? null,
         ...(extra.change !== undefined ? { change: extra.change } : {}),
         ...(extra.httpStatus !== undefined ? { httpStatus: extra.httpStatus } : {}),
+        ...(extra.bytes !== undefined ? { bytes: extra.bytes } : {}),
       },
     });
   }
@@ -328,8 +490,9 @@ export class TaskRepository {
    */
   async claimLinks(input: { taskId: string; tenantId: string; parentUrl: string; depth: number; urls: string[]; maxPages: number }): Promise<string[]> {
     const exists = await this.db.$transaction(async (tx) => {
-      const [task] = await tx.$queryRaw<{ discovered: number }[]>`SELECT discovered FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
-      if (!task) return false;
+      const [task] = await tx.$queryRaw<{ discovered: number; state: string }[]>`SELECT discovered, state FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
+      // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
+      if (!task || task.state === 'cancelling' || task.state === 'cancelled') return false;
       const budget = Math.max(0, input.maxPages - task.discovered);
       if (budget > 0 && input.urls.length > 0) {
         await tx.$executeRaw`
@@ -346,6 +509,16 @@ export class TaskRepository {
           UPDATE tasks SET discovered = discovered + (SELECT count(*) FROM claimed)
           WHERE id = ${input.taskId}::uuid AND EXISTS (SELECT 1 FROM claimed)`;
       }
+      // More links than budget: when some new one was left out, the crawl
+      // is cut by maxPages (its report's stopReason). Only checked then, so
+      // a crawl under its budget pays nothing for it.
+      if (input.urls.length > budget) {
+        await tx.$executeRaw`
+          UPDATE tasks SET max_pages_reached = true
+          WHERE id = ${input.taskId}::uuid AND NOT max_pages_reached AND EXISTS (
+            SELECT 1 FROM unnest(${input.urls}::text[]) AS x(u)
+            WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u))`;
+      }
       return true;
     }, TRANSACTION_OPTIONS);
     if (!exists) return [];
@@ -361,23 +534,46 @@ export class TaskRepository {
    * Settles a task once its flow has finished: completed when at least one
    * page was stored or found unchanged, failed when every page failed.
    */
-  async finish(taskId: string): Promise<{ state: TaskState; progress: TaskProgress }> {
+  async finish(taskId: string): Promise<{ state: TaskState; progress: TaskProgress; report: RunReport }> {
+    const before = await this.db.task.findUnique({ where: { id: taskId }, select: { state: true } });
+    const cancelled = before?.state === 'cancelling' || before?.state === 'cancelled';
     // Pages not final here never got through (a job failed for good before
     // recording anything, or embedding did not complete): they count as
-    // failed, so a finished task always shows final numbers.
-    await this.db.taskPage.updateMany({ where: { taskId, status: 'discovered' }, data: { status: 'failed', error: 'not processed' } });
+    // failed, so a finished task always shows final numbers. In a cancelled
+    // crawl, the pages never picked up were dropped by the cancel.
+    await this.db.taskPage.updateMany({
+      where: { taskId, status: 'discovered' },
+      data: cancelled ? { status: 'cancelled', error: 'cancelled before it was fetched' } : { status: 'failed', error: 'not processed' },
+    });
     await this.db.taskPage.updateMany({ where: { taskId, status: 'scraped' }, data: { status: 'failed', error: 'embedding did not complete' } });
     const progress = await this.progress(taskId);
-    const state: TaskState = progress.embedded + progress.skipped + progress.deletedGone > 0 || progress.discovered === 0 ? 'completed' : 'failed';
+    const state: TaskState = cancelled ? 'cancelled' : progress.embedded + progress.skipped + progress.deletedGone > 0 || progress.discovered === 0 ? 'completed' : 'failed';
     let error: string | null = null;
     if (state === 'failed') {
       const page = await this.db.taskPage.findFirst({ where: { taskId, status: 'failed' }, orderBy: { id: 'asc' } });
       error = page?.error ?? 'every page failed';
     }
-    await this.db.task.updateMany({
-      where: { id: taskId, state: { in: ['queued', 'running'] } },
-      data: { state, error, finishedAt: new Date() },
-    });
-    return { state, progress };
+    const finishedAt = new Date();
+    await this.db.task.updateMany({ where: { id: taskId, state: { in: ACTIVE_TASK_STATES } }, data: { state, error, finishedAt } });
+    const task = await this.db.task.findUniqueOrThrow({ where: { id: taskId } });
+    const report = await this.report(task);
+    // The final report is kept with the task (and so in the source's run history).
+    await this.db.task.update({ where: { id: taskId }, data: { result: report as unknown as Prisma.InputJsonValue } });
+    return { state: task.state as TaskState, progress, report };
+  }
+}
+
+type TaskRow = Prisma.TaskGetPayload<object>;
+
+function stopReasonOf(task: Pick<TaskRow, 'state' | 'maxPagesReached'>): StopReason | undefined {
+  switch (task.state) {
+    case 'cancelled':
+      return 'cancelled';
+    case 'failed':
+      return 'failed';
+    case 'completed':
+      return task.maxPagesReached ? 'maxPages' : 'done';
+    default:
+      return undefined;
   }
 }

@@ -219,6 +219,11 @@ export class TenantRepository {
     });
   }
 
+  /** The ids of a tenant's sources (their job schedulers go before the rows, in a purge). */
+  async sourceIds(tenantId: string): Promise<string[]> {
+    return (await this.db.source.findMany({ where: { tenantId }, select: { id: true } })).map((s) => s.id);
+  }
+
   /** Deletes the tenant's row; every table with a tenant id cascades from it. */
   async deleteTenantRows(tenantId: string): Promise<void> {
     await this.db.tenant.deleteMany({ where: { id: tenantId } });

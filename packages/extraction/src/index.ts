@@ -6,3 +6,4 @@ export { stripLinkTargets } from './retrieval-text.ts';
 export { articleDocument, renderArticleMarkdown, NO_RESOLUTION_RECORDED, type ArticleFields, type ArticleCaseLine, type ArticleDocumentContent } from './article-document.ts';
 export { extractDocument, documentFormatOf, pageOfHeading, DocumentExtractionError, type DocumentFormat, type ExtractedDocument } from './binary-document.ts';
 export { parseAtxHeading, trimEndOf, trimEndWhere, trimStartOf, isTableDelimiterRow, type AtxHeading } from './linear-text.ts';
+export { compilePathPatterns, pathAllowed, pathPatternError, MAX_PATH_PATTERNS, MAX_PATH_PATTERN_LENGTH, type PathPatterns } from './path-patterns.ts';

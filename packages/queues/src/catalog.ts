@@ -74,6 +74,10 @@ const payloadSchemas = {
       depth: z.number().int().min(0).max(100),
       engine: engine.default('auto'),
       correlationId: z.string().max(128).optional(),
+      /** The page's `<lastmod>` in a sitemap, when it was found there (W3C datetime, as written). */
+      lastmod: z.string().max(64).optional(),
+      /** Times this page found its host backed off (429/503 with Retry-After); bounded so a host that never recovers fails it. */
+      backoffs: z.number().int().min(0).max(1000).optional(),
     }),
   },
   embed: {
@@ -123,6 +127,8 @@ const payloadSchemas = {
     'complete-crawl': z.object({
       tenantId: id,
       taskId: id,
+      /** Source runs: remove the pages the run did not reach once it finished completely (issue 11 item 4). */
+      deleteUnreached: z.boolean().optional(),
       correlationId: z.string().max(128).optional(),
     }),
     /** Flow parent over an ingest task's `embed-documents` jobs: final counts, task completed. */
@@ -171,6 +177,14 @@ const payloadSchemas = {
     'generate-knowledge': scheduleRun,
     /** Indexes what is not indexed, deletes vectors without a row, exports and repairs drift. */
     'vectorization-sweep': scheduleRun,
+    /**
+     * A run of a source (issue 11): produced by the source's job scheduler
+     * (`source-<id>`, registered by the api; re-registered by maintenance at
+     * start); starts a crawl task unless a run is in progress (then skipped).
+     */
+    'run-source': z.object({ tenantId: id, sourceId: id, correlationId: z.string().max(128).optional() }),
+    /** produced by api (`DELETE /v1/sources/:id?purge=true`): removes the source's documents, chunks and vectors. */
+    'purge-source': z.object({ tenantId: id, sourceId: id, taskId: id, correlationId: z.string().max(128).optional() }),
   },
   'dead-letter': {
     'dead-letter': z.object({

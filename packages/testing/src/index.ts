@@ -1,5 +1,5 @@
 export { createTestDatabase, uniquePrefix, testRedisUrl, adminUrl, type TestDatabase } from './databases.ts';
-export { startStaticServer, type StaticRequest, type StaticServer, type StaticServerOptions } from './static-server.ts';
+export { startStaticServer, type StaticRequest, type StaticServer, type StaticServerOptions, type InlineResponse } from './static-server.ts';
 export { REPO_ROOT, SHARED_DATA } from './paths.ts';
 export { startService, startStack, serviceNodeFlags, SERVICE_ENV, freePort, artifactDir, ALL_SERVICES, type ServiceName, type ServiceProcess, type Stack } from './service-processes.ts';
 export { startFakeOpenAI, type FakeOpenAI } from './fake-openai-server.ts';

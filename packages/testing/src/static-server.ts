@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 
 /** One request the server answered. */
@@ -9,7 +9,11 @@ export interface StaticRequest {
   path: string;
   /** Chromium sends Sec-Fetch-* headers, undici does not. */
   fromBrowser: boolean;
-  /** The status answered: 200, 304, 404... */
+  /** When it arrived and when its answer was sent (`Date.now()`). */
+  at: number;
+  done?: number;
+  userAgent?: string | undefined;
+  /** The status answered: 200, 304, 404... (0 until answered). */
   status: number;
   /** True when the request carried If-None-Match or If-Modified-Since. */
   conditional: boolean;
@@ -21,9 +25,18 @@ export interface StaticServer {
   url: string;
   /** Every requested path, in order. */
   requests: string[];
-  /** The same requests with who made them and what they got. */
+  /** The same requests with who made them, when, and what they got. */
   log: StaticRequest[];
+  /** Most requests this server was answering at one moment. */
+  maxInFlight: () => number;
   close: () => Promise<void>;
+}
+
+/** An answer of a test's own: a status, headers and a body. */
+export interface InlineResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
 }
 
 export interface StaticServerOptions {
@@ -34,6 +47,10 @@ export interface StaticServerOptions {
    * it; inline routes: a hash of their HTML.
    */
   validators?: boolean;
+  /** Every answer waits this long first (a slow site, so requests overlap). */
+  delayMs?: number;
+  /** Answers a path itself (robots.txt, a sitemap, a 429) or, returning undefined, lets the routes and files answer. */
+  respond?: (pathname: string) => InlineResponse | undefined;
 }
 
 const TYPES: Record<string, string> = {
@@ -66,30 +83,46 @@ function notModified(req: IncomingMessage, etag: string, lastModified: Date): bo
  * `routes` adds or overrides paths with inline HTML; it is read on every
  * request, so a test may edit, add or delete routes between crawls (and
  * files under `root`). Records every request so tests can assert what was
- * fetched, and whether it was answered 304.
+ * fetched, when, how many at once, and whether it was answered 304.
  */
 export async function startStaticServer(root: string, routes: Record<string, string> = {}, opts: StaticServerOptions = {}): Promise<StaticServer> {
   const validators = opts.validators ?? true;
   const started = new Date();
   const requests: string[] = [];
   const log: StaticRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server: Server = createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(pathname);
     const entry: StaticRequest = {
       path: pathname,
       fromBrowser: req.headers['sec-fetch-dest'] !== undefined,
+      at: Date.now(),
+      userAgent: req.headers['user-agent'],
       status: 0,
       conditional: req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined,
       bytes: 0,
     };
     log.push(entry);
-    const answer = (status: number, headers: Record<string, string | number>, body?: string) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => {
+      inFlight--;
+      entry.done = Date.now();
+    });
+    if (opts.delayMs) setTimeout(() => answerRequest(req, res, pathname, entry), opts.delayMs);
+    else answerRequest(req, res, pathname, entry);
+  });
+  const answerRequest = (req: IncomingMessage, res: ServerResponse, pathname: string, entry: StaticRequest) => {
+    const answer = (status: number, headers: Record<string, string | number>, body?: string | Buffer) => {
       entry.status = status;
       res.writeHead(status, headers);
       if (body !== undefined) entry.bytes = Buffer.byteLength(body);
       res.end(body);
     };
+    const own = opts.respond?.(pathname);
+    if (own) return answer(own.status ?? 200, own.headers ?? {}, own.body ?? '');
     const inline = routes[pathname];
     if (inline !== undefined) {
       const etag = `"${createHash('sha1').update(inline).digest('hex').slice(0, 20)}"`;
@@ -111,7 +144,7 @@ export async function startStaticServer(root: string, routes: Record<string, str
         createReadStream(file).pipe(res);
       })
       .catch(() => answer(404, { 'content-type': 'text/plain' }, 'not found'));
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -119,6 +152,7 @@ export async function startStaticServer(root: string, routes: Record<string, str
     url: `http://127.0.0.1:${port}`,
     requests,
     log,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

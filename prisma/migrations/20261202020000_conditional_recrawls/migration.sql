@@ -12,7 +12,6 @@ ALTER TABLE "documents" ADD COLUMN "links" TEXT[];
 -- What a crawl found for each page: new | changed | not-modified (a 304) |
 -- unchanged (same content hash) | deleted (404/410 or redirected out of
 -- scope, its document removed); and the HTTP status that ended a page.
-ALTER TABLE "task_pages" ADD COLUMN "change" TEXT;
 ALTER TABLE "task_pages" ADD COLUMN "http_status" INTEGER;
 
 -- deleteUnreached: how many documents a complete crawl removed because it

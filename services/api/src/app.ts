@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { CaseRepository, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { CaseRepository, DocumentRepository, SourceRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -30,6 +30,7 @@ import { registerQueueMetrics } from './queue-metrics.ts';
 import { taskRoutes } from './routes/task.routes.ts';
 import { knowledgeBaseRoutes } from './routes/knowledge-base.routes.ts';
 import { documentRoutes } from './routes/document.routes.ts';
+import { sourceRoutes } from './routes/source.routes.ts';
 import { RouteRegistry } from './http/route-registry.ts';
 import { buildOpenApiDocument } from './openapi/openapi-document.ts';
 import { docsRoutes } from './openapi/docs.routes.ts';
@@ -62,6 +63,8 @@ export interface AppDeps {
   knowledge: KnowledgeRepository;
   /** Uploaded documents (`POST /v1/documents`), and the page cap of one PDF (KBFLOW_MAX_DOCUMENT_PAGES). */
   documents: { repository: DocumentRepository; maxPages: number };
+  /** Sources (`/v1/sources`) and the shortest `every` a schedule may have (KBFLOW_SOURCE_MIN_INTERVAL_MS). */
+  sources: { repository: SourceRepository; minIntervalMs: number };
   /** Load-shedding thresholds (KBFLOW_ADMISSION_*); defaults 0.9 of maxmemory and 100,000 jobs. */
   admission?: AdmissionOptions;
   /**
@@ -102,6 +105,7 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
   mount(knowledgeBaseRoutes({ tenants: deps.tenants }));
   if (deps.tenantAdmin) mount(tenantRoutes({ tenants: deps.tenants, purger: deps.tenantAdmin.purger, log: deps.log }));
+  mount(sourceRoutes({ sources: deps.sources.repository, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, minIntervalMs: deps.sources.minIntervalMs }));
   mount(documentRoutes({ tenants: deps.tenants, tasks: deps.tasks, documents: deps.documents.repository, producer: deps.producer, log: deps.log, maxFileBytes: deps.records.maxBytes, maxPages: deps.documents.maxPages }));
 }
 
@@ -171,8 +175,8 @@ export function createApp(deps: AppDeps): KbflowApp {
   // The lease outlasts the slowest request (a query waiting its full timeout).
   v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000 }));
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
-  // Crawls, scrapes and batches feed the scrape queue (their flow parent only waits).
-  for (const path of ['/crawl', '/scrape', '/scrape/batch']) v1.post(path, admission.admit(QueueName.scrape));
+  // Crawls, scrapes, batches and source runs feed the scrape queue (their flow parent only waits).
+  for (const path of ['/crawl', '/scrape', '/scrape/batch', '/sources/:id/runs']) v1.post(path, admission.admit(QueueName.scrape));
   for (const path of ['/records', '/documents']) v1.post(path, admission.admit(QueueName.embed));
   mountV1Routes(registry, v1, deps, admission);
   app.use('/v1', v1);

@@ -1,5 +1,6 @@
 import { booleanFromString, commonEnvShape, parseEnv, vectorStoreEnvShape, weakSecretReason } from '@kbflow/config';
 import { z } from 'zod';
+import { DEFAULT_SOURCE_MIN_INTERVAL_MS } from '@kbflow/queues';
 
 export const apiEnvSchema = z
   .object({
@@ -26,6 +27,8 @@ export const apiEnvSchema = z
     KBFLOW_RECORDS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
     KBFLOW_BULL_BOARD_READ_ONLY: booleanFromString.default(false),
     /** Pages read of one uploaded PDF at most (POST /v1/documents); the scraper reads the same variable for crawled ones. */
+    /** The shortest `every` a source schedule may have; lowered only by tests (a crawl every few seconds hammers a site). */
+    KBFLOW_SOURCE_MIN_INTERVAL_MS: z.coerce.number().int().min(1000).default(DEFAULT_SOURCE_MIN_INTERVAL_MS),
     KBFLOW_MAX_DOCUMENT_PAGES: z.coerce.number().int().min(1).max(100_000).default(500),
     /** Admission control: refuse new crawls and scrapes while Redis used_memory / maxmemory is at or above this. */
     KBFLOW_ADMISSION_REDIS_MEMORY_RATIO: z.coerce.number().gt(0).max(1).default(0.9),

@@ -1,5 +1,5 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository } from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
@@ -40,11 +40,13 @@ try {
   const searchLogs = new SearchLogRepository(db);
   const searchLogWriter = new SearchLogWriter(searchLogs, { log, registry: metrics.registry });
 
+  const tasks = new TaskRepository(db);
   const app = createApp({
     log,
     registry: metrics.registry,
     tenants,
-    tasks: new TaskRepository(db),
+    tasks,
+    sources: { repository: new SourceRepository(db, tasks), minIntervalMs: env.KBFLOW_SOURCE_MIN_INTERVAL_MS },
     producer,
     redis,
     events,

@@ -1,5 +1,5 @@
 import type { TenantPurgeView, TenantRepository } from '@kbflow/db';
-import { ALL_QUEUES, DeadLetters, QueueName, tenantPurgedChannel, type JobProducer, type Redis } from '@kbflow/queues';
+import { ALL_QUEUES, DeadLetters, QueueName, removeSourceSchedule, tenantPurgedChannel, type JobProducer, type Redis } from '@kbflow/queues';
 import type { VectorStore } from '@kbflow/vector-store';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -25,7 +25,8 @@ function jobTenant(job: Job | undefined): unknown {
 }
 
 /**
- * Purges a tenant (DELETE /v1/admin/tenants/:id): queued jobs, vectors,
+ * Purges a tenant (DELETE /v1/admin/tenants/:id): its sources' job
+ * schedulers, queued jobs, vectors,
  * every row (they cascade from the tenant's), dead letters and the
  * embedding cache entries of every process (announced on a Redis channel).
  * It runs in the API process that was asked, after the answer; the purge
@@ -68,6 +69,8 @@ export class TenantPurger {
     const { tenants, vectors, redis, producer, log } = this.#deps;
     const tenantId = purge.tenantId;
     try {
+      // First the sources' schedulers, so no new run of the tenant is queued behind the sweep.
+      for (const sourceId of await tenants.sourceIds(tenantId)) await removeSourceSchedule(producer, sourceId);
       let removed = await this.#removeJobs(tenantId);
       await this.#waitForActiveJobs(tenantId);
       await vectors.deleteTenantVectors(tenantId);

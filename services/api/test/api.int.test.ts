@@ -38,6 +38,11 @@ describe('bad input', () => {
     ['a topK out of range', 'POST', '/v1/search', { body: { query: 'x', topK: 0 } }, 400, 'invalid_field', 'topK'],
     ['an empty text to embed', 'POST', '/v1/embed', { body: { texts: [''] } }, 400, 'invalid_field', 'texts.0'],
     ['a JSON array instead of an object', 'POST', '/v1/crawl', { body: '[1,2]' }, 400, 'invalid_field'],
+    ['respectRobots that is not a boolean', 'POST', '/v1/crawl', { body: { url: 'http://example.com', respectRobots: 'yes' } }, 400, 'invalid_field', 'respectRobots'],
+    ['an unknown sitemaps mode', 'POST', '/v1/crawl', { body: { url: 'http://example.com', sitemaps: 'sometimes' } }, 400, 'invalid_field', 'sitemaps'],
+    ['a host concurrency of 0', 'POST', '/v1/crawl', { body: { url: 'http://example.com', politeness: { maxConcurrency: 0 } } }, 400, 'invalid_field', 'politeness.maxConcurrency'],
+    ['a negative host delay', 'POST', '/v1/crawl', { body: { url: 'http://example.com', politeness: { minDelayMs: -1 } } }, 400, 'invalid_field', 'politeness.minDelayMs'],
+    ['an unknown politeness field', 'POST', '/v1/crawl', { body: { url: 'http://example.com', politeness: { rps: 3 } } }, 400, 'unknown_field', 'politeness.rps'],
     ['an oversized body', 'POST', '/v1/scrape/batch', { body: { urls: Array.from({ length: 900 }, (_, i) => `http://example.com/${'x'.repeat(30)}/${i}`) } }, 413, 'payload_too_large'],
     ['an unknown route', 'GET', '/v1/nothing-here', {}, 404, 'not_found'],
   ];

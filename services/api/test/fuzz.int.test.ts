@@ -37,7 +37,7 @@ interface FuzzResponse {
   body: string;
 }
 
-const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed', '/v1/records', '/v1/cases', '/v1/knowledge', '/v1/admin/tenants'] as const;
+const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed', '/v1/records', '/v1/cases', '/v1/knowledge', '/v1/sources', '/v1/admin/tenants'] as const;
 type PostRoute = (typeof POST_ROUTES)[number];
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const KNOWN_PATHS: Record<string, string[]> = {
@@ -67,6 +67,11 @@ const KNOWN_PATHS: Record<string, string[]> = {
   [`/v1/admin/tenants/${UNKNOWN_ID}/purge`]: ['GET', 'HEAD'],
   [`/v1/admin/tenants/${UNKNOWN_ID}/keys`]: ['GET', 'HEAD', 'POST'],
   [`/v1/admin/tenants/${UNKNOWN_ID}/keys/${UNKNOWN_ID}`]: ['DELETE'],
+  '/v1/tasks': ['GET', 'HEAD'],
+  [`/v1/tasks/${UNKNOWN_ID}/cancel`]: ['POST'],
+  '/v1/sources': ['GET', 'HEAD', 'POST'],
+  [`/v1/sources/${UNKNOWN_ID}`]: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  [`/v1/sources/${UNKNOWN_ID}/runs`]: ['GET', 'HEAD', 'POST'],
 };
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'MKCOL', 'PURGE'];
 const TRAVERSALS = [
@@ -259,6 +264,8 @@ function validBody(route: PostRoute, f: Fuzz): object {
       return { title: 'Reset a password', summary: 'Open the account page.', symptoms: ['cannot log in'] };
     case '/v1/admin/tenants':
       return { name: `fuzz-${f.int(0, 99)}`, tier: 'starter', limits: { maxApiCallsPerHour: 100 } };
+    case '/v1/sources':
+      return { type: 'site', url: `http://example.com/${f.int(0, 99)}`, schedule: f.pick([{ every: '6h' }, { cron: '0 */6 * * *', tz: 'Europe/Paris' }]) };
   }
 }
 
@@ -308,6 +315,18 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     name: [MISSING, '', 'UPPER', 'with space', '-lead', 'a'.repeat(101), 5, null, '\u00e9t\u00e9'],
     tier: ['gold', '', 'STARTER', 1, null, ['starter']],
     limits: ['many', [], 7, { maxApiCallsPerHour: -1 }, { maxConcurrentProcessing: 1.5 }, { maxDocumentsPerKnowledgeBase: '10' }, { maxWidgets: 1 }, { maxVectorOperationsPerMinute: 1e12 }],
+    type: ['feed', '', null, 1, 'SITE', MISSING],
+    schedule: [
+      MISSING, null, '6h', {}, { every: '' }, { every: 'often' }, { every: '1s' }, { every: 5 }, { every: '6h', cron: '0 * * * *' },
+      { cron: '* * * * * *' }, { cron: '*/10 * * * * *' }, { cron: 'not a cron' }, { cron: '0 * * * *', tz: 'Mars/Olympus' }, { cron: '0 0 31 2 * * *' }, { cron: '0 * * * *', extra: 1 },
+    ],
+    includePaths: ['^/docs', ['(a'], ['(?=x)'], ['(a)\\1'], [''], ['x'.repeat(513)], Array.from({ length: 51 }, (_, i) => `^/p${i}`), [1]],
+    excludePaths: [['[z-a]'], ['*'], [null], 'x'],
+    respectRobots: ['yes', 1, null],
+    sitemaps: ['always', '', 1],
+    politeness: ['slow', { maxConcurrency: 0 }, { minDelayMs: -1 }, { maxConcurrency: 1.5 }, { burst: 3 }, null],
+    deleteUnreached: ['true', 0, null],
+    webhook: [{ url: 'http://example.com/hook' }, 'http://example.com/hook', null],
   };
   const fields: Record<Exclude<PostRoute, '/v1/records'>, string[]> = {
     '/v1/crawl': ['url', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase'],
@@ -319,6 +338,8 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     '/v1/cases': [...Object.keys(CASE_WRONG), 'knowledgeBase'],
     '/v1/knowledge': [...Object.keys(KNOWLEDGE_WRONG), 'knowledgeBase'],
     '/v1/admin/tenants': ['name', 'tier', 'limits'],
+    // `webhook` is not part of the schema (yet): any value is an unknown field.
+    '/v1/sources': ['type', 'url', 'schedule', 'includePaths', 'excludePaths', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase', 'respectRobots', 'sitemaps', 'politeness', 'deleteUnreached', 'webhook'],
   };
   const table = route === '/v1/cases' ? CASE_WRONG : route === '/v1/knowledge' ? KNOWLEDGE_WRONG : wrong;
   if ((route === '/v1/cases' || route === '/v1/knowledge') && f.bool(0.4)) {
@@ -411,6 +432,7 @@ describe('fuzzing the API', () => {
         knowledgeArticles: await api.db.knowledgeArticle.count(),
         knowledgeArticleCases: await api.db.knowledgeArticleCase.count(),
         scheduleRuns: await api.db.scheduleRun.count(),
+        sources: await api.db.source.count(),
         searchLogs: await api.db.searchLog.count(),
         tenants: await api.db.tenant.count(),
         apiKeys: await api.db.apiKey.count(),

@@ -1,6 +1,6 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
-import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
+import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, DeadLetters, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
@@ -13,6 +13,8 @@ import { caseSync } from './processors/case-sync.processor.ts';
 import { compactVectorStore } from './processors/compact-vector-store.processor.ts';
 import { generateKnowledgeRun } from './processors/generate-knowledge.processor.ts';
 import { healthCheck } from './processors/health-check.processor.ts';
+import { purgeSource } from './processors/purge-source.processor.ts';
+import { registerSourceSchedules, runSource } from './processors/run-source.processor.ts';
 import { vectorizationSweep } from './processors/vectorization-sweep.processor.ts';
 import { ChunkIndexRepository } from './repositories/chunk-index.repository.ts';
 import { recordRuns } from './schedule-runs.ts';
@@ -54,6 +56,8 @@ try {
   const aggregateEventsConnection = redis.duplicate();
   const aggregateEvents = new QueueEvents(QueueName.aggregate, { connection: aggregateEventsConnection, prefix: env.KBFLOW_QUEUE_PREFIX });
   const knowledgeDeps = { producer, aggregateEvents, timeoutMs: env.KBFLOW_KNOWLEDGE_TIMEOUT_MS };
+  const tasks = new TaskRepository(db);
+  const sourceDeps = { sources: new SourceRepository(db, tasks), tasks, producer };
 
   const worker = createWorker({
     queue: QueueName.maintenance,
@@ -76,6 +80,8 @@ try {
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),
       'case-sync': (data, ctx) => caseSync(data, ctx, caseSyncDeps),
       'generate-knowledge': (data, ctx) => generateKnowledgeRun(data, ctx, knowledgeDeps),
+      'run-source': (data, ctx) => runSource(data, ctx, sourceDeps),
+      'purge-source': (data, ctx) => purgeSource(data, ctx, sourceDeps),
     }),
     connection: redis,
     producer,
@@ -86,6 +92,7 @@ try {
     stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
   });
   const schedules = await registerSchedules(producer, scheduleConfig(env));
+  const sourceSchedules = await registerSourceSchedules(sourceDeps);
 
   const { port } = await runWorkerService({
     service: SERVICE,
@@ -107,7 +114,7 @@ try {
     ],
   });
 
-  log.info({ schedules, metricsPort: port }, 'maintenance started');
+  log.info({ schedules, sourceSchedules, metricsPort: port }, 'maintenance started');
 } catch (error) {
   startupFailed(SERVICE, error);
 }

@@ -8,9 +8,13 @@ import { loadEnv } from './env.ts';
 import { BrowserFetcher } from './fetchers/browser-fetcher.ts';
 import { EngineRouter } from './fetchers/engine-router.ts';
 import { HttpFetcher } from './fetchers/http-fetcher.ts';
+import { HostLimiter } from './politeness/host-limiter.ts';
+import { RobotsCache } from './politeness/robots-cache.ts';
+import { discoverSitemapUrls } from './politeness/sitemap-discovery.ts';
 import { scrapePage } from './processors/scrape-page.processor.ts';
 
 const SERVICE = 'scraper';
+const HOST_LEASE_MS = 15_000;
 
 try {
   const env = loadEnv();
@@ -38,8 +42,10 @@ try {
     report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   });
   const browser = new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH });
+  const http = new HttpFetcher({ ...fetchOpts, maxRedirects: env.KBFLOW_MAX_REDIRECTS });
+  const fetchResource = http.fetchResource.bind(http);
   const engines = new EngineRouter(
-    new HttpFetcher({ ...fetchOpts, maxRedirects: env.KBFLOW_MAX_REDIRECTS }),
+    http,
     { fetch: (url) => browserBreaker.run(() => browser.fetch(url)), close: () => browser.close() },
     log,
     metrics.registry,
@@ -50,6 +56,14 @@ try {
     documents: new DocumentRepository(db),
     producer,
     fetchPage: engines.fetch.bind(engines),
+    politeness: {
+      robots: new RobotsCache({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, fetchResource, userAgent: env.KBFLOW_USER_AGENT, ttlMs: env.KBFLOW_ROBOTS_CACHE_MS, log }),
+      // Renewed while its fetch runs: a killed scraper's slot frees itself within 15 s.
+      limiter: new HostLimiter(redis, env.KBFLOW_QUEUE_PREFIX, { leaseMs: HOST_LEASE_MS }),
+      defaults: { maxConcurrency: env.KBFLOW_HOST_MAX_CONCURRENCY, minDelayMs: env.KBFLOW_HOST_MIN_DELAY_MS, maxBackoffMs: env.KBFLOW_HOST_MAX_BACKOFF_MS },
+      sitemapUrls: (origin: string, starts: string[], maxUrls: number) =>
+        discoverSitemapUrls(origin, [...starts, `${origin}/sitemap.xml`], fetchResource, { maxBytes: env.KBFLOW_SITEMAP_MAX_BYTES, maxFiles: env.KBFLOW_SITEMAP_MAX_FILES, maxUrls }, log),
+    },
   };
 
   const worker = createWorker({

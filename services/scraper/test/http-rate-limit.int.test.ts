@@ -4,7 +4,8 @@ import { rateLimitDelay } from '@kbflow/queues';
 import { HttpFetcher } from '../src/fetchers/http-fetcher.ts';
 
 // A site that throttles: its 429 (or 503) with Retry-After must become a
-// "come back later" the worker turns into a queue rate limit, not a failure.
+// "come back later" carrying the delay, not a failure; the scrape processor
+// turns it into a back-off of that host (docs/crawling.md).
 let server: Server;
 let base: string;
 
@@ -33,7 +34,7 @@ afterAll(async () => {
 const fetcher = () => new HttpFetcher({ allowPrivateNetworks: true, maxBytes: 1_000_000, timeoutMs: 5000, maxRedirects: 3, userAgent: 'kbflow-test' });
 
 describe('a site answering 429 or 503 with Retry-After', () => {
-  it('gives a retryable error carrying the delay, which the worker turns into a queue rate limit', async () => {
+  it('gives a retryable error carrying the delay, which the scrape processor turns into a host back-off', async () => {
     const error = await fetcher()
       .fetch(`${base}/throttled`)
       .catch((e: unknown) => e);

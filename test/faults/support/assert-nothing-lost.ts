@@ -88,6 +88,7 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
     unchangedByHash: 0,
     deletedGone: 0,
     deletedUnreached: 0,
+    cancelled: 0,
   });
 
   // One document per embedded page.

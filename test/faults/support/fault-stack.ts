@@ -35,7 +35,7 @@ export interface CrawlRequest {
 export interface TaskJson {
   id: string;
   state: string;
-  progress: { discovered: number; scraped: number; skipped: number; embedded: number; failed: number };
+  progress: { discovered: number; scraped: number; skipped: number; embedded: number; failed: number; cancelled: number };
   error?: string;
 }
 

@@ -169,7 +169,7 @@ export interface paths {
         put?: never;
         /**
          * Crawl a site from a seed URL
-         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; `deleteUnreached` also removes pages the crawl no longer reaches (docs/recrawls.md).
+         * @description Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. Obeys the site's robots.txt (respectRobots), adds its sitemaps' pages (sitemaps) and keeps per-host limits shared by all scrapers (politeness); see docs/crawling.md. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; deleteUnreached also removes pages the crawl no longer reaches (docs/recrawls.md).
          */
         post: operations["crawl"];
         delete?: never;
@@ -516,6 +516,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's sources, each with its last and next run */
+        get: operations["listSources"];
+        put?: never;
+        /**
+         * Register a site to keep fresh
+         * @description Crawls `url` on `schedule` (an interval, or a cron pattern of at most one run a minute). A firing while a run is in progress is skipped. `every` schedules run once right away.
+         */
+        post: operations["createSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A source with its last and next run */
+        get: operations["getSource"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a source and its schedule
+         * @description A run in progress is cancelled. With `purge=true` the documents its runs reached go too (with their chunks and vectors), as a task: 202 with its id.
+         */
+        delete: operations["deleteSource"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a source
+         * @description Any field but `type` and `knowledgeBase`; a new schedule replaces the job scheduler. Runs in progress keep the settings they started with.
+         */
+        patch: operations["updateSource"];
+        trace?: never;
+    };
+    "/v1/sources/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A source's runs, newest first, with their reports */
+        get: operations["listSourceRuns"];
+        put?: never;
+        /**
+         * Run a source now
+         * @description Starts a run (a crawl task linked to the source) unless one is in progress (409, naming it).
+         */
+        post: operations["runSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -525,6 +592,26 @@ export interface paths {
         };
         /** Per-queue throughput, error rate and latency (admin) */
         get: operations["queueStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's tasks, newest first
+         * @description Filtered by state, type, source and creation time (`since`); `limit` per page (at most 100), `after` = the previous page's `nextCursor`.
+         */
+        get: operations["listTasks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -544,6 +631,26 @@ export interface paths {
         get: operations["getTask"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a crawl, a scrape or a source run
+         * @description The task turns `cancelling` at once: its queued pages are dropped when a scraper picks them up (no fetch, no attempt spent), pages being fetched finish, and no new link is followed. It reads `cancelled`, with its counts, once nothing of it is left queued. Cancelling a cancelled task again is a no-op.
+         */
+        post: operations["cancelTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -856,6 +963,31 @@ export interface components {
             taskId: string;
             unchanged: number;
         };
+        RunReport: {
+            /** @description body bytes read from the site */
+            bytesFetched: number;
+            /** @description pages whose content changed since the stored version */
+            changed: number;
+            /** @description pages removed because they are gone from the site */
+            deleted: number;
+            /** @description from the first page picked up to the end (to now while running) */
+            durationMs: number;
+            /** @description pages that could not be fetched, stored or embedded */
+            failed: number;
+            /** @description pages stored for the first time */
+            new: number;
+            /**
+             * @description why it stopped, once finished
+             * @enum {string}
+             */
+            stopReason?: "done" | "maxPages" | "cancelled" | "failed";
+            /** @description pages whose content hash matched the stored version (or answered 304) */
+            unchanged: number;
+        };
+        RunStarted: {
+            /** Format: uuid */
+            taskId: string;
+        };
         ScheduleRuns: {
             name: string;
             runs: ({
@@ -938,9 +1070,85 @@ export interface components {
                 [key: string]: number;
             };
         };
+        Source: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            deleteUnreached: boolean;
+            /** @enum {string} */
+            engine: "auto" | "http" | "browser";
+            excludePaths: string[];
+            /** Format: uuid */
+            id: string;
+            includePaths: string[];
+            knowledgeBase: string;
+            /** @description the newest run, finished or not */
+            lastRun?: components["schemas"]["SourceRun"];
+            maxDepth: number;
+            maxPages: number;
+            /** @description when the schedule fires next */
+            nextRunAt?: string;
+            politeness?: {
+                maxConcurrency?: number;
+                minDelayMs?: number;
+            };
+            respectRobots: boolean;
+            schedule: {
+                every: string;
+            } | {
+                cron: string;
+                tz?: string;
+            };
+            /** @enum {string} */
+            sitemaps: "auto" | "off";
+            /** @constant */
+            type: "site";
+            /** @description ISO 8601 date-time (UTC) */
+            updatedAt: string;
+            url: string;
+        };
+        SourceList: {
+            /**
+             * Format: uuid
+             * @description pass as `after` for the next page; absent on the last page
+             */
+            nextCursor?: string;
+            sources: components["schemas"]["Source"][];
+        };
+        SourceRun: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            error?: string;
+            /** @description ISO 8601 date-time (UTC) */
+            finishedAt?: string;
+            report: components["schemas"]["RunReport"];
+            /** @description ISO 8601 date-time (UTC) */
+            startedAt?: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "cancelling" | "completed" | "failed" | "cancelled";
+            /** Format: uuid */
+            taskId: string;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+        };
+        SourceRunList: {
+            /**
+             * Format: uuid
+             * @description pass as `after` for the next page; absent on the last page
+             */
+            nextCursor?: string;
+            runs: components["schemas"]["SourceRun"][];
+        };
         TaskAccepted: {
             /** Format: uuid */
             taskId: string;
+        };
+        TaskList: {
+            /**
+             * Format: uuid
+             * @description pass as `after` for the next page; absent on the last page
+             */
+            nextCursor?: string;
+            tasks: components["schemas"]["TaskStatus"][];
         };
         TaskStatus: {
             /** @description ISO 8601 date-time (UTC) */
@@ -953,20 +1161,30 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
-            /** @description crawls: discovered, scraped, skipped, embedded, failed, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
+            /** @description crawls: discovered, scraped, skipped, embedded, failed, cancelled, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
             progress: {
                 [key: string]: number;
             };
             /** @description deleteUnreached was asked but removed nothing, and why: maxPages, failed pages, pages not processed */
             pruneSkipped?: string;
+            /** @description crawls, scrapes and source runs: what the run changed */
+            report?: components["schemas"]["RunReport"];
             result?: unknown;
+            /**
+             * Format: uuid
+             * @description the source this task is a run (or a purge) of
+             */
+            sourceId?: string;
             /** @description ISO 8601 date-time (UTC) */
             startedAt?: string;
-            /** @enum {string} */
-            state: "queued" | "running" | "completed" | "failed";
+            /**
+             * @description cancelling: cancel asked, queued pages being dropped; cancelled once nothing of it is queued
+             * @enum {string}
+             */
+            state: "queued" | "running" | "cancelling" | "completed" | "failed" | "cancelled";
             /** @description the W3C trace id of the request that submitted the task, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) and the trace was sampled: look it up in Jaeger or Tempo (docs/tracing.md) */
             traceId?: string;
-            /** @description crawl, scrape, batch-scrape or ingest */
+            /** @description crawl, scrape, batch-scrape, ingest or purge */
             type: string;
             /** @description why a queued or running task is not moving: position in queue, rate limit, open breaker, waiting for children */
             waiting?: {
@@ -2285,12 +2503,31 @@ export interface operations {
                      * @enum {string}
                      */
                     engine?: "auto" | "http" | "browser";
+                    excludePaths?: string[];
+                    includePaths?: string[];
                     /** @default default */
                     knowledgeBase?: string;
                     /** @default 5 */
                     maxDepth?: number;
                     /** @default 200 */
                     maxPages?: number;
+                    politeness?: {
+                        /** @description requests in flight to one host at once, across all scrapers */
+                        maxConcurrency?: number;
+                        /** @description least time between two requests to one host; robots.txt's Crawl-delay raises it */
+                        minDelayMs?: number;
+                    };
+                    /**
+                     * @description obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)
+                     * @default true
+                     */
+                    respectRobots?: boolean;
+                    /**
+                     * @description auto: robots.txt's Sitemap: lines and /sitemap.xml add their in-scope pages to the crawl
+                     * @default auto
+                     * @enum {string}
+                     */
+                    sitemaps?: "auto" | "off";
                     /** Format: uri */
                     url: string;
                 };
@@ -3909,6 +4146,11 @@ export interface operations {
                     engine?: "auto" | "http" | "browser";
                     /** @default default */
                     knowledgeBase?: string;
+                    /**
+                     * @description obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)
+                     * @default true
+                     */
+                    respectRobots?: boolean;
                     /** Format: uri */
                     url: string;
                 };
@@ -4000,6 +4242,11 @@ export interface operations {
                     engine?: "auto" | "http" | "browser";
                     /** @default default */
                     knowledgeBase?: string;
+                    /**
+                     * @description obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)
+                     * @default true
+                     */
+                    respectRobots?: boolean;
                     urls: string[];
                 };
             };
@@ -4268,6 +4515,662 @@ export interface operations {
             };
         };
     };
+    listSources: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of sources, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSource: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    deleteUnreached?: boolean;
+                    /**
+                     * @default auto
+                     * @enum {string}
+                     */
+                    engine?: "auto" | "http" | "browser";
+                    /** @default [] */
+                    excludePaths?: string[];
+                    /** @default [] */
+                    includePaths?: string[];
+                    /** @default default */
+                    knowledgeBase?: string;
+                    /** @default 5 */
+                    maxDepth?: number;
+                    /** @default 200 */
+                    maxPages?: number;
+                    politeness?: {
+                        /** @description requests in flight to one host at once, across all scrapers */
+                        maxConcurrency?: number;
+                        /** @description least time between two requests to one host; robots.txt's Crawl-delay raises it */
+                        minDelayMs?: number;
+                    };
+                    /** @default true */
+                    respectRobots?: boolean;
+                    schedule: {
+                        /** @description a duration: 30m, 6h, 1d */
+                        every: string;
+                    } | {
+                        /** @description 5 fields, or 6 with a single second */
+                        cron: string;
+                        /** @description IANA time zone, UTC by default */
+                        tz?: string;
+                    };
+                    /**
+                     * @default auto
+                     * @enum {string}
+                     */
+                    sitemaps?: "auto" | "off";
+                    /** @constant */
+                    type: "site";
+                    /** Format: uri */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the source */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the source */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `source_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSource: {
+        parameters: {
+            query?: {
+                purge?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed; the purge task is queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskAccepted"];
+                };
+            };
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `source_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    deleteUnreached?: boolean;
+                    /** @enum {string} */
+                    engine?: "auto" | "http" | "browser";
+                    excludePaths?: string[];
+                    includePaths?: string[];
+                    maxDepth?: number;
+                    maxPages?: number;
+                    politeness?: {
+                        /** @description requests in flight to one host at once, across all scrapers */
+                        maxConcurrency?: number;
+                        /** @description least time between two requests to one host; robots.txt's Crawl-delay raises it */
+                        minDelayMs?: number;
+                    } | null;
+                    respectRobots?: boolean;
+                    schedule?: {
+                        /** @description a duration: 30m, 6h, 1d */
+                        every: string;
+                    } | {
+                        /** @description 5 fields, or 6 with a single second */
+                        cron: string;
+                        /** @description IANA time zone, UTC by default */
+                        tz?: string;
+                    };
+                    /** @enum {string} */
+                    sitemaps?: "auto" | "off";
+                    /** Format: uri */
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the source */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `source_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSourceRuns: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceRunList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `source_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runSource: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the run started; poll GET /v1/tasks/{taskId} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStarted"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `source_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `run_in_progress` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     queueStats: {
         parameters: {
             query?: never;
@@ -4284,6 +5187,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QueueStats"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTasks: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+                since?: string;
+                source?: string;
+                state?: "queued" | "running" | "cancelling" | "completed" | "failed" | "cancelled";
+                type?: "crawl" | "scrape" | "batch-scrape" | "ingest" | "purge";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of tasks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
@@ -4373,6 +5348,94 @@ export interface operations {
             };
             /** @description not found. Codes: `task_not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the task, cancelling or already cancelled */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStatus"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `task_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `task_finished`, `not_cancellable` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

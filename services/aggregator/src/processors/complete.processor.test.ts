@@ -7,7 +7,7 @@ import { completeCrawl } from './complete.processor.ts';
 
 const TASK = '33333333-3333-4333-8333-333333333333';
 const TENANT = '11111111-1111-4111-8111-111111111111';
-const ZERO: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0 };
+const ZERO: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0, cancelled: 0 };
 
 function setup(opts: { deleteUnreached?: boolean; incomplete?: string; progress?: Partial<TaskProgress>; vectorsDown?: boolean; unreached?: string[] }) {
   const calls: string[] = [];

@@ -1,3 +1,4 @@
+import { compilePathPatterns, pathAllowed } from '@kbflow/extraction';
 import { crawlScopePrefixes, type DocumentRepository, type TaskRepository } from '@kbflow/db';
 import { Priority, QueueName, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import type { VectorStore } from '@kbflow/vector-store';
@@ -112,7 +113,8 @@ export async function pruneUnreached(
     ctx.log.info({ taskId: data.taskId, reason }, 'unreached pages kept: the crawl did not finish completely');
     return { skipped: reason };
   }
-  const removed = await deps.documents.deleteUnreached(data.taskId, task.knowledgeBaseId, crawlScopePrefixes(task.params));
+  const patterns = compilePathPatterns(task.params.includePaths, task.params.excludePaths);
+  const removed = await deps.documents.deleteUnreached(data.taskId, task.knowledgeBaseId, crawlScopePrefixes(task.params), (url) => pathAllowed(new URL(url), patterns));
   if (removed.documentIds.length > 0) {
     try {
       await deps.vectors.deleteByIds(removed.chunkIds);

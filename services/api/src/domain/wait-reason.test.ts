@@ -12,6 +12,7 @@ const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embe
   unchangedByHash: 0,
   deletedGone: 0,
   deletedUnreached: 0,
+  cancelled: 0,
   ...p,
 });
 

@@ -25,7 +25,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   let path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') path = issue.keys.join(', ');
+  // A nested object's unknown key is named with its parents (`politeness.rps`).
+  if (issue.code === 'unrecognized_keys') path = issue.keys.map((key) => [...issue.path.map(String), key].join('.')).join(', ');
   const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
   throw new ApiError(400, issue.code === 'unrecognized_keys' ? 'unknown_field' : 'invalid_field', message, { field: path || undefined });
 }

@@ -77,6 +77,13 @@ const TOOLS: Record<string, ToolDef> = {
     readOnly: true,
     call: (api) => api.listKnowledgeBases(),
   },
+  list_sources: {
+    title: 'List sources',
+    description: "The sites this API key's tenant keeps fresh: URL, schedule, knowledge base, the last run (state and what it changed) and when the next one is due.",
+    input: { after: z.uuid().optional().describe('the nextCursor of the previous page') },
+    readOnly: true,
+    call: (api, args) => api.listSources({ limit: 100, ...(args.after ? { after: args.after } : {}) }),
+  },
   start_crawl: {
     title: 'Crawl a site',
     description: 'Starts crawling a site from a seed URL into a knowledge base; returns the task id to follow with task_status.',

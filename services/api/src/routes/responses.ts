@@ -26,15 +26,33 @@ const waitReason = z
   .looseObject({ reason: z.string(), message: z.string().optional() })
   .describe('why a queued or running task is not moving: position in queue, rate limit, open breaker, waiting for children');
 
+/** What a crawl-like task (a one-shot crawl or a source run) changed; see docs/sources.md. */
+export const runReport = z
+  .object({
+    new: z.number().int().describe('pages stored for the first time'),
+    changed: z.number().int().describe('pages whose content changed since the stored version'),
+    unchanged: z.number().int().describe('pages whose content hash matched the stored version (or answered 304)'),
+    deleted: z.number().int().describe('pages removed because they are gone from the site'),
+    failed: z.number().int().describe('pages that could not be fetched, stored or embedded'),
+    bytesFetched: z.number().int().describe('body bytes read from the site'),
+    durationMs: z.number().int().describe('from the first page picked up to the end (to now while running)'),
+    stopReason: z.enum(['done', 'maxPages', 'cancelled', 'failed']).optional().describe('why it stopped, once finished'),
+  })
+  .meta({ id: 'RunReport' });
+
+export const TASK_STATES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
+
 export const taskStatus = z
   .object({
     id: z.uuid(),
-    type: z.string().describe('crawl, scrape, batch-scrape or ingest'),
-    state: z.enum(['queued', 'running', 'completed', 'failed']),
+    type: z.string().describe('crawl, scrape, batch-scrape, ingest or purge'),
+    state: z.enum(TASK_STATES).describe('cancelling: cancel asked, queued pages being dropped; cancelled once nothing of it is queued'),
+    sourceId: z.uuid().optional().describe('the source this task is a run (or a purge) of'),
+    report: runReport.optional().describe('crawls, scrapes and source runs: what the run changed'),
     progress: z
       .record(z.string(), z.number())
       .describe(
-        'crawls: discovered, scraped, skipped, embedded, failed, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded',
+        'crawls: discovered, scraped, skipped, embedded, failed, cancelled, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded',
       ),
     error: z.string().optional(),
     pruneSkipped: z.string().optional().describe('deleteUnreached was asked but removed nothing, and why: maxPages, failed pages, pages not processed'),
@@ -311,3 +329,62 @@ export const scheduleRuns = z.object({ name: z.string(), runs: z.array(scheduleR
 export const searchAnalytics = z
   .looseObject({ since: isoDate, until: isoDate, knowledgeBase: z.string().optional(), total: z.number().int() })
   .meta({ id: 'SearchAnalytics' });
+
+export const taskList = z
+  .object({
+    tasks: z.array(taskStatus),
+    nextCursor: z.uuid().optional().describe('pass as `after` for the next page; absent on the last page'),
+  })
+  .meta({ id: 'TaskList' });
+
+const scheduleView = z.union([
+  z.object({ every: z.string() }),
+  z.object({ cron: z.string(), tz: z.string().optional() }),
+]);
+
+/** One run of a source, in its history and as its last run. */
+export const sourceRun = z
+  .object({
+    taskId: z.uuid(),
+    state: z.enum(TASK_STATES),
+    trigger: z.enum(['schedule', 'manual']),
+    report: runReport,
+    error: z.string().optional(),
+    createdAt: isoDate,
+    startedAt: isoDate.optional(),
+    finishedAt: isoDate.optional(),
+  })
+  .meta({ id: 'SourceRun' });
+
+export const source = z
+  .object({
+    id: z.uuid(),
+    type: z.literal('site'),
+    url: z.string(),
+    knowledgeBase: z.string(),
+    schedule: scheduleView,
+    includePaths: z.array(z.string()),
+    excludePaths: z.array(z.string()),
+    maxPages: z.number().int(),
+    maxDepth: z.number().int(),
+    engine: z.enum(['auto', 'http', 'browser']),
+    respectRobots: z.boolean(),
+    sitemaps: z.enum(['auto', 'off']),
+    politeness: z.object({ maxConcurrency: z.number().int().optional(), minDelayMs: z.number().int().optional() }).optional(),
+    deleteUnreached: z.boolean(),
+    lastRun: sourceRun.optional().describe('the newest run, finished or not'),
+    nextRunAt: isoDate.optional().describe('when the schedule fires next'),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  })
+  .meta({ id: 'Source' });
+
+export const sourceList = z
+  .object({ sources: z.array(source), nextCursor: z.uuid().optional().describe('pass as `after` for the next page; absent on the last page') })
+  .meta({ id: 'SourceList' });
+
+export const sourceRunList = z
+  .object({ runs: z.array(sourceRun), nextCursor: z.uuid().optional().describe('pass as `after` for the next page; absent on the last page') })
+  .meta({ id: 'SourceRunList' });
+
+export const runStarted = z.object({ taskId: z.uuid() }).meta({ id: 'RunStarted' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PATH_PATTERN_LENGTH, MAX_PATH_PATTERNS, pathPatternError } from '@kbflow/extraction';
 import { storable } from '../domain/storable-text.ts';
 
 /** Request bodies. Strict objects: an unknown field is a 400 naming it. */
@@ -8,11 +9,32 @@ const knowledgeBase = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, - and _')
   .default('default');
 const engine = z.enum(['auto', 'http', 'browser']).default('auto');
+const respectRobots = z.boolean().default(true).describe("obey the site's robots.txt for kbflow's user agent (a disallowed URL fails with robots_disallowed)");
+
+/** Per-host limits of a crawl, on top of the scraper's defaults (KBFLOW_HOST_MAX_CONCURRENCY, KBFLOW_HOST_MIN_DELAY_MS). */
+const politenessLimits = z.strictObject({
+  maxConcurrency: z.number().int().min(1).max(64).optional().describe('requests in flight to one host at once, across all scrapers'),
+  minDelayMs: z.number().int().min(0).max(60_000).optional().describe("least time between two requests to one host; robots.txt's Crawl-delay raises it"),
+});
+const politeness = politenessLimits.optional();
+
+/** An RE2 pattern over a link's path and query (linear matching: see packages/extraction/src/path-patterns.ts). */
+const pathPattern = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_PATH_PATTERN_LENGTH)
+  .superRefine((pattern, ctx) => {
+    const error = pathPatternError(pattern);
+    if (error) ctx.addIssue({ code: 'custom', message: `does not compile as an RE2 regular expression: ${error}` });
+  });
+const pathPatterns = z.array(pathPattern).max(MAX_PATH_PATTERNS);
+const maxPages = z.number().int().min(1).max(100_000);
+const maxDepth = z.number().int().min(0).max(100);
 
 export const crawlBody = z.strictObject({
   url: httpUrl,
-  maxPages: z.number().int().min(1).max(100_000).default(200),
-  maxDepth: z.number().int().min(0).max(100).default(5),
+  maxPages: maxPages.default(200),
+  maxDepth: maxDepth.default(5),
   engine,
   knowledgeBase,
   deleteUnreached: z
@@ -21,14 +43,80 @@ export const crawlBody = z.strictObject({
     .describe(
       "when the crawl finishes completely (not cut by maxPages, no page failed other than 404/410), remove the knowledge base's pages on the crawl's origins that it did not reach, with their chunks and vectors (docs/recrawls.md)",
     ),
+  respectRobots,
+  sitemaps: z.enum(['auto', 'off']).default('auto').describe("auto: robots.txt's Sitemap: lines and /sitemap.xml add their in-scope pages to the crawl"),
+  politeness,
+  includePaths: pathPatterns.optional(),
+  excludePaths: pathPatterns.optional(),
 });
 
-export const scrapeBody = z.strictObject({ url: httpUrl, engine, knowledgeBase });
+/** A source's schedule; its bounds (minimum interval, at most one cron run a minute) are checked by the route. */
+const sourceSchedule = z.union(
+  [
+    z.strictObject({ every: z.string().min(1).max(32).describe('a duration: 30m, 6h, 1d') }),
+    z.strictObject({ cron: z.string().min(1).max(128).describe('5 fields, or 6 with a single second'), tz: z.string().min(1).max(64).optional().describe('IANA time zone, UTC by default') }),
+  ],
+  { error: 'must be {"every": "6h"} or {"cron": "0 */6 * * *", "tz"?: "Europe/Paris"}' },
+);
+const sitemaps = z.enum(['auto', 'off']);
+
+const sourceFields = {
+  url: httpUrl,
+  schedule: sourceSchedule,
+  includePaths: pathPatterns,
+  excludePaths: pathPatterns,
+  maxPages,
+  maxDepth,
+  engine: z.enum(['auto', 'http', 'browser']),
+  respectRobots: z.boolean(),
+  sitemaps,
+  politeness: politenessLimits,
+  deleteUnreached: z.boolean(),
+};
+
+export const sourceBody = z.strictObject({
+  type: z.literal('site'),
+  ...sourceFields,
+  knowledgeBase,
+  includePaths: sourceFields.includePaths.default([]),
+  excludePaths: sourceFields.excludePaths.default([]),
+  maxPages: maxPages.default(200),
+  maxDepth: maxDepth.default(5),
+  engine,
+  respectRobots: z.boolean().default(true),
+  sitemaps: sitemaps.default('auto'),
+  politeness: politenessLimits.optional(),
+  deleteUnreached: z.boolean().default(true),
+});
+
+/** A PATCH: any field but the type and the knowledge base (moving a source would strand its documents); `politeness: null` resets it. */
+export const sourcePatch = z.strictObject({
+  url: sourceFields.url.optional(),
+  schedule: sourceFields.schedule.optional(),
+  includePaths: sourceFields.includePaths.optional(),
+  excludePaths: sourceFields.excludePaths.optional(),
+  maxPages: maxPages.optional(),
+  maxDepth: maxDepth.optional(),
+  engine: sourceFields.engine.optional(),
+  respectRobots: z.boolean().optional(),
+  sitemaps: sitemaps.optional(),
+  politeness: politenessLimits.nullable().optional(),
+  deleteUnreached: z.boolean().optional(),
+});
+
+const pageLimit = z.coerce.number().int().min(1).max(100).default(20);
+
+export const sourceListQuery = z.strictObject({ limit: pageLimit, after: z.uuid({ message: 'must be a source id from nextCursor' }).optional() });
+export const runListQuery = z.strictObject({ limit: pageLimit, after: z.uuid({ message: 'must be a task id from nextCursor' }).optional() });
+export const sourceDeleteQuery = z.strictObject({ purge: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') });
+
+export const scrapeBody = z.strictObject({ url: httpUrl, engine, knowledgeBase, respectRobots });
 
 export const batchScrapeBody = z.strictObject({
   urls: z.array(httpUrl).min(1).max(1000),
   engine,
   knowledgeBase,
+  respectRobots,
 });
 
 /** NUL and lone surrogates are dropped first (see storable): PostgreSQL's full-text search and the search log cannot take them. */
@@ -114,3 +202,13 @@ export const embedBody = z.strictObject({
 });
 
 export const taskIdParam = z.uuid({ message: 'must be a task id (UUID)' });
+
+/** `GET /v1/tasks`: the caller's tasks, newest first. */
+export const taskListQuery = z.strictObject({
+  state: z.enum(['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled']).optional(),
+  type: z.enum(['crawl', 'scrape', 'batch-scrape', 'ingest', 'purge']).optional(),
+  source: z.uuid({ message: 'must be a source id' }).optional(),
+  since: isoDateTime.optional(),
+  limit: pageLimit,
+  after: z.uuid({ message: 'must be a task id from nextCursor' }).optional(),
+});

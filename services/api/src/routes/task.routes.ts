@@ -1,14 +1,14 @@
 import type { CrawlParams, IngestProgress, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
-import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
+import { crawlFlow, QueueName, type JobProducer } from '@kbflow/queues';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../http/api-error.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { taskAccepted, taskStatus } from './responses.ts';
+import { taskAccepted, taskList, taskStatus } from './responses.ts';
 import { explainIngestWait, explainWait, type WaitReason } from '../domain/wait-reason.ts';
-import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam } from './schemas.ts';
+import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam, taskListQuery } from './schemas.ts';
 import { z } from 'zod';
 
 /** Documented only: a malformed id is a 404 like an unknown one (the handler checks it). */
@@ -32,14 +32,28 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
     id: task.id,
     type: task.type,
     state: task.state,
+    ...(task.sourceId ? { sourceId: task.sourceId } : {}),
+    ...(task.report ? { report: task.report } : {}),
     progress: ingest ? ingestProgress(ingest) : task.progress,
     ...(task.error ? { error: task.error } : {}),
     ...(task.pruneSkipped ? { pruneSkipped: task.pruneSkipped } : {}),
     ...(waiting ? { waiting } : {}),
     params: ingest
       ? { source: ingest.source }
-      : { seeds: task.params.seeds, maxPages: task.params.maxPages, maxDepth: task.params.maxDepth, engine: task.params.engine, deleteUnreached: task.params.deleteUnreached ?? false },
-    ...(ingest && task.result ? { result: task.result } : {}),
+      : {
+          seeds: task.params.seeds,
+          maxPages: task.params.maxPages,
+          maxDepth: task.params.maxDepth,
+          engine: task.params.engine,
+          deleteUnreached: task.params.deleteUnreached ?? false,
+          respectRobots: task.params.respectRobots ?? true,
+          sitemaps: task.params.sitemaps ?? 'off',
+          ...(task.params.politeness ? { politeness: task.params.politeness } : {}),
+          ...(task.params.includePaths?.length ? { includePaths: task.params.includePaths } : {}),
+          ...(task.params.excludePaths?.length ? { excludePaths: task.params.excludePaths } : {}),
+        },
+    // Ingests' final counts and a purge's (a crawl's final counts are its report).
+    ...((ingest || task.type === 'purge') && task.result ? { result: task.result } : {}),
     ...(task.traceId ? { traceId: task.traceId } : {}),
     createdAt: task.createdAt.toISOString(),
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
@@ -64,7 +78,18 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     req: Request,
     type: TaskType,
     seeds: string[],
-    opts: { maxPages: number; maxDepth: number; engine: CrawlParams['engine']; knowledgeBase: string; deleteUnreached?: boolean },
+    opts: {
+      maxPages: number;
+      maxDepth: number;
+      engine: CrawlParams['engine'];
+      knowledgeBase: string;
+      deleteUnreached?: boolean;
+      respectRobots: boolean;
+      sitemaps?: 'auto' | 'off';
+      politeness?: CrawlParams['politeness'];
+      includePaths?: string[] | undefined;
+      excludePaths?: string[] | undefined;
+    },
   ) => {
     const tenantId = req.principal!.tenantId;
     const normalized = [...new Set(seeds.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))];
@@ -76,23 +101,17 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       engine: opts.engine,
       origins: [...new Set(normalized.map((u) => new URL(u).origin))],
       ...(opts.deleteUnreached ? { deleteUnreached: true } : {}),
+      respectRobots: opts.respectRobots,
+      sitemaps: opts.sitemaps ?? 'off',
+      ...(opts.politeness ? { politeness: opts.politeness } : {}),
+      ...(opts.includePaths?.length ? { includePaths: opts.includePaths } : {}),
+      ...(opts.excludePaths?.length ? { excludePaths: opts.excludePaths } : {}),
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
     // The request's trace: the task's jobs continue it, and its status names it.
     const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params, traceId: activeTraceId() });
     try {
-      await deps.producer.enqueueFlow({
-        queue: QueueName.aggregate,
-        name: 'complete-crawl',
-        data: { tenantId, taskId, correlationId: taskId },
-        opts: { priority: Priority.NORMAL, jobId: `crawl-${taskId}` },
-        children: normalized.map((url) => ({
-          queue: QueueName.scrape,
-          name: 'scrape-page',
-          data: { tenantId, taskId, url, depth: 0, engine: opts.engine, correlationId: taskId },
-          opts: { priority: Priority.NORMAL, jobId: `scrape-${taskId}-${normalized.indexOf(url)}`, ignoreDependencyOnFailure: true },
-        })),
-      });
+      await deps.producer.enqueueFlow(crawlFlow({ tenantId, taskId, seeds: normalized, engine: opts.engine }));
     } catch (error) {
       // Nothing half-written: the task row goes when its jobs could not be queued.
       await deps.tasks.deleteTask(taskId);
@@ -111,7 +130,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       operationId: 'crawl',
       summary: 'Crawl a site from a seed URL',
       description:
-        'Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl\'s origins; `deleteUnreached` also removes pages the crawl no longer reaches (docs/recrawls.md).',
+        "Follows same-origin links up to maxDepth and maxPages; each page is stored, chunked and embedded. PDF, DOCX, text and Markdown links are extracted too. Obeys the site's robots.txt (respectRobots), adds its sitemaps' pages (sitemaps) and keeps per-host limits shared by all scrapers (politeness); see docs/crawling.md. A recrawl sends stored ETag / Last-Modified back (a 304 is unchanged, nothing downloaded), re-embeds only changed chunks, and removes pages that answer 404/410 or redirect off the crawl's origins; deleteUnreached also removes pages the crawl no longer reaches (docs/recrawls.md).",
       tags: ['tasks'],
       body: crawlBody,
       responses: accepted,
@@ -177,6 +196,65 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       });
     }
     res.json(taskResponse(task, waiting));
+    },
+  );
+
+  router.post(
+    '/tasks/:id/cancel',
+    {
+      operationId: 'cancelTask',
+      summary: 'Stop a crawl, a scrape or a source run',
+      description:
+        'The task turns `cancelling` at once: its queued pages are dropped when a scraper picks them up (no fetch, no attempt spent), pages being fetched finish, and no new link is followed. It reads `cancelled`, with its counts, once nothing of it is left queued. Cancelling a cancelled task again is a no-op.',
+      tags: ['tasks'],
+      params: taskPathParams,
+      responses: { 202: { description: 'the task, cancelling or already cancelled', schema: taskStatus } },
+      errors: { 404: ['task_not_found'], 409: ['task_finished', 'not_cancellable'] },
+      example: { params: { id: '{taskId}' } },
+    },
+    async (req, res) => {
+      const id = taskIdParam.safeParse(req.params.id);
+      if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
+      const tenantId = req.principal!.tenantId;
+      const found = await deps.tasks.find(tenantId, id.data);
+      if (!found) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
+      // Ingests are answered when their rows are stored, and purges are short deletes: neither has pages to drop.
+      if (found.type === 'ingest' || found.type === 'purge') throw new ApiError(409, 'not_cancellable', `a ${found.type} task cannot be cancelled`);
+      const before = await deps.tasks.requestCancel(tenantId, id.data);
+      if (before === 'completed' || before === 'failed') throw new ApiError(409, 'task_finished', `task ${id.data} has already ${before === 'completed' ? 'completed' : 'failed'}`);
+      const task = await deps.tasks.find(tenantId, id.data);
+      deps.log.info({ taskId: id.data, before }, 'task cancel requested');
+      res.status(202).json(taskResponse(task!));
+    },
+  );
+
+  router.get(
+    '/tasks',
+    {
+      operationId: 'listTasks',
+      summary: 'The tenant\'s tasks, newest first',
+      description: 'Filtered by state, type, source and creation time (`since`); `limit` per page (at most 100), `after` = the previous page\'s `nextCursor`.',
+      tags: ['tasks'],
+      query: taskListQuery,
+      responses: { 200: { description: 'a page of tasks', schema: taskList } },
+      example: { query: { limit: '5' } },
+    },
+    async (req, res, input) => {
+      const q = input.query();
+      const tenantId = req.principal!.tenantId;
+      const after = q.after ? await deps.tasks.cursorOf(tenantId, q.after) : undefined;
+      if (q.after && !after) throw new ApiError(400, 'invalid_field', 'not a task of this tenant', { field: 'after' });
+      // One more than asked tells whether there is a next page.
+      const rows = await deps.tasks.list(tenantId, {
+        limit: q.limit + 1,
+        ...(q.state ? { state: q.state } : {}),
+        ...(q.type ? { type: q.type } : {}),
+        ...(q.source ? { sourceId: q.source } : {}),
+        ...(q.since ? { since: new Date(q.since) } : {}),
+        ...(after ? { after } : {}),
+      });
+      const page = rows.slice(0, q.limit);
+      res.json({ tasks: page.map((t) => taskResponse(t)), ...(rows.length > q.limit ? { nextCursor: page.at(-1)!.id } : {}) });
     },
   );
 

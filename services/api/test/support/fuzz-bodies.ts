@@ -288,6 +288,12 @@ export function newRouteIdRequest(f: Fuzz, id: string, admin: boolean): { method
     { method: 'GET', path: `/v1/admin/tenants/${id}/keys` },
     { method: 'POST', path: `/v1/admin/tenants/${id}/keys`, body: { name: 'k', scopes: f.pick([['read'], ['read', 'write'], ['admin']]) } },
     { method: 'DELETE', path: `/v1/admin/tenants/${id}/keys/${id}` },
+    { method: 'POST', path: `/v1/tasks/${id}/cancel` },
+    { method: 'GET', path: `/v1/sources/${id}` },
+    { method: 'PATCH', path: `/v1/sources/${id}`, body: f.pick<object>([{ maxPages: 5 }, { schedule: { every: '1h' } }, {}, { url: 'ftp://x' }]) },
+    { method: 'DELETE', path: `/v1/sources/${id}${f.pick(['', '?purge=true', '?purge=yes'])}` },
+    { method: 'POST', path: `/v1/sources/${id}/runs` },
+    { method: 'GET', path: `/v1/sources/${id}/runs` },
   ]);
 }
 
@@ -300,7 +306,29 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
  */
 export function newListQuery(f: Fuzz): { path: string; key: string } {
   const key = f.pick([DEV_KEY, ADMIN_KEY]);
-  switch (f.int(0, 4)) {
+  switch (f.int(0, 6)) {
+    case 5:
+      return {
+        key,
+        path: `/v1/tasks?${f.pick([
+          `limit=${f.pick(['0', '101', 'abc', '1.5', '-1', '', '1&limit=2'])}`,
+          `state=${f.pick(['done', 'RUNNING', '', '%00', 'queued&state=failed'])}`,
+          `type=${f.pick(['index', 'CRAWL', '', '%00'])}`,
+          `source=${f.pick(['x', '', '%00', '00000000-0000-4000-8000'])}`,
+          `since=${f.pick(['yesterday', '2026-01-01', '2026-13-01T00:00:00Z', '%00'])}`,
+          `after=${f.pick(['garbage', '', '00000000-0000-4000-8000-000000000000'])}`,
+          `${f.pick(['sort', 'tenant', 'state[]'])}=1`,
+        ])}`,
+      };
+    case 6:
+      return {
+        key,
+        path: `/v1/sources?${f.pick([
+          `limit=${f.pick(['0', '101', 'abc', '1.5', '-1', ''])}`,
+          `after=${f.pick(['garbage', '', '%00'])}`,
+          `${f.pick(['sort', 'type', 'limit[]'])}=1`,
+        ])}`,
+      };
     case 0:
       return {
         key,

@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '@kbflow/embeddings';
 import { AppError, PermanentError } from '@kbflow/queues';
 import { chromium, type Browser } from 'playwright-core';
 import { assertUrlAllowed, type AddressPolicy } from '../domain/address-guard.ts';
@@ -95,6 +96,9 @@ export class BrowserFetcher implements PageFetcher {
       const status = response?.status() ?? 0;
       if (status >= 400) {
         const message = `${url} answered ${status}`;
+        const retryAfter = status === 429 || status === 503 ? response?.headers()['retry-after'] : undefined;
+        const retryAfterMs = retryAfter === undefined ? undefined : parseRetryAfter(new Headers({ 'retry-after': retryAfter }));
+        if (retryAfterMs !== undefined) throw new AppError('http_status', message, { retryAfterMs });
         throw status === 429 || status >= 500 ? new AppError('http_status', message) : new HttpStatusError(url, status);
       }
       const html = await page.content();

@@ -74,7 +74,8 @@ export class EngineRouter {
     try {
       viaHttp = await withExtraction(await this.timed('http', url, conditional));
     } catch (error) {
-      if (isPermanent(error)) throw error;
+      // A site asking to wait (429/503 with Retry-After) would say the same to the browser.
+      if (isPermanent(error) || (error as { retryAfterMs?: unknown }).retryAfterMs !== undefined) throw error;
       this.log.info({ url, err: (error as Error).message }, 'http engine failed, trying the browser');
       try {
         return await withExtraction(await this.timed('browser', url));

@@ -100,6 +100,53 @@ export class HttpFetcher implements PageFetcher {
     throw new PermanentError('too_many_redirects', `${url} redirected more than ${this.opts.maxRedirects} times`);
   }
 
+  /**
+   * A site's own files (robots.txt, sitemaps): the same address guard, user
+   * agent and redirect limit as pages, any status returned rather than
+   * thrown, and the body cut at `maxBytes` instead of refused (RFC 9309 lets
+   * a crawler ignore a robots.txt past 500 KiB; a sitemap past its cap is
+   * read as far as it goes).
+   */
+  async fetchResource(url: string, maxBytes: number): Promise<{ status: number; finalUrl: string; contentType: string; body: Buffer }> {
+    const deadline = AbortSignal.timeout(this.opts.timeoutMs);
+    let current = new URL(url);
+    for (let hop = 0; hop <= this.opts.maxRedirects; hop++) {
+      assertUrlAllowed(current, this.opts.allowPrivateNetworks, this.opts.addressPolicy);
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(current, { dispatcher: this.agent, method: 'GET', signal: deadline, headers: { 'user-agent': this.opts.userAgent } });
+      } catch (error) {
+        throw toFetchError(error, current.href);
+      }
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+        await res.body.dump();
+        current = new URL(String(res.headers.location), current);
+        continue;
+      }
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (res.statusCode >= 400) {
+        await res.body.dump();
+        return { status: res.statusCode, finalUrl: current.href, contentType, body: Buffer.alloc(0) };
+      }
+      const parts: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          parts.push(chunk);
+          size += chunk.length;
+          if (size >= maxBytes) {
+            res.body.destroy();
+            break;
+          }
+        }
+      } catch (error) {
+        throw toFetchError(error, current.href);
+      }
+      return { status: res.statusCode, finalUrl: current.href, contentType, body: Buffer.concat(parts).subarray(0, maxBytes) };
+    }
+    throw new PermanentError('too_many_redirects', `${url} redirected more than ${this.opts.maxRedirects} times`);
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }

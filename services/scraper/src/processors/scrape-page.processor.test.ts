@@ -1,9 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DocumentRepository, PageChange, PageStatus, PageValidators, StoredPage, StoreResult, TaskRepository } from '@kbflow/db';
-import { AppError, PermanentError, type FlowNode, type JobContext, type JobProducer } from '@kbflow/queues';
+import { AppError, JobDeferral, PermanentError, type FlowNode, type JobContext, type JobProducer } from '@kbflow/queues';
 import { pino } from 'pino';
+import { RobotsRules, robotsFileOf } from '../domain/robots-rules.ts';
+import type { SitemapEntry } from '../domain/sitemap-parser.ts';
 import type { RoutedPage } from '../fetchers/engine-router.ts';
 import { HttpStatusError, type Validators } from '../fetchers/fetched-page.ts';
+import type { HostLimits, HostSlot } from '../politeness/host-limiter.ts';
 import { EMBED_BATCH_SIZE, MAX_STORED_LINKS, scrapePage, type ScrapeDeps } from './scrape-page.processor.ts';
 
 const TASK = '33333333-3333-4333-8333-333333333333';
@@ -13,7 +16,7 @@ const PAGE = 'http://docs.local/a.html';
 interface Recorder {
   statuses: [string, PageStatus, string | undefined][];
   flows: FlowNode[];
-  bulk: { url: string; parent?: unknown }[];
+  bulk: { url: string; parent?: unknown; lastmod?: string }[];
   claimed: string[][];
   /** The `source` each stored document was given. */
   sources: (string | undefined)[];
@@ -26,9 +29,15 @@ interface Recorder {
   deletedPages: string[];
   /** Jobs enqueued on the embed queue by name (delete-vectors). */
   embedJobs: { name: string; data: unknown }[];
+  /** Limits each slot was asked with, and back-offs asked for. */
+  acquired: HostLimits[];
+  backoffs: [string, number][];
+  updated: unknown[];
+  /** The body bytes each status update recorded (the run report's input). */
+  bytes: (number | undefined)[];
 }
 
-function setup(opts: {
+interface SetupOpts {
   status?: PageStatus;
   fetch: () => Promise<RoutedPage>;
   store?: Partial<StoreResult>;
@@ -36,15 +45,33 @@ function setup(opts: {
   maxDepth?: number;
   depth?: number;
   stored?: StoredPage;
-}) {
-  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], pages: [], changes: [], conditionals: [], deletedPages: [], embedJobs: [] };
+  /** robots.txt status and body for docs.local (default: 404, allow all). */
+  robots?: [number, string];
+  /** The limiter's answer (default: a slot). */
+  slot?: HostSlot;
+  sitemap?: SitemapEntry[];
+  params?: Record<string, unknown>;
+  state?: string;
+  includePaths?: string[];
+  excludePaths?: string[];
+}
+
+function setup(opts: SetupOpts) {
+  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], pages: [], changes: [], conditionals: [], deletedPages: [], embedJobs: [], acquired: [], backoffs: [], updated: [], bytes: [] };
   const tasks = {
-    get: async () => ({ id: TASK, tenantId: TENANT, knowledgeBaseId: 'kb', state: 'running', params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'] } }),
+    get: async () => ({
+      id: TASK,
+      tenantId: TENANT,
+      knowledgeBaseId: 'kb',
+      state: opts.state ?? 'running',
+      params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'], includePaths: opts.includePaths, excludePaths: opts.excludePaths, ...opts.params },
+    }),
     pageStatus: async () => opts.status ?? 'discovered',
     markRunning: async () => undefined,
-    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: PageChange; httpStatus?: number } = {}) => {
+    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {}) => {
       rec.statuses.push([url, status, extra.error]);
       rec.changes.push([extra.change, extra.httpStatus]);
+      rec.bytes.push(extra.bytes);
     },
     claimLinks: async (input: { urls: string[] }) => {
       rec.claimed.push(input.urls);
@@ -75,12 +102,13 @@ function setup(opts: {
     enqueueFlow: async (node: FlowNode) => {
       rec.flows.push(node);
     },
-    enqueueBulk: async (queue: string, name: string, jobs: { data: { url: string }; opts: { parent?: unknown } }[]) => {
+    enqueueBulk: async (queue: string, name: string, jobs: { data: { url: string; lastmod?: string }; opts: { parent?: unknown } }[]) => {
       if (queue === 'embed') rec.embedJobs.push(...jobs.map((j) => ({ name, data: j.data })));
-      else rec.bulk.push(...jobs.map((j) => ({ url: j.data.url, parent: j.opts.parent })));
+      else rec.bulk.push(...jobs.map((j) => ({ url: j.data.url, parent: j.opts.parent, ...(j.data.lastmod ? { lastmod: j.data.lastmod } : {}) })));
       return [];
     },
   } as unknown as JobProducer;
+  const [robotsStatus, robotsBody] = opts.robots ?? [404, ''];
   const deps: ScrapeDeps = {
     tasks,
     documents,
@@ -89,9 +117,31 @@ function setup(opts: {
       rec.conditionals.push(conditional);
       return opts.fetch();
     },
+    politeness: {
+      robots: { rulesFor: async (origin) => new RobotsRules(origin, robotsFileOf(robotsStatus, robotsBody), 'kbflow/0.1') },
+      limiter: {
+        acquire: async (_host, limits) => {
+          rec.acquired.push(limits);
+          return opts.slot ?? { granted: true, release: async () => undefined };
+        },
+        backoff: async (host, ms) => {
+          rec.backoffs.push([host, ms]);
+          return ms;
+        },
+      },
+      defaults: { maxConcurrency: 4, minDelayMs: 0, maxBackoffMs: 600_000 },
+      sitemapUrls: async () => opts.sitemap ?? [],
+    },
   };
   const ctx = {
-    job: { attemptsMade: opts.attemptsMade ?? 0, opts: { attempts: 3 }, parent: { id: `crawl-${TASK}`, queueKey: '{kbflow}:aggregate' } },
+    job: {
+      attemptsMade: opts.attemptsMade ?? 0,
+      opts: { attempts: 3 },
+      parent: { id: `crawl-${TASK}`, queueKey: '{kbflow}:aggregate' },
+      updateData: async (d: unknown) => {
+        rec.updated.push(d);
+      },
+    },
     log: pino({ level: 'silent' }),
     correlationId: TASK,
   } as unknown as JobContext;
@@ -117,6 +167,39 @@ const STORED: StoredPage = {
 };
 
 describe('scrapePage', () => {
+  it('drops the page of a cancelled task at pickup: no fetch, no link, the job completes', async () => {
+    let fetched = false;
+    for (const state of ['cancelling', 'cancelled']) {
+      const { rec, deps, ctx, data } = setup({ state, fetch: async () => ((fetched = true), page('# A')) });
+      expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'cancelled' });
+      expect(rec.statuses).toEqual([[PAGE, 'cancelled', 'cancelled before it was fetched']]);
+      expect(rec.claimed).toEqual([]);
+    }
+    expect(fetched).toBe(false);
+  });
+
+  it('records a first version as new, a replaced one as changed, and an unchanged one as unchanged, with the bytes read', async () => {
+    const html = '<html>\u00e9t\u00e9</html>';
+    const fetched = (): RoutedPage => ({ ...page('# A\n\ntext'), page: { ...page('').page, html } });
+    const cases: [Partial<StoreResult>, string][] = [
+      [{ changed: true, replaced: false }, 'new'],
+      [{ changed: true, replaced: true }, 'changed'],
+      [{ changed: false, replaced: false, pendingChunkIds: [] }, 'unchanged'],
+    ];
+    for (const [store, change] of cases) {
+      const { rec, deps, ctx, data } = setup({ fetch: async () => fetched(), store });
+      await scrapePage(data, ctx, deps);
+      expect([rec.changes[0]?.[0], rec.bytes[0]]).toEqual([change, Buffer.byteLength(html)]);
+    }
+  });
+
+  it('follows only links whose path passes includePaths and excludePaths', async () => {
+    const links = ['http://docs.local/docs/a.html', 'http://docs.local/docs/private/b.html', 'http://docs.local/blog/c.html', 'http://docs.local/docs/d.html?print=1'];
+    const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A', links), includePaths: ['^/docs/'], excludePaths: ['/private/', '[?&]print='] });
+    await scrapePage(data, ctx, deps);
+    expect(rec.claimed).toEqual([['http://docs.local/docs/a.html']]);
+  });
+
   it('stores a changed page and hands its chunks to the embedder as a document flow under the crawl', async () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => page(`# A\n\n${longSection(60)}`) });
     const result = await scrapePage(data, ctx, deps);
@@ -253,5 +336,84 @@ describe('scrapePage', () => {
     expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'already-done' });
     expect(fetched).toBe(false);
     expect(rec.statuses).toEqual([]);
+  });
+});
+
+describe('scrapePage: politeness', () => {
+  const text = '# A\n\nText of the page, long enough for one chunk.';
+  const ROBOTS = 'User-agent: kbflow\nDisallow: /private/\nCrawl-delay: 2\n';
+
+  it('fails a page robots.txt disallows without fetching it, naming the reason', async () => {
+    let fetched = false;
+    const { rec, deps, ctx, data } = setup({ robots: [200, 'User-agent: *\nDisallow: /\n'], fetch: async () => ((fetched = true), page(text)) });
+    const result = await scrapePage(data, ctx, deps);
+    expect(result).toEqual({ outcome: 'failed', error: `robots_disallowed: ${PAGE} is disallowed by http://docs.local/robots.txt for kbflow` });
+    expect(fetched).toBe(false);
+    expect(rec.statuses[0]?.[1]).toBe('failed');
+  });
+
+  it('fetches anyway when the task does not respect robots.txt', async () => {
+    const { deps, ctx, data } = setup({ robots: [200, 'User-agent: *\nDisallow: /\n'], params: { respectRobots: false }, fetch: async () => page(text) });
+    expect((await scrapePage(data, ctx, deps)).outcome).toBe('stored');
+  });
+
+  it('with robots.txt unreachable (5xx), fetches nothing and retries later', async () => {
+    let fetched = false;
+    const { rec, deps, ctx, data } = setup({ robots: [503, ''], fetch: async () => ((fetched = true), page(text)) });
+    await expect(scrapePage(data, ctx, deps)).rejects.toMatchObject({ code: 'robots_unavailable', retryable: true });
+    expect(fetched).toBe(false);
+    expect(rec.statuses).toEqual([]);
+  });
+
+  it("uses Crawl-delay as the floor of the host's delay", async () => {
+    const { rec, deps, ctx, data } = setup({ robots: [200, ROBOTS], params: { politeness: { maxConcurrency: 2, minDelayMs: 500 } }, fetch: async () => page(text) });
+    await scrapePage(data, ctx, deps);
+    expect(rec.acquired).toEqual([{ maxConcurrency: 2, minDelayMs: 2000 }]);
+  });
+
+  it('never claims disallowed links, and adds the sitemap pages after the links with their lastmod', async () => {
+    const links = ['http://docs.local/b.html', 'http://docs.local/private/x.html'];
+    const sitemap = [{ url: 'http://docs.local/only-in-sitemap.html', lastmod: '2026-11-01' }, { url: 'http://docs.local/private/y.html' }, { url: 'http://docs.local/b.html' }];
+    const { rec, deps, ctx, data } = setup({ robots: [200, ROBOTS], params: { sitemaps: 'auto' }, sitemap, fetch: async () => page(text, links) });
+    await scrapePage(data, ctx, deps);
+    expect(rec.claimed).toEqual([['http://docs.local/b.html', 'http://docs.local/only-in-sitemap.html']]);
+    expect(rec.bulk.map((b) => [b.url, b.lastmod])).toEqual([
+      ['http://docs.local/b.html', undefined],
+      ['http://docs.local/only-in-sitemap.html', '2026-11-01'],
+    ]);
+  });
+
+  it('defers the page, without fetching, while its host is at its limit', async () => {
+    let fetched = false;
+    const { deps, ctx, data } = setup({ slot: { granted: false, waitMs: 10, reason: 'host-busy' }, fetch: async () => ((fetched = true), page(text)) });
+    const error = await scrapePage(data, ctx, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobDeferral);
+    expect((error as JobDeferral).reason).toBe('host-busy');
+    expect((error as JobDeferral).delayMs).toBeGreaterThanOrEqual(1000);
+    expect(fetched).toBe(false);
+  });
+
+  it('on a 429 with Retry-After, backs the host off and defers the page without failing it', async () => {
+    const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(new AppError('http_status', `${PAGE} answered 429`, { retryAfterMs: 3000 })) });
+    const error = await scrapePage(data, ctx, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobDeferral);
+    expect((error as JobDeferral).delayMs).toBeGreaterThanOrEqual(3000);
+    expect(rec.backoffs).toEqual([['docs.local', 3000]]);
+    expect(rec.updated).toEqual([expect.objectContaining({ backoffs: 1 })]);
+    expect(rec.statuses).toEqual([]);
+  });
+
+  it("leaves an open browser breaker's wait to the worker: the host is not backed off", async () => {
+    const open = new AppError('breaker_open', 'browser is unavailable (circuit open)', { retryAfterMs: 45_000 });
+    const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(open) });
+    await expect(scrapePage(data, ctx, deps)).rejects.toBe(open);
+    expect(rec.backoffs).toEqual([]);
+  });
+
+  it('after too many back-offs, the 429 is an ordinary failed attempt that cannot rate-limit the queue', async () => {
+    const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(new AppError('http_status', `${PAGE} answered 429`, { retryAfterMs: 3000 })) });
+    const error = await scrapePage({ ...data, backoffs: 20 }, ctx, deps).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'host_backoff_exhausted', retryable: true, retryAfterMs: undefined });
+    expect(rec.backoffs).toEqual([]);
   });
 });

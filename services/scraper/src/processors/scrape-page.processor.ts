@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import { chunkMarkdown, normalizeUrl, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
+import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, RemovedDocuments, TaskRepository } from '@kbflow/db';
-import { isPermanent, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
+import { AppError, isPermanent, JobDeferral, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 import { crawlableLinks } from '../domain/link-filter.ts';
+import type { RobotsRules } from '../domain/robots-rules.ts';
+import type { SitemapEntry } from '../domain/sitemap-parser.ts';
 import type { Engine, RoutedPage } from '../fetchers/engine-router.ts';
 import { isGoneStatus, type Validators } from '../fetchers/fetched-page.ts';
+import type { HostLimits, HostSlot } from '../politeness/host-limiter.ts';
 
 /** How many chunk ids one embed job carries (a claim check, not the text). */
 export const EMBED_BATCH_SIZE = 32;
@@ -21,10 +24,32 @@ export interface ScrapeDeps {
   documents: DocumentRepository;
   producer: JobProducer;
   fetchPage: (url: string, engine: Engine, conditional?: Validators) => Promise<RoutedPage>;
+  politeness: PolitenessDeps;
 }
+
+/** robots.txt, sitemaps and per-host limits (src/politeness/), as the processor uses them. */
+export interface PolitenessDeps {
+  robots: { rulesFor(origin: string): Promise<RobotsRules> };
+  limiter: { acquire(host: string, limits: HostLimits): Promise<HostSlot>; backoff(host: string, ms: number): Promise<number> };
+  /** KBFLOW_HOST_MAX_CONCURRENCY, KBFLOW_HOST_MIN_DELAY_MS, KBFLOW_HOST_MAX_BACKOFF_MS. */
+  defaults: HostLimits & { maxBackoffMs: number };
+  /** The in-scope pages the site's sitemaps list (`starts`: robots.txt's Sitemap: lines). */
+  sitemapUrls(origin: string, starts: string[], maxUrls: number): Promise<SitemapEntry[]>;
+}
+
+/**
+ * Shortest deferral: BullMQ can lose track of a job moved to `delayed` in the
+ * same instant it was taken (seen in an earlier attempt at this), and a wait
+ * under a second only churns the queue.
+ */
+export const MIN_DEFERRAL_MS = 1000;
+
+/** A page may find its host backed off this often; then the site's answer counts as an ordinary failed attempt. */
+export const MAX_BACKOFFS = 20;
 
 export type ScrapeResult =
   | { outcome: 'already-done' }
+  | { outcome: 'cancelled' }
   | { outcome: 'failed'; error: string }
   | { outcome: 'deleted'; reason: 'gone' | 'out-of-scope'; documentId: string }
   | { outcome: 'skipped'; reason: string; documentId?: string; links: number }
@@ -36,8 +61,9 @@ export function jobIdOf(kind: string, ...parts: string[]): string {
 }
 
 /**
- * Scrapes one page of a task: fetch (conditionally, when the page is
- * stored), extract, store (skipping unchanged content), hand changed chunks
+ * Scrapes one page of a task: obey robots.txt and the host's limits (a
+ * busy or backed-off host defers the job without spending an attempt),
+ * fetch (conditionally, when the page is stored), extract, store (skipping unchanged content), hand changed chunks
  * to the embedder as a document flow, and on crawls claim and enqueue the
  * page's links. A 304 reads no body: the stored links expand the frontier.
  * A page gone (404/410) or redirected out of the crawl's scope loses its
@@ -54,13 +80,44 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   ]);
   if (!task) throw new PermanentError('task_not_found', `task ${data.taskId} does not exist`);
   if (before !== 'discovered' && before !== 'scraped') return { outcome: 'already-done' };
+  // A cancelled task's queued pages are dropped here, at pickup: no fetch,
+  // and the job completes, so no attempt is spent and its flow parent can
+  // settle the task `cancelled`.
+  if (task.state === 'cancelling' || task.state === 'cancelled') {
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'cancelled', { error: 'cancelled before it was fetched' });
+    return { outcome: 'cancelled' };
+  }
   // Only the first pages of a task find it queued; the update is a no-op after that.
   if (task.state === 'queued') await deps.tasks.markRunning(data.taskId);
 
+  const pageUrl = new URL(data.url);
+  const respectRobots = task.params.respectRobots ?? true;
   let routed: RoutedPage;
+  let sitemapEntries: SitemapEntry[] = [];
+  let robots: RobotsRules | undefined;
   try {
-    routed = await deps.fetchPage(data.url, data.engine as Engine, stored?.validators);
+    if (respectRobots) {
+      robots = await deps.politeness.robots.rulesFor(pageUrl.origin);
+      if (robots.file.kind === 'unreachable') throw new AppError('robots_unavailable', `${pageUrl.origin}: ${robots.file.reason}; its pages are retried later (RFC 9309: an unreachable robots.txt allows nothing)`);
+      if (!robots.isAllowed(data.url)) throw new PermanentError('robots_disallowed', `${data.url} is disallowed by ${pageUrl.origin}/robots.txt for kbflow`);
+    }
+    const limits = hostLimits(task.params.politeness, robots, deps.politeness.defaults);
+    const slot = await deps.politeness.limiter.acquire(pageUrl.host, limits);
+    if (!slot.granted) throw new JobDeferral(slot.reason, Math.max(slot.waitMs, MIN_DEFERRAL_MS) + Math.random() * 250);
+    try {
+      routed = await deps.fetchPage(data.url, data.engine as Engine, stored?.validators);
+      // The seed of a crawl reads the sitemaps, within its slot (a few capped requests).
+      if (data.depth === 0 && task.params.sitemaps === 'auto' && task.params.maxDepth > 0) {
+        sitemapEntries = await deps.politeness.sitemapUrls(pageUrl.origin, robots?.sitemaps() ?? [], task.params.maxPages);
+      }
+    } catch (error) {
+      await hostAskedToWait(error, pageUrl.host, data, ctx, deps.politeness);
+      throw error;
+    } finally {
+      await slot.release();
+    }
   } catch (error) {
+    if (error instanceof JobDeferral) throw error;
     const httpStatus = (error as { httpStatus?: unknown }).httpStatus;
     const status = typeof httpStatus === 'number' ? httpStatus : undefined;
     if (isGoneStatus(status)) {
@@ -79,8 +136,8 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
 
   const parent = ctx.job.parent?.id ? { id: ctx.job.parent.id, queue: ctx.job.parent.queueKey } : undefined;
   if (routed.page.notModified && stored) {
-    const links = await enqueueLinks(data, stored.links, task, parent, deps);
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', httpStatus: 304 });
+    const links = await enqueueLinks(data, stored.links, task, parent, deps, robots, sitemapEntries);
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', httpStatus: 304, bytes: 0 });
     return { outcome: 'skipped', reason: 'not-modified', documentId: stored.documentId, links };
   }
   // A linked page that now redirects off the crawl's origins is gone from
@@ -97,12 +154,13 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   }
 
   const pageLinks = routed.extracted ? linksOf(routed.extracted.links) : [];
-  const links = await enqueueLinks(data, pageLinks, task, parent, deps);
+  const links = await enqueueLinks(data, pageLinks, task, parent, deps, robots, sitemapEntries);
   const storedLinks = pageLinks.length > MAX_STORED_LINKS ? pageLinks.slice(0, MAX_STORED_LINKS) : pageLinks;
 
   const { page, extracted } = routed;
+  const bytes = bodyBytes(page);
   if (!extracted) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `not a page (${page.contentType || 'no content type'})` });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `not a page (${page.contentType || 'no content type'})`, bytes });
     return { outcome: 'skipped', reason: 'not-html', links };
   }
   // Documents are keyed by the URL the user or the crawl asked for, so a
@@ -122,10 +180,10 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     page: { etag: page.validators?.etag ?? null, lastModified: page.validators?.lastModified ?? null, links: storedLinks },
   });
   if (!written.changed) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged' });
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged', bytes });
     return { outcome: 'skipped', reason: 'unchanged', documentId: written.documentId, links };
   }
-  await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: written.documentId, change: written.replaced ? 'changed' : 'new' });
+  await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: written.documentId, change: written.replaced ? 'changed' : 'new', bytes });
 
   const batches: FlowNode[] = [];
   for (let i = 0; i < written.pendingChunkIds.length; i += EMBED_BATCH_SIZE) {
@@ -190,15 +248,59 @@ async function removePage(
   return removed;
 }
 
+/** The task's limits over the scraper's defaults, with robots.txt's Crawl-delay as the delay's floor. */
+function hostLimits(asked: { maxConcurrency?: number; minDelayMs?: number } | undefined, robots: RobotsRules | undefined, defaults: PolitenessDeps['defaults']): HostLimits {
+  const crawlDelay = Math.min(robots?.crawlDelayMs() ?? 0, defaults.maxBackoffMs);
+  return { maxConcurrency: asked?.maxConcurrency ?? defaults.maxConcurrency, minDelayMs: Math.max(asked?.minDelayMs ?? defaults.minDelayMs, crawlDelay) };
+}
+
+/**
+ * A 429/503 with Retry-After holds the whole host back (for every crawl and
+ * replica) and this page waits for it without spending an attempt, rather
+ * than rate-limiting the whole scrape queue: other hosts keep flowing. After
+ * {@link MAX_BACKOFFS} waits the answer is an ordinary failed attempt, so a
+ * host that never recovers cannot keep a task open for ever.
+ */
+async function hostAskedToWait(error: unknown, host: string, data: JobData<'scrape', 'scrape-page'>, ctx: JobContext, politeness: PolitenessDeps): Promise<void> {
+  // Only the site's own answer: an open browser breaker also says "come back later", but about the browser.
+  const { retryAfterMs, code } = error as { retryAfterMs?: unknown; code?: unknown };
+  if (code !== 'http_status' || typeof retryAfterMs !== 'number' || !Number.isFinite(retryAfterMs) || isPermanent(error)) return;
+  const backoffs = data.backoffs ?? 0;
+  if (backoffs >= MAX_BACKOFFS) {
+    // Strip the delay: the worker must not turn it into a queue-wide rate limit.
+    throw new AppError('host_backoff_exhausted', `${(error as Error).message} (backed off ${backoffs} times)`, { cause: error });
+  }
+  const held = await politeness.limiter.backoff(host, Math.min(Math.max(retryAfterMs, MIN_DEFERRAL_MS), politeness.defaults.maxBackoffMs));
+  await ctx.job.updateData({ ...data, backoffs: backoffs + 1 });
+  ctx.log.info({ host, retryAfterMs, backoffs: backoffs + 1 }, 'host asked to wait; page deferred');
+  throw new JobDeferral('host-backoff', Math.max(held, MIN_DEFERRAL_MS) + Math.random() * 250);
+}
+
 async function enqueueLinks(
   data: JobData<'scrape', 'scrape-page'>,
   pageLinks: string[],
-  task: { params: { maxDepth: number; maxPages: number; origins: string[] } },
+  task: { params: { maxDepth: number; maxPages: number; origins: string[]; includePaths?: string[]; excludePaths?: string[] } },
   parent: { id: string; queue: string } | undefined,
   deps: ScrapeDeps,
+  robots: RobotsRules | undefined,
+  sitemapEntries: SitemapEntry[],
 ): Promise<number> {
-  if (pageLinks.length === 0 || data.depth >= task.params.maxDepth) return 0;
-  const candidates = crawlableLinks(pageLinks, data.url, task.params.origins);
+  if ((pageLinks.length === 0 && sitemapEntries.length === 0) || data.depth >= task.params.maxDepth) return 0;
+  const lastmod = new Map<string, string>();
+  const fromSitemaps: string[] = [];
+  for (const entry of sitemapEntries) {
+    const url = normalizeUrl(entry.url);
+    if (!url) continue;
+    fromSitemaps.push(url);
+    if (entry.lastmod) lastmod.set(url, entry.lastmod);
+  }
+  const patterns = compilePathPatterns(task.params.includePaths, task.params.excludePaths);
+  // The page's own links first (they keep today's order under maxPages), then
+  // the sitemaps'; disallowed ones are never claimed, so they cost no budget;
+  // the source's include/exclude patterns narrow both.
+  const candidates = crawlableLinks([...pageLinks, ...fromSitemaps], data.url, task.params.origins).filter(
+    (url) => (!robots || new URL(url).origin !== new URL(data.url).origin || robots.isAllowed(url)) && pathAllowed(new URL(url), patterns),
+  );
   const urls = await deps.tasks.claimLinks({
     taskId: data.taskId,
     tenantId: data.tenantId,
@@ -211,9 +313,22 @@ async function enqueueLinks(
     QueueName.scrape,
     'scrape-page',
     urls.map((url) => ({
-      data: { tenantId: data.tenantId, taskId: data.taskId, url, depth: data.depth + 1, engine: data.engine, correlationId: data.correlationId },
+      data: {
+        tenantId: data.tenantId,
+        taskId: data.taskId,
+        url,
+        depth: data.depth + 1,
+        engine: data.engine,
+        correlationId: data.correlationId,
+        ...(lastmod.has(url) ? { lastmod: lastmod.get(url) } : {}),
+      },
       opts: { priority: Priority.NORMAL, jobId: jobIdOf('scrape', data.taskId, url), parent, ignoreDependencyOnFailure: true },
     })),
   );
   return urls.length;
+}
+
+/** The body bytes a fetch read (the document's bytes, or the page's HTML as UTF-8), for the run report. */
+function bodyBytes(page: RoutedPage['page']): number {
+  return page.document ? page.document.bytes.byteLength : Buffer.byteLength(page.html, 'utf8');
 }
