@@ -85,7 +85,7 @@ describe('tenant and key management: bad input', () => {
       ['POST', '/v1/admin/tenants', { name: 'gold-co', tier: 'gold' }, 400, 'tier'],
       ['POST', '/v1/admin/tenants', { name: 'neg-co', tier: 'starter', limits: { maxApiCallsPerHour: -1 } }, 400, 'limits.maxApiCallsPerHour'],
       ['POST', '/v1/admin/tenants', { name: 'frac-co', limits: { maxConcurrentProcessing: 1.5 } }, 400, 'limits.maxConcurrentProcessing'],
-      ['POST', '/v1/admin/tenants', { name: 'odd-co', limits: { maxWidgets: 3 } }, 400, 'maxWidgets'],
+      ['POST', '/v1/admin/tenants', { name: 'odd-co', limits: { maxWidgets: 3 } }, 400, 'limits.maxWidgets'],
       ['POST', '/v1/admin/tenants', { name: 'Not A Slug!' }, 400, 'name'],
       ['POST', '/v1/admin/tenants', {}, 400, 'name'],
       ['POST', '/v1/admin/tenants', { name: 'bad-input' }, 409, 'name'],
@@ -298,8 +298,12 @@ describe('tenant purge', () => {
       expect((await api.send('POST', '/v1/records?knowledgeBase=shared', { ...as, body: [{ id: 'r1', title: 't', body: 'a body to chunk' }] })).status).toBe(202);
       expect((await api.send('POST', '/v1/cases', { ...as, body: { subject: 's', description: 'd', knowledgeBase: 'shared' }, headers: { 'idempotency-key': `idem-${tenant.name}` } })).status).toBe(201);
       expect((await api.send('POST', '/v1/scrape', { ...as, body: { url: 'https://purge.example.com/' } })).status).toBe(202);
+      expect((await api.send('POST', '/v1/sources', { ...as, body: { type: 'site', url: `https://${tenant.name}.example.com/`, schedule: { every: '6h' } } })).status).toBe(201);
       await deadLetterFor(tenant.id, tenant.name);
     }
+    const schedulersOf = async (tenantId: string) =>
+      (await api.producer.queue(QueueName.maintenance).getJobSchedulers(0, -1)).filter((s) => (s.template?.data as { tenantId?: string } | undefined)?.tenantId === tenantId).length;
+    expect(await schedulersOf(doomed.id)).toBe(1);
     await vectors.ensureCollection(8);
     const vector = [1, 0, 0, 0, 0, 0, 0, 0];
     await vectors.upsert([
@@ -314,7 +318,7 @@ describe('tenant purge', () => {
     stopListening = await onTenantPurged(api.redis, api.prefix, (tenantId) => cache.purgeTenant(tenantId));
 
     const tenantTables = (await api.db.$queryRaw<{ table_name: string }[]>`SELECT table_name::text AS table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() AND table_name <> 'tenant_purges'`).map((r) => r.table_name);
-    expect(tenantTables).toEqual(expect.arrayContaining(['documents', 'chunks', 'tasks', 'task_pages', 'cases', 'api_keys', 'idempotency_keys', 'knowledge_bases']));
+    expect(tenantTables).toEqual(expect.arrayContaining(['documents', 'chunks', 'tasks', 'task_pages', 'cases', 'api_keys', 'idempotency_keys', 'knowledge_bases', 'sources']));
     const rowsOf = async (tenantId: string) => {
       const counts: Record<string, number> = {};
       for (const table of tenantTables) {
@@ -332,7 +336,7 @@ describe('tenant purge', () => {
       return n;
     };
     const keptBefore = { rows: await rowsOf(kept.id), jobs: await jobsOf(kept.id) };
-    expect(Object.keys(await rowsOf(doomed.id))).toEqual(expect.arrayContaining(['documents', 'chunks', 'tasks', 'cases', 'idempotency_keys']));
+    expect(Object.keys(await rowsOf(doomed.id))).toEqual(expect.arrayContaining(['documents', 'chunks', 'tasks', 'cases', 'idempotency_keys', 'sources']));
     expect(await jobsOf(doomed.id)).toBeGreaterThanOrEqual(3);
 
     const started = await admin('DELETE', `/v1/admin/tenants/${doomed.id}`);
@@ -351,6 +355,8 @@ describe('tenant purge', () => {
     expect(await api.db.tenant.count({ where: { id: doomed.id } })).toBe(0);
     expect(await vectors.count({ tenantId: doomed.id })).toBe(0);
     expect(await jobsOf(doomed.id)).toBe(0);
+    expect(await schedulersOf(doomed.id)).toBe(0);
+    expect(await schedulersOf(kept.id)).toBe(1);
     expect(await becomes(async () => cache.sizeOf(doomed.id) === 0, Date.now() + 5_000)).toBeDefined();
     expect((await admin('GET', `/v1/admin/tenants/${doomed.id}`)).status).toBe(404);
 
