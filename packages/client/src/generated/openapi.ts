@@ -3,6 +3,101 @@
 // packages/client/test/generated-types.int.test.ts fails while this file is stale.
 
 export interface paths {
+    "/v1/admin/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant (admin) */
+        get: operations["listTenants"];
+        put?: never;
+        /** Create a tenant (admin) */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant (admin) */
+        get: operations["getTenant"];
+        put?: never;
+        post?: never;
+        /**
+         * Purge a tenant: every row, vector, cache entry and queued job (admin)
+         * @description The tenant's keys stop working at once; the purge runs in the background: poll `GET /v1/admin/tenants/{id}/purge` until `completed`.
+         */
+        delete: operations["deleteTenant"];
+        options?: never;
+        head?: never;
+        /** Change a tenant's tier or limit overrides (admin) */
+        patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's API keys, without the keys (admin) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Issue an API key for a tenant (admin) */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (admin)
+         * @description Refused by every API replica within 5 s; never brought back by a restart.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a tenant's purge is (admin) */
+        get: operations["getTenantPurge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases": {
         parameters: {
             query?: never;
@@ -50,7 +145,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Circuit breakers across replicas */
+        /**
+         * Circuit breakers across replicas
+         * @description Each replica's state with its instance id with the admin key; with a tenant key, the service and state only.
+         */
         get: operations["listCircuitBreakers"];
         put?: never;
         post?: never;
@@ -87,7 +185,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Jobs that failed their last attempt (admin) */
+        /**
+         * Jobs that failed their last attempt
+         * @description With the admin key, every tenant's; with a tenant key, only that tenant's, without stack traces (they name hosts and paths).
+         */
         get: operations["listDeadLetters"];
         put?: never;
         post?: never;
@@ -249,7 +350,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Job counts per queue and state */
+        /** Job counts per queue and state (admin) */
         get: operations["listQueues"];
         put?: never;
         post?: never;
@@ -489,7 +590,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-queue throughput, error rate and latency */
+        /** Per-queue throughput, error rate and latency (admin) */
         get: operations["queueStats"];
         put?: never;
         post?: never;
@@ -563,7 +664,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live service replicas */
+        /**
+         * Live service replicas
+         * @description Every replica (host, pid, concurrency) with the admin key; only the count per service with a tenant key.
+         */
         get: operations["listWorkers"];
         put?: never;
         post?: never;
@@ -577,6 +681,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApiKey: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            /** @description written in batches: up to ~10 s behind */
+            lastUsedAt: string | null;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            revokedAt: string | null;
+            scopes: ("read" | "write" | "admin")[];
+            tenantId: string;
+        };
+        ApiKeyList: {
+            keys: components["schemas"]["ApiKey"][];
+        };
         Case: {
             category: string | null;
             channel: string | null;
@@ -645,6 +766,22 @@ export interface components {
             snippet: string;
             title: string;
             url: string;
+        };
+        CreatedApiKey: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            /** @description the key itself: shown this once, stored only as a hash */
+            key: string;
+            /** @description written in batches: up to ~10 s behind */
+            lastUsedAt: string | null;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            revokedAt: string | null;
+            scopes: ("read" | "write" | "admin")[];
+            tenantId: string;
         };
         DeadLetterPage: {
             deadLetters: {
@@ -1059,11 +1196,48 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        Tenant: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            deletedAt: string | null;
+            id: string;
+            limits: components["schemas"]["TenantLimits"] | null;
+            name: string;
+            /** @enum {string} */
+            tier: "starter" | "professional" | "enterprise";
+        };
+        TenantLimits: {
+            maxApiCallsPerHour?: number;
+            maxConcurrentProcessing?: number;
+            maxDocumentsPerKnowledgeBase?: number;
+            maxVectorOperationsPerMinute?: number;
+        };
+        TenantLimitsInput: {
+            maxApiCallsPerHour?: number;
+            maxConcurrentProcessing?: number;
+            maxDocumentsPerKnowledgeBase?: number;
+            maxVectorOperationsPerMinute?: number;
+        };
+        TenantList: {
+            tenants: components["schemas"]["Tenant"][];
+        };
+        TenantPurge: {
+            error: string | null;
+            finishedAt: string | null;
+            id: string;
+            /** @description ISO 8601 date-time (UTC) */
+            startedAt: string;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            tenantId: string;
+            tenantName: string;
+        };
         Workers: {
             services: {
                 [key: string]: number;
             };
-            workers: ({
+            /** @description each replica: admin key only */
+            workers?: ({
                 concurrency: {
                     [key: string]: number;
                 };
@@ -1089,6 +1263,704 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description tenants by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantList"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    limits?: components["schemas"]["TenantLimits"] | null;
+                    name: string;
+                    /**
+                     * @default starter
+                     * @enum {string}
+                     */
+                    tier?: "starter" | "professional" | "enterprise";
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `tenant_name_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the purge, started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPurge"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    limits?: components["schemas"]["TenantLimits"] | null;
+                    /** @enum {string} */
+                    tier?: "starter" | "professional" | "enterprise";
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description newest first, revoked ones included */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    name: string;
+                    scopes: ("read" | "write" | "admin")[];
+                };
+            };
+        };
+        responses: {
+            /** @description the key, shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the revoked key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found`, `api_key_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTenantPurge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the latest purge of the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPurge"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `purge_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listCases: {
         parameters: {
             query?: {
@@ -1125,6 +1997,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1242,6 +2123,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description conflict. Codes: `case_exists` */
             409: {
                 headers: {
@@ -1327,6 +2217,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `case_not_found` */
             404: {
                 headers: {
@@ -1391,6 +2290,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1480,6 +2388,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `case_not_found` */
             404: {
                 headers: {
@@ -1529,6 +2446,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1630,6 +2556,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1972,6 +2907,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description the body or file is over its cap. Codes: `payload_too_large` */
             413: {
                 headers: {
@@ -2073,6 +3017,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -2146,6 +3099,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2237,6 +3199,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -2286,6 +3257,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2351,6 +3331,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_article_not_found` */
             404: {
                 headers: {
@@ -2409,6 +3398,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2487,6 +3485,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2589,6 +3596,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_base_not_found` */
             404: {
                 headers: {
@@ -2656,6 +3672,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2751,6 +3776,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description the body or file is over its cap. Codes: `payload_too_large` */
             413: {
                 headers: {
@@ -2836,6 +3870,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3143,6 +4186,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -3222,6 +4274,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3322,6 +4383,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_base_not_found` */
             404: {
                 headers: {
@@ -3409,6 +4479,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_base_not_found` */
             404: {
                 headers: {
@@ -3470,6 +4549,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3584,6 +4672,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -3644,6 +4741,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3720,6 +4826,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3835,6 +4950,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `source_not_found` */
             404: {
                 headers: {
@@ -3914,6 +5038,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `source_not_found` */
             404: {
                 headers: {
@@ -3977,6 +5110,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4058,6 +5200,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -4121,6 +5272,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -4172,6 +5332,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4249,6 +5418,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `task_not_found` */
             404: {
                 headers: {
@@ -4307,6 +5485,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -240,7 +240,8 @@ export const queueCounts = z
 export const workers = z
   .object({
     services: z.record(z.string(), z.number().int()),
-    workers: z.array(
+    /** Admin key only: hostnames and pids are not a tenant's to see. */
+    workers: z.optional(z.array(
       z.looseObject({
         service: z.string(),
         instanceId: z.string(),
@@ -251,7 +252,7 @@ export const workers = z
         startedAt: isoDate,
         lastSeenAt: isoDate,
       }),
-    ),
+    )).describe('each replica: admin key only'),
   })
   .meta({ id: 'Workers' });
 
