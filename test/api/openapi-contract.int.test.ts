@@ -29,9 +29,10 @@ let vectors: LanceDbVectorStore;
 const workers: Worker[] = [];
 
 beforeAll(async () => {
-  api = await startTestApi({ label: 'openapi', queryTimeoutMs: 60_000 });
   lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-openapi-lance-'));
   vectors = new LanceDbVectorStore({ dir: lanceDir, table: 'kbflow_chunks' });
+  // With a vector store, so the tenant admin routes (which purge vectors) are served too.
+  api = await startTestApi({ label: 'openapi', queryTimeoutMs: 60_000, vectors });
   const embedder = new HashingEmbedder();
   const common = { connection: api.redis, producer: api.producer, log: createLogger('openapi-test', 'silent'), registry: createMetrics('openapi-test').registry };
   const queryDeps = { documents: new DocumentRepository(api.db), vectors, embedder, chat: undefined };
@@ -147,6 +148,11 @@ describe('a request of each documented shape succeeds against the running API', 
     await api.producer.enqueue(QueueName.deadLetter, 'dead-letter', { queue: 'maintenance', jobName: 'health-check', jobId: 'x-1', data: {}, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString() }, { priority: 8, jobId: 'contract-dl-1' });
     await api.send('POST', '/v1/records?source=seed', { body: [{ id: 'seed-1', title: 'Password reset', body: 'Reset a forgotten password from the account page; the link expires after an hour.' }] });
     await api.producer.enqueue(QueueName.deadLetter, 'dead-letter', { queue: 'maintenance', jobName: 'health-check', jobId: 'x-2', data: {}, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString() }, { priority: 8, jobId: 'contract-dl-2' });
+    // A tenant whose purge is polled, and one the DELETE example purges.
+    const purged = await api.send('POST', '/v1/admin/tenants', { key: ADMIN_KEY, body: { name: 'contract-purged' } });
+    await api.send('DELETE', `/v1/admin/tenants/${purged.json.id}`, { key: ADMIN_KEY });
+    fixtures.purgedTenantId = purged.json.id;
+    fixtures.doomedTenantId = (await api.send('POST', '/v1/admin/tenants', { key: ADMIN_KEY, body: { name: 'contract-doomed' } })).json.id;
     fixtures.deadLetterId = 'contract-dl-1';
     fixtures.deadLetterId2 = 'contract-dl-2';
 
@@ -183,6 +189,8 @@ describe('a request of each documented shape succeeds against the running API', 
       if (res.json?.taskId) fixtures.taskId ??= res.json.taskId;
       if (p === '/v1/cases' && method === 'post') fixtures.caseId = res.json.id;
       if (p === '/v1/knowledge' && method === 'post') fixtures.articleId = res.json.id;
+      if (p === '/v1/admin/tenants' && method === 'post') fixtures.tenantId = res.json.id;
+      if (p === '/v1/admin/tenants/{id}/keys' && method === 'post') fixtures.keyId = res.json.id;
       if (p === '/v1/sources' && method === 'post') fixtures.sourceId = res.json.id;
     }
     expect(failures).toEqual([]);

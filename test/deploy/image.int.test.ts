@@ -210,5 +210,5 @@ describe('docker/entrypoint.sh', () => {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
     }
-  });
+  }, 60_000);
 });

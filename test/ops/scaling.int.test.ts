@@ -61,11 +61,14 @@ let taskId: string;
 let oneEmbedder: Throughput;
 let threeEmbedders: Throughput;
 
+const ADMIN_KEY = 'scaling-admin-key';
 const client = apiClient(() => stack.apiUrl, KEY);
 const api = client.call;
+// Hosts and pids of replicas are for the admin key (issue 12 item 4).
+const admin = apiClient(() => stack.apiUrl, ADMIN_KEY).call;
 
 async function workers(): Promise<{ services: Record<string, number>; workers: { service: string; pid: number; concurrency: Record<string, number> }[] }> {
-  return (await api('GET', '/v1/workers')).json;
+  return (await admin('GET', '/v1/workers')).json;
 }
 
 function report(line: string): void {
@@ -82,7 +85,7 @@ beforeAll(async () => {
     env: {
       KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
       KBFLOW_DEV_API_KEY: KEY,
-      KBFLOW_ADMIN_API_KEY: 'scaling-admin-key',
+      KBFLOW_ADMIN_API_KEY: ADMIN_KEY,
       OPENAI_API_KEY: 'test',
       OPENAI_BASE_URL: provider.url,
       KBFLOW_EMBEDDING_MODEL: 'text-embedding-3-small',

@@ -1,5 +1,5 @@
-// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp|sources`. Talks to the API over
-// HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY).
+// The terminal client: `./kbflow crawl|query|health|eval|ingest|mcp|sources|tenants|keys`. Talks to the API over
+// HTTP like any other client (KBFLOW_API_URL, KBFLOW_API_KEY; tenants and keys with KBFLOW_ADMIN_API_KEY).
 import { parseArgs } from 'node:util';
 import { parseEnv } from '@kbflow/config';
 import { KbflowApiError, KbflowClient, type CrawlRequest } from '@kbflow/client';
@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { evalCommand } from './eval.command.ts';
 import { ingestCommand } from './ingest.command.ts';
 import { mcpSnippets } from './mcp.command.ts';
+import { keysCommand, tenantsCommand } from './tenants.command.ts';
 import { sourcesCommand } from './sources.command.ts';
 
 const env = parseEnv(
@@ -14,6 +15,8 @@ const env = parseEnv(
     KBFLOW_API_URL: z.url().default('http://127.0.0.1:8080'),
     KBFLOW_API_KEY: z.string().min(1).optional(),
     KBFLOW_DEV_API_KEY: z.string().min(1).default('dev-key'),
+    /** For `tenants`, `keys` and the queue figures of `health`. */
+    KBFLOW_ADMIN_API_KEY: z.string().min(1).default('dev-admin-key'),
   }),
 );
 const apiKey = env.KBFLOW_API_KEY ?? env.KBFLOW_DEV_API_KEY;
@@ -32,6 +35,20 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
     throw unreachable(error);
   }
   if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${res.json?.error?.message ?? res.text}`);
+  return { status: res.status, json: res.json ?? { raw: res.text } };
+}
+
+const adminClient = new KbflowClient({ baseUrl: env.KBFLOW_API_URL, apiKey: env.KBFLOW_ADMIN_API_KEY, retry: { attempts: 3 } });
+
+/** {@link call} with the admin key. */
+async function adminCall(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  let res;
+  try {
+    res = await adminClient.request(method, path, body !== undefined ? { json: body } : {});
+  } catch (error) {
+    throw unreachable(error);
+  }
+  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${res.json?.error?.message ?? res.text}${res.status === 401 || res.status === 403 ? ' (set KBFLOW_ADMIN_API_KEY)' : ''}`);
   return { status: res.status, json: res.json ?? { raw: res.text } };
 }
 
@@ -125,7 +142,8 @@ async function health(): Promise<void> {
   const json = (await res.json()) as { status: string; checks: Record<string, string> };
   out(`api: ${json.status}`);
   for (const [name, state] of Object.entries(json.checks)) out(`  ${name}: ${state}`);
-  const queues = await client.listQueues().catch((error: unknown) => {
+  // Queue figures span every tenant: they need the admin key (issue 12 item 4).
+  const queues = await adminClient.listQueues().catch((error: unknown) => {
     throw unreachable(error);
   });
   for (const q of queues.queues) {
@@ -141,6 +159,8 @@ try {
   else if (command === 'health') await health();
   else if (command === 'eval') await evalCommand(rest, call, out);
   else if (command === 'mcp') out(mcpSnippets(env.KBFLOW_API_URL, apiKey));
+  else if (command === 'tenants') await tenantsCommand(rest, adminCall, out);
+  else if (command === 'keys') await keysCommand(rest, adminCall, out);
   else if (command === 'ingest') await ingestCommand(rest, { url: env.KBFLOW_API_URL, key: apiKey, client }, out);
   else if (command === 'sources') process.exitCode = await sourcesCommand(rest, call, out, (id) => client.waitForTask(id, { timeoutMs: 24 * 3600_000 }));
   else throw new Error(`unknown command ${command}`);

@@ -223,9 +223,29 @@ export class KbflowClient {
     return this.#unwrap(`POST /v1/tasks/${id}/cancel`, await this.api.POST('/v1/tasks/{id}/cancel', { params: { path: { id } } }));
   }
 
-  /** `GET /v1/queues`. */
+  /** `GET /v1/queues` (admin key). */
   async listQueues(): Promise<Schemas['QueueCounts']> {
     return this.#unwrap('GET /v1/queues', await this.api.GET('/v1/queues'));
+  }
+
+  /** `POST /v1/admin/tenants` (admin key). */
+  async createTenant(body: { name: string; tier?: Schemas['Tenant']['tier']; limits?: Schemas['TenantLimits'] | null }): Promise<Schemas['Tenant']> {
+    return this.#unwrap('POST /v1/admin/tenants', await this.api.POST('/v1/admin/tenants', { body: body as never }));
+  }
+
+  /** `GET /v1/admin/tenants` (admin key). */
+  async listTenants(): Promise<Schemas['TenantList']> {
+    return this.#unwrap('GET /v1/admin/tenants', await this.api.GET('/v1/admin/tenants'));
+  }
+
+  /** `POST /v1/admin/tenants/{id}/keys` (admin key): the answer holds the key, the only time it is shown. */
+  async createApiKey(tenantId: string, body: { name: string; scopes: Schemas['ApiKey']['scopes']; expiresAt?: string }): Promise<Schemas['CreatedApiKey']> {
+    return this.#unwrap('POST /v1/admin/tenants/{id}/keys', await this.api.POST('/v1/admin/tenants/{id}/keys', { params: { path: { id: tenantId } }, body }));
+  }
+
+  /** `DELETE /v1/admin/tenants/{id}/keys/{keyId}` (admin key). */
+  async revokeApiKey(tenantId: string, keyId: string): Promise<Schemas['ApiKey']> {
+    return this.#unwrap('DELETE /v1/admin/tenants/{id}/keys/{keyId}', await this.api.DELETE('/v1/admin/tenants/{id}/keys/{keyId}', { params: { path: { id: tenantId, keyId } } }));
   }
 }
 

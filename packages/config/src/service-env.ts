@@ -27,6 +27,11 @@ export const providerEnvShape = {
   KBFLOW_EMBEDDING_MODEL: z.string().min(1).optional(),
   KBFLOW_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),
   KBFLOW_CHAT_MODEL: z.string().min(1).optional(),
+  /**
+   * The embedding cache's bound per process, MB (in memory, per tenant:
+   * never in the queues' Redis, see CachedEmbedder). 0 turns it off.
+   */
+  KBFLOW_EMBEDDING_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(64),
 };
 
 /** Every worker serves /metrics, /healthz and /readyz on a small port of its own. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * A UUID derived from its parts (SHA-256, version nibble 8 = "custom" per
@@ -14,4 +14,24 @@ export function deterministicUuid(...parts: (string | number)[]): string {
 /** SHA-256 of an API key, the only form in which keys are stored. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/** What every key kbflow issues starts with, so a leaked one is recognisable (secret scanners, logs). */
+export const API_KEY_PREFIX = 'kbf_';
+/** Random bytes in an issued key: 256 bits, beyond any guessing. */
+const API_KEY_RANDOM_BYTES = 32;
+/** Characters of a key kept in clear to tell keys apart in lists: `kbf_` and 8 of the random part (48 bits, no help to a guesser). */
+const API_KEY_SHOWN_CHARS = API_KEY_PREFIX.length + 8;
+
+/**
+ * A new API key: `kbf_` and 32 bytes from the operating system's CSPRNG,
+ * base64url. Returned with its hash (what is stored) and its displayable
+ * prefix. SHA-256 is enough for such a key: hashing slowly protects
+ * guessable secrets (passwords) against offline search; a 256-bit random
+ * key cannot be searched however fast the hash, and a slow hash would cost
+ * every request.
+ */
+export function generateApiKey(): { key: string; hash: string; prefix: string } {
+  const key = API_KEY_PREFIX + randomBytes(API_KEY_RANDOM_BYTES).toString('base64url');
+  return { key, hash: hashApiKey(key), prefix: key.slice(0, API_KEY_SHOWN_CHARS) };
 }

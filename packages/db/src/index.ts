@@ -1,7 +1,19 @@
 export { createDb, poolOf, type Db } from './client.ts';
-export { deterministicUuid, hashApiKey } from './ids.ts';
+export { API_KEY_PREFIX, deterministicUuid, generateApiKey, hashApiKey } from './ids.ts';
 export { applyMigrations, ensureDatabase, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
-export { TenantRepository, type Principal } from './tenant.repository.ts';
+export {
+  API_KEY_SCOPES,
+  TENANT_TIERS,
+  TenantNameTakenError,
+  TenantRepository,
+  type ApiKeyScope,
+  type ApiKeyView,
+  type Principal,
+  type TenantLimits,
+  type TenantPurgeView,
+  type TenantTier,
+  type TenantView,
+} from './tenant.repository.ts';
 export {
   TaskRepository,
   crawlScopePrefixes,

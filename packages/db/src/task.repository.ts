@@ -31,6 +31,8 @@ export interface RunReport {
   new: number;
   changed: number;
   unchanged: number;
+  /** Of `unchanged`, the pages the server answered 304 for (nothing downloaded). */
+  notModified: number;
   deleted: number;
   failed: number;
   bytesFetched: number;
@@ -361,11 +363,12 @@ export class TaskRepository {
   }
 
   /** A crawl-like task's run report: one aggregate over its pages. */
-  async report(task: Pick<TaskRow, 'id' | 'state' | 'maxPagesReached' | 'startedAt' | 'finishedAt'>): Promise<RunReport> {
-    const [row] = await this.db.$queryRaw<{ new: number; changed: number; unchanged: number; deleted: number; failed: number; bytes: bigint | null }[]>`
+  async report(task: Pick<TaskRow, 'id' | 'state' | 'maxPagesReached' | 'startedAt' | 'finishedAt' | 'deletedUnreached'>): Promise<RunReport> {
+    const [row] = await this.db.$queryRaw<{ new: number; changed: number; unchanged: number; not_modified: number; deleted: number; failed: number; bytes: bigint | null }[]>`
       SELECT count(*) FILTER (WHERE change = 'new')::int AS new,
              count(*) FILTER (WHERE change = 'changed')::int AS changed,
              count(*) FILTER (WHERE change IN ('unchanged', 'not-modified'))::int AS unchanged,
+             count(*) FILTER (WHERE change = 'not-modified')::int AS not_modified,
              count(*) FILTER (WHERE change = 'deleted')::int AS deleted,
              count(*) FILTER (WHERE status = 'failed')::int AS failed,
              sum(bytes) AS bytes
@@ -375,7 +378,9 @@ export class TaskRepository {
       new: row?.new ?? 0,
       changed: row?.changed ?? 0,
       unchanged: row?.unchanged ?? 0,
-      deleted: row?.deleted ?? 0,
+      notModified: row?.not_modified ?? 0,
+      // Pages found gone, and those a complete run removed as unreached (no page row of theirs).
+      deleted: (row?.deleted ?? 0) + task.deletedUnreached,
       failed: row?.failed ?? 0,
       bytesFetched: Number(row?.bytes ?? 0),
       durationMs: task.startedAt ? Math.max(0, end.getTime() - task.startedAt.getTime()) : 0,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startFakeOpenAI, type FakeOpenAI } from '../../testing/src/fake-openai-server.ts';
 import { CachedEmbedder } from './cached-embedder.ts';
@@ -7,31 +7,23 @@ import { OpenAIEmbedder } from './openai-embedder.ts';
 import { ProviderError } from './provider-error.ts';
 
 const DIMENSIONS = 64;
+const TENANT_A = '11111111-1111-4111-8111-111111111111';
+const TENANT_B = '22222222-2222-4222-8222-222222222222';
 let fake: FakeOpenAI;
-let redis: Redis;
-let keyPrefix: string;
 let inner: OpenAIEmbedder;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI({ dimensions: DIMENSIONS });
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   inner = new OpenAIEmbedder({ apiKey: 'sk-test', baseURL: fake.url, model: 'fake-embed', dimensions: DIMENSIONS });
 });
 
 afterAll(async () => {
   await fake.close();
-  await redis.quit();
 });
 
 beforeEach(() => {
-  keyPrefix = `{kbflow-test}:emb:${randomUUID()}`;
   fake.setFault(null);
   fake.requests.length = 0;
-});
-
-afterEach(async () => {
-  const keys = await redis.keys(`${keyPrefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
 });
 
 const inputsSent = (): unknown[] => fake.requests.map((request) => request.body.input);
@@ -40,62 +32,99 @@ function expectSameVectors(actual: number[][], expected: number[][]): void {
   expect(actual).toHaveLength(expected.length);
   actual.forEach((vector, i) => {
     expect(vector).toHaveLength(DIMENSIONS);
-    // Stored as float32: equal to about 7 significant digits.
+    // Held as float32: equal to about 7 significant digits.
     vector.forEach((value, j) => expect(value).toBeCloseTo(expected[i]![j]!, 6));
   });
 }
 
-describe('CachedEmbedder with real Redis', () => {
-  it('sends only the misses, once each, and answers a repeat call from Redis without a request', async () => {
-    const cached = new CachedEmbedder(inner, redis, { keyPrefix });
-    const first = await cached.embed(['alpha', 'beta', 'alpha']);
+describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a real provider server', () => {
+  it('sends only the misses, once each, and answers a repeat call without a request', async () => {
+    const cached = new CachedEmbedder(inner);
+    const first = await cached.embed(['alpha', 'beta', 'alpha'], { tenantId: TENANT_A });
     expect(inputsSent()).toEqual([['alpha', 'beta']]);
     expect(cached.stats).toEqual({ hits: 0, misses: 3 });
     expect(first[0]).toEqual(first[2]);
 
-    const second = await cached.embed(['beta', 'gamma', 'alpha']);
+    const second = await cached.embed(['beta', 'gamma', 'alpha'], { tenantId: TENANT_A });
     expect(inputsSent()).toEqual([['alpha', 'beta'], ['gamma']]);
     expect(cached.stats).toEqual({ hits: 2, misses: 4 });
     expectSameVectors([second[0]!, second[2]!], [first[1]!, first[0]!]);
-
-    const third = await cached.embed(['alpha', 'beta', 'gamma']);
-    expect(fake.requests).toHaveLength(2);
-    expect(cached.stats).toEqual({ hits: 5, misses: 4 });
-    expectSameVectors(third, [first[0]!, first[1]!, second[1]!]);
   });
 
-  it('stores float32 bytes under the model-and-text hash with the TTL', async () => {
-    const cached = new CachedEmbedder(inner, redis, { keyPrefix, ttlSeconds: 60 });
-    await cached.embed(['alpha']);
-    const key = cached.keyFor('alpha');
-    expect(key).toMatch(new RegExp(`^${keyPrefix.replace(/[{}]/g, '\\$&')}:[0-9a-f]{64}$`));
-    expect((await redis.getBuffer(key))?.length).toBe(DIMENSIONS * 4);
-    const ttl = await redis.ttl(key);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60);
-    expect(await redis.keys(`${keyPrefix}:*`)).toEqual([key]);
+  it("never answers one tenant from another's entries, so a tenant cannot probe what another embedded", async () => {
+    const cached = new CachedEmbedder(inner);
+    await cached.embed(['secret roadmap'], { tenantId: TENANT_A });
+    await cached.embed(['secret roadmap'], { tenantId: TENANT_B });
+    expect(inputsSent()).toEqual([['secret roadmap'], ['secret roadmap']]);
+    expect(cached.stats).toEqual({ hits: 0, misses: 2 });
+    expect(cached.sizeOf(TENANT_A)).toBe(1);
+    expect(cached.sizeOf(TENANT_B)).toBe(1);
   });
 
-  it('defaults to a 7-day TTL', async () => {
-    const cached = new CachedEmbedder(inner, redis, { keyPrefix });
-    await cached.embed(['alpha']);
-    expect(await redis.ttl(cached.keyFor('alpha'))).toBeGreaterThan(7 * 24 * 3600 - 60);
-  });
-
-  it('treats a stored value of the wrong size as a miss and overwrites it', async () => {
-    const cached = new CachedEmbedder(inner, redis, { keyPrefix });
-    await redis.set(cached.keyFor('alpha'), Buffer.alloc(12));
-    const [vector] = await cached.embed(['alpha']);
+  it('keys a batch that mixes tenants text by text', async () => {
+    const cached = new CachedEmbedder(inner);
+    await cached.embed(['one', 'one'], { tenantId: [TENANT_A, TENANT_B] });
+    expect(inputsSent()).toEqual([['one', 'one']]);
+    await cached.embed(['one'], { tenantId: [TENANT_B] });
     expect(fake.requests).toHaveLength(1);
-    expect(vector).toHaveLength(DIMENSIONS);
-    expect((await redis.getBuffer(cached.keyFor('alpha')))?.length).toBe(DIMENSIONS * 4);
+  });
+
+  it('caches nothing for a call without a tenant', async () => {
+    const cached = new CachedEmbedder(inner);
+    await cached.embed(['alpha']);
+    await cached.embed(['alpha']);
+    expect(fake.requests).toHaveLength(2);
+    expect(cached.size).toBe(0);
+  });
+
+  it('stays within its byte bound, evicting the least recently used, and purges one tenant only', async () => {
+    const entryBytes = DIMENSIONS * 4 + 256;
+    const cached = new CachedEmbedder(inner, { maxBytes: entryBytes * 10 });
+    await cached.embed(Array.from({ length: 25 }, (_, i) => `text ${i}`), { tenantId: TENANT_A });
+    expect(cached.bytes).toBeLessThanOrEqual(entryBytes * 10);
+    expect(cached.size).toBe(10);
+    // The newest stayed; the oldest went.
+    fake.requests.length = 0;
+    await cached.embed(['text 24'], { tenantId: TENANT_A });
+    expect(fake.requests).toHaveLength(0);
+    await cached.embed(['text 0'], { tenantId: TENANT_A });
+    expect(fake.requests).toHaveLength(1);
+
+    await cached.embed(['kept'], { tenantId: TENANT_B });
+    expect(cached.purgeTenant(TENANT_A)).toBeGreaterThan(0);
+    expect(cached.sizeOf(TENANT_A)).toBe(0);
+    expect(cached.sizeOf(TENANT_B)).toBe(1);
   });
 
   it('when the provider fails, throws its error and caches nothing', async () => {
-    const cached = new CachedEmbedder(inner, redis, { keyPrefix });
+    const cached = new CachedEmbedder(inner);
     fake.setFault({ status: 500, times: 1 });
-    const error = await cached.embed(['alpha']).catch((e: unknown) => e);
+    const error = await cached.embed(['alpha'], { tenantId: TENANT_A }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
-    expect(await redis.keys(`${keyPrefix}:*`)).toEqual([]);
+    expect(cached.size).toBe(0);
+  });
+
+  it('filling the cache writes nothing to Redis, so queue writes keep working (issue 14 item 10)', async () => {
+    const redis = new Redis(process.env.KBFLOW_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+    const prefix = `{kbflow-test-cache-${process.pid}-${Date.now()}}`;
+    const queue = new Queue('embed', { connection: redis, prefix });
+    try {
+      const cached = new CachedEmbedder(inner, { maxBytes: 256 * 1024 });
+      for (let round = 0; round < 10; round++) {
+        await cached.embed(Array.from({ length: 100 }, (_, i) => `filler ${round}-${i}`), { tenantId: TENANT_A });
+      }
+      // 1,000 vectors asked to be kept, the bound held: the cache filled and evicted in this process.
+      expect(cached.bytes).toBeLessThanOrEqual(256 * 1024);
+      expect(cached.stats.misses).toBe(1000);
+      const job = await queue.add('embed-texts', { tenantId: TENANT_A, texts: ['still queued'] });
+      expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 1 });
+      expect(job.id).toBeDefined();
+      // Nothing of the cache in this Redis: no key under any prefix but the queue's own.
+      expect((await redis.keys(`${prefix}:*`)).every((k) => k.startsWith(`${prefix}:embed:`))).toBe(true);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await redis.quit();
+    }
   });
 });

@@ -1,103 +1,110 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { Embedder } from './types.ts';
+import { LRUCache } from 'lru-cache';
+import type { EmbedOptions, Embedder } from './types.ts';
 
-// The hash tag keeps every key in one Redis Cluster slot, so MGET works there too.
-const DEFAULT_KEY_PREFIX = '{kbflow}:emb';
-const DEFAULT_TTL_SECONDS = 7 * 24 * 60 * 60;
-const BYTES_PER_FLOAT = 4;
+/** 64 MB per process unless configured (KBFLOW_EMBEDDING_CACHE_MB). */
+export const DEFAULT_EMBEDDING_CACHE_BYTES = 64 * 1024 * 1024;
+/** What one entry costs beyond its vector: the key (~100 UTF-16 bytes) and the LRU's bookkeeping, rounded up. */
+const ENTRY_OVERHEAD_BYTES = 256;
 
 /**
- * An {@link Embedder} that remembers vectors in Redis, so unchanged chunks
- * are not paid for twice. The key is the model and the text (sha256), the
- * value the vector as little-endian float32 bytes. One MGET per call; only
- * the misses go to the inner embedder, in one batch, and are written back
- * with a TTL in one pipeline. Redis errors are thrown, not hidden: the
- * queue that called us lives in the same Redis.
+ * An {@link Embedder} that remembers vectors so unchanged texts are not
+ * paid for twice: an in-process LRU bounded in bytes (vectors as float32),
+ * keyed by tenant, model and the text's SHA-256.
+ *
+ * Why in the process and not in Redis (kbflow issues 12 item 5, 14 item
+ * 10): the queues' Redis runs with `noeviction`, so a cache there fills it
+ * and then every queue write fails; a byte bound here cannot reach Redis at
+ * all. The price is a cache per replica (a text embedded by one replica is
+ * embedded again by another), which the per-tenant bound makes cheap to
+ * accept. The tenant is part of the key, so a tenant can never be answered
+ * from (or time) another's entries; a call without a tenant is not cached.
  */
 export class CachedEmbedder implements Embedder {
   readonly model: string;
   readonly dimensions: number;
-  /** Texts answered from Redis and texts sent to the inner embedder, since construction. */
+  /** Texts answered from the cache and texts sent to the inner embedder, since construction. */
   readonly stats = { hits: 0, misses: 0 };
   readonly #inner: Embedder;
-  readonly #redis: Redis;
-  readonly #keyPrefix: string;
-  readonly #ttlSeconds: number;
+  readonly #cache: LRUCache<string, Float32Array>;
 
-  /**
-   * @param opts.keyPrefix `{kbflow}:emb` unless given
-   * @param opts.ttlSeconds 7 days unless given
-   */
-  constructor(inner: Embedder, redis: Redis, opts: { keyPrefix?: string; ttlSeconds?: number } = {}) {
+  /** @param opts.maxBytes the bound on the vectors held (and their keys), {@link DEFAULT_EMBEDDING_CACHE_BYTES} unless given */
+  constructor(inner: Embedder, opts: { maxBytes?: number } = {}) {
     this.#inner = inner;
-    this.#redis = redis;
     this.model = inner.model;
     this.dimensions = inner.dimensions;
-    this.#keyPrefix = opts.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.#ttlSeconds = opts.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    this.#cache = new LRUCache({ maxSize: opts.maxBytes ?? DEFAULT_EMBEDDING_CACHE_BYTES, sizeCalculation: (vector) => vector.byteLength + ENTRY_OVERHEAD_BYTES });
   }
 
-  /** The Redis key of `text`'s vector. */
-  keyFor(text: string): string {
+  /** Bytes held now (never above the bound). */
+  get bytes(): number {
+    return this.#cache.calculatedSize;
+  }
+
+  /** Entries held now, all tenants. */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** The cache key of a tenant's text. */
+  keyFor(tenantId: string, text: string): string {
     const digest = createHash('sha256').update(this.model).update('\0').update(text).digest('hex');
-    return `${this.#keyPrefix}:${digest}`;
+    return `${tenantId}\0${digest}`;
   }
 
-  /** Vectors from Redis where present, from the inner embedder otherwise; input order kept. */
-  async embed(texts: string[]): Promise<number[][]> {
-    if (texts.length === 0) return [];
-    const keys = texts.map((text) => this.keyFor(text));
-    const stored = await this.#redis.mgetBuffer(...keys);
+  /** Entries held for one tenant. */
+  sizeOf(tenantId: string): number {
+    let n = 0;
+    for (const key of this.#cache.keys()) if (key.startsWith(`${tenantId}\0`)) n++;
+    return n;
+  }
 
+  /** Drops every entry of a tenant (tenant purge). Walks the whole cache: a purge is rare. */
+  purgeTenant(tenantId: string): number {
+    const prefix = `${tenantId}\0`;
+    const doomed = [...this.#cache.keys()].filter((key) => key.startsWith(prefix));
+    for (const key of doomed) this.#cache.delete(key);
+    return doomed.length;
+  }
+
+  /** Vectors from the cache where present, from the inner embedder otherwise (one batch); input order kept. */
+  async embed(texts: string[], opts: EmbedOptions = {}): Promise<number[][]> {
+    if (texts.length === 0) return [];
+    const tenantOf = (i: number): string | undefined => (typeof opts.tenantId === 'string' ? opts.tenantId : opts.tenantId?.[i]);
+    const keys = texts.map((text, i) => {
+      const tenant = tenantOf(i);
+      return tenant === undefined ? undefined : this.keyFor(tenant, text);
+    });
     const vectors = new Array<number[] | undefined>(texts.length);
-    // Each distinct missing text is embedded once, however often it repeats.
-    const missingPositions = new Map<string, number[]>();
+    // Each distinct missing (tenant, text) is embedded once, however often it repeats.
+    const missing = new Map<string, number[]>();
     for (let i = 0; i < texts.length; i++) {
-      const vector = this.#decode(stored[i]);
-      if (vector !== undefined) {
-        vectors[i] = vector;
+      const key = keys[i];
+      const cached = key === undefined ? undefined : this.#cache.get(key);
+      if (cached !== undefined && cached.length === this.dimensions) {
+        vectors[i] = Array.from(cached);
         continue;
       }
-      const text = texts[i]!;
-      const positions = missingPositions.get(text);
+      const slot = key ?? `\u0001${i}`;
+      const positions = missing.get(slot);
       if (positions) positions.push(i);
-      else missingPositions.set(text, [i]);
+      else missing.set(slot, [i]);
     }
-    const hits = texts.length - [...missingPositions.values()].reduce((sum, p) => sum + p.length, 0);
-    this.stats.hits += hits;
-    this.stats.misses += texts.length - hits;
-    if (missingPositions.size === 0) return vectors as number[][];
+    const misses = [...missing.values()].reduce((sum, p) => sum + p.length, 0);
+    this.stats.hits += texts.length - misses;
+    this.stats.misses += misses;
+    if (missing.size === 0) return vectors as number[][];
 
-    const missingTexts = [...missingPositions.keys()];
-    const fresh = await this.#inner.embed(missingTexts);
-    if (fresh.length !== missingTexts.length) {
-      throw new Error(`inner embedder returned ${fresh.length} vectors for ${missingTexts.length} texts`);
-    }
-    const pipeline = this.#redis.pipeline();
-    missingTexts.forEach((text, j) => {
-      const vector = fresh[j]!;
-      const positions = missingPositions.get(text)!;
-      for (const position of positions) vectors[position] = vector;
-      pipeline.set(keys[positions[0]!]!, this.#encode(vector), 'EX', this.#ttlSeconds);
+    const slots = [...missing.entries()];
+    const fresh = await this.#inner.embed(slots.map(([, positions]) => texts[positions[0]!]!), opts.tenantId === undefined || typeof opts.tenantId === 'string' ? opts : { tenantId: slots.map(([, p]) => tenantOf(p[0]!)!) });
+    if (fresh.length !== slots.length) throw new Error(`inner embedder returned ${fresh.length} vectors for ${slots.length} texts`);
+    slots.forEach(([slot, positions], j) => {
+      // Stored and returned as float32, so a hit returns exactly what the miss did.
+      const vector = Float32Array.from(fresh[j]!);
+      const asArray = Array.from(vector);
+      for (const position of positions) vectors[position] = asArray;
+      if (keys[positions[0]!] !== undefined) this.#cache.set(slot, vector);
     });
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error !== null);
-    if (failed) throw failed[0]!;
     return vectors as number[][];
-  }
-
-  #encode(vector: number[]): Buffer {
-    const buffer = Buffer.allocUnsafe(vector.length * BYTES_PER_FLOAT);
-    for (let i = 0; i < vector.length; i++) buffer.writeFloatLE(vector[i]!, i * BYTES_PER_FLOAT);
-    return buffer;
-  }
-
-  /** Undefined for a miss, and for a value of the wrong size (the model's dimensions were changed). */
-  #decode(buffer: Buffer | null | undefined): number[] | undefined {
-    if (!buffer || buffer.length !== this.dimensions * BYTES_PER_FLOAT) return undefined;
-    const vector = new Array<number>(this.dimensions);
-    for (let i = 0; i < this.dimensions; i++) vector[i] = buffer.readFloatLE(i * BYTES_PER_FLOAT);
-    return vector;
   }
 }

@@ -5,7 +5,7 @@ export type ModelGuard = <T>(call: () => Promise<T>) => Promise<T>;
 
 /** Routes an embedder's provider calls through a guard (the provider's circuit breaker). */
 export function guardEmbedder(inner: Embedder, guard: ModelGuard): Embedder {
-  return { model: inner.model, dimensions: inner.dimensions, embed: (texts) => guard(() => inner.embed(texts)) };
+  return { model: inner.model, dimensions: inner.dimensions, embed: (texts, opts) => guard(() => inner.embed(texts, opts)) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Embedder } from './types.ts';
+import type { EmbedOptions, Embedder } from './types.ts';
 
 interface EmbeddingMetrics {
   batches: Counter<'model'>;
@@ -38,8 +38,8 @@ export function instrumentEmbedder(inner: Embedder, registry: Registry): Embedde
   return {
     model: inner.model,
     dimensions: inner.dimensions,
-    embed: async (texts: string[]) => {
-      const vectors = await inner.embed(texts);
+    embed: async (texts: string[], opts?: EmbedOptions) => {
+      const vectors = await inner.embed(texts, opts);
       metrics.batches.inc({ model: inner.model });
       metrics.texts.inc({ model: inner.model }, texts.length);
       metrics.tokens.inc({ model: inner.model }, texts.reduce((n, t) => n + estimateTokens(t), 0));

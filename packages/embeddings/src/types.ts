@@ -1,3 +1,9 @@
+/** Who a call embeds for: caches key their entries by it, so no tenant can see another's. */
+export interface EmbedOptions {
+  /** The tenant of every text, or one tenant per text (batches that mix tenants). Without it nothing is cached. */
+  tenantId?: string | readonly string[];
+}
+
 /** Turns texts into vectors for similarity search. */
 export interface Embedder {
   /** What produced the vectors, e.g. `local-hashing-ngram-v1` or the provider's model name. */
@@ -7,9 +13,10 @@ export interface Embedder {
   /**
    * Embeds texts in one batch.
    *
+   * @param opts who the texts belong to (wrappers pass it on; providers ignore it)
    * @returns one L2-normalized vector per text, in the order of `texts`
    */
-  embed(texts: string[]): Promise<number[][]>;
+  embed(texts: string[], opts?: EmbedOptions): Promise<number[][]>;
 }
 
 /** One turn of a chat conversation. */

@@ -26,6 +26,7 @@ export { traceJobs, withTraceContext } from './job-tracing.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
 export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';
+export { onTenantPurged, tenantPurgedChannel } from './tenant-events.ts';
 export { DeadLetters, DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, type DeadLetterRecord, type DeadLetterRetention, type DeadLetterSweepReport } from './dead-letters.ts';
 export { crawlFlow } from './crawl-flow.ts';
 export {
@@ -34,6 +35,7 @@ export {
   upsertSourceSchedule,
   removeSourceSchedule,
   nextSourceRun,
+  scheduleIntervalMs,
   DEFAULT_SOURCE_MIN_INTERVAL_MS,
   type SourceScheduleInput,
   type SchedulerRepeat,

@@ -51,6 +51,21 @@ export function parseSourceSchedule(
   return { ok: true, repeat: { pattern: fields.join(' '), ...(input.tz ? { tz: input.tz } : {}) } };
 }
 
+/**
+ * The time between two runs of a schedule, in ms: `every` itself; for a
+ * cron pattern, the gap between its next two firings after `from` (a
+ * pattern with uneven gaps, such as "0 9 * * 1-5", gives the one coming
+ * next). Undefined for a schedule that does not parse.
+ */
+export function scheduleIntervalMs(input: SourceScheduleInput, from = new Date()): number | undefined {
+  const parsed = parseSourceSchedule(input, 0);
+  if (!parsed.ok) return undefined;
+  if ('every' in parsed.repeat) return parsed.repeat.every;
+  const it = CronExpressionParser.parse(parsed.repeat.pattern, { currentDate: from, ...(parsed.repeat.tz ? { tz: parsed.repeat.tz } : {}) });
+  const first = it.next().getTime();
+  return it.next().getTime() - first;
+}
+
 /** The job scheduler of a source, on the maintenance queue. */
 export function sourceSchedulerKey(sourceId: string): string {
   return `source-${sourceId}`;

@@ -47,6 +47,7 @@ export function instrumentVectorStore(inner: VectorStore, registry: Registry): V
     deleteByIds: (ids: string[]) => timed('delete', () => inner.deleteByIds(ids), { 'kbflow.vector.records': ids.length }),
     deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) =>
       timed('delete', () => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),
+    deleteTenantVectors: (tenantId: string) => timed('delete', () => inner.deleteTenantVectors(tenantId)),
     count: (filter?: Partial<VectorFilter>) => timed('count', () => inner.count(filter)),
     listIds: (filter: VectorFilter, slice?: IdSlice) => timed('list_ids', () => inner.listIds(filter, slice)),
     health: () => inner.health(),

@@ -199,6 +199,16 @@ export class LanceDbVectorStore implements VectorStore {
     });
   }
 
+  /** {@inheritDoc VectorStore.deleteTenantVectors} */
+  async deleteTenantVectors(tenantId: string): Promise<void> {
+    const where = filterToSql(normalizeFilter({ tenantId }, true))!;
+    await this.#track(async () => {
+      const table = await this.#existingTable();
+      if (!table) return;
+      await this.#write(() => table.delete(where));
+    });
+  }
+
   /** {@inheritDoc VectorStore.count} */
   async count(filter: Partial<VectorFilter> = {}): Promise<number> {
     const where = filterToSql(normalizeFilter(filter, false));

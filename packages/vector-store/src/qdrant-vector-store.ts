@@ -155,6 +155,14 @@ export class QdrantVectorStore implements VectorStore {
     }, () => undefined);
   }
 
+  /** {@inheritDoc VectorStore.deleteTenantVectors} */
+  async deleteTenantVectors(tenantId: string): Promise<void> {
+    const filter = toQdrantFilter(normalizeFilter({ tenantId }, true));
+    await this.#track(async () => {
+      await this.#client.delete(this.#collection, { wait: true, filter });
+    }, () => undefined);
+  }
+
   /** {@inheritDoc VectorStore.count} */
   async count(filter: Partial<VectorFilter> = {}): Promise<number> {
     const normalized = normalizeFilter(filter, false);

@@ -72,6 +72,8 @@ export interface VectorStore {
    * backend does not report it (Qdrant).
    */
   deleteDocumentVectors(tenantId: string, documentId: string, keepIds?: string[]): Promise<number | undefined>;
+  /** Removes every vector of a tenant (tenant purge). Resolves when they are gone. */
+  deleteTenantVectors(tenantId: string): Promise<void>;
   /** Exact number of vectors matching the filter (all vectors without one). */
   count(filter?: Partial<VectorFilter>): Promise<number>;
   /**

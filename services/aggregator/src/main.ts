@@ -3,7 +3,7 @@
 import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
 import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, onTenantPurged, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { loadEnv } from './env.ts';
@@ -32,30 +32,24 @@ try {
   const documents = new DocumentRepository(db);
   const tasks = new TaskRepository(db);
   const webhooks = new WebhookRepository(db, tasks);
+  const cacheBytes = env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024;
+  const queryVectors = new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), { maxBytes: cacheBytes });
+  const caseVectors = new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), { maxBytes: cacheBytes });
   const queryDeps = {
     documents,
     vectors,
     keywordBudgetMs: env.KBFLOW_KEYWORD_BUDGET_MS > 0 ? env.KBFLOW_KEYWORD_BUDGET_MS : undefined,
-    // Two cache levels: this process's LRU of recent questions, then the
-    // Redis cache shared with every replica (and the embedder's chunks).
-    embedder: new QueryEmbeddingCache(
-      instrumentEmbedder(
-        new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
-        metrics.registry,
-      ),
-      { maxEntries: env.KBFLOW_QUERY_CACHE_SIZE, registry: metrics.registry },
-    ),
+    // Two in-process cache levels, both keyed per tenant: the LRU of recent
+    // questions (by count), then the byte-bounded embedding cache.
+    embedder: new QueryEmbeddingCache(instrumentEmbedder(queryVectors, metrics.registry), { maxEntries: env.KBFLOW_QUERY_CACHE_SIZE, registry: metrics.registry }),
     chat: chat ? guardChatModel(chat, viaProvider) : undefined,
     streams: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   };
   const knowledgeDeps = {
     knowledge: new KnowledgeRepository(db),
     producer,
-    // Case texts skip the query LRU; the Redis cache spares a paid provider the unchanged cases of the last run.
-    embedder: instrumentEmbedder(
-      new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
-      metrics.registry,
-    ),
+    // Case texts skip the query LRU; the cache spares a paid provider the unchanged cases of the last run.
+    embedder: instrumentEmbedder(caseVectors, metrics.registry),
     chat: queryDeps.chat,
     minCases: env.KBFLOW_KNOWLEDGE_MIN_CASES,
     similarity: env.KBFLOW_KNOWLEDGE_SIMILARITY,
@@ -91,6 +85,12 @@ try {
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
   });
 
+  // A purged tenant's vectors and questions leave this process's caches too.
+  const stopPurgeEvents = await onTenantPurged(redis, env.KBFLOW_QUEUE_PREFIX, (tenantId) => {
+    queryVectors.purgeTenant(tenantId);
+    caseVectors.purgeTenant(tenantId);
+    queryDeps.embedder.purgeTenant(tenantId);
+  });
   const { port } = await runWorkerService({
     service: SERVICE,
     log,
@@ -107,6 +107,7 @@ try {
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
+      { name: 'tenant purge events', fn: () => stopPurgeEvents() },
       { name: 'breakers', fn: () => breakers.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },

@@ -29,13 +29,16 @@ describe('normalizeQuery', () => {
   });
 });
 
+const A = { tenantId: 'tenant-a' };
+const B = { tenantId: 'tenant-b' };
+
 describe('QueryEmbeddingCache', () => {
   it('embeds a query once; a repeat with other whitespace is a hit counted in the metrics', async () => {
     const inner = countingEmbedder();
     const registry = new Registry();
     const cache = new QueryEmbeddingCache(inner, { maxEntries: 10, registry });
-    const first = await cache.embed(['read a file']);
-    const second = await cache.embed(['  read   a file ']);
+    const first = await cache.embed(['read a file'], A);
+    const second = await cache.embed(['  read   a file '], A);
     expect(second).toEqual(first);
     expect(inner.calls).toEqual([['read a file']]);
     expect(await counter(registry, 'kbflow_query_embedding_cache_hits_total')).toBe(1);
@@ -45,8 +48,8 @@ describe('QueryEmbeddingCache', () => {
   it('sends only the misses to the inner embedder, each distinct text once, in input order', async () => {
     const inner = countingEmbedder();
     const cache = new QueryEmbeddingCache(inner, { maxEntries: 10, registry: new Registry() });
-    await cache.embed(['a']);
-    const vectors = await cache.embed(['bb', 'a', 'bb', 'ccc']);
+    await cache.embed(['a'], A);
+    const vectors = await cache.embed(['bb', 'a', 'bb', 'ccc'], A);
     expect(inner.calls[1]).toEqual(['bb', 'ccc']);
     expect(vectors.map((v) => v[0])).toEqual([2, 1, 2, 3]);
   });
@@ -54,20 +57,34 @@ describe('QueryEmbeddingCache', () => {
   it('evicts the least recently used entry past its size', async () => {
     const inner = countingEmbedder();
     const cache = new QueryEmbeddingCache(inner, { maxEntries: 2, registry: new Registry() });
-    await cache.embed(['a']);
-    await cache.embed(['b']);
-    await cache.embed(['a']);
-    await cache.embed(['c']);
+    await cache.embed(['a'], A);
+    await cache.embed(['b'], A);
+    await cache.embed(['a'], A);
+    await cache.embed(['c'], A);
     expect(cache.size).toBe(2);
-    await cache.embed(['b']);
+    await cache.embed(['b'], A);
     expect(inner.calls.flat()).toEqual(['a', 'b', 'c', 'b']);
+  });
+
+  it("keeps tenants apart: one tenant's question is never answered from another's entry, and a purge drops only its tenant's", async () => {
+    const inner = countingEmbedder();
+    const cache = new QueryEmbeddingCache(inner, { maxEntries: 10, registry: new Registry() });
+    await cache.embed(['q'], A);
+    await cache.embed(['q'], B);
+    expect(inner.calls).toEqual([['q'], ['q']]);
+    cache.purgeTenant('tenant-a');
+    expect(cache.size).toBe(1);
+    await cache.embed(['q'], B);
+    expect(inner.calls).toHaveLength(2);
+    await cache.embed(['q']);
+    expect(inner.calls).toHaveLength(3);
   });
 
   it('with size 0 caches nothing and still embeds the normalized text', async () => {
     const inner = countingEmbedder();
     const cache = new QueryEmbeddingCache(inner, { maxEntries: 0, registry: new Registry() });
-    await cache.embed([' x  y ']);
-    await cache.embed(['x y']);
+    await cache.embed([' x  y '], A);
+    await cache.embed(['x y'], A);
     expect(inner.calls).toEqual([['x y'], ['x y']]);
     expect(cache.size).toBe(0);
   });

@@ -1,4 +1,4 @@
-import type { Embedder } from '@kbflow/embeddings';
+import type { EmbedOptions, Embedder } from '@kbflow/embeddings';
 import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 
@@ -34,14 +34,13 @@ function metricsFor(registry: Registry): CacheMetrics {
 /**
  * An in-process LRU of query text -> vector in front of the aggregator's
  * embedder, keyed by model and normalized text. Popular questions then cost
- * no embedding call and no Redis round trip: `embedMs` is ~0 on a hit.
+ * no embedding call.
  *
- * It sits in front of the Redis-backed {@link CachedEmbedder} (shared by all
- * replicas, 7-day TTL, also holding every chunk's vector): this one is the
- * per-process first level, bounded by entry count, the Redis one the shared
- * second level. A miss here may still be a Redis hit; vectors are
- * deterministic per model and text, so the two can never disagree.
- * With `maxEntries` 0 queries are only normalized, never cached.
+ * It sits in front of the {@link CachedEmbedder}: this one is the
+ * per-process first level, bounded by entry count, the byte-bounded
+ * embedding cache the second. Entries are keyed by tenant too (a tenant is
+ * never answered from, nor can time, another's); a call without a tenant is
+ * not cached. With `maxEntries` 0 queries are only normalized, never cached.
  */
 export class QueryEmbeddingCache implements Embedder {
   readonly model: string;
@@ -60,6 +59,12 @@ export class QueryEmbeddingCache implements Embedder {
     this.#metrics = metricsFor(opts.registry);
   }
 
+  /** Drops a tenant's entries (tenant purge). */
+  purgeTenant(tenantId: string): void {
+    if (!this.#cache) return;
+    for (const key of [...this.#cache.keys()]) if (key.startsWith(`${tenantId}\0`)) this.#cache.delete(key);
+  }
+
   /** Entries held now (0 when disabled). */
   get size(): number {
     return this.#cache?.size ?? 0;
@@ -70,21 +75,23 @@ export class QueryEmbeddingCache implements Embedder {
    * misses go to the inner embedder in one batch. With the cache on, every
    * vector is float32-rounded, so a hit returns exactly what the miss did.
    */
-  async embed(texts: string[]): Promise<number[][]> {
+  async embed(texts: string[], opts: EmbedOptions = {}): Promise<number[][]> {
     const normalized = texts.map(normalizeQuery);
-    if (!this.#cache) return this.#inner.embed(normalized);
-    const cached = normalized.map((t) => this.#cache!.get(`${this.model}\0${t}`));
+    const tenant = opts.tenantId;
+    if (!this.#cache || typeof tenant !== 'string') return this.#inner.embed(normalized, opts);
+    const keyOf = (text: string) => `${tenant}\0${this.model}\0${text}`;
+    const cached = normalized.map((t) => this.#cache!.get(keyOf(t)));
     const missing = [...new Set(normalized.filter((_, i) => cached[i] === undefined))];
     const hits = cached.filter((v) => v !== undefined).length;
     if (hits > 0) this.#metrics.hits.inc({ model: this.model }, hits);
     const byText = new Map<string, Float32Array>();
     if (missing.length > 0) {
       this.#metrics.misses.inc({ model: this.model }, texts.length - hits);
-      const fresh = await this.#inner.embed(missing);
+      const fresh = await this.#inner.embed(missing, opts);
       missing.forEach((text, i) => {
         const vector = Float32Array.from(fresh[i]!);
         byText.set(text, vector);
-        this.#cache!.set(`${this.model}\0${text}`, vector);
+        this.#cache!.set(keyOf(text), vector);
       });
     }
     return cached.map((v, i) => Array.from(v ?? byText.get(normalized[i]!)!));

@@ -110,7 +110,7 @@ export async function retrieve(input: RetrievalRequest, limit: number, deps: Ret
     try {
       if (!queryVector) {
         const t = performance.now();
-        [queryVector] = await deps.embedder.embed([input.query]);
+        [queryVector] = await deps.embedder.embed([input.query], { tenantId: input.tenantId });
         embedMs = performance.now() - t;
       }
       return await deps.vectors.search(queryVector!, vectorFilter, k);

@@ -9,7 +9,9 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import { AdmissionControl, DEFAULT_ADMISSION, type AdmissionOptions } from './http/admission.ts';
-import { authenticate } from './http/auth.ts';
+import { authenticate, KeyLookup, requireScope, type KeyUseRecorder } from './http/auth.ts';
+import { tenantRoutes } from './routes/tenant.routes.ts';
+import type { TenantPurger } from './tenant-purger.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
 import { captureBodyHash, idempotency } from './http/idempotency.ts';
 import { matchedRoute, traceRequests } from './http/request-tracing.ts';
@@ -73,6 +75,13 @@ export interface AppDeps {
    * that route does not exist: pass it wherever the API really serves.
    */
   searchLogs?: { writer: SearchLogWriter; repository: SearchLogRepository };
+  /**
+   * Tenant and key management (`/v1/admin/tenants`): the purger deletes a
+   * tenant's rows, vectors and jobs. Without it those routes do not exist.
+   */
+  tenantAdmin?: { purger: TenantPurger };
+  /** Where the last use of each key is noted (written in batches); without it, not recorded. */
+  keyUse?: KeyUseRecorder;
 }
 
 /** The app and the registry of its documented routes (the OpenAPI document is built from it). */
@@ -97,6 +106,7 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   mount(scheduleRoutes({ producer: deps.producer, runs: deps.scheduleRuns, log: deps.log }));
   mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
   mount(knowledgeBaseRoutes({ tenants: deps.tenants }));
+  if (deps.tenantAdmin) mount(tenantRoutes({ tenants: deps.tenants, purger: deps.tenantAdmin.purger, log: deps.log }));
   mount(sourceRoutes({ sources: deps.sources.repository, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, minIntervalMs: deps.sources.minIntervalMs, webhooks: deps.webhooks }));
   mount(documentRoutes({ tenants: deps.tenants, tasks: deps.tasks, documents: deps.documents.repository, producer: deps.producer, log: deps.log, maxFileBytes: deps.records.maxBytes, maxPages: deps.documents.maxPages }));
 }
@@ -144,25 +154,28 @@ export function createApp(deps: AppDeps): KbflowApp {
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'kbflow' } },
   });
-  app.use('/admin/queues', authenticate(deps.tenants, { admin: true, basicRealm: 'kbflow admin' }), board.getRouter());
+  // One lookup cache for every authenticated path (see KeyLookup).
+  const keys = new KeyLookup(deps.tenants);
+  const keyUse = deps.keyUse ? { keyUse: deps.keyUse } : {};
+  app.use('/admin/queues', authenticate(keys, { admin: true, basicRealm: 'kbflow admin', ...keyUse }), board.getRouter());
 
-  const registry = new RouteRegistry({ admin: [authenticate(deps.tenants, { admin: true })] });
+  const registry = new RouteRegistry({ scopeGuard: requireScope });
   let document: Record<string, unknown> | undefined;
   const openapi = () => (document ??= buildOpenApiDocument(registry.routes()));
   app.locals.routes = registry;
   app.locals.openapi = openapi;
   app.use(docsRoutes(openapi));
-  app.use(mcpRoutes({ tenants: deps.tenants, log: deps.log, maxBodyBytes: deps.maxBodyBytes }));
+  app.use(mcpRoutes({ tenants: keys, log: deps.log, maxBodyBytes: deps.maxBodyBytes }));
 
   const v1 = express.Router();
   // The key first, the body after: an anonymous client must not make the
   // API read or parse anything (kbflow issue 14, item 3).
-  v1.use(authenticate(deps.tenants));
+  v1.use(authenticate(keys, keyUse));
   // Bulk bodies (CSV, NDJSON, multipart, JSON on bulk paths) stay raw streams for readBulkRows.
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: (req) => !streamsBody(req as express.Request), verify: captureBodyHash }));
   // Before admission: a repeat of a request already answered gets its answer even while overloaded.
   // The lease outlasts the slowest request (a query waiting its full timeout).
-  v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000 }));
+  v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000, maxStreamedBytes: deps.records.maxBytes }));
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
   // Crawls, scrapes, batches and source runs feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch', '/sources/:id/runs']) v1.post(path, admission.admit(QueueName.scrape));

@@ -9,7 +9,11 @@ export const apiEnvSchema = z
     KBFLOW_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     /** Loopback by default, so a local run is not reachable from the network; the image, compose and Kubernetes set 0.0.0.0. */
     KBFLOW_API_HOST: z.string().default('127.0.0.1'),
-    /** The dev tenant's key; defaults to `dev-key` outside production, unset in production. */
+    /**
+     * The dev tenant's key; defaults to `dev-key` outside production. Refused
+     * in production: there the dev tenant never exists, and tenants and keys
+     * are made with the admin key (`./kbflow tenants add`, docs/tenancy.md).
+     */
     KBFLOW_DEV_API_KEY: z.string().min(6).optional(),
     /**
      * The admin key (Bull Board, admin endpoints); defaults to `dev-admin-key`
@@ -40,10 +44,10 @@ export const apiEnvSchema = z
     if (!env.KBFLOW_ADMIN_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['KBFLOW_ADMIN_API_KEY'], message: 'is required in production (generate one: openssl rand -hex 32)' });
     }
-    for (const key of ['KBFLOW_ADMIN_API_KEY', 'KBFLOW_DEV_API_KEY'] as const) {
-      const value = env[key];
-      const reason = value === undefined ? undefined : weakSecretReason(value);
-      if (reason) ctx.addIssue({ code: 'custom', path: [key], message: `${reason}: not accepted in production (generate one: openssl rand -hex 32)` });
+    const reason = env.KBFLOW_ADMIN_API_KEY === undefined ? undefined : weakSecretReason(env.KBFLOW_ADMIN_API_KEY);
+    if (reason) ctx.addIssue({ code: 'custom', path: ['KBFLOW_ADMIN_API_KEY'], message: `${reason}: not accepted in production (generate one: openssl rand -hex 32)` });
+    if (env.KBFLOW_DEV_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['KBFLOW_DEV_API_KEY'], message: 'is not used in production: leave it empty and create tenants and keys with the admin key (./kbflow tenants add, ./kbflow keys add)' });
     }
   })
   .transform((env) => ({

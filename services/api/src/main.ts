@@ -5,7 +5,10 @@ import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/que
 import { createVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
 import { createApp } from './app.ts';
+import { bootstrapEnvKeys } from './bootstrap-keys.ts';
 import { loadEnv } from './env.ts';
+import { KeyUseRecorder } from './http/auth.ts';
+import { TenantPurger } from './tenant-purger.ts';
 import { answerClientErrorsAsJson } from './http/client-errors.ts';
 import { SearchLogWriter } from './search-log-writer.ts';
 
@@ -28,12 +31,11 @@ try {
   const eventConnection = redis.duplicate();
   const events = { query: new QueueEvents(QueueName.query, { connection: eventConnection, prefix: env.KBFLOW_QUEUE_PREFIX }) };
 
-  if (env.KBFLOW_DEV_API_KEY) {
-    await tenants.ensureTenantWithKey('dev', env.KBFLOW_DEV_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY' });
-  }
-  if (env.KBFLOW_ADMIN_API_KEY) {
-    await tenants.ensureTenantWithKey('admin', env.KBFLOW_ADMIN_API_KEY, { keyName: 'KBFLOW_ADMIN_API_KEY', isAdmin: true });
-  }
+  await bootstrapEnvKeys(env, tenants, log);
+  const purger = new TenantPurger({ tenants, producer, vectors, redis, log });
+  // Purges a stopped process left running are finished here (every step is idempotent).
+  await purger.resume();
+  const keyUse = new KeyUseRecorder(tenants, log);
 
   const searchLogs = new SearchLogRepository(db);
   const searchLogWriter = new SearchLogWriter(searchLogs, { log, registry: metrics.registry });
@@ -67,6 +69,8 @@ try {
     documents: { repository: new DocumentRepository(db), maxPages: env.KBFLOW_MAX_DOCUMENT_PAGES },
     admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
     searchLogs: { writer: searchLogWriter, repository: searchLogs },
+    tenantAdmin: { purger },
+    keyUse,
   });
   const server = app.listen(env.KBFLOW_API_PORT, env.KBFLOW_API_HOST);
   answerClientErrorsAsJson(server);
@@ -80,6 +84,8 @@ try {
   const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
   shutdown.register('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
   shutdown.register('heartbeat', () => heartbeat.stop());
+  shutdown.register('api key use', () => keyUse.close());
+  shutdown.register('tenant purges', () => purger.idle());
   shutdown.register('queue events', async () => {
     await events.query.close();
     await eventConnection.quit();

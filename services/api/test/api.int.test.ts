@@ -189,7 +189,8 @@ describe('task submission', () => {
   });
 
   it('GET /v1/queues lists every queue with its counts', async () => {
-    const res = await send('GET', '/v1/queues');
+    expect((await send('GET', '/v1/queues')).status).toBe(403);
+    const res = await send('GET', '/v1/queues', { key: ADMIN_KEY });
     expect(res.status).toBe(200);
     expect(res.json.queues.map((q: { name: string }) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
     const scrape = res.json.queues.find((q: { name: string }) => q.name === 'scrape');
@@ -234,7 +235,10 @@ describe('operations endpoints', () => {
 
   it('GET /v1/workers lists live replicas from their heartbeats and forgets stopped ones', async () => {
     const beats = [1, 2, 3].map(() => startHeartbeat(redis, producer.prefix, { service: 'embedder', concurrency: { embed: 4 } }));
-    const res = await send('GET', '/v1/workers');
+    const asTenant = await send('GET', '/v1/workers');
+    expect(asTenant.json).toEqual({ services: expect.objectContaining({ embedder: 3 }) });
+    expect(asTenant.text).not.toContain(String(process.pid));
+    const res = await send('GET', '/v1/workers', { key: ADMIN_KEY });
     expect(res.json.services.embedder).toBe(3);
     expect(res.json.workers[0]).toMatchObject({ service: 'embedder', concurrency: { embed: 4 }, version: '0.1.0', pid: process.pid });
     await Promise.all(beats.slice(0, 2).map((b) => b.stop()));
@@ -268,7 +272,8 @@ describe('operations endpoints', () => {
     } finally {
       await worker.close();
     }
-    const res = await send('GET', '/v1/stats');
+    expect((await send('GET', '/v1/stats')).status).toBe(403);
+    const res = await send('GET', '/v1/stats', { key: ADMIN_KEY });
     expect(res.status).toBe(200);
     const maintenance = res.json.queues.find((q: { name: string }) => q.name === 'maintenance');
     expect(maintenance.totals.completed).toBe(6);

@@ -5,6 +5,10 @@
 // behind. The PRNG is seeded; a failure names the seed that reproduces it:
 //   KBFLOW_FUZZ_SEED=<seed> jest services/api/test/fuzz.int.test.ts
 import { request, Agent } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Fuzz } from './support/fuzz.ts';
 import { CASE_WRONG, invalidBulkBody, KNOWLEDGE_WRONG, MISSING, newListQuery, newRouteIdRequest, NOISE_FIELDS, RECORDS_MAX_BYTES, type BodySpec } from './support/fuzz-bodies.ts';
@@ -33,7 +37,7 @@ interface FuzzResponse {
   body: string;
 }
 
-const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed', '/v1/records', '/v1/cases', '/v1/knowledge', '/v1/sources'] as const;
+const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed', '/v1/records', '/v1/cases', '/v1/knowledge', '/v1/sources', '/v1/admin/tenants'] as const;
 type PostRoute = (typeof POST_ROUTES)[number];
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const KNOWN_PATHS: Record<string, string[]> = {
@@ -58,6 +62,11 @@ const KNOWN_PATHS: Record<string, string[]> = {
   '/v1/schedules': ['GET', 'HEAD'],
   '/v1/schedules/health-check/trigger': ['POST'],
   '/v1/schedules/health-check/runs': ['GET', 'HEAD'],
+  '/v1/admin/tenants': ['GET', 'HEAD', 'POST'],
+  [`/v1/admin/tenants/${UNKNOWN_ID}`]: ['GET', 'HEAD', 'PATCH', 'DELETE'],
+  [`/v1/admin/tenants/${UNKNOWN_ID}/purge`]: ['GET', 'HEAD'],
+  [`/v1/admin/tenants/${UNKNOWN_ID}/keys`]: ['GET', 'HEAD', 'POST'],
+  [`/v1/admin/tenants/${UNKNOWN_ID}/keys/${UNKNOWN_ID}`]: ['DELETE'],
   '/v1/tasks': ['GET', 'HEAD'],
   [`/v1/tasks/${UNKNOWN_ID}/cancel`]: ['POST'],
   '/v1/sources': ['GET', 'HEAD', 'POST'],
@@ -255,6 +264,8 @@ function validBody(route: PostRoute, f: Fuzz): object {
       return { externalId: `c-${f.int(0, 99)}`, subject: 'Login fails', description: 'Since the update.' };
     case '/v1/knowledge':
       return { title: 'Reset a password', summary: 'Open the account page.', symptoms: ['cannot log in'] };
+    case '/v1/admin/tenants':
+      return { name: `fuzz-${f.int(0, 99)}`, tier: 'starter', limits: { maxApiCallsPerHour: 100 } };
     case '/v1/sources':
       return { type: 'site', url: `http://example.com/${f.int(0, 99)}`, schedule: f.pick([{ every: '6h' }, { cron: '0 */6 * * *', tz: 'Europe/Paris' }]) };
   }
@@ -303,6 +314,9 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     collapseDuplicates: ['true', 1, null],
     diversity: [-0.1, 1.01, '0.5', null],
     texts: [[], [''], [1], 'text', Array.from({ length: 129 }, () => 't'), ['x'.repeat(32_001)]],
+    name: [MISSING, '', 'UPPER', 'with space', '-lead', 'a'.repeat(101), 5, null, '\u00e9t\u00e9'],
+    tier: ['gold', '', 'STARTER', 1, null, ['starter']],
+    limits: ['many', [], 7, { maxApiCallsPerHour: -1 }, { maxConcurrentProcessing: 1.5 }, { maxDocumentsPerKnowledgeBase: '10' }, { maxWidgets: 1 }, { maxVectorOperationsPerMinute: 1e12 }],
     type: ['feed', '', null, 1, 'SITE', MISSING],
     schedule: [
       MISSING, null, '6h', {}, { every: '' }, { every: 'often' }, { every: '1s' }, { every: 5 }, { every: '6h', cron: '0 * * * *' },
@@ -333,6 +347,7 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     '/v1/embed': ['texts'],
     '/v1/cases': [...Object.keys(CASE_WRONG), 'knowledgeBase'],
     '/v1/knowledge': [...Object.keys(KNOWLEDGE_WRONG), 'knowledgeBase'],
+    '/v1/admin/tenants': ['name', 'tier', 'limits'],
     '/v1/sources': ['type', 'url', 'schedule', 'includePaths', 'excludePaths', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase', 'respectRobots', 'sitemaps', 'politeness', 'deleteUnreached', 'webhook'],
   };
   const table = route === '/v1/cases' ? CASE_WRONG : route === '/v1/knowledge' ? KNOWLEDGE_WRONG : wrong;
@@ -386,9 +401,14 @@ const describeRequest = (r: FuzzRequest) =>
   `${r.category}: ${r.method} ${r.path.slice(0, 120)} headers=${JSON.stringify(r.headers).slice(0, 300)} body=${r.body?.toString('utf8').slice(0, 200) ?? '(none)'}`;
 
 let api: TestApi;
+let lanceDir: string;
+let vectors: LanceDbVectorStore;
 
 beforeAll(async () => {
-  api = await startTestApi({ label: 'fuzz', maxBodyBytes: MAX_BODY, recordsMaxBytes: RECORDS_MAX_BYTES, queryTimeoutMs: 2000 });
+  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-fuzz-'));
+  vectors = new LanceDbVectorStore({ dir: lanceDir, table: 'chunks' });
+  // With a vector store, so the tenant admin routes are mounted and fuzzed too.
+  api = await startTestApi({ label: 'fuzz', maxBodyBytes: MAX_BODY, recordsMaxBytes: RECORDS_MAX_BYTES, queryTimeoutMs: 2000, vectors });
   // The tenants' default knowledge bases exist, so lookups by record id, case status and the like reach PostgreSQL.
   for (const name of ['dev', 'admin']) {
     const tenant = await api.db.tenant.findUniqueOrThrow({ where: { name } });
@@ -399,6 +419,8 @@ beforeAll(async () => {
 afterAll(async () => {
   agent.destroy();
   await api.close();
+  await vectors.close();
+  await rm(lanceDir, { recursive: true, force: true });
 });
 
 describe('fuzzing the API', () => {
@@ -421,6 +443,9 @@ describe('fuzzing the API', () => {
         scheduleRuns: await api.db.scheduleRun.count(),
         sources: await api.db.source.count(),
         searchLogs: await api.db.searchLog.count(),
+        tenants: await api.db.tenant.count(),
+        apiKeys: await api.db.apiKey.count(),
+        tenantPurges: await api.db.tenantPurge.count(),
         jobs: await api.jobTotal(),
       };
     };

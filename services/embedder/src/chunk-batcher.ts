@@ -121,7 +121,10 @@ export class ChunkBatcher {
     if (rows.length === 0) return results;
     await this.#deps.ready();
     const vectors: number[][] = [];
-    for (let i = 0; i < rows.length; i += EMBED_BATCH) vectors.push(...(await this.#deps.embedder.embed(rows.slice(i, i + EMBED_BATCH).map((c) => c.text))));
+    for (let i = 0; i < rows.length; i += EMBED_BATCH) {
+      const slice = rows.slice(i, i + EMBED_BATCH);
+      vectors.push(...(await this.#deps.embedder.embed(slice.map((c) => c.text), { tenantId: slice.map((c) => c.tenantId) })));
+    }
     const records: VectorRecord[] = rows.map((c, i) => ({
       id: c.id,
       vector: vectors[i]!,

@@ -2,7 +2,7 @@
 import { createDb, DocumentRepository, RecordRepository } from '@kbflow/db';
 import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService, onTenantPurged } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { ChunkBatcher } from './chunk-batcher.ts';
@@ -25,10 +25,10 @@ try {
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const breakers = providerAndVectorBreakers(env, { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } });
   // The breaker sits inside the cache: cached texts never touch the provider.
-  const embedder = instrumentEmbedder(
-    new CachedEmbedder(guardEmbedder(createEmbedder(env), (call) => breakers.provider.run(call)), redis, { keyPrefix: `${env.KBFLOW_QUEUE_PREFIX}:emb` }),
-    metrics.registry,
-  );
+  const cache = new CachedEmbedder(guardEmbedder(createEmbedder(env), (call) => breakers.provider.run(call)), { maxBytes: env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024 });
+  const embedder = instrumentEmbedder(cache, metrics.registry);
+  // A purged tenant's vectors leave this process's cache too.
+  const stopPurgeEvents = await onTenantPurged(redis, env.KBFLOW_QUEUE_PREFIX, (tenantId) => cache.purgeTenant(tenantId));
   const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)), metrics.registry);
   let collection: Promise<void> | undefined;
   const ready = () => {
@@ -78,6 +78,7 @@ try {
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
+      { name: 'tenant purge events', fn: () => stopPurgeEvents() },
       { name: 'breakers', fn: () => breakers.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },

@@ -3,6 +3,101 @@
 // packages/client/test/generated-types.int.test.ts fails while this file is stale.
 
 export interface paths {
+    "/v1/admin/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant (admin) */
+        get: operations["listTenants"];
+        put?: never;
+        /** Create a tenant (admin) */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant (admin) */
+        get: operations["getTenant"];
+        put?: never;
+        post?: never;
+        /**
+         * Purge a tenant: every row, vector, cache entry and queued job (admin)
+         * @description The tenant's keys stop working at once; the purge runs in the background: poll `GET /v1/admin/tenants/{id}/purge` until `completed`.
+         */
+        delete: operations["deleteTenant"];
+        options?: never;
+        head?: never;
+        /** Change a tenant's tier or limit overrides (admin) */
+        patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's API keys, without the keys (admin) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Issue an API key for a tenant (admin) */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (admin)
+         * @description Refused by every API replica within 5 s; never brought back by a restart.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a tenant's purge is (admin) */
+        get: operations["getTenantPurge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases": {
         parameters: {
             query?: never;
@@ -50,7 +145,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Circuit breakers across replicas */
+        /**
+         * Circuit breakers across replicas
+         * @description Each replica's state with its instance id with the admin key; with a tenant key, the service and state only.
+         */
         get: operations["listCircuitBreakers"];
         put?: never;
         post?: never;
@@ -87,7 +185,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Jobs that failed their last attempt (admin) */
+        /**
+         * Jobs that failed their last attempt
+         * @description With the admin key, every tenant's; with a tenant key, only that tenant's, without stack traces (they name hosts and paths).
+         */
         get: operations["listDeadLetters"];
         put?: never;
         post?: never;
@@ -249,7 +350,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Job counts per queue and state */
+        /** Job counts per queue and state (admin) */
         get: operations["listQueues"];
         put?: never;
         post?: never;
@@ -509,7 +610,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-queue throughput, error rate and latency */
+        /** Per-queue throughput, error rate and latency (admin) */
         get: operations["queueStats"];
         put?: never;
         post?: never;
@@ -603,7 +704,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live service replicas */
+        /**
+         * Live service replicas
+         * @description Every replica (host, pid, concurrency) with the admin key; only the count per service with a tenant key.
+         */
         get: operations["listWorkers"];
         put?: never;
         post?: never;
@@ -617,6 +721,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApiKey: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            /** @description written in batches: up to ~10 s behind */
+            lastUsedAt: string | null;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            revokedAt: string | null;
+            scopes: ("read" | "write" | "admin")[];
+            tenantId: string;
+        };
+        ApiKeyList: {
+            keys: components["schemas"]["ApiKey"][];
+        };
         Case: {
             category: string | null;
             channel: string | null;
@@ -685,6 +806,22 @@ export interface components {
             snippet: string;
             title: string;
             url: string;
+        };
+        CreatedApiKey: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            /** @description the key itself: shown this once, stored only as a hash */
+            key: string;
+            /** @description written in batches: up to ~10 s behind */
+            lastUsedAt: string | null;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            revokedAt: string | null;
+            scopes: ("read" | "write" | "admin")[];
+            tenantId: string;
         };
         DeadLetterPage: {
             deadLetters: {
@@ -871,7 +1008,7 @@ export interface components {
             bytesFetched: number;
             /** @description pages whose content changed since the stored version */
             changed: number;
-            /** @description pages removed because they are gone from the site */
+            /** @description pages removed because they are gone from the site (404/410, redirected out of scope) or, after a complete run with deleteUnreached, no longer reached */
             deleted: number;
             /** @description from the first page picked up to the end (to now while running) */
             durationMs: number;
@@ -879,6 +1016,8 @@ export interface components {
             failed: number;
             /** @description pages stored for the first time */
             new: number;
+            /** @description of unchanged, the pages that answered 304 to a conditional request (nothing downloaded) */
+            notModified: number;
             /**
              * @description why it stopped, once finished
              * @enum {string}
@@ -1100,6 +1239,42 @@ export interface components {
             /** @description a one-shot crawl's webhook (a source run's is the source's) */
             webhook?: components["schemas"]["Webhook"];
         };
+        Tenant: {
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            deletedAt: string | null;
+            id: string;
+            limits: components["schemas"]["TenantLimits"] | null;
+            name: string;
+            /** @enum {string} */
+            tier: "starter" | "professional" | "enterprise";
+        };
+        TenantLimits: {
+            maxApiCallsPerHour?: number;
+            maxConcurrentProcessing?: number;
+            maxDocumentsPerKnowledgeBase?: number;
+            maxVectorOperationsPerMinute?: number;
+        };
+        TenantLimitsInput: {
+            maxApiCallsPerHour?: number;
+            maxConcurrentProcessing?: number;
+            maxDocumentsPerKnowledgeBase?: number;
+            maxVectorOperationsPerMinute?: number;
+        };
+        TenantList: {
+            tenants: components["schemas"]["Tenant"][];
+        };
+        TenantPurge: {
+            error: string | null;
+            finishedAt: string | null;
+            id: string;
+            /** @description ISO 8601 date-time (UTC) */
+            startedAt: string;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            tenantId: string;
+            tenantName: string;
+        };
         Webhook: {
             events: ("run.started" | "run.completed" | "run.failed")[];
             /** @description the secret's last 4 characters, after an ellipsis: the secret itself is never shown again */
@@ -1133,7 +1308,8 @@ export interface components {
             services: {
                 [key: string]: number;
             };
-            workers: ({
+            /** @description each replica: admin key only */
+            workers?: ({
                 concurrency: {
                     [key: string]: number;
                 };
@@ -1159,6 +1335,704 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description tenants by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantList"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    limits?: components["schemas"]["TenantLimits"] | null;
+                    name: string;
+                    /**
+                     * @default starter
+                     * @enum {string}
+                     */
+                    tier?: "starter" | "professional" | "enterprise";
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `tenant_name_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the purge, started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPurge"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    limits?: components["schemas"]["TenantLimits"] | null;
+                    /** @enum {string} */
+                    tier?: "starter" | "professional" | "enterprise";
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description newest first, revoked ones included */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key, path and body gets the first 2xx answer back without running again (kept 24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    name: string;
+                    scopes: ("read" | "write" | "admin")[];
+                };
+            };
+        };
+        responses: {
+            /** @description the key, shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the revoked key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `tenant_not_found`, `api_key_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTenantPurge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the latest purge of the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPurge"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `purge_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listCases: {
         parameters: {
             query?: {
@@ -1195,6 +2069,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1312,6 +2195,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description conflict. Codes: `case_exists` */
             409: {
                 headers: {
@@ -1397,6 +2289,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `case_not_found` */
             404: {
                 headers: {
@@ -1461,6 +2362,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1550,6 +2460,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `case_not_found` */
             404: {
                 headers: {
@@ -1599,6 +2518,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1718,6 +2646,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2060,6 +2997,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description the body or file is over its cap. Codes: `payload_too_large` */
             413: {
                 headers: {
@@ -2161,6 +3107,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -2234,6 +3189,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2325,6 +3289,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -2374,6 +3347,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2439,6 +3421,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_article_not_found` */
             404: {
                 headers: {
@@ -2497,6 +3488,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2575,6 +3575,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2677,6 +3686,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_base_not_found` */
             404: {
                 headers: {
@@ -2744,6 +3762,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2839,6 +3866,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description the body or file is over its cap. Codes: `payload_too_large` */
             413: {
                 headers: {
@@ -2924,6 +3960,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3231,6 +4276,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -3310,6 +4364,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3410,6 +4473,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_base_not_found` */
             404: {
                 headers: {
@@ -3497,6 +4569,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `knowledge_base_not_found` */
             404: {
                 headers: {
@@ -3558,6 +4639,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3690,6 +4780,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -3750,6 +4849,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3826,6 +4934,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3959,6 +5076,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `source_not_found` */
             404: {
                 headers: {
@@ -4038,6 +5164,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `source_not_found` */
             404: {
                 headers: {
@@ -4101,6 +5236,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4193,6 +5337,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `source_not_found` */
             404: {
                 headers: {
@@ -4242,6 +5395,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4312,6 +5474,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
             429: {
                 headers: {
@@ -4363,6 +5534,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4433,6 +5613,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4516,6 +5705,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not found. Codes: `task_not_found` */
             404: {
                 headers: {
@@ -4565,6 +5763,15 @@ export interface operations {
             };
             /** @description no API key, or an unknown one. Codes: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,6 +22,8 @@ export interface DetectedPattern {
 }
 
 export interface PatternOptions {
+  /** Whose cases these are: the embedding cache is keyed by it (without it, nothing is cached). */
+  tenantId?: string;
   /** KBFLOW_KNOWLEDGE_MIN_CASES */
   minCases: number;
   /** KBFLOW_KNOWLEDGE_SIMILARITY: a member's mean cosine similarity to the other members. */
@@ -44,9 +46,9 @@ export interface PatternDetection {
 const DEFAULT_MAX_CHARS = 2000;
 const DEFAULT_BATCH = 128;
 
-async function embedAll(embedder: Embedder, texts: string[], batchSize: number): Promise<number[][]> {
+async function embedAll(embedder: Embedder, texts: string[], batchSize: number, tenantId: string | undefined): Promise<number[][]> {
   const out: number[][] = [];
-  for (let i = 0; i < texts.length; i += batchSize) out.push(...(await embedder.embed(texts.slice(i, i + batchSize))));
+  for (let i = 0; i < texts.length; i += batchSize) out.push(...(await embedder.embed(texts.slice(i, i + batchSize), tenantId ? { tenantId } : {})));
   return out;
 }
 
@@ -91,8 +93,8 @@ export async function detectPatterns(cases: readonly PatternCase[], embedder: Em
     );
     for (const c of group) cleanDescriptions.set(c.id, strip(c.description));
     if (group.length < opts.minCases) continue;
-    const subjects = await embedAll(embedder, group.map((c) => c.subject.slice(0, maxChars)), batchSize);
-    const full = await embedAll(embedder, group.map((c) => `${c.subject}\n\n${cleanDescriptions.get(c.id)}`.slice(0, maxChars)), batchSize);
+    const subjects = await embedAll(embedder, group.map((c) => c.subject.slice(0, maxChars)), batchSize, opts.tenantId);
+    const full = await embedAll(embedder, group.map((c) => `${c.subject}\n\n${cleanDescriptions.get(c.id)}`.slice(0, maxChars)), batchSize, opts.tenantId);
     const vectors = full.map((v, i) => combine(subjects[i]!, v));
     const clusters = await clusterBySimilarity(vectors, { threshold: opts.similarity, minSize: opts.minCases });
     for (const cluster of clusters) {

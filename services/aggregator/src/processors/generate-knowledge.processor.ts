@@ -80,7 +80,7 @@ export async function generateKnowledge(data: JobData<'aggregate', 'generate-kno
 async function generateFor(target: { tenantId: string; knowledgeBaseId: string }, ctx: JobContext, deps: GenerateKnowledgeDeps): Promise<KnowledgeBaseGeneration> {
   const { tenantId, knowledgeBaseId } = target;
   const cases = await deps.knowledge.casesOf(knowledgeBaseId);
-  const detection = await detectPatterns(cases, deps.embedder, { minCases: deps.minCases, similarity: deps.similarity });
+  const detection = await detectPatterns(cases, deps.embedder, { tenantId, minCases: deps.minCases, similarity: deps.similarity });
   const existing = await deps.knowledge.generatedArticles(knowledgeBaseId);
   const plan = planArticles(detection.patterns, existing);
   const caseById = new Map(cases.map((c) => [c.id, c]));

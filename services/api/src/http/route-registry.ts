@@ -1,3 +1,4 @@
+import type { ApiKeyScope } from '@kbflow/db';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { parseBody } from './api-error.ts';
@@ -36,6 +37,12 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   description?: string;
   tags: string[];
   access?: RouteAccess;
+  /**
+   * The scope a key needs: `admin` for admin routes; otherwise `read` for
+   * GET and `write` for the rest unless given (searches and queries are POSTs
+   * that only read: they say `read`).
+   */
+  scope?: ApiKeyScope;
   params?: P;
   query?: Q;
   body?: B;
@@ -116,6 +123,12 @@ export class ApiRoutes {
   }
 }
 
+/** The scope a route needs (see {@link RouteSpec.scope}). */
+export function routeScope(method: HttpMethod, spec: Pick<RouteSpec, 'access' | 'scope'>): ApiKeyScope {
+  if (spec.access === 'admin') return 'admin';
+  return spec.scope ?? (method === 'get' ? 'read' : 'write');
+}
+
 /** Parses with a schema when there is one; a route without a schema for a part gets `undefined`. */
 function lazyParse(schema: z.ZodType | undefined, read: () => unknown): () => never {
   let parsed: { value: unknown } | undefined;
@@ -133,11 +146,11 @@ function lazyParse(schema: z.ZodType | undefined, read: () => unknown): () => ne
  */
 export class RouteRegistry {
   readonly #routes: RegisteredRoute[] = [];
-  readonly #guards: Record<RouteAccess, RequestHandler[]>;
+  readonly #scopeGuard: ((scope: ApiKeyScope) => RequestHandler) | undefined;
 
-  /** @param guards middleware run before a route of each access level (the admin-key check for `admin`) */
-  constructor(guards: Partial<Record<RouteAccess, RequestHandler[]>> = {}) {
-    this.#guards = { tenant: guards.tenant ?? [], admin: guards.admin ?? [] };
+  /** @param opts.scopeGuard the middleware that refuses a key without the route's scope ({@link routeScope}) */
+  constructor(opts: { scopeGuard?: (scope: ApiKeyScope) => RequestHandler } = {}) {
+    this.#scopeGuard = opts.scopeGuard;
   }
 
   /** Puts a module's routes on `router` (mounted at `prefix` by the caller) and records them. */
@@ -155,7 +168,8 @@ export class RouteRegistry {
         };
         await handler(req, res, input);
       };
-      router[entry.method](entry.path, ...this.#guards[spec.access ?? 'tenant'], ...entry.before, run);
+      const guards = this.#scopeGuard ? [this.#scopeGuard(routeScope(entry.method, spec))] : [];
+      router[entry.method](entry.path, ...guards, ...entry.before, run);
     }
   }
 

@@ -5,11 +5,11 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import express, { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { authenticate, presentedKey } from '../http/auth.ts';
+import { authenticate, presentedKey, type KeyLookup } from '../http/auth.ts';
 import { API_VERSION } from '../openapi/openapi-document.ts';
 
 export interface McpRouteDeps {
-  tenants: TenantRepository;
+  tenants: TenantRepository | KeyLookup;
   log: Logger;
   maxBodyBytes: number;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RegisteredRoute, RouteSpec } from '../http/route-registry.ts';
+import { routeScope, type RegisteredRoute, type RouteSpec } from '../http/route-registry.ts';
 import { errorResponse } from '../routes/responses.ts';
 
 type Json = Record<string, unknown>;
@@ -102,7 +102,8 @@ function operation(route: RegisteredRoute, components: Json): Json {
   const errors: Record<number, string[]> = {};
   const add = (status: number, codes: string[]) => (errors[status] = [...new Set([...(errors[status] ?? []), ...codes])]);
   if (spec.body || spec.query || spec.params || spec.extraBodies) add(400, ['invalid_field', 'unknown_field', ...(spec.body ? ['invalid_json'] : [])]);
-  if (spec.access === 'admin') add(403, ['forbidden']);
+  // Every route needs a scope (routeScope), so any key may be refused with 403.
+  add(403, ['forbidden']);
   for (const [status, codes] of Object.entries(spec.errors ?? {})) add(Number(status), codes);
   for (const [status, codes] of Object.entries(COMMON_ERRORS)) add(Number(status), codes);
   for (const [status, codes] of Object.entries(errors).sort(([a], [b]) => Number(a) - Number(b))) {
@@ -132,6 +133,7 @@ function operation(route: RegisteredRoute, components: Json): Json {
     ...(Object.keys(content).length > 0 ? { requestBody: { required: !spec.bodyOptional, content } } : {}),
     responses,
     ...(spec.access === 'admin' ? { 'x-kbflow-access': 'admin' } : {}),
+    'x-kbflow-scope': routeScope(route.method, spec),
     // A request that succeeds (path parameters in braces name things that must exist first); the contract test sends it.
     ...(spec.example ? { 'x-kbflow-example': spec.example } : {}),
   };
@@ -158,7 +160,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], opts: {
       title: 'kbflow API',
       version: API_VERSION,
       description:
-        'Keeps a knowledge base fresh from web documentation and support records, and answers questions over it with citations. Every /v1 route takes a tenant API key as `Authorization: Bearer <key>`; routes marked admin need the admin key. Errors are `{"error": {"code", "message", "field"?}}`. POST routes honour an `Idempotency-Key` header.',
+        'Keeps a knowledge base fresh from web documentation and support records, and answers questions over it with citations. Every /v1 route takes a tenant API key as `Authorization: Bearer <key>` holding the scope the route names in `x-kbflow-scope` (read, write or admin); routes marked admin need the admin key. Errors are `{"error": {"code", "message", "field"?}}`. POST routes honour an `Idempotency-Key` header.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     security: [{ bearerAuth: [] }],

@@ -67,9 +67,10 @@ function entry(job: Job) {
 }
 
 /**
- * Dead letters (admin key): jobs that failed their last attempt, as the
- * worker wrapper moved them to the `dead-letter` queue. List them, replay one
- * into its origin queue (same name and data, a new job id), or delete one.
+ * Dead letters: jobs that failed their last attempt, as the worker wrapper
+ * moved them to the `dead-letter` queue. A tenant key lists its own; the
+ * admin key lists every tenant's, replays one into its origin queue (same
+ * name and data, a new job id) or deletes one.
  */
 export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
   const router = new ApiRoutes();
@@ -101,9 +102,31 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
 
   router.get(
     '/dead-letters',
-    { operationId: 'listDeadLetters', summary: 'Jobs that failed their last attempt (admin)', tags: ['operations'], access: 'admin', query: listQuery, responses: { 200: { description: 'one page of dead letters', schema: deadLetterPage } }, example: { query: { limit: '10' } } },
-    async (_req, res, input) => {
+    {
+      operationId: 'listDeadLetters',
+      summary: 'Jobs that failed their last attempt',
+      description: 'With the admin key, every tenant\'s; with a tenant key, only that tenant\'s, without stack traces (they name hosts and paths).',
+      tags: ['operations'],
+      query: listQuery,
+      responses: { 200: { description: 'one page of dead letters', schema: deadLetterPage } },
+      example: { query: { limit: '10' } },
+    },
+    async (req, res, input) => {
     const q = input.query();
+    const principal = req.principal!;
+    if (!principal.isAdmin) {
+      // A tenant's share: the index is by origin queue, not by tenant, so this
+      // reads the entries (bounded by retention: KBFLOW_DEAD_LETTER_MAX_COUNT).
+      const all = await queue.getJobs([...HELD_STATES], 0, -1);
+      const mine = all.filter((job) => {
+        const d = job?.data as { queue?: unknown; data?: { tenantId?: unknown } } | undefined;
+        return d?.data?.tenantId === principal.tenantId && (!q.queue || d.queue === q.queue);
+      });
+      mine.sort((a, b) => b.timestamp - a.timestamp);
+      const page = mine.slice(q.offset, q.offset + q.limit).map((job) => ({ ...entry(job), stacktrace: [] }));
+      res.json({ total: mine.length, limit: q.limit, offset: q.offset, deadLetters: page });
+      return;
+    }
     if (q.queue) {
       // One page of the origin queue's index (newest first), never every entry.
       const { total, jobs } = await deadLetters.page(q.queue, q.offset, q.limit);

@@ -43,22 +43,29 @@ async function queueStats(producer: JobProducer, name: (typeof ALL_QUEUES)[numbe
   };
 }
 
-/** Operator endpoints: live replicas (`/v1/workers`) and per-queue statistics (`/v1/stats`). */
+/**
+ * Operator endpoints: live replicas (`/v1/workers`), breakers and per-queue
+ * statistics (`/v1/stats`). Queue figures mix every tenant's jobs, so
+ * `/v1/stats` needs the admin key; a tenant key sees how many replicas of
+ * each service run and each breaker's state, never a hostname, a pid or a
+ * replica id (kbflow issue 12 item 4).
+ */
 export function opsRoutes(producer: JobProducer, redis: Redis): ApiRoutes {
   const router = new ApiRoutes();
 
-  router.get('/workers', { operationId: 'listWorkers', summary: 'Live service replicas', tags: ['operations'], responses: { 200: { description: 'replicas by service', schema: workers } }, example: {} }, async (_req, res) => {
+  router.get('/workers', { operationId: 'listWorkers', summary: 'Live service replicas', tags: ['operations'], description: 'Every replica (host, pid, concurrency) with the admin key; only the count per service with a tenant key.', responses: { 200: { description: 'replicas by service', schema: workers } }, example: {} }, async (req, res) => {
     const workers = await listWorkers(redis, producer.prefix);
     const services: Record<string, number> = {};
     for (const w of workers) services[w.service] = (services[w.service] ?? 0) + 1;
-    res.json({ services, workers });
+    res.json(req.principal?.isAdmin ? { services, workers } : { services });
   });
 
-  router.get('/circuit-breakers', { operationId: 'listCircuitBreakers', summary: 'Circuit breakers across replicas', tags: ['operations'], responses: { 200: { description: 'every breaker with each replica\'s state', schema: breakers } }, example: {} }, async (_req, res) => {
-    res.json({ breakers: await listBreakers(redis, producer.prefix) });
+  router.get('/circuit-breakers', { operationId: 'listCircuitBreakers', summary: 'Circuit breakers across replicas', tags: ['operations'], description: 'Each replica\'s state with its instance id with the admin key; with a tenant key, the service and state only.', responses: { 200: { description: 'every breaker with each replica\'s state', schema: breakers } }, example: {} }, async (req, res) => {
+    const all = await listBreakers(redis, producer.prefix);
+    res.json({ breakers: req.principal?.isAdmin ? all : all.map((b) => ({ name: b.name, state: b.state, replicas: b.replicas.map((r) => ({ service: r.service, state: r.state })) })) });
   });
 
-  router.get('/stats', { operationId: 'queueStats', summary: 'Per-queue throughput, error rate and latency', tags: ['operations'], responses: { 200: { description: 'one entry per queue', schema: queueStatsResponse } }, example: {} }, async (_req, res) => {
+  router.get('/stats', { operationId: 'queueStats', summary: 'Per-queue throughput, error rate and latency (admin)', tags: ['operations'], access: 'admin', responses: { 200: { description: 'one entry per queue', schema: queueStatsResponse } }, example: {} }, async (_req, res) => {
     res.json({ queues: await Promise.all(ALL_QUEUES.map((name) => queueStats(producer, name))) });
   });
 

@@ -205,6 +205,7 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
     '/query',
     {
       operationId: 'query',
+      scope: 'read',
       summary: 'Answer a question with citations',
       description:
         'Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise). With `"stream": true` the answer is `text/event-stream`: an event `citations` (`{citations, mode, degraded?}`), then `answer` events (`{text}`: pieces that joined are the answer; LLM tokens or extractive sentences), then `done` (`{answeredBy, timings}`) or `error` (`{error: {code, message}}`). Closing the connection cancels the work.',
@@ -220,6 +221,7 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
     '/search',
     {
       operationId: 'search',
+      scope: 'read',
       summary: 'Ranked passages, no answer',
       tags: ['query'],
       body: searchBody,
@@ -234,6 +236,7 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
     '/embed',
     {
       operationId: 'embed',
+      scope: 'read',
       summary: 'Embed texts with the configured embedder',
       tags: ['query'],
       body: embedBody,

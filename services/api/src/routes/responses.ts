@@ -32,7 +32,8 @@ export const runReport = z
     new: z.number().int().describe('pages stored for the first time'),
     changed: z.number().int().describe('pages whose content changed since the stored version'),
     unchanged: z.number().int().describe('pages whose content hash matched the stored version (or answered 304)'),
-    deleted: z.number().int().describe('pages removed because they are gone from the site'),
+    notModified: z.number().int().describe('of unchanged, the pages that answered 304 to a conditional request (nothing downloaded)'),
+    deleted: z.number().int().describe('pages removed because they are gone from the site (404/410, redirected out of scope) or, after a complete run with deleteUnreached, no longer reached'),
     failed: z.number().int().describe('pages that could not be fetched, stored or embedded'),
     bytesFetched: z.number().int().describe('body bytes read from the site'),
     durationMs: z.number().int().describe('from the first page picked up to the end (to now while running)'),
@@ -269,7 +270,8 @@ export const queueCounts = z
 export const workers = z
   .object({
     services: z.record(z.string(), z.number().int()),
-    workers: z.array(
+    /** Admin key only: hostnames and pids are not a tenant's to see. */
+    workers: z.optional(z.array(
       z.looseObject({
         service: z.string(),
         instanceId: z.string(),
@@ -280,7 +282,7 @@ export const workers = z
         startedAt: isoDate,
         lastSeenAt: isoDate,
       }),
-    ),
+    )).describe('each replica: admin key only'),
   })
   .meta({ id: 'Workers' });
 

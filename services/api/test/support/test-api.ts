@@ -10,6 +10,8 @@ import { createApp, type KbflowApp } from '../../src/app.ts';
 import type { AdmissionOptions } from '../../src/http/admission.ts';
 import { answerClientErrorsAsJson } from '../../src/http/client-errors.ts';
 import { SearchLogWriter } from '../../src/search-log-writer.ts';
+import { TenantPurger } from '../../src/tenant-purger.ts';
+import type { VectorStore } from '@kbflow/vector-store';
 
 export const DEV_KEY = 'test-dev-key';
 export const OTHER_KEY = 'test-other-key';
@@ -31,6 +33,9 @@ export interface SendResult {
 
 export interface TestApi {
   base: string;
+  /** The database and queue prefix, for a second API process over the same ones. */
+  database: TestDatabase;
+  prefix: string;
   /** The Express app (its router and its route registry). */
   app: KbflowApp;
   db: Db;
@@ -45,11 +50,13 @@ export interface TestApi {
   close: () => Promise<void>;
 }
 
-export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; recordsMaxBytes?: number; queryTimeoutMs?: number; label?: string; sourceMinIntervalMs?: number; allowPrivateNetworks?: boolean } = {}): Promise<TestApi> {
-  const database: TestDatabase = await createTestDatabase();
+export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; recordsMaxBytes?: number; queryTimeoutMs?: number; label?: string; sourceMinIntervalMs?: number; vectors?: VectorStore; database?: TestDatabase; prefix?: string; allowPrivateNetworks?: boolean } = {}): Promise<TestApi> {
+  // A second API process over the same database and prefix passes both (replica tests); it leaves them to the first to drop.
+  const ownsDatabase = !opts.database;
+  const database: TestDatabase = opts.database ?? (await createTestDatabase());
   const db = createDb(database.url);
   const redis = createRedis(opts.redisUrl ?? testRedisUrl());
-  const prefix = uniquePrefix(opts.label ?? 'api');
+  const prefix = opts.prefix ?? uniquePrefix(opts.label ?? 'api');
   const producer = new JobProducer(redis, prefix);
   const eventConnections = [redis.duplicate()];
   const events = {
@@ -90,6 +97,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     bullBoardReadOnly: false,
     ...(opts.admission ? { admission: opts.admission } : {}),
     searchLogs,
+    ...(opts.vectors ? { tenantAdmin: { purger: new TenantPurger({ tenants, producer, vectors: opts.vectors, redis, log }) } } : {}),
   });
   const server: Server = app.listen(0, '127.0.0.1');
   answerClientErrorsAsJson(server);
@@ -127,6 +135,8 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
 
   return {
     base,
+    database,
+    prefix,
     app,
     db,
     redis,
@@ -146,7 +156,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
       await redis.quit();
       await searchLogs.writer.close();
       await db.$disconnect();
-      await database.drop();
+      if (ownsDatabase) await database.drop();
     },
   };
 }

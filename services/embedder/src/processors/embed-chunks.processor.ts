@@ -34,7 +34,7 @@ export async function embedChunks(
   // simply gone; their replacement has its own job.
   if (chunks.length === 0) return { embedded: 0, missing: data.chunkIds.length };
   await deps.ready();
-  const vectors = await deps.embedder.embed(chunks.map((c) => c.text));
+  const vectors = await deps.embedder.embed(chunks.map((c) => c.text), { tenantId: data.tenantId });
   await deps.vectors.upsert(
     chunks.map((c, i) => ({
       id: c.id,
@@ -52,6 +52,6 @@ export async function embedTexts(
   data: JobData<'embed', 'embed-texts'>,
   deps: Pick<EmbedDeps, 'embedder'>,
 ): Promise<{ model: string; dimensions: number; embeddings: number[][] }> {
-  const embeddings = await deps.embedder.embed(data.texts);
+  const embeddings = await deps.embedder.embed(data.texts, { tenantId: data.tenantId });
   return { model: deps.embedder.model, dimensions: deps.embedder.dimensions, embeddings };
 }

@@ -19,9 +19,9 @@ const EMBED_BATCH = 128;
 /** Vectors per upsert: each upsert is one write (one LanceDB commit), so fewer and larger is better. */
 const UPSERT_BATCH = 2000;
 
-async function embedAll(embedder: Embedder, texts: string[]): Promise<number[][]> {
+async function embedAll(embedder: Embedder, texts: string[], tenantId: string): Promise<number[][]> {
   const out: number[][] = [];
-  for (let i = 0; i < texts.length; i += EMBED_BATCH) out.push(...(await embedder.embed(texts.slice(i, i + EMBED_BATCH))));
+  for (let i = 0; i < texts.length; i += EMBED_BATCH) out.push(...(await embedder.embed(texts.slice(i, i + EMBED_BATCH), { tenantId })));
   return out;
 }
 
@@ -30,11 +30,11 @@ async function embedAll(embedder: Embedder, texts: string[]): Promise<number[][]
  * weighting its mix with the document's title and summary (each embedded
  * once per distinct text).
  */
-async function vectorsFor(chunks: ChunkToEmbed[], weighting: 'none' | 'article', embedder: Embedder): Promise<number[][]> {
-  if (weighting === 'none') return embedAll(embedder, chunks.map((c) => c.text));
+async function vectorsFor(chunks: ChunkToEmbed[], weighting: 'none' | 'article', embedder: Embedder, tenantId: string): Promise<number[][]> {
+  if (weighting === 'none') return embedAll(embedder, chunks.map((c) => c.text), tenantId);
   const fields = [...new Set(chunks.flatMap((c) => [c.title, c.summary ?? ''].filter((t) => t.trim() !== '')))];
-  const chunkVectors = await embedAll(embedder, chunks.map((c) => c.text));
-  const fieldVectors = await embedAll(embedder, fields);
+  const chunkVectors = await embedAll(embedder, chunks.map((c) => c.text), tenantId);
+  const fieldVectors = await embedAll(embedder, fields, tenantId);
   const byText = new Map(fields.map((t, i) => [t, fieldVectors[i]!]));
   const of = (text: string | null) => (text && text.trim() !== '' ? byText.get(text) : undefined);
   return chunks.map((c, i) => weightedArticleVector(chunkVectors[i]!, of(c.title), of(c.summary)));
@@ -57,7 +57,7 @@ export async function embedDocuments(
   const chunks = await deps.records.chunksToEmbed(data.tenantId, data.documentIds, { all: data.weighting === 'article' });
   if (chunks.length > 0 || data.staleChunkIds.length > 0) await deps.ready();
   if (chunks.length > 0) {
-    const vectors = await vectorsFor(chunks, data.weighting, deps.embedder);
+    const vectors = await vectorsFor(chunks, data.weighting, deps.embedder, data.tenantId);
     const records: VectorRecord[] = chunks.map((c, i) => ({
       id: c.id,
       vector: vectors[i]!,
