@@ -24,3 +24,5 @@ CREATE TABLE "webhook_deliveries" (
 
 CREATE INDEX "webhook_deliveries_target_id_created_at_idx" ON "webhook_deliveries"("target_id", "created_at");
 CREATE INDEX "webhook_deliveries_task_id_created_at_idx" ON "webhook_deliveries"("task_id", "created_at");
+
+ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
