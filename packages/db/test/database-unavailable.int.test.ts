@@ -85,7 +85,8 @@ describe('isDatabaseUnavailable', () => {
   it('when PostgreSQL terminates the connection (57P01, as at a shutdown), it says unavailable', async () => {
     const victim = createDb(database.url, { poolSize: 1 });
     try {
-      const [{ pid }] = await victim.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      const [row] = await victim.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      const pid = row!.pid;
       // Mid-query (the pool holds one connection, so the sleep runs on that backend).
       const sleeping = errorOf(() => victim.$queryRaw`SELECT pg_sleep(5)`);
       await new Promise((resolve) => setTimeout(resolve, 300));
