@@ -80,7 +80,7 @@ try {
             retention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * 24 * 3600 * 1000, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },
             metrics: deadLetterMetrics,
           },
-          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: env.KBFLOW_TASK_REAPER_GRACE_MS }, ctx.log),
+          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: env.KBFLOW_TASK_REAPER_GRACE_MS, webhooks: new WebhookRepository(db, tasks) }, ctx.log),
         }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),
