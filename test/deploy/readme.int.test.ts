@@ -45,6 +45,11 @@ describe('links in README.md and docs/*.md', () => {
     expect(brokenLinks(links).map((p) => p.replace(`${REPO_ROOT}/`, ''))).toEqual([]);
   });
 
+  it('every page closes the code blocks it opens', () => {
+    const unbalanced = pages.filter((file) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trimStart().startsWith('```')).length % 2 !== 0);
+    expect(unbalanced.map(rel)).toEqual([]);
+  });
+
   it('a missing file or anchor is reported, a good one is not', () => {
     const file = path.join(DOCS, 'scratch.md');
     const links = markdownLinks(
