@@ -26,7 +26,7 @@ export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts
 export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';
 export { onTenantPurged, tenantPurgedChannel } from './tenant-events.ts';
 export { DeadLetters, DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, type DeadLetterRecord, type DeadLetterRetention, type DeadLetterSweepReport } from './dead-letters.ts';
-export { crawlFlow } from './crawl-flow.ts';
+export { crawlFlow, crawlJobId } from './crawl-flow.ts';
 export {
   parseSourceSchedule,
   sourceSchedulerKey,
