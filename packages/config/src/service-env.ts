@@ -77,7 +77,7 @@ export const scraperEnvShape = {
   KBFLOW_SITEMAP_MAX_FILES: z.coerce.number().int().min(1).max(1000).default(20),
 };
 
-/** Circuit breaker thresholds (ARCHITECTURE.md's defaults). */
+/** Circuit breaker thresholds (docs/architecture.md, Circuit breakers). */
 export const breakerEnvShape = {
   KBFLOW_BREAKER_PROVIDER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   KBFLOW_BREAKER_PROVIDER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),

@@ -8,7 +8,7 @@ function table(header: string[], rows: string[][]): string[] {
 
 /**
  * The evaluation as Markdown tables (readable in a terminal, pasteable into
- * the README): one row per mode, then hit@5 per question category.
+ * docs/benchmarks.md): one row per mode, then hit@5 per question category.
  */
 export function formatReport(report: EvaluationReport): string {
   const lines: string[] = [];

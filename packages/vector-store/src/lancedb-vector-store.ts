@@ -54,7 +54,7 @@ export interface LanceDbVectorStoreOptions {
  * Lance caches index partitions (its default bound is 6 GB) and file
  * metadata (1 GB) in native memory, outside V8's heap, per process. At the
  * benchmark's 100,000 chunks (384 dimensions) the IVF_PQ index is a few MB and
- * the bound changed neither resident memory nor latency (A/B in the README);
+ * the bound changed neither resident memory nor latency in an A/B benchmark run;
  * it is a guard for larger tables, whose index would otherwise stay resident
  * in every aggregator and embedder replica up to Lance's bounds.
  */
