@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { hashApiKey, type Principal, type TenantRepository } from '@kbflow/db';
+import { hashApiKey, TIER_LIMITS, type Principal, type TenantRepository } from '@kbflow/db';
 import { KeyLookup } from './auth.ts';
 
 /** A key store that counts lookups and records what it was asked with. */
@@ -15,7 +15,7 @@ function fakeTenants(valid: Record<string, Principal>) {
   return { tenants, asked };
 }
 
-const principal = (over: Partial<Principal> = {}): Principal => ({ tenantId: 't1', apiKeyId: 'k1', isAdmin: false, scopes: ['read', 'write'], ...over });
+const principal = (over: Partial<Principal> = {}): Principal => ({ tenantId: 't1', apiKeyId: 'k1', isAdmin: false, scopes: ['read', 'write'], limits: TIER_LIMITS.starter, ...over });
 
 describe('KeyLookup', () => {
   it('looks keys up by hash only, and answers a repeat from the cache', async () => {
