@@ -30,3 +30,37 @@ export function effectiveLimits(tier: TenantTier, overrides: TenantLimits | null
   }
   return limits;
 }
+
+/** How long a worker trusts a tenant's limits: a changed tier or override applies within this. */
+export const TENANT_LIMITS_CACHE_MS = 5_000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Tenants' limits as the workers read them: one PostgreSQL read per tenant
+ * every {@link TENANT_LIMITS_CACHE_MS}, at most 10,000 tenants remembered
+ * (the oldest entry goes first). A Map in insertion order is the LRU here:
+ * a re-read entry is deleted and set again.
+ */
+export class TenantLimitsCache {
+  readonly #read: (tenantId: string) => Promise<EffectiveLimits>;
+  readonly #ttlMs: number;
+  readonly #entries = new Map<string, { at: number; limits: Promise<EffectiveLimits> }>();
+
+  constructor(source: { limitsOf(tenantId: string): Promise<EffectiveLimits> }, ttlMs = TENANT_LIMITS_CACHE_MS) {
+    this.#read = (id) => source.limitsOf(id);
+    this.#ttlMs = ttlMs;
+  }
+
+  /** The tenant's limits, at most `ttlMs` old. */
+  limitsOf(tenantId: string): Promise<EffectiveLimits> {
+    const hit = this.#entries.get(tenantId);
+    if (hit && Date.now() - hit.at < this.#ttlMs) return hit.limits;
+    this.#entries.delete(tenantId);
+    if (this.#entries.size >= CACHE_MAX) this.#entries.delete(this.#entries.keys().next().value!);
+    const limits = this.#read(tenantId);
+    // A failed read is not remembered.
+    limits.catch(() => this.#entries.delete(tenantId));
+    this.#entries.set(tenantId, { at: Date.now(), limits });
+    return limits;
+  }
+}
