@@ -139,7 +139,7 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
           for (const mapped of batch) {
             if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
             else {
-              const id = mapped.id;
+              const { id } = mapped as { id: string };
               const record = prepareRecord(params.source, mapped);
               idOfUrl.set(record.url, id);
               records.push(record);
