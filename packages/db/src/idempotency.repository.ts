@@ -4,8 +4,8 @@ import type { Db } from './client.ts';
 export type IdempotencyClaim =
   /** The key is this request's now: run it, then {@link IdempotencyRepository.complete} or {@link IdempotencyRepository.release}. */
   | { outcome: 'reserved' }
-  /** An earlier request with this key finished: answer with its response. */
-  | { outcome: 'completed'; status: number; body: string }
+  /** An earlier request with this key finished: answer with its response (`bodyHash`: a streamed body's, to compare the repeat's with). */
+  | { outcome: 'completed'; status: number; body: string; bodyHash: string | null }
   /** An earlier request with this key is still running. */
   | { outcome: 'in-progress' }
   /** The key was used for another request (another path or body). */
@@ -56,7 +56,7 @@ export class IdempotencyRepository {
                 now() + (${req.leaseMs}::int * interval '1 millisecond'), now() + (${this.ttlMs}::bigint * interval '1 millisecond'))
         ON CONFLICT ("tenant_id", "key") DO UPDATE SET
           "method" = EXCLUDED."method", "path" = EXCLUDED."path", "request_hash" = EXCLUDED."request_hash",
-          "status" = NULL, "response" = NULL, "created_at" = now(),
+          "status" = NULL, "response" = NULL, "body_hash" = NULL, "created_at" = now(),
           "locked_until" = EXCLUDED."locked_until", "expires_at" = EXCLUDED."expires_at"
         WHERE "idempotency_keys"."expires_at" <= now()
            OR ("idempotency_keys"."status" IS NULL AND "idempotency_keys"."locked_until" <= now()
@@ -68,14 +68,19 @@ export class IdempotencyRepository {
       if (!row) continue;
       if (row.requestHash !== req.requestHash) return { outcome: 'mismatch', method: row.method, path: row.path };
       if (row.status === null || row.response === null) return { outcome: 'in-progress' };
-      return { outcome: 'completed', status: row.status, body: row.response };
+      return { outcome: 'completed', status: row.status, body: row.response, bodyHash: row.bodyHash };
     }
     return { outcome: 'in-progress' };
   }
 
-  /** Stores the response of a reserved key; repeats get it until the key expires. */
-  async complete(tenantId: string, key: string, status: number, body: string): Promise<void> {
-    await this.db.idempotencyKey.updateMany({ where: { tenantId, key, status: null }, data: { status, response: body } });
+  /** Stores the response of a reserved key (and a streamed body's hash); repeats get it until the key expires. */
+  async complete(tenantId: string, key: string, status: number, body: string, bodyHash?: string): Promise<void> {
+    await this.db.idempotencyKey.updateMany({ where: { tenantId, key, status: null }, data: { status, response: body, ...(bodyHash ? { bodyHash } : {}) } });
+  }
+
+  /** Holds a reservation another `leaseMs` (its response is done but not stored yet). */
+  async extendLease(tenantId: string, key: string, leaseMs: number): Promise<void> {
+    await this.db.idempotencyKey.updateMany({ where: { tenantId, key, status: null }, data: { lockedUntil: new Date(Date.now() + leaseMs) } });
   }
 
   /** Gives a reserved key up (the request failed and changed nothing): the client may retry with it. */

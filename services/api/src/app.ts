@@ -177,7 +177,7 @@ export function createApp(deps: AppDeps): KbflowApp {
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: (req) => !streamsBody(req as express.Request), verify: captureBodyHash }));
   // Before admission: a repeat of a request already answered gets its answer even while overloaded.
   // The lease outlasts the slowest request (a query waiting its full timeout).
-  v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000 }));
+  v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000, maxStreamedBytes: deps.records.maxBytes }));
   const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
   // Crawls, scrapes, batches and source runs feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch', '/sources/:id/runs']) v1.post(path, admission.admit(QueueName.scrape));

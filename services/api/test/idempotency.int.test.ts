@@ -148,6 +148,37 @@ describe('Idempotency-Key', () => {
     expect((await api.db.idempotencyKey.findFirst({ where: { key } }))!.status).toBe(202);
   });
 
+  it('a response whose store fails at first is stored by a retry: the repeat is answered, not run a second time', async () => {
+    // PostgreSQL refuses the first two writes of a response (a trigger of
+    // this test's own database), as a connection blinking would. The count is
+    // a sequence: nextval() survives the rollback the exception causes.
+    await api.db.$executeRawUnsafe(`CREATE SEQUENCE store_attempts`);
+    await api.db.$executeRawUnsafe(`
+      CREATE FUNCTION fail_response_store() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.status IS NULL AND NEW.status IS NOT NULL THEN
+          IF nextval('store_attempts') <= 2 THEN RAISE EXCEPTION 'injected: the response store failed'; END IF;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await api.db.$executeRawUnsafe(`CREATE TRIGGER fail_response_store BEFORE UPDATE ON idempotency_keys FOR EACH ROW EXECUTE FUNCTION fail_response_store()`);
+    try {
+      const key = freshKey();
+      const first = await api.send('POST', '/v1/crawl', { body: crawl('store-fails'), headers: withKey(key) });
+      expect(first.status).toBe(202);
+      // Two refused, the third stored it.
+      expect(Number((await api.db.$queryRawUnsafe<{ last_value: bigint }[]>(`SELECT last_value FROM store_attempts`))[0]!.last_value)).toBe(3);
+      const tasks = await api.db.task.count();
+      const repeat = await api.send('POST', '/v1/crawl', { body: crawl('store-fails'), headers: withKey(key) });
+      expect([repeat.status, repeat.json.taskId, repeat.headers.get('idempotent-replayed')]).toEqual([202, first.json.taskId, 'true']);
+      expect(await api.db.task.count()).toBe(tasks);
+    } finally {
+      await api.db.$executeRawUnsafe(`DROP TRIGGER fail_response_store ON idempotency_keys`);
+      await api.db.$executeRawUnsafe(`DROP FUNCTION fail_response_store()`);
+      await api.db.$executeRawUnsafe(`DROP SEQUENCE store_attempts`);
+    }
+  });
+
   it('a synchronous endpoint stores its result too: a repeated /v1/embed is answered without a second job', async () => {
     let embedded = 0;
     const worker = createWorker({

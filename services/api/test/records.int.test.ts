@@ -367,13 +367,20 @@ describe('POST /v1/records: bad bodies are a 4xx naming the problem and write no
     expect([unknown.status, unknown.json.error.code]).toEqual([400, 'unknown_field']);
   });
 
-  it('Idempotency-Key does not replay a streamed bulk body: each upload is read (ingestion is idempotent by content hash)', async () => {
+  it('Idempotency-Key on a streamed bulk body: the same bytes replay the first answer, other bytes are a 422', async () => {
     const key = `bulk-${Date.now()}`;
-    const a = await ingest('id,body\nk1,first\n', 'text/csv', '?source=idem', { 'idempotency-key': key });
-    const b = await ingest('id,body\nk2,second\n', 'text/csv', '?source=idem', { 'idempotency-key': key });
-    expect([a.status, b.status]).toEqual([202, 202]);
-    expect(a.json.taskId).not.toBe(b.json.taskId);
-    expect(b.headers.get('idempotent-replayed')).toBeNull();
+    const body = 'id,body\nk1,first\n';
+    const a = await ingest(body, 'text/csv', '?source=idem', { 'idempotency-key': key });
+    expect(a.status).toBe(202);
+    const before = await counts();
+    const repeat = await ingest(body, 'text/csv', '?source=idem', { 'idempotency-key': key });
+    expect([repeat.status, repeat.json.taskId, repeat.headers.get('idempotent-replayed')]).toEqual([202, a.json.taskId, 'true']);
+    const other = await ingest('id,body\nk2,second\n', 'text/csv', '?source=idem', { 'idempotency-key': key });
+    expect(other.status).toBe(422);
+    expect(other.json.error).toMatchObject({ code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+    // The same body on another target is another request too.
+    expect((await ingest(body, 'text/csv', '?source=idem-2', { 'idempotency-key': key })).status).toBe(422);
+    expect(await counts()).toEqual(before);
   });
 });
 

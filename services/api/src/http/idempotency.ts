@@ -38,6 +38,49 @@ export interface IdempotencyDeps {
   log: Logger;
   /** How long a reservation holds before a repeat may take it over (longer than the slowest request). */
   leaseMs: number;
+  /** Cap on a streamed body a repeat is read through to compare it (KBFLOW_RECORDS_MAX_BYTES, as its route would read it). */
+  maxStreamedBytes: number;
+}
+
+/** Tries at storing a response before it is sent (then it goes on in the background), and the first wait between them. */
+const STORE_ATTEMPTS = 5;
+const STORE_RETRY_MS = 200;
+/** How long the background retries of an unstored response go on (renewing the lease each time). */
+const STORE_BACKGROUND_MS = 10 * 60_000;
+
+/** What a streamed body is hashed as in `request_hash`: its bytes are compared through `body_hash`. */
+const STREAMED_BODY = 'streamed body';
+
+/**
+ * Hashes a streamed body's raw bytes as its route reads them, whichever way
+ * it reads (pipe, async iteration: both emit 'data'), and sets
+ * `req.bodyHash` at its end. The stream is paused first so that listening
+ * does not start the flow before the route does.
+ */
+function hashWhileRead(req: IncomingMessage & { bodyHash?: string }): void {
+  const hash = createHash('sha256');
+  req.pause();
+  req.on('data', (chunk: Buffer) => hash.update(chunk));
+  req.once('end', () => {
+    req.bodyHash = hash.digest('hex');
+  });
+}
+
+/** Reads a streamed body to its end only to hash it (a repeat, compared with the stored one); undefined when it is over `maxBytes` or cut short. */
+function drainForHash(req: IncomingMessage & { bodyHash?: string }, maxBytes: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        req.destroy();
+        resolve(undefined);
+      }
+    });
+    req.once('end', () => resolve(req.bodyHash));
+    req.once('close', () => resolve(req.readableEnded ? req.bodyHash : undefined));
+    req.resume();
+  });
 }
 
 /**
@@ -62,16 +105,20 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
     }
     const store = deps.store;
     if (!store) return next();
-    // Streamed bulk bodies (records, cases) are read by their route after this
-    // runs, so there is no body hash to key on yet. The key is honoured for
-    // JSON-parsed bodies only; bulk ingestion is itself idempotent (a repeat
-    // of the same rows is reported `unchanged` and embeds nothing).
-    if (req.bodyHash === undefined && streamsBody(req)) return next();
+    // Streamed bulk bodies (records, cases, documents) are read by their
+    // route after this runs, so their hash is known only at the end: the
+    // reservation covers method and target, the body's hash is taken as the
+    // route reads it and stored with the response, and a repeat is read
+    // through and compared byte for byte before it is answered.
+    const streamed = req.bodyHash === undefined && streamsBody(req);
+    if (streamed) hashWhileRead(req);
     const tenantId = req.principal!.tenantId;
     // The full target, query string included: `POST /v1/cases?knowledgeBase=a`
     // and `?knowledgeBase=b` with one key and body are different requests.
     const path = req.originalUrl;
-    const requestHash = createHash('sha256').update(`${req.method} ${path}\n${req.bodyHash ?? EMPTY_BODY_HASH}`).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(`${req.method} ${path}\n${streamed ? STREAMED_BODY : (req.bodyHash ?? EMPTY_BODY_HASH)}`)
+      .digest('hex');
 
     if (Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now();
@@ -83,11 +130,24 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
       .then((claim) => {
         switch (claim.outcome) {
           case 'reserved':
-            settleOnResponse(res, store, deps.log, tenantId, key);
+            settleOnResponse(req, res, store, deps, tenantId, key, streamed);
             return next();
           case 'completed':
-            res.status(claim.status).set('Idempotent-Replayed', 'true').type('application/json').send(claim.body);
-            return;
+            if (!streamed) {
+              res.status(claim.status).set('Idempotent-Replayed', 'true').type('application/json').send(claim.body);
+              return;
+            }
+            return drainForHash(req, deps.maxStreamedBytes).then((bodyHash) => {
+              if (bodyHash !== undefined && bodyHash === claim.bodyHash) {
+                res.status(claim.status).set('Idempotent-Replayed', 'true').type('application/json').send(claim.body);
+                return;
+              }
+              next(
+                new ApiError(422, 'idempotency_key_reused', `this ${IDEMPOTENCY_HEADER} was used for a different request (${req.method} ${path} with another body)`, {
+                  field: IDEMPOTENCY_HEADER,
+                }),
+              );
+            });
           case 'in-progress':
             return next(
               new ApiError(409, 'idempotency_key_in_use', `a request with this ${IDEMPOTENCY_HEADER} is still running; retry shortly`, {
@@ -112,18 +172,41 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
  * stored before it is sent (so a retry that follows the answer finds it),
  * anything else releases the key. A client that disconnects early does not
  * release it: the handler may still enqueue, and the stored answer must win.
+ *
+ * The store is part of the reservation's lease: if it fails (PostgreSQL
+ * blinking), it is tried again a few times before the answer goes out, then
+ * in the background for up to {@link STORE_BACKGROUND_MS}, renewing the
+ * lease each time, so that a retry meanwhile finds the key in progress (409)
+ * instead of taking it over and running the request a second time.
  */
-function settleOnResponse(res: Response, store: IdempotencyRepository, log: Logger, tenantId: string, key: string): void {
+function settleOnResponse(
+  req: IncomingMessage & { bodyHash?: string },
+  res: Response,
+  store: IdempotencyRepository,
+  deps: IdempotencyDeps,
+  tenantId: string,
+  key: string,
+  streamed: boolean,
+): void {
+  const log = deps.log;
   const send = res.json.bind(res);
   let settled = false;
   res.json = ((body: unknown) => {
     if (settled) return send(body);
     settled = true;
     const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const write = ok ? store.complete(tenantId, key, res.statusCode, JSON.stringify(body)) : store.release(tenantId, key);
-    write
-      .catch((err: unknown) => log.warn({ err, status: res.statusCode }, ok ? 'could not store an idempotent response' : 'could not release an idempotency key'))
-      .finally(() => send(body));
+    if (!ok) {
+      store
+        .release(tenantId, key)
+        .catch((err: unknown) => log.warn({ err, status: res.statusCode }, 'could not release an idempotency key'))
+        .finally(() => send(body));
+      return res;
+    }
+    const text = JSON.stringify(body);
+    // A streamed body's hash exists once its route read it all (it has, to answer 2xx).
+    const bodyHash = streamed ? req.bodyHash : undefined;
+    const complete = () => store.complete(tenantId, key, res.statusCode, text, bodyHash);
+    void storeWithRetry(complete, () => store.extendLease(tenantId, key, deps.leaseMs), log).finally(() => send(body));
     return res;
   }) as Response['json'];
   // A response sent by other means than res.json (none today) must not hold the key until its lease ends.
@@ -132,4 +215,34 @@ function settleOnResponse(res: Response, store: IdempotencyRepository, log: Logg
     settled = true;
     store.release(tenantId, key).catch((err: unknown) => log.warn({ err }, 'could not release an idempotency key'));
   });
+}
+
+/** Resolves once stored or after {@link STORE_ATTEMPTS} tries; goes on in the background after that. */
+async function storeWithRetry(complete: () => Promise<void>, renew: () => Promise<void>, log: Logger): Promise<void> {
+  let wait = STORE_RETRY_MS;
+  for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
+    try {
+      await complete();
+      return;
+    } catch (err) {
+      log.warn({ err, attempt }, 'could not store an idempotent response; trying again');
+      await renew().catch(() => undefined);
+      if (attempt < STORE_ATTEMPTS) await new Promise((r) => setTimeout(r, wait));
+      wait *= 2;
+    }
+  }
+  log.error('an idempotent response is not stored yet; answering, and storing it in the background');
+  const until = Date.now() + STORE_BACKGROUND_MS;
+  const retry = (): void => {
+    if (Date.now() > until) {
+      log.error('gave up storing an idempotent response: a retry after its lease may run the request again');
+      return;
+    }
+    renew()
+      .catch(() => undefined)
+      .then(complete)
+      .then(() => log.info('stored an idempotent response late'))
+      .catch(() => setTimeout(retry, 5000).unref());
+  };
+  setTimeout(retry, 5000).unref();
 }
