@@ -1,4 +1,5 @@
 export { createDb, poolOf, type Db } from './client.ts';
+export { isDatabaseUnavailable } from './database-unavailable.ts';
 export { API_KEY_PREFIX, deterministicUuid, generateApiKey, hashApiKey } from './ids.ts';
 export { applyMigrations, ensureDatabase, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export {

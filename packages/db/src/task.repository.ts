@@ -581,10 +581,29 @@ export class TaskRepository {
   }
 
   /**
+   * Crawl-like tasks still queued, running or cancelling on which nothing
+   * has happened since `before` (not created, started, nor any page
+   * updated): the task reaper's candidates, oldest first.
+   */
+  async quietActiveTasks(before: Date, limit: number): Promise<{ id: string; tenantId: string; state: TaskState }[]> {
+    const rows = await this.db.$queryRaw<{ id: string; tenant_id: string; state: string }[]>`
+      SELECT t.id, t.tenant_id, t.state FROM tasks t
+      WHERE t.state IN ('queued', 'running', 'cancelling') AND t.type IN ('crawl', 'scrape', 'batch-scrape')
+        AND t.created_at < ${before} AND (t.started_at IS NULL OR t.started_at < ${before})
+        AND NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = t.id AND p.updated_at >= ${before})
+      ORDER BY t.created_at, t.id
+      LIMIT ${limit}`;
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, state: r.state as TaskState }));
+  }
+
+  /**
    * Settles a task once its flow has finished: completed when at least one
    * page was stored or found unchanged, failed when every page failed.
+   * `failWith` ends it failed with that reason whatever its pages did (the
+   * task reaper: a task that could no longer progress); a cancelled task
+   * still ends cancelled.
    */
-  async finish(taskId: string): Promise<{ state: TaskState; progress: TaskProgress; report: RunReport }> {
+  async finish(taskId: string, opts: { failWith?: string } = {}): Promise<{ state: TaskState; progress: TaskProgress; report: RunReport }> {
     const before = await this.db.task.findUnique({ where: { id: taskId }, select: { state: true } });
     const cancelled = before?.state === 'cancelling' || before?.state === 'cancelled';
     // Pages not final here never got through (a job failed for good before
@@ -597,9 +616,11 @@ export class TaskRepository {
     });
     await this.db.taskPage.updateMany({ where: { taskId, status: 'scraped' }, data: { status: 'failed', error: 'embedding did not complete' } });
     const progress = await this.progress(taskId);
-    const state: TaskState = cancelled ? 'cancelled' : progress.embedded + progress.skipped + progress.deletedGone > 0 || progress.discovered === 0 ? 'completed' : 'failed';
+    const succeeded = progress.embedded + progress.skipped + progress.deletedGone > 0 || progress.discovered === 0;
+    const state: TaskState = cancelled ? 'cancelled' : succeeded && opts.failWith === undefined ? 'completed' : 'failed';
     let error: string | null = null;
-    if (state === 'failed') {
+    if (state === 'failed' && opts.failWith !== undefined) error = opts.failWith.slice(0, 2000);
+    else if (state === 'failed') {
       const page = await this.db.taskPage.findFirst({ where: { taskId, status: 'failed' }, orderBy: { id: 'asc' } });
       error = page?.error ?? 'every page failed';
     }

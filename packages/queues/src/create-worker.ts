@@ -1,10 +1,12 @@
 import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { isDatabaseUnavailable } from '@kbflow/db/database-unavailable';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
 import { isPermanent, JobDeferral, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
+import { OutageBackoff } from './outage-backoff.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { traceJobs } from './job-tracing.ts';
@@ -72,6 +74,16 @@ export interface CreateWorkerOptions<Q extends QueueName> {
  * attempts are wasted; a {@link JobDeferral} delays one job without spending
  * an attempt), the capped exponential backoff, and dead-lettering after the
  * last attempt.
+ *
+ * PostgreSQL being unreachable ({@link isDatabaseUnavailable}) is not a
+ * failed attempt either: the queue waits (rate-limited for the outage so
+ * far, 2 s growing to 30 s, see {@link OutageBackoff}) and the job goes back
+ * with its attempts intact. A classification of the error, not a breaker:
+ * every job of every service needs the database, so there is nothing to
+ * fail fast to and no other work to keep flowing; the error itself says
+ * "connection" precisely (a constraint violation still fails the attempt),
+ * from the very first job, where a breaker would let its first N failures
+ * spend attempts; and the next job after the wait is the probe.
  */
 export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>): Worker {
   const missing = jobNamesOf(opts.queue).filter((name) => typeof opts.handlers[name] !== 'function');
@@ -79,6 +91,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
 
   const metrics = jobMetrics(opts.registry);
   const baseLog = opts.log.child({ queue: opts.queue });
+  const databaseOutage = new OutageBackoff();
 
   const worker = new Worker(
     opts.queue,
@@ -105,6 +118,10 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
           // A lost release only holds the slot until its lease expires.
           await slot?.release().catch((error: unknown) => log.warn({ err: error }, 'could not release the tenant slot'));
         }
+        if (databaseOutage.active) {
+          databaseOutage.reset();
+          baseLog.info('database reachable again');
+        }
         end({ outcome: 'completed' });
         metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome: 'completed' });
         return result;
@@ -119,6 +136,15 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
           log.debug({ reason: error.reason, delayMs: error.delayMs }, 'job deferred');
           await job.moveToDelayed(Date.now() + error.delayMs, token);
           throw new DelayedError();
+        }
+        if (isDatabaseUnavailable(error)) {
+          const waitMs = databaseOutage.next();
+          end({ outcome: 'rate_limited' });
+          metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome: 'rate_limited' });
+          metrics.deferred.inc({ queue: opts.queue, reason: 'database-unavailable' });
+          log.warn({ err: error, waitMs }, 'database unavailable; rate-limiting the queue');
+          await opts.producer.queue(opts.queue).rateLimit(waitMs);
+          throw Worker.RateLimitError();
         }
         const waitMs = rateLimitDelay(error);
         if (waitMs !== undefined) {

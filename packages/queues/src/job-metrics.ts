@@ -37,7 +37,7 @@ export function jobMetrics(registry: Registry): JobMetrics {
       }),
       deferred: new Counter({
         name: 'kbflow_jobs_deferred_total',
-        help: 'Jobs put back to wait without spending an attempt, by queue and reason (host-backoff, tenant-limit, ...).',
+        help: 'Jobs put back to wait without spending an attempt, by queue and reason (host-backoff, tenant-limit, database-unavailable, ...).',
         labelNames: ['queue', 'reason'],
         registers: [registry],
       }),

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { testRedisUrl, uniquePrefix } from '@kbflow/testing';
+import net from 'node:net';
 import { Writable } from 'node:stream';
+import { createDb } from '@kbflow/db';
 import type { Job, Worker } from 'bullmq';
 import { pino } from 'pino';
 import { AppError, createRedis, createWorker, JobDeferral, JobProducer, PermanentError, Priority, QueueName, someHandlers, type Redis } from '../src/index.ts';
@@ -224,6 +226,33 @@ describe('createWorker: rate-limit errors keep their attempt', () => {
     expect([calls, job?.returnvalue]).toEqual([2, 2]);
     expect(await counter(metrics.registry, 'kbflow_jobs_total', { outcome: 'rate_limited' })).toBe(1);
   });
+});
+
+describe('createWorker: a database outage keeps every attempt', () => {
+  it('a job whose database is unreachable rate-limits its queue, keeps its attempt, and completes once the database answers', async () => {
+    // A real Prisma client pointed at a port nobody listens on: the error the services get while PostgreSQL is down.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const down = createDb(`postgresql://postgres@127.0.0.1:${port}/none`);
+    cleanups.push(() => down.$disconnect());
+    let calls = 0;
+    const { producer, completed, failed, metrics } = setup({
+      'embed-texts': async () => {
+        calls++;
+        if (calls <= 2) await down.task.count();
+        return calls;
+      },
+    });
+    await producer.enqueue(QueueName.embed, 'embed-texts', texts('a'), { ...NORMAL, jobId: 'db', attempts: 1 });
+    await until(() => completed.includes('db'), 20_000);
+    const job = await producer.queue(QueueName.embed).getJob('db');
+    // One attempt allowed, three calls made: the two outages spent none of it.
+    expect([calls, job?.returnvalue, job?.attemptsMade, failed]).toEqual([3, 3, 1, []]);
+    expect(await counter(metrics.registry, 'kbflow_jobs_deferred_total', { reason: 'database-unavailable' })).toBe(2);
+    expect(await counter(metrics.registry, 'kbflow_dead_letters_total', {})).toBe(0);
+  }, 30_000);
 });
 
 describe('createWorker: metrics and the per-job logger', () => {

@@ -6,3 +6,4 @@ export { startFakeOpenAI, type FakeOpenAI } from './fake-openai-server.ts';
 export { startE2eStack, deletePrefixKeys, type E2eStack } from './e2e-stack.ts';
 export { apiClient, type ApiClient, type ApiResponse } from './api-client.ts';
 export { startOtlpReceiver, decodeOtlpJson, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

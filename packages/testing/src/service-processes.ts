@@ -78,7 +78,13 @@ export async function startService(name: ServiceName, env: Record<string, string
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  await waitForHealth(port, child, name, logFile, opts.timeoutMs ?? 30_000);
+  try {
+    await waitForHealth(port, child, name, logFile, opts.timeoutMs ?? 30_000);
+  } catch (error) {
+    // Nobody holds a handle on a process that never became healthy: it would outlive the test on a shared machine.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw error;
+  }
   return {
     name,
     process: child,

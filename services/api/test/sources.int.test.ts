@@ -144,7 +144,7 @@ describe('sources: create, read, update, delete', () => {
 
     const runs = await api.send('GET', `/v1/sources/${id}/runs`);
     expect(runs.json.runs).toEqual([
-      expect.objectContaining({ taskId: run.json.taskId, state: 'queued', trigger: 'manual', report: { new: 0, changed: 0, unchanged: 0, deleted: 0, failed: 0, bytesFetched: 0, durationMs: 0 } }),
+      expect.objectContaining({ taskId: run.json.taskId, state: 'queued', trigger: 'manual', report: { new: 0, changed: 0, unchanged: 0, notModified: 0, deleted: 0, failed: 0, bytesFetched: 0, durationMs: 0 } }),
     ]);
     const listed = await api.send('GET', `/v1/sources/${id}`);
     expect(listed.json.lastRun.taskId).toBe(run.json.taskId);

@@ -12,6 +12,7 @@ describe('maintenance env', () => {
       'vectorization-sweep': '1h',
     });
     expect(loadEnv({}).KBFLOW_SWEEP_GRACE_MS).toBe(600_000);
+    expect(loadEnv({}).KBFLOW_TASK_REAPER_GRACE_MS).toBe(900_000);
   });
 
   it('takes intervals and cron patterns, and stops on a bad one naming the variable', () => {

@@ -51,6 +51,12 @@ export const maintenanceEnvSchema = z.object({
   KBFLOW_DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** At most this many dead letters are kept; the sweep deletes the oldest beyond it. */
   KBFLOW_DEAD_LETTER_MAX_COUNT: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /**
+   * The task reaper (health-check schedule) looks at a queued or running
+   * crawl only once nothing of it changed for this long: re-drives its
+   * completion, then fails it with the reason (docs/failures.md).
+   */
+  KBFLOW_TASK_REAPER_GRACE_MS: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
   /** How long the knowledge schedule waits for the aggregator's generation before recording a timeout. */
   KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
 });

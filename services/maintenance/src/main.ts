@@ -19,6 +19,7 @@ import { registerSourceSchedules, runSource } from './processors/run-source.proc
 import { vectorizationSweep } from './processors/vectorization-sweep.processor.ts';
 import { ChunkIndexRepository } from './repositories/chunk-index.repository.ts';
 import { recordRuns } from './schedule-runs.ts';
+import { reapTasks } from './task-reaper.ts';
 import { registerSchedules, scheduleConfig } from './schedules.ts';
 
 const SERVICE = 'maintenance';
@@ -77,6 +78,7 @@ try {
             retention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * 24 * 3600 * 1000, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },
             metrics: deadLetterMetrics,
           },
+          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: env.KBFLOW_TASK_REAPER_GRACE_MS }, ctx.log),
         }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),

@@ -92,13 +92,19 @@ export class FaultStack {
   }
 
   /** A fresh database, LanceDB directory, queue prefix and site; then the five services. */
-  static async start(opts: { label: string; redisUrl: string; env?: Record<string, string> }): Promise<FaultStack> {
+  static async start(opts: {
+    label: string;
+    redisUrl: string;
+    env?: Record<string, string>;
+    /** The services' DATABASE_URL for the test database's (a proxy the test can take down); the test's own client connects directly. */
+    servicesDatabaseUrl?: (url: string) => string;
+  }): Promise<FaultStack> {
     const database = await createTestDatabase();
     const site = await startStaticServer(CORPUS);
     const lanceDir = await mkdtemp(path.join(tmpdir(), `kbflow-${opts.label}-lance-`));
     const prefix = uniquePrefix(opts.label);
     const env = {
-      DATABASE_URL: database.url,
+      DATABASE_URL: opts.servicesDatabaseUrl ? opts.servicesDatabaseUrl(database.url) : database.url,
       REDIS_URL: opts.redisUrl,
       KBFLOW_QUEUE_PREFIX: prefix,
       KBFLOW_LANCEDB_DIR: lanceDir,

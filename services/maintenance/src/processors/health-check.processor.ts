@@ -1,6 +1,7 @@
 import type { ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
 import { ALL_QUEUES, type DeadLetters, type DeadLetterRetention, type DeadLetterSweepReport, type JobContext, type JobProducer } from '@kbflow/queues';
 import type { Counter, Gauge } from 'prom-client';
+import type { ReapedTask } from '../task-reaper.ts';
 
 export interface HealthCheckDeps {
   checks: { name: string; check: () => Promise<unknown> }[];
@@ -17,6 +18,8 @@ export interface HealthCheckDeps {
     retention: DeadLetterRetention;
     metrics: { count: Gauge<'queue'>; oldestAge: Gauge; removed: Counter<'reason'> };
   };
+  /** The task reaper (task-reaper.ts): finishes or fails tasks whose flow can no longer end them. */
+  reapTasks?: () => Promise<ReapedTask[]>;
 }
 
 export interface HealthReport {
@@ -27,6 +30,8 @@ export interface HealthReport {
   /** Schedule-run rows deleted by retention this run. */
   scheduleRunsDeleted?: number;
   deadLetters?: DeadLetterSweepReport;
+  /** Tasks the reaper re-drove or failed this run. */
+  tasksReaped?: ReapedTask[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -35,8 +40,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * The scheduled health check: probes every dependency, records the result as
  * a gauge, and snapshots queue counts so a backlog shows in the job history.
  * It also applies the retention of the search log and of the schedule runs
- * (one DELETE each) and sweeps the dead letters: each too small for a
- * schedule of its own, and the health check already runs every 15 minutes.
+ * (one DELETE each), sweeps the dead letters and reaps tasks that can no
+ * longer progress: each too small for a schedule of its own, and the health
+ * check already runs every 15 minutes.
  */
 export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promise<HealthReport> {
   const dependencies: HealthReport['dependencies'] = {};
@@ -81,5 +87,6 @@ export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promi
     }
     report.deadLetters = swept;
   }
+  if (deps.reapTasks) report.tasksReaped = await deps.reapTasks();
   return report;
 }
