@@ -72,3 +72,14 @@ export {
 } from './knowledge.repository.ts';
 export { copyField, copyRows, type CopyValue } from './copy-rows.ts';
 export { SourceRepository, runParams, type RunTrigger, type SourceSchedule, type SourceSettings, type SourceView, type StartRunResult } from './source.repository.ts';
+export {
+  WebhookRepository,
+  webhookView,
+  asWebhook,
+  DELIVERIES_KEPT,
+  type DeliveryAttempt,
+  type DeliveryView,
+  type WebhookConfig,
+  type WebhookEventName,
+  type WebhookView,
+} from './webhook.repository.ts';

@@ -1,6 +1,7 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { Prisma } from './generated/client.ts';
 import type { CrawlParams, TaskRepository } from './task.repository.ts';
+import { asWebhook, type WebhookConfig } from './webhook.repository.ts';
 
 /** How a source repeats, as the client wrote it. */
 export type SourceSchedule = { every: string } | { cron: string; tz?: string };
@@ -18,6 +19,8 @@ export interface SourceSettings {
   sitemaps: 'auto' | 'off';
   politeness: { maxConcurrency?: number; minDelayMs?: number } | null;
   deleteUnreached: boolean;
+  /** Where its runs' events are POSTed (docs/webhooks.md), or null. */
+  webhook: WebhookConfig | null;
 }
 
 export interface SourceView extends SourceSettings {
@@ -56,6 +59,7 @@ function toView(row: SourceRow): SourceView {
     sitemaps: row.sitemaps as SourceSettings['sitemaps'],
     politeness: (row.politeness as SourceSettings['politeness']) ?? null,
     deleteUnreached: row.deleteUnreached,
+    webhook: asWebhook(row.webhook),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -109,6 +113,7 @@ export class SourceRepository {
         sitemaps: s.sitemaps,
         politeness: (s.politeness ?? undefined) as Prisma.InputJsonValue | undefined,
         deleteUnreached: s.deleteUnreached,
+        webhook: (s.webhook ?? undefined) as Prisma.InputJsonValue | undefined,
       },
       include: WITH_KB,
     });
@@ -161,15 +166,16 @@ export class SourceRepository {
         ...patch,
         schedule: patch.schedule as unknown as Prisma.InputJsonValue | undefined,
         politeness: patch.politeness === null ? Prisma.DbNull : (patch.politeness as Prisma.InputJsonValue | undefined),
+        webhook: patch.webhook === null ? Prisma.DbNull : (patch.webhook as unknown as Prisma.InputJsonValue | undefined),
       },
     });
     if (updated.count === 0) return undefined;
     return this.find(tenantId, id);
   }
 
-  /** Removes a source (its runs stay as tasks, with their source id). */
+  /** Removes a source and its webhook delivery log (its runs stay as tasks, with their source id). */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const deleted = await this.db.source.deleteMany({ where: { id, tenantId } });
+    const [deleted] = await this.db.$transaction([this.db.source.deleteMany({ where: { id, tenantId } }), this.db.webhookDelivery.deleteMany({ where: { tenantId, targetId: id } })]);
     return deleted.count > 0;
   }
 

@@ -2,6 +2,7 @@ import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { Prisma } from './generated/client.ts';
 import { effectiveLimits } from './tenant-limits.ts';
 import type { TenantLimits, TenantTier } from './tenant.repository.ts';
+import { asWebhook, type WebhookConfig } from './webhook.repository.ts';
 
 export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest' | 'purge';
 /** `cancelling`: cancel asked, queued pages being dropped; `cancelled` once nothing of it is left queued. */
@@ -147,6 +148,8 @@ export interface TaskView {
   sourceId: string | null;
   /** Crawl-like tasks: what the run changed. */
   report?: RunReport;
+  /** A one-shot crawl's own webhook (a source's runs use the source's). */
+  webhook: WebhookConfig | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -163,7 +166,7 @@ export class TaskRepository {
   }
 
   /** Creates a task with its seed pages in one transaction. */
-  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams; traceId?: string; sourceId?: string }): Promise<string> {
+  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams; traceId?: string; sourceId?: string; webhook?: WebhookConfig }): Promise<string> {
     return this.db.$transaction(async (tx) => {
       const task = await tx.task.create({
         data: {
@@ -174,6 +177,7 @@ export class TaskRepository {
           discovered: input.params.seeds.length,
           traceId: input.traceId ?? null,
           sourceId: input.sourceId ?? null,
+          ...(input.webhook ? { webhook: input.webhook as unknown as Prisma.InputJsonValue } : {}),
         },
       });
       await tx.taskPage.createMany({
@@ -290,6 +294,7 @@ export class TaskRepository {
       traceId: task.traceId,
       sourceId: task.sourceId,
       ...(crawlLike ? { report: await this.report(task) } : {}),
+      webhook: asWebhook(task.webhook),
       createdAt: task.createdAt,
       startedAt: task.startedAt,
       finishedAt: task.finishedAt,
@@ -449,9 +454,10 @@ export class TaskRepository {
     return out;
   }
 
-  /** Marks a queued task running (first page picked up). */
-  async markRunning(taskId: string): Promise<void> {
-    await this.db.task.updateMany({ where: { id: taskId, state: 'queued' }, data: { state: 'running', startedAt: new Date() } });
+  /** Marks a queued task running (first page picked up); true for the one call that did. */
+  async markRunning(taskId: string): Promise<boolean> {
+    const updated = await this.db.task.updateMany({ where: { id: taskId, state: 'queued' }, data: { state: 'running', startedAt: new Date() } });
+    return updated.count === 1;
   }
 
   async pageStatus(taskId: string, url: string): Promise<PageStatus | undefined> {

@@ -16,6 +16,12 @@ export const QueueName = {
   query: 'query',
   /** produced by maintenance's job schedulers; consumed by maintenance */
   maintenance: 'maintenance',
+  /**
+   * produced by scraper (run.started) and aggregator (run.completed,
+   * run.failed) when a crawl task with a webhook changes state; consumed by
+   * maintenance, which signs and POSTs each event (docs/webhooks.md)
+   */
+  webhook: 'webhook',
   /** produced by every worker after a job's last attempt; read by the api */
   deadLetter: 'dead-letter',
 } as const;
@@ -25,6 +31,14 @@ export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 
 const id = z.string().min(1).max(64);
+
+/**
+ * The events a webhook may subscribe to. A cancelled run ends with
+ * `run.completed` (its `state` is `cancelled`, its report's `stopReason`
+ * too), so a subscriber to the three learns of every run's end.
+ */
+export const WEBHOOK_EVENTS = ['run.started', 'run.completed', 'run.failed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 const engine = z.enum(['auto', 'http', 'browser']);
 /** hybrid: vector and full-text results fused by Reciprocal Rank Fusion. */
 const retrievalMode = z.enum(['hybrid', 'vector', 'keyword']);
@@ -185,6 +199,25 @@ const payloadSchemas = {
     'run-source': z.object({ tenantId: id, sourceId: id, correlationId: z.string().max(128).optional() }),
     /** produced by api (`DELETE /v1/sources/:id?purge=true`): removes the source's documents, chunks and vectors. */
     'purge-source': z.object({ tenantId: id, sourceId: id, taskId: id, correlationId: z.string().max(128).optional() }),
+  },
+  webhook: {
+    /**
+     * One event to one receiver. The URL and secret are not in the job (Bull
+     * Board shows job data): the worker reads them from PostgreSQL at each
+     * attempt, so a PATCHed or removed webhook takes effect at once.
+     */
+    'deliver-webhook': z.object({
+      tenantId: id,
+      taskId: id,
+      /** Whose webhook and delivery log: the source of a run, else the crawl task itself. */
+      targetId: id,
+      /** Sent as `Kbflow-Delivery`: the same on every attempt, so receivers can dedupe. */
+      deliveryId: z.string().min(1).max(128),
+      event: z.enum(WEBHOOK_EVENTS),
+      /** The JSON body, built when the event happened: ids, state, run report, timestamps (a few hundred bytes). */
+      payload: z.record(z.string(), z.unknown()),
+      correlationId: z.string().max(128).optional(),
+    }),
   },
   'dead-letter': {
     'dead-letter': z.object({

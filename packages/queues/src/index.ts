@@ -8,6 +8,8 @@ export {
   parseJobData,
   retrievalFilters,
   SCHEDULE_NAMES,
+  WEBHOOK_EVENTS,
+  type WebhookEvent,
   type RetrievalFilters,
   type ScheduleName,
   type JobName,
@@ -40,3 +42,4 @@ export {
   type SourceScheduleInput,
   type SchedulerRepeat,
 } from './source-schedule.ts';
+export { emitWebhookEvent, enqueueWebhookEvent, webhookDeliveryId, WEBHOOK_ATTEMPTS, type WebhookEventJob, type WebhookEventSource } from './webhook-events.ts';

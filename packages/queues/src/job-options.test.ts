@@ -17,7 +17,7 @@ describe('computeBackoff', () => {
 
 describe('the catalog', () => {
   it('has a queue per service input plus dead-letter, each with at least one job', () => {
-    expect([...ALL_QUEUES].sort()).toEqual(['aggregate', 'dead-letter', 'embed', 'maintenance', 'query', 'scrape']);
+    expect([...ALL_QUEUES].sort()).toEqual(['aggregate', 'dead-letter', 'embed', 'maintenance', 'query', 'scrape', 'webhook']);
     for (const queue of ALL_QUEUES) expect(jobNamesOf(queue).length).toBeGreaterThan(0);
   });
 

@@ -1,6 +1,6 @@
 // Composition root of the aggregator: consumes `aggregate` (document and
 // crawl completion) and `query` (answers and searches).
-import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository } from '@kbflow/db';
+import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
 import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, onTenantPurged, QueueName, runWorkerService } from '@kbflow/queues';
@@ -31,6 +31,7 @@ try {
   const chat = createChatModel(env);
   const documents = new DocumentRepository(db);
   const tasks = new TaskRepository(db);
+  const webhooks = new WebhookRepository(db, tasks);
   const cacheBytes = env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024;
   const queryVectors = new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), { maxBytes: cacheBytes });
   const caseVectors = new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), { maxBytes: cacheBytes });
@@ -68,7 +69,7 @@ try {
     queue: QueueName.aggregate,
     handlers: {
       'complete-document': (data, ctx) => completeDocument(data, ctx, { tasks, documents, vectors }),
-      'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks, documents, vectors, producer }),
+      'complete-crawl': (data, ctx) => completeCrawl(data, ctx, { tasks, documents, vectors, producer, webhooks }),
       'complete-ingest': (data, ctx) => completeIngest(data, ctx, { tasks, producer }),
       'generate-knowledge': (data, ctx) => generateKnowledge(data, ctx, knowledgeDeps),
     },

@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { CaseRepository, DocumentRepository, SourceRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository } from '@kbflow/db';
+import type { CaseRepository, DocumentRepository, SourceRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, WebhookRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -66,6 +66,8 @@ export interface AppDeps {
   documents: { repository: DocumentRepository; maxPages: number };
   /** Sources (`/v1/sources`) and the shortest `every` a schedule may have (KBFLOW_SOURCE_MIN_INTERVAL_MS). */
   sources: { repository: SourceRepository; minIntervalMs: number };
+  /** Webhook delivery logs, and whether a webhook URL may be on a private address (KBFLOW_ALLOW_PRIVATE_NETWORKS). */
+  webhooks: { repository: WebhookRepository; allowPrivateNetworks: boolean };
   /** Load-shedding thresholds (KBFLOW_ADMISSION_*); defaults 0.9 of maxmemory and 100,000 jobs. */
   admission?: AdmissionOptions;
   /**
@@ -94,7 +96,7 @@ export type KbflowApp = Express & { locals: { routes: RouteRegistry; openapi: ()
  */
 export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps: AppDeps, admission: AdmissionControl): void {
   const mount = (routes: Parameters<RouteRegistry['mount']>[2]) => registry.mount(v1, '/v1', routes);
-  mount(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log }));
+  mount(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, webhooks: deps.webhooks }));
   if (deps.searchLogs) mount(searchAnalyticsRoutes({ tenants: deps.tenants, searchLogs: deps.searchLogs.repository }));
   mount(queryRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
   mount(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
@@ -106,7 +108,7 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
   mount(knowledgeBaseRoutes({ tenants: deps.tenants }));
   if (deps.tenantAdmin) mount(tenantRoutes({ tenants: deps.tenants, purger: deps.tenantAdmin.purger, log: deps.log }));
-  mount(sourceRoutes({ sources: deps.sources.repository, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, minIntervalMs: deps.sources.minIntervalMs }));
+  mount(sourceRoutes({ sources: deps.sources.repository, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, minIntervalMs: deps.sources.minIntervalMs, webhooks: deps.webhooks }));
   mount(documentRoutes({ tenants: deps.tenants, tasks: deps.tasks, documents: deps.documents.repository, producer: deps.producer, log: deps.log, maxFileBytes: deps.records.maxBytes, maxPages: deps.documents.maxPages }));
 }
 

@@ -29,6 +29,8 @@ export const apiEnvSchema = z
     /** Pages read of one uploaded PDF at most (POST /v1/documents); the scraper reads the same variable for crawled ones. */
     /** The shortest `every` a source schedule may have; lowered only by tests (a crawl every few seconds hammers a site). */
     KBFLOW_SOURCE_MIN_INTERVAL_MS: z.coerce.number().int().min(1000).default(DEFAULT_SOURCE_MIN_INTERVAL_MS),
+    /** Lets a webhook URL be on a private, loopback or link-local address (tests; the scraper and maintenance read it too). */
+    KBFLOW_ALLOW_PRIVATE_NETWORKS: booleanFromString.default(false),
     KBFLOW_MAX_DOCUMENT_PAGES: z.coerce.number().int().min(1).max(100_000).default(500),
     /** Admission control: refuse new crawls and scrapes while Redis used_memory / maxmemory is at or above this. */
     KBFLOW_ADMISSION_REDIS_MEMORY_RATIO: z.coerce.number().gt(0).max(1).default(0.9),

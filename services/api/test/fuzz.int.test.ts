@@ -72,6 +72,8 @@ const KNOWN_PATHS: Record<string, string[]> = {
   '/v1/sources': ['GET', 'HEAD', 'POST'],
   [`/v1/sources/${UNKNOWN_ID}`]: ['GET', 'HEAD', 'PATCH', 'DELETE'],
   [`/v1/sources/${UNKNOWN_ID}/runs`]: ['GET', 'HEAD', 'POST'],
+  [`/v1/sources/${UNKNOWN_ID}/webhook-deliveries`]: ['GET', 'HEAD'],
+  [`/v1/tasks/${UNKNOWN_ID}/webhook-deliveries`]: ['GET', 'HEAD'],
 };
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'MKCOL', 'PURGE'];
 const TRAVERSALS = [
@@ -326,10 +328,18 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     sitemaps: ['always', '', 1],
     politeness: ['slow', { maxConcurrency: 0 }, { minDelayMs: -1 }, { maxConcurrency: 1.5 }, { burst: 3 }, null],
     deleteUnreached: ['true', 0, null],
-    webhook: [{ url: 'http://example.com/hook' }, 'http://example.com/hook', null],
+    // Each refused: no secret, not an object, null, a non-http URL, a short
+    // secret, an unknown event, no event, a private address, an unknown key.
+    webhook: [
+      { url: 'http://example.com/hook' }, 'http://example.com/hook', null,
+      { url: 'ftp://example.com/hook', secret: 's'.repeat(16) }, { url: 'http://example.com/hook', secret: 'short' },
+      { url: 'http://example.com/hook', secret: 's'.repeat(16), events: ['run.exploded'] }, { url: 'http://example.com/hook', secret: 's'.repeat(16), events: [] },
+      { url: 'http://127.0.0.1:9/hook', secret: 's'.repeat(16) }, { url: 'http://169.254.169.254/', secret: 's'.repeat(16) }, { url: 'http://[::1]/', secret: 's'.repeat(16) },
+      { url: 'http://example.com/hook', secret: 's'.repeat(16), retries: 3 }, { url: 'http://example.com/hook', secret: 's'.repeat(257) },
+    ],
   };
   const fields: Record<Exclude<PostRoute, '/v1/records'>, string[]> = {
-    '/v1/crawl': ['url', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase'],
+    '/v1/crawl': ['url', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase', 'webhook'],
     '/v1/scrape': ['url', 'engine', 'knowledgeBase'],
     '/v1/scrape/batch': ['urls', 'engine', 'knowledgeBase'],
     '/v1/query': ['query', 'topK', 'mode', 'knowledgeBase', 'contentTypes', 'sources', 'since', 'until', 'collapseDuplicates', 'diversity'],
@@ -338,7 +348,6 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     '/v1/cases': [...Object.keys(CASE_WRONG), 'knowledgeBase'],
     '/v1/knowledge': [...Object.keys(KNOWLEDGE_WRONG), 'knowledgeBase'],
     '/v1/admin/tenants': ['name', 'tier', 'limits'],
-    // `webhook` is not part of the schema (yet): any value is an unknown field.
     '/v1/sources': ['type', 'url', 'schedule', 'includePaths', 'excludePaths', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase', 'respectRobots', 'sitemaps', 'politeness', 'deleteUnreached', 'webhook'],
   };
   const table = route === '/v1/cases' ? CASE_WRONG : route === '/v1/knowledge' ? KNOWLEDGE_WRONG : wrong;

@@ -1,4 +1,4 @@
-import { commonEnvShape, EnvError, parseEnv, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import { booleanFromString, commonEnvShape, EnvError, parseEnv, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
 import { z } from 'zod';
 import { readCaseCategoryRules } from './case-category-config.ts';
 import { parseScheduleSpec } from './domain/schedule-spec.ts';
@@ -59,6 +59,12 @@ export const maintenanceEnvSchema = z.object({
   KBFLOW_TASK_REAPER_GRACE_MS: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
   /** How long the knowledge schedule waits for the aggregator's generation before recording a timeout. */
   KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
+  /** Webhook receivers on private, loopback or link-local addresses (tests only; the same variable as the scraper's and the api's). */
+  KBFLOW_ALLOW_PRIVATE_NETWORKS: booleanFromString.default(false),
+  /** One webhook delivery attempt, connect to last byte; past it the attempt fails and is retried. */
+  KBFLOW_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
+  /** Webhook deliveries in flight at once per maintenance replica (they mostly wait on receivers). */
+  KBFLOW_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
 });
 
 export type MaintenanceEnv = z.infer<typeof maintenanceEnvSchema>;

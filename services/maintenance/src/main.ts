@@ -1,6 +1,6 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
-import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository } from '@kbflow/db';
+import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, DeadLetters, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
@@ -12,6 +12,7 @@ import { loadEnv } from './env.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
 import { caseSync } from './processors/case-sync.processor.ts';
 import { compactVectorStore } from './processors/compact-vector-store.processor.ts';
+import { deliverWebhook } from './processors/deliver-webhook.processor.ts';
 import { generateKnowledgeRun } from './processors/generate-knowledge.processor.ts';
 import { healthCheck } from './processors/health-check.processor.ts';
 import { purgeSource } from './processors/purge-source.processor.ts';
@@ -21,6 +22,7 @@ import { ChunkIndexRepository } from './repositories/chunk-index.repository.ts';
 import { recordRuns } from './schedule-runs.ts';
 import { reapTasks } from './task-reaper.ts';
 import { registerSchedules, scheduleConfig } from './schedules.ts';
+import { WebhookSender } from './webhooks/webhook-sender.ts';
 
 const SERVICE = 'maintenance';
 
@@ -78,7 +80,7 @@ try {
             retention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * 24 * 3600 * 1000, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },
             metrics: deadLetterMetrics,
           },
-          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: env.KBFLOW_TASK_REAPER_GRACE_MS }, ctx.log),
+          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: env.KBFLOW_TASK_REAPER_GRACE_MS, webhooks: new WebhookRepository(db, tasks) }, ctx.log),
         }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),
@@ -95,6 +97,21 @@ try {
     lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
     stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
   });
+  // Webhook deliveries have a queue of their own, so that they wait on
+  // receivers without holding up a sweep, and a sweep does not hold them.
+  const webhookSender = new WebhookSender({ allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS, timeoutMs: env.KBFLOW_WEBHOOK_TIMEOUT_MS });
+  const webhookDeps = { webhooks: new WebhookRepository(db, tasks), send: webhookSender.send.bind(webhookSender) };
+  const webhookWorker = createWorker({
+    queue: QueueName.webhook,
+    handlers: { 'deliver-webhook': (data, ctx) => deliverWebhook(data, ctx, webhookDeps) },
+    connection: redis,
+    producer,
+    log,
+    registry: metrics.registry,
+    concurrency: env.KBFLOW_WEBHOOK_CONCURRENCY,
+    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
+    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+  });
   const schedules = await registerSchedules(producer, scheduleConfig(env));
   const sourceSchedules = await registerSourceSchedules(sourceDeps);
 
@@ -104,13 +121,14 @@ try {
     registry: metrics.registry,
     redis,
     producer,
-    workers: [worker],
+    workers: [worker, webhookWorker],
     checks,
     metricsPort: env.KBFLOW_METRICS_PORT,
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
     close: [
       { name: 'aggregate events', fn: () => aggregateEvents.close().then(() => aggregateEventsConnection.quit()) },
+      { name: 'webhook sender', fn: () => webhookSender.close() },
       { name: 'vector store', fn: () => vectors.close() },
       { name: 'postgres', fn: () => db.$disconnect() },
       // Last of the service's own steps: flushes the spans of everything above.

@@ -1,5 +1,5 @@
 import type { TaskRepository } from '@kbflow/db';
-import { crawlJobId, Priority, QueueName, type JobProducer, type Redis } from '@kbflow/queues';
+import { crawlJobId, emitWebhookEvent, Priority, QueueName, type JobProducer, type Redis, type WebhookEventSource } from '@kbflow/queues';
 import type { Job } from 'bullmq';
 import type { JobContext } from '@kbflow/queues';
 
@@ -11,6 +11,8 @@ export interface TaskReaperDeps {
   graceMs: number;
   /** Candidates looked at per run (the oldest first). */
   limit?: number;
+  /** A failed (or cancelled) task's webhook event, as the aggregator sends when a flow ends it (docs/webhooks.md). */
+  webhooks?: WebhookEventSource;
 }
 
 /** What the reaper did to one task: its completion re-driven once, or the task failed with the reason. */
@@ -64,7 +66,8 @@ export async function reapTasks(deps: TaskReaperDeps, log: JobContext['log']): P
     } else {
       const minutes = Math.round(deps.graceMs / 60_000);
       const reason = `stopped making progress (nothing changed for ${minutes} min) and could not finish: ${why}; re-driving its completion did not help`;
-      await deps.tasks.finish(task.id, { failWith: reason });
+      const finished = await deps.tasks.finish(task.id, { failWith: reason });
+      if (deps.webhooks) await emitWebhookEvent({ webhooks: deps.webhooks, producer: deps.producer }, task.id, finished.state === 'failed' ? 'run.failed' : 'run.completed');
       log.warn({ taskId: task.id, why }, 'task could not progress: failed');
       reaped.push({ taskId: task.id, action: 'failed', why });
     }

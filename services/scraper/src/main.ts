@@ -1,6 +1,6 @@
 // Composition root of the scraper: env, logger, clients, worker, runtime.
 // Consumes `scrape`; produces `scrape`, `embed`, `aggregate`.
-import { createDb, DocumentRepository, TaskRepository, TenantLimitsCache, TenantRepository } from '@kbflow/db';
+import { createDb, DocumentRepository, TaskRepository, TenantLimitsCache, TenantRepository, WebhookRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService, TenantSlots } from '@kbflow/queues';
 import { DependencyBreaker } from '@kbflow/resilience';
@@ -51,8 +51,10 @@ try {
     metrics.registry,
     { maxDocumentPages: env.KBFLOW_MAX_DOCUMENT_PAGES },
   );
+  const tasks = new TaskRepository(db);
   const deps = {
-    tasks: new TaskRepository(db),
+    tasks,
+    webhooks: new WebhookRepository(db, tasks),
     documents: new DocumentRepository(db),
     producer,
     fetchPage: engines.fetch.bind(engines),

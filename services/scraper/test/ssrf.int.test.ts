@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PermanentError } from '@kbflow/queues';
-import { isPublicAddress, type AddressPolicy, type Resolver } from '../src/domain/address-guard.ts';
+import { isPublicAddress, type AddressPolicy, type Resolver } from '@kbflow/net';
 import { BrowserFetcher } from '../src/fetchers/browser-fetcher.ts';
 import type { PageFetcher } from '../src/fetchers/fetched-page.ts';
 import { HttpFetcher } from '../src/fetchers/http-fetcher.ts';

@@ -583,6 +583,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sources/{id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last attempts to deliver a source's webhook events
+         * @description The newest 20 attempts of every run of the source, newest first: status code or error, attempt number, duration (docs/webhooks.md).
+         */
+        get: operations["listSourceWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -651,6 +671,26 @@ export interface paths {
          * @description The task turns `cancelling` at once: its queued pages are dropped when a scraper picks them up (no fetch, no attempt spent), pages being fetched finish, and no new link is followed. It reads `cancelled`, with its counts, once nothing of it is left queued. Cancelling a cancelled task again is a no-op.
          */
         post: operations["cancelTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last attempts to deliver a task's webhook events
+         * @description A one-shot crawl's own webhook, or a source run's events sent to the source's webhook: newest first, at most 20 (docs/webhooks.md).
+         */
+        get: operations["listTaskWebhookDeliveries"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1107,6 +1147,7 @@ export interface components {
             /** @description ISO 8601 date-time (UTC) */
             updatedAt: string;
             url: string;
+            webhook?: components["schemas"]["Webhook"];
         };
         SourceList: {
             /**
@@ -1195,6 +1236,8 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+            /** @description a one-shot crawl's webhook (a source run's is the source's) */
+            webhook?: components["schemas"]["Webhook"];
         };
         Tenant: {
             /** @description ISO 8601 date-time (UTC) */
@@ -1231,6 +1274,35 @@ export interface components {
             status: "running" | "completed" | "failed";
             tenantId: string;
             tenantName: string;
+        };
+        Webhook: {
+            events: ("run.started" | "run.completed" | "run.failed")[];
+            /** @description the secret's last 4 characters, after an ellipsis: the secret itself is never shown again */
+            secretHint: string;
+            url: string;
+        };
+        WebhookDelivery: {
+            /** @description 1 for the first attempt */
+            attempt: number;
+            /** @description ISO 8601 date-time (UTC) */
+            createdAt: string;
+            /** @description the Kbflow-Delivery header: the same on every attempt of one event */
+            deliveryId: string;
+            durationMs: number;
+            error?: string;
+            /** @enum {string} */
+            event: "run.started" | "run.completed" | "run.failed";
+            /** @enum {string} */
+            outcome: "succeeded" | "failed";
+            /** @description the receiver's HTTP status, when it answered */
+            statusCode?: number;
+            /** Format: uuid */
+            taskId: string;
+            url: string;
+        };
+        WebhookDeliveryList: {
+            /** @description the newest attempts first, at most 20 */
+            deliveries: components["schemas"]["WebhookDelivery"][];
         };
         Workers: {
             services: {
@@ -2532,6 +2604,24 @@ export interface operations {
                     sitemaps?: "auto" | "off";
                     /** Format: uri */
                     url: string;
+                    webhook?: {
+                        /**
+                         * @description run.started, run.completed (also a cancelled run), run.failed; all three by default
+                         * @default [
+                         *       "run.started",
+                         *       "run.completed",
+                         *       "run.failed"
+                         *     ]
+                         */
+                        events?: ("run.started" | "run.completed" | "run.failed")[];
+                        /** @description signs each delivery (HMAC-SHA256, Kbflow-Signature header); never shown again in full */
+                        secret: string;
+                        /**
+                         * Format: uri
+                         * @description the receiver; POSTed JSON, redirects not followed
+                         */
+                        url: string;
+                    };
                 };
             };
         };
@@ -2606,7 +2696,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                queue?: "scrape" | "embed" | "aggregate" | "query" | "maintenance";
+                queue?: "scrape" | "embed" | "aggregate" | "query" | "maintenance" | "webhook";
             };
             header?: never;
             path?: never;
@@ -4641,6 +4731,24 @@ export interface operations {
                     type: "site";
                     /** Format: uri */
                     url: string;
+                    webhook?: {
+                        /**
+                         * @description run.started, run.completed (also a cancelled run), run.failed; all three by default
+                         * @default [
+                         *       "run.started",
+                         *       "run.completed",
+                         *       "run.failed"
+                         *     ]
+                         */
+                        events?: ("run.started" | "run.completed" | "run.failed")[];
+                        /** @description signs each delivery (HMAC-SHA256, Kbflow-Signature header); never shown again in full */
+                        secret: string;
+                        /**
+                         * Format: uri
+                         * @description the receiver; POSTed JSON, redirects not followed
+                         */
+                        url: string;
+                    };
                 };
             };
         };
@@ -4919,6 +5027,24 @@ export interface operations {
                     sitemaps?: "auto" | "off";
                     /** Format: uri */
                     url?: string;
+                    webhook?: {
+                        /**
+                         * @description run.started, run.completed (also a cancelled run), run.failed; all three by default
+                         * @default [
+                         *       "run.started",
+                         *       "run.completed",
+                         *       "run.failed"
+                         *     ]
+                         */
+                        events?: ("run.started" | "run.completed" | "run.failed")[];
+                        /** @description signs each delivery (HMAC-SHA256, Kbflow-Signature header); never shown again in full */
+                        secret: string;
+                        /**
+                         * Format: uri
+                         * @description the receiver; POSTed JSON, redirects not followed
+                         */
+                        url: string;
+                    } | null;
                 };
             };
         };
@@ -5164,6 +5290,82 @@ export interface operations {
             };
             /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSourceWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `source_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5438,6 +5640,82 @@ export interface operations {
             };
             /** @description conflict. Codes: `task_finished`, `not_cancellable` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited; retry after Retry-After seconds. Codes: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unexpected error (details in the server log). Codes: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTaskWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no API key, or an unknown one. Codes: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the key may not call this route. Codes: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found. Codes: `task_not_found` */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,7 +9,7 @@ const TASK = '33333333-3333-4333-8333-333333333333';
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const ZERO: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0, cancelled: 0 };
 
-function setup(opts: { deleteUnreached?: boolean; incomplete?: string; progress?: Partial<TaskProgress>; vectorsDown?: boolean; unreached?: string[] }) {
+function setup(opts: { deleteUnreached?: boolean; incomplete?: string; progress?: Partial<TaskProgress>; vectorsDown?: boolean; unreached?: string[]; state?: string; webhookEvents?: string[] }) {
   const calls: string[] = [];
   const prunes: unknown[] = [];
   const deletedVectors: string[][] = [];
@@ -20,7 +20,7 @@ function setup(opts: { deleteUnreached?: boolean; incomplete?: string; progress?
     incompleteReason: async () => opts.incomplete,
     recordPrune: async (_id: string, outcome: unknown) => void prunes.push(outcome),
     progress: async () => progress,
-    finish: async () => ({ state: 'completed', progress }),
+    finish: async () => ({ state: opts.state ?? 'completed', progress }),
   } as unknown as TaskRepository;
   const documents = {
     deleteUnreached: async (_t: string, _kb: string, prefixes: string[]) => {
@@ -38,15 +38,42 @@ function setup(opts: { deleteUnreached?: boolean; incomplete?: string; progress?
     },
   } as unknown as VectorStore;
   const producer = {
-    enqueue: async (queue: string, name: string) => void enqueued.push({ queue, name, jobs: [] }),
+    enqueue: async (queue: string, name: string, data: unknown) => void enqueued.push({ queue, name, jobs: [data] }),
     enqueueBulk: async (queue: string, name: string, jobs: unknown[]) => void enqueued.push({ queue, name, jobs }),
   } as unknown as JobProducer;
   const ctx = { log: pino({ level: 'silent' }), correlationId: TASK } as unknown as JobContext;
-  const run = () => completeCrawl({ tenantId: TENANT, taskId: TASK }, ctx, { tasks, documents, vectors, producer });
-  return { run, calls, prunes, deletedVectors, enqueued };
+  const asked: string[] = [];
+  const webhooks = {
+    eventFor: async (taskId: string, event: 'run.started' | 'run.completed' | 'run.failed') => {
+      asked.push(event);
+      return opts.webhookEvents?.includes(event) ? { tenantId: TENANT, taskId, targetId: taskId, event, payload: { event } } : undefined;
+    },
+  };
+  const run = () => completeCrawl({ tenantId: TENANT, taskId: TASK }, ctx, { tasks, documents, vectors, producer, webhooks });
+  return { run, calls, prunes, deletedVectors, enqueued, asked };
 }
 
 describe('completeCrawl', () => {
+  it.each([
+    ['completed', 'run.completed'],
+    ['cancelled', 'run.completed'],
+    ['failed', 'run.failed'],
+  ])('a crawl that ends %s asks for %s, queued on the webhook queue under its delivery id', async (state, event) => {
+    const t = setup({ state, webhookEvents: [event] });
+    await t.run();
+    expect(t.asked).toEqual([event]);
+    const job = t.enqueued.find((e) => e.queue === 'webhook');
+    expect(job?.name).toBe('deliver-webhook');
+    expect(job?.jobs[0]).toMatchObject({ taskId: TASK, event, deliveryId: `${TASK}.${event}`, payload: { deliveryId: `${TASK}.${event}`, event } });
+  });
+
+  it('a crawl whose task has no webhook for the event queues no delivery', async () => {
+    const t = setup({ state: 'failed', webhookEvents: ['run.completed'] });
+    await t.run();
+    expect(t.asked).toEqual(['run.failed']);
+    expect(t.enqueued.filter((e) => e.queue === 'webhook')).toEqual([]);
+  });
+
   it('an unchanged recrawl (nothing scraped or deleted) neither analyzes nor compacts', async () => {
     const t = setup({ progress: { notModified: 3 } });
     await t.run();

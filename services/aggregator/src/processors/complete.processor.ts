@@ -1,6 +1,6 @@
 import { compilePathPatterns, pathAllowed } from '@kbflow/extraction';
 import { crawlScopePrefixes, type DocumentRepository, type TaskRepository } from '@kbflow/db';
-import { Priority, QueueName, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
+import { emitWebhookEvent, Priority, QueueName, type JobContext, type JobData, type JobProducer, type WebhookEventSource } from '@kbflow/queues';
 import type { VectorStore } from '@kbflow/vector-store';
 
 export interface CompleteDeps {
@@ -49,7 +49,7 @@ export async function completeDocument(data: JobData<'aggregate', 'complete-docu
 export async function completeCrawl(
   data: JobData<'aggregate', 'complete-crawl'>,
   ctx: JobContext,
-  deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer },
+  deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer; webhooks: WebhookEventSource },
 ) {
   // Before the task reads completed, so that a client seeing "completed" no
   // longer finds the pages the crawl pruned.
@@ -75,6 +75,10 @@ export async function completeCrawl(
   }
   const result = await deps.tasks.finish(data.taskId);
   ctx.log.info({ taskId: data.taskId, state: result.state, ...result.progress }, 'task finished');
+  // A cancelled run ends with run.completed (state and stopReason say
+  // cancelled: docs/webhooks.md). Asked again by a redelivered job: the
+  // event's job id dedupes it.
+  await emitWebhookEvent(deps, data.taskId, result.state === 'failed' ? 'run.failed' : 'run.completed', ctx.correlationId);
   if (result.progress.embedded > 0) {
     await deps.producer.enqueue(
       QueueName.maintenance,

@@ -41,6 +41,35 @@ export const runReport = z
   })
   .meta({ id: 'RunReport' });
 
+/** A webhook as GET shows it: the secret only by its last characters. */
+export const webhookView = z
+  .object({
+    url: z.string(),
+    events: z.array(z.enum(['run.started', 'run.completed', 'run.failed'])),
+    secretHint: z.string().describe('the secret\'s last 4 characters, after an ellipsis: the secret itself is never shown again'),
+  })
+  .meta({ id: 'Webhook' });
+
+/** One attempt to deliver a webhook event. */
+export const webhookDelivery = z
+  .object({
+    deliveryId: z.string().describe('the Kbflow-Delivery header: the same on every attempt of one event'),
+    taskId: z.uuid(),
+    event: z.enum(['run.started', 'run.completed', 'run.failed']),
+    url: z.string(),
+    attempt: z.number().int().describe('1 for the first attempt'),
+    outcome: z.enum(['succeeded', 'failed']),
+    statusCode: z.number().int().optional().describe("the receiver's HTTP status, when it answered"),
+    error: z.string().optional(),
+    durationMs: z.number().int(),
+    createdAt: isoDate,
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+export const webhookDeliveryList = z
+  .object({ deliveries: z.array(webhookDelivery).describe('the newest attempts first, at most 20') })
+  .meta({ id: 'WebhookDeliveryList' });
+
 export const TASK_STATES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
 
 export const taskStatus = z
@@ -58,6 +87,7 @@ export const taskStatus = z
     error: z.string().optional(),
     pruneSkipped: z.string().optional().describe('deleteUnreached was asked but removed nothing, and why: maxPages, failed pages, pages not processed'),
     waiting: waitReason.optional(),
+    webhook: webhookView.optional().describe("a one-shot crawl's webhook (a source run's is the source's)"),
     params: z.record(z.string(), z.unknown()),
     result: z.unknown().optional(),
     traceId: z
@@ -373,6 +403,7 @@ export const source = z
     sitemaps: z.enum(['auto', 'off']),
     politeness: z.object({ maxConcurrency: z.number().int().optional(), minDelayMs: z.number().int().optional() }).optional(),
     deleteUnreached: z.boolean(),
+    webhook: webhookView.optional(),
     lastRun: sourceRun.optional().describe('the newest run, finished or not'),
     nextRunAt: isoDate.optional().describe('when the schedule fires next'),
     createdAt: isoDate,

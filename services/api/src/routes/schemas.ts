@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_PATH_PATTERN_LENGTH, MAX_PATH_PATTERNS, pathPatternError } from '@kbflow/extraction';
+import { WEBHOOK_EVENTS } from '@kbflow/queues';
 import { storable } from '../domain/storable-text.ts';
 
 /** Request bodies. Strict objects: an unknown field is a 400 naming it. */
@@ -29,6 +30,23 @@ const pathPattern = z
   });
 const pathPatterns = z.array(pathPattern).max(MAX_PATH_PATTERNS);
 const maxPages = z.number().int().min(1).max(100_000);
+
+/**
+ * Where a crawl's or a source's run events are POSTed (docs/webhooks.md).
+ * The URL's address is checked by the route too (a private address is
+ * refused unless KBFLOW_ALLOW_PRIVATE_NETWORKS).
+ */
+export const webhookInput = z.strictObject({
+  url: httpUrl.describe('the receiver; POSTed JSON, redirects not followed'),
+  events: z
+    .array(z.enum(WEBHOOK_EVENTS))
+    .min(1)
+    .max(WEBHOOK_EVENTS.length)
+    .refine((events) => new Set(events).size === events.length, 'must not repeat an event')
+    .default([...WEBHOOK_EVENTS])
+    .describe('run.started, run.completed (also a cancelled run), run.failed; all three by default'),
+  secret: z.string().min(16, 'must be at least 16 characters').max(256).describe('signs each delivery (HMAC-SHA256, Kbflow-Signature header); never shown again in full'),
+});
 const maxDepth = z.number().int().min(0).max(100);
 
 export const crawlBody = z.strictObject({
@@ -48,6 +66,7 @@ export const crawlBody = z.strictObject({
   politeness,
   includePaths: pathPatterns.optional(),
   excludePaths: pathPatterns.optional(),
+  webhook: webhookInput.optional(),
 });
 
 /** A source's schedule; its bounds (minimum interval, at most one cron run a minute) are checked by the route. */
@@ -87,6 +106,7 @@ export const sourceBody = z.strictObject({
   sitemaps: sitemaps.default('auto'),
   politeness: politenessLimits.optional(),
   deleteUnreached: z.boolean().default(true),
+  webhook: webhookInput.optional(),
 });
 
 /** A PATCH: any field but the type and the knowledge base (moving a source would strand its documents); `politeness: null` resets it. */
@@ -102,6 +122,8 @@ export const sourcePatch = z.strictObject({
   sitemaps: sitemaps.optional(),
   politeness: politenessLimits.nullable().optional(),
   deleteUnreached: z.boolean().optional(),
+  /** Replaces the webhook (secret included); null removes it. */
+  webhook: webhookInput.nullable().optional(),
 });
 
 const pageLimit = z.coerce.number().int().min(1).max(100).default(20);

@@ -1,4 +1,4 @@
-import type { SourceRepository, SourceSettings, SourceView, TaskRepository, TaskView, TenantRepository } from '@kbflow/db';
+import { webhookView, type SourceRepository, type SourceSettings, type SourceView, type TaskRepository, type TaskView, type TenantRepository, type WebhookConfig, type WebhookRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
 import {
@@ -15,8 +15,9 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError } from '../http/api-error.ts';
+import { checkWebhookUrl } from '../http/webhook-url.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { runStarted, source as sourceSchema, sourceList, sourceRunList, taskAccepted } from './responses.ts';
+import { runStarted, source as sourceSchema, sourceList, sourceRunList, taskAccepted, webhookDeliveryList } from './responses.ts';
 import { runListQuery, sourceBody, sourceDeleteQuery, sourceListQuery, sourcePatch } from './schemas.ts';
 
 export interface SourceRouteDeps {
@@ -27,6 +28,8 @@ export interface SourceRouteDeps {
   log: Logger;
   /** The shortest `every` accepted (KBFLOW_SOURCE_MIN_INTERVAL_MS). */
   minIntervalMs: number;
+  /** Delivery logs, and whether a webhook may point at a private address (KBFLOW_ALLOW_PRIVATE_NETWORKS). */
+  webhooks: { repository: WebhookRepository; allowPrivateNetworks: boolean };
 }
 
 /** Documented only: a malformed id is a 404 like an unknown one (the handler checks it). */
@@ -63,6 +66,7 @@ function sourceResponse(s: SourceView, lastRun: TaskView | undefined, nextRunAt:
     sitemaps: s.sitemaps,
     ...(s.politeness ? { politeness: s.politeness } : {}),
     deleteUnreached: s.deleteUnreached,
+    ...(s.webhook ? { webhook: webhookView(s.webhook)! } : {}),
     ...(lastRun ? { lastRun: runResponse(lastRun) } : {}),
     ...(nextRunAt ? { nextRunAt: nextRunAt.toISOString() } : {}),
     createdAt: s.createdAt.toISOString(),
@@ -122,6 +126,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
     async (req, res, input) => {
       const body = input.body();
       checkSchedule(body.schedule);
+      if (body.webhook) await checkWebhookUrl(body.webhook.url, deps.webhooks.allowPrivateNetworks);
       const tenantId = req.principal!.tenantId;
       const settings: SourceSettings = {
         url: checkUrl(body.url),
@@ -135,6 +140,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
         sitemaps: body.sitemaps,
         politeness: body.politeness ?? null,
         deleteUnreached: body.deleteUnreached,
+        webhook: (body.webhook as WebhookConfig | undefined) ?? null,
       };
       const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, body.knowledgeBase);
       const created = await deps.sources.create({ tenantId, knowledgeBaseId, settings });
@@ -198,6 +204,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
       const found = await findOwn(tenantId, String(req.params.id));
       const patch = input.body();
       if (patch.schedule) checkSchedule(patch.schedule);
+      if (patch.webhook) await checkWebhookUrl(patch.webhook.url, deps.webhooks.allowPrivateNetworks);
       const changes: Partial<SourceSettings> = {};
       for (const [key, value] of Object.entries(patch)) if (value !== undefined) (changes as Record<string, unknown>)[key] = value;
       if (patch.url) changes.url = checkUrl(patch.url);
@@ -310,5 +317,30 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
     },
   );
 
+  router.get(
+    '/sources/:id/webhook-deliveries',
+    {
+      operationId: 'listSourceWebhookDeliveries',
+      summary: "The last attempts to deliver a source's webhook events",
+      description: 'The newest 20 attempts of every run of the source, newest first: status code or error, attempt number, duration (docs/webhooks.md).',
+      tags: ['sources'],
+      params: sourcePathParams,
+      responses: { 200: { description: 'the attempts', schema: webhookDeliveryList } },
+      errors: { 404: ['source_not_found'] },
+      example: { params: { id: '{sourceId}' } },
+    },
+    async (req, res) => {
+      const tenantId = req.principal!.tenantId;
+      const found = await findOwn(tenantId, String(req.params.id));
+      const deliveries = await deps.webhooks.repository.list(tenantId, { targetId: found.id });
+      res.json({ deliveries: deliveries.map(deliveryResponse) });
+    },
+  );
+
   return router;
+}
+
+/** One delivery attempt as the API shows it. */
+export function deliveryResponse(d: Awaited<ReturnType<WebhookRepository['list']>>[number]) {
+  return { ...d, createdAt: d.createdAt.toISOString() };
 }

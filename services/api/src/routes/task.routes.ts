@@ -1,4 +1,4 @@
-import type { CrawlParams, IngestProgress, TaskRepository, TaskType, TaskView, TenantRepository } from '@kbflow/db';
+import { webhookView, type CrawlParams, type IngestProgress, type TaskRepository, type TaskType, type TaskView, type TenantRepository, type WebhookConfig, type WebhookRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
 import { crawlFlow, QueueName, tenantLimitWaitingKey, type JobProducer } from '@kbflow/queues';
@@ -6,7 +6,9 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../http/api-error.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { taskAccepted, taskList, taskStatus } from './responses.ts';
+import { taskAccepted, taskList, taskStatus, webhookDeliveryList } from './responses.ts';
+import { checkWebhookUrl } from '../http/webhook-url.ts';
+import { deliveryResponse } from './source.routes.ts';
 import { explainIngestWait, explainWait, type WaitReason } from '../domain/wait-reason.ts';
 import { batchScrapeBody, crawlBody, scrapeBody, taskIdParam, taskListQuery } from './schemas.ts';
 import { z } from 'zod';
@@ -22,6 +24,8 @@ export interface TaskRouteDeps {
   tenants: TenantRepository;
   producer: JobProducer;
   log: Logger;
+  /** Delivery logs, and whether a webhook may point at a private address (KBFLOW_ALLOW_PRIVATE_NETWORKS). */
+  webhooks: { repository: WebhookRepository; allowPrivateNetworks: boolean };
 }
 
 /** The public shape of `GET /v1/tasks/:id`. */
@@ -38,6 +42,7 @@ export function taskResponse(task: TaskView, waiting?: WaitReason) {
     ...(task.error ? { error: task.error } : {}),
     ...(task.pruneSkipped ? { pruneSkipped: task.pruneSkipped } : {}),
     ...(waiting ? { waiting } : {}),
+    ...(task.webhook ? { webhook: webhookView(task.webhook)! } : {}),
     params: ingest
       ? { source: ingest.source }
       : {
@@ -89,9 +94,11 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       politeness?: CrawlParams['politeness'];
       includePaths?: string[] | undefined;
       excludePaths?: string[] | undefined;
+      webhook?: WebhookConfig | undefined;
     },
   ) => {
     const tenantId = req.principal!.tenantId;
+    if (opts.webhook) await checkWebhookUrl(opts.webhook.url, deps.webhooks.allowPrivateNetworks);
     const normalized = [...new Set(seeds.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))];
     if (normalized.length === 0) throw new ApiError(400, 'invalid_field', 'no fetchable URL', { field: type === 'batch-scrape' ? 'urls' : 'url' });
     const params: CrawlParams = {
@@ -109,7 +116,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
     // The request's trace: the task's jobs continue it, and its status names it.
-    const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params, traceId: activeTraceId() });
+    const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params, traceId: activeTraceId(), ...(opts.webhook ? { webhook: opts.webhook } : {}) });
     try {
       await deps.producer.enqueueFlow(crawlFlow({ tenantId, taskId, seeds: normalized, engine: opts.engine }));
     } catch (error) {
@@ -139,7 +146,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     },
     async (req, res, input) => {
       const body = input.body();
-      const taskId = await submit(req, 'crawl', [body.url], body);
+      const taskId = await submit(req, 'crawl', [body.url], { ...body, webhook: body.webhook as WebhookConfig | undefined });
       res.status(202).json({ taskId });
     },
   );
@@ -228,6 +235,29 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       const task = await deps.tasks.find(tenantId, id.data);
       deps.log.info({ taskId: id.data, before }, 'task cancel requested');
       res.status(202).json(taskResponse(task!));
+    },
+  );
+
+  router.get(
+    '/tasks/:id/webhook-deliveries',
+    {
+      operationId: 'listTaskWebhookDeliveries',
+      summary: "The last attempts to deliver a task's webhook events",
+      description: "A one-shot crawl's own webhook, or a source run's events sent to the source's webhook: newest first, at most 20 (docs/webhooks.md).",
+      tags: ['tasks'],
+      params: taskPathParams,
+      responses: { 200: { description: 'the attempts', schema: webhookDeliveryList } },
+      errors: { 404: ['task_not_found'] },
+      example: { params: { id: '{taskId}' } },
+    },
+    async (req, res) => {
+      const id = taskIdParam.safeParse(req.params.id);
+      if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
+      const tenantId = req.principal!.tenantId;
+      const found = await deps.tasks.find(tenantId, id.data);
+      if (!found) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
+      const deliveries = await deps.webhooks.repository.list(tenantId, { taskId: found.id });
+      res.json({ deliveries: deliveries.map(deliveryResponse) });
     },
   );
 

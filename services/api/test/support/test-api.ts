@@ -1,6 +1,6 @@
 // The API in-process (createApp, as main.ts wires it) over a real Redis and a
 // fresh PostgreSQL database: every api integration test file starts its own.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
@@ -50,7 +50,7 @@ export interface TestApi {
   close: () => Promise<void>;
 }
 
-export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; recordsMaxBytes?: number; queryTimeoutMs?: number; label?: string; sourceMinIntervalMs?: number; vectors?: VectorStore; database?: TestDatabase; prefix?: string } = {}): Promise<TestApi> {
+export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; recordsMaxBytes?: number; queryTimeoutMs?: number; label?: string; sourceMinIntervalMs?: number; vectors?: VectorStore; database?: TestDatabase; prefix?: string; allowPrivateNetworks?: boolean } = {}): Promise<TestApi> {
   // A second API process over the same database and prefix passes both (replica tests); it leaves them to the first to drop.
   const ownsDatabase = !opts.database;
   const database: TestDatabase = opts.database ?? (await createTestDatabase());
@@ -78,6 +78,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     tenants,
     tasks,
     sources: { repository: new SourceRepository(db, tasks), minIntervalMs: opts.sourceMinIntervalMs ?? 60_000 },
+    webhooks: { repository: new WebhookRepository(db, tasks), allowPrivateNetworks: opts.allowPrivateNetworks ?? false },
     idempotency: new IdempotencyRepository(db),
     scheduleRuns: new ScheduleRunRepository(db),
     knowledge: new KnowledgeRepository(db),

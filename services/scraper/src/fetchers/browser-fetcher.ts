@@ -1,7 +1,7 @@
 import { parseRetryAfter } from '@kbflow/embeddings';
 import { AppError, PermanentError } from '@kbflow/queues';
 import { chromium, type Browser } from 'playwright-core';
-import { assertUrlAllowed, type AddressPolicy } from '../domain/address-guard.ts';
+import { assertUrlAllowed, type AddressPolicy } from '@kbflow/net';
 import { HttpStatusError, type FetchedPage, type PageFetcher } from './fetched-page.ts';
 import { BLOCKED_HEADER, GuardedProxy } from './guarded-proxy.ts';
 

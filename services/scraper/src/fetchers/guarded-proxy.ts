@@ -2,7 +2,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isPermanent } from '@kbflow/queues';
-import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '../domain/address-guard.ts';
+import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '@kbflow/net';
 
 /** Set on the proxy's refusal, so the fetcher can tell it from a site's own 403. */
 export const BLOCKED_HEADER = 'x-kbflow-blocked';

@@ -1,7 +1,7 @@
 import { parseRetryAfter } from '@kbflow/embeddings';
 import { AppError, PermanentError } from '@kbflow/queues';
 import { Agent, errors as undiciErrors, request } from 'undici';
-import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '../domain/address-guard.ts';
+import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '@kbflow/net';
 import { documentFormatOf } from '@kbflow/extraction';
 import { HttpStatusError, type FetchedPage, type PageFetcher, type Validators } from './fetched-page.ts';
 

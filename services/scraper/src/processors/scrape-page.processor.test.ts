@@ -113,6 +113,7 @@ function setup(opts: SetupOpts) {
     tasks,
     documents,
     producer,
+    webhooks: { eventFor: async () => undefined },
     fetchPage: (_url, _engine, conditional) => {
       rec.conditionals.push(conditional);
       return opts.fetch();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, RemovedDocuments, TaskRepository } from '@kbflow/db';
-import { AppError, isPermanent, JobDeferral, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
+import { AppError, emitWebhookEvent, isPermanent, JobDeferral, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer, type WebhookEventSource } from '@kbflow/queues';
 import { crawlableLinks } from '../domain/link-filter.ts';
 import type { RobotsRules } from '../domain/robots-rules.ts';
 import type { SitemapEntry } from '../domain/sitemap-parser.ts';
@@ -23,6 +23,8 @@ export interface ScrapeDeps {
   tasks: TaskRepository;
   documents: DocumentRepository;
   producer: JobProducer;
+  /** run.started for tasks with a webhook (docs/webhooks.md). */
+  webhooks: WebhookEventSource;
   fetchPage: (url: string, engine: Engine, conditional?: Validators) => Promise<RoutedPage>;
   politeness: PolitenessDeps;
 }
@@ -87,8 +89,14 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     await deps.tasks.setPageStatus(data.taskId, data.url, 'cancelled', { error: 'cancelled before it was fetched' });
     return { outcome: 'cancelled' };
   }
-  // Only the first pages of a task find it queued; the update is a no-op after that.
-  if (task.state === 'queued') await deps.tasks.markRunning(data.taskId);
+  // Only the first pages of a task find it queued; the update is a no-op
+  // after that. Each of them (and a retry of one) asks for run.started: the
+  // event's job id dedupes, so it is sent once even when the page that
+  // marked the task running failed before it could enqueue the event.
+  if (task.state === 'queued') {
+    await deps.tasks.markRunning(data.taskId);
+    await emitWebhookEvent(deps, data.taskId, 'run.started', ctx.correlationId);
+  }
 
   const pageUrl = new URL(data.url);
   const respectRobots = task.params.respectRobots ?? true;
