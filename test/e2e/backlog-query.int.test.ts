@@ -74,7 +74,7 @@ beforeAll(async () => {
   // Index the documents through the real embedder process, before the backlog exists.
   const tenants = new TenantRepository(db);
   const documents = new DocumentRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('dev', KEY, { keyName: 'KBFLOW_DEV_API_KEY' });
+  tenantId = await tenants.ensureTenantWithKey('dev', KEY, { keyName: 'KBFLOW_DEV_API_KEY', tier: 'enterprise' });
   const knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   const stored: string[] = [];
   for (const doc of [...ANSWERS, ...FILLER]) {

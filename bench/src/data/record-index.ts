@@ -32,7 +32,7 @@ export interface RecordIndex {
 export async function buildRecordIndex(opts: { databaseUrl: string; lanceDir: string; count: number; knowledgeBase: string; onProgress?: (done: number) => void }): Promise<RecordIndex> {
   const prisma = createDb(opts.databaseUrl);
   const tenants = new TenantRepository(prisma);
-  const tenantId = await tenants.ensureTenantWithKey('dev', BENCH_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY' });
+  const tenantId = await tenants.ensureTenantWithKey('dev', BENCH_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY', tier: 'enterprise' });
   const knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
   await prisma.$disconnect();
 

@@ -15,6 +15,7 @@ export {
   type TenantTier,
   type TenantView,
 } from './tenant.repository.ts';
+export { effectiveLimits, TenantLimitsCache, TENANT_LIMITS_CACHE_MS, TIER_LIMITS, type EffectiveLimits } from './tenant-limits.ts';
 export {
   TaskRepository,
   crawlScopePrefixes,

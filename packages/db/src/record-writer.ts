@@ -96,6 +96,36 @@ export class RecordWriter {
     return new RecordWriter(client, { ...scope, taskId });
   }
 
+  /**
+   * The records of a batch the knowledge base has room for under a quota of
+   * `maxDocuments` (the tenant's maxDocumentsPerKnowledgeBase): a record
+   * already stored costs nothing, a new one costs one of the room left, in
+   * order. Counted in this transaction, so earlier batches of the upload
+   * count; uploads and crawls into the same knowledge base at the same time
+   * are not serialized with it and may together overshoot by what they
+   * store concurrently (docs/tenancy.md). Two indexed reads a batch.
+   */
+  async withinQuota(records: PreparedRecord[], maxDocuments: number): Promise<{ admitted: PreparedRecord[]; refused: PreparedRecord[] }> {
+    if (records.length === 0) return { admitted: [], refused: [] };
+    const { knowledgeBaseId } = this.#scope;
+    const [count, known] = [
+      await this.#client.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE knowledge_base_id = $1', [knowledgeBaseId]),
+      await this.#client.query<{ url: string }>('SELECT url FROM documents WHERE knowledge_base_id = $1 AND url = ANY($2::text[])', [knowledgeBaseId, records.map((r) => r.url)]),
+    ];
+    const stored = new Set(known.rows.map((r) => r.url));
+    let room = maxDocuments - (count.rows[0]?.n ?? 0);
+    const admitted: PreparedRecord[] = [];
+    const refused: PreparedRecord[] = [];
+    for (const record of records) {
+      if (stored.has(record.url)) admitted.push(record);
+      else if (room > 0) {
+        admitted.push(record);
+        room -= 1;
+      } else refused.push(record);
+    }
+    return { admitted, refused };
+  }
+
   /** Writes a batch of records (stored new, rewritten when changed, left alone when unchanged). */
   async add(records: PreparedRecord[]): Promise<void> {
     if (records.length === 0) return;

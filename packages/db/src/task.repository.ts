@@ -1,5 +1,7 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { Prisma } from './generated/client.ts';
+import { effectiveLimits } from './tenant-limits.ts';
+import type { TenantLimits, TenantTier } from './tenant.repository.ts';
 import { asWebhook, type WebhookConfig } from './webhook.repository.ts';
 
 export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest' | 'purge';
@@ -15,7 +17,7 @@ export type PageStatus = 'discovered' | 'scraped' | 'skipped' | 'embedded' | 'fa
  */
 export type PageChange = 'new' | 'changed' | 'not-modified' | 'unchanged' | 'deleted';
 /** Why a crawl stopped. */
-export type StopReason = 'done' | 'maxPages' | 'cancelled' | 'failed';
+export type StopReason = 'done' | 'maxPages' | 'quota' | 'cancelled' | 'failed';
 
 /** States in which a task still has work queued or running. */
 export const ACTIVE_TASK_STATES: TaskState[] = ['queued', 'running', 'cancelling'];
@@ -337,11 +339,13 @@ export class TaskRepository {
    * links, so what only it links to would look unreached.
    */
   async incompleteReason(taskId: string): Promise<string | undefined> {
-    const task = await this.db.task.findUnique({ where: { id: taskId }, select: { discovered: true, params: true, state: true } });
+    const task = await this.db.task.findUnique({ where: { id: taskId }, select: { discovered: true, params: true, state: true, quotaReached: true } });
     if (!task) return 'task not found';
     if (task.state !== 'queued' && task.state !== 'running') return `task ${task.state}`;
     const params = task.params as unknown as CrawlParams;
     if (task.discovered >= params.maxPages) return 'maxPages';
+    // A crawl the quota cut did not reach every page: what it missed is not gone.
+    if (task.quotaReached) return 'quota';
     const [pending, failed] = await Promise.all([
       this.db.taskPage.count({ where: { taskId, status: { in: ['discovered', 'scraped'] } } }),
       this.db.taskPage.count({ where: { taskId, status: 'failed', OR: [{ httpStatus: null }, { httpStatus: { notIn: [404, 410] } }] } }),
@@ -363,7 +367,7 @@ export class TaskRepository {
   }
 
   /** A crawl-like task's run report: one aggregate over its pages. */
-  async report(task: Pick<TaskRow, 'id' | 'state' | 'maxPagesReached' | 'startedAt' | 'finishedAt' | 'deletedUnreached'>): Promise<RunReport> {
+  async report(task: Pick<TaskRow, 'id' | 'state' | 'maxPagesReached' | 'quotaReached' | 'startedAt' | 'finishedAt' | 'deletedUnreached'>): Promise<RunReport> {
     const [row] = await this.db.$queryRaw<{ new: number; changed: number; unchanged: number; not_modified: number; deleted: number; failed: number; bytes: bigint | null }[]>`
       SELECT count(*) FILTER (WHERE change = 'new')::int AS new,
              count(*) FILTER (WHERE change = 'changed')::int AS changed,
@@ -501,16 +505,19 @@ export class TaskRepository {
    */
   async claimLinks(input: { taskId: string; tenantId: string; parentUrl: string; depth: number; urls: string[]; maxPages: number }): Promise<string[]> {
     const exists = await this.db.$transaction(async (tx) => {
-      const [task] = await tx.$queryRaw<{ discovered: number; state: string }[]>`SELECT discovered, state FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
+      const [task] = await tx.$queryRaw<{ discovered: number; state: string; knowledge_base_id: string }[]>`SELECT discovered, state, knowledge_base_id FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
       // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
       if (!task || task.state === 'cancelling' || task.state === 'cancelled') return false;
       const budget = Math.max(0, input.maxPages - task.discovered);
-      if (budget > 0 && input.urls.length > 0) {
+      const quota = budget > 0 && input.urls.length > 0 ? await this.#withinQuota(tx, { ...input, knowledgeBaseId: task.knowledge_base_id }) : undefined;
+      if (quota?.cut) await tx.$executeRaw`UPDATE tasks SET quota_reached = true WHERE id = ${input.taskId}::uuid AND NOT quota_reached`;
+      const urls = quota?.urls ?? input.urls;
+      if (budget > 0 && urls.length > 0) {
         await tx.$executeRaw`
           WITH claimed AS (
             INSERT INTO task_pages (task_id, tenant_id, url, depth, parent_url, status, created_at, updated_at)
             SELECT ${input.taskId}::uuid, ${input.tenantId}::uuid, x.u, ${input.depth}, ${input.parentUrl}, 'discovered', now(), now()
-            FROM unnest(${input.urls}::text[]) WITH ORDINALITY AS x(u, ord)
+            FROM unnest(${urls}::text[]) WITH ORDINALITY AS x(u, ord)
             WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u)
             ORDER BY x.ord
             LIMIT ${budget}
@@ -523,11 +530,11 @@ export class TaskRepository {
       // More links than budget: when some new one was left out, the crawl
       // is cut by maxPages (its report's stopReason). Only checked then, so
       // a crawl under its budget pays nothing for it.
-      if (input.urls.length > budget) {
+      if (urls.length > budget) {
         await tx.$executeRaw`
           UPDATE tasks SET max_pages_reached = true
           WHERE id = ${input.taskId}::uuid AND NOT max_pages_reached AND EXISTS (
-            SELECT 1 FROM unnest(${input.urls}::text[]) AS x(u)
+            SELECT 1 FROM unnest(${urls}::text[]) AS x(u)
             WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u))`;
       }
       return true;
@@ -539,6 +546,44 @@ export class TaskRepository {
       orderBy: { id: 'asc' },
     });
     return pending.map((p) => p.url);
+  }
+
+  /**
+   * The tenant's documents-per-knowledge-base quota over a claim: the links
+   * that may be claimed, in order. A link already a document of the
+   * knowledge base, or already claimed by this crawl, costs nothing (a
+   * recrawl of a full knowledge base still revisits every page it has); a
+   * new one costs one of the room left, which is the quota less the
+   * knowledge base's documents and this crawl's claimed pages not yet
+   * stored (their documents are still to come). Runs under the task's row
+   * lock, so one crawl is exact; other writers into the same knowledge base
+   * at the same moment (a second crawl, a record upload) are not serialized
+   * with it, and together may overshoot the quota by what they store
+   * concurrently. Three indexed reads, paid once a scraped page.
+   */
+  async #withinQuota(tx: Prisma.TransactionClient, input: { taskId: string; tenantId: string; knowledgeBaseId: string; urls: string[] }): Promise<{ urls: string[]; cut: boolean }> {
+    const [tenant] = await tx.$queryRaw<{ tier: string; limits: TenantLimits | null }[]>`SELECT tier, limits FROM tenants WHERE id = ${input.tenantId}::uuid`;
+    const max = effectiveLimits((tenant?.tier ?? 'starter') as TenantTier, tenant?.limits ?? null).maxDocumentsPerKnowledgeBase;
+    const known = await tx.$queryRaw<{ url: string }[]>`
+      SELECT url FROM documents WHERE knowledge_base_id = ${input.knowledgeBaseId}::uuid AND url = ANY(${input.urls}::text[])
+      UNION SELECT url FROM task_pages WHERE task_id = ${input.taskId}::uuid AND url = ANY(${input.urls}::text[])`;
+    const free = new Set(known.map((r) => r.url));
+    if (input.urls.every((url) => free.has(url))) return { urls: input.urls, cut: false };
+    const [held] = await tx.$queryRaw<{ documents: number; pending: number }[]>`
+      SELECT (SELECT count(*)::int FROM documents WHERE knowledge_base_id = ${input.knowledgeBaseId}::uuid) AS documents,
+             (SELECT count(*)::int FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.status = 'discovered'
+                AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.knowledge_base_id = ${input.knowledgeBaseId}::uuid AND d.url = p.url)) AS pending`;
+    let room = max - (held?.documents ?? 0) - (held?.pending ?? 0);
+    let cut = false;
+    const urls: string[] = [];
+    for (const url of input.urls) {
+      if (free.has(url)) urls.push(url);
+      else if (room > 0) {
+        urls.push(url);
+        room -= 1;
+      } else cut = true;
+    }
+    return { urls, cut };
   }
 
   /**
@@ -597,13 +642,15 @@ export class TaskRepository {
 
 type TaskRow = Prisma.TaskGetPayload<object>;
 
-function stopReasonOf(task: Pick<TaskRow, 'state' | 'maxPagesReached'>): StopReason | undefined {
+function stopReasonOf(task: Pick<TaskRow, 'state' | 'maxPagesReached' | 'quotaReached'>): StopReason | undefined {
   switch (task.state) {
     case 'cancelled':
       return 'cancelled';
     case 'failed':
       return 'failed';
     case 'completed':
+      // The quota first: a crawl cut by both would not have gone further with a larger maxPages.
+      if (task.quotaReached) return 'quota';
       return task.maxPagesReached ? 'maxPages' : 'done';
     default:
       return undefined;

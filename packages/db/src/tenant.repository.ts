@@ -1,8 +1,9 @@
 import { Prisma } from './generated/client.ts';
 import type { Db } from './client.ts';
 import { generateApiKey, hashApiKey } from './ids.ts';
+import { effectiveLimits, type EffectiveLimits } from './tenant-limits.ts';
 
-/** The tiers a tenant can be on (their limits are stored, not enforced yet: kbflow issue 12 item 2). */
+/** The tiers a tenant can be on; their limits are TIER_LIMITS (tenant-limits.ts). */
 export const TENANT_TIERS = ['starter', 'professional', 'enterprise'] as const;
 export type TenantTier = (typeof TENANT_TIERS)[number];
 
@@ -26,6 +27,8 @@ export interface Principal {
   scopes: ApiKeyScope[];
   /** After this the key is refused, even from a cache. */
   expiresAt?: Date | undefined;
+  /** The tenant's limits (tier and overrides) as of the lookup; cached with the key. */
+  limits: EffectiveLimits;
 }
 
 export interface TenantView {
@@ -104,11 +107,18 @@ export class TenantRepository {
 
   /** {@link authenticate} from the key's hash (the auth cache holds hashes, never keys). */
   async authenticateHash(keyHash: string): Promise<Principal | undefined> {
-    const row = await this.db.apiKey.findUnique({ where: { keyHash }, include: { tenant: { select: { deletedAt: true } } } });
+    const row = await this.db.apiKey.findUnique({ where: { keyHash }, include: { tenant: { select: { deletedAt: true, tier: true, limits: true } } } });
     if (!row || row.revokedAt || row.tenant.deletedAt) return undefined;
     if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
     const scopes = row.scopes as ApiKeyScope[];
-    return { tenantId: row.tenantId, apiKeyId: row.id, isAdmin: row.isAdmin || scopes.includes('admin'), scopes, expiresAt: row.expiresAt ?? undefined };
+    const limits = effectiveLimits(row.tenant.tier as TenantTier, row.tenant.limits as TenantLimits | null);
+    return { tenantId: row.tenantId, apiKeyId: row.id, isAdmin: row.isAdmin || scopes.includes('admin'), scopes, expiresAt: row.expiresAt ?? undefined, limits };
+  }
+
+  /** A tenant's limits (tier and overrides); the tier's defaults of `starter` for a tenant that is gone. */
+  async limitsOf(tenantId: string): Promise<EffectiveLimits> {
+    const row = await this.db.tenant.findUnique({ where: { id: tenantId }, select: { tier: true, limits: true } });
+    return effectiveLimits((row?.tier ?? 'starter') as TenantTier, (row?.limits ?? null) as TenantLimits | null);
   }
 
   /**
@@ -118,8 +128,9 @@ export class TenantRepository {
    * in its environment (kbflow issue 12). Returns the tenant id and whether
    * the key was revoked.
    */
-  async bootstrapKey(tenantName: string, key: string, opts: { isAdmin?: boolean; keyName?: string } = {}): Promise<{ tenantId: string; revoked: boolean }> {
-    const tenant = await this.db.tenant.upsert({ where: { name: tenantName }, create: { name: tenantName }, update: {} });
+  async bootstrapKey(tenantName: string, key: string, opts: { isAdmin?: boolean; keyName?: string; tier?: TenantTier } = {}): Promise<{ tenantId: string; revoked: boolean }> {
+    // The tier applies when the tenant is created: a tier changed through the API stays.
+    const tenant = await this.db.tenant.upsert({ where: { name: tenantName }, create: { name: tenantName, ...(opts.tier ? { tier: opts.tier } : {}) }, update: {} });
     const hash = hashApiKey(key);
     const scopes: ApiKeyScope[] = opts.isAdmin ? ['read', 'write', 'admin'] : ['read', 'write'];
     const row = await this.db.apiKey.upsert({
@@ -132,7 +143,7 @@ export class TenantRepository {
   }
 
   /** {@link bootstrapKey}, returning only the tenant id (tests and benchmarks seed tenants with it). */
-  async ensureTenantWithKey(tenantName: string, key: string, opts: { isAdmin?: boolean; keyName?: string } = {}): Promise<string> {
+  async ensureTenantWithKey(tenantName: string, key: string, opts: { isAdmin?: boolean; keyName?: string; tier?: TenantTier } = {}): Promise<string> {
     return (await this.bootstrapKey(tenantName, key, opts)).tenantId;
   }
 

@@ -77,6 +77,41 @@ describe('claimLinks', () => {
     expect(await claim(taskId, `${SEED}late`, [`${SEED}new`], maxPages)).toEqual([]);
   });
 
+  it("when the knowledge base would pass the tenant's document quota, claims only what fits, keeps revisiting stored pages, and the run stops with reason quota", async () => {
+    const tenants = new TenantRepository(db);
+    const small = await tenants.createTenant({ name: 'quota-co', tier: 'starter', limits: { maxDocumentsPerKnowledgeBase: 5 } });
+    const kb = await tenants.knowledgeBaseId(small.id, 'default');
+    for (const path of ['old-a', 'old-b']) {
+      await db.document.create({ data: { tenantId: small.id, knowledgeBaseId: kb, url: `${SEED}${path}`, title: path, markdown: path, contentHash: path } });
+    }
+    const taskId = await tasks.createCrawlTask({
+      tenantId: small.id,
+      knowledgeBaseId: kb,
+      type: 'crawl',
+      params: { seeds: [SEED], maxPages: 100, maxDepth: 3, engine: 'http', origins: ['http://site.test'] } as never,
+    });
+    // Quota 5: two stored documents and the seed (claimed, not stored yet) leave room for two new pages.
+    const fresh = Array.from({ length: 6 }, (_, i) => `${SEED}new${i}`);
+    const results = await Promise.all([
+      tasks.claimLinks({ taskId, tenantId: small.id, parentUrl: SEED, depth: 1, urls: [`${SEED}old-a`, ...fresh.slice(0, 3)], maxPages: 100 }),
+      tasks.claimLinks({ taskId, tenantId: small.id, parentUrl: `${SEED}x`, depth: 1, urls: [...fresh.slice(3), `${SEED}old-b`], maxPages: 100 }),
+    ]);
+    const claimed = results.flat();
+    expect(claimed).toEqual(expect.arrayContaining([`${SEED}old-a`, `${SEED}old-b`]));
+    expect(claimed.filter((url) => url.includes('/new')).length).toBe(2);
+    const task = await db.task.findUniqueOrThrow({ where: { id: taskId } });
+    expect(task.quotaReached).toBe(true);
+    expect(task.maxPagesReached).toBe(false);
+    expect(await tasks.incompleteReason(taskId)).toBe('quota');
+    // The crawl ends: its report says why it stopped.
+    for (const page of await db.taskPage.findMany({ where: { taskId } })) await db.taskPage.update({ where: { id: page.id }, data: { status: 'embedded', change: 'new' } });
+    const { report } = await tasks.finish(taskId);
+    expect(report.stopReason).toBe('quota');
+    // Another tenant's crawl is not held by quota-co's quota.
+    const unlimited = await crawlTask(100);
+    expect(await claim(unlimited, SEED, fresh, 100)).toEqual(fresh);
+  });
+
   it('returns nothing for a task that does not exist', async () => {
     expect(await claim('00000000-0000-4000-8000-000000000000', SEED, [`${SEED}a`], 10)).toEqual([]);
   });

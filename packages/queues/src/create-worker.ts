@@ -12,6 +12,7 @@ import { computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { traceJobs } from './job-tracing.ts';
 import { Priority } from './priorities.ts';
 import type { JobProducer } from './producer.ts';
+import type { TenantSlots } from './tenant-slots.ts';
 
 /** What a processor receives besides its parsed payload. */
 export interface JobContext {
@@ -58,6 +59,12 @@ export interface CreateWorkerOptions<Q extends QueueName> {
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /**
+   * Each tenant's share of the workers (maxConcurrentProcessing): a job of
+   * a tenant over it is deferred, its attempt not spent. Without it no
+   * tenant is limited.
+   */
+  tenantSlots?: TenantSlots;
 }
 
 /**
@@ -103,7 +110,14 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
         } catch (error) {
           throw new UnrecoverableError(`invalid_payload: ${(error as Error).message}`);
         }
-        const result = await handler(data, { job, log, correlationId });
+        const slot = await opts.tenantSlots?.acquire(opts.queue, job.name, (data as { tenantId?: string }).tenantId);
+        let result: unknown;
+        try {
+          result = await handler(data, { job, log, correlationId });
+        } finally {
+          // A lost release only holds the slot until its lease expires.
+          await slot?.release().catch((error: unknown) => log.warn({ err: error }, 'could not release the tenant slot'));
+        }
         if (databaseOutage.active) {
           databaseOutage.reset();
           baseLog.info('database reachable again');

@@ -27,6 +27,8 @@ export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
 export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';
 export { onTenantPurged, tenantPurgedChannel } from './tenant-events.ts';
+export { LeaseLimiter, type Lease } from './lease-limiter.ts';
+export { TenantSlots, TENANT_LIMITED_JOBS, TENANT_DEFERRAL_MS, tenantLimitWaitingKey } from './tenant-slots.ts';
 export { DeadLetters, DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, type DeadLetterRecord, type DeadLetterRetention, type DeadLetterSweepReport } from './dead-letters.ts';
 export { crawlFlow, crawlJobId } from './crawl-flow.ts';
 export {

@@ -11,6 +11,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { AdmissionControl, DEFAULT_ADMISSION, type AdmissionOptions } from './http/admission.ts';
 import { authenticate, KeyLookup, requireScope, type KeyUseRecorder } from './http/auth.ts';
 import { tenantRoutes } from './routes/tenant.routes.ts';
+import { limitApiCalls, limitVectorOperations, TenantRateLimits } from './http/tenant-rate-limits.ts';
 import type { TenantPurger } from './tenant-purger.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
 import { captureBodyHash, idempotency } from './http/idempotency.ts';
@@ -171,6 +172,9 @@ export function createApp(deps: AppDeps): KbflowApp {
   // The key first, the body after: an anonymous client must not make the
   // API read or parse anything (kbflow issue 14, item 3).
   v1.use(authenticate(keys, keyUse));
+  // Counted before the body is read: a tenant over its rate makes the API parse nothing.
+  const rateLimits = new TenantRateLimits({ redis: deps.redis, prefix: deps.producer.prefix, log: deps.log });
+  v1.use(limitApiCalls(rateLimits));
   // Bulk bodies (CSV, NDJSON, multipart, JSON on bulk paths) stay raw streams for readBulkRows.
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: (req) => !streamsBody(req as express.Request), verify: captureBodyHash }));
   // Before admission: a repeat of a request already answered gets its answer even while overloaded.
@@ -180,6 +184,7 @@ export function createApp(deps: AppDeps): KbflowApp {
   // Crawls, scrapes, batches and source runs feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch', '/sources/:id/runs']) v1.post(path, admission.admit(QueueName.scrape));
   for (const path of ['/records', '/documents']) v1.post(path, admission.admit(QueueName.embed));
+  for (const path of ['/search', '/query', '/embed']) v1.post(path, limitVectorOperations(rateLimits));
   mountV1Routes(registry, v1, deps, admission);
   app.use('/v1', v1);
 

@@ -113,7 +113,7 @@ beforeAll(async () => {
     concurrency: 2,
   });
 
-  const dev = await api.tenants.ensureTenantWithKey('dev', 'test-dev-key');
+  const dev = await api.tenants.ensureTenantWithKey('dev', 'test-dev-key', { tier: 'enterprise' });
   const other = await api.tenants.ensureTenantWithKey('other', OTHER_KEY);
   const analytics = await api.tenants.ensureTenantWithKey('analytics', ANALYTICS_KEY);
   for (const [name, tenantId, key, slug] of [

@@ -1,8 +1,8 @@
 // Composition root of the embedder: consumes `embed`, writes the vector store.
-import { createDb, DocumentRepository, RecordRepository } from '@kbflow/db';
+import { createDb, DocumentRepository, RecordRepository, TenantLimitsCache, TenantRepository } from '@kbflow/db';
 import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName, runWorkerService, onTenantPurged } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService, onTenantPurged, TenantSlots } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
 import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { ChunkBatcher } from './chunk-batcher.ts';
@@ -45,6 +45,9 @@ try {
   const batcher = new ChunkBatcher({ documents, embedder, vectors: upserts, ready });
   const deps = { documents, records: new RecordRepository(db), embedder, vectors, upserts, ready, batcher };
 
+  // Each tenant's share of these workers (issue 12 item 2): its jobs over it wait, delayed, attempts intact.
+  const tenantLimits = new TenantLimitsCache(new TenantRepository(db));
+  const tenantSlots = new TenantSlots({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, limitOf: async (id) => (await tenantLimits.limitsOf(id)).maxConcurrentProcessing });
   const worker = createWorker({
     queue: QueueName.embed,
     handlers: {
@@ -60,6 +63,7 @@ try {
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
     lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
     stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+    tenantSlots,
   });
 
   const { port } = await runWorkerService({

@@ -1,8 +1,8 @@
 // Composition root of the scraper: env, logger, clients, worker, runtime.
 // Consumes `scrape`; produces `scrape`, `embed`, `aggregate`.
-import { createDb, DocumentRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
+import { createDb, DocumentRepository, TaskRepository, TenantLimitsCache, TenantRepository, WebhookRepository } from '@kbflow/db';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, QueueName, runWorkerService, TenantSlots } from '@kbflow/queues';
 import { DependencyBreaker } from '@kbflow/resilience';
 import { loadEnv } from './env.ts';
 import { BrowserFetcher } from './fetchers/browser-fetcher.ts';
@@ -68,6 +68,9 @@ try {
     },
   };
 
+  // Each tenant's share of these workers (issue 12 item 2): its jobs over it wait, delayed, attempts intact.
+  const tenantLimits = new TenantLimitsCache(new TenantRepository(db));
+  const tenantSlots = new TenantSlots({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, limitOf: async (id) => (await tenantLimits.limitsOf(id)).maxConcurrentProcessing });
   const worker = createWorker({
     queue: QueueName.scrape,
     handlers: { 'scrape-page': (data, ctx) => scrapePage(data, ctx, deps) },
@@ -78,6 +81,7 @@ try {
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,
     lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
     stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+    tenantSlots,
   });
 
   const { port } = await runWorkerService({

@@ -1022,7 +1022,7 @@ export interface components {
              * @description why it stopped, once finished
              * @enum {string}
              */
-            stopReason?: "done" | "maxPages" | "cancelled" | "failed";
+            stopReason?: "done" | "maxPages" | "quota" | "cancelled" | "failed";
             /** @description pages whose content hash matched the stored version (or answered 304) */
             unchanged: number;
         };
@@ -1229,7 +1229,7 @@ export interface components {
             traceId?: string;
             /** @description crawl, scrape, batch-scrape, ingest or purge */
             type: string;
-            /** @description why a queued or running task is not moving: position in queue, rate limit, open breaker, waiting for children */
+            /** @description why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children */
             waiting?: {
                 message?: string;
                 reason: string;

@@ -17,6 +17,13 @@ const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embe
 });
 
 describe('explainWait', () => {
+  it("says tenant-limit while the tenant's jobs are held back by its concurrency share, before the queue position", () => {
+    const facts = { ...calm, tenantLimit: 4 };
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 10, scraped: 2 }) }, facts)).toEqual({ reason: 'tenant-limit', maxConcurrentProcessing: 4 });
+    // An open breaker still comes first: it holds every tenant.
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 10 }) }, { ...facts, openBreakers: [{ name: 'browser' }] })).toMatchObject({ reason: 'breaker-open' });
+  });
+
   it('names the open breaker a running task waits for', () => {
     const facts = { ...calm, openBreakers: [{ name: 'embedding-provider', retryAt: '2026-11-22T12:00:00.000Z' }] };
     expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 3 }) }, facts)).toEqual({

@@ -4,6 +4,7 @@ import type { TaskView } from '@kbflow/db';
 export type WaitReason =
   | { reason: 'breaker-open'; dependency: string; retryAt?: string }
   | { reason: 'rate-limited'; queue: string; retryInMs: number }
+  | { reason: 'tenant-limit'; maxConcurrentProcessing: number }
   | { reason: 'queued'; queue: string; jobsAhead: number }
   | { reason: 'waiting-for-children'; pagesAwaitingEmbedding: number }
   | { reason: 'embedding'; documentsAwaitingEmbedding: number };
@@ -15,6 +16,8 @@ export interface WaitFacts {
   rateLimitMs: Record<'scrape' | 'embed' | 'aggregate', number>;
   /** Jobs waiting to run in the scrape queue. */
   scrapeBacklog: number;
+  /** Set when the tenant's jobs were deferred for its maxConcurrentProcessing in the last few seconds: that limit. */
+  tenantLimit?: number | undefined;
 }
 
 /** Which breakers can hold up each stage of a crawl. */
@@ -31,6 +34,7 @@ export function explainWait(task: Pick<TaskView, 'state' | 'progress'>, facts: W
   if (open) return { reason: 'breaker-open', dependency: open.name, ...(open.retryAt ? { retryAt: open.retryAt } : {}) };
   const limited = (['scrape', 'embed', 'aggregate'] as const).find((q) => facts.rateLimitMs[q] > 0);
   if (limited) return { reason: 'rate-limited', queue: limited, retryInMs: facts.rateLimitMs[limited] };
+  if (facts.tenantLimit !== undefined) return { reason: 'tenant-limit', maxConcurrentProcessing: facts.tenantLimit };
   const { discovered, scraped, skipped, embedded, failed, deletedGone } = task.progress;
   const unscraped = discovered - scraped - skipped - failed - deletedGone;
   if (task.state === 'queued' || unscraped > 0) return { reason: 'queued', queue: 'scrape', jobsAhead: facts.scrapeBacklog };
@@ -48,6 +52,7 @@ export function explainIngestWait(task: Pick<TaskView, 'state' | 'ingest'>, fact
   const open = facts.openBreakers.find((b) => b.name === 'embedding-provider' || b.name === 'vector-store');
   if (open) return { reason: 'breaker-open', dependency: open.name, ...(open.retryAt ? { retryAt: open.retryAt } : {}) };
   if (facts.rateLimitMs.embed > 0) return { reason: 'rate-limited', queue: 'embed', retryInMs: facts.rateLimitMs.embed };
+  if (facts.tenantLimit !== undefined) return { reason: 'tenant-limit', maxConcurrentProcessing: facts.tenantLimit };
   const awaiting = task.ingest.toEmbed - task.ingest.embedded;
   return awaiting > 0 ? { reason: 'embedding', documentsAwaitingEmbedding: awaiting } : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { hashApiKey, type Principal, type TenantRepository } from '@kbflow/db';
+import { hashApiKey, TIER_LIMITS, type Principal, type TenantRepository } from '@kbflow/db';
 import { KeyLookup } from './auth.ts';
 
 /** A key store that counts lookups and records what it was asked with. */
@@ -15,7 +15,7 @@ function fakeTenants(valid: Record<string, Principal>) {
   return { tenants, asked };
 }
 
-const principal = (over: Partial<Principal> = {}): Principal => ({ tenantId: 't1', apiKeyId: 'k1', isAdmin: false, scopes: ['read', 'write'], ...over });
+const principal = (over: Partial<Principal> = {}): Principal => ({ tenantId: 't1', apiKeyId: 'k1', isAdmin: false, scopes: ['read', 'write'], limits: TIER_LIMITS.starter, ...over });
 
 describe('KeyLookup', () => {
   it('looks keys up by hash only, and answers a repeat from the cache', async () => {
@@ -28,7 +28,8 @@ describe('KeyLookup', () => {
 
   it('a flood of random invalid keys never pushes a valid key out of the cache', async () => {
     const { tenants, asked } = fakeTenants({ 'kbf_valid-key': principal() });
-    const lookup = new KeyLookup(tenants);
+    // A TTL far longer than the flood takes, so only eviction (not expiry) could drop the valid key.
+    const lookup = new KeyLookup(tenants, { ttlMs: 10 * 60_000 });
     await lookup.principal('kbf_valid-key');
     for (let i = 0; i < 20_000; i++) expect(await lookup.principal(`random-${i}`)).toBeUndefined();
     asked.length = 0;

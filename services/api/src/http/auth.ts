@@ -54,11 +54,15 @@ function hasBody(req: Request): boolean {
  */
 export class KeyLookup {
   readonly #tenants: TenantRepository;
-  readonly #known = new LRUCache<string, Principal>({ max: KNOWN_KEYS_MAX, ttl: AUTH_CACHE_TTL_MS });
-  readonly #unknown = new LRUCache<string, true>({ max: UNKNOWN_KEYS_MAX, ttl: AUTH_CACHE_TTL_MS });
+  readonly #known: LRUCache<string, Principal>;
+  readonly #unknown: LRUCache<string, true>;
 
-  constructor(tenants: TenantRepository) {
+  /** `ttlMs`: for tests only (the 5 s revocation promise rests on the default). */
+  constructor(tenants: TenantRepository, opts: { ttlMs?: number } = {}) {
     this.#tenants = tenants;
+    const ttl = opts.ttlMs ?? AUTH_CACHE_TTL_MS;
+    this.#known = new LRUCache<string, Principal>({ max: KNOWN_KEYS_MAX, ttl });
+    this.#unknown = new LRUCache<string, true>({ max: UNKNOWN_KEYS_MAX, ttl });
   }
 
   /** The principal of a key, or undefined for an unknown, revoked or expired one. */

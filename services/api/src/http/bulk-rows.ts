@@ -346,6 +346,13 @@ function openUpload(req: Request, maxBytes: number): Promise<Upload> {
   });
 }
 
+/** A valid row its batch's writer refused (a quota): by the row's id, the field to name and why. */
+export interface BatchRefusal {
+  id: string;
+  field: string;
+  reason: string;
+}
+
 /** A row that could not be accepted: which row, which field, why. */
 export interface BulkRowError {
   row: number;
@@ -386,7 +393,11 @@ export type MapRowsOptions<T> = BulkReadOptions & {
  * that must leave nothing half-written writes them in a transaction it
  * rolls back then.
  */
-export async function forEachBulkBatch<T>(req: Request, opts: MapRowsOptions<T>, onBatch: (valid: T[]) => Promise<void>): Promise<Omit<CollectedRows<T>, 'valid'>> {
+export async function forEachBulkBatch<T>(
+  req: Request,
+  opts: MapRowsOptions<T>,
+  onBatch: (valid: T[]) => Promise<void | BatchRefusal[]>,
+): Promise<Omit<CollectedRows<T>, 'valid'>> {
   const errors: BulkRowError[] = [];
   const seen = new Map<string, number>();
   let invalid = 0;
@@ -418,8 +429,12 @@ export async function forEachBulkBatch<T>(req: Request, opts: MapRowsOptions<T>,
       seen.set(id, row);
       valid.push(mapped);
     }
-    if (valid.length > 0) await onBatch(valid);
+    if (valid.length === 0) continue;
+    const refused = await onBatch(valid);
+    for (const refusal of refused ?? []) reject({ row: seen.get(refusal.id) ?? 0, field: refusal.field, reason: refusal.reason });
   }
+  // Refusals come after their batch's rows were read: errors stay in row order.
+  errors.sort((a, b) => a.row - b.row);
   return { received, invalid, errors, errorsTruncated: invalid > errors.length };
 }
 

@@ -101,6 +101,7 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
     async (req, res, input) => {
     const params = input.query();
     const tenantId = req.principal!.tenantId;
+    const maxDocuments = req.principal!.limits.maxDocumentsPerKnowledgeBase;
     const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
 
     // The body is written batch by batch as it is read, in one transaction
@@ -134,12 +135,25 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
         async (batch) => {
           const records: PreparedRecord[] = [];
           const deleteUrls: string[] = [];
+          const idOfUrl = new Map<string, string>();
           for (const mapped of batch) {
             if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
-            else records.push(prepareRecord(params.source, mapped));
+            else {
+              const { id } = mapped as { id: string };
+              const record = prepareRecord(params.source, mapped);
+              idOfUrl.set(record.url, id);
+              records.push(record);
+            }
           }
-          await open.add(records);
+          // Rows over the knowledge base's quota are invalid rows of their own; the rest are stored.
+          const { admitted, refused } = await open.withinQuota(records, maxDocuments);
+          await open.add(admitted);
           await open.delete(deleteUrls);
+          return refused.map((record) => ({
+            id: idOfUrl.get(record.url)!,
+            field: 'id',
+            reason: `knowledge base "${params.knowledgeBase}" is at its quota of ${maxDocuments} documents (maxDocumentsPerKnowledgeBase): this new record was not stored`,
+          }));
         },
       );
       const report = { received: rows.received, invalid: rows.invalid, errors: rows.errors, errorsTruncated: rows.errorsTruncated };

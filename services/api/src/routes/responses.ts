@@ -24,7 +24,7 @@ export const taskAccepted = z.object({ taskId: z.uuid() }).meta({ id: 'TaskAccep
 
 const waitReason = z
   .looseObject({ reason: z.string(), message: z.string().optional() })
-  .describe('why a queued or running task is not moving: position in queue, rate limit, open breaker, waiting for children');
+  .describe('why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children');
 
 /** What a crawl-like task (a one-shot crawl or a source run) changed; see docs/sources.md. */
 export const runReport = z
@@ -37,7 +37,7 @@ export const runReport = z
     failed: z.number().int().describe('pages that could not be fetched, stored or embedded'),
     bytesFetched: z.number().int().describe('body bytes read from the site'),
     durationMs: z.number().int().describe('from the first page picked up to the end (to now while running)'),
-    stopReason: z.enum(['done', 'maxPages', 'cancelled', 'failed']).optional().describe('why it stopped, once finished'),
+    stopReason: z.enum(['done', 'maxPages', 'quota', 'cancelled', 'failed']).optional().describe('why it stopped, once finished'),
   })
   .meta({ id: 'RunReport' });
 

@@ -1,7 +1,7 @@
 import { webhookView, type CrawlParams, type IngestProgress, type TaskRepository, type TaskType, type TaskView, type TenantRepository, type WebhookConfig, type WebhookRepository } from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
-import { crawlFlow, QueueName, type JobProducer } from '@kbflow/queues';
+import { crawlFlow, QueueName, tenantLimitWaitingKey, type JobProducer } from '@kbflow/queues';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../http/api-error.ts';
@@ -189,17 +189,20 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     if (!task) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
     let waiting: WaitReason | undefined;
     if (task.state === 'queued' || task.state === 'running') {
-      const [breakers, scrape, embed, aggregate, backlog] = await Promise.all([
+      const [breakers, scrape, embed, aggregate, backlog, tenantLimit] = await Promise.all([
         listBreakers(deps.redis, deps.producer.prefix),
         deps.producer.queue(QueueName.scrape).getRateLimitTtl(),
         deps.producer.queue(QueueName.embed).getRateLimitTtl(),
         deps.producer.queue(QueueName.aggregate).getRateLimitTtl(),
         deps.producer.queue(QueueName.scrape).getJobCounts('waiting', 'prioritized'),
+        // Marked by the workers for a few seconds after they defer one of the tenant's jobs (TenantSlots).
+        deps.redis.get(tenantLimitWaitingKey(deps.producer.prefix, task.tenantId)),
       ]);
       waiting = (task.ingest ? explainIngestWait : explainWait)(task, {
         openBreakers: breakers.filter((b) => b.state === 'open').map((b) => ({ name: b.name, retryAt: b.replicas.find((r) => r.retryAt)?.retryAt })),
         rateLimitMs: { scrape: Math.max(0, scrape), embed: Math.max(0, embed), aggregate: Math.max(0, aggregate) },
         scrapeBacklog: (backlog.waiting ?? 0) + (backlog.prioritized ?? 0),
+        tenantLimit: tenantLimit === null ? undefined : Number(tenantLimit),
       });
     }
     res.json(taskResponse(task, waiting));

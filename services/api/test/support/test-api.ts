@@ -64,9 +64,9 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
   };
   await events.query.waitUntilReady();
   const tenants = new TenantRepository(db);
-  await tenants.ensureTenantWithKey('dev', DEV_KEY);
+  await tenants.ensureTenantWithKey('dev', DEV_KEY, { tier: 'enterprise' });
   await tenants.ensureTenantWithKey('other', OTHER_KEY);
-  await tenants.ensureTenantWithKey('admin', ADMIN_KEY, { isAdmin: true });
+  await tenants.ensureTenantWithKey('admin', ADMIN_KEY, { isAdmin: true, tier: 'enterprise' });
   const log = createLogger('api-test', 'silent');
   const registry = createMetrics('api-test').registry;
   const searchLogRepository = new SearchLogRepository(db);
