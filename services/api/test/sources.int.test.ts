@@ -182,7 +182,7 @@ describe('sources: bad input is a 400 naming the field, and writes nothing', () 
     ['a cron with seven fields', { ...site, schedule: { cron: '0 0 0 * * * *' } }, 'schedule.cron'],
     ['an unknown time zone', { ...site, schedule: { cron: '0 * * * *', tz: 'Mars/Olympus' } }, 'schedule.tz'],
     ['an unknown field', { ...site, colour: 'red' }, 'colour'],
-    ['a webhook (not offered yet)', { ...site, webhook: { url: 'http://hooks.example/' } }, 'webhook'],
+    ['a webhook without its secret', { ...site, webhook: { url: 'http://hooks.example/' } }, 'webhook.secret'],
     ['another type', { ...site, type: 'feed' }, 'type'],
     ['a non-http URL', { ...site, url: 'ftp://a.example/' }, 'url'],
     ['an include pattern that does not compile', { ...site, includePaths: ['^/docs/', '(unclosed'] }, 'includePaths.1'],
