@@ -13,7 +13,7 @@ import { launchChromium, pngSize } from './support/bb-browser.ts';
 // the api runs, so the jobs this test submits stay where it put them.
 const ADMIN_KEY = 'bb-admin-key';
 const DEV_KEY = 'bb-dev-key';
-const QUEUES = ['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter'];
+const QUEUES = ['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'webhook', 'dead-letter'];
 // Never fetched: no scraper runs, so these stay queued for the board to show.
 const URLS = ['https://docs.example.org/bb/alpha.html', 'https://docs.example.org/bb/beta.html', 'https://docs.example.org/bb/gamma.html'];
 const ARTIFACTS = artifactDir('bull-board');
@@ -92,7 +92,7 @@ async function withContext<T>(options: Parameters<Browser['newContext']>[0], fn:
 }
 
 describe('Bull Board behind the admin key', () => {
-  it('with the admin key as the Basic password, the board lists the six queues and the queued scrape jobs', async () => {
+  it('with the admin key as the Basic password, the board lists the seven queues and the queued scrape jobs', async () => {
     await withContext({ httpCredentials: { username: 'admin', password: ADMIN_KEY } }, async (page) => {
       const response = await page.goto(`${apiUrl}/admin/queues`);
       expect(response?.status()).toBe(200);

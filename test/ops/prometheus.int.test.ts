@@ -24,7 +24,7 @@ const CORPUS = path.join(SHARED_DATA, 'docs-corpus/python-3.11-html');
 const KEY = 'prom-dev-key';
 const MAX_PAGES = 30;
 const MAX_DEPTH = 1;
-const QUEUES = ['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter'];
+const QUEUES = ['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'webhook', 'dead-letter'];
 /** How long Prometheus gets to scrape the final state (1 s interval). */
 const SETTLE_TIMEOUT_MS = 30_000;
 
@@ -189,7 +189,7 @@ describe('Prometheus scraping the five services during a crawl', () => {
     expect(await prometheus.value('sum(kbflow_embedding_texts_total{service="aggregator"})')).toBe(1);
   });
 
-  it('reports the jobs of all six queues per state from the api, with every scrape job completed', async () => {
+  it('reports the jobs of all seven queues per state from the api, with every scrape job completed', async () => {
     const samples = await prometheus.query('kbflow_queue_jobs');
     expect(new Set(samples.map((s) => s.metric.queue))).toEqual(new Set(QUEUES));
     expect(new Set(samples.map((s) => s.metric.service))).toEqual(new Set(['api']));
