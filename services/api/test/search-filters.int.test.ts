@@ -116,8 +116,10 @@ beforeAll(async () => {
   const dev = await api.tenants.ensureTenantWithKey('dev', 'test-dev-key', { tier: 'enterprise' });
   // Every tenant here asks hundreds of questions a minute: enterprise, so the
   // tier limits (tenant-limits.int.test.ts) never answer for the filters.
-  const other = await api.tenants.ensureTenantWithKey('other', OTHER_KEY, { tier: 'enterprise' });
-  const analytics = await api.tenants.ensureTenantWithKey('analytics', ANALYTICS_KEY, { tier: 'enterprise' });
+  const other = await api.tenants.ensureTenantWithKey('other', OTHER_KEY);
+  const analytics = await api.tenants.ensureTenantWithKey('analytics', ANALYTICS_KEY);
+  // (the test API may have made `other` already, as starter: set the tier explicitly)
+  for (const id of [other, analytics]) await api.tenants.updateTenant(id, { tier: 'enterprise' });
   for (const [name, tenantId, key, slug] of [
     ['dev-default', dev, 'test-dev-key', 'default'],
     ['dev-second', dev, 'test-dev-key', 'second'],
