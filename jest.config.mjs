@@ -21,6 +21,11 @@ const common = {
 };
 
 export default {
+  // A hook or test that sets no timeout of its own gets 30 s, not jest's 5:
+  // creating a migrated database or starting an api takes a few seconds on a
+  // loaded 2-core machine. A timeout is a bound on a hang, never an assertion
+  // about speed. (A global option: jest ignores it inside a project.)
+  testTimeout: 30_000,
   projects: [
     {
       ...common,
@@ -35,11 +40,6 @@ export default {
       globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/packages/testing/src/global-teardown.ts',
       slowTestThreshold: 60,
-      // A hook or test that sets no timeout of its own gets 30 s, not jest's
-      // 5: creating a migrated database or starting an api takes a few
-      // seconds on a loaded 2-core machine. A timeout is a bound on a hang,
-      // never an assertion about speed.
-      testTimeout: 30_000,
     },
   ],
 };
