@@ -61,5 +61,5 @@ export const apiEnvSchema = z
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
-  return parseEnv(apiEnvSchema, source);
+  return parseEnv(apiEnvSchema, source, { service: 'api' });
 }
