@@ -107,6 +107,6 @@ FROM os AS runtime
 COPY --from=prod /app /app
 COPY --chmod=0755 docker/entrypoint.sh /app/docker/entrypoint.sh
 USER 1000:1000
-EXPOSE 8080 9100 9102 9103 9104
+EXPOSE 8080 9102 9103 9104 9105
 ENTRYPOINT ["/usr/bin/tini", "--", "/app/docker/entrypoint.sh"]
 CMD ["api"]

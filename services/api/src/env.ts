@@ -15,7 +15,7 @@ export const apiEnvSchema = z
      * Loopback by default; the image sets 0.0.0.0 (compose and Kubernetes
      * publish only the API port, so Prometheus reaches it inside the network).
      */
-    KBFLOW_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9100),
+    KBFLOW_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9105),
     KBFLOW_METRICS_HOST: z.string().default('127.0.0.1'),
     /**
      * The dev tenant's key; defaults to `dev-key` outside production. Refused
