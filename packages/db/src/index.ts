@@ -83,3 +83,4 @@ export {
   type WebhookEventName,
   type WebhookView,
 } from './webhook.repository.ts';
+export { TenantWorkRepository, type TenantWorkDone, type TenantWorkInFlight } from './tenant-work.repository.ts';

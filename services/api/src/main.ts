@@ -1,5 +1,5 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, WebhookRepository } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository } from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startHealthServer, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
@@ -53,6 +53,7 @@ try {
     registry: metrics.registry,
     tenants,
     tasks,
+    tenantWork: new TenantWorkRepository(db),
     sources: { repository: new SourceRepository(db, tasks), minIntervalMs: env.KBFLOW_SOURCE_MIN_INTERVAL_MS },
     webhooks: { repository: new WebhookRepository(db, tasks), allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS },
     producer,

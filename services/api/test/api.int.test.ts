@@ -188,10 +188,12 @@ describe('task submission', () => {
     expect(task.json.type).toBe('batch-scrape');
   });
 
-  it('GET /v1/queues lists every queue with its counts', async () => {
-    expect((await send('GET', '/v1/queues')).status).toBe(403);
+  it("GET /v1/queues lists every queue with its counts to the admin, a tenant's own work to a tenant key", async () => {
+    const own = await send('GET', '/v1/queues');
+    expect([own.status, own.json.scope, own.json.queues]).toEqual([200, 'tenant', undefined]);
+    expect(Object.values(own.json.tasks as Record<string, number>).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const res = await send('GET', '/v1/queues', { key: ADMIN_KEY });
-    expect(res.status).toBe(200);
+    expect([res.status, res.json.scope]).toEqual([200, 'all']);
     expect(res.json.queues.map((q: { name: string }) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
     const scrape = res.json.queues.find((q: { name: string }) => q.name === 'scrape');
     expect(scrape.counts.prioritized).toBeGreaterThanOrEqual(4);
@@ -274,9 +276,10 @@ describe('operations endpoints', () => {
     } finally {
       await worker.close();
     }
-    expect((await send('GET', '/v1/stats')).status).toBe(403);
+    const own = await send('GET', '/v1/stats');
+    expect([own.status, own.json.scope, own.json.queues]).toEqual([200, 'tenant', undefined]);
     const res = await send('GET', '/v1/stats', { key: ADMIN_KEY });
-    expect(res.status).toBe(200);
+    expect([res.status, res.json.scope]).toEqual([200, 'all']);
     const maintenance = res.json.queues.find((q: { name: string }) => q.name === 'maintenance');
     expect(maintenance.totals.completed).toBe(6);
     expect(maintenance.throughputPerMinute.completed).toBeCloseTo(6 / 15, 5);
