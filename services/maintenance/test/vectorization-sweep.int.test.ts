@@ -107,10 +107,11 @@ async function sweep(): Promise<SweepResult> {
   const job = await producer.enqueue(QueueName.maintenance, 'vectorization-sweep', { trigger: 'manual' }, { priority: Priority.HIGH, jobId: `manual-vectorization-sweep-${++sweeps}` });
   const queue = producer.queue(QueueName.maintenance);
   const done = await until(`sweep ${job.id}`, async () => {
-    const current = await queue.getJob(String(job.id));
-    const state = await current?.getState();
-    if (state === 'failed') throw new Error(`sweep failed: ${current?.failedReason}`);
-    return state === 'completed' ? current : undefined;
+    // The state first, then the job: a job read while still active and then
+    // seen completed would have no return value yet.
+    const state = await queue.getJobState(String(job.id));
+    if (state === 'failed') throw new Error(`sweep failed: ${(await queue.getJob(String(job.id)))?.failedReason}`);
+    return state === 'completed' ? await queue.getJob(String(job.id)) : undefined;
   });
   return done.returnvalue as SweepResult;
 }
