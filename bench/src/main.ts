@@ -1,4 +1,4 @@
-// `./kbflow bench [--only queue,crawl,ingest,query] [--quick] [--out DIR]`:
+// `./kbflow bench [--only queue,crawl,recrawl,ingest,query,fairness] [--quick] [--out DIR]`:
 // runs the benchmark suite and writes bench-results/<timestamp>.{json,md,svg}.
 // Benchmarks are not tests: nothing here asserts; targets are reported as
 // met or missed, with by how much.
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@kbflow/testing';
 import { crawlThroughput } from './benchmarks/crawl-throughput.ts';
+import { fairness } from './benchmarks/fairness.ts';
 import { ingestionThroughput } from './benchmarks/ingestion-throughput.ts';
 import { queryLatency } from './benchmarks/query-latency.ts';
 import { queueOverhead } from './benchmarks/queue-overhead.ts';
@@ -22,6 +23,7 @@ const RUNNERS: Record<BenchmarkName, (ctx: BenchContext) => Promise<BenchmarkRes
   recrawl: recrawlCost,
   ingest: ingestionThroughput,
   query: queryLatency,
+  fairness,
 };
 
 const USAGE = `usage: ./kbflow bench [--only ${BENCHMARK_NAMES.join(',')}] [--quick] [--out DIR] [--node-options FLAGS]

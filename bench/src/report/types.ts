@@ -44,7 +44,7 @@ export interface BenchmarkResult {
   durationMs: number;
 }
 
-export const BENCHMARK_NAMES = ['queue', 'crawl', 'recrawl', 'ingest', 'query'] as const;
+export const BENCHMARK_NAMES = ['queue', 'crawl', 'recrawl', 'ingest', 'query', 'fairness'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /** The JSON file of one run. */

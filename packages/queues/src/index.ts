@@ -1,4 +1,5 @@
 export { Priority, type PriorityName, type PriorityValue } from './priorities.ts';
+export { FAIR_QUEUES, FairScheduler, BAND_WIDTH, fairPriority, priorityClass, type FairGroup } from './fair-scheduling.ts';
 export {
   QueueName,
   ALL_QUEUES,

@@ -1,6 +1,7 @@
 import { activeTraceCarrier, tracingEnabled, withSpan, type ErrorVerdict, type TraceCarrier } from '@kbflow/observability';
 import type { Job } from 'bullmq';
 import type { QueueName } from './catalog.ts';
+import { priorityClass } from './fair-scheduling.ts';
 import { DEFAULT_ATTEMPTS } from './job-options.ts';
 
 /**
@@ -59,7 +60,8 @@ export function traceJobs<R>(queue: QueueName, processor: (job: Job, token?: str
           'messaging.message.id': job.id,
           'kbflow.job.name': job.name,
           'kbflow.job.attempt': job.attemptsMade + 1,
-          'kbflow.job.priority': job.opts.priority,
+          // The class, not the place in a fair queue's band (fair-scheduling.ts): comparable across jobs and tenants.
+          'kbflow.job.priority': priorityClass(job.opts.priority) ?? job.opts.priority,
           'kbflow.correlation_id': typeof job.data?.correlationId === 'string' ? job.data.correlationId : undefined,
           'kbflow.tenant_id': typeof job.data?.tenantId === 'string' ? job.data.tenantId : undefined,
         },

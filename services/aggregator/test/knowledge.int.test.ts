@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CaseRepository, createDb, DocumentRepository, KnowledgeRepository, RecordRepository, TenantRepository, type CaseFields, type Db } from '@kbflow/db';
 import { HashingEmbedder, OpenAIChatModel } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, Priority, QueueName, someHandlers, type JobContext, type Redis } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, Priority, priorityClass, QueueName, someHandlers, type JobContext, type Redis } from '@kbflow/queues';
 import { createTestDatabase, SHARED_DATA, startFakeOpenAI, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { QueueEvents, type Job, type Worker } from 'bullmq';
@@ -201,7 +201,7 @@ describe('knowledge generation on the GitHub issues', () => {
     expect(jobs).toHaveLength(firstArticles.length);
     for (const job of jobs) {
       expect(job.data).toMatchObject({ tenantId, weighting: 'article' });
-      expect(job.opts.priority).toBe(Priority.LOW);
+      expect(priorityClass(job.opts.priority)).toBe(Priority.LOW);
     }
     await embedDrained();
     for (const article of firstArticles) {

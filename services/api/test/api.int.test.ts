@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { ALL_QUEUES, createWorker, someHandlers, Priority, QueueName, startHeartbeat, type JobProducer, type Redis } from '@kbflow/queues';
+import { ALL_QUEUES, createWorker, someHandlers, Priority, priorityClass, QueueName, startHeartbeat, type JobProducer, type Redis } from '@kbflow/queues';
 import { connect } from 'node:net';
 import { ADMIN_KEY, DEV_KEY, OTHER_KEY, startTestApi, type SendOptions, type TestApi } from './support/test-api.ts';
 
@@ -148,7 +148,7 @@ describe('task submission', () => {
     expect(await parent?.getState()).toBe('waiting-children');
     const scrapes = await producer.queue(QueueName.scrape).getJobs(['prioritized', 'waiting']);
     const seed = scrapes.find((j) => j.data.taskId === taskId);
-    expect(seed?.opts.priority).toBe(5);
+    expect(priorityClass(seed?.opts.priority)).toBe(Priority.NORMAL);
     expect(seed?.data.url).toBe('http://example.com/docs/');
     expect(seed?.parentKey).toContain(`crawl-${taskId}`);
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CaseRepository, RecordRepository } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, Priority, QueueName, someHandlers, type Redis } from '@kbflow/queues';
+import { createWorker, Priority, priorityClass, QueueName, someHandlers, type Redis } from '@kbflow/queues';
 import { artifactDir, SHARED_DATA } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { QueueEvents, type Worker } from 'bullmq';
@@ -355,6 +355,6 @@ describe('cases: bulk', () => {
 
     const jobs = (await api.producer.queue(QueueName.embed).getJobs(['prioritized', 'waiting'])).filter((j) => j.name === 'embed-documents');
     expect(jobs.reduce((n, j) => n + (j.data.documentIds as string[]).length, 0)).toBe(pending);
-    expect(jobs.every((j) => j.opts.priority === Priority.LOW)).toBe(true);
+    expect(jobs.every((j) => priorityClass(j.opts.priority) === Priority.LOW)).toBe(true);
   }, 600_000);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, someHandlers, DeadLetters, PermanentError, Priority, QueueName, type JobProducer, type Redis } from '@kbflow/queues';
+import { createWorker, someHandlers, DeadLetters, PermanentError, Priority, priorityClass, QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import { ADMIN_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 let api: TestApi;
@@ -128,7 +128,7 @@ describe('dead letters', () => {
     const replayed = await api.producer.queue(QueueName.scrape).getJob(res.json.jobId);
     expect(replayed?.name).toBe('scrape-page');
     expect(replayed?.data).toEqual(scrapeData(7));
-    expect(replayed?.opts.priority).toBe(Priority.LOW);
+    expect(priorityClass(replayed?.opts.priority)).toBe(Priority.LOW);
     expect(await replayed?.getState()).toBe('prioritized');
     expect(await api.producer.queue(QueueName.deadLetter).getJob(id)).toBeUndefined();
     expect((await api.send('GET', '/v1/dead-letters', { key: ADMIN_KEY })).json.total).toBe(0);
@@ -140,7 +140,7 @@ describe('dead letters', () => {
     const res = await api.send('POST', `/v1/dead-letters/${id}/replay`, { key: ADMIN_KEY });
     expect(res.status).toBe(202);
     const replayed = await api.producer.queue(QueueName.query).getJob(res.json.jobId);
-    expect(replayed?.opts.priority).toBe(Priority.CRITICAL);
+    expect(priorityClass(replayed?.opts.priority)).toBe(Priority.CRITICAL);
     await replayed?.remove();
   });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CaseRepository, createDb, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, Priority, QueueName, someHandlers, type Redis } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, Priority, priorityClass, QueueName, someHandlers, type Redis } from '@kbflow/queues';
 import { createTestDatabase, REPO_ROOT, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { QueueEvents, type Job, type Worker } from 'bullmq';
 import pg from 'pg';
@@ -200,7 +200,7 @@ describe('case sync', () => {
     }
 
     const jobs = (await producer.queue(QueueName.embed).getJobs(['prioritized', 'waiting'])).filter((j) => j.name === 'embed-documents');
-    expect(jobs.every((j) => j.opts.priority === Priority.LOW && j.data.tenantId === tenantId && j.data.documentIds.length <= 1000)).toBe(true);
+    expect(jobs.every((j) => priorityClass(j.opts.priority) === Priority.LOW && j.data.tenantId === tenantId && j.data.documentIds.length <= 1000)).toBe(true);
     expect(new Set(jobs.flatMap((j) => j.data.documentIds as string[]))).toEqual(new Set(docs.map((d) => d.id)));
 
     const again = await finished(await enqueueSync());

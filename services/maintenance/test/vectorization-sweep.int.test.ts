@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, RecordRepository, ScheduleRunRepository, TenantRepository, type Db } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, Priority, QueueName, someHandlers, type Redis } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, Priority, priorityClass, QueueName, someHandlers, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import type { Job, Worker } from 'bullmq';
@@ -107,10 +107,11 @@ async function sweep(): Promise<SweepResult> {
   const job = await producer.enqueue(QueueName.maintenance, 'vectorization-sweep', { trigger: 'manual' }, { priority: Priority.HIGH, jobId: `manual-vectorization-sweep-${++sweeps}` });
   const queue = producer.queue(QueueName.maintenance);
   const done = await until(`sweep ${job.id}`, async () => {
-    const current = await queue.getJob(String(job.id));
-    const state = await current?.getState();
-    if (state === 'failed') throw new Error(`sweep failed: ${current?.failedReason}`);
-    return state === 'completed' ? current : undefined;
+    // The state first, then the job: a job read while still active and then
+    // seen completed would have no return value yet.
+    const state = await queue.getJobState(String(job.id));
+    if (state === 'failed') throw new Error(`sweep failed: ${(await queue.getJob(String(job.id)))?.failedReason}`);
+    return state === 'completed' ? await queue.getJob(String(job.id)) : undefined;
   });
   return done.returnvalue as SweepResult;
 }
@@ -225,7 +226,7 @@ describe('vectorization sweep', () => {
   it('enqueues embed-documents at LOW priority per tenant and weighting, leaving work in flight alone', async () => {
     embedJobs = await producer.queue(QueueName.embed).getJobs(['prioritized', 'waiting']);
     const summary = embedJobs
-      .map((job) => ({ name: job.name, priority: job.opts.priority, tenantId: job.data.tenantId, weighting: job.data.weighting, documentIds: job.data.documentIds }))
+      .map((job) => ({ name: job.name, priority: priorityClass(job.opts.priority), tenantId: job.data.tenantId, weighting: job.data.weighting, documentIds: job.data.documentIds }))
       .sort((x, y) => x.weighting.localeCompare(y.weighting));
     expect(summary).toEqual([
       { name: 'embed-documents', priority: Priority.LOW, tenantId: tenantA, weighting: 'article', documentIds: [docs.article!.id] },
