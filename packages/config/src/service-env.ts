@@ -32,6 +32,17 @@ export const providerEnvShape = {
    * never in the queues' Redis, see CachedEmbedder). 0 turns it off.
    */
   KBFLOW_EMBEDDING_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(64),
+  /**
+   * The provider account's limits, shared by every replica through Redis
+   * (ProviderRateLimiter): requests and tokens per window for embeddings and
+   * for chat. Unset: no limiter (each 429 still rate-limits the queue).
+   */
+  KBFLOW_EMBEDDING_RPM: z.coerce.number().int().min(1).optional(),
+  KBFLOW_EMBEDDING_TPM: z.coerce.number().int().min(1).optional(),
+  KBFLOW_CHAT_RPM: z.coerce.number().int().min(1).optional(),
+  KBFLOW_CHAT_TPM: z.coerce.number().int().min(1).optional(),
+  /** The window those limits count over: a minute, as providers state RPM and TPM (shorter only in tests). */
+  KBFLOW_PROVIDER_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 };
 
 /** Every worker serves /metrics, /healthz and /readyz on a small port of its own. */

@@ -77,6 +77,14 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
     expect(cached.size).toBe(0);
   });
 
+  it('with a bound of 0 bytes (KBFLOW_EMBEDDING_CACHE_MB=0) is off: every call goes to the provider', async () => {
+    const cached = new CachedEmbedder(inner, { maxBytes: 0 });
+    await cached.embed(['alpha'], { tenantId: 't-1' });
+    await cached.embed(['alpha'], { tenantId: 't-1' });
+    expect(fake.requests).toHaveLength(2);
+    expect([cached.size, cached.bytes, cached.purgeTenant('t-1')]).toEqual([0, 0, 0]);
+  });
+
   it('stays within its byte bound, evicting the least recently used, and purges one tenant only', async () => {
     const entryBytes = DIMENSIONS * 4 + 256;
     const cached = new CachedEmbedder(inner, { maxBytes: entryBytes * 10 });

@@ -26,24 +26,27 @@ export class CachedEmbedder implements Embedder {
   /** Texts answered from the cache and texts sent to the inner embedder, since construction. */
   readonly stats = { hits: 0, misses: 0 };
   readonly #inner: Embedder;
-  readonly #cache: LRUCache<string, Float32Array>;
+  /** Absent with maxBytes 0 (KBFLOW_EMBEDDING_CACHE_MB=0): the cache is off, every text goes to the inner embedder. */
+  readonly #cache: LRUCache<string, Float32Array> | undefined;
 
   /** @param opts.maxBytes the bound on the vectors held (and their keys), {@link DEFAULT_EMBEDDING_CACHE_BYTES} unless given */
   constructor(inner: Embedder, opts: { maxBytes?: number } = {}) {
     this.#inner = inner;
     this.model = inner.model;
     this.dimensions = inner.dimensions;
-    this.#cache = new LRUCache({ maxSize: opts.maxBytes ?? DEFAULT_EMBEDDING_CACHE_BYTES, sizeCalculation: (vector) => vector.byteLength + ENTRY_OVERHEAD_BYTES });
+    const maxSize = opts.maxBytes ?? DEFAULT_EMBEDDING_CACHE_BYTES;
+    // lru-cache refuses a maxSize of 0, which here means "no cache".
+    this.#cache = maxSize > 0 ? new LRUCache({ maxSize, sizeCalculation: (vector) => vector.byteLength + ENTRY_OVERHEAD_BYTES }) : undefined;
   }
 
   /** Bytes held now (never above the bound). */
   get bytes(): number {
-    return this.#cache.calculatedSize;
+    return this.#cache?.calculatedSize ?? 0;
   }
 
   /** Entries held now, all tenants. */
   get size(): number {
-    return this.#cache.size;
+    return this.#cache?.size ?? 0;
   }
 
   /** The cache key of a tenant's text. */
@@ -55,15 +58,15 @@ export class CachedEmbedder implements Embedder {
   /** Entries held for one tenant. */
   sizeOf(tenantId: string): number {
     let n = 0;
-    for (const key of this.#cache.keys()) if (key.startsWith(`${tenantId}\0`)) n++;
+    for (const key of this.#cache?.keys() ?? []) if (key.startsWith(`${tenantId}\0`)) n++;
     return n;
   }
 
   /** Drops every entry of a tenant (tenant purge). Walks the whole cache: a purge is rare. */
   purgeTenant(tenantId: string): number {
     const prefix = `${tenantId}\0`;
-    const doomed = [...this.#cache.keys()].filter((key) => key.startsWith(prefix));
-    for (const key of doomed) this.#cache.delete(key);
+    const doomed = [...(this.#cache?.keys() ?? [])].filter((key) => key.startsWith(prefix));
+    for (const key of doomed) this.#cache?.delete(key);
     return doomed.length;
   }
 
@@ -80,7 +83,7 @@ export class CachedEmbedder implements Embedder {
     const missing = new Map<string, number[]>();
     for (let i = 0; i < texts.length; i++) {
       const key = keys[i];
-      const cached = key === undefined ? undefined : this.#cache.get(key);
+      const cached = key === undefined ? undefined : this.#cache?.get(key);
       if (cached !== undefined && cached.length === this.dimensions) {
         vectors[i] = Array.from(cached);
         continue;
@@ -103,7 +106,7 @@ export class CachedEmbedder implements Embedder {
       const vector = Float32Array.from(fresh[j]!);
       const asArray = Array.from(vector);
       for (const position of positions) vectors[position] = asArray;
-      if (keys[positions[0]!] !== undefined) this.#cache.set(slot, vector);
+      if (keys[positions[0]!] !== undefined) this.#cache?.set(slot, vector);
     });
     return vectors as number[][];
   }

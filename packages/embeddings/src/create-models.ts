@@ -25,7 +25,7 @@ function apiKeyOf(cfg: EmbeddingConfig): string | undefined {
  * `text-embedding-3-small`) when `OPENAI_API_KEY` is set, otherwise the
  * offline {@link HashingEmbedder}. `KBFLOW_EMBEDDING_DIMENSIONS` sizes either.
  */
-export function createEmbedder(cfg: EmbeddingConfig): Embedder {
+export function createEmbedder(cfg: EmbeddingConfig, opts: { onResponseHeaders?: (headers: Headers) => void } = {}): Embedder {
   const apiKey = apiKeyOf(cfg);
   if (apiKey === undefined) {
     return new HashingEmbedder(
@@ -37,6 +37,7 @@ export function createEmbedder(cfg: EmbeddingConfig): Embedder {
     model: cfg.KBFLOW_EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL,
     ...(cfg.OPENAI_BASE_URL !== undefined ? { baseURL: cfg.OPENAI_BASE_URL } : {}),
     ...(cfg.KBFLOW_EMBEDDING_DIMENSIONS !== undefined ? { dimensions: cfg.KBFLOW_EMBEDDING_DIMENSIONS } : {}),
+    ...(opts.onResponseHeaders ? { onResponseHeaders: opts.onResponseHeaders } : {}),
   });
 }
 

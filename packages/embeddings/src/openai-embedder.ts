@@ -30,13 +30,15 @@ export class OpenAIEmbedder implements Embedder {
   readonly #server: string;
   /** Whether to ask the API for a size: only v3 models accept `dimensions`, other servers may reject it. */
   readonly #sendDimensions: boolean;
+  /** Sees each successful response's headers (the shared rate limiter reads `x-ratelimit-*`). */
+  readonly #onResponseHeaders: ((headers: Headers) => void) | undefined;
 
   /**
    * @param opts.dimensions required for models other than OpenAI's own;
    *   for `text-embedding-3-*` a smaller size is requested from the API
    * @param opts.timeoutMs per request, 30 s unless given
    */
-  constructor(opts: { apiKey: string; baseURL?: string; model: string; dimensions?: number; timeoutMs?: number }) {
+  constructor(opts: { apiKey: string; baseURL?: string; model: string; dimensions?: number; timeoutMs?: number; onResponseHeaders?: (headers: Headers) => void }) {
     const dimensions = opts.dimensions ?? KNOWN_DIMENSIONS[opts.model];
     if (dimensions === undefined) {
       throw new Error(`embedding model ${opts.model} has no known size: set its dimensions (KBFLOW_EMBEDDING_DIMENSIONS)`);
@@ -56,6 +58,7 @@ export class OpenAIEmbedder implements Embedder {
       timeout: (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) + 1_000,
     });
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#onResponseHeaders = opts.onResponseHeaders;
     this.#server = new URL(this.#client.baseURL).host;
   }
 
@@ -82,15 +85,19 @@ export class OpenAIEmbedder implements Embedder {
     let response: OpenAI.Embeddings.CreateEmbeddingResponse;
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
-      response = await this.#client.embeddings.create(
-        {
-          model: this.model,
-          // The API rejects empty strings; a space embeds as "nothing" without failing the batch.
-          input: texts.map((text) => (text.trim() === '' ? ' ' : text)),
-          ...(this.#sendDimensions ? { dimensions: this.dimensions } : {}),
-        },
-        { signal: deadline },
-      );
+      const { data, response: raw } = await this.#client.embeddings
+        .create(
+          {
+            model: this.model,
+            // The API rejects empty strings; a space embeds as "nothing" without failing the batch.
+            input: texts.map((text) => (text.trim() === '' ? ' ' : text)),
+            ...(this.#sendDimensions ? { dimensions: this.dimensions } : {}),
+          },
+          { signal: deadline },
+        )
+        .withResponse();
+      response = data;
+      this.#onResponseHeaders?.(raw.headers);
     } catch (error) {
       throw toProviderError(error, `embedding ${texts.length} texts with ${this.model}`, { timedOut: deadline.aborted });
     }

@@ -32,6 +32,16 @@ export interface FakeOpenAI {
   /** Every request received, faulted ones included, in arrival order; `body` is the parsed JSON the client sent. */
   requests: { path: string; body: any }[];
   setFault(fault: FakeOpenAIFault): void;
+  /**
+   * Enforces an account's limits as a provider does: at most `requests`
+   * requests and `tokens` tokens (characters / 4 of the inputs) in any
+   * `windowMs` (a rolling window). Past either it answers 429 with
+   * `Retry-After` (seconds) and `retry-after-ms`; served answers carry
+   * `x-ratelimit-remaining-*` and `x-ratelimit-reset-*`. `null` lifts it.
+   */
+  setRateLimit(limit: { requests: number; tokens: number; windowMs: number } | null): void;
+  /** What the rate limit saw: requests served and refused (429), with the time of each served one. */
+  rateLimited: { served: number[]; refused: number };
   close(): Promise<void>;
 }
 
@@ -59,6 +69,35 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
   let remaining = Infinity;
   let tokenDelayMs = 0;
   const streams = { completed: 0, aborted: 0, tokensSent: 0 };
+  let rateLimit: { requests: number; tokens: number; windowMs: number } | null = null;
+  const admitted: { at: number; tokens: number }[] = [];
+  const rateLimited: FakeOpenAI['rateLimited'] = { served: [], refused: 0 };
+
+  /** Headers for a request under the rolling limit, or the 429's when over it. */
+  const checkRateLimit = (tokens: number): { ok: boolean; headers: Record<string, string> } => {
+    if (rateLimit === null) return { ok: true, headers: {} };
+    const now = Date.now();
+    while (admitted.length > 0 && admitted[0]!.at <= now - rateLimit.windowMs) admitted.shift();
+    const used = admitted.reduce((sum, a) => sum + a.tokens, 0);
+    const resetMs = admitted.length > 0 ? admitted[0]!.at + rateLimit.windowMs - now : 0;
+    if (admitted.length + 1 > rateLimit.requests || used + tokens > rateLimit.tokens) {
+      rateLimited.refused += 1;
+      return { ok: false, headers: { 'retry-after': String(Math.max(1, Math.ceil(resetMs / 1000))), 'retry-after-ms': String(Math.max(1, resetMs)) } };
+    }
+    admitted.push({ at: now, tokens });
+    rateLimited.served.push(now);
+    return {
+      ok: true,
+      headers: {
+        'x-ratelimit-limit-requests': String(rateLimit.requests),
+        'x-ratelimit-remaining-requests': String(rateLimit.requests - admitted.length),
+        'x-ratelimit-reset-requests': `${Math.max(1, resetMs || rateLimit.windowMs)}ms`,
+        'x-ratelimit-limit-tokens': String(rateLimit.tokens),
+        'x-ratelimit-remaining-tokens': String(rateLimit.tokens - used - tokens),
+        'x-ratelimit-reset-tokens': `${Math.max(1, resetMs || rateLimit.windowMs)}ms`,
+      },
+    };
+  };
 
   const embedderFor = (dimensions: number): HashingEmbedder => {
     let embedder = embedders.get(dimensions);
@@ -116,7 +155,13 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
       return;
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
-      serveEmbeddings(res, body, (dimensions) => embedderFor(dimensions ?? defaultDimensions));
+      const input = (body as { input?: unknown } | undefined)?.input;
+      const limit = checkRateLimit(approximateTokens(Array.isArray(input) ? input.filter((t): t is string => typeof t === 'string') : typeof input === 'string' ? [input] : []));
+      if (!limit.ok) {
+        sendError(res, 429, 'fake rate limit: over the requests or tokens per window', limit.headers);
+        return;
+      }
+      serveEmbeddings(res, body, (dimensions) => embedderFor(dimensions ?? defaultDimensions), limit.headers);
       return;
     }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
@@ -145,6 +190,11 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
     streams,
     setTokenDelay(ms) {
       tokenDelayMs = ms;
+    },
+    rateLimited,
+    setRateLimit(limit) {
+      rateLimit = limit;
+      admitted.length = 0;
     },
     setFault(next) {
       fault = next;
@@ -189,6 +239,7 @@ function serveEmbeddings(
   res: ServerResponse,
   body: unknown,
   embedderFor: (dimensions: number | undefined) => HashingEmbedder,
+  extraHeaders: Record<string, string> = {},
 ): void {
   const request = (body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
   const input = typeof request.input === 'string' ? [request.input] : request.input;
@@ -218,7 +269,7 @@ function serveEmbeddings(
     data: data.reverse(),
     model: request.model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
-  });
+  }, extraHeaders);
 }
 
 function messageText(content: unknown): string {

@@ -1,7 +1,7 @@
 // Composition root of the aggregator: consumes `aggregate` (document and
 // crawl completion) and `query` (answers and searches).
 import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
-import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
+import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder, providerLimiter, rateLimitChatModel, rateLimitEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, onTenantPurged, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
@@ -28,13 +28,25 @@ try {
   const breakers = providerAndVectorBreakers(env, { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } });
   const viaProvider = <T>(call: () => Promise<T>) => breakers.provider.run(call);
   const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)), metrics.registry);
+  // The provider's RPM and TPM, shared with every other replica through Redis (none set: no limiter).
+  const queryQueue = producer.queue(QueueName.query);
+  const demand = async () => {
+    const counts = await queryQueue.getJobCounts('waiting', 'prioritized');
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+  };
+  const embeddingLimiter = providerLimiter(env, 'embedding', { redis, prefix: env.KBFLOW_QUEUE_PREFIX, registry: metrics.registry, demand });
+  const chatLimiter = providerLimiter(env, 'chat', { redis, prefix: env.KBFLOW_QUEUE_PREFIX, registry: metrics.registry, demand });
+  const providerEmbedder = () => {
+    const guarded = guardEmbedder(createEmbedder(env, embeddingLimiter ? { onResponseHeaders: (h) => embeddingLimiter.noteHeaders(h) } : {}), viaProvider);
+    return embeddingLimiter ? rateLimitEmbedder(guarded, embeddingLimiter) : guarded;
+  };
   const chat = createChatModel(env);
   const documents = new DocumentRepository(db);
   const tasks = new TaskRepository(db);
   const webhooks = new WebhookRepository(db, tasks);
   const cacheBytes = env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024;
-  const queryVectors = new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), { maxBytes: cacheBytes });
-  const caseVectors = new CachedEmbedder(guardEmbedder(createEmbedder(env), viaProvider), { maxBytes: cacheBytes });
+  const queryVectors = new CachedEmbedder(providerEmbedder(), { maxBytes: cacheBytes });
+  const caseVectors = new CachedEmbedder(providerEmbedder(), { maxBytes: cacheBytes });
   const queryDeps = {
     documents,
     vectors,
@@ -42,7 +54,7 @@ try {
     // Two in-process cache levels, both keyed per tenant: the LRU of recent
     // questions (by count), then the byte-bounded embedding cache.
     embedder: new QueryEmbeddingCache(instrumentEmbedder(queryVectors, metrics.registry), { maxEntries: env.KBFLOW_QUERY_CACHE_SIZE, registry: metrics.registry }),
-    chat: chat ? guardChatModel(chat, viaProvider) : undefined,
+    chat: chat ? (chatLimiter ? rateLimitChatModel(guardChatModel(chat, viaProvider), chatLimiter) : guardChatModel(chat, viaProvider)) : undefined,
     streams: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   };
   const knowledgeDeps = {

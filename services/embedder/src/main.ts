@@ -1,6 +1,6 @@
 // Composition root of the embedder: consumes `embed`, writes the vector store.
 import { createDb, DocumentRepository, RecordRepository, TenantLimitsCache, TenantRepository } from '@kbflow/db';
-import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder } from '@kbflow/embeddings';
+import { CachedEmbedder, createEmbedder, guardEmbedder, instrumentEmbedder, providerLimiter, rateLimitEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, QueueName, runWorkerService, onTenantPurged, TenantSlots } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
@@ -24,8 +24,18 @@ try {
   const db = createDb(env.DATABASE_URL, { poolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) });
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const breakers = providerAndVectorBreakers(env, { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } });
-  // The breaker sits inside the cache: cached texts never touch the provider.
-  const cache = new CachedEmbedder(guardEmbedder(createEmbedder(env), (call) => breakers.provider.run(call)), { maxBytes: env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024 });
+  // The provider's RPM and TPM, shared with every other replica through Redis;
+  // it grows its rate back only while embed jobs are waiting.
+  const embedQueue = producer.queue(QueueName.embed);
+  const limiter = providerLimiter(env, 'embedding', { redis, prefix: env.KBFLOW_QUEUE_PREFIX, registry: metrics.registry, demand: async () => {
+      const counts = await embedQueue.getJobCounts('waiting', 'prioritized');
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    },
+  });
+  // The breaker sits inside the cache: cached texts never touch the provider;
+  // the limiter sits outside the breaker: waiting for room is not a failure.
+  const provider = guardEmbedder(createEmbedder(env, limiter ? { onResponseHeaders: (h) => limiter.noteHeaders(h) } : {}), (call) => breakers.provider.run(call));
+  const cache = new CachedEmbedder(limiter ? rateLimitEmbedder(provider, limiter) : provider, { maxBytes: env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024 });
   const embedder = instrumentEmbedder(cache, metrics.registry);
   // A purged tenant's vectors leave this process's cache too.
   const stopPurgeEvents = await onTenantPurged(redis, env.KBFLOW_QUEUE_PREFIX, (tenantId) => cache.purgeTenant(tenantId));
