@@ -188,6 +188,16 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     page: { etag: page.validators?.etag ?? null, lastModified: page.validators?.lastModified ?? null, links: storedLinks },
   });
   if (!written.changed) {
+    // Unchanged yet `scraped` by this task: this job's first run stored the
+    // page, and its embed flow has since indexed the document (a document
+    // whose chunks are not all indexed stays `indexing`, which `store`
+    // reports as changed and this job re-queues). Its complete-document
+    // records the page as embedded; `skipped` written after that would hide
+    // an embedded page from the task's counts, so the page is embedded here too.
+    if (before === 'scraped') {
+      await deps.tasks.setPageStatus(data.taskId, data.url, 'embedded', { documentId: written.documentId });
+      return { outcome: 'already-done' };
+    }
     await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged', bytes });
     return { outcome: 'skipped', reason: 'unchanged', documentId: written.documentId, links };
   }
