@@ -8,7 +8,7 @@ import { reachablePages } from '../../e2e/reachable-pages.ts';
 import { CORPUS, sleep, type CrawlRequest, type FaultStack, type TaskJson } from './fault-stack.ts';
 
 /** Errors `TaskRepository.finish` writes on pages whose work never got through. */
-const LOST_WORK_ERRORS = ['not processed', 'embedding did not complete'];
+export const LOST_WORK_ERRORS = ['not processed', 'embedding did not complete'];
 /** Queues whose jobs a crawl creates; once it is done none may be left or failed. */
 const CRAWL_QUEUES = [QueueName.scrape, QueueName.embed, QueueName.aggregate] as const;
 const QUEUE_SETTLE_MS = 15_000;

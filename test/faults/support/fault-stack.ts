@@ -207,6 +207,33 @@ export class FaultStack {
     }
   }
 
+  /** The status of a service's `/readyz`, 0 when it does not answer within 10 s. */
+  async readyz(name: ServiceName): Promise<number> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.service(name).port}/readyz`, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Polls every service's `/readyz` until each answered 200 once; returns when each did, in ms from the call. */
+  async waitForAllReady(timeoutMs: number): Promise<Record<string, number>> {
+    const deadline = Date.now() + timeoutMs;
+    const readyAt: Record<string, number> = {};
+    const start = Date.now();
+    while (Object.keys(readyAt).length < SERVICES.length && Date.now() < deadline) {
+      await Promise.all(
+        SERVICES.filter((name) => readyAt[name] === undefined).map(async (name) => {
+          if ((await this.readyz(name)) === 200) readyAt[name] = Date.now() - start;
+        }),
+      );
+      await sleep(200);
+    }
+    return readyAt;
+  }
+
   /** `kill -9` the live process of a service; resolves once it is gone. */
   async kill(name: ServiceName): Promise<{ pid: number | undefined; at: number }> {
     const proc = this.service(name);

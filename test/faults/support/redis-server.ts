@@ -10,9 +10,11 @@ const STOP_TIMEOUT_MS = 20_000;
 
 /**
  * A redis-server owned by one test, persisting every write to an append-only
- * file (`appendfsync always`, as production's Redis is configured), so that
- * it can be stopped and started again on the same port and directory with
- * its data loaded back.
+ * file as production's Redis is configured (docker-compose.yml and
+ * k8s/base/redis.yaml: `--appendonly yes` with Redis's default
+ * `appendfsync everysec`, `noeviction`), so that it can be stopped (or
+ * killed) and started again on the same port and directory with its data
+ * loaded back.
  */
 export class TestRedisServer {
   readonly port: number;
@@ -47,7 +49,7 @@ export class TestRedisServer {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--maxmemory-policy', 'noeviction'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', this.dir, '--maxmemory-policy', 'noeviction'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout?.pipe(log);
@@ -76,6 +78,22 @@ export class TestRedisServer {
       return exited;
     }
     return result;
+  }
+
+  /**
+   * SIGKILL: no shutdown, no last AOF flush. With `appendfsync everysec`
+   * what Redis had not yet handed to the kernel is lost; the process's death
+   * alone loses nothing already written to the file (the kernel keeps it).
+   * Resolves once it is gone.
+   */
+  async kill(): Promise<string | number | null> {
+    const child = this.child;
+    if (!child) return null;
+    this.child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+    const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    child.kill('SIGKILL');
+    return exited;
   }
 
   /** The number of keys under a prefix (to tell that data survived a restart). */
