@@ -1389,6 +1389,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createTenant: {
@@ -1478,6 +1487,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getTenant: {
@@ -1554,6 +1572,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteTenant: {
@@ -1623,6 +1650,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1714,6 +1750,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listApiKeys: {
@@ -1783,6 +1828,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1878,6 +1932,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     revokeApiKey: {
@@ -1948,6 +2011,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2031,6 +2103,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listCases: {
@@ -2096,6 +2177,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2249,6 +2339,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getCase: {
@@ -2318,6 +2417,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2398,6 +2506,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2496,6 +2613,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listCircuitBreakers: {
@@ -2545,6 +2671,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2680,7 +2815,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2751,6 +2886,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2834,6 +2978,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2938,7 +3091,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3051,7 +3204,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3136,6 +3289,15 @@ export interface operations {
             };
             /** @description the job that served the request failed. Codes: `job_failed` */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3232,6 +3394,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createKnowledge: {
@@ -3316,7 +3487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3374,6 +3545,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3457,6 +3637,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteKnowledge: {
@@ -3524,6 +3713,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3611,6 +3809,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3731,6 +3938,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description no answer within the timeout. Codes: `timeout` */
             504: {
                 headers: {
@@ -3789,6 +4005,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3911,7 +4136,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `write_conflict` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `write_conflict`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4003,6 +4228,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSchedules: {
@@ -4052,6 +4286,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4137,6 +4380,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     triggerSchedule: {
@@ -4209,6 +4461,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4303,7 +4564,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4398,7 +4659,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4518,6 +4779,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description no answer within the timeout. Codes: `timeout` */
             504: {
                 headers: {
@@ -4605,6 +4875,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSources: {
@@ -4666,6 +4945,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4807,7 +5095,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4885,6 +5173,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4977,7 +5274,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5112,7 +5409,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5193,6 +5490,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5288,7 +5594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5373,6 +5679,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     queueStats: {
@@ -5422,6 +5737,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5501,6 +5825,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getTask: {
@@ -5570,6 +5903,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5665,6 +6007,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listTaskWebhookDeliveries: {
@@ -5741,6 +6092,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listWorkers: {
@@ -5790,6 +6150,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
