@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { createRedis } from '@kbflow/queues';
 import { freePort } from '@kbflow/testing';
@@ -94,6 +94,36 @@ export class TestRedisServer {
     const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
     child.kill('SIGKILL');
     return exited;
+  }
+
+  /**
+   * The append-only file Redis is writing now (Redis 7's multi-part AOF:
+   * the last `type i` file of the manifest in `appendonlydir/`) and its size.
+   */
+  aofTail(): { file: string; bytes: number } {
+    const aofDir = path.join(this.dir, 'appendonlydir');
+    const manifest = readFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'utf8');
+    const incr = manifest
+      .split('\n')
+      .map((line) => /^file (\S+) seq \d+ type i$/.exec(line.trim())?.[1])
+      .filter((name): name is string => name !== undefined)
+      .at(-1);
+    if (!incr) throw new Error(`no incremental AOF in ${aofDir}: ${manifest}`);
+    const file = path.join(aofDir, incr);
+    return { file, bytes: statSync(file).size };
+  }
+
+  /**
+   * Cuts the AOF back to `bytes` while the server is down: the writes after
+   * that point were never synced to the disk (with `everysec`, what a power
+   * cut loses). A cut in the middle of a command is what
+   * `aof-load-truncated yes` (the default) loads up to.
+   */
+  truncateAof(tail: { file: string; bytes: number }): number {
+    if (this.child) throw new Error('redis-server is running');
+    const before = statSync(tail.file).size;
+    truncateSync(tail.file, tail.bytes);
+    return before - tail.bytes;
   }
 
   /** The number of keys under a prefix (to tell that data survived a restart). */
