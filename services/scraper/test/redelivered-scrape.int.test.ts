@@ -3,6 +3,9 @@
 // first run's state is made as it would have left it, with the real
 // repositories; the second run is the real processor, as a BullMQ job of a
 // real worker, fetching a real local page.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, DocumentRepository, TaskRepository, TenantRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { chunkMarkdown, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
@@ -25,6 +28,7 @@ let redis: Redis;
 let prefix: string;
 let producer: JobProducer;
 let site: StaticServer;
+let siteDir: string;
 let http: HttpFetcher;
 let worker: Worker;
 let tenantId: string;
@@ -37,7 +41,9 @@ beforeAll(async () => {
   redis = createRedis(testRedisUrl());
   prefix = uniquePrefix('redelivered-scrape');
   producer = new JobProducer(redis, prefix);
-  site = await startStaticServer(process.cwd(), { '/guide.html': PAGE, '/other.html': PAGE.replace('Spooler guide', 'Tray guide'), '/third.html': PAGE.replace('Spooler guide', 'Jam guide') });
+  // The pages are inline routes; the directory stays empty.
+  siteDir = await mkdtemp(path.join(tmpdir(), 'kbflow-redelivered-'));
+  site = await startStaticServer(siteDir, { '/guide.html': PAGE, '/other.html': PAGE.replace('Spooler guide', 'Tray guide'), '/third.html': PAGE.replace('Spooler guide', 'Jam guide') });
   http = new HttpFetcher({ allowPrivateNetworks: true, maxBytes: 1_000_000, timeoutMs: 10_000, maxRedirects: 3, userAgent: 'kbflow-test' });
   const registry = createMetrics('scraper').registry;
   const noBrowser = { fetch: () => Promise.reject(new Error('no browser in this test')), close: async () => undefined };
@@ -76,13 +82,14 @@ afterAll(async () => {
   await redis?.quit();
   await http?.close();
   await site?.close();
+  if (siteDir) await rm(siteDir, { recursive: true, force: true });
   await db?.$disconnect();
   await database?.drop();
 });
 
 /** A crawl task of one page, and the state its first scrape left: the document stored, the page `pageStatus`. */
-async function firstRunStored(path: string, pageStatus: 'discovered' | 'scraped'): Promise<{ taskId: string; url: string; documentId: string; chunkIds: string[] }> {
-  const url = `${site.url}${path}`;
+async function firstRunStored(page: string, pageStatus: 'discovered' | 'scraped'): Promise<{ taskId: string; url: string; documentId: string; chunkIds: string[] }> {
+  const url = `${site.url}${page}`;
   const taskId = await deps.tasks.createCrawlTask({
     tenantId,
     knowledgeBaseId,
