@@ -144,9 +144,6 @@ export function createApp(deps: AppDeps): KbflowApp {
     const result = await runChecks(deps.checks);
     res.status(result.ok ? 200 : 503).json({ status: readinessStatus(result), checks: result.checks });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());
-  });
 
   const board = new ExpressAdapter();
   board.setBasePath('/admin/queues');

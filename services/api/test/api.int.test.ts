@@ -199,14 +199,16 @@ describe('task submission', () => {
 });
 
 describe('health, metrics and Bull Board', () => {
-  it('serves /healthz, /readyz and Prometheus /metrics without a key', async () => {
+  it('serves /healthz and /readyz without a key; /metrics is not on the public port', async () => {
     expect((await send('GET', '/healthz', { key: null })).json).toEqual({ status: 'ok' });
     const ready = await send('GET', '/readyz', { key: null });
     expect(ready.status).toBe(200);
     expect(ready.json.checks.redis).toBe('ok');
-    const metrics = await send('GET', '/metrics', { key: null });
-    expect(metrics.text).toContain('kbflow_http_request_duration_seconds_bucket{');
-    expect(metrics.text).toContain('route="/v1/crawl"');
+    // Not public, with or without a key: main.ts serves the registry on KBFLOW_METRICS_PORT.
+    for (const key of [null, ADMIN_KEY]) expect((await send('GET', '/metrics', { key })).status).toBe(404);
+    const metrics = await api.metrics();
+    expect(metrics).toContain('kbflow_http_request_duration_seconds_bucket{');
+    expect(metrics).toContain('route="/v1/crawl"');
   });
 
   it('Bull Board refuses a missing or non-admin key and serves the admin', async () => {
@@ -223,7 +225,7 @@ describe('health, metrics and Bull Board', () => {
 
 describe('operations endpoints', () => {
   it('exports queue depth per state and the age of the oldest waiting job', async () => {
-    const metrics = (await send('GET', '/metrics', { key: null })).text;
+    const metrics = await api.metrics();
     const line = (name: string, labels: string[]) => metrics.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
     const scrapeBacklog = Number(line('kbflow_queue_jobs', ['queue="scrape"', 'state="prioritized"'])!.split(' ').pop());
     expect(scrapeBacklog).toBe(Number((await producer.queue(QueueName.scrape).getJobCounts('prioritized')).prioritized));

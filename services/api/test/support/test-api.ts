@@ -47,6 +47,8 @@ export interface TestApi {
   send: (method: string, path: string, opts?: SendOptions) => Promise<SendResult>;
   /** Jobs of this API's prefix across every queue and state. */
   jobTotal: () => Promise<number>;
+  /** What the API's metrics listener serves (main.ts serves this registry on KBFLOW_METRICS_PORT, never on the API port). */
+  metrics: () => Promise<string>;
   close: () => Promise<void>;
 }
 
@@ -145,6 +147,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     searchLogs,
     send,
     jobTotal,
+    metrics: () => registry.metrics(),
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
