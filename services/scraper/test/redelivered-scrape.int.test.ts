@@ -34,6 +34,8 @@ let worker: Worker;
 let tenantId: string;
 let knowledgeBaseId: string;
 let deps: ScrapeDeps;
+/** What another run of the same job gets done while this run fetches (once). */
+let duringFetch: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -43,7 +45,7 @@ beforeAll(async () => {
   producer = new JobProducer(redis, prefix);
   // The pages are inline routes; the directory stays empty.
   siteDir = await mkdtemp(path.join(tmpdir(), 'kbflow-redelivered-'));
-  site = await startStaticServer(siteDir, { '/guide.html': PAGE, '/other.html': PAGE.replace('Spooler guide', 'Tray guide'), '/third.html': PAGE.replace('Spooler guide', 'Jam guide') });
+  site = await startStaticServer(siteDir, { '/guide.html': PAGE, '/other.html': PAGE.replace('Spooler guide', 'Tray guide'), '/third.html': PAGE.replace('Spooler guide', 'Jam guide'), '/fourth.html': PAGE.replace('Spooler guide', 'Feed guide') });
   http = new HttpFetcher({ allowPrivateNetworks: true, maxBytes: 1_000_000, timeoutMs: 10_000, maxRedirects: 3, userAgent: 'kbflow-test' });
   const registry = createMetrics('scraper').registry;
   const noBrowser = { fetch: () => Promise.reject(new Error('no browser in this test')), close: async () => undefined };
@@ -57,7 +59,13 @@ beforeAll(async () => {
     documents: new DocumentRepository(db),
     producer,
     webhooks: new WebhookRepository(db, tasks),
-    fetchPage: engines.fetch.bind(engines),
+    fetchPage: async (url, engine, conditional) => {
+      const routed = await engines.fetch(url, engine, conditional);
+      const other = duringFetch;
+      duringFetch = undefined;
+      await other?.();
+      return routed;
+    },
     politeness: {
       robots: { rulesFor: () => Promise.reject(new Error('robots.txt is not read: the task does not respect it')) },
       limiter: new HostLimiter(redis, prefix, { leaseMs: 15_000 }),
@@ -166,6 +174,33 @@ describe('a scrape job run again after its first run stored the document', () =>
     const page = await db.taskPage.findFirstOrThrow({ where: { taskId: first.taskId, url: first.url } });
     expect({ status: page.status, documentId: page.documentId, change: page.change }).toEqual({ status: 'embedded', documentId: first.documentId, change: 'new' });
     expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [], completion: undefined });
-    expect((await deps.tasks.progress(first.taskId))).toEqual(expect.objectContaining({ embedded: 1, skipped: 0 }));
+    expect(await deps.tasks.progress(first.taskId)).toEqual(expect.objectContaining({ embedded: 1, skipped: 0 }));
+  }, 60_000);
+
+  it('beside another run of the same job (its lock lost) whose flow embeds the page while this one fetches, the page ends embedded, not skipped', async () => {
+    // The other run stored the page; this run reads it still `discovered`.
+    const first = await firstRunStored('/fourth.html', 'discovered');
+    duringFetch = async () => {
+      await deps.tasks.setPageStatus(first.taskId, first.url, 'scraped', { documentId: first.documentId, change: 'new' });
+      await deps.documents.markChunksIndexed(first.chunkIds);
+      await deps.documents.completeDocument(first.documentId);
+      await deps.tasks.setPageStatus(first.taskId, first.url, 'embedded', { documentId: first.documentId });
+    };
+    expect(await runAgain(first.taskId, first.url)).toEqual({ outcome: 'already-done' });
+    expect(duringFetch).toBeUndefined();
+    const page = await db.taskPage.findFirstOrThrow({ where: { taskId: first.taskId, url: first.url } });
+    expect({ status: page.status, change: page.change }).toEqual({ status: 'embedded', change: 'new' });
+    expect(await deps.tasks.progress(first.taskId)).toEqual(expect.objectContaining({ embedded: 1, skipped: 0 }));
+  }, 60_000);
+
+  it('with the page discovered and the document indexed by an earlier task, the page is skipped as unchanged', async () => {
+    const first = await firstRunStored('/fourth.html', 'discovered');
+    // /fourth.html is indexed since the test before: this task finds it unchanged.
+    expect(await db.document.findUniqueOrThrow({ where: { id: first.documentId }, select: { status: true } })).toEqual({ status: 'indexed' });
+    const result = await runAgain(first.taskId, first.url);
+    expect(result).toEqual(expect.objectContaining({ outcome: 'skipped', reason: 'unchanged', documentId: first.documentId }));
+    const page = await db.taskPage.findFirstOrThrow({ where: { taskId: first.taskId, url: first.url } });
+    expect({ status: page.status, change: page.change, bytes: (page.bytes ?? 0) > 0 }).toEqual({ status: 'skipped', change: 'unchanged', bytes: true });
+    expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [], completion: undefined });
   }, 60_000);
 });
