@@ -4,8 +4,9 @@ import { testRedisUrl, type ServiceName } from '@kbflow/testing';
 import { jobIdOf } from '../../services/scraper/src/processors/scrape-page.processor.ts';
 import { reachablePages } from '../e2e/reachable-pages.ts';
 import { assertNothingLost } from './support/assert-nothing-lost.ts';
-import { CORPUS, FaultStack, WORKERS, type CrawlRequest, type PageCounts } from './support/fault-stack.ts';
+import { CORPUS, FaultStack, WORKERS, type CrawlRequest, type PageCounts, type Tenant } from './support/fault-stack.ts';
 import { QueueWatch } from './support/queue-watch.ts';
+import { assertTenantsApart, ticketRecords } from './support/tenants-apart.ts';
 
 const LOCK_MS = 5_000;
 const STALLED_MS = 5_000;
@@ -38,6 +39,9 @@ const KILLS: Kill[] = [
 
 let stack: FaultStack;
 let watch: QueueWatch;
+/** A second tenant, whose records go through the same workers while they are killed. */
+let other: Tenant;
+let otherTaskId: string;
 
 beforeAll(async () => {
   stack = await FaultStack.start({
@@ -47,6 +51,7 @@ beforeAll(async () => {
     env: { KBFLOW_LOCK_DURATION_MS: String(LOCK_MS), KBFLOW_STALLED_INTERVAL_MS: String(STALLED_MS) },
   });
   watch = await QueueWatch.start(stack.redisUrl, stack.prefix, [QueueName.scrape, QueueName.embed, QueueName.aggregate]);
+  other = await stack.createTenant('faults-other');
 }, 120_000);
 
 afterAll(async () => {
@@ -64,6 +69,7 @@ describe('kill -9 of scraper and embedder processes during a crawl', () => {
     expect(expected.pages.size).toBeGreaterThanOrEqual(150);
     const n = expected.pages.size;
 
+    otherTaskId = await stack.uploadRecords(other, 'default', 'tickets', ticketRecords(200, 'other'));
     taskId = await stack.submitCrawl(CRAWL);
     for (const kill of KILLS) {
       const pages = await stack.waitForPages(taskId, `the moment to kill ${kill.service}`, (c) => kill.when(c, n), 200_000, 20);
@@ -95,6 +101,8 @@ describe('kill -9 of scraper and embedder processes during a crawl', () => {
     stack.note(`nothing lost: ${JSON.stringify(summary)}`);
     expect(summary).toEqual(expect.objectContaining({ exact: true, pages: n, embedded: n, failed: 0 }));
     expect(summary.chunks).toBeGreaterThan(n);
+    const records = await stack.waitForTask(otherTaskId, 120_000, other.key);
+    expect({ state: records.state, embedded: records.progress.embedded }).toEqual({ state: 'completed', embedded: 200 });
   }, 420_000);
 
   it('the jobs each kill interrupted came back through the stalled-job check, and none failed', () => {
@@ -138,6 +146,14 @@ describe('kill -9 of scraper and embedder processes during a crawl', () => {
     // Each kill and each failed attempt costs at most one more fetch.
     expect(again.filter((a) => a.fetches > 1 + a.killed + Math.max(0, a.attempts - 1))).toEqual([]);
   });
+
+  it("neither tenant sees the other's documents or tasks afterwards", async () => {
+    const summary = await assertTenantsApart(stack, [
+      { tenant: await stack.devTenant(), query: 'how do I sort a list', taskIds: [taskId] },
+      { tenant: other, query: 'zephyrine printer jams', taskIds: [otherTaskId] },
+    ]);
+    stack.note(`tenants apart: ${JSON.stringify(summary)}`);
+  }, 120_000);
 
   it('the replacement workers still stop cleanly on SIGTERM', async () => {
     const exits = await stack.signalAll(WORKERS, 'SIGTERM', 30_000);

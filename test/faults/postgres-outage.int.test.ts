@@ -48,12 +48,29 @@ function logLines(msg: string): Record<string, unknown>[] {
 }
 
 describe('a PostgreSQL outage of 20 s in the middle of a crawl', () => {
-  it('no job fails or is dead-lettered, no attempt is spent, and the crawl completes with every page', async () => {
+  it('the API answers 503 with Retry-After meanwhile; no job fails or is dead-lettered, no attempt is spent, and the crawl completes with every page', async () => {
     const taskId = await stack.submitCrawl(CRAWL);
     const pages = await stack.waitForPages(taskId, 'a crawl under way', (c) => pastScrape(c) >= 8, 120_000, 50);
     await proxy.down();
+    const downAt = Date.now();
     stack.note(`PostgreSQL down for the services at pages ${JSON.stringify(pages)}`);
-    await sleep(OUTAGE_MS);
+    // The API says what is wrong, and when to come back: 503 with Retry-After, not a 500.
+    const answers = [];
+    for (const [method, route, body] of [
+      ['GET', `/v1/tasks/${taskId}`],
+      ['GET', '/v1/tasks'],
+      ['POST', '/v1/crawl', { url: stack.seedUrl(CRAWL), maxPages: 5, engine: 'http' }],
+    ] as const) {
+      const res = await fetch(`${stack.apiUrl}${route}`, {
+        method,
+        headers: { authorization: 'Bearer faults-dev-key', ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      answers.push({ route: `${method} ${route}`, status: res.status, retryAfter: res.headers.get('retry-after'), code: ((await res.json()) as { error?: { code?: string } }).error?.code });
+    }
+    stack.note(`API during the outage: ${JSON.stringify(answers)}`);
+    expect(answers).toEqual(answers.map((a) => ({ route: a.route, status: 503, retryAfter: '5', code: 'database_unavailable' })));
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)));
     const during = await stack.pageCounts(taskId);
     await proxy.up();
     stack.note(`PostgreSQL back after ${OUTAGE_MS} ms; pages ${JSON.stringify(during)}`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueName } from '@kbflow/queues';
-import { artifactDir, ALL_SERVICES, type ServiceName } from '@kbflow/testing';
+import { artifactDir, ALL_SERVICES } from '@kbflow/testing';
 import { assertNothingLost } from './support/assert-nothing-lost.ts';
 import { FaultStack, sleep, WORKERS, type CrawlRequest, type PageCounts } from './support/fault-stack.ts';
 import { QueueWatch } from './support/queue-watch.ts';
@@ -22,31 +22,6 @@ let redis: TestRedisServer;
 let redisDir: string;
 let stack: FaultStack;
 let watch: QueueWatch;
-
-async function readyz(stack: FaultStack, name: ServiceName): Promise<number> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${stack.service(name).port}/readyz`, { signal: AbortSignal.timeout(10_000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
-
-async function waitForAllReady(stack: FaultStack, timeoutMs: number): Promise<Record<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  const readyAt: Record<string, number> = {};
-  const start = Date.now();
-  while (Object.keys(readyAt).length < ALL_SERVICES.length && Date.now() < deadline) {
-    await Promise.all(
-      ALL_SERVICES.filter((name) => readyAt[name] === undefined).map(async (name) => {
-        if ((await readyz(stack, name)) === 200) readyAt[name] = Date.now() - start;
-      }),
-    );
-    await sleep(200);
-  }
-  return readyAt;
-}
 
 beforeAll(async () => {
   redisDir = await mkdtemp(path.join(tmpdir(), 'kbflow-faults-redis-'));
@@ -82,7 +57,7 @@ describe('a Redis restart (AOF) in the middle of a crawl', () => {
     stack.note(`redis-server stopped (exit ${String(exit)}) at pages ${JSON.stringify(pages)}, ${scraping.length} scrape and ${embedding.length} embed jobs active`);
     expect(exit).toBe(0);
 
-    const whileDown = Object.fromEntries(await Promise.all(ALL_SERVICES.map(async (name) => [name, await readyz(stack, name)] as const)));
+    const whileDown = Object.fromEntries(await Promise.all(ALL_SERVICES.map(async (name) => [name, await stack.readyz(name)] as const)));
     stack.note(`readyz while Redis is down: ${JSON.stringify(whileDown)}`);
     expect(Object.values(whileDown).filter((status) => status === 200)).toEqual([]);
     await sleep(Math.max(0, DOWNTIME_MS - (Date.now() - stoppedAt)));
@@ -92,7 +67,7 @@ describe('a Redis restart (AOF) in the middle of a crawl', () => {
     // The AOF brought the queues back: the crawl's flow parent is still waiting on its pages.
     expect(await redis.countKeys(`${stack.prefix}*`)).toBeGreaterThan(0);
 
-    const readyAfter = await waitForAllReady(stack, 60_000);
+    const readyAfter = await stack.waitForAllReady(60_000);
     stack.note(`readyz 200 again after (ms from restart): ${JSON.stringify(readyAfter)}`);
     expect(Object.keys(readyAfter).sort()).toEqual([...ALL_SERVICES].sort());
     expect(await stack.producer.queue(QueueName.aggregate).getJobState(parentJob)).toBe('waiting-children');

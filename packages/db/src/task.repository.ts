@@ -490,6 +490,33 @@ export class TaskRepository {
   }
 
   /**
+   * Records a page whose content the scrape found unchanged (its document
+   * indexed, same hash), without undoing what another run of the same job
+   * recorded meanwhile. A job can run twice at once (its lock lost, e.g. to
+   * a Redis that came back in the past) or again after its first run's embed
+   * flow finished; only one statement decides, on the page as it is now:
+   * - `scraped`: this task stored the page, and its flow has indexed the
+   *   document since: the page is `embedded` (its complete-document writes
+   *   the same, or was cut short before it could);
+   * - `discovered`: the page is `skipped`, change `unchanged`;
+   * - anything else (`embedded` by the other run's flow, or final): left alone.
+   * Returns what the page is now, or undefined when it was left alone.
+   */
+  async markUnchanged(taskId: string, url: string, extra: { documentId: string; bytes?: number }): Promise<'embedded' | 'skipped' | undefined> {
+    const [row] = await this.db.$queryRaw<{ status: 'embedded' | 'skipped' }[]>`
+      UPDATE task_pages SET
+        status = CASE WHEN status = 'scraped' THEN 'embedded' ELSE 'skipped' END,
+        change = CASE WHEN status = 'scraped' THEN change ELSE 'unchanged' END,
+        document_id = ${extra.documentId}::uuid,
+        error = NULL,
+        bytes = CASE WHEN status = 'scraped' THEN bytes ELSE ${extra.bytes ?? null}::int END,
+        updated_at = now()
+      WHERE task_id = ${taskId}::uuid AND url = ${url} AND status IN ('discovered', 'scraped')
+      RETURNING status`;
+    return row?.status;
+  }
+
+  /**
    * Claims links for crawling under the task's page budget and returns the
    * URLs this page should enqueue: the ones it just claimed plus any it had
    * claimed on an earlier attempt that are still unprocessed (so a scrape job

@@ -8,7 +8,7 @@ import { reachablePages } from '../../e2e/reachable-pages.ts';
 import { CORPUS, sleep, type CrawlRequest, type FaultStack, type TaskJson } from './fault-stack.ts';
 
 /** Errors `TaskRepository.finish` writes on pages whose work never got through. */
-const LOST_WORK_ERRORS = ['not processed', 'embedding did not complete'];
+export const LOST_WORK_ERRORS = ['not processed', 'embedding did not complete'];
 /** Queues whose jobs a crawl creates; once it is done none may be left or failed. */
 const CRAWL_QUEUES = [QueueName.scrape, QueueName.embed, QueueName.aggregate] as const;
 const QUEUE_SETTLE_MS = 15_000;
@@ -36,6 +36,8 @@ export interface NothingLostSummary {
  *   and referenced by its page;
  * - every chunk indexed, and the vector store holds exactly one vector per
  *   chunk, under the chunk's id;
+ * - all of it in the task's knowledge base, of the task's tenant (which
+ *   has no other data; other tenants' may sit beside it);
  * - no crawl job is left in Redis, none failed for good, no dead letter.
  */
 export async function assertNothingLost(stack: FaultStack, taskId: string, task: TaskJson, crawl: CrawlRequest): Promise<NothingLostSummary> {
@@ -91,8 +93,10 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
     cancelled: 0,
   });
 
-  // One document per embedded page.
-  const documents = await stack.db.document.findMany({ select: { id: true, url: true, status: true, tenantId: true } });
+  // One document per embedded page, in the task's knowledge base (another
+  // tenant's data may be beside it; tenantsApart checks that it stays apart).
+  const { tenantId, knowledgeBaseId } = await stack.db.task.findUniqueOrThrow({ where: { id: taskId }, select: { tenantId: true, knowledgeBaseId: true } });
+  const documents = await stack.db.document.findMany({ where: { knowledgeBaseId }, select: { id: true, url: true, status: true, tenantId: true } });
   expect(new Set(documents.map((d) => d.url)).size).toBe(documents.length);
   expect(sorted(documents.map((d) => d.url))).toEqual(sorted(embedded.map((p) => p.url)));
   const docByUrl = new Map(documents.map((d) => [d.url, d]));
@@ -100,19 +104,14 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
   expect(documents.filter((d) => d.status !== 'indexed').map((d) => `${d.url}: ${d.status}`)).toEqual([]);
 
   // Every chunk indexed, one vector per chunk.
-  const chunks = await stack.db.chunk.findMany({ select: { id: true, indexed: true, documentId: true } });
+  const chunks = await stack.db.chunk.findMany({ where: { document: { knowledgeBaseId } }, select: { id: true, indexed: true, documentId: true } });
   expect(chunks.filter((c) => !c.indexed).map((c) => c.id)).toEqual([]);
   const docsWithChunks = new Set(chunks.map((c) => c.documentId));
   expect(documents.filter((d) => !docsWithChunks.has(d.id)).map((d) => d.url)).toEqual([]);
-  const tenantIds = new Set(documents.map((d) => d.tenantId));
-  expect(tenantIds.size).toBe(1);
-  const store = new LanceDbVectorStore({ dir: stack.lanceDir, table: stack.env.KBFLOW_VECTOR_COLLECTION ?? 'kbflow_chunks' });
-  let ids: string[];
-  try {
-    ids = await store.listIds({ tenantId: [...tenantIds][0]! });
-  } finally {
-    await store.close();
-  }
+  expect(documents.filter((d) => d.tenantId !== tenantId).map((d) => d.url)).toEqual([]);
+  // The tenant's vectors are listed whole: the crawl's tenant has no other data.
+  expect(await stack.db.chunk.count({ where: { tenantId } })).toBe(chunks.length);
+  const ids = await vectorIds(stack, tenantId);
   const chunkIds = new Set(chunks.map((c) => c.id));
   expect({ vectors: ids.length, distinct: new Set(ids).size }).toEqual({ vectors: chunks.length, distinct: chunks.length });
   expect(ids.filter((id) => !chunkIds.has(id))).toEqual([]);
@@ -151,6 +150,16 @@ export async function assertQueuesSettled(stack: FaultStack): Promise<void> {
   expect(leftover).toEqual({});
   const deadLetters = await stack.producer.queue(QueueName.deadLetter).getJobs(['wait', 'prioritized', 'delayed', 'completed', 'failed'], 0, 20);
   expect(deadLetters.map((j) => `${String(j.data?.queue)}/${String(j.data?.jobName)}: ${String(j.data?.error)}`)).toEqual([]);
+}
+
+/** The ids of a tenant's vectors in the stack's LanceDB store. */
+export async function vectorIds(stack: FaultStack, tenantId: string): Promise<string[]> {
+  const store = new LanceDbVectorStore({ dir: stack.lanceDir, table: stack.env.KBFLOW_VECTOR_COLLECTION ?? 'kbflow_chunks' });
+  try {
+    return await store.listIds({ tenantId });
+  } finally {
+    await store.close();
+  }
 }
 
 /** The crawlable links of a corpus page, read from its file. */

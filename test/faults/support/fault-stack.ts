@@ -22,6 +22,7 @@ export const CORPUS = path.join(SHARED_DATA, 'docs-corpus/python-3.11-html');
 export const WORKERS: ServiceName[] = ['scraper', 'embedder', 'aggregator', 'maintenance'];
 const SERVICES: ServiceName[] = ['api', ...WORKERS];
 const KEY = 'faults-dev-key';
+const ADMIN_KEY = 'faults-admin-key';
 /** How long a stopped service may take to exit before it is killed and reported. */
 const EXIT_DEADLINE_MS = 30_000;
 
@@ -37,6 +38,13 @@ export interface TaskJson {
   state: string;
   progress: { discovered: number; scraped: number; skipped: number; embedded: number; failed: number; cancelled: number };
   error?: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  /** Its API key, in plain text. */
+  key: string;
 }
 
 export type PageCounts = Record<'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed' | 'total', number>;
@@ -110,7 +118,7 @@ export class FaultStack {
       KBFLOW_LANCEDB_DIR: lanceDir,
       KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
       KBFLOW_DEV_API_KEY: KEY,
-      KBFLOW_ADMIN_API_KEY: 'faults-admin-key',
+      KBFLOW_ADMIN_API_KEY: ADMIN_KEY,
       LOG_LEVEL: 'info',
       ...opts.env,
     };
@@ -199,6 +207,33 @@ export class FaultStack {
     }
   }
 
+  /** The status of a service's `/readyz`, 0 when it does not answer within 10 s. */
+  async readyz(name: ServiceName): Promise<number> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.service(name).port}/readyz`, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Polls every service's `/readyz` until each answered 200 once; returns when each did, in ms from the call. */
+  async waitForAllReady(timeoutMs: number): Promise<Record<string, number>> {
+    const deadline = Date.now() + timeoutMs;
+    const readyAt: Record<string, number> = {};
+    const start = Date.now();
+    while (Object.keys(readyAt).length < SERVICES.length && Date.now() < deadline) {
+      await Promise.all(
+        SERVICES.filter((name) => readyAt[name] === undefined).map(async (name) => {
+          if ((await this.readyz(name)) === 200) readyAt[name] = Date.now() - start;
+        }),
+      );
+      await sleep(200);
+    }
+    return readyAt;
+  }
+
   /** `kill -9` the live process of a service; resolves once it is gone. */
   async kill(name: ServiceName): Promise<{ pid: number | undefined; at: number }> {
     const proc = this.service(name);
@@ -209,13 +244,47 @@ export class FaultStack {
     return { pid: proc.process.pid, at };
   }
 
-  async api(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
+  /** A call to the API as the dev tenant, or as the tenant whose key is given. */
+  async api(method: string, route: string, body?: unknown, key: string = KEY): Promise<{ status: number; json: any }> {
     const res = await fetch(`${this.apiUrl}${route}`, {
       method,
-      headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, json: (await res.json()) as any };
+  }
+
+  /**
+   * A second tenant beside the dev one, through the admin API as an operator
+   * makes one: enterprise tier (the fault tests' crawls and queries stay far
+   * below its limits) and a read/write key.
+   */
+  async createTenant(name: string): Promise<Tenant> {
+    const created = await this.api('POST', '/v1/admin/tenants', { name, tier: 'enterprise' }, ADMIN_KEY);
+    if (created.status !== 201) throw new Error(`tenant ${name} not created: ${created.status} ${JSON.stringify(created.json)}`);
+    const key = await this.api('POST', `/v1/admin/tenants/${created.json.id}/keys`, { name: `${name}-key`, scopes: ['read', 'write'] }, ADMIN_KEY);
+    if (key.status !== 201) throw new Error(`key of ${name} not created: ${key.status} ${JSON.stringify(key.json)}`);
+    this.note(`tenant ${name} ${created.json.id} created`);
+    return { id: created.json.id as string, name, key: key.json.key as string };
+  }
+
+  /** The dev tenant (KBFLOW_DEV_API_KEY), as {@link createTenant} gives the others. */
+  async devTenant(): Promise<Tenant> {
+    const row = await this.db.tenant.findFirstOrThrow({ where: { name: 'dev' }, select: { id: true } });
+    return { id: row.id, name: 'dev', key: KEY };
+  }
+
+  /** Uploads NDJSON records for a tenant (`POST /v1/records`); returns the ingest task's id. */
+  async uploadRecords(tenant: Tenant, knowledgeBase: string, source: string, records: { id: string; title: string; body: string }[]): Promise<string> {
+    const res = await fetch(`${this.apiUrl}/v1/records?knowledgeBase=${knowledgeBase}&source=${source}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/x-ndjson' },
+      body: records.map((r) => JSON.stringify(r)).join('\n'),
+    });
+    const json = (await res.json()) as { taskId: string };
+    if (res.status !== 202) throw new Error(`records not accepted: ${res.status} ${JSON.stringify(json)}`);
+    this.note(`${records.length} records of ${tenant.name} uploaded: task ${json.taskId}`);
+    return json.taskId;
   }
 
   /**
@@ -223,8 +292,8 @@ export class FaultStack {
    * these tests: a `kill -9` of the scraper would orphan its browser, and
    * the engines have their own tests.
    */
-  async submitCrawl(crawl: CrawlRequest): Promise<string> {
-    const res = await this.api('POST', '/v1/crawl', { url: this.seedUrl(crawl), maxDepth: crawl.maxDepth, maxPages: crawl.maxPages, engine: 'http' });
+  async submitCrawl(crawl: CrawlRequest, key: string = KEY): Promise<string> {
+    const res = await this.api('POST', '/v1/crawl', { url: this.seedUrl(crawl), maxDepth: crawl.maxDepth, maxPages: crawl.maxPages, engine: 'http' }, key);
     if (res.status !== 202) throw new Error(`crawl not accepted: ${res.status} ${JSON.stringify(res.json)}`);
     this.note(`crawl ${res.json.taskId} submitted: ${JSON.stringify(crawl)}`);
     return res.json.taskId as string;
@@ -235,10 +304,10 @@ export class FaultStack {
   }
 
   /** Polls the task over the API until it is final. */
-  async waitForTask(taskId: string, timeoutMs: number): Promise<TaskJson> {
+  async waitForTask(taskId: string, timeoutMs: number, key: string = KEY): Promise<TaskJson> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { json } = await this.api('GET', `/v1/tasks/${taskId}`);
+      const { json } = await this.api('GET', `/v1/tasks/${taskId}`, undefined, key);
       if (json.state === 'completed' || json.state === 'failed') {
         this.note(`task ${taskId} ${json.state}: ${JSON.stringify(json.progress)}`);
         return json as TaskJson;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { createRedis } from '@kbflow/queues';
 import { freePort } from '@kbflow/testing';
@@ -10,9 +10,11 @@ const STOP_TIMEOUT_MS = 20_000;
 
 /**
  * A redis-server owned by one test, persisting every write to an append-only
- * file (`appendfsync always`, as production's Redis is configured), so that
- * it can be stopped and started again on the same port and directory with
- * its data loaded back.
+ * file as production's Redis is configured (docker-compose.yml and
+ * k8s/base/redis.yaml: `--appendonly yes` with Redis's default
+ * `appendfsync everysec`, `noeviction`), so that it can be stopped (or
+ * killed) and started again on the same port and directory with its data
+ * loaded back.
  */
 export class TestRedisServer {
   readonly port: number;
@@ -47,7 +49,7 @@ export class TestRedisServer {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--maxmemory-policy', 'noeviction'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', this.dir, '--maxmemory-policy', 'noeviction'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout?.pipe(log);
@@ -76,6 +78,52 @@ export class TestRedisServer {
       return exited;
     }
     return result;
+  }
+
+  /**
+   * SIGKILL: no shutdown, no last AOF flush. With `appendfsync everysec`
+   * what Redis had not yet handed to the kernel is lost; the process's death
+   * alone loses nothing already written to the file (the kernel keeps it).
+   * Resolves once it is gone.
+   */
+  async kill(): Promise<string | number | null> {
+    const child = this.child;
+    if (!child) return null;
+    this.child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+    const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    child.kill('SIGKILL');
+    return exited;
+  }
+
+  /**
+   * The append-only file Redis is writing now (Redis 7's multi-part AOF:
+   * the last `type i` file of the manifest in `appendonlydir/`) and its size.
+   */
+  aofTail(): { file: string; bytes: number } {
+    const aofDir = path.join(this.dir, 'appendonlydir');
+    const manifest = readFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'utf8');
+    const incr = manifest
+      .split('\n')
+      .map((line) => /^file (\S+) seq \d+ type i$/.exec(line.trim())?.[1])
+      .filter((name): name is string => name !== undefined)
+      .at(-1);
+    if (!incr) throw new Error(`no incremental AOF in ${aofDir}: ${manifest}`);
+    const file = path.join(aofDir, incr);
+    return { file, bytes: statSync(file).size };
+  }
+
+  /**
+   * Cuts the AOF back to `bytes` while the server is down: the writes after
+   * that point were never synced to the disk (with `everysec`, what a power
+   * cut loses). A cut in the middle of a command is what
+   * `aof-load-truncated yes` (the default) loads up to.
+   */
+  truncateAof(tail: { file: string; bytes: number }): number {
+    if (this.child) throw new Error('redis-server is running');
+    const before = statSync(tail.file).size;
+    truncateSync(tail.file, tail.bytes);
+    return before - tail.bytes;
   }
 
   /** The number of keys under a prefix (to tell that data survived a restart). */

@@ -1421,6 +1421,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createTenant: {
@@ -1510,6 +1519,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getTenant: {
@@ -1586,6 +1604,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteTenant: {
@@ -1655,6 +1682,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1746,6 +1782,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listApiKeys: {
@@ -1815,6 +1860,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1910,6 +1964,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     revokeApiKey: {
@@ -1980,6 +2043,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2063,6 +2135,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listCases: {
@@ -2128,6 +2209,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2281,6 +2371,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getCase: {
@@ -2350,6 +2449,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2430,6 +2538,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2528,6 +2645,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listCircuitBreakers: {
@@ -2577,6 +2703,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2712,7 +2847,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2783,6 +2918,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2866,6 +3010,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2970,7 +3123,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3083,7 +3236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3168,6 +3321,15 @@ export interface operations {
             };
             /** @description the job that served the request failed. Codes: `job_failed` */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3264,6 +3426,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createKnowledge: {
@@ -3348,7 +3519,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3406,6 +3577,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3489,6 +3669,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteKnowledge: {
@@ -3556,6 +3745,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3643,6 +3841,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3763,6 +3970,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description no answer within the timeout. Codes: `timeout` */
             504: {
                 headers: {
@@ -3821,6 +4037,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3943,7 +4168,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `write_conflict` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `write_conflict`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4035,6 +4260,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSchedules: {
@@ -4084,6 +4318,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4169,6 +4412,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     triggerSchedule: {
@@ -4241,6 +4493,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4335,7 +4596,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4430,7 +4691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4550,6 +4811,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description no answer within the timeout. Codes: `timeout` */
             504: {
                 headers: {
@@ -4637,6 +4907,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSources: {
@@ -4698,6 +4977,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4839,7 +5127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4917,6 +5205,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5009,7 +5306,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5144,7 +5441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5225,6 +5522,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5320,7 +5626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded` */
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `queue_unavailable`, `overloaded`, `database_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5405,6 +5711,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     queueStats: {
@@ -5454,6 +5769,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5533,6 +5857,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getTask: {
@@ -5602,6 +5935,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5697,6 +6039,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listTaskWebhookDeliveries: {
@@ -5773,6 +6124,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listWorkers: {
@@ -5822,6 +6182,15 @@ export interface operations {
             };
             /** @description unexpected error (details in the server log). Codes: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or a dependency is down; retry after Retry-After seconds. Codes: `database_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '@kbflow/db';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -36,9 +37,19 @@ export const notFound: RequestHandler = (req, _res, next) => {
 };
 
 /**
+ * Seconds a client is asked to wait when PostgreSQL is unreachable: about
+ * the first waits of the workers' outage backoff (docs/failures.md), so a
+ * client retrying does not hammer a recovering database.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
  * The one place HTTP errors are classified and logged. Body-parser failures
- * (bad JSON, too large) become 400/413; anything unexpected is a 500 whose
- * details stay in the log.
+ * (bad JSON, too large) become 400/413; PostgreSQL unreachable (down,
+ * restarting, the connection dropped: `isDatabaseUnavailable`) is a 503
+ * `database_unavailable` with Retry-After, since the same request will
+ * work once it is back; anything else unexpected is a 500 whose details stay
+ * in the log.
  */
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
@@ -48,7 +59,10 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     else if (error?.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
     else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') apiError = new ApiError(415, 'unsupported_encoding', error.message);
     else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) apiError = new ApiError(error.status, 'bad_request', error.message);
-    else {
+    else if (isDatabaseUnavailable(error)) {
+      log.warn({ err: error, method: req.method, path: req.path }, 'database unavailable; answering 503');
+      apiError = new ApiError(503, 'database_unavailable', 'the database is unavailable; retry later', { headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } });
+    } else {
       log.error({ err: error, method: req.method, path: req.path }, 'request failed');
       apiError = new ApiError(500, 'internal', 'internal error');
     }

@@ -12,6 +12,7 @@ const COMMON_ERRORS: Record<number, string[]> = {
   401: ['unauthorized'],
   429: ['rate_limited'],
   500: ['internal'],
+  503: ['database_unavailable'],
 };
 
 /**

@@ -73,6 +73,14 @@ function setup(opts: SetupOpts) {
       rec.changes.push([extra.change, extra.httpStatus]);
       rec.bytes.push(extra.bytes);
     },
+    // As the repository decides (a page this task scraped becomes embedded; its own test is the integration one).
+    markUnchanged: async (_t: string, url: string, extra: { bytes?: number } = {}) => {
+      const status = (opts.status ?? 'discovered') === 'scraped' ? 'embedded' : 'skipped';
+      rec.statuses.push([url, status, undefined]);
+      rec.changes.push([status === 'skipped' ? 'unchanged' : undefined, undefined]);
+      rec.bytes.push(status === 'skipped' ? extra.bytes : undefined);
+      return status;
+    },
     claimLinks: async (input: { urls: string[] }) => {
       rec.claimed.push(input.urls);
       return input.urls;

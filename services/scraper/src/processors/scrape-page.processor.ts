@@ -188,7 +188,14 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     page: { etag: page.validators?.etag ?? null, lastModified: page.validators?.lastModified ?? null, links: storedLinks },
   });
   if (!written.changed) {
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: written.documentId, change: 'unchanged', bytes });
+    // The same job may have run before, or be running beside this run (a
+    // lock lost): its first run stored the page and its embed flow indexed
+    // the document since (a document with chunks not yet indexed stays
+    // `indexing`, which `store` reports as changed, so this run re-queues its
+    // embedding). `markUnchanged` decides on the page as it is now, so that
+    // `skipped` never overwrites a page this task embedded.
+    const now = await deps.tasks.markUnchanged(data.taskId, data.url, { documentId: written.documentId, bytes });
+    if (now !== 'skipped') return { outcome: 'already-done' };
     return { outcome: 'skipped', reason: 'unchanged', documentId: written.documentId, links };
   }
   await deps.tasks.setPageStatus(data.taskId, data.url, 'scraped', { documentId: written.documentId, change: written.replaced ? 'changed' : 'new', bytes });
