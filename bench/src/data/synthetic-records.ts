@@ -30,7 +30,7 @@ function flatten(body: string): string {
     .replace(/^\s{0,3}#{1,6}\s*/gm, '')
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/\s+\n/g, '\n')
-    .replace(/\u0000/g, '')
+    .replaceAll('\u0000', '')
     .trim()
     .slice(0, MAX_BODY_CHARS)
     // The cut may split a surrogate pair; PostgreSQL rejects the lone half.

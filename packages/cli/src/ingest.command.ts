@@ -109,7 +109,7 @@ async function post(api: ApiTarget, path: string, query: Record<string, string>,
   try {
     res = await api.client.request('POST', path, { body: batch.body as BodyInit, contentType: batch.contentType, query: { ...query, rowOffset: String(batch.rowOffset) } });
   } catch (error) {
-    throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`);
+    throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`, { cause: error });
   }
   const json: any = res.json ?? {};
   if (res.status === 202 || (res.status === 400 && json.error?.code === 'invalid_rows')) return json;

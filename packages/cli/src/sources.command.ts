@@ -101,6 +101,7 @@ export async function sourcesCommand(args: string[], call: Call, out: (line: str
       out(status === 202 ? `removed; purge task ${json.taskId}` : 'removed');
       return 0;
     }
+    case undefined:
     default:
       throw new Error(SOURCES_USAGE);
   }
