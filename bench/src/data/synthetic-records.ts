@@ -40,7 +40,7 @@ function flatten(body: string): string {
 let cached: Omit<BenchRecord, 'id'>[] | undefined;
 
 /** The 11,469 support tickets and GitHub issues of shared/data as record templates. */
-export function ticketTemplates(): Omit<BenchRecord, 'id'>[] {
+function ticketTemplates(): Omit<BenchRecord, 'id'>[] {
   cached ??= [
     ...readCsv('suraj520_customer_support_tickets.csv').map((r) => ({
       title: r['Ticket Subject'] ?? '',

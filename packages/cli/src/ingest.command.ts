@@ -4,7 +4,7 @@ import type { KbflowClient } from '@kbflow/client';
 import { MultiBar, Presets } from 'cli-progress';
 import { fileBatches, formatOf, type FileBatch, type IngestFormat } from './ingest-batches.ts';
 
-export const INGEST_USAGE =
+const INGEST_USAGE =
   'usage: ./kbflow ingest <file> [--as records|cases] [--source s] [--knowledge-base kb] [--format csv|ndjson|json] [--id-column c] [--title-column c] [--body-column c] [--id-prefix p] [--batch-rows N] [--max-errors N]';
 
 /**
