@@ -93,7 +93,9 @@ ENV KBFLOW_CHROMIUM_PATH=/usr/bin/chromium
 COPY --from=prod /app /app
 COPY --chmod=0755 docker/entrypoint.sh /app/docker/entrypoint.sh
 # `node` (uid 1000) exists in the Node image; numeric so that Kubernetes
-# runAsNonRoot can verify it.
+# runAsNonRoot can verify it. Not root, so Chromium can sandbox its renderers
+# where the container may create user namespaces (KBFLOW_BROWSER_SANDBOX,
+# docs/operations.md "The browser sandbox").
 USER 1000:1000
 EXPOSE 9101
 ENTRYPOINT ["/usr/bin/tini", "--", "/app/docker/entrypoint.sh"]
@@ -105,6 +107,6 @@ FROM os AS runtime
 COPY --from=prod /app /app
 COPY --chmod=0755 docker/entrypoint.sh /app/docker/entrypoint.sh
 USER 1000:1000
-EXPOSE 8080 9102 9103 9104
+EXPOSE 8080 9102 9103 9104 9105
 ENTRYPOINT ["/usr/bin/tini", "--", "/app/docker/entrypoint.sh"]
 CMD ["api"]

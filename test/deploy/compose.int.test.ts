@@ -12,7 +12,7 @@ import { REPO_ROOT } from '@kbflow/testing';
 import { parse } from 'yaml';
 import { dependencies, durationSeconds, loadCompose, serviceEnvironment, type ComposeBuild } from './support/compose.ts';
 import { ENV_SCHEMAS, SERVICES } from './support/env-schemas.ts';
-import { listeningPort } from './support/workload-checks.ts';
+import { listeningPort, metricsPort } from './support/workload-checks.ts';
 
 const compose = loadCompose();
 const KBFLOW = [...SERVICES, 'migrate'] as const;
@@ -177,7 +177,7 @@ describe('Prometheus and Grafana for compose', () => {
       config.scrape_configs.map((c) => [c.job_name, { path: c.metrics_path ?? '/metrics', targets: c.static_configs.flatMap((s) => s.targets) }]),
     );
     for (const name of SERVICES) {
-      const port = listeningPort(name, serviceEnvironment(service(name)));
+      const port = metricsPort(name, serviceEnvironment(service(name)));
       expect([name, targets[name]]).toEqual([name, { path: '/metrics', targets: [`${name}:${port}`] }]);
     }
   });

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { EnvError } from '@kbflow/config';
+import { EnvError, PROFILE_ROWS } from '@kbflow/config';
 import { REPO_ROOT } from '@kbflow/testing';
 import { loadEnv as loadApiEnv } from '../../services/api/src/env.ts';
 import { loadCompose, serviceEnvironment } from './support/compose.ts';
@@ -50,10 +50,19 @@ function envExampleValues(): Record<string, string> {
   );
 }
 
-/** The schemas' defaults, per variable; undefined where schemas disagree (per-service defaults) or none has one. */
+/**
+ * The schemas' defaults, per variable; undefined where schemas disagree
+ * (per-service defaults), none has one, or KBFLOW_PROFILE decides it (those
+ * are left empty everywhere so that the profile applies).
+ */
 function sharedDefaults(): Record<string, string | undefined> {
   const result: Record<string, string | undefined> = {};
+  const profiled = new Set(PROFILE_ROWS.map((r) => r.variable));
   for (const key of allProgramKeys()) {
+    if (profiled.has(key)) {
+      result[key] = undefined;
+      continue;
+    }
     const defaults = new Set(
       Object.values(ENV_SCHEMAS)
         .filter((s) => s.keys.includes(key))

@@ -81,7 +81,7 @@ beforeAll(async () => {
   e2e = await startE2eStack('prom', { logDir, env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'prom-admin-key' } });
   stack = e2e.stack;
   db = createDb(e2e.database.url);
-  const targets = Object.fromEntries(ALL_SERVICES.map((name) => [name, stack.services.get(name)!.port]));
+  const targets = Object.fromEntries(ALL_SERVICES.map((name) => [name, stack.services.get(name)!.metricsPort]));
   prometheus = await startPrometheus(targets, { logDir, scrapeIntervalSeconds: 1 });
 }, 120_000);
 
@@ -248,7 +248,7 @@ describe('Prometheus scraping the five services during a crawl', () => {
     expect(memory.every((s) => s.value > 10 * 1024 * 1024)).toBe(true);
     // The `service` label set by createMetrics matches the target that exposed the series.
     expect(await prometheus.query('{__name__=~"kbflow_.+", service=""}')).toEqual([]);
-    const instanceOf = Object.fromEntries(ALL_SERVICES.map((name) => [`127.0.0.1:${stack.services.get(name)!.port}`, name]));
+    const instanceOf = Object.fromEntries(ALL_SERVICES.map((name) => [`127.0.0.1:${stack.services.get(name)!.metricsPort}`, name]));
     const series = await prometheus.query('count by (__name__, service, instance) ({__name__=~"kbflow_.+"})');
     expect(series.filter((s) => instanceOf[s.metric.instance!] !== s.metric.service)).toEqual([]);
     expect(new Set(series.map((s) => s.metric.service))).toEqual(new Set(ALL_SERVICES));

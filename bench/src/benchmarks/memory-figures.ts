@@ -80,9 +80,9 @@ const MEMORY_METRICS = ['process_resident_memory_bytes', 'nodejs_heap_size_total
  * (Buffers, ArrayBuffers) and the rest: native code and libraries
  * (LanceDB, Prisma's engine), thread stacks, allocator slack.
  */
-export async function memoryBreakdown(services: Map<string, { port: number }>, when = 'at the end of the loaded phase'): Promise<string> {
+export async function memoryBreakdown(services: Map<string, { metricsPort: number }>, when = 'at the end of the loaded phase'): Promise<string> {
   const parts: string[] = [];
-  for (const [name, { port }] of services) {
+  for (const [name, { metricsPort: port }] of services) {
     try {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const mb: Record<string, number> = {};

@@ -146,8 +146,9 @@ async function health(): Promise<void> {
   const queues = await adminClient.listQueues().catch((error: unknown) => {
     throw unreachable(error);
   });
-  for (const q of queues.queues) {
-    out(`queue ${q.name}: ${Object.entries(q.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  // (The admin key sees every queue; a tenant key would get only its own work, scope tenant.)
+  if (queues.scope === 'all') {
+    for (const q of queues.queues) out(`queue ${q.name}: ${Object.entries(q.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   process.exitCode = res.ok ? 0 : 1;
 }

@@ -224,7 +224,7 @@ export class KbflowClient {
     return this.#unwrap(`POST /v1/tasks/${id}/cancel`, await this.api.POST('/v1/tasks/{id}/cancel', { params: { path: { id } } }));
   }
 
-  /** `GET /v1/queues` (admin key). */
+  /** `GET /v1/queues`: every queue's counts with the admin key, the caller's own work in flight with a tenant key. */
   async listQueues(): Promise<Schemas['QueueCounts']> {
     return this.#unwrap('GET /v1/queues', await this.api.GET('/v1/queues'));
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { profileEnvShape } from './profiles.ts';
 import { tracingEnvShape } from './tracing-env.ts';
 
 /** The Redis key prefix of every queue; the braces are a Redis Cluster hash tag. */
@@ -31,6 +32,7 @@ export const commonEnvShape = {
   /** Must stay below the Kubernetes termination grace period (see k8s/). */
   KBFLOW_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(25_000),
   ...tracingEnvShape,
+  ...profileEnvShape,
 };
 
 export type CommonEnv = z.infer<z.ZodObject<typeof commonEnvShape>>;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { applyProfile, type ProfiledService } from './profiles.ts';
 
 /** Thrown when the environment does not satisfy a service's schema. */
 export class EnvError extends Error {
@@ -25,15 +26,18 @@ export function formatEnvIssues(error: z.ZodError): string[] {
 /**
  * Parses the environment once against a zod schema. Throws {@link EnvError}
  * naming every bad variable; services catch it in `main.ts` and exit 1.
+ * A service passes its name so that KBFLOW_PROFILE fills in its own values
+ * (see profiles.ts) before the schema's defaults apply.
  */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
   source: Record<string, string | undefined> = process.env,
+  opts: { service?: ProfiledService } = {},
 ): z.infer<S> {
   // Empty strings mean "unset" for every variable: compose and Kubernetes
   // often render an absent optional value as "".
   const cleaned: Record<string, string> = {};
-  for (const [key, value] of Object.entries(source)) {
+  for (const [key, value] of Object.entries(applyProfile(source, opts.service))) {
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
   const result = schema.safeParse(cleaned);

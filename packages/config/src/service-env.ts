@@ -56,6 +56,8 @@ export function workerEnvShape(defaultMetricsPort: number, defaultConcurrency: n
 export const scraperEnvShape = {
   KBFLOW_ALLOW_PRIVATE_NETWORKS: booleanFromString.default(false),
   KBFLOW_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** Chromium's renderer sandbox: auto (on unless running as root), on (required), off; see BrowserSandbox in the scraper. */
+  KBFLOW_BROWSER_SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
   KBFLOW_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
   KBFLOW_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
   KBFLOW_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),

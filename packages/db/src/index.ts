@@ -81,3 +81,4 @@ export { copyField, copyRows, type CopyValue } from './copy-rows.ts';
 export { SourceRepository, runParams, type RunTrigger, type SourceSchedule, type SourceSettings, type SourceView, type StartRunResult } from './source.repository.ts';
 export { WebhookRepository, DELIVERIES_KEPT, type DeliveryAttempt, type DeliveryView } from './webhook.repository.ts';
 export { webhookView, asWebhook, type WebhookConfig, type WebhookEventName, type WebhookView } from './webhook-config.ts';
+export { TenantWorkRepository, type TenantWorkDone, type TenantWorkInFlight } from './tenant-work.repository.ts';

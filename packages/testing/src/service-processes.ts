@@ -12,6 +12,8 @@ export interface ServiceProcess {
   process: ChildProcess;
   /** The HTTP port: the API's, or the worker's metrics/health port. */
   port: number;
+  /** Where its Prometheus /metrics is: the worker's one port, the API's own metrics listener. */
+  metricsPort: number;
   logFile: string;
   /** Sends a signal and resolves with the exit code (or the signal name). */
   stop: (signal?: NodeJS.Signals) => Promise<number | string | null>;
@@ -66,10 +68,17 @@ export function serviceNodeFlags(): string[] {
  */
 export async function startService(name: ServiceName, env: Record<string, string>, opts: { logDir: string; timeoutMs?: number; instance?: number }): Promise<ServiceProcess> {
   const port = await freePort();
+  let metricsPort = port;
+  // (A port just released can come back from the next freePort: ask until it differs.)
+  while (name === 'api' && metricsPort === port) metricsPort = await freePort();
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = path.join(opts.logDir, `${name}${opts.instance ? `-${opts.instance}` : ''}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const portEnv = name === 'api' ? { KBFLOW_API_PORT: String(port), KBFLOW_API_HOST: '127.0.0.1' } : { KBFLOW_METRICS_PORT: String(port), KBFLOW_METRICS_HOST: '127.0.0.1' };
+  const portEnv = {
+    ...(name === 'api' ? { KBFLOW_API_PORT: String(port), KBFLOW_API_HOST: '127.0.0.1' } : {}),
+    KBFLOW_METRICS_PORT: String(metricsPort),
+    KBFLOW_METRICS_HOST: '127.0.0.1',
+  };
   const child = spawn(process.execPath, [...serviceNodeFlags(), path.join(REPO_ROOT, 'services', name, 'src', 'main.ts')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...SERVICE_ENV, ...env, ...portEnv },
@@ -89,6 +98,7 @@ export async function startService(name: ServiceName, env: Record<string, string
     name,
     process: child,
     port,
+    metricsPort,
     logFile,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

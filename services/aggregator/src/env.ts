@@ -37,5 +37,5 @@ export const aggregatorEnvSchema = z.object({
 export type AggregatorEnv = z.infer<typeof aggregatorEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): AggregatorEnv {
-  return parseEnv(aggregatorEnvSchema, source);
+  return parseEnv(aggregatorEnvSchema, source, { service: 'aggregator' });
 }

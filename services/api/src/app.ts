@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { CaseRepository, DocumentRepository, SourceRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, WebhookRepository } from '@kbflow/db';
+import type { CaseRepository, DocumentRepository, SourceRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository } from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -42,6 +42,8 @@ export interface AppDeps {
   registry: Registry;
   tenants: TenantRepository;
   tasks: TaskRepository;
+  /** A tenant key's own view of /v1/queues and /v1/stats. */
+  tenantWork: TenantWorkRepository;
   producer: JobProducer;
   redis: Redis;
   events: { query: QueueEvents };
@@ -101,8 +103,8 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   mount(queryRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
   mount(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
   mount(caseRoutes({ tenants: deps.tenants, cases: deps.cases, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
-  mount(queueRoutes(deps.producer));
-  mount(opsRoutes(deps.producer, deps.redis));
+  mount(queueRoutes(deps.producer, deps.tenantWork));
+  mount(opsRoutes(deps.producer, deps.redis, deps.tenantWork));
   mount(deadLetterRoutes({ producer: deps.producer, redis: deps.redis, admission, log: deps.log }));
   mount(scheduleRoutes({ producer: deps.producer, runs: deps.scheduleRuns, log: deps.log }));
   mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
@@ -143,9 +145,6 @@ export function createApp(deps: AppDeps): KbflowApp {
   app.get('/readyz', async (_req, res) => {
     const result = await runChecks(deps.checks);
     res.status(result.ok ? 200 : 503).json({ status: readinessStatus(result), checks: result.checks });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());
   });
 
   const board = new ExpressAdapter();

@@ -10,6 +10,14 @@ export const apiEnvSchema = z
     /** Loopback by default, so a local run is not reachable from the network; the image, compose and Kubernetes set 0.0.0.0. */
     KBFLOW_API_HOST: z.string().default('127.0.0.1'),
     /**
+     * Prometheus /metrics (and /healthz, /readyz) on a listener of its own, never
+     * on the public port: metrics name routes, queues and tenants' volumes.
+     * Loopback by default; the image sets 0.0.0.0 (compose and Kubernetes
+     * publish only the API port, so Prometheus reaches it inside the network).
+     */
+    KBFLOW_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9105),
+    KBFLOW_METRICS_HOST: z.string().default('127.0.0.1'),
+    /**
      * The dev tenant's key; defaults to `dev-key` outside production. Refused
      * in production: there the dev tenant never exists, and tenants and keys
      * are made with the admin key (`./kbflow tenants add`, docs/tenancy.md).
@@ -61,5 +69,5 @@ export const apiEnvSchema = z
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
-  return parseEnv(apiEnvSchema, source);
+  return parseEnv(apiEnvSchema, source, { service: 'api' });
 }

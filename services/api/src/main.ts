@@ -1,6 +1,6 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, WebhookRepository } from '@kbflow/db';
-import { createLogger, createMetrics, ShutdownManager, startTracing, startupFailed } from '@kbflow/observability';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository } from '@kbflow/db';
+import { createLogger, createMetrics, ShutdownManager, startHealthServer, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
@@ -41,23 +41,25 @@ try {
   const searchLogWriter = new SearchLogWriter(searchLogs, { log, registry: metrics.registry });
 
   const tasks = new TaskRepository(db);
+  const checks = [
+    { name: 'redis', check: () => redis.ping() },
+    { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
+    // Reported, not required: with the vector store down the API still
+    // takes submissions, and queries fall back to keyword search.
+    { name: 'vector-store', check: () => vectors.health(), required: false },
+  ];
   const app = createApp({
     log,
     registry: metrics.registry,
     tenants,
     tasks,
+    tenantWork: new TenantWorkRepository(db),
     sources: { repository: new SourceRepository(db, tasks), minIntervalMs: env.KBFLOW_SOURCE_MIN_INTERVAL_MS },
     webhooks: { repository: new WebhookRepository(db, tasks), allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS },
     producer,
     redis,
     events,
-    checks: [
-      { name: 'redis', check: () => redis.ping() },
-      { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
-      // Reported, not required: with the vector store down the API still
-      // takes submissions, and queries fall back to keyword search.
-      { name: 'vector-store', check: () => vectors.health(), required: false },
-    ],
+    checks,
     queryTimeoutMs: env.KBFLOW_QUERY_TIMEOUT_MS,
     maxBodyBytes: env.KBFLOW_MAX_BODY_BYTES,
     records: { repository: new RecordRepository(db), maxBytes: env.KBFLOW_RECORDS_MAX_BYTES },
@@ -79,10 +81,14 @@ try {
     server.once('error', reject);
   });
 
+  // Prometheus scrapes this listener, never the public port (KBFLOW_METRICS_PORT).
+  const metricsServer = await startHealthServer({ port: env.KBFLOW_METRICS_PORT, host: env.KBFLOW_METRICS_HOST, registry: metrics.registry, checks });
+
   const heartbeat = startHeartbeat(redis, env.KBFLOW_QUEUE_PREFIX, { service: SERVICE, concurrency: {} });
 
   const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
   shutdown.register('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  shutdown.register('metrics server', () => metricsServer.close());
   shutdown.register('heartbeat', () => heartbeat.stop());
   shutdown.register('api key use', () => keyUse.close());
   shutdown.register('tenant purges', () => purger.idle());
@@ -102,7 +108,7 @@ try {
 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.KBFLOW_API_PORT;
-  log.info({ port, devKey: env.KBFLOW_DEV_API_KEY ? 'KBFLOW_DEV_API_KEY' : undefined }, 'api listening');
+  log.info({ port, metricsPort: metricsServer.port, devKey: env.KBFLOW_DEV_API_KEY ? 'KBFLOW_DEV_API_KEY' : undefined }, 'api listening');
   // The built-in local key is printed on purpose (issue 2): it is how one
   // starts. A key the operator chose is never written to a log (issue 14).
   if (env.devKeyIsBuiltIn) log.info(`dev tenant key: ${env.KBFLOW_DEV_API_KEY} (built in; set KBFLOW_DEV_API_KEY to choose one)`);

@@ -77,8 +77,7 @@ describe('admission control on the scrape backlog', () => {
     expect([query.status, query.json.answer]).toEqual([200, 'served']);
     expect((await api.send('POST', '/v1/search', { body: { query: 'still there?' } })).status).toBe(200);
 
-    const metrics = await api.send('GET', '/metrics', { key: null });
-    expect(metrics.text).toMatch(/kbflow_admission_rejected_total\{queue="scrape",reason="backlog"[^}]*\} 3\n/);
+    expect(await api.metrics()).toMatch(/kbflow_admission_rejected_total\{queue="scrape",reason="backlog"[^}]*\} 3\n/);
   });
 
   it('a refused request with an Idempotency-Key releases it, so the retry after the backlog drains runs', async () => {

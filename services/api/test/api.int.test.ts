@@ -188,10 +188,12 @@ describe('task submission', () => {
     expect(task.json.type).toBe('batch-scrape');
   });
 
-  it('GET /v1/queues lists every queue with its counts', async () => {
-    expect((await send('GET', '/v1/queues')).status).toBe(403);
+  it("GET /v1/queues lists every queue with its counts to the admin, a tenant's own work to a tenant key", async () => {
+    const own = await send('GET', '/v1/queues');
+    expect([own.status, own.json.scope, own.json.queues]).toEqual([200, 'tenant', undefined]);
+    expect(Object.values(own.json.tasks as Record<string, number>).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const res = await send('GET', '/v1/queues', { key: ADMIN_KEY });
-    expect(res.status).toBe(200);
+    expect([res.status, res.json.scope]).toEqual([200, 'all']);
     expect(res.json.queues.map((q: { name: string }) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
     const scrape = res.json.queues.find((q: { name: string }) => q.name === 'scrape');
     expect(scrape.counts.prioritized).toBeGreaterThanOrEqual(4);
@@ -199,14 +201,16 @@ describe('task submission', () => {
 });
 
 describe('health, metrics and Bull Board', () => {
-  it('serves /healthz, /readyz and Prometheus /metrics without a key', async () => {
+  it('serves /healthz and /readyz without a key; /metrics is not on the public port', async () => {
     expect((await send('GET', '/healthz', { key: null })).json).toEqual({ status: 'ok' });
     const ready = await send('GET', '/readyz', { key: null });
     expect(ready.status).toBe(200);
     expect(ready.json.checks.redis).toBe('ok');
-    const metrics = await send('GET', '/metrics', { key: null });
-    expect(metrics.text).toContain('kbflow_http_request_duration_seconds_bucket{');
-    expect(metrics.text).toContain('route="/v1/crawl"');
+    // Not public, with or without a key: main.ts serves the registry on KBFLOW_METRICS_PORT.
+    for (const key of [null, ADMIN_KEY]) expect((await send('GET', '/metrics', { key })).status).toBe(404);
+    const metrics = await api.metrics();
+    expect(metrics).toContain('kbflow_http_request_duration_seconds_bucket{');
+    expect(metrics).toContain('route="/v1/crawl"');
   });
 
   it('Bull Board refuses a missing or non-admin key and serves the admin', async () => {
@@ -223,7 +227,7 @@ describe('health, metrics and Bull Board', () => {
 
 describe('operations endpoints', () => {
   it('exports queue depth per state and the age of the oldest waiting job', async () => {
-    const metrics = (await send('GET', '/metrics', { key: null })).text;
+    const metrics = await api.metrics();
     const line = (name: string, labels: string[]) => metrics.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
     const scrapeBacklog = Number(line('kbflow_queue_jobs', ['queue="scrape"', 'state="prioritized"'])!.split(' ').pop());
     expect(scrapeBacklog).toBe(Number((await producer.queue(QueueName.scrape).getJobCounts('prioritized')).prioritized));
@@ -272,9 +276,10 @@ describe('operations endpoints', () => {
     } finally {
       await worker.close();
     }
-    expect((await send('GET', '/v1/stats')).status).toBe(403);
+    const own = await send('GET', '/v1/stats');
+    expect([own.status, own.json.scope, own.json.queues]).toEqual([200, 'tenant', undefined]);
     const res = await send('GET', '/v1/stats', { key: ADMIN_KEY });
-    expect(res.status).toBe(200);
+    expect([res.status, res.json.scope]).toEqual([200, 'all']);
     const maintenance = res.json.queues.find((q: { name: string }) => q.name === 'maintenance');
     expect(maintenance.totals.completed).toBe(6);
     expect(maintenance.throughputPerMinute.completed).toBeCloseTo(6 / 15, 5);

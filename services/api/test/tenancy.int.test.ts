@@ -159,7 +159,7 @@ describe('tenant and key management', () => {
     expect(Date.parse(key.lastUsedAt)).toBeGreaterThan(Date.parse(key.createdAt) - 1000);
   });
 
-  it('enforces scopes on every route: a read key cannot submit work, a write key cannot read, queue figures need admin', async () => {
+  it("enforces scopes on every route: a read key cannot submit work, a write key cannot read, every tenant's queue figures need admin", async () => {
     const reader = await newTenant('reader-co', ['read']);
     const writer = await newTenant('writer-co', ['write']);
     expect((await api.send('GET', '/v1/knowledge-bases', { key: reader.key })).status).toBe(200);
@@ -181,10 +181,13 @@ describe('tenant and key management', () => {
     }
     const search = await api.send('POST', '/v1/search', { key: writer.key, body: { query: 'x' } });
     expect([search.status, search.json.error.message]).toEqual([403, expect.stringContaining('read scope')]);
-    for (const url of ['/v1/queues', '/v1/stats', '/v1/schedules']) {
+    // Queue figures of every tenant need the admin key; a tenant key gets its own (scope tenant).
+    for (const url of ['/v1/queues', '/v1/stats']) {
       const res = await api.send('GET', url, { key: reader.key });
-      expect([url, res.status, res.json.error.message]).toEqual([url, 403, expect.stringContaining('admin scope')]);
+      expect([url, res.status, res.json.scope]).toEqual([url, 200, 'tenant']);
     }
+    const schedules = await api.send('GET', '/v1/schedules', { key: reader.key });
+    expect([schedules.status, schedules.json.error.message]).toEqual([403, expect.stringContaining('admin scope')]);
     expect(await api.db.task.count({ where: { tenantId: reader.id } })).toBe(0);
   });
 
@@ -257,6 +260,17 @@ describe('isolation: two tenants with data in the same knowledge base slug', () 
         for (const secret of secrets) expect([url, res.text.includes(secret)]).toEqual([url, false]);
         expect([url, res.text.includes('host-secret')]).toEqual([url, false]);
       }
+      // Queue figures: the tenant's own unfinished tasks and their pages, none of the other's.
+      const active = (tenantId: string) => api.db.task.count({ where: { tenantId, state: { in: ['queued', 'running', 'cancelling'] } } });
+      const queues = (await api.send('GET', '/v1/queues', as)).json;
+      const counted = Object.values(queues.tasks as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect([queues.scope, counted]).toEqual(['tenant', await active(mine.tenant.id)]);
+      expect(counted).toBeGreaterThan(0);
+      expect(counted).toBeLessThan(counted + (await active(theirs.tenant.id)));
+      expect(queues.pages.discovered).toBe(await api.db.taskPage.count({ where: { tenantId: mine.tenant.id, status: 'discovered' } }));
+      expect(queues.queues).toBeUndefined();
+      const stats = (await api.send('GET', '/v1/stats', as)).json;
+      expect(stats).toMatchObject({ scope: 'tenant', windowSeconds: 900, tasks: { completed: 0, failed: 0, cancelled: 0 } });
       const bases = (await api.send('GET', '/v1/knowledge-bases', as)).json.knowledgeBases;
       expect(bases).toEqual([expect.objectContaining({ slug: 'shared' })]);
       expect((await api.send('GET', '/v1/cases?knowledgeBase=shared', as)).json.cases.map((c: { id: string }) => c.id)).toEqual([mine.caseId]);
@@ -281,6 +295,21 @@ describe('isolation: two tenants with data in the same knowledge base slug', () 
     const all = (await admin('GET', '/v1/dead-letters')).json;
     expect(all.deadLetters.map((d: { jobId: string }) => d.jobId)).toEqual(expect.arrayContaining(['iso-alpha', 'iso-bravo']));
     expect(all.text ?? JSON.stringify(all)).toContain('host-secret');
+  });
+});
+
+describe("a tenant key's queue figures", () => {
+  it('/v1/stats counts the tenant\'s own tasks finished in the window, with their durations, and none of another tenant\'s', async () => {
+    const [one, two] = [await newTenant('stats-one'), await newTenant('stats-two')];
+    const submitted = await api.send('POST', '/v1/scrape', { key: one.key, body: { url: 'https://stats-one.example.com/a' } });
+    expect(submitted.status).toBe(202);
+    const created = (await api.db.task.findUniqueOrThrow({ where: { id: submitted.json.taskId } })).createdAt;
+    await api.db.task.update({ where: { id: submitted.json.taskId }, data: { state: 'failed', finishedAt: new Date(created.getTime() + 1500) } });
+    const mine = (await api.send('GET', '/v1/stats', { key: one.key })).json;
+    expect(mine).toEqual({ scope: 'tenant', windowSeconds: 900, tasks: { completed: 0, failed: 1, cancelled: 0 }, durationMs: { p50: 1500, p95: 1500 } });
+    const theirs = (await api.send('GET', '/v1/stats', { key: two.key })).json;
+    expect(theirs).toEqual({ scope: 'tenant', windowSeconds: 900, tasks: { completed: 0, failed: 0, cancelled: 0 }, durationMs: { p50: null, p95: null } });
+    expect((await api.send('GET', '/v1/queues', { key: two.key })).json).toEqual({ scope: 'tenant', tasks: {}, pages: {} });
   });
 });
 

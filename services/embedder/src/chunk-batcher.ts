@@ -26,15 +26,15 @@ export interface ChunkBatcherDeps {
   ready: () => Promise<void>;
 }
 
-/** Texts per embedder call: one provider request each. */
+/** Texts per embedder call (one provider request each) unless KBFLOW_EMBED_REQUEST_SIZE says otherwise. */
 export const EMBED_BATCH = 128;
-/** Default cap of one batch, in chunks. */
+/** Default cap of one batch, in chunks (KBFLOW_EMBED_BATCH_MAX_CHUNKS). */
 const DEFAULT_MAX_CHUNKS = 1024;
 
 /**
  * Embeds the chunks of many `embed-chunks` jobs together: their rows are
  * read in one query per tenant, their texts embedded in provider calls of
- * up to 128 that span documents, their vectors written in ONE vector-store
+ * up to 128 (KBFLOW_EMBED_REQUEST_SIZE) that span documents, their vectors written in ONE vector-store
  * upsert and marked indexed in one statement. A crawl's embed jobs carry
  * one page's chunks each (a few to 32): written one job at a time, each was
  * a LanceDB commit of its own (a fragment, and commit conflicts between
@@ -53,12 +53,14 @@ const DEFAULT_MAX_CHUNKS = 1024;
 export class ChunkBatcher {
   readonly #deps: ChunkBatcherDeps;
   readonly #maxChunks: number;
+  readonly #requestSize: number;
   #queue: Request[] = [];
   #writing = false;
 
-  constructor(deps: ChunkBatcherDeps, opts: { maxChunks?: number } = {}) {
+  constructor(deps: ChunkBatcherDeps, opts: { maxChunks?: number; requestSize?: number } = {}) {
     this.#deps = deps;
     this.#maxChunks = opts.maxChunks ?? DEFAULT_MAX_CHUNKS;
+    this.#requestSize = opts.requestSize ?? EMBED_BATCH;
   }
 
   /** Resolves once these chunks' vectors are written and the chunks marked indexed. */
@@ -121,8 +123,8 @@ export class ChunkBatcher {
     if (rows.length === 0) return results;
     await this.#deps.ready();
     const vectors: number[][] = [];
-    for (let i = 0; i < rows.length; i += EMBED_BATCH) {
-      const slice = rows.slice(i, i + EMBED_BATCH);
+    for (let i = 0; i < rows.length; i += this.#requestSize) {
+      const slice = rows.slice(i, i + this.#requestSize);
       vectors.push(...(await this.#deps.embedder.embed(slice.map((c) => c.text), { tenantId: slice.map((c) => c.tenantId) })));
     }
     const records: VectorRecord[] = rows.map((c, i) => ({

@@ -9,10 +9,14 @@ export const embedderEnvSchema = z.object({
   ...vectorStoreEnvShape,
   ...providerEnvShape,
   ...breakerEnvShape,
+  /** Texts per embedding request to the provider. */
+  KBFLOW_EMBED_REQUEST_SIZE: z.coerce.number().int().min(1).max(2048).default(128),
+  /** Chunks embedded and written to the vector store together at most (ChunkBatcher). */
+  KBFLOW_EMBED_BATCH_MAX_CHUNKS: z.coerce.number().int().min(1).max(100_000).default(1024),
 });
 
 export type EmbedderEnv = z.infer<typeof embedderEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): EmbedderEnv {
-  return parseEnv(embedderEnvSchema, source);
+  return parseEnv(embedderEnvSchema, source, { service: 'embedder' });
 }

@@ -44,8 +44,8 @@ try {
   // Every vector write of this process goes through one coalescing writer:
   // one LanceDB commit at a time, each carrying what the jobs of that moment wrote.
   const upserts = new CoalescingUpsert(vectors);
-  const batcher = new ChunkBatcher({ documents, embedder, vectors: upserts, ready });
-  const deps = { documents, records: new RecordRepository(db), embedder, vectors, upserts, ready, batcher };
+  const batcher = new ChunkBatcher({ documents, embedder, vectors: upserts, ready }, { maxChunks: env.KBFLOW_EMBED_BATCH_MAX_CHUNKS, requestSize: env.KBFLOW_EMBED_REQUEST_SIZE });
+  const deps = { documents, records: new RecordRepository(db), embedder, vectors, upserts, ready, batcher, requestSize: env.KBFLOW_EMBED_REQUEST_SIZE };
 
   // Each tenant's share of these workers (issue 12 item 2): its jobs over it wait, delayed, attempts intact.
   const tenantLimits = new TenantLimitsCache(new TenantRepository(db));

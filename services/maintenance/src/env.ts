@@ -83,5 +83,5 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     .filter(([old]) => source[old] !== undefined && source[old] !== '')
     .map(([old, current]) => `${old}: renamed to ${current} (same value, or a duration like 15m, or a cron pattern)`);
   if (renamed.length > 0) throw new EnvError(renamed);
-  return parseEnv(maintenanceEnvSchema, source);
+  return parseEnv(maintenanceEnvSchema, source, { service: 'maintenance' });
 }

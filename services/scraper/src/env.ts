@@ -11,5 +11,5 @@ export const scraperEnvSchema = z.object({
 export type ScraperEnv = z.infer<typeof scraperEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ScraperEnv {
-  return parseEnv(scraperEnvSchema, source);
+  return parseEnv(scraperEnvSchema, source, { service: 'scraper' });
 }

@@ -41,7 +41,10 @@ try {
     service: SERVICE,
     report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   });
-  const browser = new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH });
+  if (env.KBFLOW_BROWSER_SANDBOX === 'on' && process.getuid?.() === 0) {
+    throw new Error('KBFLOW_BROWSER_SANDBOX=on, but the scraper runs as root and Chromium refuses its sandbox as root: run it as a non-root user or set KBFLOW_BROWSER_SANDBOX=auto');
+  }
+  const browser = new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH, sandbox: env.KBFLOW_BROWSER_SANDBOX, log, registry: metrics.registry });
   const http = new HttpFetcher({ ...fetchOpts, maxRedirects: env.KBFLOW_MAX_REDIRECTS });
   const fetchResource = http.fetchResource.bind(http);
   const engines = new EngineRouter(

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 
 /** Routes outside /v1 that are infrastructure, not API operations (documented in docs/api.md). */
-export const INFRASTRUCTURE_ROUTES = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /docs', 'GET /docs/init.js', 'POST /mcp', 'GET /mcp', 'DELETE /mcp'];
+export const INFRASTRUCTURE_ROUTES = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs', 'GET /docs/init.js', 'POST /mcp', 'GET /mcp', 'DELETE /mcp'];
 
 interface Layer {
   rawPath?: unknown;

@@ -50,6 +50,11 @@ export function listeningPort(service: Service, env: Record<string, string>): nu
   return Number(value);
 }
 
+/** The port that serves /metrics: the worker's one port, the API's own metrics listener (never its public port). */
+export function metricsPort(service: Service, env: Record<string, string>): number {
+  return Number(env.KBFLOW_METRICS_PORT || ENV_SCHEMAS[service].defaults.KBFLOW_METRICS_PORT);
+}
+
 function probePort(container: Container, probe: Probe | undefined): number | undefined {
   const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port;
   if (port === undefined) return undefined;
@@ -151,10 +156,15 @@ export function selectionProblems(objs: K8sObject[]): string[] {
       return typeof target === 'number' ? target === port : container.ports?.find((cp) => cp.name === target)?.containerPort === port;
     });
     if (!svcPort) problems.push(`Service ${svc.metadata.name}: no port targets ${name}'s port ${port}`);
+    const metrics = metricsPort(name, containerEnvironment(container, objs));
+    const metricsSvcPort = svc.spec.ports.find((p) => {
+      const target = p.targetPort ?? p.port;
+      return typeof target === 'number' ? target === metrics : container.ports?.find((cp) => cp.name === target)?.containerPort === metrics;
+    });
     const monitor = monitors.find((m) => selects(m.spec.selector.matchLabels, svc.metadata.labels));
     if (!monitor) problems.push(`Service ${svc.metadata.name}: no ServiceMonitor selects it`);
-    else if (!monitor.spec.endpoints.some((e) => e.port === svcPort?.name && (e.path ?? '/metrics') === '/metrics')) {
-      problems.push(`ServiceMonitor ${monitor.metadata.name}: no endpoint scrapes /metrics on port ${String(svcPort?.name)}`);
+    else if (!monitor.spec.endpoints.some((e) => e.port === metricsSvcPort?.name && (e.path ?? '/metrics') === '/metrics')) {
+      problems.push(`ServiceMonitor ${monitor.metadata.name}: no endpoint scrapes /metrics on the port serving ${name}'s metrics (${metrics})`);
     }
     if (!pdbs.some((p) => selects(p.spec.selector.matchLabels, podLabels))) problems.push(`Deployment ${name}: no PodDisruptionBudget selects its pods`);
     return problems;

@@ -350,7 +350,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Job counts per queue and state (admin) */
+        /**
+         * Job counts per queue and state (admin), or the caller's own work in flight
+         * @description The admin key sees every queue (`scope: all`); a tenant key sees its own unfinished tasks and their pages by status (`scope: tenant`).
+         */
         get: operations["listQueues"];
         put?: never;
         post?: never;
@@ -610,7 +613,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-queue throughput, error rate and latency (admin) */
+        /**
+         * Per-queue throughput, error rate and latency (admin), or the caller's own finished work
+         * @description The admin key sees every queue (`scope: all`); a tenant key sees its tasks finished in the same window and how long they took (`scope: tenant`).
+         */
         get: operations["queueStats"];
         put?: never;
         post?: never;
@@ -963,6 +969,17 @@ export interface components {
                 };
                 name: string;
             }[];
+            /** @constant */
+            scope: "all";
+        } | {
+            pages: {
+                [key: string]: number;
+            };
+            /** @constant */
+            scope: "tenant";
+            tasks: {
+                [key: string]: number;
+            };
         };
         QueueStats: {
             queues: ({
@@ -985,6 +1002,21 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
+            /** @constant */
+            scope: "all";
+        } | {
+            durationMs: {
+                p50: number | null;
+                p95: number | null;
+            };
+            /** @constant */
+            scope: "tenant";
+            tasks: {
+                cancelled: number;
+                completed: number;
+                failed: number;
+            };
+            windowSeconds: number;
         };
         RecordsAccepted: {
             accepted: number;
@@ -3751,7 +3783,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description every queue */
+            /** @description every queue, or the tenant's work */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5384,7 +5416,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description one entry per queue */
+            /** @description one entry per queue, or the tenant's work */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,3 +1,4 @@
+import type { TenantWorkRepository } from '@kbflow/db';
 import { ALL_QUEUES, listWorkers, type JobProducer, type Redis } from '@kbflow/queues';
 import { listBreakers } from '@kbflow/resilience';
 import { ApiRoutes } from '../http/route-registry.ts';
@@ -45,12 +46,13 @@ async function queueStats(producer: JobProducer, name: (typeof ALL_QUEUES)[numbe
 
 /**
  * Operator endpoints: live replicas (`/v1/workers`), breakers and per-queue
- * statistics (`/v1/stats`). Queue figures mix every tenant's jobs, so
- * `/v1/stats` needs the admin key; a tenant key sees how many replicas of
+ * statistics (`/v1/stats`). Queue figures mix every tenant's jobs, so only
+ * the admin key sees them; a tenant key gets its own finished work over the
+ * same window from its task rows (`scope: tenant`), how many replicas of
  * each service run and each breaker's state, never a hostname, a pid or a
  * replica id (kbflow issue 12 item 4).
  */
-export function opsRoutes(producer: JobProducer, redis: Redis): ApiRoutes {
+export function opsRoutes(producer: JobProducer, redis: Redis, tenantWork: TenantWorkRepository): ApiRoutes {
   const router = new ApiRoutes();
 
   router.get('/workers', { operationId: 'listWorkers', summary: 'Live service replicas', tags: ['operations'], description: 'Every replica (host, pid, concurrency) with the admin key; only the count per service with a tenant key.', responses: { 200: { description: 'replicas by service', schema: workers } }, example: {} }, async (req, res) => {
@@ -65,9 +67,24 @@ export function opsRoutes(producer: JobProducer, redis: Redis): ApiRoutes {
     res.json({ breakers: req.principal?.isAdmin ? all : all.map((b) => ({ name: b.name, state: b.state, replicas: b.replicas.map((r) => ({ service: r.service, state: r.state })) })) });
   });
 
-  router.get('/stats', { operationId: 'queueStats', summary: 'Per-queue throughput, error rate and latency (admin)', tags: ['operations'], access: 'admin', responses: { 200: { description: 'one entry per queue', schema: queueStatsResponse } }, example: {} }, async (_req, res) => {
-    res.json({ queues: await Promise.all(ALL_QUEUES.map((name) => queueStats(producer, name))) });
-  });
+  router.get(
+    '/stats',
+    {
+      operationId: 'queueStats',
+      summary: "Per-queue throughput, error rate and latency (admin), or the caller's own finished work",
+      description: 'The admin key sees every queue (`scope: all`); a tenant key sees its tasks finished in the same window and how long they took (`scope: tenant`).',
+      tags: ['operations'],
+      responses: { 200: { description: 'one entry per queue, or the tenant\'s work', schema: queueStatsResponse } },
+      example: {},
+    },
+    async (req, res) => {
+      if (!req.principal?.isAdmin) {
+        res.json({ scope: 'tenant', ...(await tenantWork.doneSince(req.principal!.tenantId, WINDOW_MINUTES * 60)) });
+        return;
+      }
+      res.json({ scope: 'all', queues: await Promise.all(ALL_QUEUES.map((name) => queueStats(producer, name))) });
+    },
+  );
 
   return router;
 }

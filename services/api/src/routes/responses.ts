@@ -263,8 +263,15 @@ export const knowledgeBases = z
   })
   .meta({ id: 'KnowledgeBaseList' });
 
+/** A tenant key's own work in flight: unfinished tasks by state, their pages by status. */
+const tenantWorkInFlight = z.object({
+  scope: z.literal('tenant'),
+  tasks: z.record(z.string(), z.number().int()),
+  pages: z.record(z.string(), z.number().int()),
+});
+
 export const queueCounts = z
-  .object({ queues: z.array(z.object({ name: z.string(), counts: z.record(z.string(), z.number()) })) })
+  .union([z.object({ scope: z.literal('all'), queues: z.array(z.object({ name: z.string(), counts: z.record(z.string(), z.number()) })) }), tenantWorkInFlight])
   .meta({ id: 'QueueCounts' });
 
 export const workers = z
@@ -291,7 +298,9 @@ export const breakers = z
   .meta({ id: 'CircuitBreakers' });
 
 export const queueStats = z
-  .object({
+  .union([
+    z.object({
+    scope: z.literal('all'),
     queues: z.array(
       z.looseObject({
         name: z.string(),
@@ -302,7 +311,14 @@ export const queueStats = z
         totals: z.object({ completed: z.number(), failed: z.number() }),
       }),
     ),
-  })
+    }),
+    z.object({
+      scope: z.literal('tenant'),
+      windowSeconds: z.number().int(),
+      tasks: z.object({ completed: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+      durationMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }),
+    }),
+  ])
   .meta({ id: 'QueueStats' });
 
 const deadLetter = z.object({

@@ -1,6 +1,6 @@
 // The API in-process (createApp, as main.ts wires it) over a real Redis and a
 // fresh PostgreSQL database: every api integration test file starts its own.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, WebhookRepository, type Db } from '@kbflow/db';
+import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
@@ -47,6 +47,8 @@ export interface TestApi {
   send: (method: string, path: string, opts?: SendOptions) => Promise<SendResult>;
   /** Jobs of this API's prefix across every queue and state. */
   jobTotal: () => Promise<number>;
+  /** What the API's metrics listener serves (main.ts serves this registry on KBFLOW_METRICS_PORT, never on the API port). */
+  metrics: () => Promise<string>;
   close: () => Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     registry,
     tenants,
     tasks,
+    tenantWork: new TenantWorkRepository(db),
     sources: { repository: new SourceRepository(db, tasks), minIntervalMs: opts.sourceMinIntervalMs ?? 60_000 },
     webhooks: { repository: new WebhookRepository(db, tasks), allowPrivateNetworks: opts.allowPrivateNetworks ?? false },
     idempotency: new IdempotencyRepository(db),
@@ -145,6 +148,7 @@ export async function startTestApi(opts: { redisUrl?: string; admission?: Admiss
     searchLogs,
     send,
     jobTotal,
+    metrics: () => registry.metrics(),
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

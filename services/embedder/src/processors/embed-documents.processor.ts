@@ -12,16 +12,18 @@ export interface EmbedDocumentsDeps {
   upserts?: Pick<VectorStore, 'upsert'>;
   /** Resolves once the collection exists with the embedder's dimensions. */
   ready: () => Promise<void>;
+  /** Texts per embedder call (KBFLOW_EMBED_REQUEST_SIZE). */
+  requestSize?: number;
 }
 
-/** Texts per embedder call: one provider request each. */
+/** Texts per embedder call (one provider request each) by default. */
 const EMBED_BATCH = 128;
 /** Vectors per upsert: each upsert is one write (one LanceDB commit), so fewer and larger is better. */
 const UPSERT_BATCH = 2000;
 
-async function embedAll(embedder: Embedder, texts: string[], tenantId: string): Promise<number[][]> {
+async function embedAll(embedder: Embedder, texts: string[], tenantId: string, size = EMBED_BATCH): Promise<number[][]> {
   const out: number[][] = [];
-  for (let i = 0; i < texts.length; i += EMBED_BATCH) out.push(...(await embedder.embed(texts.slice(i, i + EMBED_BATCH), { tenantId })));
+  for (let i = 0; i < texts.length; i += size) out.push(...(await embedder.embed(texts.slice(i, i + size), { tenantId })));
   return out;
 }
 
@@ -30,11 +32,11 @@ async function embedAll(embedder: Embedder, texts: string[], tenantId: string): 
  * weighting its mix with the document's title and summary (each embedded
  * once per distinct text).
  */
-async function vectorsFor(chunks: ChunkToEmbed[], weighting: 'none' | 'article', embedder: Embedder, tenantId: string): Promise<number[][]> {
-  if (weighting === 'none') return embedAll(embedder, chunks.map((c) => c.text), tenantId);
+async function vectorsFor(chunks: ChunkToEmbed[], weighting: 'none' | 'article', embedder: Embedder, tenantId: string, size?: number): Promise<number[][]> {
+  if (weighting === 'none') return embedAll(embedder, chunks.map((c) => c.text), tenantId, size);
   const fields = [...new Set(chunks.flatMap((c) => [c.title, c.summary ?? ''].filter((t) => t.trim() !== '')))];
-  const chunkVectors = await embedAll(embedder, chunks.map((c) => c.text), tenantId);
-  const fieldVectors = await embedAll(embedder, fields, tenantId);
+  const chunkVectors = await embedAll(embedder, chunks.map((c) => c.text), tenantId, size);
+  const fieldVectors = await embedAll(embedder, fields, tenantId, size);
   const byText = new Map(fields.map((t, i) => [t, fieldVectors[i]!]));
   const of = (text: string | null) => (text && text.trim() !== '' ? byText.get(text) : undefined);
   return chunks.map((c, i) => weightedArticleVector(chunkVectors[i]!, of(c.title), of(c.summary)));
@@ -57,7 +59,7 @@ export async function embedDocuments(
   const chunks = await deps.records.chunksToEmbed(data.tenantId, data.documentIds, { all: data.weighting === 'article' });
   if (chunks.length > 0 || data.staleChunkIds.length > 0) await deps.ready();
   if (chunks.length > 0) {
-    const vectors = await vectorsFor(chunks, data.weighting, deps.embedder, data.tenantId);
+    const vectors = await vectorsFor(chunks, data.weighting, deps.embedder, data.tenantId, deps.requestSize);
     const records: VectorRecord[] = chunks.map((c, i) => ({
       id: c.id,
       vector: vectors[i]!,

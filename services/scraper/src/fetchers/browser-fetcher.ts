@@ -1,20 +1,24 @@
 import { parseRetryAfter } from '@kbflow/embeddings';
 import { AppError, PermanentError } from '@kbflow/queues';
+import type { Logger } from '@kbflow/observability';
 import { chromium, type Browser } from 'playwright-core';
+import { Gauge, type Registry } from 'prom-client';
 import { assertUrlAllowed, type AddressPolicy } from '@kbflow/net';
 import { HttpStatusError, type FetchedPage, type PageFetcher } from './fetched-page.ts';
 import { BLOCKED_HEADER, GuardedProxy } from './guarded-proxy.ts';
 
 /**
- * Flags that work on these machines (ENVIRONMENT.md): no sandbox as root, no
- * background network. Playwright gives every launch a fresh temporary
- * profile itself (it refuses --user-data-dir), which is the fresh profile
- * Chromium needs here.
+ * No background network, no QUIC (it would bypass the HTTP proxy that guards
+ * addresses) and WebRTC limited to what goes through that proxy:
+ * `disable_non_proxied_udp` leaves a page no UDP of its own (no STUN, no
+ * host candidates), so a page cannot reach an address the guard refuses
+ * over WebRTC either. Playwright adds `--headless`, and `--no-sandbox` only
+ * when the sandbox is off (see {@link BrowserSandbox}); it gives every
+ * launch a fresh temporary profile itself (it refuses --user-data-dir).
  */
 const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
   '--disable-gpu',
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',
@@ -23,8 +27,28 @@ const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+/**
+ * Whether Chromium sandboxes its renderers (KBFLOW_BROWSER_SANDBOX), where
+ * page JavaScript runs beside the scraper, which holds every tenant's
+ * credentials. Chromium's sandbox (user and PID namespaces plus its own
+ * seccomp filters per renderer) needs a non-root user and a platform that
+ * lets it create user namespaces. Chromium refuses it as root.
+ * - `auto` (default): sandboxed unless the process runs as root; if Chromium
+ *   cannot start sandboxed (a container whose seccomp profile forbids user
+ *   namespaces), it runs without and says so in the log and in the
+ *   `kbflow_browser_sandboxed` gauge. The image runs as uid 1000.
+ * - `on`: sandboxed or not at all: the browser engine fails with an error
+ *   naming this variable (what docker-compose.yml sets).
+ * - `off`: never sandboxed (only where nothing untrusted is crawled).
+ */
+export type BrowserSandbox = 'auto' | 'on' | 'off';
+
 export interface BrowserFetcherOptions {
   executablePath: string;
+  sandbox?: BrowserSandbox;
+  log?: Logger;
+  /** Where `kbflow_browser_sandboxed` is registered. */
+  registry?: Registry;
   allowPrivateNetworks: boolean;
   timeoutMs: number;
   maxBytes: number;
@@ -44,24 +68,60 @@ export interface BrowserFetcherOptions {
 export class BrowserFetcher implements PageFetcher {
   private readonly opts: BrowserFetcherOptions;
   private browser: Promise<Browser> | undefined;
+  private readonly sandboxGauge: Gauge | undefined;
+  /** Whether the running browser is sandboxed; undefined before the first launch. */
+  sandboxed: boolean | undefined;
 
   constructor(opts: BrowserFetcherOptions) {
     this.opts = opts;
+    this.sandboxGauge = opts.registry
+      ? new Gauge({ name: 'kbflow_browser_sandboxed', help: "1 when Chromium's renderers run sandboxed, 0 when not; absent until the browser first starts", registers: [opts.registry] })
+      : undefined;
+  }
+
+  private start(sandbox: boolean): Promise<Browser> {
+    return chromium.launch({ executablePath: this.opts.executablePath, args: CHROMIUM_ARGS, chromiumSandbox: sandbox, timeout: 30_000 });
+  }
+
+  /** Launches per {@link BrowserSandbox}; throws an error naming the variable when `on` cannot be honoured. */
+  private async launchSandboxed(): Promise<Browser> {
+    const mode = this.opts.sandbox ?? 'auto';
+    const root = process.getuid?.() === 0;
+    if (mode === 'off') return this.started(await this.start(false), false);
+    if (mode === 'on' && root) {
+      throw new PermanentError('browser_sandbox', 'KBFLOW_BROWSER_SANDBOX=on, but the scraper runs as root and Chromium refuses its sandbox as root: run it as a non-root user (the image does) or set KBFLOW_BROWSER_SANDBOX=auto');
+    }
+    if (root) {
+      this.opts.log?.warn('Chromium runs without its sandbox: the scraper runs as root (run it as a non-root user to sandbox page JavaScript; KBFLOW_BROWSER_SANDBOX)');
+      return this.started(await this.start(false), false);
+    }
+    try {
+      return this.started(await this.start(true), true);
+    } catch (error) {
+      if (mode === 'on') {
+        throw new PermanentError('browser_sandbox', `KBFLOW_BROWSER_SANDBOX=on, but Chromium cannot start sandboxed (the platform must allow user namespaces; see docs/operations.md): ${(error as Error).message.split('\n')[0]}`, error);
+      }
+      this.opts.log?.warn({ err: (error as Error).message.split('\n')[0] }, 'Chromium cannot start sandboxed here (user namespaces refused?); running it without (KBFLOW_BROWSER_SANDBOX=on refuses instead)');
+      return this.started(await this.start(false), false);
+    }
+  }
+
+  private started(browser: Browser, sandboxed: boolean): Browser {
+    this.sandboxed = sandboxed;
+    this.sandboxGauge?.set(sandboxed ? 1 : 0);
+    return browser;
   }
 
   private launch(): Promise<Browser> {
     this.browser ??= (async () => {
-      const browser = await chromium.launch({
-        executablePath: this.opts.executablePath,
-        args: CHROMIUM_ARGS,
-        timeout: 30_000,
-      });
+      const browser = await this.launchSandboxed();
       browser.on('disconnected', () => {
         this.browser = undefined;
       });
       return browser;
     })().catch((error: unknown) => {
       this.browser = undefined;
+      if (error instanceof PermanentError) throw error;
       throw new AppError('browser_unavailable', `cannot start Chromium at ${this.opts.executablePath}: ${(error as Error).message}`, { cause: error });
     });
     return this.browser;
