@@ -10,7 +10,7 @@ export interface MemorySummary {
 }
 
 /** VmRSS of a process from /proc/<pid>/status, in MB; undefined once it has exited. */
-export async function residentMb(pid: number): Promise<number | undefined> {
+async function residentMb(pid: number): Promise<number | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);

@@ -45,8 +45,3 @@ export function latencySummary(samplesMs: readonly number[]): LatencySummary {
     max: samplesMs.length ? Math.max(...samplesMs) : Number.NaN,
   };
 }
-
-/** Relative spread of runs around their median, e.g. 0.06 for ±6 %. */
-export function relativeSpread(s: Summary): number {
-  return s.median === 0 ? 0 : (s.max - s.min) / 2 / s.median;
-}

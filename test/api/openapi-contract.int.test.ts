@@ -17,7 +17,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Worker } from 'bullmq';
 import { answerQuery, searchChunks } from '../../services/aggregator/src/processors/query.processor.ts';
-import { embedTexts } from '../../services/embedder/src/processors/embed-chunks.processor.ts';
+import { embedTexts } from '../../services/embedder/src/processors/embed-texts.processor.ts';
 import { ADMIN_KEY, DEV_KEY, startTestApi, type TestApi } from '../../services/api/test/support/test-api.ts';
 import { describeApi } from '@kbflow/api';
 import { expressRoutes, INFRASTRUCTURE_ROUTES } from './support/express-routes.ts';

@@ -91,7 +91,7 @@ describe('./kbflow up', () => {
 
     // Up: the api answers, and all five services run under the launcher.
     const deadline = Date.now() + 120_000;
-    let services: { pid: number; args: string }[] = [];
+    let services: { pid: number; args: string }[];
     for (;;) {
       services = descendants(launcher.pid!).filter((p) => /^node (?:--\S+ +)*services\/\w+\/src\/main\.ts$/.test(p.args));
       const up = await fetch(`http://127.0.0.1:${apiPort}/healthz`).then((r) => r.ok).catch(() => false);

@@ -10,7 +10,7 @@ import { crawleeCrawlInProcess as crawleeCrawl } from './crawlee-crawl.ts';
 import { memoryBreakdown, memoryNote, peakMemoryFigures } from './memory-figures.ts';
 
 /** The scraper's default KBFLOW_WORKER_CONCURRENCY, given to Crawlee too. */
-export const CRAWL_CONCURRENCY = 8;
+const CRAWL_CONCURRENCY = 8;
 /** Above every corpus's reachable URLs (SQLite: 1,184 with its dead links), so no crawl is cut. */
 const MAX_PAGES = 2000;
 const POLL_MS = 100;

@@ -32,7 +32,7 @@ export interface CrawleeOptions {
   storageDir: string;
 }
 
-export async function crawleeCrawl(opts: CrawleeOptions): Promise<CrawleeRun> {
+async function crawleeCrawl(opts: CrawleeOptions): Promise<CrawleeRun> {
   const origin = new URL(opts.seed).origin;
   const config = new Configuration({
     storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false, localDataDirectory: opts.storageDir }),

@@ -59,7 +59,7 @@ export async function copyBaseline(store: BaselineStore, records: BenchRecord[])
   });
   const db = new pg.Client({ connectionString: store.databaseUrl });
   await db.connect();
-  let chunkCount = 0;
+  let chunkCount: number;
   try {
     await db.query('BEGIN');
     await copyRows(

@@ -4,7 +4,7 @@ import type { MemorySummary } from '../memory-sampler.ts';
 import { single } from '../stats.ts';
 
 /** The budget per service process. */
-export const MEMORY_BUDGET_MB = 300;
+const MEMORY_BUDGET_MB = 300;
 
 type PhaseSummary = Record<string, Record<string, MemorySummary>>;
 

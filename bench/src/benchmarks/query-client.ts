@@ -1,7 +1,7 @@
 import { BENCH_API_KEY } from '../context.ts';
 import { latencySummary, quantile, type LatencySummary } from '../stats.ts';
 
-export type QueryRoute = '/v1/query' | '/v1/search';
+type QueryRoute = '/v1/query' | '/v1/search';
 
 /** One request's outcome. */
 interface Sample {

@@ -30,7 +30,7 @@ function flatten(body: string): string {
     .replace(/^\s{0,3}#{1,6}\s*/gm, '')
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/\s+\n/g, '\n')
-    .replace(/\u0000/g, '')
+    .replaceAll('\u0000', '')
     .trim()
     .slice(0, MAX_BODY_CHARS)
     // The cut may split a surrogate pair; PostgreSQL rejects the lone half.
@@ -40,7 +40,7 @@ function flatten(body: string): string {
 let cached: Omit<BenchRecord, 'id'>[] | undefined;
 
 /** The 11,469 support tickets and GitHub issues of shared/data as record templates. */
-export function ticketTemplates(): Omit<BenchRecord, 'id'>[] {
+function ticketTemplates(): Omit<BenchRecord, 'id'>[] {
   cached ??= [
     ...readCsv('suraj520_customer_support_tickets.csv').map((r) => ({
       title: r['Ticket Subject'] ?? '',

@@ -31,7 +31,7 @@ function previousText(figure: Figure, previous: Map<string, Figure> | undefined)
 }
 
 /** Every figure of a run keyed for comparison. */
-export function figuresByKey(report: RunReport): Map<string, Figure> {
+function figuresByKey(report: RunReport): Map<string, Figure> {
   return new Map(report.results.flatMap((r) => r.figures.map((f) => [f.key, f] as const)));
 }
 

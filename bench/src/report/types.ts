@@ -1,7 +1,7 @@
 import type { Summary } from '../stats.ts';
 
 /** A target from issue 6 (or 5) and whether this run met it. */
-export interface Target {
+interface Target {
   /** As the issue states it, e.g. "≥ 80 % of raw BullMQ". */
   text: string;
   met: boolean;

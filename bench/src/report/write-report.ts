@@ -8,7 +8,7 @@ import type { RunReport } from './types.ts';
  * The newest earlier report in `dir` of the same kind (quick runs are
  * compared with quick runs, full with full), or undefined.
  */
-export async function previousReport(dir: string, current: RunReport): Promise<{ report: RunReport; file: string } | undefined> {
+async function previousReport(dir: string, current: RunReport): Promise<{ report: RunReport; file: string } | undefined> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort().reverse();

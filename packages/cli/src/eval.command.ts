@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { formatReport, loadQuestionSet, RETRIEVAL_MODES, runEvaluation, type ApiCall, type Progress, type RetrievalMode } from '@kbflow/eval';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
-export const EVAL_USAGE =
+const EVAL_USAGE =
   'usage: ./kbflow eval <question-set-dir> [--modes hybrid,vector,keyword] [--top-k 10] [--knowledge-base eval-rhdh] [--concurrency 4] [--json out.json]';
 
 export interface EvalArgs {

@@ -51,7 +51,7 @@ export async function* fileBatches(
     try {
       rows = JSON.parse(text);
     } catch (error) {
-      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
     if (!Array.isArray(rows)) throw new Error(`${file} must hold a JSON array of records`);
     for (let i = 0; i < rows.length; i += batchRows) {
@@ -127,7 +127,7 @@ async function* csvBatches(stream: Readable, batchRows: number, file: string, on
       }
     }
   } catch (error) {
-    throw new Error(`${file} cannot be read as CSV: ${(error as Error).message}`);
+    throw new Error(`${file} cannot be read as CSV: ${(error as Error).message}`, { cause: error });
   }
   if (rows > 0) yield emit();
 }

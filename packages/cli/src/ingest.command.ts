@@ -4,7 +4,7 @@ import type { KbflowClient } from '@kbflow/client';
 import { MultiBar, Presets } from 'cli-progress';
 import { fileBatches, formatOf, type FileBatch, type IngestFormat } from './ingest-batches.ts';
 
-export const INGEST_USAGE =
+const INGEST_USAGE =
   'usage: ./kbflow ingest <file> [--as records|cases] [--source s] [--knowledge-base kb] [--format csv|ndjson|json] [--id-column c] [--title-column c] [--body-column c] [--id-prefix p] [--batch-rows N] [--max-errors N]';
 
 /**
@@ -109,7 +109,7 @@ async function post(api: ApiTarget, path: string, query: Record<string, string>,
   try {
     res = await api.client.request('POST', path, { body: batch.body as BodyInit, contentType: batch.contentType, query: { ...query, rowOffset: String(batch.rowOffset) } });
   } catch (error) {
-    throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`);
+    throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`, { cause: error });
   }
   const json: any = res.json ?? {};
   if (res.status === 202 || (res.status === 400 && json.error?.code === 'invalid_rows')) return json;

@@ -1,7 +1,7 @@
 // `./kbflow sources add|list|run|runs|rm`: thin calls of /v1/sources (docs/sources.md).
 import { parseArgs } from 'node:util';
 
-export const SOURCES_USAGE = `usage:
+const SOURCES_USAGE = `usage:
   ./kbflow sources add <url> (--every 6h | --cron "0 */6 * * *" [--tz Europe/Paris]) [--knowledge-base kb]
                        [--max-pages N] [--max-depth N] [--engine auto|http|browser] [--include RE]... [--exclude RE]...
                        [--ignore-robots] [--sitemaps auto|off] [--keep-unreached]
@@ -101,6 +101,7 @@ export async function sourcesCommand(args: string[], call: Call, out: (line: str
       out(status === 202 ? `removed; purge task ${json.taskId}` : 'removed');
       return 0;
     }
+    case undefined:
     default:
       throw new Error(SOURCES_USAGE);
   }

@@ -8,14 +8,14 @@ import { parseArgs } from 'node:util';
 type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>;
 type Out = (line: string) => void;
 
-export const TENANTS_USAGE = [
+const TENANTS_USAGE = [
   'usage: ./kbflow tenants add <name> [--tier starter|professional|enterprise] [--limits \'{"maxApiCallsPerHour":1000}\']',
   '       ./kbflow tenants list',
   '       ./kbflow tenants show <tenant>',
   '       ./kbflow tenants rm <tenant> [--wait]',
 ].join('\n');
 
-export const KEYS_USAGE = [
+const KEYS_USAGE = [
   'usage: ./kbflow keys add <tenant> <name> [--scopes read,write] [--expires 2027-01-01T00:00:00Z]',
   '       ./kbflow keys list <tenant>',
   '       ./kbflow keys revoke <tenant> <keyId>',

@@ -47,6 +47,7 @@ export interface WaitOptions {
 export interface RawResponse {
   status: number;
   headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the raw escape hatch: any route's body, read by callers that know its shape
   json: any;
   text: string;
 }

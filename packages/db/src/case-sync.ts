@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChunkInput } from './document.repository.ts';
 import type { Prisma } from './generated/client.ts';
-import type { CaseFields } from './case.repository.ts';
+import type { CaseFields } from './case-fields.ts';
 import { deterministicUuid } from './ids.ts';
 
 /** A claimed case as case sync reads it (the version is the one it will record). */

@@ -1,21 +1,9 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
+import type { CaseFields } from './case-fields.ts';
 import { syncCaseBatch, type CaseSyncBatch, type CaseSyncPrepare } from './case-sync.ts';
 import type { Prisma } from './generated/client.ts';
 
 export type { CaseSyncBatch, CaseSyncPlan, CaseSyncPrepare, PendingCase } from './case-sync.ts';
-
-/** The fields of a case its writer owns (kbflow's own columns are set by case sync). */
-export interface CaseFields {
-  externalId: string;
-  subject: string;
-  description: string;
-  resolution: string;
-  status: string;
-  priority: string;
-  product: string;
-  channel: string;
-  metadata: Record<string, unknown>;
-}
 
 export interface CaseView extends CaseFields {
   id: string;

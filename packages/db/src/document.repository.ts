@@ -2,8 +2,7 @@ import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { planChunks } from './chunk-reuse.ts';
 import { boundedKeywordSearch, type KeywordSearchResult } from './keyword-search.ts';
 import { scopeConditions, type SearchScope } from './search-scope.ts';
-
-export type ContentType = 'page' | 'record' | 'case' | 'article';
+import type { ContentType } from './content-type.ts';
 
 export interface ChunkInput {
   position: number;

@@ -4,18 +4,24 @@ export { API_KEY_PREFIX, deterministicUuid, generateApiKey, hashApiKey } from '.
 export { applyMigrations, ensureDatabase, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export {
   API_KEY_SCOPES,
-  TENANT_TIERS,
   TenantNameTakenError,
   TenantRepository,
   type ApiKeyScope,
   type ApiKeyView,
   type Principal,
-  type TenantLimits,
   type TenantPurgeView,
-  type TenantTier,
   type TenantView,
 } from './tenant.repository.ts';
-export { effectiveLimits, TenantLimitsCache, TENANT_LIMITS_CACHE_MS, TIER_LIMITS, type EffectiveLimits } from './tenant-limits.ts';
+export {
+  effectiveLimits,
+  TenantLimitsCache,
+  TENANT_LIMITS_CACHE_MS,
+  TENANT_TIERS,
+  TIER_LIMITS,
+  type EffectiveLimits,
+  type TenantLimits,
+  type TenantTier,
+} from './tenant-limits.ts';
 export {
   TaskRepository,
   crawlScopePrefixes,
@@ -33,7 +39,8 @@ export {
   type TaskType,
   type TaskView,
 } from './task.repository.ts';
-export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type ContentType, type PageValidators, type RemovedDocuments, type StoredPage, type StoreResult } from './document.repository.ts';
+export type { ContentType } from './content-type.ts';
+export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type PageValidators, type RemovedDocuments, type StoredPage, type StoreResult } from './document.repository.ts';
 export { planChunks, type ExistingChunk, type PlannedChunk } from './chunk-reuse.ts';
 export { IdempotencyRepository, IDEMPOTENCY_TTL_MS, type IdempotencyClaim, type IdempotencyRequest } from './idempotency.repository.ts';
 export {
@@ -45,11 +52,11 @@ export {
 } from './schedule-run.repository.ts';
 export { SearchLogRepository, type SearchAnalytics, type SearchLogEntry } from './search-log.repository.ts';
 export { hasDocumentOnlyFilters, type SearchScope } from './search-scope.ts';
-export { RecordRepository, type ChunkToEmbed, type PreparedRecord, type RecordWriteResult } from './record.repository.ts';
-export { RecordWriter, type RecordWriteScope } from './record-writer.ts';
+export { RecordRepository, type ChunkToEmbed } from './record.repository.ts';
+export { RecordWriter, type PreparedRecord, type RecordWriteResult, type RecordWriteScope } from './record-writer.ts';
+export type { CaseFields } from './case-fields.ts';
 export {
   CaseRepository,
-  type CaseFields,
   type CaseListFilter,
   type CaseSyncBatch,
   type CaseSyncPlan,
@@ -72,15 +79,6 @@ export {
 } from './knowledge.repository.ts';
 export { copyField, copyRows, type CopyValue } from './copy-rows.ts';
 export { SourceRepository, runParams, type RunTrigger, type SourceSchedule, type SourceSettings, type SourceView, type StartRunResult } from './source.repository.ts';
-export {
-  WebhookRepository,
-  webhookView,
-  asWebhook,
-  DELIVERIES_KEPT,
-  type DeliveryAttempt,
-  type DeliveryView,
-  type WebhookConfig,
-  type WebhookEventName,
-  type WebhookView,
-} from './webhook.repository.ts';
+export { WebhookRepository, DELIVERIES_KEPT, type DeliveryAttempt, type DeliveryView } from './webhook.repository.ts';
+export { webhookView, asWebhook, type WebhookConfig, type WebhookEventName, type WebhookView } from './webhook-config.ts';
 export { TenantWorkRepository, type TenantWorkDone, type TenantWorkInFlight } from './tenant-work.repository.ts';

@@ -17,7 +17,7 @@ const COMMON_TERM_ROWS = 1000;
 /** Past this many terms the pair query (n·(n-1)/2 pairs) costs more than it saves: the OR query runs alone. */
 const MAX_PAIR_TERMS = 16;
 
-export interface KeywordHit {
+interface KeywordHit {
   id: string;
   rank: number;
 }

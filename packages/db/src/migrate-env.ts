@@ -10,5 +10,3 @@ export const migrateEnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/kbflow'),
   KBFLOW_CREATE_DATABASE: z.enum(['true', 'false']).default('true'),
 });
-
-export type MigrateEnv = z.infer<typeof migrateEnvSchema>;

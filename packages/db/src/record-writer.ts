@@ -3,7 +3,24 @@ import type pg from 'pg';
 import { copyRows } from './copy-rows.ts';
 import type { ChunkInput } from './document.repository.ts';
 import { deterministicUuid } from './ids.ts';
-import type { PreparedRecord, RecordWriteResult } from './record.repository.ts';
+
+/** One record ready to store: its document fields, computed by the caller (chunks only when needed, see {@link RecordRepository.write}). */
+export interface PreparedRecord {
+  url: string;
+  title: string;
+  markdown: string;
+  contentHash: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface RecordWriteResult {
+  /** Documents stored new or changed, each with the chunk ids its new version no longer has (their vectors are stale). */
+  changed: { documentId: string; staleChunkIds: string[] }[];
+  /** Records whose content hash matched an indexed document: left alone. */
+  unchanged: number;
+  /** Documents removed by deletions, with their chunk ids (for their vectors). */
+  deleted: { documentIds: string[]; chunkIds: string[] };
+}
 
 /** URLs per deletion statement: large enough to amortize round trips, small enough for sane statement sizes. */
 const DELETE_BATCH = 1000;

@@ -1,23 +1,5 @@
 import { poolOf, type Db } from './client.ts';
-import { RecordWriter, type RecordWriteScope } from './record-writer.ts';
-
-/** One record ready to store: its document fields, computed by the caller (chunks only when needed, see {@link RecordRepository.write}). */
-export interface PreparedRecord {
-  url: string;
-  title: string;
-  markdown: string;
-  contentHash: string;
-  metadata: Record<string, unknown>;
-}
-
-export interface RecordWriteResult {
-  /** Documents stored new or changed, each with the chunk ids its new version no longer has (their vectors are stale). */
-  changed: { documentId: string; staleChunkIds: string[] }[];
-  /** Records whose content hash matched an indexed document: left alone. */
-  unchanged: number;
-  /** Documents removed by deletions, with their chunk ids (for their vectors). */
-  deleted: { documentIds: string[]; chunkIds: string[] };
-}
+import { RecordWriter, type PreparedRecord, type RecordWriteResult, type RecordWriteScope } from './record-writer.ts';
 
 /** A chunk to embed with what its vector needs from its document. */
 export interface ChunkToEmbed {

@@ -1,4 +1,4 @@
-import type { ContentType } from './document.repository.ts';
+import type { ContentType } from './content-type.ts';
 import { Prisma } from './generated/client.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { Prisma } from './generated/client.ts';
 import { effectiveLimits } from './tenant-limits.ts';
-import type { TenantLimits, TenantTier } from './tenant.repository.ts';
-import { asWebhook, type WebhookConfig } from './webhook.repository.ts';
+import type { TenantLimits, TenantTier } from './tenant-limits.ts';
+import { asWebhook, type WebhookConfig } from './webhook-config.ts';
 
 export type TaskType = 'crawl' | 'scrape' | 'batch-scrape' | 'ingest' | 'purge';
 /** `cancelling`: cancel asked, queued pages being dropped; `cancelled` once nothing of it is left queued. */

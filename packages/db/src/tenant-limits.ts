@@ -1,4 +1,14 @@
-import type { TenantLimits, TenantTier } from './tenant.repository.ts';
+/** The tiers a tenant can be on; their limits are TIER_LIMITS. */
+export const TENANT_TIERS = ['starter', 'professional', 'enterprise'] as const;
+export type TenantTier = (typeof TENANT_TIERS)[number];
+
+/** Per-tenant overrides of the tier's limits; a missing key means the tier's value. */
+export interface TenantLimits {
+  maxConcurrentProcessing?: number;
+  maxDocumentsPerKnowledgeBase?: number;
+  maxApiCallsPerHour?: number;
+  maxVectorOperationsPerMinute?: number;
+}
 
 /** Every limit of a tenant, after its per-tenant overrides. */
 export type EffectiveLimits = Required<TenantLimits>;

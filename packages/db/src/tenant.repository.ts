@@ -1,23 +1,11 @@
 import { Prisma } from './generated/client.ts';
 import type { Db } from './client.ts';
 import { generateApiKey, hashApiKey } from './ids.ts';
-import { effectiveLimits, type EffectiveLimits } from './tenant-limits.ts';
-
-/** The tiers a tenant can be on; their limits are TIER_LIMITS (tenant-limits.ts). */
-export const TENANT_TIERS = ['starter', 'professional', 'enterprise'] as const;
-export type TenantTier = (typeof TENANT_TIERS)[number];
+import { effectiveLimits, type EffectiveLimits, type TenantLimits, type TenantTier } from './tenant-limits.ts';
 
 /** What a key may do: `read` (search, query, GET), `write` (submit work), `admin` (every tenant, /v1/admin). */
 export const API_KEY_SCOPES = ['read', 'write', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-
-/** Per-tenant overrides of the tier's limits; a missing key means the tier's value. */
-export interface TenantLimits {
-  maxConcurrentProcessing?: number;
-  maxDocumentsPerKnowledgeBase?: number;
-  maxApiCallsPerHour?: number;
-  maxVectorOperationsPerMinute?: number;
-}
 
 export interface Principal {
   tenantId: string;

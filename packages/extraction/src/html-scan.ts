@@ -46,7 +46,7 @@ const MAX_DEPTH = 256;
  * most specific first: each is matched against every content element as it
  * opens, and the first match (in document order) of each is kept.
  */
-export const MAIN_SELECTORS: readonly ((name: string, attrs: Record<string, string>) => boolean)[] = [
+const MAIN_SELECTORS: readonly ((name: string, attrs: Record<string, string>) => boolean)[] = [
   (_, a) => a.role === 'main',
   (n) => n === 'main',
   (_, a) => a.itemprop === 'articleBody',

@@ -90,7 +90,7 @@ export function closest(node: LightElement, names: ReadonlySet<string>): LightEl
 }
 
 /** The element's classes (the `class` attribute split on whitespace). */
-export function classesOf(node: LightElement): string[] {
+function classesOf(node: LightElement): string[] {
   const value = node.attrs.class;
   return value ? value.split(/\s+/).filter(Boolean) : [];
 }
@@ -121,7 +121,7 @@ export function setText(node: LightElement, data: string): void {
 }
 
 /** Elements without content or end tag. */
-export const VOID_ELEMENTS: ReadonlySet<string> = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const VOID_ELEMENTS: ReadonlySet<string> = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 

@@ -15,7 +15,7 @@ const MIN_CONTAINER_SHARE = 0.3;
 const MIN_CONTENT_CHARS = 25;
 
 /** How the main content was found, for metrics and debugging. */
-export type ContentSource = 'container' | 'readability' | 'body';
+type ContentSource = 'container' | 'readability' | 'body';
 
 /** The element holding a page's main content, and how it was found. */
 export interface MainContent {

@@ -50,7 +50,7 @@ const ESCAPES: [RegExp, string][] = [
 /** Any character or line start an escape above can apply to: most text has none, and skips the 13 replaces. */
 const MAYBE_ESCAPED = /[\\*`[\]_]|^[-+=#~>\d]/;
 
-export function isBlock(node: LightElement): boolean {
+function isBlock(node: LightElement): boolean {
   return BLOCK.has(node.name);
 }
 

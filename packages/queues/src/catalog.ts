@@ -8,7 +8,19 @@ import { z } from 'zod';
 export const QueueName = {
   /** produced by api (crawl/scrape) and scraper (discovered links); consumed by scraper */
   scrape: 'scrape',
-  /** produced by scraper (chunk batches) and api (/v1/embed); consumed by embedder */
+  /**
+   * consumed by embedder; produced by (job names in brackets):
+   * - scraper: processors/scrape-page (embed-chunks as flow children, delete-vectors);
+   * - api: routes/document (embed-documents, flow children of an upload's
+   *   ingest), routes/record (embed-documents, delete-vectors), routes/case
+   *   (delete-vectors), routes/knowledge (embed-documents, delete-vectors),
+   *   routes/query (embed-texts for /v1/embed);
+   * - aggregator: processors/complete (delete-vectors), processors/generate-knowledge
+   *   (embed-documents, delete-vectors);
+   * - maintenance: processors/case-sync (embed-documents, delete-vectors),
+   *   processors/vectorization-sweep (embed-documents), processors/purge-source
+   *   (delete-vectors).
+   */
   embed: 'embed',
   /** produced by api and scraper as flow parents; consumed by aggregator */
   aggregate: 'aggregate',

@@ -10,7 +10,6 @@ import { OutageBackoff } from './outage-backoff.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { computeBackoff, DEFAULT_ATTEMPTS } from './job-options.ts';
 import { traceJobs } from './job-tracing.ts';
-import { Priority } from './priorities.ts';
 import type { JobProducer } from './producer.ts';
 import type { TenantSlots } from './tenant-slots.ts';
 

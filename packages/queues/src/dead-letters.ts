@@ -222,7 +222,7 @@ export class DeadLetters {
     let removed = 0;
     for (let ids = await next(); ids.length > 0; ids = await next()) {
       const jobs = await Promise.all(ids.map((id) => this.#queue.getJob(id)));
-      await Promise.all(jobs.map((job) => job?.remove()));
+      await Promise.all(jobs.filter((job) => job !== undefined).map((job) => job.remove()));
       await this.#forget(ids.map((id, i) => ({ id, queue: (jobs[i]?.data as { queue?: unknown } | undefined)?.queue })));
       removed += ids.length;
     }

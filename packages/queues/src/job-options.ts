@@ -29,7 +29,7 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 };
 
 /** The events stream of each queue is capped; Bull Board and QueueEvents read it. */
-export const EVENTS_MAX_LEN = 10_000;
+const EVENTS_MAX_LEN = 10_000;
 
 export function queueOptions(prefix: string): Pick<QueueOptions, 'prefix' | 'defaultJobOptions' | 'streams'> {
   return {

@@ -13,7 +13,7 @@ const ANSWER_QUOTE_CHARS = 200;
  * `times` counts affected requests; without it the fault lasts until
  * `setFault(null)`.
  */
-export type FakeOpenAIFault =
+type FakeOpenAIFault =
   | null
   | { status: number; retryAfterSeconds?: number; times?: number }
   | { delayMs: number }

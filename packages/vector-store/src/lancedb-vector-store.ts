@@ -19,7 +19,7 @@ import {
 const DELETE_BATCH = 1000;
 
 /** Default of `KBFLOW_VECTOR_INDEX_MIN_ROWS`: below it a flat scan is fast enough and an index not worth training. */
-export const DEFAULT_VECTOR_INDEX_MIN_ROWS = 50_000;
+const DEFAULT_VECTOR_INDEX_MIN_ROWS = 50_000;
 
 /**
  * Query settings for the IVF_PQ index, from a measurement on the benchmark's
@@ -58,8 +58,8 @@ export interface LanceDbVectorStoreOptions {
  * it is a guard for larger tables, whose index would otherwise stay resident
  * in every aggregator and embedder replica up to Lance's bounds.
  */
-export const DEFAULT_INDEX_CACHE_MB = 64;
-export const DEFAULT_METADATA_CACHE_MB = 32;
+const DEFAULT_INDEX_CACHE_MB = 64;
+const DEFAULT_METADATA_CACHE_MB = 32;
 const MB = 1024n * 1024n;
 
 /**

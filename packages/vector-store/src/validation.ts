@@ -8,7 +8,7 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_SEARCH_LIMIT = 1000;
 
 /** The largest vector dimension accepted (Qdrant's own limit is 65,536). */
-export const MAX_DIMENSIONS = 65_536;
+const MAX_DIMENSIONS = 65_536;
 
 function invalid(message: string): VectorStoreError {
   return new VectorStoreError('vector_invalid_input', message);
@@ -63,7 +63,7 @@ function assertContentType(value: unknown): asserts value is ContentType {
   }
 }
 
-export function assertPayload(payload: VectorPayload): void {
+function assertPayload(payload: VectorPayload): void {
   if (typeof payload !== 'object' || payload === null) throw invalid('payload must be an object');
   assertText(payload.tenantId, 'payload.tenantId');
   assertText(payload.knowledgeBaseId, 'payload.knowledgeBaseId');

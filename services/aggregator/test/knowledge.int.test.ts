@@ -11,7 +11,8 @@ import { createTestDatabase, SHARED_DATA, startFakeOpenAI, testRedisUrl, uniqueP
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { QueueEvents, type Job, type Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
-import { deleteVectors, embedDocuments } from '../../embedder/src/processors/embed-documents.processor.ts';
+import { deleteVectors } from '../../embedder/src/processors/delete-vectors.processor.ts';
+import { embedDocuments } from '../../embedder/src/processors/embed-documents.processor.ts';
 import { readCaseCategoryRules } from '../../maintenance/src/case-category-config.ts';
 import { caseSync } from '../../maintenance/src/processors/case-sync.processor.ts';
 import { generateKnowledgeRun } from '../../maintenance/src/processors/generate-knowledge.processor.ts';

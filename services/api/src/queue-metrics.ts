@@ -12,7 +12,7 @@ const OLDEST_SAMPLE = 50;
  * a scrape cheap with a 100k-job backlog; the head is where the oldest jobs of
  * the highest priority are.
  */
-export async function oldestWaitingAgeSeconds(producer: JobProducer, queue: string, now = Date.now()): Promise<number> {
+async function oldestWaitingAgeSeconds(producer: JobProducer, queue: string, now = Date.now()): Promise<number> {
   const jobs = await producer.queue(queue as never).getJobs(['wait', 'prioritized'], 0, OLDEST_SAMPLE - 1, true);
   const oldest = jobs.reduce((min, job) => Math.min(min, job?.timestamp ?? min), now);
   return Math.max(0, (now - oldest) / 1000);

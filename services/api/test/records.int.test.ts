@@ -11,7 +11,8 @@ import { LanceDbVectorStore } from '@kbflow/vector-store';
 import type { Worker } from 'bullmq';
 import { completeIngest } from '../../aggregator/src/processors/complete-ingest.processor.ts';
 import { weightedArticleVector } from '../../embedder/src/domain/article-weighting.ts';
-import { deleteVectors, embedDocuments } from '../../embedder/src/processors/embed-documents.processor.ts';
+import { deleteVectors } from '../../embedder/src/processors/delete-vectors.processor.ts';
+import { embedDocuments } from '../../embedder/src/processors/embed-documents.processor.ts';
 import { DEV_KEY, startTestApi, type SendResult, type TestApi } from './support/test-api.ts';
 
 // POST /v1/records end to end inside one process: the real API over HTTP,

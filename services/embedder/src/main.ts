@@ -8,8 +8,10 @@ import { createVectorStore, guardVectorStore, instrumentVectorStore } from '@kbf
 import { ChunkBatcher } from './chunk-batcher.ts';
 import { CoalescingUpsert } from './coalescing-upsert.ts';
 import { loadEnv } from './env.ts';
-import { embedChunks, embedTexts } from './processors/embed-chunks.processor.ts';
-import { deleteVectors, embedDocuments } from './processors/embed-documents.processor.ts';
+import { deleteVectors } from './processors/delete-vectors.processor.ts';
+import { embedChunks } from './processors/embed-chunks.processor.ts';
+import { embedDocuments } from './processors/embed-documents.processor.ts';
+import { embedTexts } from './processors/embed-texts.processor.ts';
 
 const SERVICE = 'embedder';
 

@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { compileCategoryRules, type CompiledCategoryRules } from './domain/case-categories.ts';
 import { DEFAULT_CASE_CATEGORY_RULES } from './domain/case-categories.default.ts';
 
-export const CASE_CATEGORIES_VARIABLE = 'KBFLOW_CASE_CATEGORIES_FILE';
+const CASE_CATEGORIES_VARIABLE = 'KBFLOW_CASE_CATEGORIES_FILE';
 
 /**
  * The categorization rules: the JSON file named by KBFLOW_CASE_CATEGORIES_FILE,

@@ -2,8 +2,8 @@ import type { Redis } from '@kbflow/queues';
 import type { Logger } from '@kbflow/observability';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export const DRIFT_KINDS = ['unindexed', 'orphaned', 'missing'] as const;
-export type DriftKind = (typeof DRIFT_KINDS)[number];
+const DRIFT_KINDS = ['unindexed', 'orphaned', 'missing'] as const;
+type DriftKind = (typeof DRIFT_KINDS)[number];
 export type DriftCounts = Record<DriftKind, number>;
 
 /** Where a sweep reports the drift it measured, and how much of it it repaired. */

@@ -6,10 +6,10 @@ import type { Job } from 'bullmq';
 export type RunRecorder = Pick<ScheduleRunRepository, 'start' | 'finish'>;
 
 /** Results above this size are summarized: a run's row is for people, not for payloads. */
-export const MAX_RESULT_BYTES = 8 * 1024;
+const MAX_RESULT_BYTES = 8 * 1024;
 
 /** The id prefix of runs triggered through `POST /v1/schedules/:name/trigger`. */
-export const MANUAL_JOB_ID_PREFIX = 'manual-';
+const MANUAL_JOB_ID_PREFIX = 'manual-';
 
 /**
  * How a run started. Scheduler iterations carry their scheduler's key; API

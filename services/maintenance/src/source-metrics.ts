@@ -8,7 +8,7 @@ import { Gauge, type Registry } from 'prom-client';
  * however many sources the tenants register. The count of overdue sources
  * always covers all of them.
  */
-export const MAX_SOURCES_EXPORTED = 1000;
+const MAX_SOURCES_EXPORTED = 1000;
 
 /** One scrape's reading is reused this long (Prometheus and a dashboard may scrape at once). */
 const CACHE_MS = 5000;

@@ -93,8 +93,11 @@ async function stuckReason(job: Job | undefined, redis: Redis): Promise<string |
     }
     case 'unknown':
       return 'its completion job (complete-crawl) is gone';
-    default:
-      // waiting, prioritized, delayed, active: the aggregator will run it.
+    case 'waiting':
+    case 'prioritized':
+    case 'delayed':
+    case 'active':
+      // The aggregator will run it.
       return undefined;
   }
 }

@@ -8,8 +8,8 @@ import { createWorker, QueueName, someHandlers } from '@kbflow/queues';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import type { Worker } from 'bullmq';
 import { answerQuery, searchChunks } from '../../../services/aggregator/src/processors/query.processor.ts';
-import { embedTexts } from '../../../services/embedder/src/processors/embed-chunks.processor.ts';
 import { embedDocuments } from '../../../services/embedder/src/processors/embed-documents.processor.ts';
+import { embedTexts } from '../../../services/embedder/src/processors/embed-texts.processor.ts';
 import type { TestApi } from '../../../services/api/test/support/test-api.ts';
 
 export interface InProcessWorkers {

@@ -136,7 +136,7 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
  */
 export async function assertQueuesSettled(stack: FaultStack): Promise<void> {
   const deadline = Date.now() + QUEUE_SETTLE_MS;
-  let leftover: Record<string, Record<string, number>> = {};
+  let leftover: Record<string, Record<string, number>>;
   for (;;) {
     leftover = {};
     for (const queue of CRAWL_QUEUES) {

@@ -39,7 +39,7 @@ const SHORT_LINE_MAX_WORDS = 3;
  * while template prose ("See details at .../How_to_contribute", in 188
  * OpenCV pull requests) must not.
  */
-export const BOILERPLATE_LIMITS = { shortShare: 0.01, contentShare: 0.05, contentMinCount: 50 } as const;
+const BOILERPLATE_LIMITS = { shortShare: 0.01, contentShare: 0.05, contentMinCount: 50 } as const;
 
 const isSpace = (c: string) => /\s/.test(c);
 
@@ -131,7 +131,7 @@ function lineKey(line: string): string | undefined {
 }
 
 /** Removes HTML comments: templates use them for instructions the writer was meant to replace. */
-export function stripHtmlComments(text: string): string {
+function stripHtmlComments(text: string): string {
   return text.replace(HTML_COMMENT_RE, '');
 }
 

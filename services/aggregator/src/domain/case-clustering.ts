@@ -27,7 +27,7 @@ export interface ClusterOptions {
 }
 
 /** Packs unit vectors into one Float32Array (row-major) for fast dot products. */
-export function packVectors(vectors: readonly ArrayLike<number>[]): { data: Float32Array; dims: number } {
+function packVectors(vectors: readonly ArrayLike<number>[]): { data: Float32Array; dims: number } {
   const dims = vectors[0]?.length ?? 0;
   const data = new Float32Array(vectors.length * dims);
   vectors.forEach((v, i) => {

@@ -4,14 +4,14 @@ import { bodyOf, type RetrievedChunk } from './citations.ts';
 const MAX_CONTEXT_CHARS = 12_000;
 
 /** The system prompt: answer only from the numbered sources, cite them as [n]. */
-export const SYSTEM_PROMPT =
+const SYSTEM_PROMPT =
   'You answer questions using only the numbered sources provided. Cite every claim with the number of its source in square brackets, like [1]. If the sources do not contain the answer, say so.';
 
 /** How the answer is asked for: the same for the whole answer and for a stream of it. */
 const ANSWER_OPTIONS = { temperature: 0, maxTokens: 600 };
 
 /** The numbered context and the question, as the chat model reads them. */
-export function answerMessages(query: string, chunks: RetrievedChunk[], sourceIndex: Map<string, number>): ChatMessage[] {
+function answerMessages(query: string, chunks: RetrievedChunk[], sourceIndex: Map<string, number>): ChatMessage[] {
   let context = '';
   for (const chunk of chunks) {
     const block = `[${sourceIndex.get(chunk.url)}] ${chunk.title} (${chunk.url})\n${bodyOf(chunk)}\n\n`;

@@ -6,7 +6,7 @@ const MAX_PROMPT_CHARS = 12_000;
 const MAX_CASE_CHARS = 1_200;
 
 /** The system prompt: write from the cases only, answer with one JSON object. */
-export const ARTICLE_SYSTEM_PROMPT = [
+const ARTICLE_SYSTEM_PROMPT = [
   'You write knowledge base articles from support cases that report the same recurring problem.',
   'Use only facts stated in the cases. Never invent causes, fixes or product details.',
   'Reply with one JSON object and nothing else:',
@@ -19,7 +19,7 @@ export const ARTICLE_SYSTEM_PROMPT = [
 
 const line = z.string().trim().min(1).max(500);
 /** What the model must return; anything else falls back to the extractive article. */
-export const llmArticleSchema = z.object({
+const llmArticleSchema = z.object({
   title: z.string().trim().min(3).max(200),
   summary: z.string().trim().min(10).max(1500),
   symptoms: z.array(line).max(20),

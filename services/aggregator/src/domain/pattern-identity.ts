@@ -27,7 +27,7 @@ export interface ArticlePlan {
 }
 
 /** Overlap an existing article must have with a pattern to be that pattern's article. */
-export const DEFAULT_MIN_OVERLAP = 0.5;
+const DEFAULT_MIN_OVERLAP = 0.5;
 
 /**
  * Gives each detected pattern its article, so regeneration never duplicates
@@ -79,7 +79,7 @@ export function planArticles(patterns: readonly DetectedPattern[], existing: rea
 }
 
 /** Bumped when the article format changes, so every article is rewritten once. */
-export const FINGERPRINT_VERSION = 'kbflow-article-v1';
+const FINGERPRINT_VERSION = 'kbflow-article-v1';
 
 /**
  * SHA-256 over the sorted `caseId:version` of an article's cases: the same

@@ -103,7 +103,7 @@ const CHUNKS_PER_DELETE_JOB = 20_000;
  * still slips through, the vectorization sweep removes: vectors without a
  * row). Skipped, the reason is recorded on the task (`pruneSkipped`).
  */
-export async function pruneUnreached(
+async function pruneUnreached(
   data: JobData<'aggregate', 'complete-crawl'>,
   ctx: JobContext,
   deps: Pick<CompleteDeps, 'tasks' | 'documents' | 'vectors'> & { producer: JobProducer },

@@ -27,7 +27,7 @@ export interface GenerateKnowledgeDeps {
 }
 
 /** What one knowledge base's generation did. */
-export interface KnowledgeBaseGeneration {
+interface KnowledgeBaseGeneration {
   tenantId: string;
   knowledgeBaseId: string;
   cases: number;

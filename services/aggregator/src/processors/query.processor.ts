@@ -5,8 +5,6 @@ import { extractiveSentences } from '../domain/extractive-answer.ts';
 import { llmAnswer, llmAnswerStream } from '../domain/llm-answer.ts';
 import { retrieve, type Degraded, type RetrievalDeps, type RetrievalMode, type Timings } from '../retrieval.ts';
 
-export type { RetrievalMode, Timings } from '../retrieval.ts';
-
 export interface QueryDeps extends RetrievalDeps {
   chat: ChatModel | undefined;
   /**

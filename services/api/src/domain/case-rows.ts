@@ -16,7 +16,7 @@ export interface CaseRowError {
 }
 
 /** The case fields that columns map to. */
-export const CASE_FIELDS = ['externalId', 'subject', 'description', 'resolution', 'status', 'priority', 'product', 'channel'] as const;
+const CASE_FIELDS = ['externalId', 'subject', 'description', 'resolution', 'status', 'priority', 'product', 'channel'] as const;
 export type CaseField = (typeof CASE_FIELDS)[number];
 
 /** Which input columns (or JSON keys) hold which case field; names match ignoring case, spaces and punctuation. */
@@ -128,4 +128,3 @@ export function toCaseRow(row: number, input: Record<string, unknown>, mapping: 
   return { row, field, reason: `${issue.message}${where}` };
 }
 
-export const isCaseRowError = (r: CaseRow | CaseRowError): r is CaseRowError => 'reason' in r;

@@ -32,7 +32,7 @@ export interface ColumnMapping {
   idPrefix?: string;
 }
 
-export const RECORD_LIMITS = { idMax: 256, titleMax: 1000, bodyMax: 1_000_000, metadataKeys: 200, metadataKeyMax: 200, metadataBytes: 64 * 1024 } as const;
+const RECORD_LIMITS = { idMax: 256, titleMax: 1000, bodyMax: 1_000_000, metadataKeys: 200, metadataKeyMax: 200, metadataBytes: 64 * 1024 } as const;
 
 /** Column names tried, in order, when the request names none (compared lower-case). */
 const ALIASES = {
@@ -84,7 +84,7 @@ function idText(value: unknown): unknown {
  * Resolves which key of `fields` holds each record field: the named column,
  * else the first alias present. Keys compare case-insensitively and trimmed.
  */
-export function resolveColumns(keys: string[], mapping: ColumnMapping): { id?: string; title?: string; body?: string } {
+function resolveColumns(keys: string[], mapping: ColumnMapping): { id?: string; title?: string; body?: string } {
   const byLower = new Map(keys.map((k) => [k.trim().toLowerCase(), k]));
   const pick = (named: string | undefined, aliases: readonly string[]) =>
     named !== undefined ? byLower.get(named.trim().toLowerCase()) : aliases.map((a) => byLower.get(a)).find((k) => k !== undefined);
@@ -155,6 +155,5 @@ export function toRecord(row: number, fields: Record<string, unknown>, mapping: 
   return { row, field, reason: issue.message };
 }
 
-/** Narrowing helpers for {@link toRecord}'s result. */
-export const isRowError = (r: RecordRow | DeletedRow | RowError): r is RowError => 'reason' in r;
+/** Narrowing helper for {@link toRecord}'s result. */
 export const isDeletion = (r: RecordRow | DeletedRow | RowError): r is DeletedRow => !('reason' in r) && !('body' in r);

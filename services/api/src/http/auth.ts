@@ -18,7 +18,7 @@ declare global {
  * purged) through any replica is refused by every replica within this plus
  * one lookup: the promise is 5 s (kbflow issue 12), so 3 s leaves room.
  */
-export const AUTH_CACHE_TTL_MS = 3_000;
+const AUTH_CACHE_TTL_MS = 3_000;
 /** Valid keys remembered per process (an LRU: the least recently used goes first). */
 const KNOWN_KEYS_MAX = 10_000;
 /**

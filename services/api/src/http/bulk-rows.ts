@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import { ApiError } from './api-error.ts';
 
 /** One data row of a bulk body: its fields, or why it could not be read. */
-export interface BulkRow {
+interface BulkRow {
   /** 1-based data row number (CSV: header excluded; NDJSON: line number; JSON: array index + 1). */
   row: number;
   /** The row as read: JSON/NDJSON objects as they are, CSV rows keyed by header name. The caller maps names. */
@@ -16,14 +16,14 @@ export interface BulkRow {
   error?: { field: string; reason: string };
 }
 
-export interface BulkReadOptions {
+interface BulkReadOptions {
   /** Cap on the (decompressed) body or uploaded file; past it the read fails with 413. */
   maxBytes: number;
   /** Rows per yielded batch. */
   batchSize: number;
 }
 
-export type BulkFormat = 'json' | 'ndjson' | 'csv';
+type BulkFormat = 'json' | 'ndjson' | 'csv';
 
 const FORMAT_BY_MEDIA_TYPE: Record<string, BulkFormat> = {
   'application/json': 'json',
@@ -77,7 +77,7 @@ export function streamsBody(req: Pick<Request, 'headers' | 'method' | 'path'>): 
  * A body that `express.json` already parsed (a route not listed for
  * streaming) is accepted too: its array is batched under the global cap.
  */
-export async function* readBulkRows(req: Request, opts: BulkReadOptions): AsyncGenerator<BulkRow[]> {
+async function* readBulkRows(req: Request, opts: BulkReadOptions): AsyncGenerator<BulkRow[]> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > opts.maxBytes) throw tooLarge(opts.maxBytes);
 
@@ -354,7 +354,7 @@ export interface BatchRefusal {
 }
 
 /** A row that could not be accepted: which row, which field, why. */
-export interface BulkRowError {
+interface BulkRowError {
   row: number;
   field: string;
   reason: string;

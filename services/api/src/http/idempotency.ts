@@ -16,7 +16,7 @@ declare global {
   }
 }
 
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** 1-200 printable ASCII characters (a UUID is the usual choice). */
 const KEY_PATTERN = /^[\x20-\x7e]{1,200}$/;
 const EMPTY_BODY_HASH = createHash('sha256').digest('hex');

@@ -6,10 +6,10 @@ import { parseBody } from './api-error.ts';
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
 /** Who may call a route: any tenant key (the default) or the admin key. */
-export type RouteAccess = 'tenant' | 'admin';
+type RouteAccess = 'tenant' | 'admin';
 
 /** One documented response of a route. */
-export interface ResponseSpec {
+interface ResponseSpec {
   description: string;
   /** The JSON body (omitted for 204 and for non-JSON bodies). */
   schema?: z.ZodType;
@@ -18,7 +18,7 @@ export interface ResponseSpec {
 }
 
 /** A request body format besides the JSON one `body` describes (CSV, NDJSON, multipart uploads). */
-export interface ExtraBodySpec {
+interface ExtraBodySpec {
   contentType: string;
   description: string;
   /** The shape when the format has one (multipart forms); otherwise documented as a string. */

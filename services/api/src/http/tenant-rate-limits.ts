@@ -13,8 +13,8 @@ export interface RateLimitPolicy {
   windowSeconds: number;
 }
 
-export const API_CALLS: RateLimitPolicy = { name: 'api-calls', limit: 'maxApiCallsPerHour', windowSeconds: 3_600 };
-export const VECTOR_OPERATIONS: RateLimitPolicy = { name: 'vector-operations', limit: 'maxVectorOperationsPerMinute', windowSeconds: 60 };
+const API_CALLS: RateLimitPolicy = { name: 'api-calls', limit: 'maxApiCallsPerHour', windowSeconds: 3_600 };
+const VECTOR_OPERATIONS: RateLimitPolicy = { name: 'vector-operations', limit: 'maxVectorOperationsPerMinute', windowSeconds: 60 };
 
 /** The outcome of one consume, as the headers report it. */
 export interface RateLimitOutcome {

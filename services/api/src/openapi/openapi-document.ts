@@ -46,7 +46,7 @@ function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Jso
 }
 
 /** `/v1/tasks/:id` as OpenAPI writes it: `/v1/tasks/{id}`. */
-export function openApiPath(expressPath: string): string {
+function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 

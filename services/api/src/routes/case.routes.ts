@@ -71,7 +71,7 @@ const listQuery = z.strictObject({
 const caseId = z.uuid();
 
 /** The public shape of a case. */
-export function caseResponse(c: CaseView) {
+function caseResponse(c: CaseView) {
   return {
     id: c.id,
     externalId: c.externalId,

@@ -45,7 +45,7 @@ const deadLetterData = z.object({
  * original's, and a replay is operator-driven background work: LOW, except
  * queries, which are only ever CRITICAL.
  */
-export function replayPriority(queue: QueueName): PriorityValue {
+function replayPriority(queue: QueueName): PriorityValue {
   return queue === QueueName.query ? Priority.CRITICAL : Priority.LOW;
 }
 

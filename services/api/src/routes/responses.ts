@@ -27,7 +27,7 @@ const waitReason = z
   .describe('why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children');
 
 /** What a crawl-like task (a one-shot crawl or a source run) changed; see docs/sources.md. */
-export const runReport = z
+const runReport = z
   .object({
     new: z.number().int().describe('pages stored for the first time'),
     changed: z.number().int().describe('pages whose content changed since the stored version'),
@@ -42,7 +42,7 @@ export const runReport = z
   .meta({ id: 'RunReport' });
 
 /** A webhook as GET shows it: the secret only by its last characters. */
-export const webhookView = z
+const webhookView = z
   .object({
     url: z.string(),
     events: z.array(z.enum(['run.started', 'run.completed', 'run.failed'])),
@@ -51,7 +51,7 @@ export const webhookView = z
   .meta({ id: 'Webhook' });
 
 /** One attempt to deliver a webhook event. */
-export const webhookDelivery = z
+const webhookDelivery = z
   .object({
     deliveryId: z.string().describe('the Kbflow-Delivery header: the same on every attempt of one event'),
     taskId: z.uuid(),
@@ -70,7 +70,7 @@ export const webhookDeliveryList = z
   .object({ deliveries: z.array(webhookDelivery).describe('the newest attempts first, at most 20') })
   .meta({ id: 'WebhookDeliveryList' });
 
-export const TASK_STATES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
+const TASK_STATES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
 
 export const taskStatus = z
   .object({
@@ -103,7 +103,7 @@ export const taskStatus = z
 
 const timings = z.record(z.string(), z.number()).describe('milliseconds per stage: queueWaitMs, embedMs, retrieveMs, generateMs, totalMs...');
 
-export const citation = z
+const citation = z
   .object({
     url: z.string(),
     title: z.string(),
@@ -251,7 +251,7 @@ const articleFields = {
   updatedAt: isoDate,
 };
 
-export const articleSummary = z.object(articleFields).meta({ id: 'KnowledgeArticleSummary' });
+const articleSummary = z.object(articleFields).meta({ id: 'KnowledgeArticleSummary' });
 export const article = z.object({ ...articleFields, body: z.string(), linkedCases: z.array(linkedCase) }).meta({ id: 'KnowledgeArticle' });
 export const articlesPage = z
   .object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int(), articles: z.array(articleSummary) })
@@ -390,7 +390,7 @@ const scheduleView = z.union([
 ]);
 
 /** One run of a source, in its history and as its last run. */
-export const sourceRun = z
+const sourceRun = z
   .object({
     taskId: z.uuid(),
     state: z.enum(TASK_STATES),

@@ -32,7 +32,7 @@ const runsQuery = z.strictObject({
  * which BullMQ ignores, so it runs once; a trigger in a later second is a new
  * run. The maintenance worker records runs of `manual-` ids as manual.
  */
-export function manualJobId(name: ScheduleName, nowMs: number): string {
+function manualJobId(name: ScheduleName, nowMs: number): string {
   return `manual-${name}-${Math.floor(nowMs / 1000)}`;
 }
 

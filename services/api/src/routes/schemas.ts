@@ -36,7 +36,7 @@ const maxPages = z.number().int().min(1).max(100_000);
  * The URL's address is checked by the route too (a private address is
  * refused unless KBFLOW_ALLOW_PRIVATE_NETWORKS).
  */
-export const webhookInput = z.strictObject({
+const webhookInput = z.strictObject({
   url: httpUrl.describe('the receiver; POSTed JSON, redirects not followed'),
   events: z
     .array(z.enum(WEBHOOK_EVENTS))

@@ -37,7 +37,7 @@ const sourcePathParams = z.object({ id: z.string().describe('source id (UUID)') 
 const sourceId = z.uuid();
 
 /** One run as the history and `lastRun` show it. */
-export function runResponse(task: TaskView) {
+function runResponse(task: TaskView) {
   return {
     taskId: task.id,
     state: task.state,

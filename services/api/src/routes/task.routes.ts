@@ -29,7 +29,7 @@ export interface TaskRouteDeps {
 }
 
 /** The public shape of `GET /v1/tasks/:id`. */
-export function taskResponse(task: TaskView, waiting?: WaitReason) {
+function taskResponse(task: TaskView, waiting?: WaitReason) {
   // An ingest task's progress is its row counts and how many of its documents are embedded.
   const ingest = task.ingest;
   return {

@@ -16,7 +16,7 @@ const isoDate = z.string().describe('ISO 8601 date-time (UTC)');
 
 const limitValue = z.number().int().min(0).max(1_000_000_000);
 /** Overrides of the tier's limits (stored; enforcing them is not built yet). Unknown keys are refused. */
-export const tenantLimits = z
+const tenantLimits = z
   .strictObject({
     maxConcurrentProcessing: limitValue.optional(),
     maxDocumentsPerKnowledgeBase: limitValue.optional(),

@@ -1,5 +1,5 @@
 /** Field weights of a knowledge article's chunk vectors (issue 5: title 3x, summary 2x, body 1x). */
-export const ARTICLE_WEIGHTS = { title: 3, summary: 2, chunk: 1 } as const;
+const ARTICLE_WEIGHTS = { title: 3, summary: 2, chunk: 1 } as const;
 
 /**
  * A chunk's vector with its document's title and summary mixed in:

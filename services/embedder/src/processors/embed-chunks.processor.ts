@@ -46,12 +46,3 @@ export async function embedChunks(
   ctx.log.debug({ documentId: data.documentId, chunks: chunks.length }, 'chunks embedded');
   return { embedded: chunks.length, missing: data.chunkIds.length - chunks.length };
 }
-
-/** Embeds free texts for `POST /v1/embed` (nothing is stored). */
-export async function embedTexts(
-  data: JobData<'embed', 'embed-texts'>,
-  deps: Pick<EmbedDeps, 'embedder'>,
-): Promise<{ model: string; dimensions: number; embeddings: number[][] }> {
-  const embeddings = await deps.embedder.embed(data.texts, { tenantId: data.tenantId });
-  return { model: deps.embedder.model, dimensions: deps.embedder.dimensions, embeddings };
-}

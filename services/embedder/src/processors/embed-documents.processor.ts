@@ -77,15 +77,3 @@ export async function embedDocuments(
   ctx.log.debug({ documents: data.documentIds.length, chunks: chunks.length, documentsIndexed }, 'documents embedded');
   return { chunks: chunks.length, documentsIndexed, staleRemoved: data.staleChunkIds.length };
 }
-
-/**
- * Removes the vectors of deleted documents: the listed chunk ids at once,
- * then anything still filed under each document (a vector whose chunk id
- * was never recorded, e.g. after a failed stale-vector removal).
- */
-export async function deleteVectors(data: JobData<'embed', 'delete-vectors'>, ctx: JobContext, deps: Pick<EmbedDocumentsDeps, 'vectors'>): Promise<{ chunks: number; documents: number }> {
-  if (data.chunkIds.length > 0) await deps.vectors.deleteByIds(data.chunkIds);
-  for (const documentId of data.documentIds) await deps.vectors.deleteDocumentVectors(data.tenantId, documentId);
-  ctx.log.debug({ chunks: data.chunkIds.length, documents: data.documentIds.length }, 'vectors deleted');
-  return { chunks: data.chunkIds.length, documents: data.documentIds.length };
-}

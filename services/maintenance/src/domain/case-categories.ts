@@ -25,7 +25,7 @@ export function normalizeTerm(term: string): string {
 }
 
 /** Text as terms are matched against it: lower case, letters and digits only, single spaces. */
-export function normalizeText(text: string): string {
+function normalizeText(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
@@ -38,7 +38,7 @@ const term = z
   .refine((t) => normalizeTerm(t) !== '', 'must contain a letter or digit');
 
 /** The configuration file's shape (JSON). */
-export const caseCategoryRulesSchema = z.strictObject({
+const caseCategoryRulesSchema = z.strictObject({
   /** The score a category needs; below it (or with no match) the case gets `fallback`. */
   minScore: z.number().positive().default(1),
   /** How much a match in each field counts. */
@@ -58,7 +58,7 @@ export const caseCategoryRulesSchema = z.strictObject({
     .refine((c) => Object.values(c).every((terms) => Object.keys(terms).length > 0), 'every category needs at least one term'),
 });
 
-export type CaseCategoryRules = z.output<typeof caseCategoryRulesSchema>;
+type CaseCategoryRules = z.output<typeof caseCategoryRulesSchema>;
 export type CaseCategoryRulesInput = z.input<typeof caseCategoryRulesSchema>;
 
 interface CompiledTerm {

@@ -23,7 +23,7 @@ export interface CaseDocument {
 }
 
 /** The document key of a case within its knowledge base. */
-export function caseUrl(externalId: string): string {
+function caseUrl(externalId: string): string {
   return `case://${externalId}`;
 }
 

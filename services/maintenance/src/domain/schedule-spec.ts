@@ -5,7 +5,7 @@ import ms from 'ms';
 export type ScheduleSpec = { every: number } | { pattern: string };
 
 /** Intervals below a second would busy the maintenance queue for nothing. */
-export const MIN_EVERY_MS = 1000;
+const MIN_EVERY_MS = 1000;
 
 /**
  * Reads a schedule as an operator writes it: a cron pattern of 5 fields

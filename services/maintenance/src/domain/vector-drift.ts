@@ -76,7 +76,7 @@ export interface EmbedBatch {
 }
 
 /** The catalog's cap on documents per `embed-documents` job. */
-export const MAX_DOCUMENTS_PER_JOB = 1000;
+const MAX_DOCUMENTS_PER_JOB = 1000;
 
 /**
  * Groups documents into `embed-documents` jobs: one tenant and one weighting

@@ -1,10 +1,9 @@
 import type { SourceRepository, TaskRepository } from '@kbflow/db';
 import { Priority, QueueName, serializeError, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 
-/** Catalog limits of one `embed/delete-vectors` job. */
-const MAX_DOCUMENTS_PER_JOB = 1000;
+/** The catalog's limit on the chunks of one `embed/delete-vectors` job (it also takes at most 1,000 documents). */
 const MAX_CHUNKS_PER_JOB = 20_000;
-/** Documents deleted per transaction (below MAX_DOCUMENTS_PER_JOB). */
+/** Documents deleted per transaction (below the catalog's 1,000 documents per `embed/delete-vectors` job). */
 const PAGE_SIZE = 500;
 
 export interface PurgeSourceDeps {
@@ -40,7 +39,7 @@ async function purgePages(data: JobData<'maintenance', 'purge-source'>, ctx: Job
     documents += removed.documentIds.length;
     chunks += removed.chunkIds.length;
     const jobs = [];
-    // PAGE_SIZE is below MAX_DOCUMENTS_PER_JOB: the documents go in the first job, the chunks spread over as many as they need.
+    // PAGE_SIZE is below the catalog's 1,000 documents per job: the documents go in the first job, the chunks spread over as many as they need.
     for (let i = 0; i === 0 || i < removed.chunkIds.length; i += MAX_CHUNKS_PER_JOB) {
       jobs.push({
         data: { tenantId: data.tenantId, documentIds: i === 0 ? removed.documentIds : [], chunkIds: removed.chunkIds.slice(i, i + MAX_CHUNKS_PER_JOB), correlationId: ctx.correlationId },

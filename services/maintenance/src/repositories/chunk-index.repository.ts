@@ -3,7 +3,7 @@ import type { IdSlice } from '@kbflow/vector-store';
 import type { ChunkState, PendingDocument } from '../domain/vector-drift.ts';
 
 /** Rows per page when the sweep walks a tenant's chunks or checks ids. */
-export const CHUNK_PAGE = 5000;
+const CHUNK_PAGE = 5000;
 
 /**
  * An unfinished task older than this is taken for stuck: its documents are

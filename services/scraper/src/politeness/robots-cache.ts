@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RobotsRules, robotsFileOf, type RobotsFile } from '../domain/robots-rules.ts';
 
 /** RFC 9309 section 2.5: a crawler must parse at least 500 KiB; past that it may stop. */
-export const ROBOTS_MAX_BYTES = 500 * 1024;
+const ROBOTS_MAX_BYTES = 500 * 1024;
 
 /** An unreachable robots.txt is asked again this soon (its pages meanwhile wait or retry). */
 const UNREACHABLE_TTL_MS = 30_000;

@@ -30,7 +30,7 @@ export interface ScrapeDeps {
 }
 
 /** robots.txt, sitemaps and per-host limits (src/politeness/), as the processor uses them. */
-export interface PolitenessDeps {
+interface PolitenessDeps {
   robots: { rulesFor(origin: string): Promise<RobotsRules> };
   limiter: { acquire(host: string, limits: HostLimits): Promise<HostSlot>; backoff(host: string, ms: number): Promise<number> };
   /** KBFLOW_HOST_MAX_CONCURRENCY, KBFLOW_HOST_MIN_DELAY_MS, KBFLOW_HOST_MAX_BACKOFF_MS. */
@@ -44,10 +44,10 @@ export interface PolitenessDeps {
  * same instant it was taken (seen in an earlier attempt at this), and a wait
  * under a second only churns the queue.
  */
-export const MIN_DEFERRAL_MS = 1000;
+const MIN_DEFERRAL_MS = 1000;
 
 /** A page may find its host backed off this often; then the site's answer counts as an ordinary failed attempt. */
-export const MAX_BACKOFFS = 20;
+const MAX_BACKOFFS = 20;
 
 export type ScrapeResult =
   | { outcome: 'already-done' }
