@@ -5,7 +5,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Modules that import each other (directly or through others) cannot be read, tested or split one at a time: move what both need into a module of its own.',
+      comment:
+        'Modules that import each other (directly or through others) cannot be read, tested or split one at a time: move what both need into a module of its own.',
       from: {},
       to: { circular: true },
     },

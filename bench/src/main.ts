@@ -49,7 +49,12 @@ function parse(argv: string[]): { only: BenchmarkName[]; quick: boolean; out: st
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...BENCHMARK_NAMES];
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...BENCHMARK_NAMES];
   const unknown = only.filter((n) => !(BENCHMARK_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) throw new Error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${BENCHMARK_NAMES.join(', ')})`);
   return {
@@ -81,7 +86,11 @@ async function main(): Promise<void> {
   }
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const ctx = new BenchContext({ quick: args.quick, logDir: path.join(args.out, 'logs', stamp), ...(args.nodeOptions ? { serviceNodeOptions: args.nodeOptions } : {}) });
+  const ctx = new BenchContext({
+    quick: args.quick,
+    logDir: path.join(args.out, 'logs', stamp),
+    ...(args.nodeOptions ? { serviceNodeOptions: args.nodeOptions } : {}),
+  });
   const report: RunReport = { version: 1, startedAt: startedAt.toISOString(), finishedAt: '', quick: args.quick, machine: machine(), results: [], absent: [] };
   let interrupted = false;
   const onSignal = () => {

@@ -61,11 +61,13 @@ describe('MCP at /mcp', () => {
     expect(tools.find((t) => t.name === 'search')!.inputSchema).toEqual(expect.objectContaining({ type: 'object', required: ['query'] }));
   });
 
-  it('search and ask answer from the tenant\'s knowledge base, with citations', async () => {
+  it("search and ask answer from the tenant's knowledge base, with citations", async () => {
     const client = await connect(DEV_KEY);
     const search = structured(await client.callTool({ name: 'search', arguments: { query: 'where is the xylophone kept', knowledgeBase: 'ship' } }));
     expect(search.results[0]).toEqual(expect.objectContaining({ url: 'record://notes/lighthouse', text: expect.stringContaining('xylophone') }));
-    const ask = structured(await client.callTool({ name: 'ask', arguments: { query: 'where does the quartermaster keep the xylophone?', knowledgeBase: 'ship', topK: 2 } }));
+    const ask = structured(
+      await client.callTool({ name: 'ask', arguments: { query: 'where does the quartermaster keep the xylophone?', knowledgeBase: 'ship', topK: 2 } }),
+    );
     expect(ask.answer).toMatch(/lighthouse.*\[1\]/);
     expect(ask.citations[0]).toEqual(expect.objectContaining({ url: 'record://notes/lighthouse', title: 'The lighthouse keeper' }));
     const kbs = structured(await client.callTool({ name: 'list_knowledge_bases', arguments: {} }));
@@ -81,15 +83,19 @@ describe('MCP at /mcp', () => {
     expect((await api.send('GET', `/v1/tasks/${started.taskId}`)).json.id).toBe(started.taskId);
   });
 
-  it('list_sources returns the caller\'s sources only', async () => {
-    const created = await api.send('POST', '/v1/sources', { body: { type: 'site', url: 'http://127.0.0.1:9/handbook/', knowledgeBase: 'ship', schedule: { cron: '0 3 * * *' } } });
+  it("list_sources returns the caller's sources only", async () => {
+    const created = await api.send('POST', '/v1/sources', {
+      body: { type: 'site', url: 'http://127.0.0.1:9/handbook/', knowledgeBase: 'ship', schedule: { cron: '0 3 * * *' } },
+    });
     expect(created.status).toBe(201);
     const mine = structured(await (await connect(DEV_KEY)).callTool({ name: 'list_sources', arguments: {} }));
-    expect(mine.sources).toEqual([expect.objectContaining({ id: created.json.id, url: 'http://127.0.0.1:9/handbook/', knowledgeBase: 'ship', schedule: { cron: '0 3 * * *' } })]);
+    expect(mine.sources).toEqual([
+      expect.objectContaining({ id: created.json.id, url: 'http://127.0.0.1:9/handbook/', knowledgeBase: 'ship', schedule: { cron: '0 3 * * *' } }),
+    ]);
     expect(structured(await (await connect(OTHER_KEY)).callTool({ name: 'list_sources', arguments: {} })).sources).toEqual([]);
   });
 
-  it('another tenant\'s key sees nothing of the first\'s: no knowledge base, no passage, no task', async () => {
+  it("another tenant's key sees nothing of the first's: no knowledge base, no passage, no task", async () => {
     const dev = await connect(DEV_KEY);
     const taskId = structured(await dev.callTool({ name: 'start_crawl', arguments: { url: 'http://127.0.0.1:9/other', maxPages: 1 } })).taskId;
     const other = await connect(OTHER_KEY);
@@ -97,15 +103,22 @@ describe('MCP at /mcp', () => {
     const search = await other.callTool({ name: 'search', arguments: { query: 'xylophone lighthouse', knowledgeBase: 'ship' } });
     expect(search.isError).toBe(true);
     expect(JSON.parse((search.content as { text: string }[])[0]!.text)).toEqual(expect.objectContaining({ status: 404, code: 'knowledge_base_not_found' }));
-    const inDefault = structured(await other.callTool({ name: 'ask', arguments: { query: 'xylophone lighthouse' } }).catch(() => ({ structuredContent: { citations: [] } })));
+    const inDefault = structured(
+      await other.callTool({ name: 'ask', arguments: { query: 'xylophone lighthouse' } }).catch(() => ({ structuredContent: { citations: [] } })),
+    );
     expect(JSON.stringify(inDefault ?? {})).not.toContain('xylophone');
     const task = await other.callTool({ name: 'task_status', arguments: { taskId } });
     expect(task.isError).toBe(true);
     expect(JSON.parse((task.content as { text: string }[])[0]!.text)).toEqual(expect.objectContaining({ status: 404, code: 'task_not_found' }));
   }, 60_000);
 
-  it('without a valid key /mcp is a 401 with the API\'s error body, as /v1 is', async () => {
-    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+  it("without a valid key /mcp is a 401 with the API's error body, as /v1 is", async () => {
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    };
     expect(await rpc(null, init)).toEqual({ status: 401, json: { error: expect.objectContaining({ code: 'unauthorized' }) } });
     expect((await rpc('not-a-key', init)).status).toBe(401);
   });
@@ -117,7 +130,13 @@ describe('MCP at /mcp', () => {
     await expect(client.callTool({ name: 'task_status', arguments: { taskId: 'nope' } })).rejects.toThrow(/taskId/);
     const unknown = await rpc(DEV_KEY, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'format_disk', arguments: {} } });
     expect(unknown.status).toBeLessThan(500);
-    expect(unknown.json).toEqual(expect.objectContaining({ jsonrpc: '2.0', id: 7, error: expect.objectContaining({ code: expect.any(Number), message: expect.stringContaining('format_disk') }) }));
+    expect(unknown.json).toEqual(
+      expect.objectContaining({
+        jsonrpc: '2.0',
+        id: 7,
+        error: expect.objectContaining({ code: expect.any(Number), message: expect.stringContaining('format_disk') }),
+      }),
+    );
     const garbage = await rpc(DEV_KEY, '{"jsonrpc": "2.0", "id": 1, "method":');
     expect(garbage.status).toBeGreaterThanOrEqual(400);
     expect(garbage.status).toBeLessThan(500);

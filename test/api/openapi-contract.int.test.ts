@@ -34,7 +34,12 @@ beforeAll(async () => {
   // With a vector store, so the tenant admin routes (which purge vectors) are served too.
   api = await startTestApi({ label: 'openapi', queryTimeoutMs: 60_000, vectors });
   const embedder = new HashingEmbedder();
-  const common = { connection: api.redis, producer: api.producer, log: createLogger('openapi-test', 'silent'), registry: createMetrics('openapi-test').registry };
+  const common = {
+    connection: api.redis,
+    producer: api.producer,
+    log: createLogger('openapi-test', 'silent'),
+    registry: createMetrics('openapi-test').registry,
+  };
   const queryDeps = { documents: new DocumentRepository(api.db), vectors, embedder, chat: undefined };
   workers.push(
     createWorker({
@@ -56,7 +61,9 @@ afterAll(async () => {
 
 /** Every documented operation as [method, OpenAPI path, operation]. */
 function operations(): [string, string, any][] {
-  return Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => [m, p, op] as [string, string, any]));
+  return Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) =>
+    Object.entries(ops).map(([m, op]) => [m, p, op] as [string, string, any]),
+  );
 }
 
 describe('GET /openapi.json', () => {
@@ -79,7 +86,7 @@ describe('GET /openapi.json', () => {
       expect([asset, res.status]).toEqual([asset, 200]);
       expect((await res.text()).length).toBeGreaterThan(asset.endsWith('init.js') ? 20 : 10_000);
     }
-    expect((await fetch(`${api.base}/docs/init.js`).then((r) => r.text()))).toContain("'/openapi.json'");
+    expect(await fetch(`${api.base}/docs/init.js`).then((r) => r.text())).toContain("'/openapi.json'");
   });
 
   it('lists every route Express serves under /v1, and nothing it does not', () => {
@@ -88,7 +95,15 @@ describe('GET /openapi.json', () => {
     expect(served.length).toBeGreaterThanOrEqual(30);
     expect([...new Set(served.map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`))].sort()).toEqual([...documented].sort());
     // Outside /v1 only the infrastructure routes, which are not API operations.
-    expect([...new Set(expressRoutes(api.app).filter((r) => !r.path.startsWith('/v1/')).map((r) => `${r.method} ${r.path}`))].sort()).toEqual([...INFRASTRUCTURE_ROUTES].sort());
+    expect(
+      [
+        ...new Set(
+          expressRoutes(api.app)
+            .filter((r) => !r.path.startsWith('/v1/'))
+            .map((r) => `${r.method} ${r.path}`),
+        ),
+      ].sort(),
+    ).toEqual([...INFRASTRUCTURE_ROUTES].sort());
   });
 
   it('is the document the client is generated from (describeApi builds it from the same registry without a server)', () => {
@@ -105,7 +120,8 @@ describe('GET /openapi.json', () => {
       const statuses = Object.keys(op.responses).map(Number);
       expect([where, statuses.some((s) => s >= 200 && s < 300)]).toEqual([where, true]);
       expect([where, op.responses['401']?.description]).toEqual([where, expect.stringContaining('`unauthorized`')]);
-      for (const s of statuses.filter((s) => s >= 400)) expect(op.responses[String(s)].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
+      for (const s of statuses.filter((s) => s >= 400))
+        expect(op.responses[String(s)].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
     }
     expect(doc.components.securitySchemes.bearerAuth).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
   });
@@ -145,9 +161,21 @@ describe('a request of each documented shape succeeds against the running API', 
   it('every operation has an example, and each answers a documented success with a body matching its schema', async () => {
     const key = (op: any) => (op['x-kbflow-access'] === 'admin' ? ADMIN_KEY : undefined);
     // Things the examples' path parameters name, made the way a client would.
-    await api.producer.enqueue(QueueName.deadLetter, 'dead-letter', { queue: 'maintenance', jobName: 'health-check', jobId: 'x-1', data: {}, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString() }, { priority: 8, jobId: 'contract-dl-1' });
-    await api.send('POST', '/v1/records?source=seed', { body: [{ id: 'seed-1', title: 'Password reset', body: 'Reset a forgotten password from the account page; the link expires after an hour.' }] });
-    await api.producer.enqueue(QueueName.deadLetter, 'dead-letter', { queue: 'maintenance', jobName: 'health-check', jobId: 'x-2', data: {}, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString() }, { priority: 8, jobId: 'contract-dl-2' });
+    await api.producer.enqueue(
+      QueueName.deadLetter,
+      'dead-letter',
+      { queue: 'maintenance', jobName: 'health-check', jobId: 'x-1', data: {}, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString() },
+      { priority: 8, jobId: 'contract-dl-1' },
+    );
+    await api.send('POST', '/v1/records?source=seed', {
+      body: [{ id: 'seed-1', title: 'Password reset', body: 'Reset a forgotten password from the account page; the link expires after an hour.' }],
+    });
+    await api.producer.enqueue(
+      QueueName.deadLetter,
+      'dead-letter',
+      { queue: 'maintenance', jobName: 'health-check', jobId: 'x-2', data: {}, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString() },
+      { priority: 8, jobId: 'contract-dl-2' },
+    );
     // A tenant whose purge is polled, and one the DELETE example purges.
     const purged = await api.send('POST', '/v1/admin/tenants', { key: ADMIN_KEY, body: { name: 'contract-purged' } });
     await api.send('DELETE', `/v1/admin/tenants/${purged.json.id}`, { key: ADMIN_KEY });

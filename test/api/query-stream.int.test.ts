@@ -28,9 +28,21 @@ let chat: ChatModel | undefined;
 const workers: Worker[] = [];
 
 const RECORDS = [
-  { id: 'kb-1', title: 'Resetting a password', body: 'To reset a forgotten password open the account page and choose Reset password. The reset link arrives by email and expires after one hour. A used link cannot be opened twice.' },
-  { id: 'kb-2', title: 'Two-factor authentication', body: 'Two-factor authentication asks for a code from an authenticator app after the password. Recovery codes let you sign in when the phone is lost. Each recovery code works once.' },
-  { id: 'kb-3', title: 'Closing an account', body: 'An account is closed from the privacy page. Closing it deletes every document after thirty days. Support can restore a closed account during those thirty days.' },
+  {
+    id: 'kb-1',
+    title: 'Resetting a password',
+    body: 'To reset a forgotten password open the account page and choose Reset password. The reset link arrives by email and expires after one hour. A used link cannot be opened twice.',
+  },
+  {
+    id: 'kb-2',
+    title: 'Two-factor authentication',
+    body: 'Two-factor authentication asks for a code from an authenticator app after the password. Recovery codes let you sign in when the phone is lost. Each recovery code works once.',
+  },
+  {
+    id: 'kb-3',
+    title: 'Closing an account',
+    body: 'An account is closed from the privacy page. Closing it deletes every document after thirty days. Support can restore a closed account during those thirty days.',
+  },
 ];
 const QUESTION = { query: 'how do I reset a forgotten password and when does the reset link expire?', topK: 3 };
 
@@ -65,15 +77,36 @@ beforeAll(async () => {
   const embedder = new HashingEmbedder();
   const common = { connection: api.redis, producer: api.producer, log: createLogger('stream-test', 'silent'), registry: createMetrics('stream-test').registry };
   const documents = new DocumentRepository(api.db);
-  const queryDeps = { documents, vectors, embedder, get chat() { return chat; }, streams: { redis: api.redis, prefix: api.producer.prefix, cancelPollMs: 50 } };
+  const queryDeps = {
+    documents,
+    vectors,
+    embedder,
+    get chat() {
+      return chat;
+    },
+    streams: { redis: api.redis, prefix: api.producer.prefix, cancelPollMs: 50 },
+  };
   const embedDeps = { documents, records: new RecordRepository(api.db), embedder, vectors, ready: () => vectors.ensureCollection(embedder.dimensions) };
   workers.push(
-    createWorker({ ...common, queue: QueueName.query, concurrency: 4, handlers: someHandlers(QueueName.query, { 'answer-query': (data, ctx) => answerQuery(data, ctx, queryDeps) }) }),
-    createWorker({ ...common, queue: QueueName.embed, handlers: someHandlers(QueueName.embed, { 'embed-documents': (data, ctx) => embedDocuments(data, ctx, embedDeps) }) }),
+    createWorker({
+      ...common,
+      queue: QueueName.query,
+      concurrency: 4,
+      handlers: someHandlers(QueueName.query, { 'answer-query': (data, ctx) => answerQuery(data, ctx, queryDeps) }),
+    }),
+    createWorker({
+      ...common,
+      queue: QueueName.embed,
+      handlers: someHandlers(QueueName.embed, { 'embed-documents': (data, ctx) => embedDocuments(data, ctx, embedDeps) }),
+    }),
   );
   client = new KbflowClient({ baseUrl: api.base, apiKey: DEV_KEY, retry: { attempts: 1 } });
   await client.ingestRecords(RECORDS, { source: 'help' });
-  await until(async () => ((await api.db.chunk.count({ where: { indexed: true } })) >= RECORDS.length ? true : undefined), 60_000, 'the records to be embedded');
+  await until(
+    async () => ((await api.db.chunk.count({ where: { indexed: true } })) >= RECORDS.length ? true : undefined),
+    60_000,
+    'the records to be embedded',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -97,10 +130,13 @@ describe('POST /v1/query {"stream": true}', () => {
     expect(whole.answeredBy).toBe('extractive');
     expect(answer).toBe(whole.answer);
     const done = events.at(-1)!;
-    expect(done.event === 'done' && done.data).toEqual({ answeredBy: 'extractive', timings: expect.objectContaining({ retrieveMs: expect.any(Number), generateMs: expect.any(Number), totalMs: expect.any(Number) }) });
+    expect(done.event === 'done' && done.data).toEqual({
+      answeredBy: 'extractive',
+      timings: expect.objectContaining({ retrieveMs: expect.any(Number), generateMs: expect.any(Number), totalMs: expect.any(Number) }),
+    });
   }, 60_000);
 
-  it('LLM: the answer arrives token by token through the provider\'s streaming API and equals the non-streaming answer', async () => {
+  it("LLM: the answer arrives token by token through the provider's streaming API and equals the non-streaming answer", async () => {
     chat = new OpenAIChatModel({ apiKey: 'test', baseURL: fake.url, model: 'fake-chat' });
     const whole = await client.query(QUESTION);
     expect(whole.answeredBy).toBe('llm');
@@ -126,10 +162,14 @@ describe('POST /v1/query {"stream": true}', () => {
       const events = await collect({ ...QUESTION, stream: true }, { stopAfterFirstAnswer: stop });
       expect(events.map((e) => e.event)).toEqual(['citations', 'answer']);
       const queue = api.producer.queue(QueueName.query);
-      const job = await until(async () => {
-        const done = await queue.getJobs(['completed', 'failed'], 0, 100);
-        return done.find((j) => j.data.stream === true && j.returnvalue?.cancelled === true);
-      }, 30_000, 'the cancelled job');
+      const job = await until(
+        async () => {
+          const done = await queue.getJobs(['completed', 'failed'], 0, 100);
+          return done.find((j) => j.data.stream === true && j.returnvalue?.cancelled === true);
+        },
+        30_000,
+        'the cancelled job',
+      );
       expect(job.returnvalue).toEqual(expect.objectContaining({ cancelled: true, answeredBy: 'llm' }));
       // The job stopped reading: the provider saw its stream closed before the last token.
       await until(async () => (fake.streams.aborted > abortedBefore ? true : undefined), 30_000, 'the provider stream to be closed');

@@ -65,7 +65,11 @@ describe('docker-compose.yml', () => {
   it('parses, and every depends_on names a service of the file', () => {
     const names = Object.keys(compose.services);
     expect(names).toEqual(expect.arrayContaining([...KBFLOW, 'redis', 'postgres', 'qdrant', 'prometheus', 'grafana']));
-    const dangling = names.flatMap((n) => Object.keys(dependencies(service(n))).filter((d) => !names.includes(d)).map((d) => `${n} -> ${d}`));
+    const dangling = names.flatMap((n) =>
+      Object.keys(dependencies(service(n)))
+        .filter((d) => !names.includes(d))
+        .map((d) => `${n} -> ${d}`),
+    );
     expect(dangling).toEqual([]);
   });
 
@@ -149,7 +153,9 @@ describe('docker-compose.yml', () => {
 
   it('runs Redis with AOF and noeviction, PostgreSQL 15 or newer, and Qdrant', () => {
     const redis = service('redis').command;
-    expect(Array.isArray(redis) ? redis.join(' ') : redis).toMatch(/--appendonly yes.*--maxmemory-policy noeviction|--maxmemory-policy noeviction.*--appendonly yes/);
+    expect(Array.isArray(redis) ? redis.join(' ') : redis).toMatch(
+      /--appendonly yes.*--maxmemory-policy noeviction|--maxmemory-policy noeviction.*--appendonly yes/,
+    );
     expect(Number(/^postgres:(\d+)/.exec(service('postgres').image ?? '')?.[1])).toBeGreaterThanOrEqual(15);
     expect(service('qdrant').image).toMatch(/^qdrant\/qdrant:/);
   });
@@ -199,7 +205,10 @@ describe('Prometheus and Grafana for compose', () => {
       copyFileSync(rulesFile, path.join(dir, 'kbflow-alerts.rules.yml'));
       const ok = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')], { encoding: 'utf8' });
       expect([ok.status, ok.stdout + ok.stderr]).toEqual([0, expect.stringContaining('SUCCESS')]);
-      const broken = readFileSync(rulesFile, 'utf8').replace('min by (dependency) (kbflow_dependency_up) == 0', 'min by (dependency (kbflow_dependency_up) == 0');
+      const broken = readFileSync(rulesFile, 'utf8').replace(
+        'min by (dependency) (kbflow_dependency_up) == 0',
+        'min by (dependency (kbflow_dependency_up) == 0',
+      );
       const brokenFile = path.join(dir, 'broken.rules.yml');
       writeFileSync(brokenFile, broken);
       const bad = spawnSync('promtool', ['check', 'rules', brokenFile], { encoding: 'utf8' });

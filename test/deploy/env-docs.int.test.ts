@@ -10,16 +10,7 @@ import { EnvError, PROFILE_ROWS } from '@kbflow/config';
 import { REPO_ROOT } from '@kbflow/testing';
 import { loadEnv as loadApiEnv } from '../../services/api/src/env.ts';
 import { loadCompose, serviceEnvironment } from './support/compose.ts';
-import {
-  ENV_SCHEMAS,
-  SERVICES,
-  WORKERS,
-  allProgramKeys,
-  cliKeys,
-  isSecretKey,
-  undocumented,
-  type Program,
-} from './support/env-schemas.ts';
+import { ENV_SCHEMAS, SERVICES, WORKERS, allProgramKeys, cliKeys, isSecretKey, undocumented, type Program } from './support/env-schemas.ts';
 import { K8S_DIR, configValues, containerEnvironment, isPodOwner, named, sourceManifests, type PodTemplateOwner } from './support/k8s-manifests.ts';
 import { mainContainer } from './support/workload-checks.ts';
 
@@ -74,8 +65,18 @@ function sharedDefaults(): Record<string, string | undefined> {
 }
 
 const k8sObjects = sourceManifests(path.join(K8S_DIR, 'base')).map((m) => m.obj);
-const configMap = configValues(named(k8sObjects.filter((o) => o.kind === 'ConfigMap'), 'kbflow-config'));
-const secret = configValues(named(k8sObjects.filter((o) => o.kind === 'Secret'), 'kbflow-secrets'));
+const configMap = configValues(
+  named(
+    k8sObjects.filter((o) => o.kind === 'ConfigMap'),
+    'kbflow-config',
+  ),
+);
+const secret = configValues(
+  named(
+    k8sObjects.filter((o) => o.kind === 'Secret'),
+    'kbflow-secrets',
+  ),
+);
 
 /** Each program's container in Kubernetes: the service Deployments' main containers and the migrate Job's. */
 function k8sContainers(): { program: Program; env: Record<string, string>; own: Set<string> }[] {
@@ -141,15 +142,28 @@ describe('.env.example', () => {
 
   it('lists the CLI variables in its CLI section, and nothing the code does not read', () => {
     const lines = envExampleLines();
-    const cliHeading = readFileSync(ENV_EXAMPLE, 'utf8').split('\n').findIndex((l) => l.startsWith('# CLI'));
+    const cliHeading = readFileSync(ENV_EXAMPLE, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith('# CLI'));
     expect(cliHeading).toBeGreaterThan(0);
     const cliSection = lines.filter((l) => l.line > cliHeading).map((l) => l.key);
     // KBFLOW_DEV_API_KEY is the api's too, and documented with it.
     const cliOnly = cliKeys().filter((k) => !allProgramKeys().includes(k));
     expect(cliOnly.sort()).toEqual(['KBFLOW_API_KEY', 'KBFLOW_API_URL']);
     expect(undocumented(cliOnly, cliSection)).toEqual([]);
-    expect(undocumented(cliKeys(), lines.map((l) => l.key))).toEqual([]);
-    expect(undocumented(lines.map((l) => l.key), allProgramKeys(), cliKeys())).toEqual([]);
+    expect(
+      undocumented(
+        cliKeys(),
+        lines.map((l) => l.key),
+      ),
+    ).toEqual([]);
+    expect(
+      undocumented(
+        lines.map((l) => l.key),
+        allProgramKeys(),
+        cliKeys(),
+      ),
+    ).toEqual([]);
   });
 
   it('leaves every secret blank', () => {

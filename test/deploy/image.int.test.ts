@@ -147,7 +147,15 @@ describe('Dockerfile', () => {
       ...readdirSync(path.join(REPO_ROOT, 'packages')).map((p) => `packages/${p}/package.json`),
     ];
     for (const file of needed) expect([file, existsSync(path.join(REPO_ROOT, file)), dockerignored(file)]).toEqual([file, true, false]);
-    for (const file of ['node_modules/x', 'packages/db/node_modules/x', 'packages/db/src/generated/client.ts', '.env', '.git/HEAD', '.tools/pnpm', 'services/api/src/app.test.ts']) {
+    for (const file of [
+      'node_modules/x',
+      'packages/db/node_modules/x',
+      'packages/db/src/generated/client.ts',
+      '.env',
+      '.git/HEAD',
+      '.tools/pnpm',
+      'services/api/src/app.test.ts',
+    ]) {
       expect([file, dockerignored(file)]).toEqual([file, true]);
     }
     expect(dockerignored('.env.example')).toBe(false);

@@ -99,9 +99,7 @@ describe('Kubernetes manifests against the JSON schemas', () => {
 
   it('every YAML file under k8s/ is a kustomization, a resource of one, or a generator input', () => {
     const { manifests, generatorInputs } = filesUsedByKustomizations(K8S_DIR);
-    const orphans = yamlFilesUnder(K8S_DIR).filter(
-      (f) => path.basename(f) !== 'kustomization.yaml' && !manifests.has(f) && !generatorInputs.has(f),
-    );
+    const orphans = yamlFilesUnder(K8S_DIR).filter((f) => path.basename(f) !== 'kustomization.yaml' && !manifests.has(f) && !generatorInputs.has(f));
     expect(orphans.map((f) => path.relative(REPO_ROOT, f))).toEqual([]);
   });
 
@@ -190,7 +188,10 @@ describe('Kubernetes manifests against the JSON schemas', () => {
 
   itWithKubectl('a kustomization that includes a broken manifest renders, and its output is rejected', () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: kbflow\nresources:\n  - svc.yaml\n');
+    writeFileSync(
+      path.join(dir, 'kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: kbflow\nresources:\n  - svc.yaml\n',
+    );
     writeFileSync(
       path.join(dir, 'svc.yaml'),
       'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector: {app: api}\n  ports:\n    - name: http\n      prot: 8080\n',
@@ -205,7 +206,11 @@ describe('Kubernetes manifests against the JSON schemas', () => {
 
 describe('kbflow workloads', () => {
   it('the five services each have a Deployment, and the migration a Job', () => {
-    expect(deploymentsOf(base).map((d) => d.metadata.name).sort()).toEqual(['aggregator', 'api', 'embedder', 'maintenance', 'scraper']);
+    expect(
+      deploymentsOf(base)
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['aggregator', 'api', 'embedder', 'maintenance', 'scraper']);
     expect(ofKind(base, 'Job').map((j) => j.metadata?.name)).toEqual(['migrate']);
   });
 
@@ -226,9 +231,7 @@ describe('kbflow workloads', () => {
     const broken = structuredClone(base);
     const scraper = mainContainer(named(deploymentsOf(broken), 'scraper'));
     scraper.env = (scraper.env ?? []).map((e) => (e.name === 'KBFLOW_METRICS_PORT' ? { ...e, value: '9999' } : e));
-    expect(probeProblems(broken)).toEqual(
-      expect.arrayContaining(['Deployment scraper: no containerPort 9999, the port its environment makes it listen on']),
-    );
+    expect(probeProblems(broken)).toEqual(expect.arrayContaining(['Deployment scraper: no containerPort 9999, the port its environment makes it listen on']));
   });
 
   it('every pod runs non-root with no privilege escalation, all capabilities dropped and the runtime seccomp profile', () => {

@@ -56,7 +56,10 @@ function registeredMetrics(): { names: Set<string>; unnamed: string[] } {
   return { names, unnamed };
 }
 
-const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[]; templating: { list: { name: string }[] } };
+const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+  panels: { title: string; targets?: { expr: string }[] }[];
+  templating: { list: { name: string }[] };
+};
 const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 
 describe('the Grafana dashboard', () => {
@@ -77,7 +80,9 @@ describe('the Grafana dashboard', () => {
 
   it('ships to Kubernetes as the same JSON in a ConfigMap with the Grafana sidecar label', () => {
     expect(readFileSync(K8S_DASHBOARD, 'utf8')).toBe(readFileSync(DASHBOARD, 'utf8'));
-    const kustomization = parse(readFileSync(path.join(REPO_ROOT, 'k8s/base/kustomization.yaml'), 'utf8')) as { configMapGenerator: { name: string; files: string[]; options: { labels: Record<string, string> } }[] };
+    const kustomization = parse(readFileSync(path.join(REPO_ROOT, 'k8s/base/kustomization.yaml'), 'utf8')) as {
+      configMapGenerator: { name: string; files: string[]; options: { labels: Record<string, string> } }[];
+    };
     const generator = kustomization.configMapGenerator.find((g) => g.files.includes('monitoring/kbflow-dashboard.json'));
     expect(generator?.options.labels).toEqual(expect.objectContaining({ grafana_dashboard: '1' }));
   });
@@ -87,7 +92,7 @@ describe('the alert rules', () => {
   const ruleFile = parse(readFileSync(RULES, 'utf8')) as { groups: unknown[] };
   const prometheusRule = parse(readFileSync(PROMETHEUS_RULE, 'utf8')) as { kind: string; spec: { groups: unknown[] } };
 
-  it('ship as a PrometheusRule that validates against its CRD schema and has the rule file\'s groups', () => {
+  it("ship as a PrometheusRule that validates against its CRD schema and has the rule file's groups", () => {
     expect(prometheusRule.kind).toBe('PrometheusRule');
     expect(prometheusRuleProblems(prometheusRule)).toEqual([]);
     expect(prometheusRule.spec.groups).toEqual(ruleFile.groups);
@@ -97,7 +102,7 @@ describe('the alert rules', () => {
     expect(prometheusRuleProblems(broken)).toEqual([expect.stringContaining('/spec/groups/0/rules/0/for must be string')]);
   });
 
-  it('pass promtool check rules, both the file and the PrometheusRule\'s groups', () => {
+  it("pass promtool check rules, both the file and the PrometheusRule's groups", () => {
     const fromCr = path.join(temp, 'from-prometheusrule.yml');
     writeFileSync(fromCr, JSON.stringify({ groups: prometheusRule.spec.groups }));
     const output = execFileSync('promtool', ['check', 'rules', RULES, fromCr], { encoding: 'utf8' });

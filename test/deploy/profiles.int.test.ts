@@ -23,15 +23,24 @@ const LOADERS: Record<Service, (env: Record<string, string | undefined>) => Reco
 };
 
 /** The services a row applies to: its own, or every one whose schema reads the variable. */
-const servicesOf = (row: (typeof PROFILE_ROWS)[number]): Service[] => (row.service ? [row.service] : SERVICES.filter((s) => ENV_SCHEMAS[s].keys.includes(row.variable)));
+const servicesOf = (row: (typeof PROFILE_ROWS)[number]): Service[] =>
+  row.service ? [row.service] : SERVICES.filter((s) => ENV_SCHEMAS[s].keys.includes(row.variable));
 
 describe('KBFLOW_PROFILE', () => {
   it('names only variables the services read, each by a service it applies to', () => {
-    expect(PROFILE_ROWS.filter((row) => servicesOf(row).length === 0 || servicesOf(row).some((s) => !ENV_SCHEMAS[s].keys.includes(row.variable))).map((r) => r.variable)).toEqual([]);
+    expect(
+      PROFILE_ROWS.filter((row) => servicesOf(row).length === 0 || servicesOf(row).some((s) => !ENV_SCHEMAS[s].keys.includes(row.variable))).map(
+        (r) => r.variable,
+      ),
+    ).toEqual([]);
   });
 
   it('standard is every schema default, so an unset profile and standard are the same deployment', () => {
-    const differing = PROFILE_ROWS.flatMap((row) => servicesOf(row).filter((s) => ENV_SCHEMAS[s].defaults[row.variable] !== row.values.standard).map((s) => `${s} ${row.variable}: schema ${ENV_SCHEMAS[s].defaults[row.variable]}, standard ${row.values.standard}`));
+    const differing = PROFILE_ROWS.flatMap((row) =>
+      servicesOf(row)
+        .filter((s) => ENV_SCHEMAS[s].defaults[row.variable] !== row.values.standard)
+        .map((s) => `${s} ${row.variable}: schema ${ENV_SCHEMAS[s].defaults[row.variable]}, standard ${row.values.standard}`),
+    );
     expect(differing).toEqual([]);
   });
 

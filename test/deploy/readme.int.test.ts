@@ -12,7 +12,12 @@ import { brokenLinks, headingAnchors, headingSlug, markdownLinks } from './suppo
 const README = path.join(REPO_ROOT, 'README.md');
 const DOCS = path.join(REPO_ROOT, 'docs');
 const readme = readFileSync(README, 'utf8');
-const pages = [README, ...readdirSync(DOCS).filter((f) => f.endsWith('.md')).map((f) => path.join(DOCS, f))];
+const pages = [
+  README,
+  ...readdirSync(DOCS)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => path.join(DOCS, f)),
+];
 const rel = (file: string) => path.relative(REPO_ROOT, file);
 
 describe('README.md', () => {
@@ -46,7 +51,14 @@ describe('links in README.md and docs/*.md', () => {
   });
 
   it('every page closes the code blocks it opens', () => {
-    const unbalanced = pages.filter((file) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trimStart().startsWith('```')).length % 2 !== 0);
+    const unbalanced = pages.filter(
+      (file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.trimStart().startsWith('```')).length %
+          2 !==
+        0,
+    );
     expect(unbalanced.map(rel)).toEqual([]);
   });
 
@@ -54,7 +66,13 @@ describe('links in README.md and docs/*.md', () => {
     const file = path.join(DOCS, 'scratch.md');
     const links = markdownLinks(
       file,
-      ['See [ops](operations.md#backups), [gone](nowhere.md), [bad anchor](operations.md#no-such-heading).', '`[code](not-a-link.md)`', '```', '[fenced](also-not.md)', '```'].join('\n'),
+      [
+        'See [ops](operations.md#backups), [gone](nowhere.md), [bad anchor](operations.md#no-such-heading).',
+        '`[code](not-a-link.md)`',
+        '```',
+        '[fenced](also-not.md)',
+        '```',
+      ].join('\n'),
     );
     expect(links.map((l) => l.target)).toEqual(['operations.md#backups', 'nowhere.md', 'operations.md#no-such-heading']);
     expect(brokenLinks(links).map((p) => p.replace(`${REPO_ROOT}/`, ''))).toEqual([

@@ -58,7 +58,10 @@ async function embedTextsCompleted(): Promise<number> {
 }
 
 beforeAll(async () => {
-  e2e = await startE2eStack('backlog', { services: ['api', 'embedder', 'aggregator'], logDir: artifactDir('e2e-backlog'), env: {
+  e2e = await startE2eStack('backlog', {
+    services: ['api', 'embedder', 'aggregator'],
+    logDir: artifactDir('e2e-backlog'),
+    env: {
       KBFLOW_DEV_API_KEY: KEY,
       // Correctness under the backlog, not speed: on this loaded machine the
       // keyword half could run past its budget and change the top citation
@@ -90,7 +93,12 @@ beforeAll(async () => {
       chunks: chunkMarkdown(markdown).map((c) => ({ position: c.position, heading: c.heading, text: c.text, hash: c.hash })),
     });
     stored.push(result.documentId);
-    await producer.enqueue(QueueName.embed, 'embed-chunks', { tenantId, documentId: result.documentId, chunkIds: result.pendingChunkIds }, { priority: Priority.HIGH });
+    await producer.enqueue(
+      QueueName.embed,
+      'embed-chunks',
+      { tenantId, documentId: result.documentId, chunkIds: result.pendingChunkIds },
+      { priority: Priority.HIGH },
+    );
   }
   const deadline = Date.now() + 60_000;
   while ((await db.chunk.count({ where: { indexed: false } })) > 0) {

@@ -1,16 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@kbflow/db';
-import {
-  artifactDir,
-  SHARED_DATA,
-  startE2eStack,
-  startStaticServer,
-  type Stack,
-  type StaticServer,
-  type E2eStack,
-  apiClient,
-} from '@kbflow/testing';
+import { artifactDir, SHARED_DATA, startE2eStack, startStaticServer, type Stack, type StaticServer, type E2eStack, apiClient } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { reachablePages } from './reachable-pages.ts';
 

@@ -34,7 +34,8 @@ let client: KbflowClient;
 /** LibreOffice converts HTML to DOCX, and that DOCX to PDF (three pages: the breaks above). */
 async function makeDocuments(): Promise<void> {
   await writeFile(path.join(dir, 'guide.html'), GUIDE_HTML);
-  const soffice = (args: string[]) => run('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${dir}/lo-profile`, ...args, '--outdir', dir], { timeout: 180_000 });
+  const soffice = (args: string[]) =>
+    run('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${dir}/lo-profile`, ...args, '--outdir', dir], { timeout: 180_000 });
   await soffice(['--convert-to', 'docx:MS Word 2007 XML', path.join(dir, 'guide.html')]);
   await soffice(['--convert-to', 'pdf', path.join(dir, 'guide.docx')]);
   await run('qpdf', ['--encrypt', 'user-pw', 'owner-pw', '256', '--', path.join(dir, 'guide.pdf'), path.join(dir, 'locked.pdf')]);
@@ -52,7 +53,13 @@ beforeAll(async () => {
   e2e = await startE2eStack('e2e-docs', {
     services: ['api', 'scraper', 'embedder', 'aggregator'],
     logDir: artifactDir('e2e-docs'),
-    env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'e2e-docs-admin', KBFLOW_KEYWORD_BUDGET_MS: '0', KBFLOW_QUERY_TIMEOUT_MS: '120000' },
+    env: {
+      KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
+      KBFLOW_DEV_API_KEY: KEY,
+      KBFLOW_ADMIN_API_KEY: 'e2e-docs-admin',
+      KBFLOW_KEYWORD_BUDGET_MS: '0',
+      KBFLOW_QUERY_TIMEOUT_MS: '120000',
+    },
   });
   db = createDb(e2e.database.url);
   client = new KbflowClient({ baseUrl: e2e.stack.apiUrl, apiKey: KEY });
@@ -69,7 +76,10 @@ describe('documents through the typed client', () => {
   let task: Awaited<ReturnType<KbflowClient['waitForTask']>>;
 
   it('crawls a site whose links are a PDF and a DOCX; the encrypted and the truncated PDF fail alone, with their reason', async () => {
-    const { taskId } = await client.crawl({ url: `${site.url}/index.html`, maxDepth: 1, maxPages: 20, engine: 'http' }, { idempotencyKey: `crawl-${Date.now()}` });
+    const { taskId } = await client.crawl(
+      { url: `${site.url}/index.html`, maxDepth: 1, maxPages: 20, engine: 'http' },
+      { idempotencyKey: `crawl-${Date.now()}` },
+    );
     task = await client.waitForTask(taskId, { timeoutMs: 300_000, intervalMs: 500 });
     expect(task.state).toBe('completed');
     expect(task.progress).toEqual(expect.objectContaining({ discovered: 5, embedded: 3, failed: 2 }));
@@ -79,7 +89,7 @@ describe('documents through the typed client', () => {
     expect(byFile['cut.pdf']).toEqual(expect.objectContaining({ status: 'failed', error: expect.stringMatching(/document_unreadable.*truncated or damaged/) }));
   }, 320_000);
 
-  it('keeps the PDF\'s pages and the DOCX\'s headings as chunk sections', async () => {
+  it("keeps the PDF's pages and the DOCX's headings as chunk sections", async () => {
     const docs = await db.document.findMany({ where: { url: { startsWith: site.url } }, include: { chunks: { orderBy: { position: 'asc' } } } });
     const pdf = docs.find((d) => d.url.endsWith('guide.pdf'))!;
     const docx = docs.find((d) => d.url.endsWith('guide.docx'))!;
@@ -97,7 +107,9 @@ describe('documents through the typed client', () => {
   }, 120_000);
 
   it('ingests records and answers from them, polling the ingest task', async () => {
-    const accepted = await client.ingestRecords([{ id: 'berth-7', title: 'Berth 7', body: 'Berth 7 is reserved for the pilot boat from April to October.' }], { source: 'notices' });
+    const accepted = await client.ingestRecords([{ id: 'berth-7', title: 'Berth 7', body: 'Berth 7 is reserved for the pilot boat from April to October.' }], {
+      source: 'notices',
+    });
     const done = await client.waitForTask(accepted.taskId, { timeoutMs: 120_000, intervalMs: 500 });
     expect(done.state).toBe('completed');
     const answer = await client.query({ query: 'who is berth 7 reserved for?', topK: 2 });
@@ -106,7 +118,10 @@ describe('documents through the typed client', () => {
 
   it('uploads a DOCX and a PDF as multipart: both stored with their structure; an encrypted one fails alone; a .exe is a 415', async () => {
     const files = ['guide.docx', 'guide.pdf', 'locked.pdf'];
-    const uploaded = await client.uploadDocuments(await Promise.all(files.map(async (name) => ({ name: `upload-${name}`, data: new Uint8Array(await readFile(path.join(dir, name))) }))), { source: 'desk' });
+    const uploaded = await client.uploadDocuments(
+      await Promise.all(files.map(async (name) => ({ name: `upload-${name}`, data: new Uint8Array(await readFile(path.join(dir, name))) }))),
+      { source: 'desk' },
+    );
     expect(uploaded.documents.map((d) => [d.filename, d.format, d.pages ?? null])).toEqual([
       ['upload-guide.docx', 'docx', null],
       ['upload-guide.pdf', 'pdf', 3],

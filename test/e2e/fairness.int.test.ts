@@ -1,7 +1,17 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
-import { apiClient, artifactDir, SHARED_DATA, startE2eStack, startStaticServer, testRedisUrl, type ApiClient, type E2eStack, type StaticServer } from '@kbflow/testing';
+import {
+  apiClient,
+  artifactDir,
+  SHARED_DATA,
+  startE2eStack,
+  startStaticServer,
+  testRedisUrl,
+  type ApiClient,
+  type E2eStack,
+  type StaticServer,
+} from '@kbflow/testing';
 
 // Fair scheduling across tenants with real services (issue 12 item 3): the
 // api, scraper, embedder and aggregator as processes; tenant A crawls 500
@@ -98,7 +108,9 @@ describe('fair scheduling across tenants, end to end', () => {
     // A was still at work when B finished: B did not simply run after A.
     expect(aAtBDone.state).not.toBe('completed');
     expect(aAtBDone.progress.scraped + aAtBDone.progress.skipped + aAtBDone.progress.failed).toBeLessThan(A_PAGES);
-    process.stdout.write(`fairness: B idle ${idle.ms} ms, B behind A's backlog ${busy.ms} ms (${(busy.ms / idle.ms).toFixed(2)}x); A had ${queued} pages queued at B's submit, ${JSON.stringify(aAtBDone.progress)} at B's end\n`);
+    process.stdout.write(
+      `fairness: B idle ${idle.ms} ms, B behind A's backlog ${busy.ms} ms (${(busy.ms / idle.ms).toFixed(2)}x); A had ${queued} pages queued at B's submit, ${JSON.stringify(aAtBDone.progress)} at B's end\n`,
+    );
     expect(busy.ms).toBeLessThanOrEqual(RATIO * idle.ms);
 
     const doneA = await tenantA.waitForTask(taskA, 150_000, { everyMs: 500 });

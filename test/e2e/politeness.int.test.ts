@@ -51,7 +51,12 @@ beforeAll(async () => {
   e2e = await startE2eStack('polite', {
     services: ['api', 'scraper', 'embedder', 'aggregator'],
     logDir,
-    env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_JOB_ATTEMPTS: 'scrape=1', KBFLOW_USER_AGENT: 'kbflow-test/1.0 (+https://kbflow.example/bot)' },
+    env: {
+      KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true',
+      KBFLOW_DEV_API_KEY: KEY,
+      KBFLOW_JOB_ATTEMPTS: 'scrape=1',
+      KBFLOW_USER_AGENT: 'kbflow-test/1.0 (+https://kbflow.example/bot)',
+    },
   });
   secondScraper = await startService('scraper', e2e.env, { logDir, instance: 2 });
   redis = createRedis(e2e.env.REDIS_URL!);
@@ -145,7 +150,12 @@ describe('robots.txt and sitemaps', () => {
 
 describe('per-host limits shared by two scraper processes', () => {
   it('with maxConcurrency 2, the site never sees more than 2 requests at once', async () => {
-    const pages: Record<string, string> = { '/index.html': html('Hub', Array.from({ length: 11 }, (_, i) => `/p${i}.html`)) };
+    const pages: Record<string, string> = {
+      '/index.html': html(
+        'Hub',
+        Array.from({ length: 11 }, (_, i) => `/p${i}.html`),
+      ),
+    };
     for (let i = 0; i < 11; i++) pages[`/p${i}.html`] = html(`Page number ${i}`);
     // Slow answers make requests overlap whenever the limit lets them.
     const site = await startStaticServer('/nonexistent', pages, { delayMs: 300 });

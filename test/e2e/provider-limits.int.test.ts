@@ -52,7 +52,11 @@ afterAll(async () => {
 /** Enqueues `count` embed-texts jobs of one text each and waits until none is left; returns the drain's figures. */
 async function drain(count: number, text: (i: number) => string): Promise<{ completed: number; failed: number }> {
   const tenantId = randomUUID();
-  await producer.enqueueBulk(QueueName.embed, 'embed-texts', Array.from({ length: count }, (_, i) => ({ data: { tenantId, texts: [text(i)] }, opts: { priority: Priority.NORMAL } })));
+  await producer.enqueueBulk(
+    QueueName.embed,
+    'embed-texts',
+    Array.from({ length: count }, (_, i) => ({ data: { tenantId, texts: [text(i)] }, opts: { priority: Priority.NORMAL } })),
+  );
   const queue = producer.queue(QueueName.embed);
   const deadline = Date.now() + 120_000;
   for (;;) {

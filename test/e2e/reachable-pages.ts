@@ -34,7 +34,9 @@ export function reachablePages(
     pages.add(url);
     const depth = depthOf.get(url)!;
     if (depth >= maxDepth) continue;
-    const links = extractPage(readFileSync(file, 'utf8'), url).links.map((l) => normalizeUrl(l)).filter((l): l is string => l !== null);
+    const links = extractPage(readFileSync(file, 'utf8'), url)
+      .links.map((l) => normalizeUrl(l))
+      .filter((l): l is string => l !== null);
     for (const link of crawlableLinks(links, url, [new URL(baseUrl).origin])) {
       if (depthOf.has(link)) continue;
       depthOf.set(link, depth + 1);

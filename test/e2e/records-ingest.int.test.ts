@@ -101,7 +101,13 @@ describe('records: every support ticket through ./kbflow ingest', () => {
       `records ingest: ${TOTAL_ROWS} rows indexed end to end in ${seconds.toFixed(1)} s = ${Math.round(TOTAL_ROWS / seconds)} records/s; ` +
         `${answers.length} queries asked meanwhile, answered in median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms\n`,
     );
-    for (const run of runs) process.stdout.write(`${run.stdout.split('\n').filter((l) => !/^(sent|indexed) /.test(l)).join('\n')}\n`);
+    for (const run of runs)
+      process.stdout.write(
+        `${run.stdout
+          .split('\n')
+          .filter((l) => !/^(sent|indexed) /.test(l))
+          .join('\n')}\n`,
+      );
 
     for (const [i, run] of runs.entries()) {
       expect({ file: FILES[i]!.file, code: run.code, stderr: run.stderr }).toEqual({ file: FILES[i]!.file, code: 0, stderr: expect.any(String) });
@@ -147,7 +153,10 @@ describe('records: every support ticket through ./kbflow ingest', () => {
     expect(res.status).toBe(200);
     expect(res.json.results.map((r: { url: string }) => r.url)).toContain('record://gh-train/train-1234');
     const doc = await db.document.findFirst({ where: { url: 'record://support/42' } });
-    expect(doc).toMatchObject({ title: 'Product compatibility', metadata: expect.objectContaining({ 'Product Purchased': 'Dell XPS', 'Ticket Priority': 'Critical' }) });
+    expect(doc).toMatchObject({
+      title: 'Product compatibility',
+      metadata: expect.objectContaining({ 'Product Purchased': 'Dell XPS', 'Ticket Priority': 'Critical' }),
+    });
   }, 60_000);
 
   it('re-ingesting the same files finds every row unchanged and embeds nothing', async () => {

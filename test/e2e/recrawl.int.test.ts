@@ -16,12 +16,16 @@ import { LanceDbVectorStore } from '@kbflow/vector-store';
 const KEY = 'recrawl-dev-key';
 const KB = 'fresh';
 
-const html = (title: string, body: string) => `<!doctype html><html><head><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`;
+const html = (title: string, body: string) =>
+  `<!doctype html><html><head><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`;
 const paragraph = (topic: string) => `<p>${`The ${topic} is described here in enough words to make a passage of its own for the chunker. `.repeat(9)}</p>`;
 const sections = (topics: string[]) => topics.map((t) => `<h2>About the ${t}</h2>${paragraph(t)}`).join('');
 
 const PAGES: Record<string, string> = {
-  'index.html': html('Harbour handbook', `${paragraph('harbour')}<a href="/moorings.html">Moorings</a> <a href="/tides.html">Tides</a> <a href="/old-ferry.html">Old ferry</a>`),
+  'index.html': html(
+    'Harbour handbook',
+    `${paragraph('harbour')}<a href="/moorings.html">Moorings</a> <a href="/tides.html">Tides</a> <a href="/old-ferry.html">Old ferry</a>`,
+  ),
   'moorings.html': html('Moorings', `${paragraph('mooring buoy')}<a href="/index.html">Home</a>`),
   'tides.html': html('Tides', sections(['spring tide', 'neap tide', 'tidal stream', 'slack water'])),
   // Only the old ferry page links to the lighthouse page: once the ferry page is gone, the lighthouse is unreached.
@@ -36,14 +40,29 @@ let db: Db;
 const client = apiClient(() => e2e.stack.apiUrl, KEY);
 
 const crawl = async () => {
-  const res = await client.call('POST', '/v1/crawl', { url: `${site.url}/index.html`, maxPages: 50, maxDepth: 4, engine: 'http', knowledgeBase: KB, deleteUnreached: true });
+  const res = await client.call('POST', '/v1/crawl', {
+    url: `${site.url}/index.html`,
+    maxPages: 50,
+    maxDepth: 4,
+    engine: 'http',
+    knowledgeBase: KB,
+    deleteUnreached: true,
+  });
   expect(res.status).toBe(202);
   return client.waitForTask(res.json.taskId, 60_000);
 };
-const chunkRows = async () => (await db.chunk.findMany({ select: { id: true, indexedAt: true, tenantId: true, document: { select: { url: true } } } })).map((c) => ({ id: c.id, indexedAt: c.indexedAt?.toISOString(), url: c.document.url }));
+const chunkRows = async () =>
+  (await db.chunk.findMany({ select: { id: true, indexedAt: true, tenantId: true, document: { select: { url: true } } } })).map((c) => ({
+    id: c.id,
+    indexedAt: c.indexedAt?.toISOString(),
+    url: c.document.url,
+  }));
 const embeddedTexts = async () => {
   const metrics = await (await fetch(`http://127.0.0.1:${e2e.stack.services.get('embedder')!.port}/metrics`)).text();
-  return metrics.split('\n').filter((l) => l.startsWith('kbflow_embedding_texts_total')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return metrics
+    .split('\n')
+    .filter((l) => l.startsWith('kbflow_embedding_texts_total'))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 };
 const vectorIds = async (tenantId: string) => {
   const store = new LanceDbVectorStore({ dir: e2e.lanceDir, table: 'kbflow_chunks' });

@@ -67,8 +67,16 @@ beforeAll(async () => {
   site.pages.set(small('b.html'), page('Fog horn', 'The fog horn sounds twice a minute in fog.'));
   site.pages.set(small('c.html'), page('Logbook', 'Every ship that passes is written in the logbook.'));
   site.pages.set('/outside/x.html', page('Outside', 'Not part of the source.'));
-  site.pages.set('/big/index.html', page('Big', 'Many pages.', Array.from({ length: BIG_PAGES }, (_, i) => `p${i}.html`)));
-  for (let i = 0; i < BIG_PAGES; i++) site.pages.set(`/big/p${i}.html`, page(`Page ${i}`, `Page number ${i} of the big site, with a sentence of its own: ${i * 7919}.`));
+  site.pages.set(
+    '/big/index.html',
+    page(
+      'Big',
+      'Many pages.',
+      Array.from({ length: BIG_PAGES }, (_, i) => `p${i}.html`),
+    ),
+  );
+  for (let i = 0; i < BIG_PAGES; i++)
+    site.pages.set(`/big/p${i}.html`, page(`Page ${i}`, `Page number ${i} of the big site, with a sentence of its own: ${i * 7919}.`));
   e2e = await startE2eStack('sources', {
     logDir: LOG_DIR,
     env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_SOURCE_MIN_INTERVAL_MS: '1000' },
@@ -92,7 +100,7 @@ const runNow = async (sourceId: string) => {
   return client.waitForTask(res.json.taskId, 60_000);
 };
 
-describe('a source\'s runs report what changed', () => {
+describe("a source's runs report what changed", () => {
   let sourceId: string;
 
   it('the first run stores every page in scope as new', async () => {
@@ -130,7 +138,9 @@ describe('a source\'s runs report what changed', () => {
     expect(task.report).toMatchObject({ new: 1, changed: 2, unchanged: 2, failed: 0, stopReason: 'done' });
 
     const history = await api('GET', `/v1/sources/${sourceId}/runs`);
-    expect(history.json.runs.map((r: { report: { new: number; changed: number; unchanged: number } }) => [r.report.new, r.report.changed, r.report.unchanged])).toEqual([
+    expect(
+      history.json.runs.map((r: { report: { new: number; changed: number; unchanged: number } }) => [r.report.new, r.report.changed, r.report.unchanged]),
+    ).toEqual([
       [1, 2, 2],
       [0, 0, 4],
       [4, 0, 0],
@@ -142,7 +152,7 @@ describe('a source\'s runs report what changed', () => {
     expect((await api('GET', `/v1/tasks?source=${sourceId}`)).json.tasks).toHaveLength(3);
   }, 90_000);
 
-  it('a purge removes the source\'s documents, their chunks and their vectors, as a task', async () => {
+  it("a purge removes the source's documents, their chunks and their vectors, as a task", async () => {
     const kb = await db.knowledgeBase.findFirstOrThrow({ where: { slug: 'handbook' } });
     expect(await db.document.count({ where: { knowledgeBaseId: kb.id } })).toBe(5);
     const store = new LanceDbVectorStore({ dir: e2e.lanceDir, table: 'kbflow_chunks' });
@@ -198,11 +208,24 @@ describe('cancelling a crawl', () => {
 });
 
 describe('schedules live in the system', () => {
-  it('a source\'s schedule fires again after the maintenance service restarts, and its runs never overlap', async () => {
-    const res = await api('POST', '/v1/sources', { type: 'site', url: `${site.url}/small/a.html`, knowledgeBase: 'scheduled', schedule: { every: '2s' }, maxDepth: 0 });
+  it("a source's schedule fires again after the maintenance service restarts, and its runs never overlap", async () => {
+    const res = await api('POST', '/v1/sources', {
+      type: 'site',
+      url: `${site.url}/small/a.html`,
+      knowledgeBase: 'scheduled',
+      schedule: { every: '2s' },
+      maxDepth: 0,
+    });
     expect(res.status).toBe(201);
     const sourceId = res.json.id;
-    const runs = async () => (await api('GET', `/v1/sources/${sourceId}/runs?limit=100`)).json.runs as { taskId: string; state: string; trigger: string; createdAt: string; finishedAt?: string }[];
+    const runs = async () =>
+      (await api('GET', `/v1/sources/${sourceId}/runs?limit=100`)).json.runs as {
+        taskId: string;
+        state: string;
+        trigger: string;
+        createdAt: string;
+        finishedAt?: string;
+      }[];
     const waitFor = async (ok: (r: Awaited<ReturnType<typeof runs>>) => boolean) => {
       const deadline = Date.now() + 60_000;
       for (;;) {

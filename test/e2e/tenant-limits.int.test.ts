@@ -22,7 +22,12 @@ let db: Db;
 const admin = apiClient(() => e2e.stack.apiUrl, ADMIN_KEY).call;
 
 beforeAll(async () => {
-  const pages: Record<string, string> = { '/index.html': html('Home', Array.from({ length: PAGES }, (_, i) => `/p${i}.html`)) };
+  const pages: Record<string, string> = {
+    '/index.html': html(
+      'Home',
+      Array.from({ length: PAGES }, (_, i) => `/p${i}.html`),
+    ),
+  };
   for (let i = 0; i < PAGES; i++) pages[`/p${i}.html`] = html(`Page ${i}`);
   site = await startStaticServer('/nonexistent', pages);
   e2e = await startE2eStack('limits', {
@@ -41,7 +46,11 @@ afterAll(async () => {
 
 describe('tier limits end to end', () => {
   it('a crawl past the knowledge base quota stops with reason quota, stores no more than the quota, and its jobs wait for the tenant slot without failing', async () => {
-    const tenant = await admin('POST', '/v1/admin/tenants', { name: 'small-co', tier: 'starter', limits: { maxDocumentsPerKnowledgeBase: QUOTA, maxConcurrentProcessing: 1 } });
+    const tenant = await admin('POST', '/v1/admin/tenants', {
+      name: 'small-co',
+      tier: 'starter',
+      limits: { maxDocumentsPerKnowledgeBase: QUOTA, maxConcurrentProcessing: 1 },
+    });
     expect(tenant.status).toBe(201);
     const key = await admin('POST', `/v1/admin/tenants/${tenant.json.id}/keys`, { name: 'ci', scopes: ['read', 'write'] });
     expect(key.status).toBe(201);

@@ -73,7 +73,11 @@ async function waitForTrace(traceId: string, done: (spans: ReceivedSpan[]) => bo
 /** Whether `span` descends from `ancestor` within `spans`. */
 function descendsFrom(spans: ReceivedSpan[], span: ReceivedSpan, ancestor: ReceivedSpan): boolean {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
-  for (let current = span.parentSpanId ? byId.get(span.parentSpanId) : undefined; current; current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined) {
+  for (
+    let current = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+    current;
+    current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined
+  ) {
     if (current.spanId === ancestor.spanId) return true;
   }
   return false;
@@ -123,7 +127,8 @@ describe('traces across the service processes (OTLP)', () => {
     expect(task.traceId).toMatch(/^[0-9a-f]{32}$/);
 
     const named = (spans: ReceivedSpan[], service: string, name: string) => spans.filter((s) => s.service === service && s.name === name);
-    const completed = (spans: ReceivedSpan[], service: string, name: string) => named(spans, service, name).filter((s) => s.attributes['kbflow.job.outcome'] === 'completed');
+    const completed = (spans: ReceivedSpan[], service: string, name: string) =>
+      named(spans, service, name).filter((s) => s.attributes['kbflow.job.outcome'] === 'completed');
     // Each process exports on its own schedule: wait for every part, not just the last job.
     const spans = await waitForTrace(
       task.traceId,
@@ -148,7 +153,9 @@ describe('traces across the service processes (OTLP)', () => {
     // The seed's scrape job is the request's child; the two linked pages' jobs are the seed job's.
     // (Attempts that failed and were retried on a loaded machine are spans too, and may be parents.)
     const attempts = named(spans, 'scraper', 'process scrape/scrape-page');
-    expect(attempts.every((s) => s.kind === CONSUMER && s.attributes['messaging.destination.name'] === 'scrape' && s.attributes['kbflow.correlation_id'] === taskId)).toBe(true);
+    expect(
+      attempts.every((s) => s.kind === CONSUMER && s.attributes['messaging.destination.name'] === 'scrape' && s.attributes['kbflow.correlation_id'] === taskId),
+    ).toBe(true);
     const scrapes = completed(spans, 'scraper', 'process scrape/scrape-page');
     const seeds = attempts.filter((s) => s.attributes['messaging.message.id'] === `scrape-${taskId}-0`);
     expect(seeds.length).toBeGreaterThanOrEqual(1);
@@ -167,7 +174,11 @@ describe('traces across the service processes (OTLP)', () => {
     expect(embeds.every((e) => attempts.some((s) => s.spanId === e.parentSpanId))).toBe(true);
     const providerCalls = named(spans, 'embedder', 'embeddings text-embedding-3-small');
     expect(providerCalls.length).toBeGreaterThanOrEqual(1);
-    expect(providerCalls.every((p) => p.kind === CLIENT && p.attributes['gen_ai.request.model'] === 'text-embedding-3-small' && embeds.some((e) => descendsFrom(spans, p, e)))).toBe(true);
+    expect(
+      providerCalls.every(
+        (p) => p.kind === CLIENT && p.attributes['gen_ai.request.model'] === 'text-embedding-3-small' && embeds.some((e) => descendsFrom(spans, p, e)),
+      ),
+    ).toBe(true);
     expect(named(spans, 'embedder', 'vector-store upsert').some((u) => embeds.some((e) => descendsFrom(spans, u, e)))).toBe(true);
 
     // The aggregator completes each document under its scrape job, and the crawl under the request.
@@ -190,7 +201,9 @@ describe('traces across the service processes (OTLP)', () => {
     expect(res.status).toBe(200);
     expect((res.json as { answeredBy: string }).answeredBy).toBe('llm');
 
-    const spans = await waitForTrace(traceId, (s) => s.some((x) => x.name === 'process query/answer-query') && s.some((x) => x.name === 'chat gpt-4o-mini'), [callerSpanId]);
+    const spans = await waitForTrace(traceId, (s) => s.some((x) => x.name === 'process query/answer-query') && s.some((x) => x.name === 'chat gpt-4o-mini'), [
+      callerSpanId,
+    ]);
     const request = spans.find((s) => s.service === 'api' && s.name === 'POST /v1/query');
     expect(request?.parentSpanId).toBe(callerSpanId);
     const job = spans.find((s) => s.service === 'aggregator' && s.name === 'process query/answer-query');

@@ -45,7 +45,8 @@ async function startReceiver(secrets: Record<string, string>, failFirst: Record<
       const t = /(?:^|,)t=(\d+)/.exec(header)?.[1] ?? '';
       const v1 = /(?:^|,)v1=([0-9a-f]{64})/.exec(header)?.[1] ?? '';
       const expected = createHmac('sha256', secret).update(`${t}.${raw}`).digest('hex');
-      const signatureValid = v1.length === 64 && timingSafeEqual(Buffer.from(v1, 'hex'), Buffer.from(expected, 'hex')) && Math.abs(Date.now() / 1000 - Number(t)) < 300;
+      const signatureValid =
+        v1.length === 64 && timingSafeEqual(Buffer.from(v1, 'hex'), Buffer.from(expected, 'hex')) && Math.abs(Date.now() / 1000 - Number(t)) < 300;
       const deliveryId = String(req.headers['kbflow-delivery'] ?? '');
       const event = String(req.headers['kbflow-event'] ?? '');
       const n = (seen.get(deliveryId) ?? 0) + 1;
@@ -61,7 +62,8 @@ async function startReceiver(secrets: Record<string, string>, failFirst: Record<
 }
 
 async function startSite() {
-  const page = (title: string, links: string[]) => `<!doctype html><html><head><title>${title}</title></head><body><main><h1>${title}</h1><p>The ${title} page of the webhook site.</p>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}</main></body></html>`;
+  const page = (title: string, links: string[]) =>
+    `<!doctype html><html><head><title>${title}</title></head><body><main><h1>${title}</h1><p>The ${title} page of the webhook site.</p>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}</main></body></html>`;
   const pages: Record<string, string> = { '/index.html': page('Index', ['a.html']), '/a.html': page('Anchor', []) };
   const server: Server = createServer((req, res) => {
     const html = pages[new URL(req.url ?? '/', 'http://site').pathname];
@@ -111,7 +113,11 @@ describe('webhooks', () => {
       webhook: { url: `${receiver.url}/source`, events: ['run.started', 'run.completed', 'run.failed'], secret: SECRET },
     });
     expect(created.status).toBe(201);
-    expect(created.json.webhook).toEqual({ url: `${receiver.url}/source`, events: ['run.started', 'run.completed', 'run.failed'], secretHint: `…${SECRET.slice(-4)}` });
+    expect(created.json.webhook).toEqual({
+      url: `${receiver.url}/source`,
+      events: ['run.started', 'run.completed', 'run.failed'],
+      secretHint: `…${SECRET.slice(-4)}`,
+    });
     expect(JSON.stringify(created.json)).not.toContain(SECRET);
     const sourceId = created.json.id as string;
 
@@ -128,13 +134,26 @@ describe('webhooks', () => {
 
     const started = got.filter((r) => r.event === 'run.started');
     expect(started.map((r) => r.status)).toEqual([204]);
-    expect(started[0]!.body).toMatchObject({ event: 'run.started', taskId, sourceId, knowledgeBase: 'default', state: 'running', deliveryId: started[0]!.deliveryId });
+    expect(started[0]!.body).toMatchObject({
+      event: 'run.started',
+      taskId,
+      sourceId,
+      knowledgeBase: 'default',
+      state: 'running',
+      deliveryId: started[0]!.deliveryId,
+    });
 
     const completed = got.filter((r) => r.event === 'run.completed');
     expect(completed.map((r) => r.status)).toEqual([500, 500, 204]);
     expect(new Set(completed.map((r) => r.deliveryId)).size).toBe(1);
     expect(completed[0]!.deliveryId).not.toBe(started[0]!.deliveryId);
-    expect(completed[2]!.body).toMatchObject({ event: 'run.completed', taskId, sourceId, state: 'completed', report: { new: 2, failed: 0, stopReason: 'done' } });
+    expect(completed[2]!.body).toMatchObject({
+      event: 'run.completed',
+      taskId,
+      sourceId,
+      state: 'completed',
+      report: { new: 2, failed: 0, stopReason: 'done' },
+    });
     expect(completed[2]!.body.finishedAt).toBe(task.finishedAt);
 
     const log = await api('GET', `/v1/sources/${sourceId}/webhook-deliveries`);

@@ -121,7 +121,9 @@ describe('kill -9 of the aggregator', () => {
     });
     const sentAt = Date.now();
     const inFlight = asked.map(async (q) => {
-      const res = await stack.api('POST', '/v1/query', { query: q.query, topK: 3 }, q.tenant.key).catch((error: unknown) => ({ status: 0, json: { error: String(error) } }));
+      const res = await stack
+        .api('POST', '/v1/query', { query: q.query, topK: 3 }, q.tenant.key)
+        .catch((error: unknown) => ({ status: 0, json: { error: String(error) } }));
       return { ...q, status: res.status, json: res.json, ms: Date.now() - sentAt };
     });
     const kill = await killHolding(QueueName.query, 'while queries are in flight');

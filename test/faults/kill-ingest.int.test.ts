@@ -32,7 +32,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 function ndjson(count: number, label: string): string[] {
-  return Array.from({ length: count }, (_, i) => `${JSON.stringify({ id: `${label}-${i}`, title: `Ticket ${label} ${i}`, body: `Printer ${i % 97} jams after ${i % 13} pages; reference ${label}-${i}.` })}\n`);
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      `${JSON.stringify({ id: `${label}-${i}`, title: `Ticket ${label} ${i}`, body: `Printer ${i % 97} jams after ${i % 13} pages; reference ${label}-${i}.` })}\n`,
+  );
 }
 
 /** Replaces a service by a fresh process on the same environment (the stack's teardown then stops it). */
@@ -45,7 +49,13 @@ async function restart(name: ServiceName): Promise<ServiceProcess> {
 beforeAll(async () => {
   e2e = await startE2eStack('faults-ingest', {
     services: ['api', 'embedder', 'aggregator'],
-    env: { KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'faults-ingest-admin', KBFLOW_LOCK_DURATION_MS: String(LOCK_MS), KBFLOW_STALLED_INTERVAL_MS: String(LOCK_MS), LOG_LEVEL: 'warn' },
+    env: {
+      KBFLOW_DEV_API_KEY: KEY,
+      KBFLOW_ADMIN_API_KEY: 'faults-ingest-admin',
+      KBFLOW_LOCK_DURATION_MS: String(LOCK_MS),
+      KBFLOW_STALLED_INTERVAL_MS: String(LOCK_MS),
+      LOG_LEVEL: 'warn',
+    },
   });
   db = createDb(e2e.database.url);
   redis = createRedis(e2e.env.REDIS_URL!);
@@ -93,7 +103,9 @@ describe('kill -9 during record ingestion', () => {
     await until(
       'the dead connection to be gone',
       async () => {
-        const rows = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`;
+        const rows = await db.$queryRaw<
+          { n: bigint }[]
+        >`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`;
         return Number(rows[0]!.n) === 0 ? true : undefined;
       },
       30_000,

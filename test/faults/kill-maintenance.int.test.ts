@@ -90,7 +90,18 @@ describe('kill -9 of maintenance during a vectorization sweep', () => {
   let killedAt: number;
 
   it('the sweep runs again after the kill and every chunk ends with exactly one vector', async () => {
-    taskIds.dev!.push(await stack.uploadRecords(dev, 'default', 'tickets', ticketRecords(RECORDS.dev, 'dev').map((r) => ({ ...r, title: r.title.replace('Zephyrine', 'Quillon'), body: r.body.replaceAll('zephyrine', 'quillon') }))));
+    taskIds.dev!.push(
+      await stack.uploadRecords(
+        dev,
+        'default',
+        'tickets',
+        ticketRecords(RECORDS.dev, 'dev').map((r) => ({
+          ...r,
+          title: r.title.replace('Zephyrine', 'Quillon'),
+          body: r.body.replaceAll('zephyrine', 'quillon'),
+        })),
+      ),
+    );
     taskIds.other!.push(await stack.uploadRecords(other, 'default', 'tickets', ticketRecords(RECORDS.other, 'other')));
     for (const [name, ids] of Object.entries(taskIds)) {
       const task = await stack.waitForTask(ids[0]!, 240_000, name === 'dev' ? dev.key : other.key);
@@ -130,7 +141,9 @@ describe('kill -9 of maintenance during a vectorization sweep', () => {
       if (Date.now() > deadline) throw new Error(`sweep ${sweepJobId} still ${state} 120 s after the kill`);
     }
     const job = await maintenance.getJob(sweepJobId);
-    stack.note(`sweep ${sweepJobId} completed: attemptsStarted ${job?.attemptsStarted} attemptsMade ${job?.attemptsMade} result ${JSON.stringify(job?.returnvalue)}`);
+    stack.note(
+      `sweep ${sweepJobId} completed: attemptsStarted ${job?.attemptsStarted} attemptsMade ${job?.attemptsMade} result ${JSON.stringify(job?.returnvalue)}`,
+    );
     expect(watch.of('stalled', QueueName.maintenance, killedAt).map((e) => e.jobId)).toContain(sweepJobId);
     await waitForRepair();
   }, 420_000);

@@ -66,7 +66,12 @@ describe('a PostgreSQL outage of 20 s in the middle of a crawl', () => {
         headers: { authorization: 'Bearer faults-dev-key', ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-      answers.push({ route: `${method} ${route}`, status: res.status, retryAfter: res.headers.get('retry-after'), code: ((await res.json()) as { error?: { code?: string } }).error?.code });
+      answers.push({
+        route: `${method} ${route}`,
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        code: ((await res.json()) as { error?: { code?: string } }).error?.code,
+      });
     }
     stack.note(`API during the outage: ${JSON.stringify(answers)}`);
     expect(answers).toEqual(answers.map((a) => ({ route: a.route, status: 503, retryAfter: '5', code: 'database_unavailable' })));

@@ -126,7 +126,10 @@ describe('Redis killed with SIGKILL (appendfsync everysec) in the middle of two 
     const cut = redis.truncateAof(cutTo!);
     stack.note(`AOF cut back ${cut} bytes, to where it stood ${killedAt - cutTo!.at} ms before the kill`);
     expect(cut).toBeGreaterThan(0);
-    for (const page of await stack.db.taskPage.findMany({ where: { taskId: { in: [taskIds.dev, taskIds.other] } }, select: { taskId: true, url: true, createdAt: true, updatedAt: true } })) {
+    for (const page of await stack.db.taskPage.findMany({
+      where: { taskId: { in: [taskIds.dev, taskIds.other] } },
+      select: { taskId: true, url: true, createdAt: true, updatedAt: true },
+    })) {
       lastWriteAtKill.set(`${page.taskId} ${page.url}`, Math.max(page.createdAt.getTime(), page.updatedAt.getTime()));
     }
     await sleep(DOWNTIME_MS);
@@ -142,7 +145,9 @@ describe('Redis killed with SIGKILL (appendfsync everysec) in the middle of two 
     final.dev = await finalState(taskIds.dev, dev.key, deadline);
     final.other = await finalState(taskIds.other, other.key, deadline);
     for (const [name, task] of Object.entries(final)) {
-      stack.note(`${name} task ${task.id} ${task.state} ${Date.now() - restartedAt} ms after the restart: ${JSON.stringify(task.progress)} ${task.error ?? ''}`);
+      stack.note(
+        `${name} task ${task.id} ${task.state} ${Date.now() - restartedAt} ms after the restart: ${JSON.stringify(task.progress)} ${task.error ?? ''}`,
+      );
       expect(['completed', 'failed']).toContain(task.state);
       // Failed says why.
       if (task.state === 'failed') expect(task.error).toEqual(expect.stringMatching(/\S/));
@@ -152,7 +157,10 @@ describe('Redis killed with SIGKILL (appendfsync everysec) in the middle of two 
   it('a page was lost only if written within the fsync window before the kill; the rest are each stored once with one vector per chunk', async () => {
     expect(final.dev).toBeDefined();
     let lostTotal = 0;
-    for (const [name, tenant] of [['dev', dev], ['other', other]] as const) {
+    for (const [name, tenant] of [
+      ['dev', dev],
+      ['other', other],
+    ] as const) {
       const taskId = taskIds[name];
       const pages = await stack.db.taskPage.findMany({ where: { taskId }, select: { url: true, status: true, error: true, documentId: true } });
       // Every page final: none left discovered or scraped.
@@ -162,7 +170,9 @@ describe('Redis killed with SIGKILL (appendfsync everysec) in the middle of two 
         const at = lastWriteAtKill.get(`${taskId} ${p.url}`);
         return at === undefined || at < killedAt - LOSS_WINDOW_MS;
       });
-      stack.note(`${name}: ${lost.length} pages lost (${lost.map((p) => `${p.url} ${p.error} ${killedAt - (lastWriteAtKill.get(`${taskId} ${p.url}`) ?? 0)} ms before the kill`).join('; ')})`);
+      stack.note(
+        `${name}: ${lost.length} pages lost (${lost.map((p) => `${p.url} ${p.error} ${killedAt - (lastWriteAtKill.get(`${taskId} ${p.url}`) ?? 0)} ms before the kill`).join('; ')})`,
+      );
       expect(outsideWindow.map((p) => `${p.url}: ${p.error}`)).toEqual([]);
       lostTotal += lost.length;
 
@@ -179,7 +189,10 @@ describe('Redis killed with SIGKILL (appendfsync everysec) in the middle of two 
       const ids = await vectorIds(stack, tenant.id);
       const chunkIds = new Set(chunks.map((c) => c.id));
       const vectorSet = new Set(ids);
-      expect({ duplicates: ids.length - vectorSet.size, withoutChunk: ids.filter((id) => !chunkIds.has(id)).length }).toEqual({ duplicates: 0, withoutChunk: 0 });
+      expect({ duplicates: ids.length - vectorSet.size, withoutChunk: ids.filter((id) => !chunkIds.has(id)).length }).toEqual({
+        duplicates: 0,
+        withoutChunk: 0,
+      });
       expect(chunks.filter((c) => c.indexed && !vectorSet.has(c.id)).map((c) => c.id)).toEqual([]);
 
       // With nothing lost, the whole check: exactly the pages expected, nothing left in the queues, nothing dead-lettered.
@@ -190,7 +203,12 @@ describe('Redis killed with SIGKILL (appendfsync everysec) in the middle of two 
     }
     // What the lost second cost instead: jobs Redis remembered as running (or not yet done) came back through the stalled-job check and ran again.
     const stalled = watch.of('stalled', undefined, killedAt);
-    stack.note(`pages lost in all: ${lostTotal}; jobs run again after the restart: ${stalled.length} (${stalled.map((e) => `${e.queue}/${e.jobId}`).join(' ')}); jobs failed: ${watch.of('failed').map((e) => `${e.queue}/${e.jobId}: ${e.reason}`).join('; ')}`);
+    stack.note(
+      `pages lost in all: ${lostTotal}; jobs run again after the restart: ${stalled.length} (${stalled.map((e) => `${e.queue}/${e.jobId}`).join(' ')}); jobs failed: ${watch
+        .of('failed')
+        .map((e) => `${e.queue}/${e.jobId}: ${e.reason}`)
+        .join('; ')}`,
+    );
   }, 120_000);
 
   it("neither tenant sees the other's pages or tasks afterwards", async () => {

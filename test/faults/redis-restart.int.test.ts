@@ -54,7 +54,9 @@ describe('a Redis restart (AOF) in the middle of a crawl', () => {
 
     const stoppedAt = Date.now();
     const exit = await redis.stop();
-    stack.note(`redis-server stopped (exit ${String(exit)}) at pages ${JSON.stringify(pages)}, ${scraping.length} scrape and ${embedding.length} embed jobs active`);
+    stack.note(
+      `redis-server stopped (exit ${String(exit)}) at pages ${JSON.stringify(pages)}, ${scraping.length} scrape and ${embedding.length} embed jobs active`,
+    );
     expect(exit).toBe(0);
 
     const whileDown = Object.fromEntries(await Promise.all(ALL_SERVICES.map(async (name) => [name, await stack.readyz(name)] as const)));
@@ -83,7 +85,9 @@ describe('a Redis restart (AOF) in the middle of a crawl', () => {
       const job = await stack.producer.queue(e.queue).getJob(e.jobId);
       const url = typeof job?.data?.url === 'string' ? (job.data.url as string) : undefined;
       const fetches = url ? stack.site.requests.filter((p) => `${stack.site.url}${p}` === url).length : undefined;
-      stack.note(`stalled after the restart: ${e.queue}/${e.jobId} ${url ?? ''} attemptsStarted ${job?.attemptsStarted} attemptsMade ${job?.attemptsMade} fetches ${fetches}`);
+      stack.note(
+        `stalled after the restart: ${e.queue}/${e.jobId} ${url ?? ''} attemptsStarted ${job?.attemptsStarted} attemptsMade ${job?.attemptsMade} fetches ${fetches}`,
+      );
     }
     expect(summary).toEqual(expect.objectContaining({ exact: false, pages: CRAWL.maxPages }));
     expect(watch.of('failed').map((e) => `${e.queue}/${e.jobId}: ${e.reason}`)).toEqual([]);

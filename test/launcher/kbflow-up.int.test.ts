@@ -26,7 +26,7 @@ function descendants(root: number): { pid: number; args: string }[] {
     .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
   const found: { pid: number; args: string }[] = [];
   const parents = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const row of rows) {
       if (parents.has(row.ppid) && !parents.has(row.pid)) {
@@ -94,9 +94,12 @@ describe('./kbflow up', () => {
     let services: { pid: number; args: string }[];
     for (;;) {
       services = descendants(launcher.pid!).filter((p) => /^node (?:--\S+ +)*services\/\w+\/src\/main\.ts$/.test(p.args));
-      const up = await fetch(`http://127.0.0.1:${apiPort}/healthz`).then((r) => r.ok).catch(() => false);
+      const up = await fetch(`http://127.0.0.1:${apiPort}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false);
       if (up && services.length === 5) break;
-      if (Date.now() > deadline) throw new Error(`the stack did not come up (api healthy: ${up}; services: ${JSON.stringify(descendants(launcher.pid!))}):\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`the stack did not come up (api healthy: ${up}; services: ${JSON.stringify(descendants(launcher.pid!))}):\n${output}`);
       await sleep(250);
     }
 

@@ -141,42 +141,64 @@ describe('Bull Board behind the admin key', () => {
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   it.each([
     { label: 'no credentials', options: {}, header: undefined, status: 401, prompted: true },
-    { label: 'a key no tenant has', options: { httpCredentials: { username: 'admin', password: 'not-a-key' } }, header: basic('admin', 'not-a-key'), status: 401, prompted: false },
-    { label: "the dev tenant's key as the Basic password", options: { httpCredentials: { username: 'dev', password: DEV_KEY } }, header: basic('dev', DEV_KEY), status: 403, prompted: false },
-    { label: "the dev tenant's key as a Bearer token", options: { extraHTTPHeaders: { authorization: `Bearer ${DEV_KEY}` } }, header: `Bearer ${DEV_KEY}`, status: 403, prompted: false },
-  ])('with $label the page answers $status and no queue is shown', async ({ options, header, status, prompted }) => {
-    await withContext(options, async (page) => {
-      const target = `${apiUrl}/admin/queues`;
-      const answers: Response[] = [];
-      page.on('response', (r) => {
-        if (r.url() === target) answers.push(r);
-      });
-      // With no credentials at all, headless Chromium cannot answer the Basic
-      // prompt and aborts the navigation; the 401 still reached it.
-      const navigation = await page.goto(target).then(
-        (r) => r?.status(),
-        (error: Error) => error.message,
-      );
-      const final = answers.at(-1);
-      expect(final?.status()).toBe(status);
-      expect(navigation).toEqual(prompted ? expect.stringContaining('ERR_INVALID_AUTH_CREDENTIALS') : status);
-      // The browser is asked for Basic credentials, and is only ever shown the error.
-      expect(final?.headers()['www-authenticate']).toBe('Basic realm="kbflow admin"');
-      const text = await page.locator('body').innerText();
-      for (const queue of QUEUES) expect(text).not.toContain(queue);
-      expect(await page.locator('#bull-board-sidebar').count()).toBe(0);
+    {
+      label: 'a key no tenant has',
+      options: { httpCredentials: { username: 'admin', password: 'not-a-key' } },
+      header: basic('admin', 'not-a-key'),
+      status: 401,
+      prompted: false,
+    },
+    {
+      label: "the dev tenant's key as the Basic password",
+      options: { httpCredentials: { username: 'dev', password: DEV_KEY } },
+      header: basic('dev', DEV_KEY),
+      status: 403,
+      prompted: false,
+    },
+    {
+      label: "the dev tenant's key as a Bearer token",
+      options: { extraHTTPHeaders: { authorization: `Bearer ${DEV_KEY}` } },
+      header: `Bearer ${DEV_KEY}`,
+      status: 403,
+      prompted: false,
+    },
+  ])(
+    'with $label the page answers $status and no queue is shown',
+    async ({ options, header, status, prompted }) => {
+      await withContext(options, async (page) => {
+        const target = `${apiUrl}/admin/queues`;
+        const answers: Response[] = [];
+        page.on('response', (r) => {
+          if (r.url() === target) answers.push(r);
+        });
+        // With no credentials at all, headless Chromium cannot answer the Basic
+        // prompt and aborts the navigation; the 401 still reached it.
+        const navigation = await page.goto(target).then(
+          (r) => r?.status(),
+          (error: Error) => error.message,
+        );
+        const final = answers.at(-1);
+        expect(final?.status()).toBe(status);
+        expect(navigation).toEqual(prompted ? expect.stringContaining('ERR_INVALID_AUTH_CREDENTIALS') : status);
+        // The browser is asked for Basic credentials, and is only ever shown the error.
+        expect(final?.headers()['www-authenticate']).toBe('Basic realm="kbflow admin"');
+        const text = await page.locator('body').innerText();
+        for (const queue of QUEUES) expect(text).not.toContain(queue);
+        expect(await page.locator('#bull-board-sidebar').count()).toBe(0);
 
-      // The UI's data API and its actions are guarded the same way.
-      const headers: Record<string, string> = header ? { authorization: header } : {};
-      const data = await fetch(`${apiUrl}/admin/queues/api/queues`, { headers });
-      expect(data.status).toBe(status);
-      expect(((await data.json()) as { error: { code: string } }).error.code).toBe(status === 401 ? 'unauthorized' : 'forbidden');
-      const pause = await fetch(`${apiUrl}/admin/queues/api/queues/scrape/pause`, { method: 'PUT', headers });
-      expect(pause.status).toBe(status);
-    });
-    const board = await boardApi(apiUrl);
-    expect(board.json.queues.find((q: { name: string }) => q.name === 'scrape').isPaused).toBe(false);
-  }, 60_000);
+        // The UI's data API and its actions are guarded the same way.
+        const headers: Record<string, string> = header ? { authorization: header } : {};
+        const data = await fetch(`${apiUrl}/admin/queues/api/queues`, { headers });
+        expect(data.status).toBe(status);
+        expect(((await data.json()) as { error: { code: string } }).error.code).toBe(status === 401 ? 'unauthorized' : 'forbidden');
+        const pause = await fetch(`${apiUrl}/admin/queues/api/queues/scrape/pause`, { method: 'PUT', headers });
+        expect(pause.status).toBe(status);
+      });
+      const board = await boardApi(apiUrl);
+      expect(board.json.queues.find((q: { name: string }) => q.name === 'scrape').isPaused).toBe(false);
+    },
+    60_000,
+  );
 });
 
 describe('KBFLOW_BULL_BOARD_READ_ONLY', () => {
@@ -185,7 +207,11 @@ describe('KBFLOW_BULL_BOARD_READ_ONLY', () => {
     expect(readOnly.status).toBe(200);
     expect(readOnly.json.queues.map((q: { name: string }) => q.name).sort()).toEqual([...QUEUES].sort());
     for (const queue of readOnly.json.queues) {
-      expect({ name: queue.name, readOnlyMode: queue.readOnlyMode, allowRetries: queue.allowRetries }).toEqual({ name: queue.name, readOnlyMode: true, allowRetries: false });
+      expect({ name: queue.name, readOnlyMode: queue.readOnlyMode, allowRetries: queue.allowRetries }).toEqual({
+        name: queue.name,
+        readOnlyMode: true,
+        allowRetries: false,
+      });
     }
     // The same Redis queues, so the read-only board still shows the jobs.
     expect(readOnly.json.queues.find((q: { name: string }) => q.name === 'scrape').counts.prioritized).toBe(URLS.length);

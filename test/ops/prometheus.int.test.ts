@@ -78,7 +78,10 @@ beforeAll(async () => {
   prometheusBinary();
   site = await startStaticServer(CORPUS);
   const logDir = artifactDir('ops-prometheus');
-  e2e = await startE2eStack('prom', { logDir, env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'prom-admin-key' } });
+  e2e = await startE2eStack('prom', {
+    logDir,
+    env: { KBFLOW_ALLOW_PRIVATE_NETWORKS: 'true', KBFLOW_DEV_API_KEY: KEY, KBFLOW_ADMIN_API_KEY: 'prom-admin-key' },
+  });
   stack = e2e.stack;
   db = createDb(e2e.database.url);
   const targets = Object.fromEntries(ALL_SERVICES.map((name) => [name, stack.services.get(name)!.metricsPort]));
@@ -169,7 +172,9 @@ describe('Prometheus scraping the five services during a crawl', () => {
       aggregator: task.progress.embedded + 1 + 1 + 1,
     });
     // The histogram observes exactly the jobs the counter counts.
-    expect(await prometheus.value('sum(kbflow_job_duration_seconds_count{queue="scrape",job_name="scrape-page",outcome="completed"})')).toBe(task.progress.discovered);
+    expect(await prometheus.value('sum(kbflow_job_duration_seconds_count{queue="scrape",job_name="scrape-page",outcome="completed"})')).toBe(
+      task.progress.discovered,
+    );
   });
 
   it('counts every chunk in the database once as an embedded text, in provider batches that span embed jobs', async () => {
@@ -201,7 +206,9 @@ describe('Prometheus scraping the five services during a crawl', () => {
     expect(completed.aggregate).toBe(task.progress.embedded + 1 + 1);
     expect(completed.query).toBe(1);
     expect(completed['dead-letter']).toBe(0);
-    expect(await prometheus.value('sum(kbflow_queue_jobs{state=~"waiting|prioritized|active|waiting-children|failed",queue=~"scrape|embed|aggregate|query"})')).toBe(0);
+    expect(
+      await prometheus.value('sum(kbflow_queue_jobs{state=~"waiting|prioritized|active|waiting-children|failed",queue=~"scrape|embed|aggregate|query"})'),
+    ).toBe(0);
     expect(Object.keys(await byLabel('kbflow_queue_oldest_job_age_seconds', 'queue')).sort()).toEqual([...QUEUES].sort());
   });
 

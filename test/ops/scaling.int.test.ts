@@ -121,13 +121,20 @@ describe('scaling the embedder during a large ingestion', () => {
 
     // Measure once every page is scraped: the scraper then no longer competes
     // for the two cores, and the embed backlog is as large as it gets.
-    await waitFor('every page to be scraped', async () => {
-      const { json } = await api('GET', `/v1/tasks/${taskId}`);
-      const { discovered, scraped, skipped, failed } = json.progress;
-      return discovered === MAX_PAGES && scraped + skipped + failed === discovered ? true : undefined;
-    }, 90_000, 500);
+    await waitFor(
+      'every page to be scraped',
+      async () => {
+        const { json } = await api('GET', `/v1/tasks/${taskId}`);
+        const { discovered, scraped, skipped, failed } = json.progress;
+        return discovered === MAX_PAGES && scraped + skipped + failed === discovered ? true : undefined;
+      },
+      90_000,
+      500,
+    );
     oneEmbedder = await measureThroughput(embedQueue, WINDOW_MS);
-    report(`1 embedder: ${oneEmbedder.completed} embed jobs in ${oneEmbedder.seconds.toFixed(1)} s = ${oneEmbedder.perSecond.toFixed(2)}/s, backlog after ${oneEmbedder.backlogAfter}`);
+    report(
+      `1 embedder: ${oneEmbedder.completed} embed jobs in ${oneEmbedder.seconds.toFixed(1)} s = ${oneEmbedder.perSecond.toFixed(2)}/s, backlog after ${oneEmbedder.backlogAfter}`,
+    );
 
     expect(oneEmbedder.backlogAfter).toBeGreaterThan(0);
     expect(oneEmbedder.completed).toBeGreaterThan(0);
@@ -137,20 +144,24 @@ describe('scaling the embedder during a large ingestion', () => {
   }, 90_000);
 
   it('with three embedder processes, /v1/workers shows 3 and embedding throughput rises', async () => {
-    embedders.push(
-      ...(await Promise.all([2, 3].map((instance) => startService('embedder', embedderEnv, { logDir: LOG_DIR, instance })))),
+    embedders.push(...(await Promise.all([2, 3].map((instance) => startService('embedder', embedderEnv, { logDir: LOG_DIR, instance })))));
+    const listed = await waitFor(
+      'three embedders in /v1/workers',
+      async () => {
+        const now = await workers();
+        return now.services.embedder === 3 ? now : undefined;
+      },
+      20_000,
     );
-    const listed = await waitFor('three embedders in /v1/workers', async () => {
-      const now = await workers();
-      return now.services.embedder === 3 ? now : undefined;
-    }, 20_000);
     const listedEmbedders = listed.workers.filter((w) => w.service === 'embedder');
     expect(listedEmbedders.map((w) => w.pid).sort()).toEqual(embedders.map((e) => e.process.pid).sort());
     expect(listedEmbedders.every((w) => w.concurrency.embed === 1)).toBe(true);
 
     threeEmbedders = await measureThroughput(embedQueue, WINDOW_MS);
     const ratio = threeEmbedders.perSecond / oneEmbedder.perSecond;
-    report(`3 embedders: ${threeEmbedders.completed} embed jobs in ${threeEmbedders.seconds.toFixed(1)} s = ${threeEmbedders.perSecond.toFixed(2)}/s, backlog after ${threeEmbedders.backlogAfter}; ratio ${ratio.toFixed(2)}`);
+    report(
+      `3 embedders: ${threeEmbedders.completed} embed jobs in ${threeEmbedders.seconds.toFixed(1)} s = ${threeEmbedders.perSecond.toFixed(2)}/s, backlog after ${threeEmbedders.backlogAfter}; ratio ${ratio.toFixed(2)}`,
+    );
 
     // The window measured capacity only if the embedders never ran out of work.
     expect(threeEmbedders.backlogAfter).toBeGreaterThan(0);
@@ -159,10 +170,15 @@ describe('scaling the embedder during a large ingestion', () => {
 
   it('SIGTERM to two embedders holding jobs: both drain and exit 0, and nothing is lost', async () => {
     // Every embedder holds a job (one each) at the moment the signal goes out.
-    const held = await waitFor('three active embed jobs', async () => {
-      const active = await embedQueue.getActive();
-      return active.length === 3 ? active.map((j) => j.id!) : undefined;
-    }, 10_000, 20);
+    const held = await waitFor(
+      'three active embed jobs',
+      async () => {
+        const active = await embedQueue.getActive();
+        return active.length === 3 ? active.map((j) => j.id!) : undefined;
+      },
+      10_000,
+      20,
+    );
     const leaving = embedders.slice(1);
     const signalled = performance.now();
     const exits = leaving.map((e) => e.stop('SIGTERM').then((code) => ({ code, ms: Math.round(performance.now() - signalled) })));
@@ -178,10 +194,15 @@ describe('scaling the embedder during a large ingestion', () => {
     expect(after.services.embedder).toBe(1);
     expect(after.workers.filter((w) => w.service === 'embedder').map((w) => w.pid)).toEqual([embedders[0]!.process.pid]);
 
-    const task = await waitFor('the crawl to finish', async () => {
-      const { json } = await api('GET', `/v1/tasks/${taskId}`);
-      return json.state === 'completed' || json.state === 'failed' ? json : undefined;
-    }, 120_000, 500);
+    const task = await waitFor(
+      'the crawl to finish',
+      async () => {
+        const { json } = await api('GET', `/v1/tasks/${taskId}`);
+        return json.state === 'completed' || json.state === 'failed' ? json : undefined;
+      },
+      120_000,
+      500,
+    );
     expect(task.state).toBe('completed');
     const { discovered, scraped, skipped, embedded, failed } = task.progress;
     report(`task progress ${JSON.stringify(task.progress)}`);

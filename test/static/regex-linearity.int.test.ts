@@ -12,9 +12,7 @@ import { REPO_ROOT } from '@kbflow/testing';
 import { checkSync } from 'recheck';
 import { collectPatterns } from './regex-audit.ts';
 
-const ROOTS = ['packages', 'services'].flatMap((dir) =>
-  readdirSync(path.join(REPO_ROOT, dir)).map((name) => path.join(REPO_ROOT, dir, name, 'src')),
-);
+const ROOTS = ['packages', 'services'].flatMap((dir) => readdirSync(path.join(REPO_ROOT, dir)).map((name) => path.join(REPO_ROOT, dir, name, 'src')));
 
 /** file (relative) and pattern source -> where its input is bounded. */
 const BOUNDED: Record<string, string> = {

@@ -26,4 +26,3 @@ export async function enqueueBacklog(producer: JobProducer, tenantId: string, jo
     );
   }
 }
-

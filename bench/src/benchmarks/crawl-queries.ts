@@ -99,7 +99,11 @@ export async function queriesOnCrawl(opts: {
   const maintenanceSeconds = (performance.now() - maintenanceStarted) / 1000;
   const maintained = await runSeries(apiUrl, opts.questions.idle, knowledgeBase);
 
-  const baseline = (p: 'p50' | 'p99') => ({ label: 'same questions after a manual ANALYZE and compaction', value: single(maintained.query.latency[p]), measured: true });
+  const baseline = (p: 'p50' | 'p99') => ({
+    label: 'same questions after a manual ANALYZE and compaction',
+    value: single(maintained.query.latency[p]),
+    measured: true,
+  });
   const figures: Figure[] = [
     {
       key: `crawl.${key}.query.p50`,

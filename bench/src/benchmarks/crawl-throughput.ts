@@ -58,7 +58,13 @@ async function kbflowCrawl(apiUrl: string, databaseUrl: string, seed: string, ma
       if (scrapedSeconds === undefined && Number(row.pending) === 0) scrapedSeconds = elapsed;
       if (row.state === 'completed' || row.state === 'failed') {
         if (row.state === 'failed') throw new Error(`crawl task ${taskId} failed`);
-        return { pages: Number(row.pages), failed: Number(row.failed), skipped: Number(row.skipped), scrapedSeconds: scrapedSeconds ?? elapsed, completedSeconds: elapsed };
+        return {
+          pages: Number(row.pages),
+          failed: Number(row.failed),
+          skipped: Number(row.skipped),
+          scrapedSeconds: scrapedSeconds ?? elapsed,
+          completedSeconds: elapsed,
+        };
       }
       if (elapsed > 900) throw new Error(`crawl task ${taskId} not completed after 900 s`);
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -110,7 +116,14 @@ interface CorpusResult {
  * then the query phase on the last kbflow crawl's index, the moment it
  * completed.
  */
-async function crawlCorpus(ctx: BenchContext, corpus: Corpus, stack: SampledStack, databaseUrl: string, lanceDir: string, producer: JobProducer): Promise<CorpusResult> {
+async function crawlCorpus(
+  ctx: BenchContext,
+  corpus: Corpus,
+  stack: SampledStack,
+  databaseUrl: string,
+  lanceDir: string,
+  producer: JobProducer,
+): Promise<CorpusResult> {
   const plan = ctx.quick ? QUICK : FULL;
   const key = corpus.name;
   const site = await startSiteProcess(corpus.root);
@@ -131,7 +144,8 @@ async function crawlCorpus(ctx: BenchContext, corpus: Corpus, stack: SampledStac
       await deleteKeys(redis, `${producer.prefix}:emb:*`);
       lastKnowledgeBase = `${slug}-run-${i}`;
       const last = i === plan.runs - 1;
-      const runCrawlee = async () => crawlee.push(await crawleeCrawl({ seed, maxPages: MAX_PAGES, maxDepth, concurrency: CRAWL_CONCURRENCY, storageDir: crawleeDir }));
+      const runCrawlee = async () =>
+        crawlee.push(await crawleeCrawl({ seed, maxPages: MAX_PAGES, maxDepth, concurrency: CRAWL_CONCURRENCY, storageDir: crawleeDir }));
       // The query phase must follow the last kbflow crawl at once, so the last
       // run puts Crawlee first (the order still alternates run by run).
       if (last) await runCrawlee();
@@ -174,9 +188,16 @@ async function crawlCorpus(ctx: BenchContext, corpus: Corpus, stack: SampledStac
       value: summarize(kb.map((k) => k.pages / k.completedSeconds)),
       baseline,
     };
-    for (const [figure, want] of [[scraped, 2], [completed, 1]] as const) {
+    for (const [figure, want] of [
+      [scraped, 2],
+      [completed, 1],
+    ] as const) {
       const ratio = ratioOf(figure)!;
-      figure.target = { text: `≥ ${want.toFixed(1)}x Crawlee`, met: ratio >= want, ...(ratio >= want ? {} : { gap: `${ratio.toFixed(2)}x: ${((want / ratio - 1) * 100).toFixed(0)} % more pages/s needed` }) };
+      figure.target = {
+        text: `≥ ${want.toFixed(1)}x Crawlee`,
+        met: ratio >= want,
+        ...(ratio >= want ? {} : { gap: `${ratio.toFixed(2)}x: ${((want / ratio - 1) * 100).toFixed(0)} % more pages/s needed` }),
+      };
     }
     return {
       figures: [scraped, completed, ...queries.figures],

@@ -24,7 +24,11 @@ async function tenantKey(apiUrl: string, name: string): Promise<string> {
   const tenant = await fetch(`${apiUrl}/v1/admin/tenants`, { method: 'POST', headers, body: JSON.stringify({ name, tier: 'enterprise' }) });
   if (tenant.status !== 201) throw new Error(`POST /v1/admin/tenants answered ${tenant.status}: ${await tenant.text()}`);
   const { id } = (await tenant.json()) as { id: string };
-  const key = await fetch(`${apiUrl}/v1/admin/tenants/${id}/keys`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench', scopes: ['read', 'write'] }) });
+  const key = await fetch(`${apiUrl}/v1/admin/tenants/${id}/keys`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'bench', scopes: ['read', 'write'] }),
+  });
   if (key.status !== 201) throw new Error(`POST /v1/admin/tenants/:id/keys answered ${key.status}: ${await key.text()}`);
   return ((await key.json()) as { key: string }).key;
 }

@@ -13,7 +13,21 @@ const EMBED_BATCH = 128;
 const APPEND_BATCH = 10_000;
 const SOURCE = 'bench';
 
-const DOCUMENT_COLUMNS = ['id', 'tenant_id', 'knowledge_base_id', 'content_type', 'source', 'url', 'title', 'markdown', 'content_hash', 'metadata', 'status', 'fetched_at', 'updated_at'] as const;
+const DOCUMENT_COLUMNS = [
+  'id',
+  'tenant_id',
+  'knowledge_base_id',
+  'content_type',
+  'source',
+  'url',
+  'title',
+  'markdown',
+  'content_hash',
+  'metadata',
+  'status',
+  'fetched_at',
+  'updated_at',
+] as const;
 const CHUNK_COLUMNS = ['id', 'tenant_id', 'document_id', 'position', 'heading', 'text', 'hash'] as const;
 
 /** Scratch tables and a scratch vector table for {@link copyBaseline}, made once per benchmark run. */
@@ -66,7 +80,21 @@ export async function copyBaseline(store: BaselineStore, records: BenchRecord[])
       db,
       'scratch_documents',
       DOCUMENT_COLUMNS,
-      documents.map((d) => [d.id, tenantId, knowledgeBaseId, 'record', SOURCE, d.prepared.url, d.prepared.title, d.prepared.markdown, d.prepared.contentHash, JSON.stringify(d.prepared.metadata), 'indexing', now, now]),
+      documents.map((d) => [
+        d.id,
+        tenantId,
+        knowledgeBaseId,
+        'record',
+        SOURCE,
+        d.prepared.url,
+        d.prepared.title,
+        d.prepared.markdown,
+        d.prepared.contentHash,
+        JSON.stringify(d.prepared.metadata),
+        'indexing',
+        now,
+        now,
+      ]),
     );
     chunkCount = await copyRows(
       db,

@@ -72,7 +72,9 @@ function figure(size: number, runs: IngestRun[], baselineRuns: number[]): Figure
   const share = value.median / baseline.median;
   const met = value.median >= TARGET && share >= BASELINE_SHARE;
   const gaps = [
-    ...(value.median >= TARGET ? [] : [`${fmt(value.median)} records/s: ${((1 - value.median / TARGET) * 100).toFixed(0)} % short of ${TARGET.toLocaleString('en')}`]),
+    ...(value.median >= TARGET
+      ? []
+      : [`${fmt(value.median)} records/s: ${((1 - value.median / TARGET) * 100).toFixed(0)} % short of ${TARGET.toLocaleString('en')}`]),
     ...(share >= BASELINE_SHARE ? [] : [`${share.toFixed(2)}x the baseline`]),
   ];
   return {
@@ -120,7 +122,9 @@ export async function ingestionThroughput(ctx: BenchContext): Promise<BenchmarkR
       const b = await copyBaseline(baselineStore, syntheticRecords(10_000, `base-small${i}`));
       smallBaseline.push(10_000 / b.seconds);
       baselineRows.push(10_000 / b.rowsSeconds);
-      ctx.say(`ingest: 10,000 records in ${small.at(-1)!.completedSeconds.toFixed(1)} s; baseline ${b.seconds.toFixed(1)} s (rows ${b.rowsSeconds.toFixed(1)} s)`);
+      ctx.say(
+        `ingest: 10,000 records in ${small.at(-1)!.completedSeconds.toFixed(1)} s; baseline ${b.seconds.toFixed(1)} s (rows ${b.rowsSeconds.toFixed(1)} s)`,
+      );
     }
     const large: IngestRun[] = [];
     const largeBaseline: number[] = [];
@@ -151,7 +155,11 @@ export async function ingestionThroughput(ctx: BenchContext): Promise<BenchmarkR
       figures: [
         figure(10_000, small, smallBaseline),
         ...(large.length ? [figure(100_000, large, largeBaseline)] : []),
-        ...peakMemoryFigures('ingest', memory, Object.keys(memory).filter((p) => p.startsWith('ingest'))),
+        ...peakMemoryFigures(
+          'ingest',
+          memory,
+          Object.keys(memory).filter((p) => p.startsWith('ingest')),
+        ),
       ],
       notes: [
         `Per run (records: last 202 after / all tasks completed after, s): ${runs.map((r) => `${r.records.toLocaleString('en')}: ${r.acceptedSeconds.toFixed(1)} / ${r.completedSeconds.toFixed(1)}`).join('; ')}. ` +
@@ -159,7 +167,9 @@ export async function ingestionThroughput(ctx: BenchContext): Promise<BenchmarkR
           `${(median(runs.map((r) => r.acceptedSeconds / r.completedSeconds)) * 100).toFixed(0)} % of the end-to-end time (median); embedding, LanceDB upserts and completion the rest, ` +
           `in one embedder process (concurrency 4) on two cores shared with the api, aggregator, PostgreSQL and Redis.`,
         `Baseline runs, records/s end to end: ${[...smallBaseline, ...largeBaseline].map((v) => fmt(v)).join(', ')}; its COPY part alone (documents and chunks, one transaction): ${baselineRows.map((v) => fmt(v)).join(', ')} records/s.`,
-        ...Object.keys(memory).filter((p) => p.startsWith('ingest')).map((p) => memoryNote(memory, p)),
+        ...Object.keys(memory)
+          .filter((p) => p.startsWith('ingest'))
+          .map((p) => memoryNote(memory, p)),
         memoryKinds,
       ],
       details: { runs, memory },

@@ -72,7 +72,12 @@ export function peakMemoryFigures(keyPrefix: string, memory: PhaseSummary, phase
 }
 
 /** The prom-client default metrics that split a process's memory. */
-const MEMORY_METRICS = ['process_resident_memory_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes'] as const;
+const MEMORY_METRICS = [
+  'process_resident_memory_bytes',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_external_memory_bytes',
+] as const;
 
 /**
  * Where each service's resident memory goes, read from its own /metrics
@@ -93,7 +98,9 @@ export async function memoryBreakdown(services: Map<string, { metricsPort: numbe
       const rss = mb.process_resident_memory_bytes!;
       const heap = mb.nodejs_heap_size_total_bytes!;
       const external = mb.nodejs_external_memory_bytes!;
-      parts.push(`${name} ${fmt(rss)} = heap ${fmt(heap)} (used ${fmt(mb.nodejs_heap_size_used_bytes!)}) + external ${fmt(external)} + native/other ${fmt(rss - heap - external)}`);
+      parts.push(
+        `${name} ${fmt(rss)} = heap ${fmt(heap)} (used ${fmt(mb.nodejs_heap_size_used_bytes!)}) + external ${fmt(external)} + native/other ${fmt(rss - heap - external)}`,
+      );
     } catch {
       parts.push(`${name} unreadable`);
     }

@@ -59,7 +59,15 @@ function summarizeSeries(route: QueryRoute, samples: Sample[], errorSamples: str
   }
   const degraded: Record<string, number> = {};
   for (const s of good) if (s.degraded) degraded[s.degraded] = (degraded[s.degraded] ?? 0) + 1;
-  return { route, latency: latencySummary(good.map((s) => s.ms)), errors: samples.length - good.length, errorSamples, server, degraded, tops: samples.map((s) => s.top) };
+  return {
+    route,
+    latency: latencySummary(good.map((s) => s.ms)),
+    errors: samples.length - good.length,
+    errorSamples,
+    server,
+    degraded,
+    tops: samples.map((s) => s.top),
+  };
 }
 
 /**
@@ -77,5 +85,8 @@ export async function runSeries(apiUrl: string, questions: string[], knowledgeBa
   for (const question of questions) {
     for (const route of ['/v1/query', '/v1/search'] as const) samples[route].push(await ask(apiUrl, route, question, knowledgeBase, errors[route]));
   }
-  return { query: summarizeSeries('/v1/query', samples['/v1/query'], errors['/v1/query']), search: summarizeSeries('/v1/search', samples['/v1/search'], errors['/v1/search']) };
+  return {
+    query: summarizeSeries('/v1/query', samples['/v1/query'], errors['/v1/query']),
+    search: summarizeSeries('/v1/search', samples['/v1/search'], errors['/v1/search']),
+  };
 }

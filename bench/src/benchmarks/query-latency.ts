@@ -31,7 +31,11 @@ function latencyFigures(route: string, idle: SeriesResult, loaded: SeriesResult,
     };
     if (withTarget && p === 'p99') {
       const met = value <= P99_BUDGET_MS;
-      figure.target = { text: `p99 ≤ ${P99_BUDGET_MS} ms under backlog`, met, ...(met ? {} : { gap: `${fmt(value)} ms: ${(value / P99_BUDGET_MS).toFixed(1)}x the budget` }) };
+      figure.target = {
+        text: `p99 ≤ ${P99_BUDGET_MS} ms under backlog`,
+        met,
+        ...(met ? {} : { gap: `${fmt(value)} ms: ${(value / P99_BUDGET_MS).toFixed(1)}x the budget` }),
+      };
     }
     return figure;
   });
@@ -99,7 +103,13 @@ export async function queryLatency(ctx: BenchContext): Promise<BenchmarkResult> 
     await producer.queue(QueueName.embed).obliterate({ force: true });
     const memory = stack.memory.summary();
     // With the backlog gone: each half of retrieval timed alone, on the same data.
-    const probe = await probeRetrieval({ databaseUrl, lanceDir, tenantId: index.tenantId, knowledgeBaseId: index.knowledgeBaseId, questions: idleQs.slice(0, 50) });
+    const probe = await probeRetrieval({
+      databaseUrl,
+      lanceDir,
+      tenantId: index.tenantId,
+      knowledgeBaseId: index.knowledgeBaseId,
+      questions: idleQs.slice(0, 50),
+    });
     const drainRate = (backlogAtStart - backlogAtEnd) / phaseSeconds;
     const notes = [
       `Backlog: ${backlogJobs.toLocaleString('en')} jobs enqueued in ${enqueueSeconds.toFixed(1)} s; ${backlogAtStart.toLocaleString('en')} waiting when the loaded phase began, ` +
@@ -110,12 +120,22 @@ export async function queryLatency(ctx: BenchContext): Promise<BenchmarkResult> 
       `Retrieval halves timed alone in the benchmark process after the backlog was removed (50 of the idle questions, ${probe.depth} results each), p50/p99 ms: ` +
         `LanceDB vector search ${fmt(probe.vector.p50)}/${fmt(probe.vector.p99)}, PostgreSQL full-text search ${fmt(probe.keyword.p50)}/${fmt(probe.keyword.p99)}.`,
       `Answers whose keyword half ran out of its ${fmt(KEYWORD_BUDGET_MS)} ms budget (KBFLOW_KEYWORD_BUDGET_MS; "degraded": "keyword-partial", fused with what it found): ` +
-        [idleQuery, idleSearch, loadedQuery, loadedSearch].map((s, i) => `${s.route} ${i < 2 ? 'idle' : 'under backlog'} ${s.degraded['keyword-partial'] ?? 0} of ${s.latency.count}`).join(', ') +
-        `; any other degraded answers: ${[idleQuery, idleSearch, loadedQuery, loadedSearch].reduce((a, s) => a + Object.entries(s.degraded).filter(([k]) => k !== 'keyword-partial').reduce((b, [, v]) => b + v, 0), 0)}.`,
+        [idleQuery, idleSearch, loadedQuery, loadedSearch]
+          .map((s, i) => `${s.route} ${i < 2 ? 'idle' : 'under backlog'} ${s.degraded['keyword-partial'] ?? 0} of ${s.latency.count}`)
+          .join(', ') +
+        `; any other degraded answers: ${[idleQuery, idleSearch, loadedQuery, loadedSearch].reduce(
+          (a, s) =>
+            a +
+            Object.entries(s.degraded)
+              .filter(([k]) => k !== 'keyword-partial')
+              .reduce((b, [, v]) => b + v, 0),
+          0,
+        )}.`,
       memoryNote(memory, 'backlog'),
       memoryKinds,
     ];
-    if (backlogAtEnd === 0) notes.push('The backlog emptied before the loaded phase ended: the last questions of that phase ran without it, so its figures are flattered.');
+    if (backlogAtEnd === 0)
+      notes.push('The backlog emptied before the loaded phase ended: the last questions of that phase ran without it, so its figures are flattered.');
     const errors = [idleQuery, idleSearch, loadedQuery, loadedSearch].filter((s) => s.errors > 0);
     for (const s of errors) notes.push(`${s.errors} ${s.route} answers were not 200 with citations: ${s.errorSamples.join(' | ')}`);
     return {
@@ -129,7 +149,11 @@ export async function queryLatency(ctx: BenchContext): Promise<BenchmarkResult> 
         `right after ${backlogJobs.toLocaleString('en')} BULK \`embed/embed-texts\` jobs (${TEXTS_PER_JOB} distinct texts each) were enqueued with addBulk, while the ` +
         `embedder drains them. Client-side latency (HTTP round trip). Resident memory: VmRSS of each service process every 500 ms, peak under the backlog; ` +
         `baseline is the same process's peak during the idle phase. ${warmUp} warm-up questions first.`,
-      figures: [...latencyFigures('query', idleQuery, loadedQuery, true), ...latencyFigures('search', idleSearch, loadedSearch, false), ...memoryFigures('query', memory, 'backlog', { name: 'idle', label: 'same process, peak during the idle-system queries' })],
+      figures: [
+        ...latencyFigures('query', idleQuery, loadedQuery, true),
+        ...latencyFigures('search', idleSearch, loadedSearch, false),
+        ...memoryFigures('query', memory, 'backlog', { name: 'idle', label: 'same process, peak during the idle-system queries' }),
+      ],
       notes,
       details: { index, probe, backlogAtStart, backlogAtEnd, enqueueSeconds, phaseSeconds, idleQuery, idleSearch, loadedQuery, loadedSearch, memory },
       durationMs: Date.now() - started,

@@ -25,7 +25,11 @@ interface CrawlRun {
 async function timedCrawl(apiUrl: string, seed: string, maxDepth: number, knowledgeBase: string): Promise<CrawlRun> {
   const headers = { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' };
   const started = performance.now();
-  const res = await fetch(`${apiUrl}/v1/crawl`, { method: 'POST', headers, body: JSON.stringify({ url: seed, maxPages: MAX_PAGES, maxDepth, engine: 'http', knowledgeBase }) });
+  const res = await fetch(`${apiUrl}/v1/crawl`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ url: seed, maxPages: MAX_PAGES, maxDepth, engine: 'http', knowledgeBase }),
+  });
   if (res.status !== 202) throw new Error(`POST /v1/crawl answered ${res.status}: ${await res.text()}`);
   const { taskId } = (await res.json()) as { taskId: string };
   for (;;) {

@@ -39,7 +39,8 @@ export const CRAWL_CORPORA: readonly Corpus[] = [
 
 /** Throws the one-line AbsentError the report shows when a data folder is missing. */
 export function requireData(dir: string, what: string): void {
-  if (!existsSync(dir)) throw new AbsentError(`${what}: ${path.relative(process.cwd(), dir) || dir} is not there (../shared/data beside the repository); skipped`);
+  if (!existsSync(dir))
+    throw new AbsentError(`${what}: ${path.relative(process.cwd(), dir) || dir} is not there (../shared/data beside the repository); skipped`);
 }
 
 /**
@@ -51,7 +52,9 @@ export function requireData(dir: string, what: string): void {
  */
 export function headingQuestions(corpus: Corpus, count: number): string[] {
   const headings = new Set<string>();
-  const files = readdirSync(corpus.root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.html')).sort();
+  const files = readdirSync(corpus.root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.html'))
+    .sort();
   for (const file of files) {
     const html = readFileSync(path.join(corpus.root, file), 'utf8');
     for (const match of html.matchAll(/<h[23][^>]*>([\s\S]{0,2000}?)<\/h[23]>/gi)) {

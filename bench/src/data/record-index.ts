@@ -29,7 +29,13 @@ export interface RecordIndex {
  * service would. A fast way to an index of ~100,000 chunks for the latency
  * benchmark; ingestion speed is measured separately, through the API.
  */
-export async function buildRecordIndex(opts: { databaseUrl: string; lanceDir: string; count: number; knowledgeBase: string; onProgress?: (done: number) => void }): Promise<RecordIndex> {
+export async function buildRecordIndex(opts: {
+  databaseUrl: string;
+  lanceDir: string;
+  count: number;
+  knowledgeBase: string;
+  onProgress?: (done: number) => void;
+}): Promise<RecordIndex> {
   const prisma = createDb(opts.databaseUrl);
   const tenants = new TenantRepository(prisma);
   const tenantId = await tenants.ensureTenantWithKey('dev', BENCH_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY', tier: 'enterprise' });
@@ -64,19 +70,42 @@ export async function buildRecordIndex(opts: { databaseUrl: string; lanceDir: st
         `INSERT INTO documents (id, tenant_id, knowledge_base_id, content_type, source, url, title, markdown, content_hash, metadata, status, fetched_at, indexed_at, updated_at)
          SELECT d.id, $1, $2, 'record', '${SOURCE}', d.url, d.title, d.markdown, d.hash, d.metadata::jsonb, 'indexed', now(), now(), now()
          FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS d(id, url, title, markdown, hash, metadata)`,
-        [tenantId, knowledgeBaseId, docs.map((d) => d.id), docs.map((d) => d.url), docs.map((d) => d.title), docs.map((d) => d.markdown), docs.map((d) => d.hash), docs.map((d) => d.metadata)],
+        [
+          tenantId,
+          knowledgeBaseId,
+          docs.map((d) => d.id),
+          docs.map((d) => d.url),
+          docs.map((d) => d.title),
+          docs.map((d) => d.markdown),
+          docs.map((d) => d.hash),
+          docs.map((d) => d.metadata),
+        ],
       );
       await db.query(
         `INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash, indexed, indexed_at)
          SELECT c.id, $1, c.document_id, c.position, c.heading, c.text, c.hash, true, now()
          FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[]) AS c(id, document_id, position, heading, text, hash)`,
-        [tenantId, chunks.map((c) => c.id), chunks.map((c) => c.documentId), chunks.map((c) => c.position), chunks.map((c) => c.heading), chunks.map((c) => c.text), chunks.map((c) => c.hash)],
+        [
+          tenantId,
+          chunks.map((c) => c.id),
+          chunks.map((c) => c.documentId),
+          chunks.map((c) => c.position),
+          chunks.map((c) => c.heading),
+          chunks.map((c) => c.text),
+          chunks.map((c) => c.hash),
+        ],
       );
       await db.query('COMMIT');
       seconds.rows += (performance.now() - t) / 1000;
       t = performance.now();
       const vectors = await embedder.embed(chunks.map((c) => c.text));
-      await store.upsert(chunks.map((c, i) => ({ id: c.id, vector: vectors[i]!, payload: { tenantId, knowledgeBaseId, documentId: c.documentId, contentType: 'record' as const } })));
+      await store.upsert(
+        chunks.map((c, i) => ({
+          id: c.id,
+          vector: vectors[i]!,
+          payload: { tenantId, knowledgeBaseId, documentId: c.documentId, contentType: 'record' as const },
+        })),
+      );
       seconds.vectors += (performance.now() - t) / 1000;
       chunkCount += chunks.length;
       opts.onProgress?.(start + docs.length);

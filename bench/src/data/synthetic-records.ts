@@ -26,15 +26,17 @@ function readCsv(file: string): Row[] {
 }
 
 function flatten(body: string): string {
-  return body
-    .replace(/^\s{0,3}#{1,6}\s*/gm, '')
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/\s+\n/g, '\n')
-    .replaceAll('\u0000', '')
-    .trim()
-    .slice(0, MAX_BODY_CHARS)
-    // The cut may split a surrogate pair; PostgreSQL rejects the lone half.
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
+  return (
+    body
+      .replace(/^\s{0,3}#{1,6}\s*/gm, '')
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(/\s+\n/g, '\n')
+      .replaceAll('\u0000', '')
+      .trim()
+      .slice(0, MAX_BODY_CHARS)
+      // The cut may split a surrogate pair; PostgreSQL rejects the lone half.
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
+  );
 }
 
 let cached: Omit<BenchRecord, 'id'>[] | undefined;
@@ -45,7 +47,12 @@ function ticketTemplates(): Omit<BenchRecord, 'id'>[] {
     ...readCsv('suraj520_customer_support_tickets.csv').map((r) => ({
       title: r['Ticket Subject'] ?? '',
       body: flatten(`${r['Ticket Description'] ?? ''}\n${r.Resolution ?? ''}`),
-      metadata: { product: r['Product Purchased'] ?? '', type: r['Ticket Type'] ?? '', priority: r['Ticket Priority'] ?? '', channel: r['Ticket Channel'] ?? '' },
+      metadata: {
+        product: r['Product Purchased'] ?? '',
+        type: r['Ticket Type'] ?? '',
+        priority: r['Ticket Priority'] ?? '',
+        channel: r['Ticket Channel'] ?? '',
+      },
     })),
     ...['nlbse24_github_issues_train.csv', 'nlbse24_github_issues_test.csv'].flatMap((file) =>
       readCsv(file).map((r) => ({ title: r.title ?? '', body: flatten(r.body ?? ''), metadata: { repo: r.repo ?? '', label: r.label ?? '' } })),
@@ -71,7 +78,13 @@ export function syntheticRecords(count: number, idPrefix: string): BenchRecord[]
 
 /** Questions to ask of an index of these records: the GitHub issue titles, in file order, distinct. */
 export function ticketQuestions(count: number): string[] {
-  const titles = [...new Set(readCsv('nlbse24_github_issues_test.csv').map((r) => (r.title ?? '').trim()).filter((t) => t.length >= 15))];
+  const titles = [
+    ...new Set(
+      readCsv('nlbse24_github_issues_test.csv')
+        .map((r) => (r.title ?? '').trim())
+        .filter((t) => t.length >= 15),
+    ),
+  ];
   if (titles.length < count) throw new Error(`only ${titles.length} distinct questions available, ${count} asked`);
   return titles.slice(0, count);
 }

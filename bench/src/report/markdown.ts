@@ -69,7 +69,9 @@ export function renderMarkdown(report: RunReport, previous?: { report: RunReport
   lines.push('');
   const targets = report.results.flatMap((r) => r.figures.filter((f) => f.target).map((f) => ({ ...f, label: `${r.title}: ${f.label}` })));
   const missed = targets.filter((f) => !f.target!.met);
-  lines.push(`Targets: ${targets.length - missed.length} of ${targets.length} met${missed.length ? `; missed: ${missed.map((f) => f.label).join('; ')}` : ''}.`);
+  lines.push(
+    `Targets: ${targets.length - missed.length} of ${targets.length} met${missed.length ? `; missed: ${missed.map((f) => f.label).join('; ')}` : ''}.`,
+  );
   for (const a of report.absent) lines.push('', `**${a.name}: not measured.** ${a.reason.split('\n')[0]}`);
   for (const result of report.results) {
     lines.push('', `## ${result.title}`, '', result.method, '', HEADER);

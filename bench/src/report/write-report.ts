@@ -11,7 +11,10 @@ import type { RunReport } from './types.ts';
 async function previousReport(dir: string, current: RunReport): Promise<{ report: RunReport; file: string } | undefined> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort().reverse();
+    names = (await readdir(dir))
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .reverse();
   } catch {
     return undefined;
   }

@@ -13,7 +13,9 @@ describe('parseEvalArgs', () => {
   });
 
   it('reads every option', () => {
-    expect(parseEvalArgs(['set', '--modes', 'vector, keyword', '--top-k', '20', '--knowledge-base', 'kb2', '--concurrency', '8', '--json', 'out.json'])).toEqual({
+    expect(
+      parseEvalArgs(['set', '--modes', 'vector, keyword', '--top-k', '20', '--knowledge-base', 'kb2', '--concurrency', '8', '--json', 'out.json']),
+    ).toEqual({
       dir: 'set',
       modes: ['vector', 'keyword'],
       topK: 20,

@@ -22,7 +22,19 @@ async function collect(file: string, format: 'csv' | 'ndjson' | 'json', rows: nu
 
 describe('parseIngestArgs', () => {
   it('maps flags to the API query parameters and takes the format from the extension', () => {
-    const args = parseIngestArgs(['t.CSV', '--source', 'support', '--knowledge-base', 'kb1', '--id-prefix', 'x-', '--title-column', 'Subject', '--batch-rows', '500']);
+    const args = parseIngestArgs([
+      't.CSV',
+      '--source',
+      'support',
+      '--knowledge-base',
+      'kb1',
+      '--id-prefix',
+      'x-',
+      '--title-column',
+      'Subject',
+      '--batch-rows',
+      '500',
+    ]);
     expect(args).toEqual({
       file: 't.CSV',
       format: 'csv',
@@ -58,7 +70,13 @@ describe('fileBatches', () => {
       [2, 0, 'application/x-ndjson'],
       [1, 2, 'application/x-ndjson'],
     ]);
-    expect(batches[0]!.body.toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    expect(
+      batches[0]!.body
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { id: '1', title: 'a, b', body: 'line one\r\nline "two"' },
       { id: '2', title: 'c', body: 'd' },
     ]);

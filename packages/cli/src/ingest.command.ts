@@ -107,7 +107,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function post(api: ApiTarget, path: string, query: Record<string, string>, batch: FileBatch): Promise<any> {
   let res;
   try {
-    res = await api.client.request('POST', path, { body: batch.body as BodyInit, contentType: batch.contentType, query: { ...query, rowOffset: String(batch.rowOffset) } });
+    res = await api.client.request('POST', path, {
+      body: batch.body as BodyInit,
+      contentType: batch.contentType,
+      query: { ...query, rowOffset: String(batch.rowOffset) },
+    });
   } catch (error) {
     throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`, { cause: error });
   }
@@ -180,7 +184,9 @@ export async function ingestCommand(argv: string[], api: ApiTarget, out: (line: 
       // Cases have no ingest task: the case-sync schedule checks, categorizes and vectorizes them.
       bars?.stop();
       out(totalsLine);
-      out(`stored in ${((accepted - started) / 1000).toFixed(1)} s (${Math.round(received / ((accepted - started) / 1000))} rows/s); the case-sync schedule vectorizes them (POST /v1/schedules/case-sync/trigger runs it now)`);
+      out(
+        `stored in ${((accepted - started) / 1000).toFixed(1)} s (${Math.round(received / ((accepted - started) / 1000))} rows/s); the case-sync schedule vectorizes them (POST /v1/schedules/case-sync/trigger runs it now)`,
+      );
       printErrors();
       return;
     }
@@ -198,8 +204,12 @@ export async function ingestCommand(argv: string[], api: ApiTarget, out: (line: 
     bars?.stop();
     const seconds = (performance.now() - started) / 1000;
     out(totalsLine);
-    out(`embedded ${final.embedded} of ${final.toEmbed} documents in ${taskIds.length} task(s)${final.failed.length ? `; failed tasks: ${final.failed.join(', ')}` : ''}`);
-    out(`accepted in ${((accepted - started) / 1000).toFixed(1)} s (${Math.round(received / ((accepted - started) / 1000))} rows/s); indexed in ${seconds.toFixed(1)} s (${Math.round(received / seconds)} rows/s end to end)`);
+    out(
+      `embedded ${final.embedded} of ${final.toEmbed} documents in ${taskIds.length} task(s)${final.failed.length ? `; failed tasks: ${final.failed.join(', ')}` : ''}`,
+    );
+    out(
+      `accepted in ${((accepted - started) / 1000).toFixed(1)} s (${Math.round(received / ((accepted - started) / 1000))} rows/s); indexed in ${seconds.toFixed(1)} s (${Math.round(received / seconds)} rows/s end to end)`,
+    );
     printErrors();
     process.exitCode = final.failed.length > 0 ? 1 : 0;
   } finally {

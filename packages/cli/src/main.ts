@@ -48,7 +48,10 @@ async function adminCall(method: string, path: string, body?: unknown): Promise<
   } catch (error) {
     throw unreachable(error);
   }
-  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${res.json?.error?.message ?? res.text}${res.status === 401 || res.status === 403 ? ' (set KBFLOW_ADMIN_API_KEY)' : ''}`);
+  if (res.status >= 400)
+    throw new Error(
+      `${method} ${path} answered ${res.status}: ${res.json?.error?.message ?? res.text}${res.status === 401 || res.status === 403 ? ' (set KBFLOW_ADMIN_API_KEY)' : ''}`,
+    );
   return { status: res.status, json: res.json ?? { raw: res.text } };
 }
 
@@ -132,7 +135,11 @@ async function query(args: string[]): Promise<void> {
   out('');
   citations.forEach((c, i) => out(`[${i + 1}] ${c.title}${c.page !== undefined ? `, page ${c.page}` : ''} (${c.score})\n    ${c.url}`));
   out('');
-  out(`timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out(
+    `timings (ms): ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 
 async function health(): Promise<void> {
@@ -148,7 +155,12 @@ async function health(): Promise<void> {
   });
   // (The admin key sees every queue; a tenant key would get only its own work, scope tenant.)
   if (queues.scope === 'all') {
-    for (const q of queues.queues) out(`queue ${q.name}: ${Object.entries(q.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const q of queues.queues)
+      out(
+        `queue ${q.name}: ${Object.entries(q.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
   }
   process.exitCode = res.ok ? 0 : 1;
 }

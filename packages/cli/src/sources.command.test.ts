@@ -4,7 +4,25 @@ import { addRequest, sourcesCommand } from './sources.command.ts';
 describe('sources add', () => {
   it('builds the POST /v1/sources body from its arguments', () => {
     expect(
-      addRequest(['http://docs.example/', '--cron', '0 */6 * * *', '--tz', 'Europe/Paris', '--knowledge-base', 'docs', '--max-pages', '50', '--include', '^/docs/', '--include', '^/api/', '--exclude', '\\.pdf$', '--ignore-robots', '--keep-unreached']),
+      addRequest([
+        'http://docs.example/',
+        '--cron',
+        '0 */6 * * *',
+        '--tz',
+        'Europe/Paris',
+        '--knowledge-base',
+        'docs',
+        '--max-pages',
+        '50',
+        '--include',
+        '^/docs/',
+        '--include',
+        '^/api/',
+        '--exclude',
+        '\\.pdf$',
+        '--ignore-robots',
+        '--keep-unreached',
+      ]),
     ).toEqual({
       type: 'site',
       url: 'http://docs.example/',
@@ -35,14 +53,21 @@ describe('sources subcommands', () => {
   const calls: [string, string][] = [];
   const call = async (method: string, path: string) => {
     calls.push([method, path]);
-    if (path.startsWith('/v1/sources?')) return { status: 200, json: { sources: [{ id: 's1', url: 'http://d.example/', schedule: { every: '6h' }, knowledgeBase: 'default', nextRunAt: '2026-12-02T06:00:00.000Z' }] } };
+    if (path.startsWith('/v1/sources?'))
+      return {
+        status: 200,
+        json: { sources: [{ id: 's1', url: 'http://d.example/', schedule: { every: '6h' }, knowledgeBase: 'default', nextRunAt: '2026-12-02T06:00:00.000Z' }] },
+      };
     if (method === 'DELETE') return { status: 202, json: { taskId: 't9' } };
     return { status: 202, json: { taskId: 't1' } };
   };
 
   it('list, run and rm call the API and print what it answered', async () => {
     const lines: string[] = [];
-    const wait = async () => ({ state: 'completed', report: { new: 1, changed: 0, unchanged: 2, deleted: 0, failed: 0, bytesFetched: 300, durationMs: 1500, stopReason: 'done' } });
+    const wait = async () => ({
+      state: 'completed',
+      report: { new: 1, changed: 0, unchanged: 2, deleted: 0, failed: 0, bytesFetched: 300, durationMs: 1500, stopReason: 'done' },
+    });
     expect(await sourcesCommand(['list'], call, (l) => lines.push(l), wait)).toBe(0);
     expect(await sourcesCommand(['run', 's1', '--wait'], call, (l) => lines.push(l), wait)).toBe(0);
     expect(await sourcesCommand(['rm', 's1', '--purge'], call, (l) => lines.push(l), wait)).toBe(0);
@@ -61,6 +86,13 @@ describe('sources subcommands', () => {
   });
 
   it('an unknown subcommand prints the usage', async () => {
-    await expect(sourcesCommand(['edit'], call, () => {}, async () => ({}))).rejects.toThrow(/usage/);
+    await expect(
+      sourcesCommand(
+        ['edit'],
+        call,
+        () => {},
+        async () => ({}),
+      ),
+    ).rejects.toThrow(/usage/);
   });
 });

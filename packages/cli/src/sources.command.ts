@@ -54,7 +54,16 @@ export function addRequest(args: string[]): Record<string, unknown> {
 }
 
 const scheduleText = (s: { every?: string; cron?: string; tz?: string }) => (s.every ? `every ${s.every}` : `cron "${s.cron}"${s.tz ? ` ${s.tz}` : ''}`);
-const reportText = (r: { new: number; changed: number; unchanged: number; deleted: number; failed: number; bytesFetched: number; durationMs: number; stopReason?: string }) =>
+const reportText = (r: {
+  new: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  bytesFetched: number;
+  durationMs: number;
+  stopReason?: string;
+}) =>
   `new ${r.new}, changed ${r.changed}, unchanged ${r.unchanged}, deleted ${r.deleted}, failed ${r.failed}, ${r.bytesFetched} bytes, ${(r.durationMs / 1000).toFixed(1)} s${r.stopReason ? `, ${r.stopReason}` : ''}`;
 
 /** Runs one `sources` subcommand; returns the exit code. */
@@ -72,7 +81,9 @@ export async function sourcesCommand(args: string[], call: Call, out: (line: str
         const { json } = await call('GET', `/v1/sources?limit=100${after ? `&after=${after}` : ''}`);
         for (const s of json.sources) {
           out(`${s.id}  ${s.url}  ${scheduleText(s.schedule)}  kb ${s.knowledgeBase}`);
-          out(`    last run: ${s.lastRun ? `${s.lastRun.state} ${s.lastRun.createdAt} (${reportText(s.lastRun.report)})` : 'none'}; next run: ${s.nextRunAt ?? 'none'}`);
+          out(
+            `    last run: ${s.lastRun ? `${s.lastRun.state} ${s.lastRun.createdAt} (${reportText(s.lastRun.report)})` : 'none'}; next run: ${s.nextRunAt ?? 'none'}`,
+          );
         }
         after = json.nextCursor;
       } while (after);

@@ -2,7 +2,16 @@ import { describe, expect, it } from '@jest/globals';
 import { keysCommand, tenantsCommand } from './tenants.command.ts';
 
 const TENANT = { id: '0b0e9a4c-1d2e-4f3a-8b5c-6d7e8f9a0b1c', name: 'acme', tier: 'starter', limits: null, deletedAt: null };
-const KEY = { id: '1c1f0b5d-2e3f-4a4b-9c6d-7e8f9a0b1c2d', name: 'ci', prefix: 'kbf_abcdefgh', scopes: ['read'], createdAt: '2026-12-02T00:00:00.000Z', lastUsedAt: null, expiresAt: null, revokedAt: null };
+const KEY = {
+  id: '1c1f0b5d-2e3f-4a4b-9c6d-7e8f9a0b1c2d',
+  name: 'ci',
+  prefix: 'kbf_abcdefgh',
+  scopes: ['read'],
+  createdAt: '2026-12-02T00:00:00.000Z',
+  lastUsedAt: null,
+  expiresAt: null,
+  revokedAt: null,
+};
 
 /** Records the API calls a command makes and answers them from `answers` (method + path). */
 function fakeApi(answers: Record<string, unknown>) {

@@ -48,12 +48,20 @@ function parseLimits(raw: string | undefined): unknown {
 
 export async function tenantsCommand(args: string[], call: Call, out: Out, opts: { pollMs?: number } = {}): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { tier: { type: 'string' }, limits: { type: 'string' }, wait: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { tier: { type: 'string' }, limits: { type: 'string' }, wait: { type: 'boolean' } },
+  });
   if (sub === 'add') {
     const name = positionals[0];
     if (!name) throw new Error(TENANTS_USAGE);
     const limits = parseLimits(values.limits);
-    const { json } = await call('POST', '/v1/admin/tenants', { name, ...(values.tier ? { tier: values.tier } : {}), ...(limits !== undefined ? { limits } : {}) });
+    const { json } = await call('POST', '/v1/admin/tenants', {
+      name,
+      ...(values.tier ? { tier: values.tier } : {}),
+      ...(limits !== undefined ? { limits } : {}),
+    });
     out(tenantLine(json));
   } else if (sub === 'list') {
     const { json } = await call('GET', '/v1/admin/tenants');
@@ -78,7 +86,16 @@ export async function tenantsCommand(args: string[], call: Call, out: Out, opts:
   }
 }
 
-const keyLine = (k: { id: string; name: string; prefix: string; scopes: string[]; createdAt: string; lastUsedAt: string | null; expiresAt: string | null; revokedAt: string | null }) =>
+const keyLine = (k: {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}) =>
   `key ${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',')}]  created ${k.createdAt}  last used ${k.lastUsedAt ?? 'never'}${k.expiresAt ? `  expires ${k.expiresAt}` : ''}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`;
 
 export async function keysCommand(args: string[], call: Call, out: Out): Promise<void> {
@@ -88,7 +105,10 @@ export async function keysCommand(args: string[], call: Call, out: Out): Promise
   if (sub === 'add') {
     const name = positionals[1];
     if (!name) throw new Error(KEYS_USAGE);
-    const scopes = (values.scopes ?? 'read,write').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const scopes = (values.scopes ?? 'read,write')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const { json } = await call('POST', `/v1/admin/tenants/${id}/keys`, { name, scopes, ...(values.expires ? { expiresAt: values.expires } : {}) });
     out(keyLine(json));
     out(`key: ${json.key}`);

@@ -69,10 +69,14 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -95,7 +99,11 @@ export class KbflowClient {
     this.#baseUrl = base;
     this.#apiKey = opts.apiKey;
     this.#fetch = retryingFetch(opts.fetch ?? globalThis.fetch, opts.retry);
-    this.api = createClient<paths>({ baseUrl: this.#baseUrl, headers: { authorization: `Bearer ${opts.apiKey}` }, fetch: (request: Request) => this.#fetch(request) });
+    this.api = createClient<paths>({
+      baseUrl: this.#baseUrl,
+      headers: { authorization: `Bearer ${opts.apiKey}` },
+      fetch: (request: Request) => this.#fetch(request),
+    });
   }
 
   /** Sends any request (any status comes back, nothing is thrown for 4xx/5xx). */
@@ -130,7 +138,10 @@ export class KbflowClient {
 
   /** `POST /v1/crawl`: starts a crawl; poll it with {@link waitForTask}. */
   async crawl(body: CrawlRequest, opts?: WriteOptions): Promise<{ taskId: string }> {
-    return this.#unwrap('POST /v1/crawl', await this.api.POST('/v1/crawl', { body, headers: this.#writeHeaders(opts), ...(opts?.signal ? { signal: opts.signal } : {}) }));
+    return this.#unwrap(
+      'POST /v1/crawl',
+      await this.api.POST('/v1/crawl', { body, headers: this.#writeHeaders(opts), ...(opts?.signal ? { signal: opts.signal } : {}) }),
+    );
   }
 
   /** `POST /v1/scrape`: one page. */
@@ -160,7 +171,10 @@ export class KbflowClient {
 
   /** `POST /v1/query`: the answer with its citations. */
   async query(body: QueryRequest, opts?: { signal?: AbortSignal }): Promise<QueryAnswer> {
-    return this.#unwrap('POST /v1/query', await this.api.POST('/v1/query', { body: { ...body }, ...(opts?.signal ? { signal: opts.signal } : {}) })) as QueryAnswer;
+    return this.#unwrap(
+      'POST /v1/query',
+      await this.api.POST('/v1/query', { body: { ...body }, ...(opts?.signal ? { signal: opts.signal } : {}) }),
+    ) as QueryAnswer;
   }
 
   /**
@@ -186,14 +200,21 @@ export class KbflowClient {
 
   /** `POST /v1/records` with a JSON array of records. */
   async ingestRecords(records: unknown[], query: QueryOf<'ingestRecords'> = {}, opts?: WriteOptions): Promise<Schemas['RecordsAccepted']> {
-    return this.#unwrap('POST /v1/records', await this.api.POST('/v1/records', { body: records as never, params: { query }, headers: this.#writeHeaders(opts) }));
+    return this.#unwrap(
+      'POST /v1/records',
+      await this.api.POST('/v1/records', { body: records as never, params: { query }, headers: this.#writeHeaders(opts) }),
+    );
   }
 
   /**
    * `POST /v1/documents`: uploads files (PDF, DOCX, Markdown, text) as a
    * multipart form; each becomes a document chunked with its pages or headings.
    */
-  async uploadDocuments(files: { name: string; data: Blob | Uint8Array; type?: string }[], query: QueryOf<'uploadDocuments'> = {}, opts?: WriteOptions): Promise<Schemas['DocumentsAccepted']> {
+  async uploadDocuments(
+    files: { name: string; data: Blob | Uint8Array; type?: string }[],
+    query: QueryOf<'uploadDocuments'> = {},
+    opts?: WriteOptions,
+  ): Promise<Schemas['DocumentsAccepted']> {
     const form = new FormData();
     for (const file of files) {
       const blob = file.data instanceof Blob ? file.data : new Blob([file.data as Uint8Array<ArrayBuffer>], { type: file.type ?? 'application/octet-stream' });
@@ -246,7 +267,10 @@ export class KbflowClient {
 
   /** `DELETE /v1/admin/tenants/{id}/keys/{keyId}` (admin key). */
   async revokeApiKey(tenantId: string, keyId: string): Promise<Schemas['ApiKey']> {
-    return this.#unwrap('DELETE /v1/admin/tenants/{id}/keys/{keyId}', await this.api.DELETE('/v1/admin/tenants/{id}/keys/{keyId}', { params: { path: { id: tenantId, keyId } } }));
+    return this.#unwrap(
+      'DELETE /v1/admin/tenants/{id}/keys/{keyId}',
+      await this.api.DELETE('/v1/admin/tenants/{id}/keys/{keyId}', { params: { path: { id: tenantId, keyId } } }),
+    );
   }
 }
 

@@ -16,7 +16,10 @@ function scripted(answers: (() => Response)[]) {
 
 describe('retryingFetch', () => {
   it('sends a 429 again after its Retry-After, with the same body, and returns the answer that succeeds', async () => {
-    const { fake, seen } = scripted([() => new Response('{}', { status: 429, headers: { 'retry-after': '0.2' } }), () => new Response('{"ok":true}', { status: 200 })]);
+    const { fake, seen } = scripted([
+      () => new Response('{}', { status: 429, headers: { 'retry-after': '0.2' } }),
+      () => new Response('{"ok":true}', { status: 200 }),
+    ]);
     const res = await retryingFetch(fake, { attempts: 3 })('http://x/v1/crawl', { method: 'POST', body: '{"url":"http://a/"}' });
     expect(res.status).toBe(200);
     expect(seen.map((s) => s.body)).toEqual(['{"url":"http://a/"}', '{"url":"http://a/"}']);

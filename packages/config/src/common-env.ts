@@ -6,9 +6,7 @@ import { tracingEnvShape } from './tracing-env.ts';
 export const DEFAULT_QUEUE_PREFIX = '{kbflow}';
 
 /** `"true"`/`"false"` (and 1/0, yes/no) as a boolean; anything else is an error. */
-export const booleanFromString = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+export const booleanFromString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /**
  * Variables every service reads. Each service extends this shape in its own
@@ -27,7 +25,15 @@ export const commonEnvShape = {
   KBFLOW_JOB_ATTEMPTS: z
     .string()
     .regex(/^([a-z-]+=\d{1,2})(,[a-z-]+=\d{1,2})*$/, 'must look like embed=5,scrape=2')
-    .transform((v) => Object.fromEntries(v.split(',').map((pair) => pair.split('=') as [string, string]).map(([q, n]) => [q, Number(n)])) as Record<string, number>)
+    .transform(
+      (v) =>
+        Object.fromEntries(
+          v
+            .split(',')
+            .map((pair) => pair.split('=') as [string, string])
+            .map(([q, n]) => [q, Number(n)]),
+        ) as Record<string, number>,
+    )
     .optional(),
   /** Must stay below the Kubernetes termination grace period (see k8s/). */
   KBFLOW_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(25_000),

@@ -1,11 +1,15 @@
 export { parseEnv, EnvError, formatEnvIssues } from './parse-env.ts';
-export {
-  booleanFromString,
-  commonEnvShape,
-  type CommonEnv,
-  DEFAULT_QUEUE_PREFIX,
-} from './common-env.ts';
+export { booleanFromString, commonEnvShape, type CommonEnv, DEFAULT_QUEUE_PREFIX } from './common-env.ts';
 export { vectorStoreEnvShape, providerEnvShape, workerEnvShape, scraperEnvShape, breakerEnvShape } from './service-env.ts';
 export { weakSecretReason, MIN_PRODUCTION_KEY_LENGTH } from './secret-strength.ts';
 export { tracingEnvShape, TRACE_SAMPLERS, type TraceSampler, type TracingEnv } from './tracing-env.ts';
-export { applyProfile, profileEnvShape, profileTable, PROFILE_NAMES, PROFILE_ROWS, type ProfileName, type ProfiledService, type ProfileRow } from './profiles.ts';
+export {
+  applyProfile,
+  profileEnvShape,
+  profileTable,
+  PROFILE_NAMES,
+  PROFILE_ROWS,
+  type ProfileName,
+  type ProfiledService,
+  type ProfileRow,
+} from './profiles.ts';

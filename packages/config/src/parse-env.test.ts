@@ -19,7 +19,13 @@ function issues(source: Record<string, string>): string[] {
 describe('parseEnv', () => {
   it('applies the defaults of an empty environment', () => {
     const env = parseEnv(schema, {});
-    expect([env.NODE_ENV, env.REDIS_URL, env.KBFLOW_METRICS_PORT, env.KBFLOW_WORKER_CONCURRENCY, env.FLAG]).toEqual(['development', 'redis://127.0.0.1:6379', 9101, 8, false]);
+    expect([env.NODE_ENV, env.REDIS_URL, env.KBFLOW_METRICS_PORT, env.KBFLOW_WORKER_CONCURRENCY, env.FLAG]).toEqual([
+      'development',
+      'redis://127.0.0.1:6379',
+      9101,
+      8,
+      false,
+    ]);
   });
 
   it('lists every invalid key at once, one line each, and never prints a value', () => {
@@ -35,7 +41,10 @@ describe('parseEnv', () => {
   });
 
   it('parses booleans and per-queue attempts strictly', () => {
-    expect(parseEnv(schema, { FLAG: 'yes', KBFLOW_JOB_ATTEMPTS: 'embed=5,scrape=2' })).toMatchObject({ FLAG: true, KBFLOW_JOB_ATTEMPTS: { embed: 5, scrape: 2 } });
+    expect(parseEnv(schema, { FLAG: 'yes', KBFLOW_JOB_ATTEMPTS: 'embed=5,scrape=2' })).toMatchObject({
+      FLAG: true,
+      KBFLOW_JOB_ATTEMPTS: { embed: 5, scrape: 2 },
+    });
     expect(issues({ FLAG: 'TRUE' })).toEqual([expect.stringMatching(/^FLAG: /)]);
   });
 });

@@ -34,16 +34,47 @@ export interface ProfileRow {
 }
 
 export const PROFILE_ROWS: readonly ProfileRow[] = [
-  { variable: 'KBFLOW_WORKER_CONCURRENCY', service: 'scraper', values: { local: '4', standard: '8', 'high-throughput': '32' }, what: 'pages fetched at once per scraper' },
-  { variable: 'KBFLOW_WORKER_CONCURRENCY', service: 'embedder', values: { local: '8', standard: '16', 'high-throughput': '64' }, what: 'embed jobs at once per embedder' },
-  { variable: 'KBFLOW_WORKER_CONCURRENCY', service: 'aggregator', values: { local: '4', standard: '16', 'high-throughput': '32' }, what: 'queries and completions at once per aggregator' },
-  { variable: 'KBFLOW_HOST_MAX_CONCURRENCY', values: { local: '4', standard: '4', 'high-throughput': '8' }, what: 'requests in flight to one host, all scrapers together' },
-  { variable: 'KBFLOW_EMBED_REQUEST_SIZE', values: { local: '64', standard: '128', 'high-throughput': '256' }, what: 'texts per embedding request to the provider' },
+  {
+    variable: 'KBFLOW_WORKER_CONCURRENCY',
+    service: 'scraper',
+    values: { local: '4', standard: '8', 'high-throughput': '32' },
+    what: 'pages fetched at once per scraper',
+  },
+  {
+    variable: 'KBFLOW_WORKER_CONCURRENCY',
+    service: 'embedder',
+    values: { local: '8', standard: '16', 'high-throughput': '64' },
+    what: 'embed jobs at once per embedder',
+  },
+  {
+    variable: 'KBFLOW_WORKER_CONCURRENCY',
+    service: 'aggregator',
+    values: { local: '4', standard: '16', 'high-throughput': '32' },
+    what: 'queries and completions at once per aggregator',
+  },
+  {
+    variable: 'KBFLOW_HOST_MAX_CONCURRENCY',
+    values: { local: '4', standard: '4', 'high-throughput': '8' },
+    what: 'requests in flight to one host, all scrapers together',
+  },
+  {
+    variable: 'KBFLOW_EMBED_REQUEST_SIZE',
+    values: { local: '64', standard: '128', 'high-throughput': '256' },
+    what: 'texts per embedding request to the provider',
+  },
   { variable: 'KBFLOW_EMBED_BATCH_MAX_CHUNKS', values: { local: '512', standard: '1024', 'high-throughput': '4096' }, what: 'chunks per vector-store write' },
   { variable: 'KBFLOW_EMBEDDING_CACHE_MB', values: { local: '32', standard: '64', 'high-throughput': '256' }, what: 'embedding cache per process' },
-  { variable: 'KBFLOW_QUERY_CACHE_SIZE', values: { local: '1000', standard: '10000', 'high-throughput': '100000' }, what: 'query embeddings kept per aggregator' },
+  {
+    variable: 'KBFLOW_QUERY_CACHE_SIZE',
+    values: { local: '1000', standard: '10000', 'high-throughput': '100000' },
+    what: 'query embeddings kept per aggregator',
+  },
   { variable: 'KBFLOW_LANCEDB_INDEX_CACHE_MB', values: { local: '32', standard: '64', 'high-throughput': '512' }, what: 'LanceDB index cache per process' },
-  { variable: 'KBFLOW_ADMISSION_MAX_BACKLOG', values: { local: '20000', standard: '100000', 'high-throughput': '1000000' }, what: 'waiting jobs past which the api answers 503' },
+  {
+    variable: 'KBFLOW_ADMISSION_MAX_BACKLOG',
+    values: { local: '20000', standard: '100000', 'high-throughput': '1000000' },
+    what: 'waiting jobs past which the api answers 503',
+  },
   { variable: 'KBFLOW_WEBHOOK_CONCURRENCY', values: { local: '5', standard: '10', 'high-throughput': '50' }, what: 'webhook deliveries at once' },
 ];
 
@@ -67,6 +98,8 @@ export function applyProfile(source: Record<string, string | undefined>, service
 /** README's table of the profiles, as markdown (profiles.test.ts checks README holds exactly this). */
 export function profileTable(): string {
   const head = `| variable | ${PROFILE_NAMES.join(' | ')} | what |\n|---|${PROFILE_NAMES.map(() => '---|').join('')}---|`;
-  const rows = PROFILE_ROWS.map((r) => `| \`${r.variable}\`${r.service ? ` (${r.service})` : ''} | ${PROFILE_NAMES.map((p) => r.values[p]).join(' | ')} | ${r.what} |`);
+  const rows = PROFILE_ROWS.map(
+    (r) => `| \`${r.variable}\`${r.service ? ` (${r.service})` : ''} | ${PROFILE_NAMES.map((p) => r.values[p]).join(' | ')} | ${r.what} |`,
+  );
   return [head, ...rows].join('\n');
 }

@@ -2,7 +2,21 @@
 const KNOWN_DEFAULTS = new Set(['dev-key', 'dev-admin-key']);
 
 /** Words that mark a value someone forgot to replace (templates, examples, tutorials). */
-const PLACEHOLDER_MARKERS = ['replace_me', 'replaceme', 'replace-me', 'changeme', 'change-me', 'change_me', 'placeholder', 'example', 'your-', 'your_', 'xxxxxxxx', 'secret', 'password'];
+const PLACEHOLDER_MARKERS = [
+  'replace_me',
+  'replaceme',
+  'replace-me',
+  'changeme',
+  'change-me',
+  'change_me',
+  'placeholder',
+  'example',
+  'your-',
+  'your_',
+  'xxxxxxxx',
+  'secret',
+  'password',
+];
 
 /** The shortest production API key: 32 characters is 128 bits as hex (`openssl rand -hex 32` gives 64). */
 export const MIN_PRODUCTION_KEY_LENGTH = 32;

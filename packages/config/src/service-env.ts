@@ -8,7 +8,10 @@ export const vectorStoreEnvShape = {
   /** Required when KBFLOW_VECTOR_STORE=qdrant (checked when the store is created). */
   QDRANT_URL: z.url({ protocol: /^https?$/ }).optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
-  KBFLOW_VECTOR_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).default('kbflow_chunks'),
+  KBFLOW_VECTOR_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/)
+    .default('kbflow_chunks'),
   /** LanceDB: rows from which compaction builds an ANN (IVF_PQ) index on the vectors. */
   KBFLOW_VECTOR_INDEX_MIN_ROWS: z.coerce.number().int().min(256).default(50_000),
   /**
@@ -69,7 +72,12 @@ export const scraperEnvShape = {
   KBFLOW_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   /** Chromium's renderer sandbox: auto (on unless running as root), on (required), off; see BrowserSandbox in the scraper. */
   KBFLOW_BROWSER_SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
-  KBFLOW_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
+  KBFLOW_MAX_PAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
   KBFLOW_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
   KBFLOW_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   /** Pages read of one PDF (crawled or uploaded) at most; a longer one fails that document with the reason. */
@@ -85,7 +93,12 @@ export const scraperEnvShape = {
   /** Longest a 429/503 Retry-After (or a Crawl-delay) may hold a host back. */
   KBFLOW_HOST_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
   /** Bytes of one sitemap (after gunzip) read at most; a larger one is cut there. */
-  KBFLOW_SITEMAP_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  KBFLOW_SITEMAP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(10 * 1024 * 1024),
   /** Sitemap files (indexes included) read per crawl at most. */
   KBFLOW_SITEMAP_MAX_FILES: z.coerce.number().int().min(1).max(1000).default(20),
 };

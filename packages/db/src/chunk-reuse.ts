@@ -30,7 +30,11 @@ export interface PlannedChunk {
  * Vectors carry no position (packages/vector-store VectorPayload), so a
  * moved row needs only its position and heading updated.
  */
-export function planChunks(documentId: string, existing: ExistingChunk[], next: { position: number; hash: string }[]): { planned: PlannedChunk[]; removedIds: string[] } {
+export function planChunks(
+  documentId: string,
+  existing: ExistingChunk[],
+  next: { position: number; hash: string }[],
+): { planned: PlannedChunk[]; removedIds: string[] } {
   const byId = new Map(existing.map((c) => [c.id, c]));
   const used = new Set<string>();
   const planned: (PlannedChunk | undefined)[] = next.map((c) => {

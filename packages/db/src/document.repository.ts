@@ -189,7 +189,12 @@ export class DocumentRepository {
    * kept the crawl away from was not reached, but it is not the crawl's to
    * remove (it may belong to another source of the knowledge base).
    */
-  async deleteUnreached(taskId: string, knowledgeBaseId: string, prefixes: string[], inScope: (url: string) => boolean = () => true): Promise<RemovedDocuments> {
+  async deleteUnreached(
+    taskId: string,
+    knowledgeBaseId: string,
+    prefixes: string[],
+    inScope: (url: string) => boolean = () => true,
+  ): Promise<RemovedDocuments> {
     if (prefixes.length === 0) return { documentIds: [], chunkIds: [] };
     return this.db.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<{ id: string; url: string }[]>`

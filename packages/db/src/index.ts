@@ -40,7 +40,15 @@ export {
   type TaskView,
 } from './task.repository.ts';
 export type { ContentType } from './content-type.ts';
-export { DocumentRepository, type ChunkInput, type ChunkWithDocument, type PageValidators, type RemovedDocuments, type StoredPage, type StoreResult } from './document.repository.ts';
+export {
+  DocumentRepository,
+  type ChunkInput,
+  type ChunkWithDocument,
+  type PageValidators,
+  type RemovedDocuments,
+  type StoredPage,
+  type StoreResult,
+} from './document.repository.ts';
 export { planChunks, type ExistingChunk, type PlannedChunk } from './chunk-reuse.ts';
 export { IdempotencyRepository, IDEMPOTENCY_TTL_MS, type IdempotencyClaim, type IdempotencyRequest } from './idempotency.repository.ts';
 export {
@@ -78,7 +86,15 @@ export {
   type LinkedCaseView,
 } from './knowledge.repository.ts';
 export { copyField, copyRows, type CopyValue } from './copy-rows.ts';
-export { SourceRepository, runParams, type RunTrigger, type SourceSchedule, type SourceSettings, type SourceView, type StartRunResult } from './source.repository.ts';
+export {
+  SourceRepository,
+  runParams,
+  type RunTrigger,
+  type SourceSchedule,
+  type SourceSettings,
+  type SourceView,
+  type StartRunResult,
+} from './source.repository.ts';
 export { WebhookRepository, DELIVERIES_KEPT, type DeliveryAttempt, type DeliveryView } from './webhook.repository.ts';
 export { webhookView, asWebhook, type WebhookConfig, type WebhookEventName, type WebhookView } from './webhook-config.ts';
 export { TenantWorkRepository, type TenantWorkDone, type TenantWorkInFlight } from './tenant-work.repository.ts';

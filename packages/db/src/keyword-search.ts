@@ -49,7 +49,11 @@ class BudgetSpent extends Error {
 }
 
 function isStatementTimeout(error: unknown): boolean {
-  for (let e = error as { code?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown }; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+  for (
+    let e = error as { code?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown }; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
     if (e.code === QUERY_CANCELED || e.meta?.code === QUERY_CANCELED) return true;
     if (/statement timeout/i.test(String((e as { message?: unknown }).message ?? ''))) return true;
     e = (e.meta?.driverAdapterError ?? e.cause) as typeof e;
@@ -84,7 +88,9 @@ function lexemeRows(db: Db): Promise<Map<string, number>> {
     FROM pg_stats s
     JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = to_regnamespace(s.schemaname)
     CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(elem, freq)
-    WHERE s.schemaname = current_schema() AND s.tablename = 'chunks' AND s.attname = 'search_vector'`.then((r) => new Map(r.map((x) => [`'${x.elem}'`, x.rows])));
+    WHERE s.schemaname = current_schema() AND s.tablename = 'chunks' AND s.attname = 'search_vector'`.then(
+    (r) => new Map(r.map((x) => [`'${x.elem}'`, x.rows])),
+  );
   termStats.set(db, { at: Date.now(), rows });
   // A failed read is not cached: the next search asks again.
   rows.catch(() => termStats.delete(db));
@@ -93,10 +99,7 @@ function lexemeRows(db: Db): Promise<Map<string, number>> {
 
 /** The operands of `plainto_tsquery` for `query` (tsquery text, quoted as PostgreSQL prints it) with their expected match counts. */
 async function queryTerms(db: Db, query: string): Promise<QueryTerm[]> {
-  const [rows, stats] = await Promise.all([
-    db.$queryRaw<{ q: string }[]>`SELECT plainto_tsquery('english', ${query})::text AS q`,
-    lexemeRows(db),
-  ]);
+  const [rows, stats] = await Promise.all([db.$queryRaw<{ q: string }[]>`SELECT plainto_tsquery('english', ${query})::text AS q`, lexemeRows(db)]);
   const text = rows[0]?.q ?? '';
   if (text === '') return [];
   return [...new Set(text.split(' & '))].map((term) => ({ text: `(${term})`, estimatedRows: stats.get(term) ?? 0 }));
@@ -144,7 +147,13 @@ async function queryTerms(db: Db, query: string): Promise<QueryTerm[]> {
  * (60-270 ms for 1 question in 20 on the benchmark's index): hybrid
  * retrieval, whose vector half answers anyway, caps that tail this way.
  */
-export async function boundedKeywordSearch(db: Db, scope: SearchScope, query: string, limit: number, opts: { budgetMs?: number } = {}): Promise<KeywordSearchResult> {
+export async function boundedKeywordSearch(
+  db: Db,
+  scope: SearchScope,
+  query: string,
+  limit: number,
+  opts: { budgetMs?: number } = {},
+): Promise<KeywordSearchResult> {
   const terms = await queryTerms(db, query);
   if (terms.length === 0) return { hits: [], complete: true };
   if (opts.budgetMs === undefined) return { hits: await stagedSearch(db, scope, terms, limit, async (run) => run(db)), complete: true };

@@ -127,7 +127,10 @@ export class RecordWriter {
     const { knowledgeBaseId } = this.#scope;
     const [count, known] = [
       await this.#client.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE knowledge_base_id = $1', [knowledgeBaseId]),
-      await this.#client.query<{ url: string }>('SELECT url FROM documents WHERE knowledge_base_id = $1 AND url = ANY($2::text[])', [knowledgeBaseId, records.map((r) => r.url)]),
+      await this.#client.query<{ url: string }>('SELECT url FROM documents WHERE knowledge_base_id = $1 AND url = ANY($2::text[])', [
+        knowledgeBaseId,
+        records.map((r) => r.url),
+      ]),
     ];
     const stored = new Set(known.rows.map((r) => r.url));
     let room = maxDocuments - (count.rows[0]?.n ?? 0);
@@ -152,7 +155,12 @@ export class RecordWriter {
     const sorted = [...records].sort(byUrl);
     await this.#remember(sorted.map((r) => r.url));
     await client.query('TRUNCATE incoming_documents');
-    await copyRows(client, 'incoming_documents', ['id', 'url', 'title', 'markdown', 'hash', 'meta'], sorted.map((r) => [randomUUID(), r.url, r.title, r.markdown, r.contentHash, JSON.stringify(r.metadata)]));
+    await copyRows(
+      client,
+      'incoming_documents',
+      ['id', 'url', 'title', 'markdown', 'hash', 'meta'],
+      sorted.map((r) => [randomUUID(), r.url, r.title, r.markdown, r.contentHash, JSON.stringify(r.metadata)]),
+    );
     const stored = await client.query<{ id: string; url: string; inserted: boolean }>(
       `INSERT INTO documents (id, tenant_id, knowledge_base_id, content_type, source, url, title, markdown, content_hash, metadata, task_id, status, fetched_at, updated_at)
        SELECT r.id, $1, $2, 'record', $3, r.url, r.title, r.markdown, r.hash, r.meta, $4, 'indexing', now(), now()
@@ -175,13 +183,19 @@ export class RecordWriter {
     for (const doc of stored.rows) {
       const target = doc.inserted ? fresh : replaced;
       if (!doc.inserted) replacedIds.push(doc.id);
-      for (const c of this.#scope.chunk(recordOf.get(doc.url)!)) target.push([deterministicUuid(doc.id, c.position, c.hash), tenantId, doc.id, c.position, c.heading, c.text, c.hash]);
+      for (const c of this.#scope.chunk(recordOf.get(doc.url)!))
+        target.push([deterministicUuid(doc.id, c.position, c.hash), tenantId, doc.id, c.position, c.heading, c.text, c.hash]);
     }
     if (fresh.length > 0) await copyRows(client, 'chunks', ['id', 'tenant_id', 'document_id', 'position', 'heading', 'text', 'hash'], fresh as never);
     const stale = new Map<string, string[]>();
     if (replacedIds.length > 0) {
       await client.query('TRUNCATE incoming_chunks');
-      await copyRows(client, 'incoming_chunks', ['id', 'document_id', 'position', 'heading', 'text', 'hash'], replaced.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6]]) as never);
+      await copyRows(
+        client,
+        'incoming_chunks',
+        ['id', 'document_id', 'position', 'heading', 'text', 'hash'],
+        replaced.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6]]) as never,
+      );
       // Only documents that existed before can have chunks to drop (xmax = 0 marks a fresh insert).
       const removed = await client.query<{ id: string; document_id: string }>(
         `DELETE FROM chunks c WHERE c.document_id = ANY($1::uuid[]) AND NOT EXISTS (SELECT 1 FROM incoming_chunks i WHERE i.id = c.id) RETURNING c.id, c.document_id`,
@@ -274,7 +288,12 @@ export class RecordWriter {
   /** mode=full: remembers the record URLs the upload names (by COPY, like the rows). */
   async #remember(urls: string[]): Promise<void> {
     if (this.#scope.mode !== 'full' || urls.length === 0) return;
-    await copyRows(this.#client, 'seen_urls', ['url'], urls.map((u) => [u]));
+    await copyRows(
+      this.#client,
+      'seen_urls',
+      ['url'],
+      urls.map((u) => [u]),
+    );
   }
 
   #assertOpen(): void {

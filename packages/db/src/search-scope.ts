@@ -25,10 +25,7 @@ export interface SearchScope {
  * converted to UTC explicitly so the session time zone cannot shift them.
  */
 export function scopeConditions(scope: SearchScope): Prisma.Sql {
-  const parts: Prisma.Sql[] = [
-    Prisma.sql`d.tenant_id = ${scope.tenantId}::uuid`,
-    Prisma.sql`d.knowledge_base_id = ${scope.knowledgeBaseId}::uuid`,
-  ];
+  const parts: Prisma.Sql[] = [Prisma.sql`d.tenant_id = ${scope.tenantId}::uuid`, Prisma.sql`d.knowledge_base_id = ${scope.knowledgeBaseId}::uuid`];
   if (scope.contentTypes && scope.contentTypes.length > 0) parts.push(Prisma.sql`d.content_type IN (${Prisma.join(scope.contentTypes)})`);
   if (scope.sources && scope.sources.length > 0) parts.push(Prisma.sql`d.source IN (${Prisma.join(scope.sources)})`);
   if (scope.since) parts.push(Prisma.sql`d.updated_at >= (${scope.since}::timestamptz AT TIME ZONE 'UTC')`);

@@ -175,7 +175,10 @@ export class SourceRepository {
 
   /** Removes a source and its webhook delivery log (its runs stay as tasks, with their source id). */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const [deleted] = await this.db.$transaction([this.db.source.deleteMany({ where: { id, tenantId } }), this.db.webhookDelivery.deleteMany({ where: { tenantId, targetId: id } })]);
+    const [deleted] = await this.db.$transaction([
+      this.db.source.deleteMany({ where: { id, tenantId } }),
+      this.db.webhookDelivery.deleteMany({ where: { tenantId, targetId: id } }),
+    ]);
     return deleted.count > 0;
   }
 

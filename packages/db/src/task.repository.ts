@@ -100,7 +100,18 @@ export interface TaskProgress {
   cancelled: number;
 }
 
-const EMPTY_PROGRESS: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0, cancelled: 0 };
+const EMPTY_PROGRESS: TaskProgress = {
+  discovered: 0,
+  scraped: 0,
+  skipped: 0,
+  embedded: 0,
+  failed: 0,
+  notModified: 0,
+  unchangedByHash: 0,
+  deletedGone: 0,
+  deletedUnreached: 0,
+  cancelled: 0,
+};
 
 /** What an ingest request did with its rows; stored as the task's params when the request is answered. */
 export interface IngestParams {
@@ -166,7 +177,15 @@ export class TaskRepository {
   }
 
   /** Creates a task with its seed pages in one transaction. */
-  async createCrawlTask(input: { tenantId: string; knowledgeBaseId: string; type: TaskType; params: CrawlParams; traceId?: string; sourceId?: string; webhook?: WebhookConfig }): Promise<string> {
+  async createCrawlTask(input: {
+    tenantId: string;
+    knowledgeBaseId: string;
+    type: TaskType;
+    params: CrawlParams;
+    traceId?: string;
+    sourceId?: string;
+    webhook?: WebhookConfig;
+  }): Promise<string> {
     return this.db.$transaction(async (tx) => {
       const task = await tx.task.create({
         data: {
@@ -260,7 +279,12 @@ export class TaskRepository {
   async settle(taskId: string, state: 'completed' | 'failed', result: unknown, error?: string): Promise<void> {
     await this.db.task.updateMany({
       where: { id: taskId, state: { in: ACTIVE_TASK_STATES } },
-      data: { state, result: result === null || result === undefined ? Prisma.DbNull : (result as Prisma.InputJsonValue), error: error ?? null, finishedAt: new Date() },
+      data: {
+        state,
+        result: result === null || result === undefined ? Prisma.DbNull : (result as Prisma.InputJsonValue),
+        error: error ?? null,
+        finishedAt: new Date(),
+      },
     });
   }
 
@@ -368,7 +392,9 @@ export class TaskRepository {
 
   /** A crawl-like task's run report: one aggregate over its pages. */
   async report(task: Pick<TaskRow, 'id' | 'state' | 'maxPagesReached' | 'quotaReached' | 'startedAt' | 'finishedAt' | 'deletedUnreached'>): Promise<RunReport> {
-    const [row] = await this.db.$queryRaw<{ new: number; changed: number; unchanged: number; not_modified: number; deleted: number; failed: number; bytes: bigint | null }[]>`
+    const [row] = await this.db.$queryRaw<
+      { new: number; changed: number; unchanged: number; not_modified: number; deleted: number; failed: number; bytes: bigint | null }[]
+    >`
       SELECT count(*) FILTER (WHERE change = 'new')::int AS new,
              count(*) FILTER (WHERE change = 'changed')::int AS changed,
              count(*) FILTER (WHERE change IN ('unchanged', 'not-modified'))::int AS unchanged,
@@ -532,7 +558,9 @@ export class TaskRepository {
    */
   async claimLinks(input: { taskId: string; tenantId: string; parentUrl: string; depth: number; urls: string[]; maxPages: number }): Promise<string[]> {
     const exists = await this.db.$transaction(async (tx) => {
-      const [task] = await tx.$queryRaw<{ discovered: number; state: string; knowledge_base_id: string }[]>`SELECT discovered, state, knowledge_base_id FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
+      const [task] = await tx.$queryRaw<
+        { discovered: number; state: string; knowledge_base_id: string }[]
+      >`SELECT discovered, state, knowledge_base_id FROM tasks WHERE id = ${input.taskId}::uuid FOR UPDATE`;
       // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
       if (!task || task.state === 'cancelling' || task.state === 'cancelled') return false;
       const budget = Math.max(0, input.maxPages - task.discovered);
@@ -588,7 +616,10 @@ export class TaskRepository {
    * with it, and together may overshoot the quota by what they store
    * concurrently. Three indexed reads, paid once a scraped page.
    */
-  async #withinQuota(tx: Prisma.TransactionClient, input: { taskId: string; tenantId: string; knowledgeBaseId: string; urls: string[] }): Promise<{ urls: string[]; cut: boolean }> {
+  async #withinQuota(
+    tx: Prisma.TransactionClient,
+    input: { taskId: string; tenantId: string; knowledgeBaseId: string; urls: string[] },
+  ): Promise<{ urls: string[]; cut: boolean }> {
     const [tenant] = await tx.$queryRaw<{ tier: string; limits: TenantLimits | null }[]>`SELECT tier, limits FROM tenants WHERE id = ${input.tenantId}::uuid`;
     const max = effectiveLimits((tenant?.tier ?? 'starter') as TenantTier, tenant?.limits ?? null).maxDocumentsPerKnowledgeBase;
     const known = await tx.$queryRaw<{ url: string }[]>`

@@ -7,7 +7,11 @@ describe('effectiveLimits', () => {
   });
 
   it('an override wins over the tier, zero included, and the others stay the tier', () => {
-    expect(effectiveLimits('starter', { maxApiCallsPerHour: 10, maxVectorOperationsPerMinute: 0 })).toEqual({ ...TIER_LIMITS.starter, maxApiCallsPerHour: 10, maxVectorOperationsPerMinute: 0 });
+    expect(effectiveLimits('starter', { maxApiCallsPerHour: 10, maxVectorOperationsPerMinute: 0 })).toEqual({
+      ...TIER_LIMITS.starter,
+      maxApiCallsPerHour: 10,
+      maxVectorOperationsPerMinute: 0,
+    });
   });
 
   it('ignores stored values that are not non-negative integers', () => {

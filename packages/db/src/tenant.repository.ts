@@ -68,7 +68,17 @@ const tenantView = (row: { id: string; name: string; tier: string; limits: Prism
   deletedAt: row.deletedAt,
 });
 
-const keyView = (row: { id: string; tenantId: string; name: string; prefix: string; scopes: string[]; createdAt: Date; expiresAt: Date | null; lastUsedAt: Date | null; revokedAt: Date | null }): ApiKeyView => ({
+const keyView = (row: {
+  id: string;
+  tenantId: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}): ApiKeyView => ({
   id: row.id,
   tenantId: row.tenantId,
   name: row.name,
@@ -100,7 +110,14 @@ export class TenantRepository {
     if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
     const scopes = row.scopes as ApiKeyScope[];
     const limits = effectiveLimits(row.tenant.tier as TenantTier, row.tenant.limits as TenantLimits | null);
-    return { tenantId: row.tenantId, apiKeyId: row.id, isAdmin: row.isAdmin || scopes.includes('admin'), scopes, expiresAt: row.expiresAt ?? undefined, limits };
+    return {
+      tenantId: row.tenantId,
+      apiKeyId: row.id,
+      isAdmin: row.isAdmin || scopes.includes('admin'),
+      scopes,
+      expiresAt: row.expiresAt ?? undefined,
+      limits,
+    };
   }
 
   /** A tenant's limits (tier and overrides); the tier's defaults of `starter` for a tenant that is gone. */
@@ -116,9 +133,17 @@ export class TenantRepository {
    * in its environment (kbflow issue 12). Returns the tenant id and whether
    * the key was revoked.
    */
-  async bootstrapKey(tenantName: string, key: string, opts: { isAdmin?: boolean; keyName?: string; tier?: TenantTier } = {}): Promise<{ tenantId: string; revoked: boolean }> {
+  async bootstrapKey(
+    tenantName: string,
+    key: string,
+    opts: { isAdmin?: boolean; keyName?: string; tier?: TenantTier } = {},
+  ): Promise<{ tenantId: string; revoked: boolean }> {
     // The tier applies when the tenant is created: a tier changed through the API stays.
-    const tenant = await this.db.tenant.upsert({ where: { name: tenantName }, create: { name: tenantName, ...(opts.tier ? { tier: opts.tier } : {}) }, update: {} });
+    const tenant = await this.db.tenant.upsert({
+      where: { name: tenantName },
+      create: { name: tenantName, ...(opts.tier ? { tier: opts.tier } : {}) },
+      update: {},
+    });
     const hash = hashApiKey(key);
     const scopes: ApiKeyScope[] = opts.isAdmin ? ['read', 'write', 'admin'] : ['read', 'write'];
     const row = await this.db.apiKey.upsert({
@@ -138,7 +163,9 @@ export class TenantRepository {
   /** Creates a tenant; throws {@link TenantNameTakenError} when the name is taken. */
   async createTenant(input: { name: string; tier: TenantTier; limits?: TenantLimits | null }): Promise<TenantView> {
     try {
-      const row = await this.db.tenant.create({ data: { name: input.name, tier: input.tier, limits: input.limits ? (input.limits as Prisma.InputJsonValue) : Prisma.DbNull } });
+      const row = await this.db.tenant.create({
+        data: { name: input.name, tier: input.tier, limits: input.limits ? (input.limits as Prisma.InputJsonValue) : Prisma.DbNull },
+      });
       return tenantView(row);
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new TenantNameTakenError(input.name);
@@ -167,7 +194,10 @@ export class TenantRepository {
   }
 
   /** Issues a key for a live tenant: the key itself is in the result and nowhere else. Undefined when the tenant does not exist. */
-  async createKey(tenantId: string, input: { name: string; scopes: ApiKeyScope[]; expiresAt?: Date | undefined }): Promise<{ key: string; view: ApiKeyView } | undefined> {
+  async createKey(
+    tenantId: string,
+    input: { name: string; scopes: ApiKeyScope[]; expiresAt?: Date | undefined },
+  ): Promise<{ key: string; view: ApiKeyView } | undefined> {
     const tenant = await this.db.tenant.findFirst({ where: { id: tenantId, deletedAt: null }, select: { id: true } });
     if (!tenant) return undefined;
     const { key, hash, prefix } = generateApiKey();
@@ -199,7 +229,8 @@ export class TenantRepository {
   async recordKeyUse(lastUsed: ReadonlyMap<string, Date>): Promise<void> {
     if (lastUsed.size === 0) return;
     const values = [...lastUsed].map(([id, at]) => Prisma.sql`(${id}::uuid, ${at}::timestamp)`);
-    await this.db.$executeRaw`UPDATE "api_keys" AS k SET "last_used_at" = v.at FROM (VALUES ${Prisma.join(values)}) AS v(id, at) WHERE k."id" = v.id AND (k."last_used_at" IS NULL OR k."last_used_at" < v.at)`;
+    await this.db
+      .$executeRaw`UPDATE "api_keys" AS k SET "last_used_at" = v.at FROM (VALUES ${Prisma.join(values)}) AS v(id, at) WHERE k."id" = v.id AND (k."last_used_at" IS NULL OR k."last_used_at" < v.at)`;
   }
 
   /**
@@ -229,7 +260,10 @@ export class TenantRepository {
   }
 
   async finishPurge(purgeId: string, error?: string): Promise<void> {
-    await this.db.tenantPurge.update({ where: { id: purgeId }, data: { status: error ? 'failed' : 'completed', error: error ?? null, finishedAt: new Date() } });
+    await this.db.tenantPurge.update({
+      where: { id: purgeId },
+      data: { status: error ? 'failed' : 'completed', error: error ?? null, finishedAt: new Date() },
+    });
   }
 
   async getPurge(tenantId: string): Promise<TenantPurgeView | undefined> {

@@ -56,7 +56,10 @@ export class WebhookRepository {
    * undefined when the task has no webhook or it does not subscribe to
    * the event. Built now, so that the body says what was true when it happened.
    */
-  async eventFor(taskId: string, event: WebhookEventName): Promise<{ tenantId: string; taskId: string; targetId: string; event: WebhookEventName; payload: Record<string, unknown> } | undefined> {
+  async eventFor(
+    taskId: string,
+    event: WebhookEventName,
+  ): Promise<{ tenantId: string; taskId: string; targetId: string; event: WebhookEventName; payload: Record<string, unknown> } | undefined> {
     const target = await this.configOf(taskId);
     if (!target || !target.config.events.includes(event)) return undefined;
     const task = await this.db.task.findUnique({ where: { id: taskId }, include: { knowledgeBase: { select: { slug: true } } } });

@@ -22,7 +22,8 @@ async function crawlTask(maxPages: number): Promise<string> {
   });
 }
 
-const claim = (taskId: string, parentUrl: string, urls: string[], maxPages: number) => tasks.claimLinks({ taskId, tenantId, parentUrl, depth: 1, urls, maxPages });
+const claim = (taskId: string, parentUrl: string, urls: string[], maxPages: number) =>
+  tasks.claimLinks({ taskId, tenantId, parentUrl, depth: 1, urls, maxPages });
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -104,7 +105,8 @@ describe('claimLinks', () => {
     expect(task.maxPagesReached).toBe(false);
     expect(await tasks.incompleteReason(taskId)).toBe('quota');
     // The crawl ends: its report says why it stopped.
-    for (const page of await db.taskPage.findMany({ where: { taskId } })) await db.taskPage.update({ where: { id: page.id }, data: { status: 'embedded', change: 'new' } });
+    for (const page of await db.taskPage.findMany({ where: { taskId } }))
+      await db.taskPage.update({ where: { id: page.id }, data: { status: 'embedded', change: 'new' } });
     const { report } = await tasks.finish(taskId);
     expect(report.stopReason).toBe('quota');
     // Another tenant's crawl is not held by quota-co's quota.

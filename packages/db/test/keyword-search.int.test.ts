@@ -48,7 +48,10 @@ describe('boundedKeywordSearch', () => {
   it('finds the few passages of a narrow scope behind more than the candidate cap of better-ranked ones', async () => {
     // 260 passages of another knowledge base outrank the small one's three
     // (both words, repeated): the capped candidates (200) hold none of them.
-    await insert(kbBig, Array.from({ length: 260 }, (_, i) => `walrus harbour walrus harbour walrus note ${i}`));
+    await insert(
+      kbBig,
+      Array.from({ length: 260 }, (_, i) => `walrus harbour walrus harbour walrus note ${i}`),
+    );
     const small = await insert(kbSmall, ['walrus harbour once', 'a walrus only', 'the harbour only']);
     const { hits, complete } = await documents.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5);
     expect(complete).toBe(true);
@@ -63,9 +66,12 @@ describe('boundedKeywordSearch', () => {
     expect(hits.map((h) => h.id)).toEqual([both, one]);
   });
 
-  it('with a term common by pg_stats in the question, the rare term\'s passage comes first and the list is still filled', async () => {
+  it("with a term common by pg_stats in the question, the rare term's passage comes first and the list is still filled", async () => {
     // "common" in every passage of the big knowledge base; ANALYZE records it among the most common lexemes.
-    await insert(kbBig, Array.from({ length: 1200 }, (_, i) => `common filler text number ${i}`));
+    await insert(
+      kbBig,
+      Array.from({ length: 1200 }, (_, i) => `common filler text number ${i}`),
+    );
     const [rare] = await insert(kbBig, ['common platypus sighting']);
     await db.$executeRawUnsafe('ANALYZE chunks');
     // A new client: the lexeme statistics are kept per client, and this one read them before the ANALYZE.
@@ -94,11 +100,14 @@ describe('boundedKeywordSearch', () => {
       const released = new Promise<void>((r) => (release = r));
       let locked!: () => void;
       const holding = new Promise<void>((r) => (locked = r));
-      const lock = locker.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe('LOCK TABLE documents IN ACCESS EXCLUSIVE MODE');
-        locked();
-        await released;
-      }, { timeout: 60_000 });
+      const lock = locker.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE documents IN ACCESS EXCLUSIVE MODE');
+          locked();
+          await released;
+        },
+        { timeout: 60_000 },
+      );
       await holding;
       try {
         const cut = await repo.keywordSearch({ tenantId, knowledgeBaseId: kbSmall }, 'walrus harbour', 5, { budgetMs: 300 });

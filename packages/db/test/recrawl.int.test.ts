@@ -7,7 +7,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '@kbflow/testing';
 import { sha256Hex } from '@kbflow/extraction';
-import { crawlScopePrefixes, createDb, DocumentRepository, RecordRepository, TaskRepository, TenantRepository, type ChunkInput, type Db, type PreparedRecord } from '../src/index.ts';
+import {
+  crawlScopePrefixes,
+  createDb,
+  DocumentRepository,
+  RecordRepository,
+  TaskRepository,
+  TenantRepository,
+  type ChunkInput,
+  type Db,
+  type PreparedRecord,
+} from '../src/index.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -91,8 +101,15 @@ describe('a changed page', () => {
     const first = await storePage(`${SITE}/same.html`, ['same text'], kb, [`${SITE}/a.html`]);
     await indexAll(first.documentId);
     const again = await documents.store({
-      tenantId, knowledgeBaseId: kb, url: `${SITE}/same.html`, title: 'x', markdown: 'same text', contentHash: sha256Hex('same text'), contentType: 'page',
-      chunks: [chunk(0, 'same text')], page: { etag: '"e2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', links: [`${SITE}/b.html`] },
+      tenantId,
+      knowledgeBaseId: kb,
+      url: `${SITE}/same.html`,
+      title: 'x',
+      markdown: 'same text',
+      contentHash: sha256Hex('same text'),
+      contentType: 'page',
+      chunks: [chunk(0, 'same text')],
+      page: { etag: '"e2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', links: [`${SITE}/b.html`] },
     });
     expect(again.changed).toBe(false);
     const row = await db.document.findUniqueOrThrow({ where: { id: first.documentId } });
@@ -106,7 +123,11 @@ describe('storedPage', () => {
     const indexed = await storePage(`${SITE}/v-indexed.html`, ['v text one'], kb, [`${SITE}/x.html`]);
     await indexAll(indexed.documentId);
     await storePage(`${SITE}/v-pending.html`, ['v text two']);
-    expect(await documents.storedPage(taskId, `${SITE}/v-indexed.html`)).toEqual({ documentId: indexed.documentId, links: [`${SITE}/x.html`], validators: { etag: '"e1"', lastModified: null } });
+    expect(await documents.storedPage(taskId, `${SITE}/v-indexed.html`)).toEqual({
+      documentId: indexed.documentId,
+      links: [`${SITE}/x.html`],
+      validators: { etag: '"e1"', lastModified: null },
+    });
     expect((await documents.storedPage(taskId, `${SITE}/v-pending.html`))?.validators).toBeUndefined();
     expect(await documents.storedPage(taskId, `${SITE}/nothing.html`)).toBeUndefined();
     // A page of another knowledge base is not this task's.
@@ -160,7 +181,13 @@ describe('deletions', () => {
 });
 
 describe('records mode=full', () => {
-  const rec = (source: string, id: string, body = `body of ${id}`): PreparedRecord => ({ url: `record://${source}/${id}`, title: id, markdown: body, contentHash: sha256Hex(body), metadata: {} });
+  const rec = (source: string, id: string, body = `body of ${id}`): PreparedRecord => ({
+    url: `record://${source}/${id}`,
+    title: id,
+    markdown: body,
+    contentHash: sha256Hex(body),
+    metadata: {},
+  });
   const upload = async (scope: { tenantId: string; knowledgeBaseId: string }, source: string, rows: PreparedRecord[], mode: 'incremental' | 'full') => {
     const writer = await records.openWriter({ ...scope, source, chunk: (r) => [chunk(0, r.markdown)], mode });
     try {
@@ -172,7 +199,8 @@ describe('records mode=full', () => {
       throw error;
     }
   };
-  const urls = async (where: object) => (await db.document.findMany({ where: { contentType: 'record', ...where }, select: { url: true }, orderBy: { url: 'asc' } })).map((d) => d.url);
+  const urls = async (where: object) =>
+    (await db.document.findMany({ where: { contentType: 'record', ...where }, select: { url: true }, orderBy: { url: 'asc' } })).map((d) => d.url);
 
   it('deletes the records of that source the upload no longer contains, and nothing else', async () => {
     const mine = { tenantId, knowledgeBaseId: kb };

@@ -88,7 +88,10 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
   it('stays within its byte bound, evicting the least recently used, and purges one tenant only', async () => {
     const entryBytes = DIMENSIONS * 4 + 256;
     const cached = new CachedEmbedder(inner, { maxBytes: entryBytes * 10 });
-    await cached.embed(Array.from({ length: 25 }, (_, i) => `text ${i}`), { tenantId: TENANT_A });
+    await cached.embed(
+      Array.from({ length: 25 }, (_, i) => `text ${i}`),
+      { tenantId: TENANT_A },
+    );
     expect(cached.bytes).toBeLessThanOrEqual(entryBytes * 10);
     expect(cached.size).toBe(10);
     // The newest stayed; the oldest went.
@@ -119,7 +122,10 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
     try {
       const cached = new CachedEmbedder(inner, { maxBytes: 256 * 1024 });
       for (let round = 0; round < 10; round++) {
-        await cached.embed(Array.from({ length: 100 }, (_, i) => `filler ${round}-${i}`), { tenantId: TENANT_A });
+        await cached.embed(
+          Array.from({ length: 100 }, (_, i) => `filler ${round}-${i}`),
+          { tenantId: TENANT_A },
+        );
       }
       // 1,000 vectors asked to be kept, the bound held: the cache filled and evicted in this process.
       expect(cached.bytes).toBeLessThanOrEqual(256 * 1024);

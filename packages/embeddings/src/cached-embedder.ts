@@ -99,7 +99,10 @@ export class CachedEmbedder implements Embedder {
     if (missing.size === 0) return vectors as number[][];
 
     const slots = [...missing.entries()];
-    const fresh = await this.#inner.embed(slots.map(([, positions]) => texts[positions[0]!]!), opts.tenantId === undefined || typeof opts.tenantId === 'string' ? opts : { tenantId: slots.map(([, p]) => tenantOf(p[0]!)!) });
+    const fresh = await this.#inner.embed(
+      slots.map(([, positions]) => texts[positions[0]!]!),
+      opts.tenantId === undefined || typeof opts.tenantId === 'string' ? opts : { tenantId: slots.map(([, p]) => tenantOf(p[0]!)!) },
+    );
     if (fresh.length !== slots.length) throw new Error(`inner embedder returned ${fresh.length} vectors for ${slots.length} texts`);
     slots.forEach(([slot, positions], j) => {
       // Stored and returned as float32, so a hit returns exactly what the miss did.

@@ -29,9 +29,7 @@ describe('createEmbedder', () => {
   });
 
   it('refuses a model of unknown size rather than guessing', () => {
-    expect(() => createEmbedder({ OPENAI_API_KEY: 'sk-test', KBFLOW_EMBEDDING_MODEL: 'nomic-embed-text' })).toThrow(
-      /KBFLOW_EMBEDDING_DIMENSIONS/,
-    );
+    expect(() => createEmbedder({ OPENAI_API_KEY: 'sk-test', KBFLOW_EMBEDDING_MODEL: 'nomic-embed-text' })).toThrow(/KBFLOW_EMBEDDING_DIMENSIONS/);
   });
 });
 

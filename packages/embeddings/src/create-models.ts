@@ -28,9 +28,7 @@ function apiKeyOf(cfg: EmbeddingConfig): string | undefined {
 export function createEmbedder(cfg: EmbeddingConfig, opts: { onResponseHeaders?: (headers: Headers) => void } = {}): Embedder {
   const apiKey = apiKeyOf(cfg);
   if (apiKey === undefined) {
-    return new HashingEmbedder(
-      cfg.KBFLOW_EMBEDDING_DIMENSIONS !== undefined ? { dimensions: cfg.KBFLOW_EMBEDDING_DIMENSIONS } : {},
-    );
+    return new HashingEmbedder(cfg.KBFLOW_EMBEDDING_DIMENSIONS !== undefined ? { dimensions: cfg.KBFLOW_EMBEDDING_DIMENSIONS } : {});
   }
   return new OpenAIEmbedder({
     apiKey,

@@ -9,4 +9,14 @@ export { dot } from './vector.ts';
 export { instrumentEmbedder, estimateTokens } from './instrumented-embedder.ts';
 export { guardEmbedder, guardChatModel, type ModelGuard } from './guarded-models.ts';
 export { STOPWORDS } from './tokenize.ts';
-export { batchByTokens, exhaustedFor, parseResetDuration, ProviderRateLimiter, providerLimiter, rateLimitChatModel, rateLimitEmbedder, type ProviderLimitConfig, type ProviderLimits } from './provider-rate-limiter.ts';
+export {
+  batchByTokens,
+  exhaustedFor,
+  parseResetDuration,
+  ProviderRateLimiter,
+  providerLimiter,
+  rateLimitChatModel,
+  rateLimitEmbedder,
+  type ProviderLimitConfig,
+  type ProviderLimits,
+} from './provider-rate-limiter.ts';

@@ -23,7 +23,12 @@ export function instrumentEmbedder(inner: Embedder, registry: Registry): Embedde
   let m = byRegistry.get(registry);
   if (!m) {
     m = {
-      batches: new Counter({ name: 'kbflow_embedding_batches_total', help: 'Embedding batches requested, by model.', labelNames: ['model'], registers: [registry] }),
+      batches: new Counter({
+        name: 'kbflow_embedding_batches_total',
+        help: 'Embedding batches requested, by model.',
+        labelNames: ['model'],
+        registers: [registry],
+      }),
       texts: new Counter({ name: 'kbflow_embedding_texts_total', help: 'Texts embedded, by model.', labelNames: ['model'], registers: [registry] }),
       tokens: new Counter({
         name: 'kbflow_embedding_tokens_total',
@@ -42,7 +47,10 @@ export function instrumentEmbedder(inner: Embedder, registry: Registry): Embedde
       const vectors = await inner.embed(texts, opts);
       metrics.batches.inc({ model: inner.model });
       metrics.texts.inc({ model: inner.model }, texts.length);
-      metrics.tokens.inc({ model: inner.model }, texts.reduce((n, t) => n + estimateTokens(t), 0));
+      metrics.tokens.inc(
+        { model: inner.model },
+        texts.reduce((n, t) => n + estimateTokens(t), 0),
+      );
       return vectors;
     },
   };

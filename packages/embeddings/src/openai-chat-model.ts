@@ -62,7 +62,10 @@ export class OpenAIChatModel implements ChatModel {
     });
   }
 
-  async #complete(messages: ChatMessage[], opts: { maxTokens?: number; temperature?: number }): Promise<{ content: string; usage: OpenAI.CompletionUsage | undefined }> {
+  async #complete(
+    messages: ChatMessage[],
+    opts: { maxTokens?: number; temperature?: number },
+  ): Promise<{ content: string; usage: OpenAI.CompletionUsage | undefined }> {
     let response: OpenAI.Chat.Completions.ChatCompletion;
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {

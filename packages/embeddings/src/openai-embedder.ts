@@ -38,7 +38,14 @@ export class OpenAIEmbedder implements Embedder {
    *   for `text-embedding-3-*` a smaller size is requested from the API
    * @param opts.timeoutMs per request, 30 s unless given
    */
-  constructor(opts: { apiKey: string; baseURL?: string; model: string; dimensions?: number; timeoutMs?: number; onResponseHeaders?: (headers: Headers) => void }) {
+  constructor(opts: {
+    apiKey: string;
+    baseURL?: string;
+    model: string;
+    dimensions?: number;
+    timeoutMs?: number;
+    onResponseHeaders?: (headers: Headers) => void;
+  }) {
     const dimensions = opts.dimensions ?? KNOWN_DIMENSIONS[opts.model];
     if (dimensions === undefined) {
       throw new Error(`embedding model ${opts.model} has no known size: set its dimensions (KBFLOW_EMBEDDING_DIMENSIONS)`);
@@ -73,7 +80,13 @@ export class OpenAIEmbedder implements Embedder {
 
   /** One provider request, a span of its own when tracing is on. */
   #embedBatch(texts: string[]): Promise<number[][]> {
-    const attributes = { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': this.model, 'server.address': this.#server, 'kbflow.embedding.texts': texts.length };
+    const attributes = {
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': this.model,
+      'server.address': this.#server,
+      'kbflow.embedding.texts': texts.length,
+    };
     return withSpan(`embeddings ${this.model}`, { kind: 'client', attributes }, async (span) => {
       const vectors = await this.#request(texts);
       span.setAttributes({ 'gen_ai.usage.input_tokens': vectors.inputTokens });

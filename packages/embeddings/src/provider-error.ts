@@ -4,12 +4,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
  * Why a provider call failed, in a form that survives the queue boundary as
  * `code: message` (see `serializeError` in `@kbflow/queues`).
  */
-export type ProviderErrorCode =
-  | 'provider_rate_limited'
-  | 'provider_unavailable'
-  | 'provider_timeout'
-  | 'provider_rejected'
-  | 'provider_bad_response';
+export type ProviderErrorCode = 'provider_rate_limited' | 'provider_unavailable' | 'provider_timeout' | 'provider_rejected' | 'provider_bad_response';
 
 /**
  * Thrown for provider failures; carries HTTP status and, for 429, the
@@ -23,11 +18,7 @@ export class ProviderError extends Error {
   readonly retryAfterMs?: number;
   readonly retryable: boolean;
 
-  constructor(
-    code: ProviderErrorCode,
-    message: string,
-    opts: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown },
-  ) {
+  constructor(code: ProviderErrorCode, message: string, opts: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown }) {
     super(message, { cause: opts.cause });
     this.name = 'ProviderError';
     this.code = code;

@@ -18,7 +18,16 @@ describe('parseResetDuration (x-ratelimit-reset-*)', () => {
 
 describe('exhaustedFor', () => {
   it('holds until the later reset of the limits that are spent, and not at all otherwise', () => {
-    expect(exhaustedFor(new Headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '2s', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '3s' }))).toBe(3000);
+    expect(
+      exhaustedFor(
+        new Headers({
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '2s',
+          'x-ratelimit-remaining-tokens': '0',
+          'x-ratelimit-reset-tokens': '3s',
+        }),
+      ),
+    ).toBe(3000);
     expect(exhaustedFor(new Headers({ 'x-ratelimit-remaining-requests': '4', 'x-ratelimit-reset-requests': '2s' }))).toBeUndefined();
     expect(exhaustedFor(undefined)).toBeUndefined();
   });

@@ -131,8 +131,22 @@ export class ProviderRateLimiter {
     this.#limits = opts.limits;
     this.#demand = opts.demand;
     if (opts.registry) {
-      this.#rateGauge = (opts.registry.getSingleMetric('kbflow_provider_rate') as Gauge | undefined) ?? new Gauge({ name: 'kbflow_provider_rate', help: "Share (0-1] of the provider's configured RPM and TPM in force, shared by every replica (halved by a 429, recovered additively)", labelNames: ['provider'], registers: [opts.registry] });
-      this.#throttled = (opts.registry.getSingleMetric('kbflow_provider_throttled_total') as Counter | undefined) ?? new Counter({ name: 'kbflow_provider_throttled_total', help: 'Provider calls held back by the shared rate limiter, by where they waited (inline or queue)', labelNames: ['provider', 'wait'], registers: [opts.registry] });
+      this.#rateGauge =
+        (opts.registry.getSingleMetric('kbflow_provider_rate') as Gauge | undefined) ??
+        new Gauge({
+          name: 'kbflow_provider_rate',
+          help: "Share (0-1] of the provider's configured RPM and TPM in force, shared by every replica (halved by a 429, recovered additively)",
+          labelNames: ['provider'],
+          registers: [opts.registry],
+        });
+      this.#throttled =
+        (opts.registry.getSingleMetric('kbflow_provider_throttled_total') as Counter | undefined) ??
+        new Counter({
+          name: 'kbflow_provider_throttled_total',
+          help: 'Provider calls held back by the shared rate limiter, by where they waited (inline or queue)',
+          labelNames: ['provider', 'wait'],
+          registers: [opts.registry],
+        });
       this.#rateGauge.set({ provider: opts.name }, 1);
     }
   }
@@ -161,7 +175,11 @@ export class ProviderRateLimiter {
   }
 
   async #storeRate(rate: number, at: number): Promise<void> {
-    await this.#redis.multi().hset(this.#keys.rate, 'rate', String(rate), 'at', String(at)).pexpire(this.#keys.rate, this.#limits.windowMs * 60).exec();
+    await this.#redis
+      .multi()
+      .hset(this.#keys.rate, 'rate', String(rate), 'at', String(at))
+      .pexpire(this.#keys.rate, this.#limits.windowMs * 60)
+      .exec();
     this.#rate = { rate, at, readAt: Date.now() };
     this.#rateGauge?.set({ provider: this.#name }, rate);
   }
@@ -181,12 +199,18 @@ export class ProviderRateLimiter {
         const maxRequests = Math.max(1, Math.floor(this.#limits.requests * rate));
         const maxTokens = Math.max(cost, Math.floor(this.#limits.tokens * rate));
         const windowMs = this.#limits.windowMs + margin(this.#limits.windowMs);
-        waitMs = Number(await this.#redis.eval(ACQUIRE_SCRIPT, 2, this.#keys.log, this.#keys.tokens, Date.now(), windowMs, maxRequests, maxTokens, cost, member));
+        waitMs = Number(
+          await this.#redis.eval(ACQUIRE_SCRIPT, 2, this.#keys.log, this.#keys.tokens, Date.now(), windowMs, maxRequests, maxTokens, cost, member),
+        );
         if (waitMs <= 0) return member;
       }
       if (waitMs > MAX_INLINE_WAIT_MS) {
         this.#throttled?.inc({ provider: this.#name, wait: 'queue' });
-        throw new ProviderError('provider_rate_limited', `${this.#name} provider: the shared rate limit is reached; waiting ${waitMs} ms`, { retryable: true, status: 429, retryAfterMs: waitMs });
+        throw new ProviderError('provider_rate_limited', `${this.#name} provider: the shared rate limit is reached; waiting ${waitMs} ms`, {
+          retryable: true,
+          status: 429,
+          retryAfterMs: waitMs,
+        });
       }
       this.#throttled?.inc({ provider: this.#name, wait: 'inline' });
       await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -366,9 +390,17 @@ export interface ProviderLimitConfig {
 const UNLIMITED = 1e12;
 
 /** The shared limiter for `name`'s calls, or undefined without a provider key or without limits. */
-export function providerLimiter(cfg: ProviderLimitConfig, name: 'embedding' | 'chat', deps: { redis: Redis; prefix: string; registry?: Registry; demand?: () => Promise<number> }): ProviderRateLimiter | undefined {
+export function providerLimiter(
+  cfg: ProviderLimitConfig,
+  name: 'embedding' | 'chat',
+  deps: { redis: Redis; prefix: string; registry?: Registry; demand?: () => Promise<number> },
+): ProviderRateLimiter | undefined {
   if (!cfg.OPENAI_API_KEY?.trim()) return undefined;
   const [requests, tokens] = name === 'embedding' ? [cfg.KBFLOW_EMBEDDING_RPM, cfg.KBFLOW_EMBEDDING_TPM] : [cfg.KBFLOW_CHAT_RPM, cfg.KBFLOW_CHAT_TPM];
   if (requests === undefined && tokens === undefined) return undefined;
-  return new ProviderRateLimiter({ ...deps, name, limits: { requests: requests ?? UNLIMITED, tokens: tokens ?? UNLIMITED, windowMs: cfg.KBFLOW_PROVIDER_LIMIT_WINDOW_MS } });
+  return new ProviderRateLimiter({
+    ...deps,
+    name,
+    limits: { requests: requests ?? UNLIMITED, tokens: tokens ?? UNLIMITED, windowMs: cfg.KBFLOW_PROVIDER_LIMIT_WINDOW_MS },
+  });
 }

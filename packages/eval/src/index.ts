@@ -1,4 +1,14 @@
-export { loadQuestionSet, QuestionSetFormatError, QUESTION_SET_FORMAT, QUESTIONS_FILE, GUIDE_FILE, REQUIRED_COLUMNS, type Guide, type Question, type QuestionSet } from './question-set.ts';
+export {
+  loadQuestionSet,
+  QuestionSetFormatError,
+  QUESTION_SET_FORMAT,
+  QUESTIONS_FILE,
+  GUIDE_FILE,
+  REQUIRED_COLUMNS,
+  type Guide,
+  type Question,
+  type QuestionSet,
+} from './question-set.ts';
 export { parsePythonStringList } from './python-literal.ts';
 export {
   normalizedWords,

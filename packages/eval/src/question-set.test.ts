@@ -69,7 +69,9 @@ describe('loadQuestionSet refuses other layouts, naming the problem and the expe
 
   it('a CSV without the required columns', async () => {
     const dir = await makeSet('question,answer\nWhat?,That.\n');
-    await expect(loadQuestionSet(dir)).rejects.toThrow(/lacks the column\(s\) data\.context, data\.user_input, metadata\.classification\.category, metadata\.uuid/);
+    await expect(loadQuestionSet(dir)).rejects.toThrow(
+      /lacks the column\(s\) data\.context, data\.user_input, metadata\.classification\.category, metadata\.uuid/,
+    );
   });
 
   it('a context that is not a Python list of strings, naming the row', async () => {

@@ -8,7 +8,17 @@ const RHDH = path.resolve(import.meta.dirname, '../../../../shared/data/qa/rhdh-
 
 describe('normalization and shingles', () => {
   it('makes flattened passages and Markdown the same word sequence', () => {
-    expect(normalizedWords('# Installing Ansible plug-ins\n\n* **Plug ins** for `RHDH` — ÉTÉ')).toEqual(['installing', 'ansible', 'plug', 'ins', 'plug', 'ins', 'for', 'rhdh', 'été']);
+    expect(normalizedWords('# Installing Ansible plug-ins\n\n* **Plug ins** for `RHDH` — ÉTÉ')).toEqual([
+      'installing',
+      'ansible',
+      'plug',
+      'ins',
+      'plug',
+      'ins',
+      'for',
+      'rhdh',
+      'été',
+    ]);
     expect(shingles('# A b\n\nc, d: e f')).toEqual(new Set(['a b c d e', 'b c d e f']));
   });
 
@@ -64,7 +74,10 @@ describe('relevance, on the shipped RHDH 1.8 set', () => {
 
   it('reports a question whose passage no guide holds as excluded', () => {
     const { located: kept, excluded } = locateQuestions(
-      [...set.questions.slice(0, 2), { id: 'made-up', question: 'Where is it?', category: 'x', contexts: ['A passage about sailing boats that appears in no guide of this corpus at all.'] }],
+      [
+        ...set.questions.slice(0, 2),
+        { id: 'made-up', question: 'Where is it?', category: 'x', contexts: ['A passage about sailing boats that appears in no guide of this corpus at all.'] },
+      ],
       set.guides,
     );
     expect(kept).toHaveLength(2);

@@ -129,7 +129,13 @@ export function locateQuestions(
       })
       .filter((p) => p.sourceGuides.length > 0);
     if (passages.length > 0) located.push({ id: q.id, question: q.question, category: q.category, passages });
-    else excluded.push({ id: q.id, question: q.question, category: q.category, reason: `no guide holds ${SOURCE_COVERAGE * 100}% of its passage's word ${SHINGLE_WORDS}-grams` });
+    else
+      excluded.push({
+        id: q.id,
+        question: q.question,
+        category: q.category,
+        reason: `no guide holds ${SOURCE_COVERAGE * 100}% of its passage's word ${SHINGLE_WORDS}-grams`,
+      });
   }
   return { located, excluded };
 }

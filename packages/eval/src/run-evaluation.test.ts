@@ -25,7 +25,8 @@ function fakeApi(opts: { failTask?: boolean; refuse?: boolean } = {}) {
   const call: ApiCall = async (method, path, body) => {
     requests.push({ method, path, body });
     if (path.startsWith('/v1/records')) {
-      if (opts.refuse) return { status: 202, json: { taskId: 't1', accepted: 1, unchanged: 0, invalid: 1, errors: [{ row: 2, field: 'body', reason: 'is required' }] } };
+      if (opts.refuse)
+        return { status: 202, json: { taskId: 't1', accepted: 1, unchanged: 0, invalid: 1, errors: [{ row: 2, field: 'body', reason: 'is required' }] } };
       return { status: 202, json: { taskId: 't1', accepted: 2, unchanged: 0, invalid: 0, errors: [] } };
     }
     if (path === '/v1/tasks/t1') return { status: 200, json: opts.failTask ? { state: 'failed', error: 'embedder down' } : { state: 'completed' } };
@@ -64,7 +65,12 @@ describe('runEvaluation against a stand-in API', () => {
   it('indexes as records, asks the located questions in each mode, and counts failures as misses', async () => {
     const api = fakeApi();
     const progress: string[] = [];
-    const report = await runEvaluation(set, { call: api.call, knowledgeBase: 'eval-kb', topK: 5, onProgress: (e) => progress.push(`${e.phase} ${e.done}/${e.total}`) });
+    const report = await runEvaluation(set, {
+      call: api.call,
+      knowledgeBase: 'eval-kb',
+      topK: 5,
+      onProgress: (e) => progress.push(`${e.phase} ${e.done}/${e.total}`),
+    });
 
     const ingest = api.requests.filter((r) => r.path.startsWith('/v1/records'));
     expect(ingest).toEqual([{ method: 'POST', path: '/v1/records?knowledgeBase=eval-kb&source=rhdh-docs', body: set.guides }]);
@@ -87,10 +93,14 @@ describe('runEvaluation against a stand-in API', () => {
   });
 
   it('stops when the API refuses a guide, naming the row', async () => {
-    await expect(indexGuides(set.guides, { call: fakeApi({ refuse: true }).call, knowledgeBase: 'kb' })).rejects.toThrow('POST /v1/records refused 1 guide(s), first: row 2 body is required');
+    await expect(indexGuides(set.guides, { call: fakeApi({ refuse: true }).call, knowledgeBase: 'kb' })).rejects.toThrow(
+      'POST /v1/records refused 1 guide(s), first: row 2 body is required',
+    );
   });
 
   it('stops when the ingest task fails, with its error', async () => {
-    await expect(indexGuides(set.guides, { call: fakeApi({ failTask: true }).call, knowledgeBase: 'kb' })).rejects.toThrow('ingest task t1 failed: embedder down');
+    await expect(indexGuides(set.guides, { call: fakeApi({ failTask: true }).call, knowledgeBase: 'kb' })).rejects.toThrow(
+      'ingest task t1 failed: embedder down',
+    );
   });
 });

@@ -104,7 +104,9 @@ export async function indexGuides(guides: readonly Guide[], opts: EvaluationOpti
     // A guide refused would silently lower every figure: stop instead.
     if (json.invalid > 0) {
       const first = json.errors?.[0];
-      throw new Error(`POST /v1/records refused ${json.invalid} guide(s)${first ? `, first: row ${first.row} ${first.field ?? ''} ${first.reason ?? ''}` : ''}`);
+      throw new Error(
+        `POST /v1/records refused ${json.invalid} guide(s)${first ? `, first: row ${first.row} ${first.field ?? ''} ${first.reason ?? ''}` : ''}`,
+      );
     }
     summary.accepted += json.accepted ?? 0;
     summary.unchanged += json.unchanged ?? 0;

@@ -31,7 +31,10 @@ function oneLine(text: string): string {
 export function renderArticleMarkdown(article: ArticleFields, linkedCases: readonly ArticleCaseLine[]): string {
   const parts = [`# ${oneLine(article.title)}`, article.summary.trim()];
   if (article.symptoms.length > 0) parts.push('## Symptoms', article.symptoms.map((s) => `- ${oneLine(s)}`).join('\n'));
-  parts.push('## Resolution', article.resolutionSteps.length > 0 ? article.resolutionSteps.map((s, i) => `${i + 1}. ${oneLine(s)}`).join('\n') : NO_RESOLUTION_RECORDED);
+  parts.push(
+    '## Resolution',
+    article.resolutionSteps.length > 0 ? article.resolutionSteps.map((s, i) => `${i + 1}. ${oneLine(s)}`).join('\n') : NO_RESOLUTION_RECORDED,
+  );
   if (linkedCases.length > 0) {
     parts.push(`## Linked cases (${linkedCases.length})`, linkedCases.map((c) => `- ${oneLine(c.externalId)}: ${oneLine(c.subject)}`).join('\n'));
   }

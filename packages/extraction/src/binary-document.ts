@@ -73,11 +73,16 @@ async function extractPdf(bytes: Uint8Array, name: string, maxPages: number): Pr
     pdf = await getDocumentProxy(new Uint8Array(bytes));
   } catch (error) {
     const err = error as { name?: string; message?: string };
-    if (err.name === 'PasswordException') throw new DocumentExtractionError('document_encrypted', `${name} is encrypted (password-protected); kbflow cannot read it`);
+    if (err.name === 'PasswordException')
+      throw new DocumentExtractionError('document_encrypted', `${name} is encrypted (password-protected); kbflow cannot read it`);
     throw new DocumentExtractionError('document_unreadable', `${name} is not a readable PDF (${err.message ?? 'parse error'}); it may be truncated or damaged`);
   }
   try {
-    if (pdf.numPages > maxPages) throw new DocumentExtractionError('document_too_many_pages', `${name} has ${pdf.numPages} pages; at most ${maxPages} are read (KBFLOW_MAX_DOCUMENT_PAGES)`);
+    if (pdf.numPages > maxPages)
+      throw new DocumentExtractionError(
+        'document_too_many_pages',
+        `${name} has ${pdf.numPages} pages; at most ${maxPages} are read (KBFLOW_MAX_DOCUMENT_PAGES)`,
+      );
     let pages: string[];
     let title: string | undefined;
     try {
@@ -85,14 +90,32 @@ async function extractPdf(bytes: Uint8Array, name: string, maxPages: number): Pr
       const meta = (await pdf.getMetadata().catch(() => undefined)) as { info?: { Title?: unknown } } | undefined;
       title = typeof meta?.info?.Title === 'string' ? meta.info.Title : undefined;
     } catch (error) {
-      throw new DocumentExtractionError('document_unreadable', `${name}: a page could not be read (${(error as Error).message}); the file may be truncated or damaged`);
+      throw new DocumentExtractionError(
+        'document_unreadable',
+        `${name}: a page could not be read (${(error as Error).message}); the file may be truncated or damaged`,
+      );
     }
     // Lines trimmed one by one (a pattern over whole pages would not be linear).
-    const tidy = (text: string) => text.split('\n').map((line) => line.trimEnd()).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    const tidy = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.trimEnd())
+        .join('\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trim();
     const sections = pages.map((text, i) => ({ page: i + 1, text: tidy(text) })).filter((p) => p.text !== '');
-    if (sections.length === 0) throw new DocumentExtractionError('document_empty', `${name} has no extractable text (a scanned PDF needs OCR, which kbflow does not do)`);
+    if (sections.length === 0)
+      throw new DocumentExtractionError('document_empty', `${name} has no extractable text (a scanned PDF needs OCR, which kbflow does not do)`);
     const markdown = sections.map((p) => `## Page ${p.page}\n\n${p.text}`).join('\n\n');
-    return { format: 'pdf', title: titleFrom(name, title ?? sections[0]!.text.split('\n', 1)[0]), markdown, text: sections.map((p) => p.text).join('\n\n'), links: [], needsJavaScript: false, pages: pdf.numPages };
+    return {
+      format: 'pdf',
+      title: titleFrom(name, title ?? sections[0]!.text.split('\n', 1)[0]),
+      markdown,
+      text: sections.map((p) => p.text).join('\n\n'),
+      links: [],
+      needsJavaScript: false,
+      pages: pdf.numPages,
+    };
   } finally {
     // Frees pdf.js's page caches; the document itself is garbage once unreferenced.
     await pdf.cleanup().catch(() => undefined);
@@ -106,7 +129,10 @@ async function extractDocx(bytes: Uint8Array, name: string): Promise<ExtractedDo
     // mammoth maps Word's heading styles to <h1>-<h6>: the chunker's sections.
     ({ value: html } = await mammoth.convertToHtml({ buffer: Buffer.from(bytes) }));
   } catch (error) {
-    throw new DocumentExtractionError('document_unreadable', `${name} is not a readable DOCX (${(error as Error).message}); it may be truncated, damaged or encrypted`);
+    throw new DocumentExtractionError(
+      'document_unreadable',
+      `${name} is not a readable DOCX (${(error as Error).message}); it may be truncated, damaged or encrypted`,
+    );
   }
   const page = extractPage(`<!doctype html><html><head></head><body><main>${html}</main></body></html>`, `file:///${encodeURIComponent(name)}`);
   if (page.text.trim() === '') throw new DocumentExtractionError('document_empty', `${name} has no text`);

@@ -59,9 +59,7 @@ describe('chunkMarkdown', () => {
       'Tutorial > Modules',
     ]);
     for (const chunk of chunks) expect(chunk.text.startsWith(`${chunk.heading}\n\n`)).toBe(true);
-    expect(chunks.at(-1)!.text).toBe(
-      'Tutorial > Modules\n\nA module is a file containing Python definitions and statements, imported by name.',
-    );
+    expect(chunks.at(-1)!.text).toBe('Tutorial > Modules\n\nA module is a file containing Python definitions and statements, imported by name.');
   });
 
   it('keeps every chunk within maxChars, breadcrumb included, and fills chunks near the limit', () => {

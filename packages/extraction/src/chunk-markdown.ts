@@ -155,7 +155,13 @@ function parseSections(markdown: string): Section[] {
       const level = heading.level;
       while (trail.length > 0 && trail[trail.length - 1]!.level >= level) trail.pop();
       trail.push({ level, text: headingText(heading.text) });
-      section = { heading: trail.map((entry) => entry.text).filter(Boolean).join(BREADCRUMB_SEPARATOR), blocks: [] };
+      section = {
+        heading: trail
+          .map((entry) => entry.text)
+          .filter(Boolean)
+          .join(BREADCRUMB_SEPARATOR),
+        blocks: [],
+      };
       continue;
     }
     if (line.trim().length === 0) flushParagraph();
@@ -170,17 +176,19 @@ function parseSections(markdown: string): Section[] {
 
 /** Heading Markdown as plain text: link and image syntax, code ticks, emphasis and escapes removed. */
 function headingText(markdown: string): string {
-  return markdown
-    // Link text may hold escapes but no bracket and the target no
-    // parenthesis: a scan then never runs past the next bracket or
-    // parenthesis, so a line of thousands of `[` stays linear.
-    .replace(/!?\[((?:\\[^[\]]|[^\]\\[])*)\]\([^()]*\)/g, '$1')
-    .replace(/`+/g, '')
-    // Emphasis that does not contain `*`: same reason.
-    .replace(/(\*{1,2})(?=[^\s*])([^*]*[^\s*])\1/g, '$2')
-    .replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    markdown
+      // Link text may hold escapes but no bracket and the target no
+      // parenthesis: a scan then never runs past the next bracket or
+      // parenthesis, so a line of thousands of `[` stays linear.
+      .replace(/!?\[((?:\\[^[\]]|[^\]\\[])*)\]\([^()]*\)/g, '$1')
+      .replace(/`+/g, '')
+      // Emphasis that does not contain `*`: same reason.
+      .replace(/(\*{1,2})(?=[^\s*])([^*]*[^\s*])\1/g, '$2')
+      .replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 function proseOrTable(lines: string[]): Piece {
@@ -247,7 +255,11 @@ function splitPiece(piece: Piece, limit: number): Piece[] {
   if (isStructured(piece)) {
     const frame = [...piece.head, ...piece.tail].join('\n').length + 1;
     if (limit - frame >= MIN_MAX_CHARS / 2) {
-      return packUnits(piece.lines.flatMap((line) => splitText(line, limit - frame)), '\n', limit - frame).map((part) => ({
+      return packUnits(
+        piece.lines.flatMap((line) => splitText(line, limit - frame)),
+        '\n',
+        limit - frame,
+      ).map((part) => ({
         ...structured(piece.head, part === '' ? [] : part.split('\n'), piece.tail),
         origin: piece,
       }));
@@ -265,7 +277,12 @@ function splitText(text: string, limit: number): string[] {
     [/\s+/, ' '],
   ] as const) {
     const units = text.split(separator).filter((unit) => unit.length > 0);
-    if (units.length > 1) return packUnits(units.flatMap((unit) => splitText(unit, limit)), joiner, limit);
+    if (units.length > 1)
+      return packUnits(
+        units.flatMap((unit) => splitText(unit, limit)),
+        joiner,
+        limit,
+      );
   }
   const parts: string[] = [];
   for (let start = 0; start < text.length; start += limit) parts.push(text.slice(start, start + limit));

@@ -121,10 +121,7 @@ describe('extractPage: needsJavaScript', () => {
 describe('extractPage: links', () => {
   it('resolves against <base href>, itself resolved against the page URL', () => {
     const html = '<html><head><base href="/v2/docs/"></head><body><a href="guide.html">Guide</a><a href="../api/">API</a></body></html>';
-    expect(extractPage(html, 'https://example.com/old/page.html').links).toEqual([
-      'https://example.com/v2/docs/guide.html',
-      'https://example.com/v2/api/',
-    ]);
+    expect(extractPage(html, 'https://example.com/old/page.html').links).toEqual(['https://example.com/v2/docs/guide.html', 'https://example.com/v2/api/']);
   });
 
   it('keeps http(s) links only, normalized and deduplicated in first-seen order', () => {
@@ -144,7 +141,8 @@ describe('extractPage: content', () => {
   it('falls back to Readability when the page marks no content container', () => {
     const story = Array.from(
       { length: 6 },
-      (_, i) => `<p>Paragraph ${i + 1} of the story explains, in plain sentences, how the garden grew through a long and dry summer, and why, in the end, the tomatoes were worth the wait.</p>`,
+      (_, i) =>
+        `<p>Paragraph ${i + 1} of the story explains, in plain sentences, how the garden grew through a long and dry summer, and why, in the end, the tomatoes were worth the wait.</p>`,
     ).join('');
     const html = `<html><head><title>Garden diary</title></head><body>
       <div class="top"><a href="/">Home</a> | <a href="/archive">Archive</a> | <a href="/about">About</a></div>
@@ -160,7 +158,10 @@ describe('extractPage: content', () => {
   });
 
   it('uses the body, chrome removed, when neither a container nor Readability finds content', () => {
-    const page = extractPage('<html><body><nav><a href="/">Home</a></nav><p>Just one short line.</p><footer>© Example</footer></body></html>', 'https://example.com/');
+    const page = extractPage(
+      '<html><body><nav><a href="/">Home</a></nav><p>Just one short line.</p><footer>© Example</footer></body></html>',
+      'https://example.com/',
+    );
     expect(page.markdown).toBe('Just one short line.');
     expect(page.text).toBe('Just one short line.');
   });
@@ -207,7 +208,9 @@ describe('extractPage: content', () => {
 
 describe('extractPage: title and language', () => {
   it('falls back to og:title, then the first <h1>, then the URL path', () => {
-    expect(extractPage('<html><head><meta property="og:title" content="From OG"></head><body><h1>H</h1></body></html>', 'https://e.com/a').title).toBe('From OG');
+    expect(extractPage('<html><head><meta property="og:title" content="From OG"></head><body><h1>H</h1></body></html>', 'https://e.com/a').title).toBe(
+      'From OG',
+    );
     expect(extractPage('<html><body><h1>  Heading\n title </h1></body></html>', 'https://e.com/a').title).toBe('Heading title');
     expect(extractPage('<html><body><p>No title at all.</p></body></html>', 'https://e.com/docs/caf%C3%A9.html').title).toBe('/docs/café.html');
   });

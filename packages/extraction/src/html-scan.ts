@@ -10,8 +10,23 @@ import { appendText, element, type LightElement } from './light-tree.ts';
  * sidebars as `<aside>`.
  */
 const BOILERPLATE_TAGS: ReadonlySet<string> = new Set([
-  'script', 'style', 'noscript', 'template', 'iframe', 'object', 'embed', 'canvas', 'svg', 'form', 'button',
-  'input', 'select', 'textarea', 'dialog', 'nav', 'footer',
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'iframe',
+  'object',
+  'embed',
+  'canvas',
+  'svg',
+  'form',
+  'button',
+  'input',
+  'select',
+  'textarea',
+  'dialog',
+  'nav',
+  'footer',
 ]);
 const OUTER_BOILERPLATE_TAGS: ReadonlySet<string> = new Set(['header', 'aside']);
 const BOILERPLATE_ROLES: ReadonlySet<string> = new Set(['navigation', 'search', 'banner', 'contentinfo', 'complementary']);
@@ -22,9 +37,25 @@ const BOILERPLATE_ROLES: ReadonlySet<string> = new Set(['navigation', 'search', 
  * MkDocs Material, Docusaurus.
  */
 const BOILERPLATE_CLASSES: ReadonlySet<string> = new Set([
-  'sphinxsidebar', 'related', 'headerlink', 'footer', 'mobile-nav', 'menu-wrapper', 'breadcrumb', 'breadcrumbs',
-  'wy-nav-side', 'rst-versions', 'rst-footer-buttons', 'md-sidebar', 'md-header', 'md-footer',
-  'theme-doc-sidebar-container', 'theme-doc-toc-desktop', 'pagination-nav', 'skip-link', 'copybutton',
+  'sphinxsidebar',
+  'related',
+  'headerlink',
+  'footer',
+  'mobile-nav',
+  'menu-wrapper',
+  'breadcrumb',
+  'breadcrumbs',
+  'wy-nav-side',
+  'rst-versions',
+  'rst-footer-buttons',
+  'md-sidebar',
+  'md-header',
+  'md-footer',
+  'theme-doc-sidebar-container',
+  'theme-doc-toc-desktop',
+  'pagination-nav',
+  'skip-link',
+  'copybutton',
 ]);
 
 /** Elements that belong in `<head>` when a page leaves out its `<head>` tag. */
@@ -128,7 +159,12 @@ interface Frame {
  */
 export function scanHtml(html: string): ScannedPage {
   const body = element('body', {}, null);
-  const page: ScannedPage = { body, candidates: MAIN_SELECTORS.map(() => undefined), hrefs: [], js: { scripts: 0, sparseBody: true, emptyMountPoint: false, noscriptAsksForJs: false } };
+  const page: ScannedPage = {
+    body,
+    candidates: MAIN_SELECTORS.map(() => undefined),
+    hrefs: [],
+    js: { scripts: 0, sparseBody: true, emptyMountPoint: false, noscriptAsksForJs: false },
+  };
   const root: Frame = { name: '#root', into: body, created: false, skips: false, contentRoot: false, invisible: false, svg: false, head: false };
   const stack: Frame[] = [root];
   let skipping = 0;
@@ -179,7 +215,8 @@ export function scanHtml(html: string): ScannedPage {
             top.into.children.push(created);
             frame.into = created;
             frame.created = true;
-            for (let i = 0; i < MAIN_SELECTORS.length; i++) if (page.candidates[i] === undefined && MAIN_SELECTORS[i]!(name, attrs)) page.candidates[i] = created;
+            for (let i = 0; i < MAIN_SELECTORS.length; i++)
+              if (page.candidates[i] === undefined && MAIN_SELECTORS[i]!(name, attrs)) page.candidates[i] = created;
             frame.contentRoot = isContentRoot(name, attrs);
           }
         }

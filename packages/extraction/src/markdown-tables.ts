@@ -71,7 +71,12 @@ export function tableReplacement(node: LightElement, content: string): string | 
 export function blankTablePart(node: LightElement): string | undefined {
   if (isDataCell(node)) return cellReplacement('', node);
   if (node.name === 'tr' && isDataTable(owningTable(node))) {
-    return rowReplacement(elementChildren(node).map((cell) => cellReplacement('', cell)).join(''), node);
+    return rowReplacement(
+      elementChildren(node)
+        .map((cell) => cellReplacement('', cell))
+        .join(''),
+      node,
+    );
   }
   if (node.name === 'table' && isDataTable(node)) return '';
   return undefined;
@@ -85,7 +90,10 @@ function cellReplacement(content: string, node: LightElement): string {
   // A whitespace run with a line break becomes one space. Matching runs whole
   // and deciding in the callback is linear; /\s*\n+\s*/ rescanned every run
   // without a break from each of its positions.
-  const cell = content.replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run)).replace(/\|/g, '\\|').trim();
+  const cell = content
+    .replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run))
+    .replace(/\|/g, '\\|')
+    .trim();
   const siblings = node.parent ? elementChildren(node.parent) : [node];
   const prefix = siblings[0] === node ? '| ' : ' ';
   // A spanning cell is followed by empty ones so later columns stay aligned.

@@ -1,5 +1,15 @@
 import { closesFence, fenceOpenedBy } from './fences.ts';
-import { descendantsNamed, hasClass, hasDescendantNamed, isElement, setText, textContent, type LightElement, type LightNode, type LightText } from './light-tree.ts';
+import {
+  descendantsNamed,
+  hasClass,
+  hasDescendantNamed,
+  isElement,
+  setText,
+  textContent,
+  type LightElement,
+  type LightNode,
+  type LightText,
+} from './light-tree.ts';
 import { blankTablePart, tableReplacement } from './markdown-tables.ts';
 
 // Written by hand, not with turndown: turndown converts a W3C DOM, and the
@@ -20,12 +30,74 @@ const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
 };
 
 const BLOCK: ReadonlySet<string> = new Set([
-  'address', 'article', 'aside', 'audio', 'blockquote', 'body', 'canvas', 'center', 'dd', 'dir', 'div', 'dl', 'dt', 'fieldset',
-  'figcaption', 'figure', 'footer', 'form', 'frameset', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hgroup', 'hr', 'html',
-  'isindex', 'li', 'main', 'menu', 'nav', 'noframes', 'noscript', 'ol', 'output', 'p', 'pre', 'section', 'table', 'tbody', 'td',
-  'tfoot', 'th', 'thead', 'tr', 'ul',
+  'address',
+  'article',
+  'aside',
+  'audio',
+  'blockquote',
+  'body',
+  'canvas',
+  'center',
+  'dd',
+  'dir',
+  'div',
+  'dl',
+  'dt',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'frameset',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hgroup',
+  'hr',
+  'html',
+  'isindex',
+  'li',
+  'main',
+  'menu',
+  'nav',
+  'noframes',
+  'noscript',
+  'ol',
+  'output',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'ul',
 ]);
-const VOID: ReadonlySet<string> = new Set(['area', 'base', 'br', 'col', 'command', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const VOID: ReadonlySet<string> = new Set([
+  'area',
+  'base',
+  'br',
+  'col',
+  'command',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'keygen',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+]);
 const MEANINGFUL_WHEN_BLANK: ReadonlySet<string> = new Set(['a', 'table', 'thead', 'tbody', 'tfoot', 'th', 'td', 'iframe', 'script', 'audio', 'video']);
 const VOID_OR_MEANINGFUL: ReadonlySet<string> = new Set([...VOID, ...MEANINGFUL_WHEN_BLANK]);
 const PRE: ReadonlySet<string> = new Set(['pre']);
@@ -74,7 +146,12 @@ export function toMarkdown(root: LightElement): string {
   const output: string[] = [];
   for (let i = 0; i < root.children.length; i++) join(output, replacementFor(root.children, i, false));
   // trimEnd, not turndown's /[\t\r\n\s]+$/: that one is quadratic on a long run of spaces.
-  return tidy(output.join('').replace(/^[\t\r\n]+/, '').trimEnd());
+  return tidy(
+    output
+      .join('')
+      .replace(/^[\t\r\n]+/, '')
+      .trimEnd(),
+  );
 }
 
 /**
@@ -381,13 +458,21 @@ const isSpace = (c: string) => /\s/.test(c);
  * edges: the leading whitespace and its ASCII start, the trailing whitespace
  * and its ASCII end. Text that is all whitespace is all leading.
  */
-function edgeWhitespace(text: string): { leading: string; leadingAscii: string; leadingNonAscii: string; trailing: string; trailingNonAscii: string; trailingAscii: string } {
+function edgeWhitespace(text: string): {
+  leading: string;
+  leadingAscii: string;
+  leadingNonAscii: string;
+  trailing: string;
+  trailingNonAscii: string;
+  trailingAscii: string;
+} {
   let ascii = 0;
   while (ascii < text.length && ASCII_SPACE.has(text[ascii]!)) ascii++;
   let lead = ascii;
   while (lead < text.length && isSpace(text[lead]!)) lead++;
   const leading = text.slice(0, lead);
-  if (lead === text.length) return { leading, leadingAscii: text.slice(0, ascii), leadingNonAscii: text.slice(ascii), trailing: '', trailingNonAscii: '', trailingAscii: '' };
+  if (lead === text.length)
+    return { leading, leadingAscii: text.slice(0, ascii), leadingNonAscii: text.slice(ascii), trailing: '', trailingNonAscii: '', trailingAscii: '' };
   let asciiEnd = text.length;
   while (asciiEnd > lead && ASCII_SPACE.has(text[asciiEnd - 1]!)) asciiEnd--;
   let trail = asciiEnd;

@@ -66,9 +66,7 @@ describe('the Python 3.11 docs corpus', () => {
 
   it('collects normalized, unique http(s) links on every page', () => {
     expect(failing((page) => page.links.length > 5)).toEqual([]);
-    expect(
-      failing((page) => new Set(page.links).size === page.links.length && page.links.every((link) => normalizeUrl(link) === link)),
-    ).toEqual([]);
+    expect(failing((page) => new Set(page.links).size === page.links.length && page.links.every((link) => normalizeUrl(link) === link))).toEqual([]);
   });
 
   it('flags only the search page, whose results need JavaScript', () => {

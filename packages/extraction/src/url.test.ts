@@ -4,9 +4,7 @@ import { isSameOrigin, normalizeUrl } from './url.ts';
 
 describe('normalizeUrl', () => {
   it('resolves a relative link against the base and drops the fragment', () => {
-    expect(normalizeUrl('../library/os.html#os.walk', 'https://docs.python.org/3.11/tutorial/index.html')).toBe(
-      'https://docs.python.org/3.11/library/os.html',
-    );
+    expect(normalizeUrl('../library/os.html#os.walk', 'https://docs.python.org/3.11/tutorial/index.html')).toBe('https://docs.python.org/3.11/library/os.html');
   });
 
   it('lower-cases scheme and host and removes default ports, keeping other ports', () => {
@@ -16,9 +14,7 @@ describe('normalizeUrl', () => {
   });
 
   it('removes utm_* and click-id tracking parameters and sorts the rest by name', () => {
-    expect(normalizeUrl('https://example.com/p?z=1&utm_source=news&a=2&fbclid=abc&UTM_Medium=x&gclid=9')).toBe(
-      'https://example.com/p?a=2&z=1',
-    );
+    expect(normalizeUrl('https://example.com/p?z=1&utm_source=news&a=2&fbclid=abc&UTM_Medium=x&gclid=9')).toBe('https://example.com/p?a=2&z=1');
   });
 
   it('keeps repeated parameters in their original relative order', () => {

@@ -24,10 +24,7 @@ async function runChecks(checks: ReadinessCheck[]): Promise<{ ok: boolean; degra
   const results = await Promise.all(
     checks.map(async ({ name, check, required = true }) => {
       try {
-        await Promise.race([
-          check(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
-        ]);
+        await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
         return [name, 'ok', required] as const;
       } catch (error) {
         return [name, `error: ${(error as Error).message}`, required] as const;
@@ -52,12 +49,7 @@ export function readinessStatus(r: { ok: boolean; degraded: boolean }): 'ok' | '
  * Prometheus, `/healthz` (the process is alive) and `/readyz` (its
  * dependencies answer). The API serves the same routes through Express.
  */
-export async function startHealthServer(opts: {
-  port: number;
-  host?: string;
-  registry: Registry;
-  checks: ReadinessCheck[];
-}): Promise<HealthServer> {
+export async function startHealthServer(opts: { port: number; host?: string; registry: Registry; checks: ReadinessCheck[] }): Promise<HealthServer> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const reply = (status: number, body: unknown, type = 'application/json') => {

@@ -10,7 +10,9 @@ function capture(): { lines: Record<string, unknown>[]; log: ReturnType<typeof c
 describe('redactUrlCredentials', () => {
   it('replaces the user information of every URL and keeps the rest', () => {
     expect(redactUrlCredentials('postgresql://kbflow:s3cret@db:5432/kbflow')).toBe('postgresql://[redacted]@db:5432/kbflow');
-    expect(redactUrlCredentials('from https://a:b@x.test/p?q=1 and redis://:pw@r:6379')).toBe('from https://[redacted]@x.test/p?q=1 and redis://[redacted]@r:6379');
+    expect(redactUrlCredentials('from https://a:b@x.test/p?q=1 and redis://:pw@r:6379')).toBe(
+      'from https://[redacted]@x.test/p?q=1 and redis://[redacted]@r:6379',
+    );
     expect(redactUrlCredentials('https://x.test/a@b')).toBe('https://x.test/a@b');
     expect(redactUrlCredentials('mailto:a@b.test, no scheme://')).toBe('mailto:a@b.test, no scheme://');
   });
@@ -34,7 +36,10 @@ describe('createLogger', () => {
 
   it('strips the credentials of URLs in fields, nested fields, errors and messages', () => {
     const { lines, log } = capture();
-    log.warn({ url: 'https://user:hunter2@site.test/page', page: { links: ['http://a:b@c.test/'] }, err: new TypeError('connect failed: redis://:pw@cache:6379') }, 'fetch https://me:pass@site.test/x failed');
+    log.warn(
+      { url: 'https://user:hunter2@site.test/page', page: { links: ['http://a:b@c.test/'] }, err: new TypeError('connect failed: redis://:pw@cache:6379') },
+      'fetch https://me:pass@site.test/x failed',
+    );
     const line = JSON.stringify(lines[0]);
     for (const secret of ['hunter2', 'a:b@', ':pw@', 'me:pass']) expect(line).not.toContain(secret);
     expect(lines[0]!.url).toBe('https://[redacted]@site.test/page');

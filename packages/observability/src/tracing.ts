@@ -104,18 +104,22 @@ const NOOP_SPAN: ManualSpan = {
  */
 export async function startTracing(service: string, env: TracingEnv, log?: Logger): Promise<Tracing | undefined> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
-  const [api, sdk, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { defaultResource, resourceFromAttributes }, { OTLPTraceExporter }] = await Promise.all([
-    import('@opentelemetry/api'),
-    import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/context-async-hooks'),
-    import('@opentelemetry/core'),
-    import('@opentelemetry/resources'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-  ]);
+  const [api, sdk, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { defaultResource, resourceFromAttributes }, { OTLPTraceExporter }] =
+    await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/sdk-trace'),
+      import('@opentelemetry/context-async-hooks'),
+      import('@opentelemetry/core'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+    ]);
   if (log) {
     // The SDK reports export failures through its diagnostic logger, silent by default.
     const report = (level: 'warn' | 'error') => (message: string) => log[level]({ detail: message }, 'opentelemetry diagnostic');
-    api.diag.setLogger({ error: report('error'), warn: report('warn'), info: () => undefined, debug: () => undefined, verbose: () => undefined }, api.DiagLogLevel.WARN);
+    api.diag.setLogger(
+      { error: report('error'), warn: report('warn'), info: () => undefined, debug: () => undefined, verbose: () => undefined },
+      api.DiagLogLevel.WARN,
+    );
   }
   const ratio = new sdk.TraceIdRatioBasedSampler(env.OTEL_TRACES_SAMPLER_ARG);
   const samplers: Record<TracingEnv['OTEL_TRACES_SAMPLER'], Sampler> = {
@@ -134,7 +138,12 @@ export async function startTracing(service: string, env: TracingEnv, log?: Logge
   const exporter = new OTLPTraceExporter({ url });
   const provider = new sdk.TracerProvider({
     resource: defaultResource().merge(
-      resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? service, 'service.namespace': 'kbflow', 'host.name': hostname(), 'process.pid': process.pid }),
+      resourceFromAttributes({
+        'service.name': env.OTEL_SERVICE_NAME ?? service,
+        'service.namespace': 'kbflow',
+        'host.name': hostname(),
+        'process.pid': process.pid,
+      }),
     ),
     sampler: samplers[env.OTEL_TRACES_SAMPLER],
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter })],

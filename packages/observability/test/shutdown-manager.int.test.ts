@@ -19,7 +19,14 @@ async function run(scenario: string, signals: NodeJS.Signals[]): Promise<{ steps
   );
   for (const signal of signals) child.kill(signal);
   const code = await exited;
-  return { steps: stdout.split('\n').filter((l) => l.startsWith('step ')).map((l) => l.slice(5)), stderr, code };
+  return {
+    steps: stdout
+      .split('\n')
+      .filter((l) => l.startsWith('step '))
+      .map((l) => l.slice(5)),
+    stderr,
+    code,
+  };
 }
 
 describe('ShutdownManager in a real process', () => {

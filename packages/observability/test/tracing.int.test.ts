@@ -66,7 +66,9 @@ describe('tracing', () => {
     try {
       const on = await probe(receiver.url);
       expect(on.started).toBe(true);
-      expect(on.loaded).toEqual(expect.arrayContaining(['@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/context-async-hooks']));
+      expect(on.loaded).toEqual(
+        expect.arrayContaining(['@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/context-async-hooks']),
+      );
       const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(on.carrier.traceparent ?? '') ?? [];
       expect(traceId).toBeDefined();
       expect(receiver.spans.map((s) => [s.service, s.name, s.traceId, s.spanId])).toEqual([['probe', 'probe span', traceId, spanId]]);

@@ -286,7 +286,13 @@ export type JobInput<Q extends QueueName, N extends JobName<Q>> = z.input<Schema
  * each running the maintenance job of the same name). The api lists and
  * triggers them; maintenance registers and runs them.
  */
-export const SCHEDULE_NAMES = ['health-check', 'compact-vector-store', 'case-sync', 'generate-knowledge', 'vectorization-sweep'] as const satisfies readonly JobName<'maintenance'>[];
+export const SCHEDULE_NAMES = [
+  'health-check',
+  'compact-vector-store',
+  'case-sync',
+  'generate-knowledge',
+  'vectorization-sweep',
+] as const satisfies readonly JobName<'maintenance'>[];
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 /** Every job name of a queue, for the start-up check that each has a handler. */

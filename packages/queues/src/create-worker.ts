@@ -20,10 +20,7 @@ export interface JobContext {
   correlationId: string;
 }
 
-export type JobHandler<Q extends QueueName, N extends JobName<Q>> = (
-  data: JobData<Q, N>,
-  ctx: JobContext,
-) => Promise<unknown>;
+export type JobHandler<Q extends QueueName, N extends JobName<Q>> = (data: JobData<Q, N>, ctx: JobContext) => Promise<unknown>;
 
 /** One handler per job name of the queue: start-up fails when one is missing. */
 export type JobHandlers<Q extends QueueName> = { [N in JobName<Q>]: JobHandler<Q, N> };

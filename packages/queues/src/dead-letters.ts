@@ -90,13 +90,22 @@ export class DeadLetters {
   async record(record: DeadLetterRecord): Promise<void> {
     const id = DeadLetters.idOf(record.queue, record.jobId);
     // Dead letters are records, not work: nothing consumes this queue.
-    await this.#producer.enqueue(QueueName.deadLetter, 'dead-letter', record, { priority: Priority.LOW, jobId: id, removeOnComplete: false, removeOnFail: false });
+    await this.#producer.enqueue(QueueName.deadLetter, 'dead-letter', record, {
+      priority: Priority.LOW,
+      jobId: id,
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
     await this.#index(id, record.queue, Date.parse(record.failedAt) || Date.now());
   }
 
   async #index(id: string, queue: string, at: number): Promise<void> {
     const redis = this.#redis();
-    await redis.multi().zadd(this.#key('index:all'), 'NX', at, id).zadd(this.#key(`index:${queue}`), 'NX', at, id).exec();
+    await redis
+      .multi()
+      .zadd(this.#key('index:all'), 'NX', at, id)
+      .zadd(this.#key(`index:${queue}`), 'NX', at, id)
+      .exec();
   }
 
   /** One page of an origin queue's dead letters, newest first, and how many it has. */
@@ -175,7 +184,10 @@ export class DeadLetters {
       for (const state of DEAD_LETTER_STATES) {
         for (let start = 0; ; start += BATCH) {
           const jobs = await this.#queue.getJobs([state], start, start + BATCH - 1);
-          const inIndex = await this.#known(jobs.map((job) => String(job.id)), false);
+          const inIndex = await this.#known(
+            jobs.map((job) => String(job.id)),
+            false,
+          );
           for (const [i, job] of jobs.entries()) {
             if (inIndex[i]) continue;
             const d = job.data as { queue?: unknown; failedAt?: unknown };

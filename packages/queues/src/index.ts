@@ -18,7 +18,17 @@ export {
   type JobInput,
 } from './catalog.ts';
 export { DEFAULT_JOB_OPTIONS, DEFAULT_ATTEMPTS, BACKOFF_TYPE, computeBackoff, queueOptions } from './job-options.ts';
-export { AppError, PermanentError, JobDeferral, MAX_DEFERRAL_MS, isPermanent, serializeError, deserializeError, rateLimitDelay, MAX_RATE_LIMIT_MS } from './errors.ts';
+export {
+  AppError,
+  PermanentError,
+  JobDeferral,
+  MAX_DEFERRAL_MS,
+  isPermanent,
+  serializeError,
+  deserializeError,
+  rateLimitDelay,
+  MAX_RATE_LIMIT_MS,
+} from './errors.ts';
 export { createRedis, type Redis } from './connection.ts';
 export { JobProducer, type EnqueueOptions, type FlowNode } from './producer.ts';
 export { createWorker, someHandlers, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';
@@ -26,11 +36,26 @@ export { jobMetrics } from './job-metrics.ts';
 export { traceJobs, withTraceContext } from './job-tracing.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
-export { QueryStreamWriter, readQueryStreamEvents, requestQueryCancel, watchQueryCancel, queryStreamKey, queryCancelKey, type QueryStreamEvent } from './query-stream.ts';
+export {
+  QueryStreamWriter,
+  readQueryStreamEvents,
+  requestQueryCancel,
+  watchQueryCancel,
+  queryStreamKey,
+  queryCancelKey,
+  type QueryStreamEvent,
+} from './query-stream.ts';
 export { onTenantPurged, tenantPurgedChannel } from './tenant-events.ts';
 export { LeaseLimiter, type Lease } from './lease-limiter.ts';
 export { TenantSlots, TENANT_LIMITED_JOBS, TENANT_DEFERRAL_MS, tenantLimitWaitingKey } from './tenant-slots.ts';
-export { DeadLetters, DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, type DeadLetterRecord, type DeadLetterRetention, type DeadLetterSweepReport } from './dead-letters.ts';
+export {
+  DeadLetters,
+  DEAD_LETTER_ORIGINS,
+  DEAD_LETTER_STATES,
+  type DeadLetterRecord,
+  type DeadLetterRetention,
+  type DeadLetterSweepReport,
+} from './dead-letters.ts';
 export { crawlFlow, crawlJobId } from './crawl-flow.ts';
 export {
   parseSourceSchedule,

@@ -99,23 +99,14 @@ export class JobProducer {
   }
 
   /** Validates and adds one job. */
-  async enqueue<Q extends QueueName, N extends JobName<Q>>(
-    queue: Q,
-    name: N,
-    data: JobInput<Q, N>,
-    opts: EnqueueOptions,
-  ): Promise<Job> {
+  async enqueue<Q extends QueueName, N extends JobName<Q>>(queue: Q, name: N, data: JobInput<Q, N>, opts: EnqueueOptions): Promise<Job> {
     const parsed = parseJobData(queue, name, withTraceContext(data));
     const [priority] = await this.priorities([{ queue, opts, data: parsed }]);
     return this.queue(queue).add(name, parsed, { ...this.withAttempts(queue, opts), priority });
   }
 
   /** Validates and adds many jobs of one queue in one round trip. */
-  async enqueueBulk<Q extends QueueName, N extends JobName<Q>>(
-    queue: Q,
-    name: N,
-    jobs: { data: JobInput<Q, N>; opts: EnqueueOptions }[],
-  ): Promise<Job[]> {
+  async enqueueBulk<Q extends QueueName, N extends JobName<Q>>(queue: Q, name: N, jobs: { data: JobInput<Q, N>; opts: EnqueueOptions }[]): Promise<Job[]> {
     if (jobs.length === 0) return [];
     const parsed = jobs.map((j) => ({ name, data: parseJobData(queue, name, withTraceContext(j.data)), opts: this.withAttempts(queue, j.opts) }));
     const priorities = await this.priorities(parsed.map((j) => ({ queue, opts: j.opts, data: j.data })));

@@ -53,7 +53,12 @@ export class QueryStreamWriter {
  * `error`, blocking at most `blockMs` per read; ends early when `signal`
  * aborts. Needs a connection of its own (XREAD BLOCK holds it).
  */
-export async function* readQueryStreamEvents(redis: Redis, prefix: string, jobId: string, opts: { blockMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<QueryStreamEvent> {
+export async function* readQueryStreamEvents(
+  redis: Redis,
+  prefix: string,
+  jobId: string,
+  opts: { blockMs?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<QueryStreamEvent> {
   const key = queryStreamKey(prefix, jobId);
   let last = '0';
   while (!opts.signal?.aborted) {

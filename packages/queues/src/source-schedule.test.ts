@@ -16,7 +16,10 @@ describe('source schedules', () => {
   });
 
   it('passes a cron pattern and its time zone on to the scheduler', () => {
-    expect(parseSourceSchedule({ cron: '0 */6 * * *', tz: 'Europe/Paris' }, MINUTE)).toEqual({ ok: true, repeat: { pattern: '0 */6 * * *', tz: 'Europe/Paris' } });
+    expect(parseSourceSchedule({ cron: '0 */6 * * *', tz: 'Europe/Paris' }, MINUTE)).toEqual({
+      ok: true,
+      repeat: { pattern: '0 */6 * * *', tz: 'Europe/Paris' },
+    });
     expect(parseSourceSchedule({ cron: '  30 2   * * 1 ' }, MINUTE)).toEqual({ ok: true, repeat: { pattern: '30 2 * * 1' } });
   });
 

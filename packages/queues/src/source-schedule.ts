@@ -27,7 +27,8 @@ export function parseSourceSchedule(
   if ('every' in input) {
     const text = input.every.trim();
     const every = text === '' ? undefined : ms(text as ms.StringValue);
-    if (typeof every !== 'number' || !Number.isFinite(every) || every <= 0) return { ok: false, field: 'every', reason: 'must be a duration like 30m, 6h or 1d' };
+    if (typeof every !== 'number' || !Number.isFinite(every) || every <= 0)
+      return { ok: false, field: 'every', reason: 'must be a duration like 30m, 6h or 1d' };
     if (every < minEveryMs) return { ok: false, field: 'every', reason: `must be at least ${ms(minEveryMs, { long: true })}` };
     return { ok: true, repeat: { every: Math.round(every) } };
   }
@@ -76,7 +77,11 @@ export function sourceSchedulerKey(sourceId: string): string {
  * the scheduler and each iteration), so the api's create/patch and
  * maintenance's re-registration at start cannot add runs.
  */
-export async function upsertSourceSchedule(producer: JobProducer, source: { id: string; tenantId: string; schedule: SourceScheduleInput }, minEveryMs = 0): Promise<void> {
+export async function upsertSourceSchedule(
+  producer: JobProducer,
+  source: { id: string; tenantId: string; schedule: SourceScheduleInput },
+  minEveryMs = 0,
+): Promise<void> {
   const parsed = parseSourceSchedule(source.schedule, minEveryMs);
   if (!parsed.ok) throw new Error(`source ${source.id}: invalid schedule (${parsed.field}: ${parsed.reason})`);
   await producer.queue(QueueName.maintenance).upsertJobScheduler(sourceSchedulerKey(source.id), parsed.repeat, {

@@ -47,7 +47,12 @@ export interface WebhookEventSource {
  * has none. Safe to call more than once for one event (the job id dedupes),
  * which is what lets callers retry the step that changed the state.
  */
-export async function emitWebhookEvent(deps: { webhooks: WebhookEventSource; producer: JobProducer }, taskId: string, event: WebhookEvent, correlationId?: string): Promise<boolean> {
+export async function emitWebhookEvent(
+  deps: { webhooks: WebhookEventSource; producer: JobProducer },
+  taskId: string,
+  event: WebhookEvent,
+  correlationId?: string,
+): Promise<boolean> {
   const ev = await deps.webhooks.eventFor(taskId, event);
   if (!ev) return false;
   await enqueueWebhookEvent(deps.producer, ev, correlationId);

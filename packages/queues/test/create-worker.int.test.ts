@@ -151,7 +151,13 @@ describe('createWorker: payload validation', () => {
     expect(called).toBe(0);
     expect(failed).toEqual(['bad@1']);
     const [letter] = await producer.queue(QueueName.deadLetter).getJobs(['waiting', 'prioritized']);
-    expect(letter?.data).toMatchObject({ queue: 'embed', jobName: 'embed-texts', jobId: 'bad', attemptsMade: 1, error: expect.stringMatching(/^invalid_payload: /) });
+    expect(letter?.data).toMatchObject({
+      queue: 'embed',
+      jobName: 'embed-texts',
+      jobId: 'bad',
+      attemptsMade: 1,
+      error: expect.stringMatching(/^invalid_payload: /),
+    });
   });
 });
 
@@ -202,7 +208,14 @@ describe('createWorker: retry and backoff', () => {
     expect(failed).toEqual(['d@1', 'd@2']);
     const [letter] = await producer.queue(QueueName.deadLetter).getJobs(['waiting', 'prioritized']);
     expect(letter?.id).toBe('embed-d');
-    expect(letter?.data).toMatchObject({ queue: 'embed', jobName: 'embed-texts', jobId: 'd', data: texts('doomed'), error: 'provider_error: provider answered 500', attemptsMade: 2 });
+    expect(letter?.data).toMatchObject({
+      queue: 'embed',
+      jobName: 'embed-texts',
+      jobId: 'd',
+      data: texts('doomed'),
+      error: 'provider_error: provider answered 500',
+      attemptsMade: 2,
+    });
     expect(await counter(metrics.registry, 'kbflow_jobs_total', { outcome: 'retried' })).toBe(1);
     expect(await counter(metrics.registry, 'kbflow_jobs_total', { outcome: 'failed' })).toBe(1);
     await until(async () => (await counter(metrics.registry, 'kbflow_dead_letters_total', { queue: 'embed' })) === 1, 5000);
@@ -269,9 +282,18 @@ describe('createWorker: metrics and the per-job logger', () => {
     );
     await producer.enqueue(QueueName.embed, 'embed-texts', { ...texts('a'), correlationId: 'corr-1' }, { ...NORMAL, jobId: 'm' });
     await until(() => completed.includes('m'), 5000);
-    expect(lines.find((l) => l.msg === 'handler ran')).toMatchObject({ queue: 'embed', job: 'embed-texts', jobId: 'm', attempt: 1, correlationId: 'corr-1', step: 'inside' });
+    expect(lines.find((l) => l.msg === 'handler ran')).toMatchObject({
+      queue: 'embed',
+      job: 'embed-texts',
+      jobId: 'm',
+      attempt: 1,
+      correlationId: 'corr-1',
+      step: 'inside',
+    });
     expect(await counter(metrics.registry, 'kbflow_jobs_total', { queue: 'embed', job_name: 'embed-texts', outcome: 'completed' })).toBe(1);
     const durations = (await metrics.registry.getSingleMetric('kbflow_job_duration_seconds')!.get()).values;
-    expect(durations.find((v) => (v as { metricName?: string }).metricName === 'kbflow_job_duration_seconds_count' && v.labels.outcome === 'completed')?.value).toBe(1);
+    expect(
+      durations.find((v) => (v as { metricName?: string }).metricName === 'kbflow_job_duration_seconds_count' && v.labels.outcome === 'completed')?.value,
+    ).toBe(1);
   });
 });

@@ -7,7 +7,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { testRedisUrl, uniquePrefix } from '@kbflow/testing';
 import type { Worker } from 'bullmq';
-import { crawlFlow, createRedis, createWorker, fairPriority, JobProducer, Priority, priorityClass, QueueName, someHandlers, type PriorityValue, type Redis } from '../src/index.ts';
+import {
+  crawlFlow,
+  createRedis,
+  createWorker,
+  fairPriority,
+  JobProducer,
+  Priority,
+  priorityClass,
+  QueueName,
+  someHandlers,
+  type PriorityValue,
+  type Redis,
+} from '../src/index.ts';
 
 let redis: Redis;
 let producer: JobProducer;
@@ -76,8 +88,16 @@ describe('fair scheduling across tenants', () => {
     fresh('fair-order');
     const big = randomUUID();
     const small = randomUUID();
-    await producer.enqueueBulk(QueueName.scrape, 'scrape-page', Array.from({ length: 300 }, (_, i) => page(big, i)));
-    await producer.enqueueBulk(QueueName.scrape, 'scrape-page', Array.from({ length: 5 }, (_, i) => page(small, i)));
+    await producer.enqueueBulk(
+      QueueName.scrape,
+      'scrape-page',
+      Array.from({ length: 300 }, (_, i) => page(big, i)),
+    );
+    await producer.enqueueBulk(
+      QueueName.scrape,
+      'scrape-page',
+      Array.from({ length: 5 }, (_, i) => page(small, i)),
+    );
 
     const order: string[] = [];
     worker = recordingWorker(order);
@@ -96,7 +116,11 @@ describe('fair scheduling across tenants', () => {
     fresh('fair-vtime');
     const big = randomUUID();
     const late = randomUUID();
-    await producer.enqueueBulk(QueueName.scrape, 'scrape-page', Array.from({ length: 200 }, (_, i) => page(big, i)));
+    await producer.enqueueBulk(
+      QueueName.scrape,
+      'scrape-page',
+      Array.from({ length: 200 }, (_, i) => page(big, i)),
+    );
     const order: string[] = [];
     let hold = false;
     worker = recordingWorker(order, async () => {
@@ -109,7 +133,11 @@ describe('fair scheduling across tenants', () => {
     const served = order.length;
     const [head] = await producer.queue(QueueName.scrape).getJobs(['prioritized'], 0, 0, true);
     expect(head?.opts.priority).toBeGreaterThanOrEqual(fairPriority(Priority.NORMAL, 100));
-    await producer.enqueueBulk(QueueName.scrape, 'scrape-page', Array.from({ length: 4 }, (_, i) => page(late, i)));
+    await producer.enqueueBulk(
+      QueueName.scrape,
+      'scrape-page',
+      Array.from({ length: 4 }, (_, i) => page(late, i)),
+    );
     const queued = await producer.queue(QueueName.scrape).getJob(`${late.slice(0, 8)}-0-${Priority.NORMAL}`);
     // Its first place is the head's (the big tenant's next job), not the band's start.
     expect(queued?.opts.priority).toBe(head?.opts.priority);
@@ -148,7 +176,11 @@ describe('fair scheduling across tenants', () => {
     fresh('fair-epoch');
     const a = randomUUID();
     const b = randomUUID();
-    await producer.enqueueBulk(QueueName.scrape, 'scrape-page', Array.from({ length: 50 }, (_, i) => page(a, i)));
+    await producer.enqueueBulk(
+      QueueName.scrape,
+      'scrape-page',
+      Array.from({ length: 50 }, (_, i) => page(a, i)),
+    );
     const order: string[] = [];
     worker = recordingWorker(order);
     await until(async () => order.length === 50 && (await producer.queue(QueueName.scrape).getJobCounts('prioritized', 'active')).prioritized === 0, 30_000);
@@ -156,7 +188,10 @@ describe('fair scheduling across tenants', () => {
     worker = undefined;
     await producer.enqueue(QueueName.scrape, 'scrape-page', page(b, 0).data, page(b, 0).opts);
     await producer.enqueue(QueueName.scrape, 'scrape-page', page(a, 50).data, page(a, 50).opts);
-    const [jobB, jobA] = await Promise.all([producer.queue(QueueName.scrape).getJob(page(b, 0).opts.jobId), producer.queue(QueueName.scrape).getJob(page(a, 50).opts.jobId)]);
+    const [jobB, jobA] = await Promise.all([
+      producer.queue(QueueName.scrape).getJob(page(b, 0).opts.jobId),
+      producer.queue(QueueName.scrape).getJob(page(a, 50).opts.jobId),
+    ]);
     // Both at the start: a's 50 earlier jobs are not held against it, nor is b's idleness credited.
     expect(jobB?.opts.priority).toBe(fairPriority(Priority.NORMAL, 0));
     expect(jobA?.opts.priority).toBe(fairPriority(Priority.NORMAL, 0));
@@ -166,12 +201,21 @@ describe('fair scheduling across tenants', () => {
     fresh('fair-flow');
     const a = randomUUID();
     const b = randomUUID();
-    await producer.enqueueBulk(QueueName.scrape, 'scrape-page', Array.from({ length: 30 }, (_, i) => page(a, i)));
-    await producer.enqueueFlow(crawlFlow({ tenantId: b, taskId: `task-${b.slice(0, 8)}`, seeds: ['http://site.test/b/0', 'http://site.test/b/1'], engine: 'http' }));
+    await producer.enqueueBulk(
+      QueueName.scrape,
+      'scrape-page',
+      Array.from({ length: 30 }, (_, i) => page(a, i)),
+    );
+    await producer.enqueueFlow(
+      crawlFlow({ tenantId: b, taskId: `task-${b.slice(0, 8)}`, seeds: ['http://site.test/b/0', 'http://site.test/b/1'], engine: 'http' }),
+    );
     const parent = await producer.queue(QueueName.aggregate).getJob(`crawl-task-${b.slice(0, 8)}`);
     expect(parent?.opts.priority).toBe(fairPriority(Priority.NORMAL, 0));
     const children = await producer.queue(QueueName.scrape).getJobs(['prioritized']);
-    const seeds = children.filter((j) => (j.data as { tenantId: string }).tenantId === b).map((j) => j.opts.priority).sort((x, y) => x! - y!);
+    const seeds = children
+      .filter((j) => (j.data as { tenantId: string }).tenantId === b)
+      .map((j) => j.opts.priority)
+      .sort((x, y) => x! - y!);
     // The head of a's backlog is at place 0: b's seeds take places 0 and 1, beside a's first two.
     expect(seeds).toEqual([fairPriority(Priority.NORMAL, 0), fairPriority(Priority.NORMAL, 1)]);
 

@@ -7,7 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { testRedisUrl, uniquePrefix } from '@kbflow/testing';
 import type { Job } from 'bullmq';
-import { createRedis, createWorker, JobProducer, LeaseLimiter, Priority, QueueName, someHandlers, TenantSlots, tenantLimitWaitingKey, type Redis } from '../src/index.ts';
+import {
+  createRedis,
+  createWorker,
+  JobProducer,
+  LeaseLimiter,
+  Priority,
+  QueueName,
+  someHandlers,
+  TenantSlots,
+  tenantLimitWaitingKey,
+  type Redis,
+} from '../src/index.ts';
 
 let redis: Redis;
 
@@ -61,8 +72,15 @@ describe('tenant slots', () => {
     worker.on('completed', (job: Job) => completed.push(String(job.id)));
     worker.on('failed', (job) => job && failed.push(String(job.id)));
     try {
-      const job = (tenantId: string, id: string) => ({ data: { tenantId, documentId: randomUUID(), chunkIds: [randomUUID()] }, opts: { priority: Priority.NORMAL, jobId: id } });
-      await producer.enqueueBulk(QueueName.embed, 'embed-chunks', [...Array.from({ length: 6 }, (_, i) => job(busy, `busy-${i}`)), job(other, 'other-0'), job(other, 'other-1')]);
+      const job = (tenantId: string, id: string) => ({
+        data: { tenantId, documentId: randomUUID(), chunkIds: [randomUUID()] },
+        opts: { priority: Priority.NORMAL, jobId: id },
+      });
+      await producer.enqueueBulk(QueueName.embed, 'embed-chunks', [
+        ...Array.from({ length: 6 }, (_, i) => job(busy, `busy-${i}`)),
+        job(other, 'other-0'),
+        job(other, 'other-1'),
+      ]);
 
       // The waiting mark task status reads appears while busy's jobs are held back.
       await until(async () => (await redis.get(tenantLimitWaitingKey(prefix, busy))) === '2', 5_000);

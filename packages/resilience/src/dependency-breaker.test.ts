@@ -6,7 +6,10 @@ import { BreakerOpenError, countsAsFailure, DependencyBreaker } from './dependen
 const make = (failureThreshold = 3, resetTimeoutMs = 200) =>
   new DependencyBreaker({ name: 'dep', failureThreshold, resetTimeoutMs, registry: new Registry(), log: pino({ level: 'silent' }), service: 'test' });
 
-const fail = (props: object = {}) => () => Promise.reject(Object.assign(new Error('boom'), props));
+const fail =
+  (props: object = {}) =>
+  () =>
+    Promise.reject(Object.assign(new Error('boom'), props));
 
 describe('DependencyBreaker', () => {
   it('opens after the threshold of failures and then rejects without calling', async () => {

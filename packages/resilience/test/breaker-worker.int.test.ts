@@ -40,7 +40,9 @@ async function setup(resetTimeoutMs: number) {
     service: 'embedder',
     report: { redis, prefix },
   });
-  const embedder = guardEmbedder(new OpenAIEmbedder({ apiKey: 'test', baseURL: provider.url, model: 'fake-embed', dimensions: 8, timeoutMs: 5000 }), (c) => breaker.run(c));
+  const embedder = guardEmbedder(new OpenAIEmbedder({ apiKey: 'test', baseURL: provider.url, model: 'fake-embed', dimensions: 8, timeoutMs: 5000 }), (c) =>
+    breaker.run(c),
+  );
   const worker: Worker = createWorker({
     queue: QueueName.embed,
     handlers: someHandlers(QueueName.embed, {

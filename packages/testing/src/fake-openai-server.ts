@@ -13,11 +13,7 @@ const ANSWER_QUOTE_CHARS = 200;
  * `times` counts affected requests; without it the fault lasts until
  * `setFault(null)`.
  */
-type FakeOpenAIFault =
-  | null
-  | { status: number; retryAfterSeconds?: number; times?: number }
-  | { delayMs: number }
-  | { reset: true; times?: number };
+type FakeOpenAIFault = null | { status: number; retryAfterSeconds?: number; times?: number } | { delayMs: number } | { reset: true; times?: number };
 
 export interface FakeOpenAI {
   /** Base URL including `/v1`, to pass as the SDK's `baseURL` / OPENAI_BASE_URL. */
@@ -156,7 +152,9 @@ export async function startFakeOpenAI(opts: { dimensions?: number } = {}): Promi
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
       const input = (body as { input?: unknown } | undefined)?.input;
-      const limit = checkRateLimit(approximateTokens(Array.isArray(input) ? input.filter((t): t is string => typeof t === 'string') : typeof input === 'string' ? [input] : []));
+      const limit = checkRateLimit(
+        approximateTokens(Array.isArray(input) ? input.filter((t): t is string => typeof t === 'string') : typeof input === 'string' ? [input] : []),
+      );
       if (!limit.ok) {
         sendError(res, 429, 'fake rate limit: over the requests or tokens per window', limit.headers);
         return;
@@ -264,12 +262,17 @@ function serveEmbeddings(
     return { object: 'embedding', index, embedding };
   });
   const tokens = approximateTokens(input as string[]);
-  sendJson(res, 200, {
-    object: 'list',
-    data: data.reverse(),
-    model: request.model,
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  }, extraHeaders);
+  sendJson(
+    res,
+    200,
+    {
+      object: 'list',
+      data: data.reverse(),
+      model: request.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    },
+    extraHeaders,
+  );
 }
 
 function messageText(content: unknown): string {
@@ -346,9 +349,7 @@ function serveChat(res: ServerResponse, body: unknown): void {
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: request.model,
-    choices: [
-      { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
-    ],
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
     usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   });
 }

@@ -1,7 +1,18 @@
 export { createTestDatabase, uniquePrefix, testRedisUrl, adminUrl, type TestDatabase } from './databases.ts';
 export { startStaticServer, type StaticRequest, type StaticServer, type StaticServerOptions, type InlineResponse } from './static-server.ts';
 export { REPO_ROOT, SHARED_DATA } from './paths.ts';
-export { startService, startStack, serviceNodeFlags, SERVICE_ENV, freePort, artifactDir, ALL_SERVICES, type ServiceName, type ServiceProcess, type Stack } from './service-processes.ts';
+export {
+  startService,
+  startStack,
+  serviceNodeFlags,
+  SERVICE_ENV,
+  freePort,
+  artifactDir,
+  ALL_SERVICES,
+  type ServiceName,
+  type ServiceProcess,
+  type Stack,
+} from './service-processes.ts';
 export { startFakeOpenAI, type FakeOpenAI } from './fake-openai-server.ts';
 export { startE2eStack, deletePrefixKeys, type E2eStack } from './e2e-stack.ts';
 export { apiClient, type ApiClient, type ApiResponse } from './api-client.ts';

@@ -66,7 +66,11 @@ export function serviceNodeFlags(): string[] {
  * Starts one service as a real process (`node services/<name>/src/main.ts`),
  * its output kept in test-artifacts/, and waits until its /healthz answers.
  */
-export async function startService(name: ServiceName, env: Record<string, string>, opts: { logDir: string; timeoutMs?: number; instance?: number }): Promise<ServiceProcess> {
+export async function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  opts: { logDir: string; timeoutMs?: number; instance?: number },
+): Promise<ServiceProcess> {
   const port = await freePort();
   let metricsPort = port;
   // (A port just released can come back from the next freePort: ask until it differs.)

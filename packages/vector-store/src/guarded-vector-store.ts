@@ -16,7 +16,8 @@ export function guardVectorStore(inner: VectorStore, guard: Guard): VectorStore 
     upsert: (records: VectorRecord[]) => guard(() => inner.upsert(records)),
     search: (vector: number[], filter: VectorFilter, limit: number) => guard(() => inner.search(vector, filter, limit)),
     deleteByIds: (ids: string[]) => guard(() => inner.deleteByIds(ids)),
-    deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) => guard(() => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),
+    deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) =>
+      guard(() => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),
     deleteTenantVectors: (tenantId: string) => guard(() => inner.deleteTenantVectors(tenantId)),
     count: (filter?: Partial<VectorFilter>) => guard(() => inner.count(filter)),
     listIds: (filter: VectorFilter, slice?: IdSlice) => guard(() => inner.listIds(filter, slice)),

@@ -27,23 +27,28 @@ function histogramOf(registry: Registry): Histogram<'store' | 'operation' | 'out
 export function instrumentVectorStore(inner: VectorStore, registry: Registry): VectorStore {
   const histogram = histogramOf(registry);
   const timed = <T>(operation: string, fn: () => Promise<T>, attributes: SpanAttributes = {}): Promise<T> =>
-    withSpan(`vector-store ${operation}`, { kind: 'client', attributes: { 'db.system.name': inner.kind, 'db.operation.name': operation, ...attributes } }, async () => {
-      const end = histogram.startTimer({ store: inner.kind, operation });
-      try {
-        const result = await fn();
-        end({ outcome: 'ok' });
-        return result;
-      } catch (error) {
-        end({ outcome: 'error' });
-        throw error;
-      }
-    });
+    withSpan(
+      `vector-store ${operation}`,
+      { kind: 'client', attributes: { 'db.system.name': inner.kind, 'db.operation.name': operation, ...attributes } },
+      async () => {
+        const end = histogram.startTimer({ store: inner.kind, operation });
+        try {
+          const result = await fn();
+          end({ outcome: 'ok' });
+          return result;
+        } catch (error) {
+          end({ outcome: 'error' });
+          throw error;
+        }
+      },
+    );
   return {
     kind: inner.kind,
     ensureCollection: (dimensions: number) => timed('ensure_collection', () => inner.ensureCollection(dimensions)),
     compact: () => timed('compact', () => inner.compact()),
     upsert: (records: VectorRecord[]) => timed('upsert', () => inner.upsert(records), { 'kbflow.vector.records': records.length }),
-    search: (vector: number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> => timed('search', () => inner.search(vector, filter, limit), { 'kbflow.vector.limit': limit }),
+    search: (vector: number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> =>
+      timed('search', () => inner.search(vector, filter, limit), { 'kbflow.vector.limit': limit }),
     deleteByIds: (ids: string[]) => timed('delete', () => inner.deleteByIds(ids), { 'kbflow.vector.records': ids.length }),
     deleteDocumentVectors: (tenantId: string, documentId: string, keepIds?: string[]) =>
       timed('delete', () => inner.deleteDocumentVectors(tenantId, documentId, keepIds)),

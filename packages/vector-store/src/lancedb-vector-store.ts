@@ -4,16 +4,7 @@ import { FILTER_INDEX_COLUMNS, lanceSchema, PAYLOAD_COLUMNS, toHit, vectorDimens
 import { filterToSql, sliceToSql, sqlColumn, sqlIdList } from './lancedb-sql.ts';
 import { isLanceCommitConflict, retryWithJitter } from './retry.ts';
 import type { IdSlice, VectorFilter, VectorHit, VectorRecord, VectorStore } from './types.ts';
-import {
-  assertCollectionName,
-  assertDimensions,
-  assertLimit,
-  assertVector,
-  chunk,
-  normalizeFilter,
-  normalizeIds,
-  prepareRecords,
-} from './validation.ts';
+import { assertCollectionName, assertDimensions, assertLimit, assertVector, chunk, normalizeFilter, normalizeIds, prepareRecords } from './validation.ts';
 
 /** Ids per `IN (...)` predicate: keeps SQL texts and their plans small. */
 const DELETE_BATCH = 1000;
@@ -137,9 +128,7 @@ export class LanceDbVectorStore implements VectorStore {
       const table = await this.#existingTable();
       if (!table) throw missingTable(this.#tableName);
       const rows = prepareRecords(records, this.#dimensions).map((r) => ({ id: r.id, ...r.payload, vector: r.vector }));
-      await this.#write(() =>
-        table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
-      );
+      await this.#write(() => table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
     });
   }
 
@@ -316,7 +305,10 @@ export class LanceDbVectorStore implements VectorStore {
     return this.#track(async () => {
       const table = await this.#existingTable();
       if (!table) return [];
-      return (await table.listIndices()).filter((i) => !i.columns.includes('vector')).flatMap((i) => i.columns).sort();
+      return (await table.listIndices())
+        .filter((i) => !i.columns.includes('vector'))
+        .flatMap((i) => i.columns)
+        .sort();
     });
   }
 

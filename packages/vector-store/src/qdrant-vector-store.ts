@@ -1,17 +1,17 @@
 import { QdrantClient, QdrantClientResourceExhaustedError, QdrantClientTimeoutError } from '@qdrant/js-client-rest';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { errorMessage, VectorStoreError } from './errors.ts';
-import { idSliceOf, type ContentType, type IdSlice, type VectorFilter, type VectorHit, type VectorPayload, type VectorRecord, type VectorStore } from './types.ts';
 import {
-  assertCollectionName,
-  assertDimensions,
-  assertLimit,
-  assertVector,
-  chunk,
-  normalizeFilter,
-  normalizeIds,
-  prepareRecords,
-} from './validation.ts';
+  idSliceOf,
+  type ContentType,
+  type IdSlice,
+  type VectorFilter,
+  type VectorHit,
+  type VectorPayload,
+  type VectorRecord,
+  type VectorStore,
+} from './types.ts';
+import { assertCollectionName, assertDimensions, assertLimit, assertVector, chunk, normalizeFilter, normalizeIds, prepareRecords } from './validation.ts';
 
 /** Points per upsert request: a 384-d batch of 256 is ~1 MB of JSON, well under Qdrant's 32 MB limit. */
 const UPSERT_BATCH = 256;
@@ -118,26 +118,32 @@ export class QdrantVectorStore implements VectorStore {
     assertLimit(limit);
     assertVector(vector, this.#dimensions, 'query vector');
     const qdrantFilter = toQdrantFilter(normalizeFilter(filter, true));
-    return this.#track(async () => {
-      const response = await this.#client.query(this.#collection, {
-        query: vector,
-        filter: qdrantFilter,
-        limit,
-        with_payload: true,
-        with_vector: false,
-      });
-      return response.points.map((p) => ({ id: String(p.id), score: p.score, payload: toPayload(p.payload) }));
-    }, () => []);
+    return this.#track(
+      async () => {
+        const response = await this.#client.query(this.#collection, {
+          query: vector,
+          filter: qdrantFilter,
+          limit,
+          with_payload: true,
+          with_vector: false,
+        });
+        return response.points.map((p) => ({ id: String(p.id), score: p.score, payload: toPayload(p.payload) }));
+      },
+      () => [],
+    );
   }
 
   /** {@inheritDoc VectorStore.deleteByIds} */
   async deleteByIds(ids: string[]): Promise<void> {
     const normalized = normalizeIds(ids);
-    await this.#track(async () => {
-      for (const batch of chunk(normalized, DELETE_BATCH)) {
-        await this.#client.delete(this.#collection, { wait: true, points: batch });
-      }
-    }, () => undefined);
+    await this.#track(
+      async () => {
+        for (const batch of chunk(normalized, DELETE_BATCH)) {
+          await this.#client.delete(this.#collection, { wait: true, points: batch });
+        }
+      },
+      () => undefined,
+    );
   }
 
   /**
@@ -149,30 +155,39 @@ export class QdrantVectorStore implements VectorStore {
     const filter = toQdrantFilter(normalizeFilter({ tenantId, documentId }, true));
     const keep = normalizeIds(keepIds);
     if (keep.length > 0) filter.must_not = [{ has_id: keep }];
-    return this.#track(async () => {
-      await this.#client.delete(this.#collection, { wait: true, filter });
-      return undefined;
-    }, () => undefined);
+    return this.#track(
+      async () => {
+        await this.#client.delete(this.#collection, { wait: true, filter });
+        return undefined;
+      },
+      () => undefined,
+    );
   }
 
   /** {@inheritDoc VectorStore.deleteTenantVectors} */
   async deleteTenantVectors(tenantId: string): Promise<void> {
     const filter = toQdrantFilter(normalizeFilter({ tenantId }, true));
-    await this.#track(async () => {
-      await this.#client.delete(this.#collection, { wait: true, filter });
-    }, () => undefined);
+    await this.#track(
+      async () => {
+        await this.#client.delete(this.#collection, { wait: true, filter });
+      },
+      () => undefined,
+    );
   }
 
   /** {@inheritDoc VectorStore.count} */
   async count(filter: Partial<VectorFilter> = {}): Promise<number> {
     const normalized = normalizeFilter(filter, false);
-    return this.#track(async () => {
-      const response = await this.#client.count(this.#collection, {
-        ...(Object.keys(normalized).length > 0 ? { filter: toQdrantFilter(normalized) } : {}),
-        exact: true,
-      });
-      return response.count;
-    }, () => 0);
+    return this.#track(
+      async () => {
+        const response = await this.#client.count(this.#collection, {
+          ...(Object.keys(normalized).length > 0 ? { filter: toQdrantFilter(normalized) } : {}),
+          exact: true,
+        });
+        return response.count;
+      },
+      () => 0,
+    );
   }
 
   /** {@inheritDoc VectorStore.listIds} */
@@ -180,27 +195,30 @@ export class QdrantVectorStore implements VectorStore {
     // Qdrant cannot filter on point ids by prefix: every slice scrolls the
     // tenant's points and keeps its own (memory stays a slice's worth).
     const qdrantFilter = toQdrantFilter(normalizeFilter(filter, true));
-    return this.#track(async () => {
-      const ids: string[] = [];
-      let offset: Schemas['ExtendedPointId'] | undefined;
-      do {
-        const page = await this.#client.scroll(this.#collection, {
-          filter: qdrantFilter,
-          limit: SCROLL_PAGE,
-          with_payload: false,
-          with_vector: false,
-          ...(offset !== undefined ? { offset } : {}),
-        });
-        for (const point of page.points) {
-          const id = String(point.id);
-          if (slice === undefined || idSliceOf(id) === slice) ids.push(id);
-        }
-        // The generated type allows an object for "null"; only an id continues the scroll.
-        const next = page.next_page_offset;
-        offset = typeof next === 'string' || typeof next === 'number' ? next : undefined;
-      } while (offset !== undefined);
-      return ids;
-    }, () => []);
+    return this.#track(
+      async () => {
+        const ids: string[] = [];
+        let offset: Schemas['ExtendedPointId'] | undefined;
+        do {
+          const page = await this.#client.scroll(this.#collection, {
+            filter: qdrantFilter,
+            limit: SCROLL_PAGE,
+            with_payload: false,
+            with_vector: false,
+            ...(offset !== undefined ? { offset } : {}),
+          });
+          for (const point of page.points) {
+            const id = String(point.id);
+            if (slice === undefined || idSliceOf(id) === slice) ids.push(id);
+          }
+          // The generated type allows an object for "null"; only an id continues the scroll.
+          const next = page.next_page_offset;
+          offset = typeof next === 'string' || typeof next === 'number' ? next : undefined;
+        } while (offset !== undefined);
+        return ids;
+      },
+      () => [],
+    );
   }
 
   /** {@inheritDoc VectorStore.health} */

@@ -2,8 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { isLanceCommitConflict, retryWithJitter } from './retry.ts';
 
 // The start of the message observed with ten processes merge-inserting overlapping ids into one directory.
-const OBSERVED_CONFLICT =
-  'Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 10 retries., /usr/lo';
+const OBSERVED_CONFLICT = 'Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 10 retries., /usr/lo';
 
 describe('retryWithJitter', () => {
   it('recognizes the commit conflicts Lance reports and nothing else', () => {

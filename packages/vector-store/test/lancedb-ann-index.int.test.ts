@@ -146,7 +146,7 @@ describe('LanceDbVectorStore ANN index (compact with KBFLOW_VECTOR_INDEX_MIN_ROW
     }
   }, 60_000);
 
-  it('adds the filter columns\' bitmap indices to a table indexed before they existed, and still filters by them', async () => {
+  it("adds the filter columns' bitmap indices to a table indexed before they existed, and still filters by them", async () => {
     const table = `ann_old_${randomUUID().slice(0, 8)}`;
     const store = new LanceDbVectorStore({ dir, table, indexMinRows: MIN_ROWS });
     try {

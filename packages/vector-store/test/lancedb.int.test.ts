@@ -28,7 +28,7 @@ function records(n: number, dims: number, tenantId = 'tenant-a'): VectorRecord[]
 }
 
 describe('LanceDbVectorStore on a shared directory', () => {
-  it('a second store on the same directory sees the first one\'s writes and deletes at once', async () => {
+  it("a second store on the same directory sees the first one's writes and deletes at once", async () => {
     const table = `shared_${randomUUID().slice(0, 8)}`;
     const writer = new LanceDbVectorStore({ dir, table });
     const reader = new LanceDbVectorStore({ dir, table });

@@ -82,8 +82,7 @@ describe('QdrantVectorStore requests against the Qdrant 1.19 OpenAPI contract', 
     await server.close();
   });
 
-  const calls = (operationId: string) =>
-    server.requests.filter((r) => api.match(r.method, r.path)?.operation.operationId === operationId);
+  const calls = (operationId: string) => server.requests.filter((r) => api.match(r.method, r.path)?.operation.operationId === operationId);
 
   it('every request of every adapter method is a known operation with a valid body and query', async () => {
     const a = rec([1, 0, 0, 0]);
@@ -160,14 +159,29 @@ describe('QdrantVectorStore requests against the Qdrant 1.19 OpenAPI contract', 
           must_not: [{ has_id: [expect.any(String)] }],
         },
       },
-      { filter: { must: [{ key: 'tenantId', match: { value: 'tenant-a' } }, { key: 'documentId', match: { value: 'doc-2' } }] } },
+      {
+        filter: {
+          must: [
+            { key: 'tenantId', match: { value: 'tenant-a' } },
+            { key: 'documentId', match: { value: 'doc-2' } },
+          ],
+        },
+      },
     ]);
   });
 
   it('count is exact and listIds follows next_page_offset to the end', () => {
     expect(calls('count_points').map((r) => r.body)).toEqual([
       { exact: true },
-      { filter: { must: [{ key: 'tenantId', match: { value: 'tenant-a' } }, { key: 'contentType', match: { any: ['case'] } }] }, exact: true },
+      {
+        filter: {
+          must: [
+            { key: 'tenantId', match: { value: 'tenant-a' } },
+            { key: 'contentType', match: { any: ['case'] } },
+          ],
+        },
+        exact: true,
+      },
     ]);
     const scrolls = calls('scroll_points');
     expect(scrolls).toHaveLength(Math.ceil(3 / FAKE_SCROLL_PAGE));
@@ -178,7 +192,7 @@ describe('QdrantVectorStore requests against the Qdrant 1.19 OpenAPI contract', 
 
 describe('QdrantVectorStore error handling against a local HTTP server', () => {
   it('a 404 on a read answers empty, on a write fails as vector_collection_missing (not retryable)', async () => {
-    const server = await startRecordingServer(() => ({ status: 404, body: { status: { error: 'Not found: Collection `x` doesn\'t exist!' }, time: 0 } }));
+    const server = await startRecordingServer(() => ({ status: 404, body: { status: { error: "Not found: Collection `x` doesn't exist!" }, time: 0 } }));
     const store = new QdrantVectorStore({ url: server.url, collection: 'x', timeoutMs: 2000 });
     try {
       expect(await store.search([1, 0], { tenantId: 't' }, 3)).toEqual([]);

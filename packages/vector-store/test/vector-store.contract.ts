@@ -174,8 +174,7 @@ export function runVectorStoreContract(name: string, factory: VectorStoreFactory
       const kase = record(tilted(0, 1, 0.1), { knowledgeBaseId: 'kb-1', contentType: 'case', documentId: 'doc-2' });
       const article = record(tilted(0, 2, 0.2), { knowledgeBaseId: 'kb-2', contentType: 'article', documentId: 'doc-3' });
       await store.upsert([page, kase, article]);
-      const ids = async (filter: Parameters<VectorStore['search']>[1]) =>
-        (await store.search(axis(0), filter, 10)).map((h) => h.id);
+      const ids = async (filter: Parameters<VectorStore['search']>[1]) => (await store.search(axis(0), filter, 10)).map((h) => h.id);
 
       expect(await ids({ tenantId: 'tenant-a', knowledgeBaseId: 'kb-1' })).toEqual([page.id, kase.id]);
       expect(await ids({ tenantId: 'tenant-a', knowledgeBaseId: 'kb-2' })).toEqual([article.id]);
@@ -195,7 +194,11 @@ export function runVectorStoreContract(name: string, factory: VectorStoreFactory
       const otherTenantSameDoc = record(axis(5), { tenantId: 'tenant-b' });
       await store.upsert([...kept, ...stale, otherDoc, otherTenantSameDoc]);
 
-      const removed = await store.deleteDocumentVectors('tenant-a', 'doc-1', kept.map((r) => r.id));
+      const removed = await store.deleteDocumentVectors(
+        'tenant-a',
+        'doc-1',
+        kept.map((r) => r.id),
+      );
 
       if (removed !== undefined) expect(removed).toBe(2);
       expect(sorted(await store.listIds({ tenantId: 'tenant-a' }))).toEqual(sorted([...kept, otherDoc].map((r) => r.id)));

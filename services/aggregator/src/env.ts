@@ -31,7 +31,12 @@ export const aggregatorEnvSchema = z.object({
    */
   KBFLOW_KNOWLEDGE_SIMILARITY: z.coerce.number().gt(0).lt(1).default(0.6),
   /** How long a generation waits for a knowledge base's lock, and then may hold it. */
-  KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
+  KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .default(600_000),
 });
 
 export type AggregatorEnv = z.infer<typeof aggregatorEnvSchema>;

@@ -1,7 +1,17 @@
 // Composition root of the aggregator: consumes `aggregate` (document and
 // crawl completion) and `query` (answers and searches).
 import { createDb, DocumentRepository, KnowledgeRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
-import { CachedEmbedder, createChatModel, createEmbedder, guardChatModel, guardEmbedder, instrumentEmbedder, providerLimiter, rateLimitChatModel, rateLimitEmbedder } from '@kbflow/embeddings';
+import {
+  CachedEmbedder,
+  createChatModel,
+  createEmbedder,
+  guardChatModel,
+  guardEmbedder,
+  instrumentEmbedder,
+  providerLimiter,
+  rateLimitChatModel,
+  rateLimitEmbedder,
+} from '@kbflow/embeddings';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, onTenantPurged, QueueName, runWorkerService } from '@kbflow/queues';
 import { providerAndVectorBreakers } from '@kbflow/resilience';
@@ -27,7 +37,10 @@ try {
   const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
   const breakers = providerAndVectorBreakers(env, { registry: metrics.registry, log, service: SERVICE, report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX } });
   const viaProvider = <T>(call: () => Promise<T>) => breakers.provider.run(call);
-  const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)), metrics.registry);
+  const vectors = instrumentVectorStore(
+    guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)),
+    metrics.registry,
+  );
   // The provider's RPM and TPM, shared with every other replica through Redis (none set: no limiter).
   const queryQueue = producer.queue(QueueName.query);
   const demand = async () => {
@@ -53,7 +66,10 @@ try {
     keywordBudgetMs: env.KBFLOW_KEYWORD_BUDGET_MS > 0 ? env.KBFLOW_KEYWORD_BUDGET_MS : undefined,
     // Two in-process cache levels, both keyed per tenant: the LRU of recent
     // questions (by count), then the byte-bounded embedding cache.
-    embedder: new QueryEmbeddingCache(instrumentEmbedder(queryVectors, metrics.registry), { maxEntries: env.KBFLOW_QUERY_CACHE_SIZE, registry: metrics.registry }),
+    embedder: new QueryEmbeddingCache(instrumentEmbedder(queryVectors, metrics.registry), {
+      maxEntries: env.KBFLOW_QUERY_CACHE_SIZE,
+      registry: metrics.registry,
+    }),
     chat: chat ? (chatLimiter ? rateLimitChatModel(guardChatModel(chat, viaProvider), chatLimiter) : guardChatModel(chat, viaProvider)) : undefined,
     streams: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   };

@@ -23,8 +23,18 @@ function metricsFor(registry: Registry): CacheMetrics {
   let m = byRegistry.get(registry);
   if (!m) {
     m = {
-      hits: new Counter({ name: 'kbflow_query_embedding_cache_hits_total', help: 'Query embeddings answered from the in-process cache, by model.', labelNames: ['model'], registers: [registry] }),
-      misses: new Counter({ name: 'kbflow_query_embedding_cache_misses_total', help: 'Query embeddings not in the in-process cache, by model.', labelNames: ['model'], registers: [registry] }),
+      hits: new Counter({
+        name: 'kbflow_query_embedding_cache_hits_total',
+        help: 'Query embeddings answered from the in-process cache, by model.',
+        labelNames: ['model'],
+        registers: [registry],
+      }),
+      misses: new Counter({
+        name: 'kbflow_query_embedding_cache_misses_total',
+        help: 'Query embeddings not in the in-process cache, by model.',
+        labelNames: ['model'],
+        registers: [registry],
+      }),
     };
     byRegistry.set(registry, m);
   }

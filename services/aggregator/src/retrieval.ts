@@ -102,7 +102,11 @@ export async function retrieve(input: RetrievalRequest, limit: number, deps: Ret
   let embedMs = 0;
   let degraded: Degraded | undefined;
   let queryVector: number[] | undefined;
-  const vectorFilter: VectorFilter = { tenantId: input.tenantId, knowledgeBaseId: input.knowledgeBaseId, ...(input.filters.contentTypes ? { contentTypes: input.filters.contentTypes } : {}) };
+  const vectorFilter: VectorFilter = {
+    tenantId: input.tenantId,
+    knowledgeBaseId: input.knowledgeBaseId,
+    ...(input.filters.contentTypes ? { contentTypes: input.filters.contentTypes } : {}),
+  };
   // The nearest `k` vectors, or undefined when the embedder or the vector
   // store failed: then the answer comes from keyword search and says so.
   // PostgreSQL errors are not caught here; they fail the job like any other.
@@ -126,7 +130,10 @@ export async function retrieve(input: RetrievalRequest, limit: number, deps: Ret
     for (;;) {
       const hits = await nearest(k);
       if (!hits) return [];
-      const inScope = await deps.documents.chunkIdsInScope(scope, hits.map((h) => h.id));
+      const inScope = await deps.documents.chunkIdsInScope(
+        scope,
+        hits.map((h) => h.id),
+      );
       const kept = hits.filter((h) => inScope.has(h.id));
       // Enough passed, the store has no more, or its cap is reached.
       if (kept.length >= depth || hits.length < k || k >= MAX_SEARCH_LIMIT) return kept.slice(0, depth);
@@ -153,7 +160,10 @@ export async function retrieve(input: RetrievalRequest, limit: number, deps: Ret
   ranked = ranked.slice(0, poolSize);
 
   const score = new Map(ranked.map((r) => [r.id, r.score]));
-  const rows = await deps.documents.chunksWithDocuments(scope, ranked.map((r) => r.id));
+  const rows = await deps.documents.chunksWithDocuments(
+    scope,
+    ranked.map((r) => r.id),
+  );
   let chunks: RetrievedChunk[] = rows.map((r) => ({
     chunkId: r.id,
     documentId: r.documentId,

@@ -96,7 +96,17 @@ beforeAll(async () => {
     const records = parse(readFileSync(path.join(SHARED_DATA, 'support-tickets', file)), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
     records.forEach((r, i) => {
       const externalId = `${r.repo}#${split}-${i + 1}`;
-      rows.push({ externalId, subject: text(r.title), description: text(r.body), resolution: '', status: 'open', priority: '', product: r.repo ?? '', channel: 'github', metadata: { label: r.label, repo: r.repo } });
+      rows.push({
+        externalId,
+        subject: text(r.title),
+        description: text(r.body),
+        resolution: '',
+        status: 'open',
+        priority: '',
+        product: r.repo ?? '',
+        channel: 'github',
+        metadata: { label: r.label, repo: r.repo },
+      });
       created.push({ externalId, createdAt: `${r.created_at}Z` });
     });
   }
@@ -124,16 +134,25 @@ beforeAll(async () => {
   maintenanceEvents = new QueueEvents(QueueName.maintenance, { connection: eventConnections[1]!, prefix: producer.prefix });
   await Promise.all([aggregateEvents.waitUntilReady(), maintenanceEvents.waitUntilReady()]);
   workers = [
-    createWorker({ ...common, queue: QueueName.aggregate, handlers: someHandlers(QueueName.aggregate, { 'generate-knowledge': (data, ctx) => generateKnowledge(data, ctx, deps) }) }),
+    createWorker({
+      ...common,
+      queue: QueueName.aggregate,
+      handlers: someHandlers(QueueName.aggregate, { 'generate-knowledge': (data, ctx) => generateKnowledge(data, ctx, deps) }),
+    }),
     createWorker({
       ...common,
       queue: QueueName.maintenance,
-      handlers: someHandlers(QueueName.maintenance, { 'generate-knowledge': (data, ctx) => generateKnowledgeRun(data, ctx, { producer, aggregateEvents, timeoutMs: 300_000 }) }),
+      handlers: someHandlers(QueueName.maintenance, {
+        'generate-knowledge': (data, ctx) => generateKnowledgeRun(data, ctx, { producer, aggregateEvents, timeoutMs: 300_000 }),
+      }),
     }),
     createWorker({
       ...common,
       queue: QueueName.embed,
-      handlers: someHandlers(QueueName.embed, { 'embed-documents': (data, ctx) => embedDocuments(data, ctx, embedDeps), 'delete-vectors': (data, ctx) => deleteVectors(data, ctx, embedDeps) }),
+      handlers: someHandlers(QueueName.embed, {
+        'embed-documents': (data, ctx) => embedDocuments(data, ctx, embedDeps),
+        'delete-vectors': (data, ctx) => deleteVectors(data, ctx, embedDeps),
+      }),
     }),
   ];
 }, 600_000);
@@ -170,9 +189,7 @@ describe('knowledge generation on the GitHub issues', () => {
     expect(new Set(firstArticles.map((x) => x.patternKey)).size).toBe(count);
     expect(count).toBeGreaterThanOrEqual(5);
 
-    const lines = firstArticles
-      .sort((x, y) => y.cases.length - x.cases.length)
-      .map((x) => `${String(x.cases.length).padStart(3)}  [${x.category}] ${x.title}`);
+    const lines = firstArticles.sort((x, y) => y.cases.length - x.cases.length).map((x) => `${String(x.cases.length).padStart(3)}  [${x.category}] ${x.title}`);
     process.stdout.write(`${count} articles from 3,000 GitHub issues (two concurrent runs, ${seconds} s):\n${lines.join('\n')}\n`);
 
     for (const article of firstArticles) {
@@ -190,14 +207,16 @@ describe('knowledge generation on the GitHub issues', () => {
       expect(article.body).toContain(`## Linked cases (${article.cases.length})`);
     }
     const subjects = (article: (typeof firstArticles)[number]) => article.cases.map((l) => l.case.subject);
-    const addNode = firstArticles.find((x) => subjects(x).filter((s) => /Cannot add node "\d+" because a node with that id is already in the Store/.test(s)).length >= 15);
+    const addNode = firstArticles.find(
+      (x) => subjects(x).filter((s) => /Cannot add node "\d+" because a node with that id is already in the Store/.test(s)).length >= 15,
+    );
     expect(addNode?.title).toMatch(/Cannot add node/);
     const elementNotFound = firstArticles.find((x) => subjects(x).filter((s) => /Element "\d+" not found/.test(s)).length >= 10);
     expect(elementNotFound?.title).toMatch(/Element "\d+" not found/);
     expect(firstArticles.some((x) => subjects(x).filter((s) => /when running tensorflow\.python\./.test(s)).length >= 10)).toBe(true);
   }, 300_000);
 
-  it("stores each article as a document with the summary in its metadata and vectorizes it with article weighting at LOW priority", async () => {
+  it('stores each article as a document with the summary in its metadata and vectorizes it with article weighting at LOW priority', async () => {
     const jobs = await articleJobs();
     expect(jobs).toHaveLength(firstArticles.length);
     for (const job of jobs) {
@@ -207,7 +226,14 @@ describe('knowledge generation on the GitHub issues', () => {
     await embedDrained();
     for (const article of firstArticles) {
       const doc = await db.document.findUniqueOrThrow({ where: { id: article.documentId! }, include: { chunks: true } });
-      expect(doc).toMatchObject({ contentType: 'article', source: 'knowledge', url: `article://${article.id}`, title: article.title, status: 'indexed', markdown: article.body });
+      expect(doc).toMatchObject({
+        contentType: 'article',
+        source: 'knowledge',
+        url: `article://${article.id}`,
+        title: article.title,
+        status: 'indexed',
+        markdown: article.body,
+      });
       expect((doc.metadata as { summary?: string }).summary).toBe(article.summary);
       expect(doc.chunks.length).toBeGreaterThan(0);
       expect(await lance.count({ tenantId, documentId: doc.id })).toBe(doc.chunks.length);

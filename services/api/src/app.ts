@@ -1,7 +1,20 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { CaseRepository, DocumentRepository, SourceRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository } from '@kbflow/db';
+import type {
+  CaseRepository,
+  DocumentRepository,
+  SourceRepository,
+  IdempotencyRepository,
+  KnowledgeRepository,
+  RecordRepository,
+  ScheduleRunRepository,
+  SearchLogRepository,
+  TaskRepository,
+  TenantRepository,
+  TenantWorkRepository,
+  WebhookRepository,
+} from '@kbflow/db';
 import { readinessStatus, runChecks, type ReadinessCheck } from '@kbflow/observability';
 import { QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import type { QueueEvents } from 'bullmq';
@@ -100,8 +113,26 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   const mount = (routes: Parameters<RouteRegistry['mount']>[2]) => registry.mount(v1, '/v1', routes);
   mount(taskRoutes({ redis: deps.redis, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, webhooks: deps.webhooks }));
   if (deps.searchLogs) mount(searchAnalyticsRoutes({ tenants: deps.tenants, searchLogs: deps.searchLogs.repository }));
-  mount(queryRoutes({ tenants: deps.tenants, producer: deps.producer, redis: deps.redis, events: deps.events, timeoutMs: deps.queryTimeoutMs, searchLog: deps.searchLogs?.writer }));
-  mount(recordRoutes({ tenants: deps.tenants, tasks: deps.tasks, records: deps.records.repository, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
+  mount(
+    queryRoutes({
+      tenants: deps.tenants,
+      producer: deps.producer,
+      redis: deps.redis,
+      events: deps.events,
+      timeoutMs: deps.queryTimeoutMs,
+      searchLog: deps.searchLogs?.writer,
+    }),
+  );
+  mount(
+    recordRoutes({
+      tenants: deps.tenants,
+      tasks: deps.tasks,
+      records: deps.records.repository,
+      producer: deps.producer,
+      log: deps.log,
+      maxBytes: deps.records.maxBytes,
+    }),
+  );
   mount(caseRoutes({ tenants: deps.tenants, cases: deps.cases, producer: deps.producer, log: deps.log, maxBytes: deps.records.maxBytes }));
   mount(queueRoutes(deps.producer, deps.tenantWork));
   mount(opsRoutes(deps.producer, deps.redis, deps.tenantWork));
@@ -110,8 +141,28 @@ export function mountV1Routes(registry: RouteRegistry, v1: express.Router, deps:
   mount(knowledgeRoutes({ tenants: deps.tenants, knowledge: deps.knowledge, producer: deps.producer, log: deps.log }));
   mount(knowledgeBaseRoutes({ tenants: deps.tenants }));
   if (deps.tenantAdmin) mount(tenantRoutes({ tenants: deps.tenants, purger: deps.tenantAdmin.purger, log: deps.log }));
-  mount(sourceRoutes({ sources: deps.sources.repository, tasks: deps.tasks, tenants: deps.tenants, producer: deps.producer, log: deps.log, minIntervalMs: deps.sources.minIntervalMs, webhooks: deps.webhooks }));
-  mount(documentRoutes({ tenants: deps.tenants, tasks: deps.tasks, documents: deps.documents.repository, producer: deps.producer, log: deps.log, maxFileBytes: deps.records.maxBytes, maxPages: deps.documents.maxPages }));
+  mount(
+    sourceRoutes({
+      sources: deps.sources.repository,
+      tasks: deps.tasks,
+      tenants: deps.tenants,
+      producer: deps.producer,
+      log: deps.log,
+      minIntervalMs: deps.sources.minIntervalMs,
+      webhooks: deps.webhooks,
+    }),
+  );
+  mount(
+    documentRoutes({
+      tenants: deps.tenants,
+      tasks: deps.tasks,
+      documents: deps.documents.repository,
+      producer: deps.producer,
+      log: deps.log,
+      maxFileBytes: deps.records.maxBytes,
+      maxPages: deps.documents.maxPages,
+    }),
+  );
 }
 
 /** Builds the Express app; `main.ts` only wires clients and listens. */
@@ -179,7 +230,10 @@ export function createApp(deps: AppDeps): KbflowApp {
   // Before admission: a repeat of a request already answered gets its answer even while overloaded.
   // The lease outlasts the slowest request (a query waiting its full timeout).
   v1.use(idempotency({ store: deps.idempotency, log: deps.log, leaseMs: deps.queryTimeoutMs + 30_000, maxStreamedBytes: deps.records.maxBytes }));
-  const admission = new AdmissionControl({ redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry }, deps.admission ?? DEFAULT_ADMISSION);
+  const admission = new AdmissionControl(
+    { redis: deps.redis, producer: deps.producer, log: deps.log, registry: deps.registry },
+    deps.admission ?? DEFAULT_ADMISSION,
+  );
   // Crawls, scrapes, batches and source runs feed the scrape queue (their flow parent only waits).
   for (const path of ['/crawl', '/scrape', '/scrape/batch', '/sources/:id/runs']) v1.post(path, admission.admit(QueueName.scrape));
   for (const path of ['/records', '/documents']) v1.post(path, admission.admit(QueueName.embed));

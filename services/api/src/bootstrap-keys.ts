@@ -13,13 +13,18 @@ import type { ApiEnv } from './env.ts';
  * developer's own machine (benchmarks and the five-minute tour run on it),
  * the admin tenant the operator's.
  */
-export async function bootstrapEnvKeys(env: Pick<ApiEnv, 'NODE_ENV' | 'KBFLOW_DEV_API_KEY' | 'KBFLOW_ADMIN_API_KEY'>, tenants: TenantRepository, log: Logger): Promise<void> {
+export async function bootstrapEnvKeys(
+  env: Pick<ApiEnv, 'NODE_ENV' | 'KBFLOW_DEV_API_KEY' | 'KBFLOW_ADMIN_API_KEY'>,
+  tenants: TenantRepository,
+  log: Logger,
+): Promise<void> {
   if (env.KBFLOW_DEV_API_KEY && env.NODE_ENV !== 'production') {
     const dev = await tenants.bootstrapKey('dev', env.KBFLOW_DEV_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY', tier: 'enterprise' });
     if (dev.revoked) log.warn({ variable: 'KBFLOW_DEV_API_KEY' }, 'the dev key in the environment was revoked through the API and stays revoked');
   }
   if (env.KBFLOW_ADMIN_API_KEY) {
     const admin = await tenants.bootstrapKey('admin', env.KBFLOW_ADMIN_API_KEY, { keyName: 'KBFLOW_ADMIN_API_KEY', isAdmin: true, tier: 'enterprise' });
-    if (admin.revoked) log.warn({ variable: 'KBFLOW_ADMIN_API_KEY' }, 'the admin key in the environment was revoked through the API and stays revoked: set a new one');
+    if (admin.revoked)
+      log.warn({ variable: 'KBFLOW_ADMIN_API_KEY' }, 'the admin key in the environment was revoked through the API and stays revoked: set a new one');
   }
 }

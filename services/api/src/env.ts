@@ -30,9 +30,19 @@ export const apiEnvSchema = z
      */
     KBFLOW_ADMIN_API_KEY: z.string().min(6).optional(),
     KBFLOW_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
-    KBFLOW_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+    KBFLOW_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(1024 * 1024),
     /** Cap on one `POST /v1/records` body (decoded), separate from KBFLOW_MAX_BODY_BYTES: bulk uploads are large by nature. */
-    KBFLOW_RECORDS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+    KBFLOW_RECORDS_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(64 * 1024 * 1024),
     KBFLOW_BULL_BOARD_READ_ONLY: booleanFromString.default(false),
     /** Pages read of one uploaded PDF at most (POST /v1/documents); the scraper reads the same variable for crawled ones. */
     /** The shortest `every` a source schedule may have; lowered only by tests (a crawl every few seconds hammers a site). */
@@ -53,9 +63,14 @@ export const apiEnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['KBFLOW_ADMIN_API_KEY'], message: 'is required in production (generate one: openssl rand -hex 32)' });
     }
     const reason = env.KBFLOW_ADMIN_API_KEY === undefined ? undefined : weakSecretReason(env.KBFLOW_ADMIN_API_KEY);
-    if (reason) ctx.addIssue({ code: 'custom', path: ['KBFLOW_ADMIN_API_KEY'], message: `${reason}: not accepted in production (generate one: openssl rand -hex 32)` });
+    if (reason)
+      ctx.addIssue({ code: 'custom', path: ['KBFLOW_ADMIN_API_KEY'], message: `${reason}: not accepted in production (generate one: openssl rand -hex 32)` });
     if (env.KBFLOW_DEV_API_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['KBFLOW_DEV_API_KEY'], message: 'is not used in production: leave it empty and create tenants and keys with the admin key (./kbflow tenants add, ./kbflow keys add)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KBFLOW_DEV_API_KEY'],
+        message: 'is not used in production: leave it empty and create tenants and keys with the admin key (./kbflow tenants add, ./kbflow keys add)',
+      });
     }
   })
   .transform((env) => ({

@@ -1,5 +1,19 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository } from '@kbflow/db';
+import {
+  CaseRepository,
+  createDb,
+  DocumentRepository,
+  IdempotencyRepository,
+  KnowledgeRepository,
+  RecordRepository,
+  ScheduleRunRepository,
+  SearchLogRepository,
+  SourceRepository,
+  TaskRepository,
+  TenantRepository,
+  TenantWorkRepository,
+  WebhookRepository,
+} from '@kbflow/db';
 import { createLogger, createMetrics, ShutdownManager, startHealthServer, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';

@@ -39,7 +39,11 @@ export class SearchLogWriter {
     this.#batchSize = opts.batchSize ?? 500;
     this.#maxBuffered = opts.maxBuffered ?? 10_000;
     this.#written = new Counter({ name: 'kbflow_search_logs_written_total', help: 'Search log rows written.', registers: [deps.registry] });
-    this.#dropped = new Counter({ name: 'kbflow_search_logs_dropped_total', help: 'Search log rows dropped (buffer full or write failed).', registers: [deps.registry] });
+    this.#dropped = new Counter({
+      name: 'kbflow_search_logs_dropped_total',
+      help: 'Search log rows dropped (buffer full or write failed).',
+      registers: [deps.registry],
+    });
     this.#timer = setInterval(() => void this.flush(), opts.flushIntervalMs ?? 1000);
     // The log must never keep a process alive that is otherwise done.
     this.#timer.unref();

@@ -82,7 +82,9 @@ export class TenantPurger {
       log.info({ tenantId, purgeId: purge.id, jobsRemoved: removed }, 'tenant purged');
     } catch (err) {
       log.error({ err, tenantId, purgeId: purge.id }, 'tenant purge failed');
-      await tenants.finishPurge(purge.id, (err as Error).message).catch((e: unknown) => log.error({ err: e, purgeId: purge.id }, 'could not record a failed purge'));
+      await tenants
+        .finishPurge(purge.id, (err as Error).message)
+        .catch((e: unknown) => log.error({ err: e, purgeId: purge.id }, 'could not record a failed purge'));
     }
   }
 

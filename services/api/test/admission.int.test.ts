@@ -95,7 +95,15 @@ describe('admission control on the scrape backlog', () => {
     const dl = await api.producer.enqueue(
       QueueName.deadLetter,
       'dead-letter',
-      { queue: 'scrape', jobName: 'scrape-page', jobId: 'x', data: { tenantId: TENANT, taskId: TENANT, url: 'http://example.com/dl', depth: 0 }, error: 'e', attemptsMade: 3, failedAt: new Date().toISOString() },
+      {
+        queue: 'scrape',
+        jobName: 'scrape-page',
+        jobId: 'x',
+        data: { tenantId: TENANT, taskId: TENANT, url: 'http://example.com/dl', depth: 0 },
+        error: 'e',
+        attemptsMade: 3,
+        failedAt: new Date().toISOString(),
+      },
       { priority: Priority.LOW },
     );
     const res = await api.send('POST', `/v1/dead-letters/${dl.id}/replay`, { key: ADMIN_KEY });
@@ -104,7 +112,7 @@ describe('admission control on the scrape backlog', () => {
   });
 });
 
-describe('admission control on Redis memory, on a Redis of the test\'s own', () => {
+describe("admission control on Redis memory, on a Redis of the test's own", () => {
   let server: ChildProcess;
   let port: number;
   let admin: Redis;
@@ -113,7 +121,9 @@ describe('admission control on Redis memory, on a Redis of the test\'s own', () 
 
   beforeAll(async () => {
     port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+      stdio: 'ignore',
+    });
     admin = createRedis(`redis://127.0.0.1:${port}`);
     const deadline = Date.now() + 10_000;
     while ((await admin.ping().catch(() => 'down')) !== 'PONG') {

@@ -38,12 +38,51 @@ describe('bad input', () => {
     ['a topK out of range', 'POST', '/v1/search', { body: { query: 'x', topK: 0 } }, 400, 'invalid_field', 'topK'],
     ['an empty text to embed', 'POST', '/v1/embed', { body: { texts: [''] } }, 400, 'invalid_field', 'texts.0'],
     ['a JSON array instead of an object', 'POST', '/v1/crawl', { body: '[1,2]' }, 400, 'invalid_field'],
-    ['respectRobots that is not a boolean', 'POST', '/v1/crawl', { body: { url: 'http://example.com', respectRobots: 'yes' } }, 400, 'invalid_field', 'respectRobots'],
+    [
+      'respectRobots that is not a boolean',
+      'POST',
+      '/v1/crawl',
+      { body: { url: 'http://example.com', respectRobots: 'yes' } },
+      400,
+      'invalid_field',
+      'respectRobots',
+    ],
     ['an unknown sitemaps mode', 'POST', '/v1/crawl', { body: { url: 'http://example.com', sitemaps: 'sometimes' } }, 400, 'invalid_field', 'sitemaps'],
-    ['a host concurrency of 0', 'POST', '/v1/crawl', { body: { url: 'http://example.com', politeness: { maxConcurrency: 0 } } }, 400, 'invalid_field', 'politeness.maxConcurrency'],
-    ['a negative host delay', 'POST', '/v1/crawl', { body: { url: 'http://example.com', politeness: { minDelayMs: -1 } } }, 400, 'invalid_field', 'politeness.minDelayMs'],
-    ['an unknown politeness field', 'POST', '/v1/crawl', { body: { url: 'http://example.com', politeness: { rps: 3 } } }, 400, 'unknown_field', 'politeness.rps'],
-    ['an oversized body', 'POST', '/v1/scrape/batch', { body: { urls: Array.from({ length: 900 }, (_, i) => `http://example.com/${'x'.repeat(30)}/${i}`) } }, 413, 'payload_too_large'],
+    [
+      'a host concurrency of 0',
+      'POST',
+      '/v1/crawl',
+      { body: { url: 'http://example.com', politeness: { maxConcurrency: 0 } } },
+      400,
+      'invalid_field',
+      'politeness.maxConcurrency',
+    ],
+    [
+      'a negative host delay',
+      'POST',
+      '/v1/crawl',
+      { body: { url: 'http://example.com', politeness: { minDelayMs: -1 } } },
+      400,
+      'invalid_field',
+      'politeness.minDelayMs',
+    ],
+    [
+      'an unknown politeness field',
+      'POST',
+      '/v1/crawl',
+      { body: { url: 'http://example.com', politeness: { rps: 3 } } },
+      400,
+      'unknown_field',
+      'politeness.rps',
+    ],
+    [
+      'an oversized body',
+      'POST',
+      '/v1/scrape/batch',
+      { body: { urls: Array.from({ length: 900 }, (_, i) => `http://example.com/${'x'.repeat(30)}/${i}`) } },
+      413,
+      'payload_too_large',
+    ],
     ['an unknown route', 'GET', '/v1/nothing-here', {}, 404, 'not_found'],
   ];
 
@@ -93,7 +132,13 @@ async function withheldBody(path: string, headers: Record<string, string>, sent:
   socket.on('error', () => undefined);
   const ended = new Promise<void>((resolve) => socket.on('close', () => ((closed = true), resolve())));
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  const lines = [`POST ${path} HTTP/1.1`, `Host: ${host}:${port}`, 'Content-Type: application/json', 'Content-Length: 1048000', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${host}:${port}`,
+    'Content-Type: application/json',
+    'Content-Length: 1048000',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   socket.write(`${lines.join('\r\n')}\r\n\r\n${sent}`);
   // Long enough for any answer the server gives without the body; the
   // point is that an answer comes at all, so this is not a timing claim.
@@ -221,7 +266,9 @@ describe('health, metrics and Bull Board', () => {
     expect(ok.text).toContain('kbflow');
     const board = await send('GET', '/admin/queues/api/queues?activeQueue=scrape&page=1&jobsPerPage=10', { key: ADMIN_KEY });
     expect(board.status).toBe(200);
-    expect(board.json.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter']));
+    expect(board.json.queues.map((q: { name: string }) => q.name)).toEqual(
+      expect.arrayContaining(['scrape', 'embed', 'aggregate', 'query', 'maintenance', 'dead-letter']),
+    );
   });
 });
 
@@ -270,9 +317,14 @@ describe('operations endpoints', () => {
       concurrency: 2,
     });
     try {
-      const jobs = await producer.enqueueBulk(QueueName.maintenance, 'health-check', Array.from({ length: 6 }, () => ({ data: {}, opts: { priority: Priority.LOW } })));
+      const jobs = await producer.enqueueBulk(
+        QueueName.maintenance,
+        'health-check',
+        Array.from({ length: 6 }, () => ({ data: {}, opts: { priority: Priority.LOW } })),
+      );
       const deadline = Date.now() + 10_000;
-      while ((await producer.queue(QueueName.maintenance).getCompletedCount()) < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await producer.queue(QueueName.maintenance).getCompletedCount()) < jobs.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
     } finally {
       await worker.close();
     }

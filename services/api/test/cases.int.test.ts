@@ -77,7 +77,12 @@ afterAll(async () => {
 
 /** Runs one case-sync job to its end, as the schedule would. */
 async function sync(): Promise<CaseSyncResult> {
-  const job = await api.producer.enqueue(QueueName.maintenance, 'case-sync', { trigger: 'manual' }, { priority: Priority.LOW, jobId: `cases-sync-${++syncCount}` });
+  const job = await api.producer.enqueue(
+    QueueName.maintenance,
+    'case-sync',
+    { trigger: 'manual' },
+    { priority: Priority.LOW, jobId: `cases-sync-${++syncCount}` },
+  );
   return (await job.waitUntilFinished(events, 600_000)) as CaseSyncResult;
 }
 
@@ -120,7 +125,16 @@ describe('cases: one at a time', () => {
   it('POST with one object creates the case (201), pending until synced; bad bodies are 4xx naming the field and write nothing', async () => {
     const created = await api.send('POST', '/v1/cases', { body: printer });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ ...printer, resolution: '', channel: '', version: 1, syncedVersion: 0, pending: true, category: null, complete: null });
+    expect(created.json).toMatchObject({
+      ...printer,
+      resolution: '',
+      channel: '',
+      version: 1,
+      syncedVersion: 0,
+      pending: true,
+      category: null,
+      complete: null,
+    });
     id = created.json.id;
 
     const bad = [
@@ -169,7 +183,12 @@ describe('cases: one at a time', () => {
     expect((await api.send('GET', '/v1/cases?status=RESOLVED')).json.cases.map((c: { id: string }) => c.id)).toEqual([id]);
     expect((await api.send('GET', '/v1/cases?pending=false')).json.cases).toEqual([]);
     expect((await api.send('GET', '/v1/cases', { key: OTHER_KEY })).json.cases).toEqual([]);
-    for (const [query, field] of [['cursor=abc', 'cursor'], ['limit=0', 'limit'], ['pending=maybe', 'pending'], ['colour=red', 'colour']]) {
+    for (const [query, field] of [
+      ['cursor=abc', 'cursor'],
+      ['limit=0', 'limit'],
+      ['pending=maybe', 'pending'],
+      ['colour=red', 'colour'],
+    ]) {
       const res = await api.send('GET', `/v1/cases?${query}`);
       expect([res.status, res.json.error.field]).toEqual([400, field]);
     }
@@ -177,7 +196,12 @@ describe('cases: one at a time', () => {
 
   it('odd but valid text is stored (NUL removed, lone surrogates replaced); hostile shapes are 4xx, never 5xx, and write nothing', async () => {
     const odd = await api.send('POST', '/v1/cases?knowledgeBase=helpdesk', {
-      body: { externalId: 'odd-\u{1f600}', subject: '\u202e reversed \u0000 \ud800', description: 'x'.repeat(5000), metadata: { ['__proto__']: 'p', 'a.b': null } },
+      body: {
+        externalId: 'odd-\u{1f600}',
+        subject: '\u202e reversed \u0000 \ud800',
+        description: 'x'.repeat(5000),
+        metadata: { ['__proto__']: 'p', 'a.b': null },
+      },
     });
     expect(odd.status).toBe(201);
     expect(odd.json).toMatchObject({ externalId: 'odd-\u{1f600}', metadata: { 'a.b': null } });
@@ -200,7 +224,11 @@ describe('cases: one at a time', () => {
     ];
     for (const body of hostile) {
       const res = await api.send('POST', '/v1/cases', { body: JSON.stringify(body) });
-      expect([JSON.stringify(body).slice(0, 40), res.status >= 400 && res.status < 500, typeof res.json?.error?.code]).toEqual([JSON.stringify(body).slice(0, 40), true, 'string']);
+      expect([JSON.stringify(body).slice(0, 40), res.status >= 400 && res.status < 500, typeof res.json?.error?.code]).toEqual([
+        JSON.stringify(body).slice(0, 40),
+        true,
+        'string',
+      ]);
     }
     expect(await count(`SELECT count(*) n FROM cases`)).toBe(before);
   });
@@ -292,7 +320,11 @@ describe('cases: bulk', () => {
     const broken = `${csvLine(['id', 'subject'])}\n${csvLine(['half-1', 'Fine row'])}\n"half-2,"unterminated`;
     const res = await post(Buffer.from(broken), 'text/csv');
     expect([res.status, res.json.error.field]).toEqual([400, 'body']);
-    for (const [query, field] of [['?idColum=x', 'idColum'], ['?knowledgeBase=UPPER', 'knowledgeBase'], ['?rowOffset=-1', 'rowOffset']]) {
+    for (const [query, field] of [
+      ['?idColum=x', 'idColum'],
+      ['?knowledgeBase=UPPER', 'knowledgeBase'],
+      ['?rowOffset=-1', 'rowOffset'],
+    ]) {
       const bad = await post(Buffer.from(`${csvLine(['id', 'subject'])}\n${csvLine(['half-3', 'Fine'])}`), 'text/csv', query);
       expect([bad.status, bad.json.error.field]).toEqual([400, field]);
     }
@@ -327,13 +359,24 @@ describe('cases: bulk', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(
       path.join(dir, 'category-distribution.json'),
-      JSON.stringify({ distribution: distribution.map((d) => ({ ...d, n: Number(d.n) })), bySubject: bySubject.map((d) => ({ ...d, n: Number(d.n) })) }, null, 2),
+      JSON.stringify(
+        { distribution: distribution.map((d) => ({ ...d, n: Number(d.n) })), bySubject: bySubject.map((d) => ({ ...d, n: Number(d.n) })) },
+        null,
+        2,
+      ),
     );
 
     // The support tickets' subjects name their problem: each lands in its category, whatever the templated description says.
     const majority = new Map<string, string>();
     for (const row of bySubject) if (!majority.has(row.subject)) majority.set(row.subject, row.category);
-    expect(Object.fromEntries(['Network problem', 'Battery life', 'Hardware issue', 'Display issue', 'Software bug', 'Payment issue', 'Refund request', 'Account access'].map((s) => [s, majority.get(s)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['Network problem', 'Battery life', 'Hardware issue', 'Display issue', 'Software bug', 'Payment issue', 'Refund request', 'Account access'].map((s) => [
+          s,
+          majority.get(s),
+        ]),
+      ),
+    ).toEqual({
       'Network problem': 'network',
       'Battery life': 'hardware',
       'Hardware issue': 'hardware',

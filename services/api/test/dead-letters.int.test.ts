@@ -17,8 +17,25 @@ const TENANT = '00000000-0000-4000-8000-000000000001';
 const TASK = '00000000-0000-4000-8000-0000000000aa';
 
 /** A dead letter exactly as the worker wrapper writes one (DeadLetters.record: the entry and its index). */
-async function deadLetter(producer: JobProducer, origin: string, jobName: string, jobId: string, data: unknown, error = 'fetch_failed: boom', redis: Redis = api.redis) {
-  await new DeadLetters(producer, redis).record({ queue: origin, jobName, jobId, data, error, attemptsMade: 3, failedAt: new Date().toISOString(), stacktrace: ['Error: boom', '    at somewhere'] });
+async function deadLetter(
+  producer: JobProducer,
+  origin: string,
+  jobName: string,
+  jobId: string,
+  data: unknown,
+  error = 'fetch_failed: boom',
+  redis: Redis = api.redis,
+) {
+  await new DeadLetters(producer, redis).record({
+    queue: origin,
+    jobName,
+    jobId,
+    data,
+    error,
+    attemptsMade: 3,
+    failedAt: new Date().toISOString(),
+    stacktrace: ['Error: boom', '    at somewhere'],
+  });
   return DeadLetters.idOf(origin, jobId);
 }
 
@@ -136,7 +153,13 @@ describe('dead letters', () => {
   });
 
   it('a replayed query runs at CRITICAL priority', async () => {
-    const id = await deadLetter(api.producer, 'query', 'search-chunks', 'q-1', { tenantId: TENANT, knowledgeBaseId: TASK, query: 'hello', topK: 3, mode: 'hybrid' });
+    const id = await deadLetter(api.producer, 'query', 'search-chunks', 'q-1', {
+      tenantId: TENANT,
+      knowledgeBaseId: TASK,
+      query: 'hello',
+      topK: 3,
+      mode: 'hybrid',
+    });
     const res = await api.send('POST', `/v1/dead-letters/${id}/replay`, { key: ADMIN_KEY });
     expect(res.status).toBe(202);
     const replayed = await api.producer.queue(QueueName.query).getJob(res.json.jobId);

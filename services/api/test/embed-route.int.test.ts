@@ -40,7 +40,14 @@ describe('POST /v1/embed', () => {
     try {
       const quick = await api.send('POST', '/v1/embed', { body: { texts: ['ab', 'abc'] } });
       expect(quick.status).toBe(200);
-      expect(quick.json).toEqual({ model: 'test', dimensions: 2, vectors: [[2, 0], [3, 0]] });
+      expect(quick.json).toEqual({
+        model: 'test',
+        dimensions: 2,
+        vectors: [
+          [2, 0],
+          [3, 0],
+        ],
+      });
       delayMs = 400;
       const slow = await api.send('POST', '/v1/embed', { body: { texts: ['abcd'] } });
       expect(slow.status).toBe(200);

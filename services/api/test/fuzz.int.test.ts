@@ -11,7 +11,17 @@ import path from 'node:path';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Fuzz } from './support/fuzz.ts';
-import { CASE_WRONG, invalidBulkBody, KNOWLEDGE_WRONG, MISSING, newListQuery, newRouteIdRequest, NOISE_FIELDS, RECORDS_MAX_BYTES, type BodySpec } from './support/fuzz-bodies.ts';
+import {
+  CASE_WRONG,
+  invalidBulkBody,
+  KNOWLEDGE_WRONG,
+  MISSING,
+  newListQuery,
+  newRouteIdRequest,
+  NOISE_FIELDS,
+  RECORDS_MAX_BYTES,
+  type BodySpec,
+} from './support/fuzz-bodies.ts';
 import { ADMIN_KEY, DEV_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 const SEED = Number(process.env.KBFLOW_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
@@ -37,7 +47,19 @@ interface FuzzResponse {
   body: string;
 }
 
-const POST_ROUTES = ['/v1/crawl', '/v1/scrape', '/v1/scrape/batch', '/v1/query', '/v1/search', '/v1/embed', '/v1/records', '/v1/cases', '/v1/knowledge', '/v1/sources', '/v1/admin/tenants'] as const;
+const POST_ROUTES = [
+  '/v1/crawl',
+  '/v1/scrape',
+  '/v1/scrape/batch',
+  '/v1/query',
+  '/v1/search',
+  '/v1/embed',
+  '/v1/records',
+  '/v1/cases',
+  '/v1/knowledge',
+  '/v1/sources',
+  '/v1/admin/tenants',
+] as const;
 type PostRoute = (typeof POST_ROUTES)[number];
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const KNOWN_PATHS: Record<string, string[]> = {
@@ -112,7 +134,17 @@ function generate(f: Fuzz): FuzzRequest {
   };
   const contentType = () => {
     if (f.bool(0.6)) headers['content-type'] = 'application/json';
-    else if (f.bool(0.5)) headers['content-type'] = f.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json; charset=nope', '', f.text(30, 'latin1')]);
+    else if (f.bool(0.5))
+      headers['content-type'] = f.pick([
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/json; charset=latin1',
+        'application/json; charset=utf-16',
+        'application/json; charset=nope',
+        '',
+        f.text(30, 'latin1'),
+      ]);
     if (f.bool(0.05)) headers['content-encoding'] = f.pick(['gzip', 'deflate', 'br', 'x-unknown', 'identity']);
   };
   const idempotencyKey = () => {
@@ -138,7 +170,14 @@ function generate(f: Fuzz): FuzzRequest {
           f.text(60, 'latin1'),
         ]);
       }
-      const path = f.pick([...Object.keys(KNOWN_PATHS), ...TRAVERSALS.filter((p) => p.startsWith('/v1') || p.startsWith('/admin')), '/v1/dead-letters/x/replay', '/admin/queues', '/admin/queues/api/queues', `/v1/${f.text(20, 'ascii').replace(/[^A-Za-z0-9._~-]/g, '')}`]);
+      const path = f.pick([
+        ...Object.keys(KNOWN_PATHS),
+        ...TRAVERSALS.filter((p) => p.startsWith('/v1') || p.startsWith('/admin')),
+        '/v1/dead-letters/x/replay',
+        '/admin/queues',
+        '/admin/queues/api/queues',
+        `/v1/${f.text(20, 'ascii').replace(/[^A-Za-z0-9._~-]/g, '')}`,
+      ]);
       contentType();
       idempotencyKey();
       return { category, method: f.pick(METHODS), path, headers, body: body() };
@@ -178,7 +217,13 @@ function generate(f: Fuzz): FuzzRequest {
         // A valid body, but a key that breaks the rules: 400 naming Idempotency-Key, nothing run.
         headers['content-type'] = 'application/json';
         delete headers['content-encoding'];
-        headers['idempotency-key'] = f.pick(['', 'k'.repeat(f.int(201, 3000)), `${f.text(10, 'ascii')}\u00e9`, `a\tb`, `${f.text(5, 'ascii')}\u00ff${f.text(5, 'ascii')}`]);
+        headers['idempotency-key'] = f.pick([
+          '',
+          'k'.repeat(f.int(201, 3000)),
+          `${f.text(10, 'ascii')}\u00e9`,
+          `a\tb`,
+          `${f.text(5, 'ascii')}\u00ff${f.text(5, 'ascii')}`,
+        ]);
         return { category, method: 'POST', path, headers, body: Buffer.from(JSON.stringify(validBody(route, f))) };
       }
       idempotencyKey();
@@ -278,9 +323,13 @@ function validBody(route: PostRoute, f: Fuzz): object {
 function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
   if (route === '/v1/records' || (route === '/v1/cases' && f.bool())) return invalidBulkBody(route, f);
   const kind = f.int(0, 7);
-  if (kind === 0) return Buffer.from(f.pick(['{', '{"url": ', "{'url': 'x'}", '{"url": "http://a.b",}', 'NaN', 'undefined', '\u0000', '{"a":1}{"b":2}', `${f.text(50, 'unicode')}`]) + '');
+  if (kind === 0)
+    return Buffer.from(
+      f.pick(['{', '{"url": ', "{'url': 'x'}", '{"url": "http://a.b",}', 'NaN', 'undefined', '\u0000', '{"a":1}{"b":2}', `${f.text(50, 'unicode')}`]) + '',
+    );
   // An array of one valid case is a valid bulk request: nest it once more.
-  if (kind === 1) return Buffer.from(JSON.stringify(f.pick([null, 1, 'string', true, [], route === '/v1/cases' ? [[validBody(route, f)]] : [validBody(route, f)]])));
+  if (kind === 1)
+    return Buffer.from(JSON.stringify(f.pick([null, 1, 'string', true, [], route === '/v1/cases' ? [[validBody(route, f)]] : [validBody(route, f)]])));
   if (kind === 2) {
     const depth = f.int(500, 7000);
     return Buffer.from(f.bool() ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `{"url":${'{"a":'.repeat(depth / 5)}1${'}'.repeat(depth / 5)}}`);
@@ -298,7 +347,19 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
   }
   // A wrong value for a field the route knows.
   const wrong: Record<string, unknown[]> = {
-    url: [12, null, {}, [], '', 'ftp://example.com/', 'javascript:alert(1)', 'http://', `http://example.com/${'x'.repeat(2100)}`, 'example.com', f.text(20, 'unicode') || '\u0000'],
+    url: [
+      12,
+      null,
+      {},
+      [],
+      '',
+      'ftp://example.com/',
+      'javascript:alert(1)',
+      'http://',
+      `http://example.com/${'x'.repeat(2100)}`,
+      'example.com',
+      f.text(20, 'unicode') || '\u0000',
+    ],
     urls: [[], 'http://example.com/', [1], [null], Array.from({ length: 1001 }, (_, i) => `http://e.com/${i}`), ['http://example.com/', 'mailto:x@y.z']],
     maxPages: [0, -1, 100_001, 1.5, '10', null],
     maxDepth: [-1, 101, 'deep', 0.5],
@@ -316,11 +377,33 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     texts: [[], [''], [1], 'text', Array.from({ length: 129 }, () => 't'), ['x'.repeat(32_001)]],
     name: [MISSING, '', 'UPPER', 'with space', '-lead', 'a'.repeat(101), 5, null, '\u00e9t\u00e9'],
     tier: ['gold', '', 'STARTER', 1, null, ['starter']],
-    limits: ['many', [], 7, { maxApiCallsPerHour: -1 }, { maxConcurrentProcessing: 1.5 }, { maxDocumentsPerKnowledgeBase: '10' }, { maxWidgets: 1 }, { maxVectorOperationsPerMinute: 1e12 }],
+    limits: [
+      'many',
+      [],
+      7,
+      { maxApiCallsPerHour: -1 },
+      { maxConcurrentProcessing: 1.5 },
+      { maxDocumentsPerKnowledgeBase: '10' },
+      { maxWidgets: 1 },
+      { maxVectorOperationsPerMinute: 1e12 },
+    ],
     type: ['feed', '', null, 1, 'SITE', MISSING],
     schedule: [
-      MISSING, null, '6h', {}, { every: '' }, { every: 'often' }, { every: '1s' }, { every: 5 }, { every: '6h', cron: '0 * * * *' },
-      { cron: '* * * * * *' }, { cron: '*/10 * * * * *' }, { cron: 'not a cron' }, { cron: '0 * * * *', tz: 'Mars/Olympus' }, { cron: '0 0 31 2 * * *' }, { cron: '0 * * * *', extra: 1 },
+      MISSING,
+      null,
+      '6h',
+      {},
+      { every: '' },
+      { every: 'often' },
+      { every: '1s' },
+      { every: 5 },
+      { every: '6h', cron: '0 * * * *' },
+      { cron: '* * * * * *' },
+      { cron: '*/10 * * * * *' },
+      { cron: 'not a cron' },
+      { cron: '0 * * * *', tz: 'Mars/Olympus' },
+      { cron: '0 0 31 2 * * *' },
+      { cron: '0 * * * *', extra: 1 },
     ],
     includePaths: ['^/docs', ['(a'], ['(?=x)'], ['(a)\\1'], [''], ['x'.repeat(513)], Array.from({ length: 51 }, (_, i) => `^/p${i}`), [1]],
     excludePaths: [['[z-a]'], ['*'], [null], 'x'],
@@ -331,11 +414,18 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     // Each refused: no secret, not an object, null, a non-http URL, a short
     // secret, an unknown event, no event, a private address, an unknown key.
     webhook: [
-      { url: 'http://example.com/hook' }, 'http://example.com/hook', null,
-      { url: 'ftp://example.com/hook', secret: 's'.repeat(16) }, { url: 'http://example.com/hook', secret: 'short' },
-      { url: 'http://example.com/hook', secret: 's'.repeat(16), events: ['run.exploded'] }, { url: 'http://example.com/hook', secret: 's'.repeat(16), events: [] },
-      { url: 'http://127.0.0.1:9/hook', secret: 's'.repeat(16) }, { url: 'http://169.254.169.254/', secret: 's'.repeat(16) }, { url: 'http://[::1]/', secret: 's'.repeat(16) },
-      { url: 'http://example.com/hook', secret: 's'.repeat(16), retries: 3 }, { url: 'http://example.com/hook', secret: 's'.repeat(257) },
+      { url: 'http://example.com/hook' },
+      'http://example.com/hook',
+      null,
+      { url: 'ftp://example.com/hook', secret: 's'.repeat(16) },
+      { url: 'http://example.com/hook', secret: 'short' },
+      { url: 'http://example.com/hook', secret: 's'.repeat(16), events: ['run.exploded'] },
+      { url: 'http://example.com/hook', secret: 's'.repeat(16), events: [] },
+      { url: 'http://127.0.0.1:9/hook', secret: 's'.repeat(16) },
+      { url: 'http://169.254.169.254/', secret: 's'.repeat(16) },
+      { url: 'http://[::1]/', secret: 's'.repeat(16) },
+      { url: 'http://example.com/hook', secret: 's'.repeat(16), retries: 3 },
+      { url: 'http://example.com/hook', secret: 's'.repeat(257) },
     ],
   };
   const fields: Record<Exclude<PostRoute, '/v1/records'>, string[]> = {
@@ -348,7 +438,22 @@ function invalidBody(route: PostRoute, f: Fuzz): Buffer | BodySpec {
     '/v1/cases': [...Object.keys(CASE_WRONG), 'knowledgeBase'],
     '/v1/knowledge': [...Object.keys(KNOWLEDGE_WRONG), 'knowledgeBase'],
     '/v1/admin/tenants': ['name', 'tier', 'limits'],
-    '/v1/sources': ['type', 'url', 'schedule', 'includePaths', 'excludePaths', 'maxPages', 'maxDepth', 'engine', 'knowledgeBase', 'respectRobots', 'sitemaps', 'politeness', 'deleteUnreached', 'webhook'],
+    '/v1/sources': [
+      'type',
+      'url',
+      'schedule',
+      'includePaths',
+      'excludePaths',
+      'maxPages',
+      'maxDepth',
+      'engine',
+      'knowledgeBase',
+      'respectRobots',
+      'sitemaps',
+      'politeness',
+      'deleteUnreached',
+      'webhook',
+    ],
   };
   const table = route === '/v1/cases' ? CASE_WRONG : route === '/v1/knowledge' ? KNOWLEDGE_WRONG : wrong;
   if ((route === '/v1/cases' || route === '/v1/knowledge') && f.bool(0.4)) {
@@ -372,7 +477,9 @@ function send(base: URL, req: FuzzRequest): Promise<FuzzResponse> {
     const r = request({ host: base.hostname, port: base.port, method: req.method, path: req.path, headers, agent }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(parts).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(parts).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     r.on('error', reject);
@@ -457,7 +564,9 @@ describe('fuzzing the API', () => {
     const statuses = new Map<number, number>();
     for (let i = 0; i < requests.length; i += PARALLEL) {
       const batch = requests.slice(i, i + PARALLEL);
-      const responses = await Promise.all(batch.map((r) => send(base, r).catch((e: Error) => ({ status: 0, contentType: '', body: `transport error: ${e.message}` }))));
+      const responses = await Promise.all(
+        batch.map((r) => send(base, r).catch((e: Error) => ({ status: 0, contentType: '', body: `transport error: ${e.message}` }))),
+      );
       responses.forEach((res, j) => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         const wrong = problem(batch[j]!, res);
@@ -478,7 +587,8 @@ describe('fuzzing the API', () => {
   // process, which has no handler for it, and here the request never got an answer); heard
   // but unclassified, it was a 500.
   it('answers an upload cut off inside any part with a 400, stores nothing and keeps serving', async () => {
-    const part = (name: string, filename: string, content: string) => `--cut\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\n\r\n${content}\r\n`;
+    const part = (name: string, filename: string, content: string) =>
+      `--cut\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\n\r\n${content}\r\n`;
     const forms = [
       part('file', 'rows.csv', 'id,externalId,subject,body\nr-1,c-1,Login fails,Since the update.'),
       part('file', 'rows.ndjson', '{"id":"r-1","externalId":"c-1","subject":"Login fails","body":"b"}'),
@@ -506,7 +616,14 @@ describe('fuzzing the API', () => {
         for (const encoding of ['gzip', 'deflate']) {
           const res = await api.send('POST', path, { body, headers: { 'content-type': type!, 'content-encoding': encoding } });
           const { code, field } = res.json?.error ?? {};
-          expect({ path, type, encoding, status: res.status, code, field }).toEqual({ path, type, encoding, status: 400, code: 'invalid_encoding', field: 'Content-Encoding' });
+          expect({ path, type, encoding, status: res.status, code, field }).toEqual({
+            path,
+            type,
+            encoding,
+            status: 400,
+            code: 'invalid_encoding',
+            field: 'Content-Encoding',
+          });
         }
       }
     }

@@ -55,7 +55,7 @@ describe('Idempotency-Key', () => {
     expect(await api.db.task.count()).toBe(tasks);
   });
 
-  it('the same key and body on another query string is another request: a 422, not the first one\'s answer', async () => {
+  it("the same key and body on another query string is another request: a 422, not the first one's answer", async () => {
     const key = freshKey();
     const first = await api.send('POST', '/v1/crawl?knowledgeBase=a', { body: crawl('q'), headers: withKey(key) });
     expect(first.status).toBe(202);

@@ -69,7 +69,17 @@ describe('/v1/knowledge', () => {
     const tenantId = (await api.db.tenant.findUniqueOrThrow({ where: { name: 'dev' } })).id;
     const knowledgeBaseId = await api.tenants.knowledgeBaseId(tenantId, 'default');
     const cases = new CaseRepository(api.db);
-    const fields = (n: number) => ({ externalId: `T-${n}`, subject: `VPN drops, report ${n}`, description: 'VPN error 809', resolution: '', status: 'open', priority: '', product: '', channel: '', metadata: {} });
+    const fields = (n: number) => ({
+      externalId: `T-${n}`,
+      subject: `VPN drops, report ${n}`,
+      description: 'VPN error 809',
+      resolution: '',
+      status: 'open',
+      priority: '',
+      product: '',
+      channel: '',
+      metadata: {},
+    });
     await cases.upsertMany(tenantId, knowledgeBaseId, [1, 2].map(fields));
     const rows = await api.db.case.findMany({ where: { tenantId }, orderBy: { externalId: 'asc' } });
     const id = '7d0f0c4e-0000-4000-8000-000000000001';
@@ -155,7 +165,9 @@ describe('/v1/knowledge', () => {
     expect(await api.db.document.count({ where: { id: doc.id } })).toBe(0);
     expect(await api.db.chunk.count({ where: { documentId: doc.id } })).toBe(0);
     const deletes = await embedJobs('delete-vectors');
-    expect(deletes.map((j) => j.data)).toEqual([expect.objectContaining({ documentIds: [doc.id], chunkIds: expect.arrayContaining(doc.chunks.map((c) => c.id)) })]);
+    expect(deletes.map((j) => j.data)).toEqual([
+      expect.objectContaining({ documentIds: [doc.id], chunkIds: expect.arrayContaining(doc.chunks.map((c) => c.id)) }),
+    ]);
     expect((await api.send('GET', `/v1/knowledge/${manualId}`)).status).toBe(404);
     expect((await api.send('DELETE', `/v1/knowledge/${manualId}`)).status).toBe(404);
   });

@@ -65,7 +65,12 @@ afterAll(async () => {
 });
 
 /** Sends a raw body to POST /v1/records. */
-const ingest = (body: string | Buffer<ArrayBuffer> | FormData, contentType: string | undefined, query = '', headers: Record<string, string> = {}): Promise<SendResult> =>
+const ingest = (
+  body: string | Buffer<ArrayBuffer> | FormData,
+  contentType: string | undefined,
+  query = '',
+  headers: Record<string, string> = {},
+): Promise<SendResult> =>
   fetch(`${api.base}/v1/records${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${DEV_KEY}`, ...(contentType ? { 'content-type': contentType } : {}), ...headers },
@@ -111,7 +116,13 @@ describe('POST /v1/records: every bulk format ingests', () => {
     const docs = await docsOf('json-src');
     expect(docs.map((d) => d.url)).toEqual(['record://json-src/2', 'record://json-src/a%2F3', 'record://json-src/a-1']);
     const first = docs.find((d) => d.url.endsWith('a-1'))!;
-    expect(first).toMatchObject({ contentType: 'record', title: 'Printer offline', status: 'indexed', taskId: res.json.taskId, metadata: { team: 'it', priority: 2 } });
+    expect(first).toMatchObject({
+      contentType: 'record',
+      title: 'Printer offline',
+      status: 'indexed',
+      taskId: res.json.taskId,
+      metadata: { team: 'it', priority: 2 },
+    });
     expect(first.markdown).toBe('# Printer offline\n\nThe office printer shows offline after the firmware update.');
     expect(docs.find((d) => d.url.endsWith('a%2F3'))!.metadata).toEqual({ region: 'emea' });
     const chunkIds = docs.flatMap((d) => d.chunks.map((c) => c.id));
@@ -227,7 +238,7 @@ describe('POST /v1/records: re-ingest, change and delete', () => {
     expect(await api.producer.queue(QueueName.aggregate).getJob(`ingest-${first.json.taskId}`)).toBeDefined();
   });
 
-  it('a changed record replaces its chunks, and the old chunks\' vectors go', async () => {
+  it("a changed record replaces its chunks, and the old chunks' vectors go", async () => {
     const before = (await docsOf('re')).find((d) => d.url.endsWith('r1'))!;
     const oldChunkIds = before.chunks.map((c) => c.id);
     const res = await ingest(JSON.stringify([{ ...rows[0], body: 'Wifi is slow in the west wing now.' }, rows[1]]), 'application/json', '?source=re');
@@ -261,7 +272,11 @@ describe('POST /v1/records: re-ingest, change and delete', () => {
 
   it('a row with deleted: true removes its record and vectors within an ingest', async () => {
     const doc = (await docsOf('re')).find((d) => d.url.endsWith('r1'))!;
-    const res = await ingest(`${JSON.stringify({ id: 'r1', deleted: true })}\n${JSON.stringify({ id: 'r9', body: 'A new one.' })}\n`, 'application/x-ndjson', '?source=re');
+    const res = await ingest(
+      `${JSON.stringify({ id: 'r1', deleted: true })}\n${JSON.stringify({ id: 'r9', body: 'A new one.' })}\n`,
+      'application/x-ndjson',
+      '?source=re',
+    );
     expect(res.json).toMatchObject({ received: 2, accepted: 2, deleted: 1 });
     expect(await api.db.document.findUnique({ where: { id: doc.id } })).toBeNull();
     await until(async () => {
@@ -388,11 +403,20 @@ describe('POST /v1/records: bad bodies are a 4xx naming the problem and write no
 describe('embed-documents with article weighting', () => {
   it('stores each chunk as normalize(3·title + 2·summary + 1·chunk)', async () => {
     const summary = 'Restart the print spooler to clear stuck jobs.';
-    const res = await ingest(JSON.stringify([{ id: 'art-1', title: 'Printer queue stuck', body: 'Jobs stay queued forever on floor 2.', metadata: { summary } }]), 'application/json', '?source=art');
+    const res = await ingest(
+      JSON.stringify([{ id: 'art-1', title: 'Printer queue stuck', body: 'Jobs stay queued forever on floor 2.', metadata: { summary } }]),
+      'application/json',
+      '?source=art',
+    );
     await waitForTask(res.json.taskId);
     const [doc] = await docsOf('art');
     const chunk = doc!.chunks[0]!;
-    const job = await api.producer.enqueue(QueueName.embed, 'embed-documents', { tenantId, documentIds: [doc!.id], weighting: 'article' }, { priority: Priority.HIGH });
+    const job = await api.producer.enqueue(
+      QueueName.embed,
+      'embed-documents',
+      { tenantId, documentIds: [doc!.id], weighting: 'article' },
+      { priority: Priority.HIGH },
+    );
     await until(async () => (await job.getState()) === 'completed');
     const embedder = new HashingEmbedder();
     const [chunkVector, titleVector, summaryVector] = await embedder.embed([chunk.text, doc!.title, summary]);

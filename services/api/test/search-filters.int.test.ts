@@ -52,7 +52,10 @@ const log = createLogger('search-filters-test', 'silent');
 const ctx = { job: { timestamp: Date.now(), processedOn: Date.now() }, log, correlationId: 'index' } as unknown as JobContext;
 
 /** Stores one document of one chunk and embeds it through the embed processor; `updatedAt` set afterwards. */
-async function index(scope: { tenantId: string; knowledgeBaseId: string }, d: { url: string; text: string; contentType: (typeof TYPES)[number]; source: string; updatedAt: string }): Promise<Doc> {
+async function index(
+  scope: { tenantId: string; knowledgeBaseId: string },
+  d: { url: string; text: string; contentType: (typeof TYPES)[number]; source: string; updatedAt: string },
+): Promise<Doc> {
   const stored = await documents.store({
     ...scope,
     url: d.url,
@@ -151,7 +154,11 @@ interface Filters {
 
 const TYPE_FILTERS: (string[] | undefined)[] = [undefined, ['page'], ['record', 'case']];
 const SOURCE_FILTERS: (string[] | undefined)[] = [undefined, ['alpha.example'], ['alpha.example', 'beta.example']];
-const DATE_FILTERS: { since?: string; until?: string }[] = [{}, { since: '2025-06-01T00:00:00Z' }, { since: '2025-03-01T00:00:00+02:00', until: '2025-12-31T00:00:00Z' }];
+const DATE_FILTERS: { since?: string; until?: string }[] = [
+  {},
+  { since: '2025-06-01T00:00:00Z' },
+  { since: '2025-03-01T00:00:00+02:00', until: '2025-12-31T00:00:00Z' },
+];
 const COMBINATIONS: Filters[] = TYPE_FILTERS.flatMap((contentTypes) =>
   SOURCE_FILTERS.flatMap((sources) => DATE_FILTERS.map((dates) => ({ ...(contentTypes ? { contentTypes } : {}), ...(sources ? { sources } : {}), ...dates }))),
 );
@@ -182,7 +189,11 @@ describe('search and query filters', () => {
           for (const r of results) {
             const doc = docs.get(r.documentId);
             expect({ label, leaked: doc ? !matches(doc, scope, filters) : true }).toEqual({ label, leaked: false });
-            expect({ contentType: r.contentType, source: r.source, updatedAt: r.updatedAt }).toEqual({ contentType: doc!.contentType, source: doc!.source, updatedAt: doc!.updatedAt });
+            expect({ contentType: r.contentType, source: r.source, updatedAt: r.updatedAt }).toEqual({
+              contentType: doc!.contentType,
+              source: doc!.source,
+              updatedAt: doc!.updatedAt,
+            });
           }
           expect({ label, found: new Set(results.map((r) => r.documentId)) }).toEqual({ label, found: new Set(expected) });
 
@@ -244,13 +255,21 @@ describe('near-duplicates and diversity', () => {
     await index(scope, { ...base, url: 'https://docs.example/keys', text: passage });
     await index(scope, { ...base, url: 'https://mirror.example/keys', text: passage });
     await index(scope, { ...base, url: 'https://old.example/keys', text: passage.replace('term70', 'changed70') });
-    await index(scope, { ...base, url: 'https://docs.example/other', text: 'Rotating the signing keys is also covered by the audit checklist for the cluster.' });
+    await index(scope, {
+      ...base,
+      url: 'https://docs.example/other',
+      text: 'Rotating the signing keys is also covered by the audit checklist for the cluster.',
+    });
 
     for (const mode of MODES) {
       const body = { query: 'rotating the signing keys of the cluster', topK: 10, mode, knowledgeBase: 'dupes' };
       const collapsed = await api.send('POST', '/v1/search', { body });
       const urls = (collapsed.json.results as { url: string }[]).map((r) => r.url);
-      expect({ mode, urls: urls.filter((u) => u.endsWith('/keys')).length, other: urls.includes('https://docs.example/other') }).toEqual({ mode, urls: 1, other: true });
+      expect({ mode, urls: urls.filter((u) => u.endsWith('/keys')).length, other: urls.includes('https://docs.example/other') }).toEqual({
+        mode,
+        urls: 1,
+        other: true,
+      });
       const all = await api.send('POST', '/v1/search', { body: { ...body, collapseDuplicates: false } });
       expect({ mode, urls: (all.json.results as { url: string }[]).filter((r) => r.url.endsWith('/keys')).length }).toEqual({ mode, urls: 3 });
 
@@ -269,7 +288,11 @@ describe('near-duplicates and diversity', () => {
       'Set a cron expression as the database backup schedule on the backup settings page, then save the schedule.',
     ];
     for (const [i, text] of repeats.entries()) await index(scope, { ...base, url: `https://docs.example/backup-${i}`, text });
-    await index(scope, { ...base, url: 'https://docs.example/restore', text: 'Restoring a database from a backup file: upload the archive and choose restore.' });
+    await index(scope, {
+      ...base,
+      url: 'https://docs.example/restore',
+      text: 'Restoring a database from a backup file: upload the archive and choose restore.',
+    });
 
     const body = { query: 'database backup schedule cron settings', topK: 5, mode: 'keyword', knowledgeBase: 'diverse' };
     const plain = (await api.send('POST', '/v1/search', { body })).json.results.map((r: { url: string }) => r.url);
@@ -285,8 +308,20 @@ describe('search analytics', () => {
   it('logs every answered search and query and summarises them per tenant and knowledge base', async () => {
     const a = scopes['analytics-a']!;
     const b = scopes['analytics-b']!;
-    await index(a, { url: 'https://kb-a.example/vpn', text: 'Connecting to the VPN: install the client and sign in with your badge number.', contentType: 'article', source: 'knowledge', updatedAt: DATES[2] });
-    await index(b, { url: 'https://kb-b.example/printer', text: 'The printer on floor two needs a driver from the print server.', contentType: 'case', source: 'cases', updatedAt: DATES[2] });
+    await index(a, {
+      url: 'https://kb-a.example/vpn',
+      text: 'Connecting to the VPN: install the client and sign in with your badge number.',
+      contentType: 'article',
+      source: 'knowledge',
+      updatedAt: DATES[2],
+    });
+    await index(b, {
+      url: 'https://kb-b.example/printer',
+      text: 'The printer on floor two needs a driver from the print server.',
+      contentType: 'case',
+      source: 'cases',
+      updatedAt: DATES[2],
+    });
     await api.searchLogs.writer.flush();
     const from = new Date(Date.now() - 1000).toISOString();
 
@@ -316,7 +351,12 @@ describe('search analytics', () => {
     const rows = await api.db.searchLog.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: 'asc' } });
     expect(rows).toHaveLength(requests.length);
     expect(rows.map((r) => [r.kind, r.query, r.mode, r.knowledgeBaseId])).toEqual(
-      requests.map(([p, kb, body]) => [p.endsWith('search') ? 'search' : 'query', (body as { query: string }).query.trim(), (body as { mode: string }).mode, kb === 'kb-a' ? a.knowledgeBaseId : b.knowledgeBaseId]),
+      requests.map(([p, kb, body]) => [
+        p.endsWith('search') ? 'search' : 'query',
+        (body as { query: string }).query.trim(),
+        (body as { mode: string }).mode,
+        kb === 'kb-a' ? a.knowledgeBaseId : b.knowledgeBaseId,
+      ]),
     );
     expect(rows.map((r) => [r.hits, r.topScore])).toEqual(answered.map((x) => [x.hits, x.topScore]));
     expect(rows[2]!.filters).toEqual({ contentTypes: ['article'], collapseDuplicates: true, diversity: 0 });
@@ -377,7 +417,18 @@ describe('search analytics', () => {
   it('the scheduled health check deletes the logs past retention, and only those', async () => {
     const tenantId = scopes['analytics-a']!.tenantId;
     const knowledgeBaseId = scopes['analytics-a']!.knowledgeBaseId;
-    const entry = { tenantId, knowledgeBaseId, kind: 'search' as const, query: 'old', mode: 'keyword', filters: {}, latencyMs: 1, hits: 0, topScore: null, degraded: null };
+    const entry = {
+      tenantId,
+      knowledgeBaseId,
+      kind: 'search' as const,
+      query: 'old',
+      mode: 'keyword',
+      filters: {},
+      latencyMs: 1,
+      hits: 0,
+      topScore: null,
+      degraded: null,
+    };
     await api.searchLogs.repository.insertMany([
       { ...entry, createdAt: new Date(Date.now() - 40 * 86_400_000) },
       { ...entry, createdAt: new Date(Date.now() - 20 * 86_400_000) },
@@ -385,7 +436,12 @@ describe('search analytics', () => {
     const before = await api.db.searchLog.count();
     const registry = new Registry();
     const gauge = new Gauge({ name: 'kbflow_dependency_up', help: 'test', labelNames: ['dependency'], registers: [registry] });
-    const report = await healthCheck(ctx, { checks: [], producer: api.producer, gauge, searchLogRetention: { searchLogs: api.searchLogs.repository, days: 30 } });
+    const report = await healthCheck(ctx, {
+      checks: [],
+      producer: api.producer,
+      gauge,
+      searchLogRetention: { searchLogs: api.searchLogs.repository, days: 30 },
+    });
     expect(report.searchLogsDeleted).toBe(1);
     expect(await api.db.searchLog.count()).toBe(before - 1);
     expect(await api.db.searchLog.count({ where: { query: 'old' } })).toBe(1);

@@ -70,13 +70,23 @@ describe('sources: create, read, update, delete', () => {
   it('applies the defaults: robots respected, sitemaps auto, unreached pages deleted', async () => {
     const res = await api.send('POST', '/v1/sources', { body: { type: 'site', url: 'http://other.example/', schedule: { every: '6h' } } });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ knowledgeBase: 'default', maxPages: 200, maxDepth: 5, engine: 'auto', respectRobots: true, sitemaps: 'auto', deleteUnreached: true, includePaths: [], excludePaths: [] });
+    expect(res.json).toMatchObject({
+      knowledgeBase: 'default',
+      maxPages: 200,
+      maxDepth: 5,
+      engine: 'auto',
+      respectRobots: true,
+      sitemaps: 'auto',
+      deleteUnreached: true,
+      includePaths: [],
+      excludePaths: [],
+    });
     expect(res.json.politeness).toBeUndefined();
     expect(await scheduler(res.json.id)).toMatchObject({ every: 6 * 3600 * 1000 });
     expect((await api.send('DELETE', `/v1/sources/${res.json.id}`)).status).toBe(204);
   });
 
-  it('lists the tenant\'s sources, paginated', async () => {
+  it("lists the tenant's sources, paginated", async () => {
     const second = await api.send('POST', '/v1/sources', { body: { ...site, url: 'http://second.example/' } });
     const first = await api.send('GET', '/v1/sources?limit=1');
     expect(first.status).toBe(200);
@@ -111,7 +121,7 @@ describe('sources: create, read, update, delete', () => {
     expect((await api.send('GET', `/v1/sources/${id}`)).json.schedule).toEqual({ every: '2h' });
   });
 
-  it('another tenant\'s source is a 404 on every route, and stays untouched', async () => {
+  it("another tenant's source is a 404 on every route, and stays untouched", async () => {
     for (const [method, path, body] of [
       ['GET', `/v1/sources/${id}`],
       ['PATCH', `/v1/sources/${id}`, { maxPages: 1 }],
@@ -133,7 +143,16 @@ describe('sources: create, read, update, delete', () => {
     expect(run.status).toBe(202);
     const task = await db.task.findUniqueOrThrow({ where: { id: run.json.taskId } });
     expect(task).toMatchObject({ type: 'crawl', state: 'queued', sourceId: id });
-    expect(task.params).toMatchObject({ seeds: ['http://docs.example/start'], maxPages: 80, includePaths: ['^/docs/'], excludePaths: ['\\.pdf$'], deleteUnreached: false, respectRobots: false, sitemaps: 'off', trigger: 'manual' });
+    expect(task.params).toMatchObject({
+      seeds: ['http://docs.example/start'],
+      maxPages: 80,
+      includePaths: ['^/docs/'],
+      excludePaths: ['\\.pdf$'],
+      deleteUnreached: false,
+      respectRobots: false,
+      sitemaps: 'off',
+      trigger: 'manual',
+    });
     const crawlJob = await producer.queue(QueueName.aggregate).getJob(`crawl-${run.json.taskId}`);
     expect(crawlJob?.data).toMatchObject({ taskId: run.json.taskId, deleteUnreached: false });
 
@@ -144,7 +163,12 @@ describe('sources: create, read, update, delete', () => {
 
     const runs = await api.send('GET', `/v1/sources/${id}/runs`);
     expect(runs.json.runs).toEqual([
-      expect.objectContaining({ taskId: run.json.taskId, state: 'queued', trigger: 'manual', report: { new: 0, changed: 0, unchanged: 0, notModified: 0, deleted: 0, failed: 0, bytesFetched: 0, durationMs: 0 } }),
+      expect.objectContaining({
+        taskId: run.json.taskId,
+        state: 'queued',
+        trigger: 'manual',
+        report: { new: 0, changed: 0, unchanged: 0, notModified: 0, deleted: 0, failed: 0, bytesFetched: 0, durationMs: 0 },
+      }),
     ]);
     const listed = await api.send('GET', `/v1/sources/${id}`);
     expect(listed.json.lastRun.taskId).toBe(run.json.taskId);
@@ -194,11 +218,19 @@ describe('sources: bad input is a 400 naming the field, and writes nothing', () 
   ];
 
   it.each(cases)('%s', async (_name, body, field) => {
-    const before = { sources: await db.source.count(), kbs: await db.knowledgeBase.count(), schedulers: await producer.queue(QueueName.maintenance).getJobSchedulersCount() };
+    const before = {
+      sources: await db.source.count(),
+      kbs: await db.knowledgeBase.count(),
+      schedulers: await producer.queue(QueueName.maintenance).getJobSchedulersCount(),
+    };
     const res = await api.send('POST', '/v1/sources', { body });
     expect(res.status).toBe(400);
     expect(res.json.error.field).toBe(field);
-    expect({ sources: await db.source.count(), kbs: await db.knowledgeBase.count(), schedulers: await producer.queue(QueueName.maintenance).getJobSchedulersCount() }).toEqual(before);
+    expect({
+      sources: await db.source.count(),
+      kbs: await db.knowledgeBase.count(),
+      schedulers: await producer.queue(QueueName.maintenance).getJobSchedulersCount(),
+    }).toEqual(before);
   });
 
   it('POST /v1/crawl validates include/exclude patterns the same way', async () => {
@@ -228,7 +260,7 @@ describe('tasks: cancel and list', () => {
     expect(res.json.error.code).toBe('task_finished');
   });
 
-  it('lists the caller\'s tasks newest first, filtered by state, type, source and since, in bounded pages', async () => {
+  it("lists the caller's tasks newest first, filtered by state, type, source and since, in bounded pages", async () => {
     const scrape = (await api.send('POST', '/v1/scrape', { body: { url: 'http://list.example/a' } })).json.taskId;
     const all = await api.send('GET', '/v1/tasks?limit=100');
     expect(all.status).toBe(200);

@@ -49,7 +49,16 @@ async function deadLetterFor(tenantId: string, id: string): Promise<void> {
   await api.producer.enqueue(
     QueueName.deadLetter,
     'dead-letter',
-    { queue: 'embed', jobName: 'embed-texts', jobId: id, data: { tenantId, texts: ['x'] }, error: 'boom', attemptsMade: 3, failedAt: new Date().toISOString(), stacktrace: ['Error: boom', '    at /srv/host-secret.js'] },
+    {
+      queue: 'embed',
+      jobName: 'embed-texts',
+      jobId: id,
+      data: { tenantId, texts: ['x'] },
+      error: 'boom',
+      attemptsMade: 3,
+      failedAt: new Date().toISOString(),
+      stacktrace: ['Error: boom', '    at /srv/host-secret.js'],
+    },
     { priority: Priority.LOW, jobId: `dl-${id}`, removeOnComplete: false, removeOnFail: false },
   );
 }
@@ -124,13 +133,22 @@ describe('tenant and key management: bad input', () => {
       }
     }
     expect({ tenants: await api.db.tenant.count(), keys: await api.db.apiKey.count() }).toEqual(before);
-    expect((await admin('GET', `/v1/admin/tenants/${existing.id}`)).json).toMatchObject({ name: 'bad-input', tier: 'professional', limits: null, deletedAt: null });
+    expect((await admin('GET', `/v1/admin/tenants/${existing.id}`)).json).toMatchObject({
+      name: 'bad-input',
+      tier: 'professional',
+      limits: null,
+      deletedAt: null,
+    });
   });
 });
 
 describe('tenant and key management', () => {
   it('creates, lists, shows and changes tenants; limit overrides are stored and cleared', async () => {
-    const created = await admin('POST', '/v1/admin/tenants', { name: 'acme', tier: 'starter', limits: { maxApiCallsPerHour: 600, maxVectorOperationsPerMinute: 0 } });
+    const created = await admin('POST', '/v1/admin/tenants', {
+      name: 'acme',
+      tier: 'starter',
+      limits: { maxApiCallsPerHour: 600, maxVectorOperationsPerMinute: 0 },
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ name: 'acme', tier: 'starter', limits: { maxApiCallsPerHour: 600, maxVectorOperationsPerMinute: 0 } });
     const patched = await admin('PATCH', `/v1/admin/tenants/${created.json.id}`, { tier: 'enterprise', limits: null });
@@ -145,11 +163,15 @@ describe('tenant and key management', () => {
     expect(tenant.key).toMatch(/^kbf_[A-Za-z0-9_-]{43}$/);
     const row = await api.db.apiKey.findUnique({ where: { keyHash: hashApiKey(tenant.key) } });
     expect(row).toMatchObject({ id: tenant.keyId, prefix: tenant.key.slice(0, 12), scopes: ['read'] });
-    const [{ n }] = await api.db.$queryRaw<[{ n: bigint }]>`SELECT count(*) AS n FROM api_keys WHERE key_hash = ${tenant.key} OR prefix = ${tenant.key} OR name = ${tenant.key}`;
+    const [{ n }] = await api.db.$queryRaw<
+      [{ n: bigint }]
+    >`SELECT count(*) AS n FROM api_keys WHERE key_hash = ${tenant.key} OR prefix = ${tenant.key} OR name = ${tenant.key}`;
     expect(Number(n)).toBe(0);
     const listed = await admin('GET', `/v1/admin/tenants/${tenant.id}/keys`);
     expect(listed.text).not.toContain(tenant.key);
-    expect(listed.json.keys).toEqual([expect.objectContaining({ id: tenant.keyId, name: 'keys-co-key', prefix: tenant.key.slice(0, 12), scopes: ['read'], lastUsedAt: null, revokedAt: null })]);
+    expect(listed.json.keys).toEqual([
+      expect.objectContaining({ id: tenant.keyId, name: 'keys-co-key', prefix: tenant.key.slice(0, 12), scopes: ['read'], lastUsedAt: null, revokedAt: null }),
+    ]);
 
     const recorder = new KeyUseRecorder(api.tenants, log, 60_000);
     recorder.record(tenant.keyId);
@@ -217,7 +239,12 @@ describe('tenant and key management', () => {
     const key = await admin('POST', `/v1/admin/tenants/${tenant.id}/keys`, { name: 'short', scopes: ['read'], expiresAt });
     expect(key.json.expiresAt).toBe(expiresAt);
     expect((await replica.send('GET', '/v1/knowledge-bases', { key: key.json.key })).status).toBe(200);
-    expect(await becomes(async () => (await replica.send('GET', '/v1/knowledge-bases', { key: key.json.key })).status === 401, Date.parse(expiresAt) + REFUSED_WITHIN_MS)).toBeDefined();
+    expect(
+      await becomes(
+        async () => (await replica.send('GET', '/v1/knowledge-bases', { key: key.json.key })).status === 401,
+        Date.parse(expiresAt) + REFUSED_WITHIN_MS,
+      ),
+    ).toBeDefined();
   });
 
   it('in production the dev tenant and its key are never created', async () => {
@@ -235,20 +262,34 @@ describe('isolation: two tenants with data in the same knowledge base slug', () 
     for (const name of ['iso-alpha', 'iso-bravo']) {
       const tenant = await newTenant(name);
       const as = { key: tenant.key };
-      const records = await api.send('POST', '/v1/records?knowledgeBase=shared', { ...as, body: [{ id: 'same-id', title: `${name} record`, body: `${name} private body` }] });
+      const records = await api.send('POST', '/v1/records?knowledgeBase=shared', {
+        ...as,
+        body: [{ id: 'same-id', title: `${name} record`, body: `${name} private body` }],
+      });
       expect(records.status).toBe(202);
       const scrape = await api.send('POST', '/v1/scrape', { ...as, body: { url: `https://${name}.example.com/page`, knowledgeBase: 'shared' } });
       expect(scrape.status).toBe(202);
-      const createdCase = await api.send('POST', '/v1/cases', { ...as, body: { externalId: 'HD-1', subject: `${name} printer`, description: `${name} case description`, knowledgeBase: 'shared' } });
+      const createdCase = await api.send('POST', '/v1/cases', {
+        ...as,
+        body: { externalId: 'HD-1', subject: `${name} printer`, description: `${name} case description`, knowledgeBase: 'shared' },
+      });
       expect(createdCase.status).toBe(201);
-      const article = await api.send('POST', '/v1/knowledge', { ...as, body: { title: `${name} article`, summary: `${name} summary`, knowledgeBase: 'shared' } });
+      const article = await api.send('POST', '/v1/knowledge', {
+        ...as,
+        body: { title: `${name} article`, summary: `${name} summary`, knowledgeBase: 'shared' },
+      });
       expect(article.status).toBe(201);
       await deadLetterFor(tenant.id, name);
       seeded[name] = { tenant, taskIds: [records.json.taskId, scrape.json.taskId], caseId: createdCase.json.id, articleId: article.json.id };
     }
     const getRoutes = api.app.locals.routes.routes().filter((r) => r.method === 'get' && !r.path.includes(':') && r.spec.access !== 'admin');
-    expect(getRoutes.map((r) => r.path)).toEqual(expect.arrayContaining(['/v1/knowledge-bases', '/v1/cases', '/v1/knowledge', '/v1/dead-letters', '/v1/workers', '/v1/circuit-breakers']));
-    for (const [me, other] of [['iso-alpha', 'iso-bravo'], ['iso-bravo', 'iso-alpha']] as const) {
+    expect(getRoutes.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/v1/knowledge-bases', '/v1/cases', '/v1/knowledge', '/v1/dead-letters', '/v1/workers', '/v1/circuit-breakers']),
+    );
+    for (const [me, other] of [
+      ['iso-alpha', 'iso-bravo'],
+      ['iso-bravo', 'iso-alpha'],
+    ] as const) {
       const mine = seeded[me]!;
       const theirs = seeded[other]!;
       const as = { key: mine.tenant.key };
@@ -299,7 +340,7 @@ describe('isolation: two tenants with data in the same knowledge base slug', () 
 });
 
 describe("a tenant key's queue figures", () => {
-  it('/v1/stats counts the tenant\'s own tasks finished in the window, with their durations, and none of another tenant\'s', async () => {
+  it("/v1/stats counts the tenant's own tasks finished in the window, with their durations, and none of another tenant's", async () => {
     const [one, two] = [await newTenant('stats-one'), await newTenant('stats-two')];
     const submitted = await api.send('POST', '/v1/scrape', { key: one.key, body: { url: 'https://stats-one.example.com/a' } });
     expect(submitted.status).toBe(202);
@@ -324,21 +365,48 @@ describe('tenant purge', () => {
     const kept = await newTenant('purge-kept');
     for (const tenant of [doomed, kept]) {
       const as = { key: tenant.key };
-      expect((await api.send('POST', '/v1/records?knowledgeBase=shared', { ...as, body: [{ id: 'r1', title: 't', body: 'a body to chunk' }] })).status).toBe(202);
-      expect((await api.send('POST', '/v1/cases', { ...as, body: { subject: 's', description: 'd', knowledgeBase: 'shared' }, headers: { 'idempotency-key': `idem-${tenant.name}` } })).status).toBe(201);
+      expect((await api.send('POST', '/v1/records?knowledgeBase=shared', { ...as, body: [{ id: 'r1', title: 't', body: 'a body to chunk' }] })).status).toBe(
+        202,
+      );
+      expect(
+        (
+          await api.send('POST', '/v1/cases', {
+            ...as,
+            body: { subject: 's', description: 'd', knowledgeBase: 'shared' },
+            headers: { 'idempotency-key': `idem-${tenant.name}` },
+          })
+        ).status,
+      ).toBe(201);
       expect((await api.send('POST', '/v1/scrape', { ...as, body: { url: 'https://purge.example.com/' } })).status).toBe(202);
-      expect((await api.send('POST', '/v1/sources', { ...as, body: { type: 'site', url: `https://${tenant.name}.example.com/`, schedule: { every: '6h' } } })).status).toBe(201);
+      expect(
+        (await api.send('POST', '/v1/sources', { ...as, body: { type: 'site', url: `https://${tenant.name}.example.com/`, schedule: { every: '6h' } } }))
+          .status,
+      ).toBe(201);
       await deadLetterFor(tenant.id, tenant.name);
     }
     const schedulersOf = async (tenantId: string) =>
-      (await api.producer.queue(QueueName.maintenance).getJobSchedulers(0, -1)).filter((s) => (s.template?.data as { tenantId?: string } | undefined)?.tenantId === tenantId).length;
+      (await api.producer.queue(QueueName.maintenance).getJobSchedulers(0, -1)).filter(
+        (s) => (s.template?.data as { tenantId?: string } | undefined)?.tenantId === tenantId,
+      ).length;
     expect(await schedulersOf(doomed.id)).toBe(1);
     await vectors.ensureCollection(8);
     const vector = [1, 0, 0, 0, 0, 0, 0, 0];
     await vectors.upsert([
-      { id: '00000000-0000-4000-8000-00000000d001', vector, payload: { tenantId: doomed.id, knowledgeBaseId: doomed.id, documentId: doomed.id, contentType: 'record' } },
-      { id: '00000000-0000-4000-8000-00000000d002', vector, payload: { tenantId: doomed.id, knowledgeBaseId: doomed.id, documentId: doomed.id, contentType: 'record' } },
-      { id: '00000000-0000-4000-8000-00000000c001', vector, payload: { tenantId: kept.id, knowledgeBaseId: kept.id, documentId: kept.id, contentType: 'record' } },
+      {
+        id: '00000000-0000-4000-8000-00000000d001',
+        vector,
+        payload: { tenantId: doomed.id, knowledgeBaseId: doomed.id, documentId: doomed.id, contentType: 'record' },
+      },
+      {
+        id: '00000000-0000-4000-8000-00000000d002',
+        vector,
+        payload: { tenantId: doomed.id, knowledgeBaseId: doomed.id, documentId: doomed.id, contentType: 'record' },
+      },
+      {
+        id: '00000000-0000-4000-8000-00000000c001',
+        vector,
+        payload: { tenantId: kept.id, knowledgeBaseId: kept.id, documentId: kept.id, contentType: 'record' },
+      },
     ]);
     // An embedding cache as the embedder and aggregator processes hold one, listening for purges.
     const cache = new CachedEmbedder(new HashingEmbedder());
@@ -346,8 +414,14 @@ describe('tenant purge', () => {
     await cache.embed(['cached text'], { tenantId: kept.id });
     stopListening = await onTenantPurged(api.redis, api.prefix, (tenantId) => cache.purgeTenant(tenantId));
 
-    const tenantTables = (await api.db.$queryRaw<{ table_name: string }[]>`SELECT table_name::text AS table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() AND table_name <> 'tenant_purges'`).map((r) => r.table_name);
-    expect(tenantTables).toEqual(expect.arrayContaining(['documents', 'chunks', 'tasks', 'task_pages', 'cases', 'api_keys', 'idempotency_keys', 'knowledge_bases', 'sources']));
+    const tenantTables = (
+      await api.db.$queryRaw<
+        { table_name: string }[]
+      >`SELECT table_name::text AS table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() AND table_name <> 'tenant_purges'`
+    ).map((r) => r.table_name);
+    expect(tenantTables).toEqual(
+      expect.arrayContaining(['documents', 'chunks', 'tasks', 'task_pages', 'cases', 'api_keys', 'idempotency_keys', 'knowledge_bases', 'sources']),
+    );
     const rowsOf = async (tenantId: string) => {
       const counts: Record<string, number> = {};
       for (const table of tenantTables) {
@@ -360,7 +434,9 @@ describe('tenant purge', () => {
       let n = 0;
       for (const name of ALL_QUEUES) {
         const jobs = await api.producer.queue(name).getJobs(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'failed', 'completed'], 0, -1);
-        n += jobs.filter((j) => j && ((j.data as { tenantId?: string }).tenantId === tenantId || (j.data as { data?: { tenantId?: string } }).data?.tenantId === tenantId)).length;
+        n += jobs.filter(
+          (j) => j && ((j.data as { tenantId?: string }).tenantId === tenantId || (j.data as { data?: { tenantId?: string } }).data?.tenantId === tenantId),
+        ).length;
       }
       return n;
     };
@@ -372,7 +448,9 @@ describe('tenant purge', () => {
     expect(started.status).toBe(202);
     expect(started.json).toMatchObject({ tenantId: doomed.id, tenantName: 'purge-doomed', status: 'running' });
     expect(started.headers.get('location')).toBe(`/v1/admin/tenants/${doomed.id}/purge`);
-    expect(await becomes(async () => (await replica.send('GET', '/v1/knowledge-bases', { key: doomed.key })).status === 401, Date.now() + REFUSED_WITHIN_MS)).toBeDefined();
+    expect(
+      await becomes(async () => (await replica.send('GET', '/v1/knowledge-bases', { key: doomed.key })).status === 401, Date.now() + REFUSED_WITHIN_MS),
+    ).toBeDefined();
     let purge: { status: string } | undefined;
     await becomes(async () => {
       purge = (await admin('GET', `/v1/admin/tenants/${doomed.id}/purge`)).json;

@@ -135,13 +135,19 @@ describe('documents per knowledge base', () => {
       { row: 4, field: 'id', reason: expect.stringContaining('quota of 3 documents') },
       { row: 5, field: 'id', reason: expect.stringContaining('quota of 3 documents') },
     ]);
-    const stored = async () => (await api.db.document.findMany({ where: { tenantId: tenant.id }, select: { url: true }, orderBy: { url: 'asc' } })).map((d) => d.url);
+    const stored = async () =>
+      (await api.db.document.findMany({ where: { tenantId: tenant.id }, select: { url: true }, orderBy: { url: 'asc' } })).map((d) => d.url);
     expect(await stored()).toHaveLength(3);
 
     // At the quota: changed records already stored are accepted, a new one is not.
     const again = await replica.send('POST', '/v1/records?source=crm', { key: tenant.key, body: rows(['r1', 'r6', 'r2'], 'new text') });
     expect(again.status).toBe(202);
-    expect(again.json).toMatchObject({ received: 3, accepted: 2, invalid: 1, errors: [{ row: 2, field: 'id', reason: expect.stringContaining('maxDocumentsPerKnowledgeBase') }] });
+    expect(again.json).toMatchObject({
+      received: 3,
+      accepted: 2,
+      invalid: 1,
+      errors: [{ row: 2, field: 'id', reason: expect.stringContaining('maxDocumentsPerKnowledgeBase') }],
+    });
     expect((await stored()).some((url) => url.includes('r6'))).toBe(false);
     expect(await stored()).toHaveLength(3);
 

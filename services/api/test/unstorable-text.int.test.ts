@@ -37,7 +37,12 @@ describe('text with NUL bytes and lone surrogates', () => {
     const f = new Fuzz(SEED);
     for (let i = 0; i < ROUNDS; i++) {
       // Records, as a JSON array or NDJSON: every text field and a metadata column.
-      const rows = Array.from({ length: f.int(1, 3) }, (_, j) => ({ id: `rec-${i}-${j}-${f.pick(['\u0000', '\ud800', 'a\u0000\udfff'])}`, title: f.unstorable(), body: f.unstorable(), note: f.unstorable() }));
+      const rows = Array.from({ length: f.int(1, 3) }, (_, j) => ({
+        id: `rec-${i}-${j}-${f.pick(['\u0000', '\ud800', 'a\u0000\udfff'])}`,
+        title: f.unstorable(),
+        body: f.unstorable(),
+        note: f.unstorable(),
+      }));
       const ndjson = f.bool();
       const recordsRes = await api.send('POST', `/v1/records?source=${SOURCE}`, {
         body: ndjson ? rows.map((r) => JSON.stringify(r)).join('\n') : JSON.stringify(rows),
@@ -47,14 +52,28 @@ describe('text with NUL bytes and lone surrogates', () => {
       expect(recordsRes.json).toMatchObject({ received: rows.length, accepted: rows.length, invalid: 0 });
       for (const row of rows) {
         const doc = await api.db.document.findFirst({ where: { url: recordUrl(SOURCE, clean(row.id)) }, select: { markdown: true, metadata: true } });
-        expect({ id: row.id, markdownHasBody: doc?.markdown.includes(clean(row.body)), metadata: doc?.metadata }).toEqual({ id: row.id, markdownHasBody: true, metadata: { note: clean(row.note) } });
+        expect({ id: row.id, markdownHasBody: doc?.markdown.includes(clean(row.body)), metadata: doc?.metadata }).toEqual({
+          id: row.id,
+          markdownHasBody: true,
+          metadata: { note: clean(row.note) },
+        });
       }
 
       // A case: one object, then a change.
-      const kase = { externalId: `case-${i}-${f.pick(['\u0000', '\udc00'])}`, subject: f.unstorable(), description: f.unstorable(), metadata: { [`k${f.pick(['\u0000', '\ud800'])}`]: f.unstorable() } };
+      const kase = {
+        externalId: `case-${i}-${f.pick(['\u0000', '\udc00'])}`,
+        subject: f.unstorable(),
+        description: f.unstorable(),
+        metadata: { [`k${f.pick(['\u0000', '\ud800'])}`]: f.unstorable() },
+      };
       const created = await api.send('POST', '/v1/cases', { body: kase });
       expectStatus(created, 201, kase);
-      expect(created.json).toMatchObject({ externalId: clean(kase.externalId), subject: clean(kase.subject).trim(), description: clean(kase.description), metadata: storable(kase.metadata) as object });
+      expect(created.json).toMatchObject({
+        externalId: clean(kase.externalId),
+        subject: clean(kase.subject).trim(),
+        description: clean(kase.description),
+        metadata: storable(kase.metadata) as object,
+      });
       const caseChange = { resolution: f.unstorable(), status: `closed${f.pick(['\u0000', '\ud800'])}` };
       const changed = await api.send('PATCH', `/v1/cases/${created.json.id}`, { body: caseChange });
       expectStatus(changed, 200, caseChange);
@@ -64,11 +83,18 @@ describe('text with NUL bytes and lone surrogates', () => {
       const article = { title: f.unstorable(), summary: f.unstorable(), symptoms: [f.unstorable()], body: f.bool() ? f.unstorable() : undefined };
       const written = await api.send('POST', '/v1/knowledge', { body: article });
       expectStatus(written, 201, article);
-      expect(written.json).toMatchObject({ title: clean(article.title).trim(), summary: clean(article.summary).trim(), symptoms: [clean(article.symptoms[0]!).trim()] });
+      expect(written.json).toMatchObject({
+        title: clean(article.title).trim(),
+        summary: clean(article.summary).trim(),
+        symptoms: [clean(article.symptoms[0]!).trim()],
+      });
       const articleChange = { summary: f.unstorable(), resolutionSteps: [f.unstorable()] };
       const rewritten = await api.send('PATCH', `/v1/knowledge/${written.json.id}`, { body: articleChange });
       expectStatus(rewritten, 200, articleChange);
-      expect(rewritten.json).toMatchObject({ summary: clean(articleChange.summary).trim(), resolutionSteps: [clean(articleChange.resolutionSteps[0]!).trim()] });
+      expect(rewritten.json).toMatchObject({
+        summary: clean(articleChange.summary).trim(),
+        resolutionSteps: [clean(articleChange.resolutionSteps[0]!).trim()],
+      });
     }
     expect(await api.db.case.count()).toBe(ROUNDS);
     expect(await api.db.knowledgeArticle.count()).toBe(ROUNDS);

@@ -90,7 +90,9 @@ describe('webhook secrets and delivery logs', () => {
   });
 
   it("a crawl's webhook shows in its task status as a hint", async () => {
-    const res = await api.send('POST', '/v1/crawl', { body: { url: 'http://docs.example/', webhook: { url: PUBLIC_URL, events: ['run.completed'], secret: SECRET } } });
+    const res = await api.send('POST', '/v1/crawl', {
+      body: { url: 'http://docs.example/', webhook: { url: PUBLIC_URL, events: ['run.completed'], secret: SECRET } },
+    });
     expect(res.status).toBe(202);
     const task = await api.send('GET', `/v1/tasks/${res.json.taskId}`);
     expect(task.json.webhook).toEqual({ url: PUBLIC_URL, events: ['run.completed'], secretHint: `…${SECRET.slice(-4)}` });
@@ -105,16 +107,39 @@ describe('webhook secrets and delivery logs', () => {
     const webhooks = new WebhookRepository(db, new TaskRepository(db));
     const tenantId = (await db.source.findUniqueOrThrow({ where: { id: sourceId } })).tenantId;
     for (let attempt = 1; attempt <= 25; attempt++) {
-      await webhooks.recordAttempt({ tenantId, targetId: sourceId, taskId, deliveryId: `${taskId}.run.started`, event: 'run.started', url: PUBLIC_URL, attempt, outcome: 'failed', statusCode: 503, error: 'answered 503', durationMs: attempt });
+      await webhooks.recordAttempt({
+        tenantId,
+        targetId: sourceId,
+        taskId,
+        deliveryId: `${taskId}.run.started`,
+        event: 'run.started',
+        url: PUBLIC_URL,
+        attempt,
+        outcome: 'failed',
+        statusCode: 503,
+        error: 'answered 503',
+        durationMs: attempt,
+      });
     }
     const log = await api.send('GET', `/v1/sources/${sourceId}/webhook-deliveries`);
     expect(log.status).toBe(200);
     expect(log.json.deliveries.map((d: { attempt: number }) => d.attempt)).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i));
-    expect(log.json.deliveries[0]).toMatchObject({ deliveryId: `${taskId}.run.started`, taskId, event: 'run.started', outcome: 'failed', statusCode: 503, error: 'answered 503', durationMs: 25 });
+    expect(log.json.deliveries[0]).toMatchObject({
+      deliveryId: `${taskId}.run.started`,
+      taskId,
+      event: 'run.started',
+      outcome: 'failed',
+      statusCode: 503,
+      error: 'answered 503',
+      durationMs: 25,
+    });
     expect(await db.webhookDelivery.count({ where: { targetId: sourceId } })).toBe(20);
     expect((await api.send('GET', `/v1/tasks/${taskId}/webhook-deliveries`)).json.deliveries).toHaveLength(20);
 
-    const theirs = [await api.send('GET', `/v1/sources/${sourceId}/webhook-deliveries`, { key: OTHER_KEY }), await api.send('GET', `/v1/tasks/${taskId}/webhook-deliveries`, { key: OTHER_KEY })];
+    const theirs = [
+      await api.send('GET', `/v1/sources/${sourceId}/webhook-deliveries`, { key: OTHER_KEY }),
+      await api.send('GET', `/v1/tasks/${taskId}/webhook-deliveries`, { key: OTHER_KEY }),
+    ];
     expect(theirs.map((r) => [r.status, r.json.error.code])).toEqual([
       [404, 'source_not_found'],
       [404, 'task_not_found'],

@@ -16,7 +16,9 @@ function fakes(opts: { failUpsertWhen?: (records: VectorRecord[]) => boolean } =
   const batcher = new ChunkBatcher({
     documents: {
       chunksForEmbedding: async (tenantId: string, ids: string[]) =>
-        ids.filter((id) => rows.get(id)?.tenantId === tenantId).map((id) => ({ id, documentId: `doc-${id}`, text: rows.get(id)!.text, knowledgeBaseId: KB, contentType: 'page' })),
+        ids
+          .filter((id) => rows.get(id)?.tenantId === tenantId)
+          .map((id) => ({ id, documentId: `doc-${id}`, text: rows.get(id)!.text, knowledgeBaseId: KB, contentType: 'page' })),
       markChunksIndexed: async (ids: string[]) => void marked.push(ids),
     },
     embedder,
@@ -58,8 +60,14 @@ describe('ChunkBatcher', () => {
       { embedded: 1, missing: 1 },
       { embedded: 3, missing: 0 },
     ]);
-    expect(f.upserts).toEqual([['a1', 'a2'], ['b1', 'c1', 'c2', 'c3']]);
-    expect(f.marked).toEqual([['a1', 'a2'], ['b1', 'c1', 'c2', 'c3']]);
+    expect(f.upserts).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'c1', 'c2', 'c3'],
+    ]);
+    expect(f.marked).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'c1', 'c2', 'c3'],
+    ]);
   });
 
   it('never reads a chunk for a job of another tenant', async () => {
@@ -92,7 +100,8 @@ describe('ChunkBatcher', () => {
     const batcher = new ChunkBatcher(
       {
         documents: {
-          chunksForEmbedding: async (_tenant: string, list: string[]) => list.map((id) => ({ id, documentId: 'd', text: id, knowledgeBaseId: KB, contentType: 'page' })),
+          chunksForEmbedding: async (_tenant: string, list: string[]) =>
+            list.map((id) => ({ id, documentId: 'd', text: id, knowledgeBaseId: KB, contentType: 'page' })),
           markChunksIndexed: async () => undefined,
         },
         embedder: { embed: async (texts: string[]) => texts.map(() => [1, 1]) } as unknown as Embedder,

@@ -82,7 +82,11 @@ export class ChunkBatcher {
     }
     this.#writing = true;
     // With tracing on, one span for the batch: a child of its first job, linked to the others.
-    const span = { parent: batch[0]!.trace, links: batch.slice(1).map((r) => r.trace), attributes: { 'kbflow.batch.jobs': batch.length, 'kbflow.batch.chunks': chunks } };
+    const span = {
+      parent: batch[0]!.trace,
+      links: batch.slice(1).map((r) => r.trace),
+      attributes: { 'kbflow.batch.jobs': batch.length, 'kbflow.batch.chunks': chunks },
+    };
     void withSpan('embed chunk batch', span, () => this.#write(batch)).finally(() => {
       this.#writing = false;
       this.#drain();
@@ -112,7 +116,13 @@ export class ChunkBatcher {
   async #embedAll(batch: Request[]): Promise<ChunkBatchResult[]> {
     const byTenant = new Map<string, string[]>();
     for (const r of batch) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), ...r.chunkIds]);
-    const rows = (await Promise.all([...byTenant].map(async ([tenantId, ids]) => (await this.#deps.documents.chunksForEmbedding(tenantId, [...new Set(ids)])).map((c) => ({ ...c, tenantId }))))).flat();
+    const rows = (
+      await Promise.all(
+        [...byTenant].map(async ([tenantId, ids]) =>
+          (await this.#deps.documents.chunksForEmbedding(tenantId, [...new Set(ids)])).map((c) => ({ ...c, tenantId })),
+        ),
+      )
+    ).flat();
     const found = new Set(rows.map((r) => `${r.tenantId}/${r.id}`));
     const results = batch.map((r) => {
       const embedded = r.chunkIds.filter((id) => found.has(`${r.tenantId}/${id}`)).length;
@@ -125,7 +135,12 @@ export class ChunkBatcher {
     const vectors: number[][] = [];
     for (let i = 0; i < rows.length; i += this.#requestSize) {
       const slice = rows.slice(i, i + this.#requestSize);
-      vectors.push(...(await this.#deps.embedder.embed(slice.map((c) => c.text), { tenantId: slice.map((c) => c.tenantId) })));
+      vectors.push(
+        ...(await this.#deps.embedder.embed(
+          slice.map((c) => c.text),
+          { tenantId: slice.map((c) => c.tenantId) },
+        )),
+      );
     }
     const records: VectorRecord[] = rows.map((c, i) => ({
       id: c.id,

@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import type { VectorRecord } from '@kbflow/vector-store';
 import { CoalescingUpsert } from './coalescing-upsert.ts';
 
-const record = (id: string, dim = 1): VectorRecord => ({ id, vector: [dim], payload: { tenantId: 't', knowledgeBaseId: 'k', documentId: 'd', contentType: 'record' } });
+const record = (id: string, dim = 1): VectorRecord => ({
+  id,
+  vector: [dim],
+  payload: { tenantId: 't', knowledgeBaseId: 'k', documentId: 'd', contentType: 'record' },
+});
 
 function store(opts: { fail?: boolean } = {}) {
   const writes: string[][] = [];

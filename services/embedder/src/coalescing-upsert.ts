@@ -54,7 +54,11 @@ export class CoalescingUpsert {
       size += next.records.length;
     }
     this.#writing = true;
-    const span = { parent: batch[0]!.trace, links: batch.slice(1).map((p) => p.trace), attributes: { 'kbflow.batch.callers': batch.length, 'kbflow.batch.records': size } };
+    const span = {
+      parent: batch[0]!.trace,
+      links: batch.slice(1).map((p) => p.trace),
+      attributes: { 'kbflow.batch.callers': batch.length, 'kbflow.batch.records': size },
+    };
     withSpan('vector upsert batch', span, () => this.#store.upsert(batch.length === 1 ? batch[0]!.records : lastPerId(batch.flatMap((p) => p.records))))
       .then(
         () => batch.forEach((p) => p.resolve()),

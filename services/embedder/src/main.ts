@@ -29,19 +29,28 @@ try {
   // The provider's RPM and TPM, shared with every other replica through Redis;
   // it grows its rate back only while embed jobs are waiting.
   const embedQueue = producer.queue(QueueName.embed);
-  const limiter = providerLimiter(env, 'embedding', { redis, prefix: env.KBFLOW_QUEUE_PREFIX, registry: metrics.registry, demand: async () => {
+  const limiter = providerLimiter(env, 'embedding', {
+    redis,
+    prefix: env.KBFLOW_QUEUE_PREFIX,
+    registry: metrics.registry,
+    demand: async () => {
       const counts = await embedQueue.getJobCounts('waiting', 'prioritized');
       return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
     },
   });
   // The breaker sits inside the cache: cached texts never touch the provider;
   // the limiter sits outside the breaker: waiting for room is not a failure.
-  const provider = guardEmbedder(createEmbedder(env, limiter ? { onResponseHeaders: (h) => limiter.noteHeaders(h) } : {}), (call) => breakers.provider.run(call));
+  const provider = guardEmbedder(createEmbedder(env, limiter ? { onResponseHeaders: (h) => limiter.noteHeaders(h) } : {}), (call) =>
+    breakers.provider.run(call),
+  );
   const cache = new CachedEmbedder(limiter ? rateLimitEmbedder(provider, limiter) : provider, { maxBytes: env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024 });
   const embedder = instrumentEmbedder(cache, metrics.registry);
   // A purged tenant's vectors leave this process's cache too.
   const stopPurgeEvents = await onTenantPurged(redis, env.KBFLOW_QUEUE_PREFIX, (tenantId) => cache.purgeTenant(tenantId));
-  const vectors = instrumentVectorStore(guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)), metrics.registry);
+  const vectors = instrumentVectorStore(
+    guardVectorStore(createVectorStore(env), (call) => breakers.vector.run(call)),
+    metrics.registry,
+  );
   let collection: Promise<void> | undefined;
   const ready = () => {
     collection ??= vectors.ensureCollection(embedder.dimensions).catch((error: unknown) => {
@@ -54,12 +63,19 @@ try {
   // Every vector write of this process goes through one coalescing writer:
   // one LanceDB commit at a time, each carrying what the jobs of that moment wrote.
   const upserts = new CoalescingUpsert(vectors);
-  const batcher = new ChunkBatcher({ documents, embedder, vectors: upserts, ready }, { maxChunks: env.KBFLOW_EMBED_BATCH_MAX_CHUNKS, requestSize: env.KBFLOW_EMBED_REQUEST_SIZE });
+  const batcher = new ChunkBatcher(
+    { documents, embedder, vectors: upserts, ready },
+    { maxChunks: env.KBFLOW_EMBED_BATCH_MAX_CHUNKS, requestSize: env.KBFLOW_EMBED_REQUEST_SIZE },
+  );
   const deps = { documents, records: new RecordRepository(db), embedder, vectors, upserts, ready, batcher, requestSize: env.KBFLOW_EMBED_REQUEST_SIZE };
 
   // Each tenant's share of these workers (issue 12 item 2): its jobs over it wait, delayed, attempts intact.
   const tenantLimits = new TenantLimitsCache(new TenantRepository(db));
-  const tenantSlots = new TenantSlots({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, limitOf: async (id) => (await tenantLimits.limitsOf(id)).maxConcurrentProcessing });
+  const tenantSlots = new TenantSlots({
+    redis,
+    prefix: env.KBFLOW_QUEUE_PREFIX,
+    limitOf: async (id) => (await tenantLimits.limitsOf(id)).maxConcurrentProcessing,
+  });
   const worker = createWorker({
     queue: QueueName.embed,
     handlers: {

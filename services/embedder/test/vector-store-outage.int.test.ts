@@ -91,7 +91,12 @@ describe('when the vector store is down', () => {
   it('the breaker opens, ingestion waits without losing attempts, queries answer from keyword search, and all resumes', async () => {
     const documents = new DocumentRepository(db);
     const stored = [];
-    for (const [i, topic] of ['garbage collection in CPython', 'virtual environments with venv', 'reading files with open()', 'list comprehensions'].entries()) {
+    for (const [i, topic] of [
+      'garbage collection in CPython',
+      'virtual environments with venv',
+      'reading files with open()',
+      'list comprehensions',
+    ].entries()) {
       stored.push(
         await documents.store({
           tenantId,
@@ -101,7 +106,12 @@ describe('when the vector store is down', () => {
           markdown: `# ${topic}`,
           contentHash: `hash-${i}`,
           contentType: 'page',
-          chunks: [0, 1].map((p) => ({ position: p, heading: topic, text: `${topic}\n\nPart ${p} explains ${topic} in detail with examples.`, hash: `h-${i}-${p}` })),
+          chunks: [0, 1].map((p) => ({
+            position: p,
+            heading: topic,
+            text: `${topic}\n\nPart ${p} explains ${topic} in detail with examples.`,
+            hash: `h-${i}-${p}`,
+          })),
         }),
       );
     }
@@ -115,13 +125,31 @@ describe('when the vector store is down', () => {
     await until(() => breaker.state === 'open', 20_000);
     expect(await producer.queue(QueueName.embed).getRateLimitTtl()).toBeGreaterThan(0);
 
-    const ctx = { job: { timestamp: Date.now(), processedOn: Date.now() }, log: createLogger('aggregator', 'silent'), correlationId: 'q' } as unknown as JobContext;
-    const answer = await answerQuery({ tenantId, knowledgeBaseId, query: 'how do I create a virtual environment', topK: 3, mode: 'hybrid', filters: {}, collapseDuplicates: true, diversity: 0, stream: false }, ctx, {
-      documents,
-      embedder: new HashingEmbedder(),
-      vectors,
-      chat: undefined,
-    });
+    const ctx = {
+      job: { timestamp: Date.now(), processedOn: Date.now() },
+      log: createLogger('aggregator', 'silent'),
+      correlationId: 'q',
+    } as unknown as JobContext;
+    const answer = await answerQuery(
+      {
+        tenantId,
+        knowledgeBaseId,
+        query: 'how do I create a virtual environment',
+        topK: 3,
+        mode: 'hybrid',
+        filters: {},
+        collapseDuplicates: true,
+        diversity: 0,
+        stream: false,
+      },
+      ctx,
+      {
+        documents,
+        embedder: new HashingEmbedder(),
+        vectors,
+        chat: undefined,
+      },
+    );
     expect(answer.degraded).toBe('keyword-only');
     expect(answer.citations[0]?.url).toBe('http://docs.local/1.html');
 

@@ -18,7 +18,10 @@ export function readCaseCategoryRules(path: string | undefined): { ok: true; rul
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    const reason = error instanceof SyntaxError ? `is not valid JSON (${error.message})` : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    const reason =
+      error instanceof SyntaxError
+        ? `is not valid JSON (${error.message})`
+        : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     return { ok: false, problems: [`${path} ${reason}`] };
   }
   try {

@@ -20,7 +20,10 @@ describe('maintenance env', () => {
     expect([env.KBFLOW_CASE_SYNC_SCHEDULE, env.KBFLOW_SWEEP_SCHEDULE]).toEqual(['*/5 * * * *', '90000']);
     expect(() => loadEnv({ KBFLOW_KNOWLEDGE_SCHEDULE: 'every day', KBFLOW_SWEEP_SCHEDULE: '99 * * * *' })).toThrow(
       expect.objectContaining({
-        issues: [expect.stringMatching(/^KBFLOW_KNOWLEDGE_SCHEDULE: must be an interval/), expect.stringMatching(/^KBFLOW_SWEEP_SCHEDULE: invalid cron pattern/)],
+        issues: [
+          expect.stringMatching(/^KBFLOW_KNOWLEDGE_SCHEDULE: must be an interval/),
+          expect.stringMatching(/^KBFLOW_SWEEP_SCHEDULE: invalid cron pattern/),
+        ],
       }),
     );
   });

@@ -32,7 +32,12 @@ export const maintenanceEnvSchema = z.object({
    * still on their way through the embed queue, vectors written a moment
    * before their row is marked indexed.
    */
-  KBFLOW_SWEEP_GRACE_MS: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(10 * 60 * 1000),
+  KBFLOW_SWEEP_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600 * 1000)
+    .default(10 * 60 * 1000),
   /** JSON file of case categorization rules (see case-categories.ts); unset: the built-in rules. */
   KBFLOW_CASE_CATEGORIES_FILE: z
     .string()
@@ -56,9 +61,19 @@ export const maintenanceEnvSchema = z.object({
    * crawl only once nothing of it changed for this long: re-drives its
    * completion, then fails it with the reason (docs/failures.md).
    */
-  KBFLOW_TASK_REAPER_GRACE_MS: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
+  KBFLOW_TASK_REAPER_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600 * 1000)
+    .default(15 * 60 * 1000),
   /** How long the knowledge schedule waits for the aggregator's generation before recording a timeout. */
-  KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
+  KBFLOW_KNOWLEDGE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .default(600_000),
   /** Webhook receivers on private, loopback or link-local addresses (tests only; the same variable as the scraper's and the api's). */
   KBFLOW_ALLOW_PRIVATE_NETWORKS: booleanFromString.default(false),
   /** One webhook delivery attempt, connect to last byte; past it the attempt fails and is retried. */

@@ -49,13 +49,32 @@ try {
     registers: [metrics.registry],
   });
   const deadLetterMetrics = {
-    count: new Gauge({ name: 'kbflow_dead_letters_kept', help: 'Dead letters kept, by origin queue, as of the last dead-letter sweep.', labelNames: ['queue'], registers: [metrics.registry] }),
-    oldestAge: new Gauge({ name: 'kbflow_dead_letter_oldest_age_seconds', help: 'Age of the oldest dead letter kept, as of the last dead-letter sweep (0 when none).', registers: [metrics.registry] }),
-    removed: new Counter({ name: 'kbflow_dead_letters_removed_total', help: 'Dead letters deleted by the sweep, by reason (age: past KBFLOW_DEAD_LETTER_RETENTION_DAYS; count: beyond KBFLOW_DEAD_LETTER_MAX_COUNT).', labelNames: ['reason'], registers: [metrics.registry] }),
+    count: new Gauge({
+      name: 'kbflow_dead_letters_kept',
+      help: 'Dead letters kept, by origin queue, as of the last dead-letter sweep.',
+      labelNames: ['queue'],
+      registers: [metrics.registry],
+    }),
+    oldestAge: new Gauge({
+      name: 'kbflow_dead_letter_oldest_age_seconds',
+      help: 'Age of the oldest dead letter kept, as of the last dead-letter sweep (0 when none).',
+      registers: [metrics.registry],
+    }),
+    removed: new Counter({
+      name: 'kbflow_dead_letters_removed_total',
+      help: 'Dead letters deleted by the sweep, by reason (age: past KBFLOW_DEAD_LETTER_RETENTION_DAYS; count: beyond KBFLOW_DEAD_LETTER_MAX_COUNT).',
+      labelNames: ['reason'],
+      registers: [metrics.registry],
+    }),
   };
   registerSourceMetrics(metrics.registry, db);
   const drift = createDriftMetrics({ registry: metrics.registry, redis, prefix: env.KBFLOW_QUEUE_PREFIX, log });
-  const caseSyncDeps = { cases: new CaseRepository(db), producer, rules: loadCaseCategoryRules(env.KBFLOW_CASE_CATEGORIES_FILE), batchSize: env.KBFLOW_CASE_SYNC_BATCH_SIZE };
+  const caseSyncDeps = {
+    cases: new CaseRepository(db),
+    producer,
+    rules: loadCaseCategoryRules(env.KBFLOW_CASE_CATEGORIES_FILE),
+    batchSize: env.KBFLOW_CASE_SYNC_BATCH_SIZE,
+  };
   const sweepDeps = { chunks: new ChunkIndexRepository(db), vectors, producer, drift, graceMs: env.KBFLOW_SWEEP_GRACE_MS };
   // The knowledge schedule waits on the aggregator's job: QueueEvents blocks its connection, so it gets its own.
   const aggregateEventsConnection = redis.duplicate();

@@ -28,11 +28,21 @@ describe('recordRuns', () => {
   it('records a completed run with its trigger, attempt, duration and result', async () => {
     const runs = recorder();
     const handlers = recordRuns(runs, someHandlers('maintenance', { 'vectorization-sweep': async () => ({ swept: 3 }) }));
-    const result = await handlers['vectorization-sweep']({ trigger: 'schedule' }, ctx({ id: 'repeat:vectorization-sweep:1000', repeatJobKey: 'vectorization-sweep' }));
+    const result = await handlers['vectorization-sweep'](
+      { trigger: 'schedule' },
+      ctx({ id: 'repeat:vectorization-sweep:1000', repeatJobKey: 'vectorization-sweep' }),
+    );
     expect(result).toEqual({ swept: 3 });
     expect(runs.calls).toEqual([
       { op: 'start', name: 'vectorization-sweep', jobId: 'repeat:vectorization-sweep:1000', trigger: 'schedule', attempt: 1 },
-      { op: 'finish', name: 'vectorization-sweep', jobId: 'repeat:vectorization-sweep:1000', status: 'completed', durationMs: expect.any(Number), result: { swept: 3 } },
+      {
+        op: 'finish',
+        name: 'vectorization-sweep',
+        jobId: 'repeat:vectorization-sweep:1000',
+        status: 'completed',
+        durationMs: expect.any(Number),
+        result: { swept: 3 },
+      },
     ]);
   });
 

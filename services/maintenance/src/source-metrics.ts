@@ -51,7 +51,16 @@ export async function readSourceFreshness(db: Db, now = Date.now()): Promise<{ s
       lastSuccessSeconds: (row.last_success ?? row.created_at).getTime() / 1000,
       intervalSeconds: interval / 1000,
       ...(r
-        ? { lastRun: { new: r.new ?? 0, changed: r.changed ?? 0, unchanged: r.unchanged ?? 0, deleted: r.deleted ?? 0, failed: r.failed ?? 0, notModifiedRatio: fetched > 0 ? (r.notModified ?? 0) / fetched : 0 } }
+        ? {
+            lastRun: {
+              new: r.new ?? 0,
+              changed: r.changed ?? 0,
+              unchanged: r.unchanged ?? 0,
+              deleted: r.deleted ?? 0,
+              failed: r.failed ?? 0,
+              notModifiedRatio: fetched > 0 ? (r.notModified ?? 0) / fetched : 0,
+            },
+          }
         : {}),
     });
   }

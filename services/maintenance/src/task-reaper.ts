@@ -67,7 +67,8 @@ export async function reapTasks(deps: TaskReaperDeps, log: JobContext['log']): P
       const minutes = Math.round(deps.graceMs / 60_000);
       const reason = `stopped making progress (nothing changed for ${minutes} min) and could not finish: ${why}; re-driving its completion did not help`;
       const finished = await deps.tasks.finish(task.id, { failWith: reason });
-      if (deps.webhooks) await emitWebhookEvent({ webhooks: deps.webhooks, producer: deps.producer }, task.id, finished.state === 'failed' ? 'run.failed' : 'run.completed');
+      if (deps.webhooks)
+        await emitWebhookEvent({ webhooks: deps.webhooks, producer: deps.producer }, task.id, finished.state === 'failed' ? 'run.failed' : 'run.completed');
       log.warn({ taskId: task.id, why }, 'task could not progress: failed');
       reaped.push({ taskId: task.id, action: 'failed', why });
     }

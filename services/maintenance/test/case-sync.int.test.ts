@@ -72,12 +72,25 @@ async function insertCases(client: pg.Pool | pg.PoolClient, rows: Seed[], timest
     `INSERT INTO cases (tenant_id, knowledge_base_id, external_id, subject, description, resolution, status, created_at, updated_at)
      SELECT $1, $2, e, s, d, r, st, coalesce($8::timestamptz, now()), coalesce($8::timestamptz, now())
      FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(e, s, d, r, st)`,
-    [tenantId, knowledgeBaseId, rows.map((r) => r.externalId), rows.map((r) => r.subject), rows.map((r) => r.description), rows.map((r) => r.resolution), rows.map((r) => r.status), timestamp ?? null],
+    [
+      tenantId,
+      knowledgeBaseId,
+      rows.map((r) => r.externalId),
+      rows.map((r) => r.subject),
+      rows.map((r) => r.description),
+      rows.map((r) => r.resolution),
+      rows.map((r) => r.status),
+      timestamp ?? null,
+    ],
   );
 }
 
 async function updateCases(client: pg.Pool | pg.PoolClient, externalIds: string[], tag: string): Promise<void> {
-  const result = await client.query(`UPDATE cases SET description = description || $3 WHERE tenant_id = $1 AND external_id = ANY($2::text[])`, [tenantId, externalIds, ` Update ${tag}.`]);
+  const result = await client.query(`UPDATE cases SET description = description || $3 WHERE tenant_id = $1 AND external_id = ANY($2::text[])`, [
+    tenantId,
+    externalIds,
+    ` Update ${tag}.`,
+  ]);
   expect(result.rowCount).toBe(externalIds.length);
 }
 
@@ -167,7 +180,9 @@ describe('case sync', () => {
     const run = await finished(await enqueueSync());
     expect(run).toMatchObject({ processed: 300, alreadyProcessed: 0, documentsToEmbed: 300, staleChunks: 0 });
     expect(run.batches).toBe(300 / BATCH);
-    expect(run.categories).toEqual(Object.fromEntries(TOPICS.map(([, category], i) => [category, seeds('seed', 300).filter((_, j) => j % TOPICS.length === i).length])));
+    expect(run.categories).toEqual(
+      Object.fromEntries(TOPICS.map(([, category], i) => [category, seeds('seed', 300).filter((_, j) => j % TOPICS.length === i).length])),
+    );
 
     const versions = await loggedVersions();
     expect(versions.size).toBe(300);

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, ScheduleRunRepository, type Db } from '@kbflow/db';
 import { createRedis, JobProducer, QueueName, SCHEDULE_NAMES, type Redis } from '@kbflow/queues';
-import { apiClient, artifactDir, createTestDatabase, startService, testRedisUrl, uniquePrefix, type ApiClient, type ServiceProcess, type TestDatabase } from '@kbflow/testing';
+import {
+  apiClient,
+  artifactDir,
+  createTestDatabase,
+  startService,
+  testRedisUrl,
+  uniquePrefix,
+  type ApiClient,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@kbflow/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,9 +54,7 @@ async function completedAcrossReplicas(jobName: string): Promise<number> {
   let total = 0;
   for (const replica of replicas) {
     const text = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`)).text();
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('kbflow_jobs_total{') && l.includes(`job_name="${jobName}"`) && l.includes('outcome="completed"'));
+    const line = text.split('\n').find((l) => l.startsWith('kbflow_jobs_total{') && l.includes(`job_name="${jobName}"`) && l.includes('outcome="completed"'));
     total += line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
   }
   return total;
@@ -120,7 +128,12 @@ describe('schedules across three maintenance replicas', () => {
       second = await admin.call('POST', '/v1/schedules/vectorization-sweep/trigger');
     }
     expect([first.status, second.status]).toEqual([202, 202]);
-    expect(first.json).toEqual({ name: 'vectorization-sweep', jobId: expect.stringMatching(/^manual-vectorization-sweep-\d+$/), trigger: 'manual', priority: 2 });
+    expect(first.json).toEqual({
+      name: 'vectorization-sweep',
+      jobId: expect.stringMatching(/^manual-vectorization-sweep-\d+$/),
+      trigger: 'manual',
+      priority: 2,
+    });
     expect(second.json.jobId).toBe(first.json.jobId);
 
     const runIds = await until('the triggered runs to complete', async () => {
@@ -142,7 +155,13 @@ describe('schedules across three maintenance replicas', () => {
     await runs.finish({ ...key, status: 'failed', durationMs: 12, error: 'db_busy: database busy' });
     const firstStart = (await runs.byJobId(key.name, key.jobId))!.startedAt;
     await runs.start({ ...key, trigger: 'schedule', attempt: 2 });
-    expect(await runs.byJobId(key.name, key.jobId)).toMatchObject({ status: 'running', attempts: 2, error: 'db_busy: database busy', finishedAt: null, startedAt: firstStart });
+    expect(await runs.byJobId(key.name, key.jobId)).toMatchObject({
+      status: 'running',
+      attempts: 2,
+      error: 'db_busy: database busy',
+      finishedAt: null,
+      startedAt: firstStart,
+    });
     await runs.finish({ ...key, status: 'failed', durationMs: 15, error: 'db_busy: database still busy' });
     expect(await runs.recent('case-sync', 10)).toEqual([
       expect.objectContaining({ jobId: key.jobId, status: 'failed', attempts: 2, durationMs: 15, error: 'db_busy: database still busy' }),
@@ -168,7 +187,12 @@ describe('schedules across three maintenance replicas', () => {
     expect(sweep.lastRun).toMatchObject({ trigger: 'manual', status: 'completed', attempts: 1, error: null });
     expect(sweep.runCount).toBe((await runs.recent('vectorization-sweep', 50)).length);
 
-    expect(byName['case-sync']).toMatchObject({ runCount: 1, errorCount: 1, lastDurationMs: 15, lastRun: { status: 'failed', error: 'db_busy: database still busy' } });
+    expect(byName['case-sync']).toMatchObject({
+      runCount: 1,
+      errorCount: 1,
+      lastDurationMs: 15,
+      lastRun: { status: 'failed', error: 'db_busy: database still busy' },
+    });
     expect(byName['compact-vector-store']).toMatchObject({ registered: true, runCount: 0, errorCount: 0, lastRun: null, lastDurationMs: null });
   }, 90_000);
 
@@ -179,7 +203,9 @@ describe('schedules across three maintenance replicas', () => {
     expect(res.json.runs).toHaveLength(2);
     const [newer, older] = res.json.runs;
     expect(Date.parse(newer.startedAt)).toBeGreaterThanOrEqual(Date.parse(older.startedAt));
-    const done = res.json.runs.find((r: any) => r.status === 'completed') ?? (await admin.call('GET', '/v1/schedules/health-check/runs?limit=5')).json.runs.find((r: any) => r.status === 'completed');
+    const done =
+      res.json.runs.find((r: any) => r.status === 'completed') ??
+      (await admin.call('GET', '/v1/schedules/health-check/runs?limit=5')).json.runs.find((r: any) => r.status === 'completed');
     expect(done.result.dependencies).toEqual({
       redis: expect.objectContaining({ ok: true }),
       postgres: expect.objectContaining({ ok: true }),
@@ -191,7 +217,10 @@ describe('schedules across three maintenance replicas', () => {
     const unknownTrigger = await admin.call('POST', '/v1/schedules/defrag/trigger');
     expect(unknownTrigger).toEqual({ status: 404, json: { error: { code: 'schedule_not_found', message: expect.stringContaining('"defrag"') } } });
     expect((await admin.call('GET', '/v1/schedules/defrag/runs')).status).toBe(404);
-    expect(await admin.call('GET', '/v1/schedules/health-check/runs?limit=0')).toEqual({ status: 400, json: { error: expect.objectContaining({ field: 'limit' }) } });
+    expect(await admin.call('GET', '/v1/schedules/health-check/runs?limit=0')).toEqual({
+      status: 400,
+      json: { error: expect.objectContaining({ field: 'limit' }) },
+    });
     expect((await admin.call('GET', '/v1/schedules/health-check/runs?page=2')).json.error).toMatchObject({ code: 'unknown_field', field: 'page' });
     expect((await dev.call('GET', '/v1/schedules')).status).toBe(403);
     expect((await dev.call('POST', '/v1/schedules/health-check/trigger')).status).toBe(403);

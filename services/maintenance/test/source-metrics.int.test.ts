@@ -26,12 +26,26 @@ afterAll(async () => {
 });
 
 async function source(schedule: object, createdAt: Date): Promise<string> {
-  const row = await db.source.create({ data: { tenantId: tenant, knowledgeBaseId: kb, type: 'site', url: 'https://docs.example/', schedule, maxPages: 10, maxDepth: 2, engine: 'auto', createdAt } });
+  const row = await db.source.create({
+    data: { tenantId: tenant, knowledgeBaseId: kb, type: 'site', url: 'https://docs.example/', schedule, maxPages: 10, maxDepth: 2, engine: 'auto', createdAt },
+  });
   return row.id;
 }
 
 async function run(sourceId: string, state: 'completed' | 'failed', finishedAt: Date, result: object): Promise<void> {
-  await db.task.create({ data: { tenantId: tenant, knowledgeBaseId: kb, type: 'crawl', state, params: {}, sourceId, result, startedAt: new Date(finishedAt.getTime() - 60_000), finishedAt } });
+  await db.task.create({
+    data: {
+      tenantId: tenant,
+      knowledgeBaseId: kb,
+      type: 'crawl',
+      state,
+      params: {},
+      sourceId,
+      result,
+      startedAt: new Date(finishedAt.getTime() - 60_000),
+      finishedAt,
+    },
+  });
 }
 
 describe('source freshness metrics', () => {

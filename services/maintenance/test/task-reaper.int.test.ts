@@ -43,7 +43,12 @@ const reap = () => reapTasks({ tasks, producer, redis, graceMs: GRACE_MS }, log)
 /** A running crawl with its flow enqueued; `quietForMs` backdates the task and its pages (nothing changed since). */
 async function crawl(quietForMs: number): Promise<string> {
   const seeds = ['http://site.test/a', 'http://site.test/b'];
-  const taskId = await tasks.createCrawlTask({ tenantId, knowledgeBaseId, type: 'crawl', params: { seeds, maxPages: 10, maxDepth: 1, engine: 'http', origins: ['http://site.test'] } });
+  const taskId = await tasks.createCrawlTask({
+    tenantId,
+    knowledgeBaseId,
+    type: 'crawl',
+    params: { seeds, maxPages: 10, maxDepth: 1, engine: 'http', origins: ['http://site.test'] },
+  });
   await producer.enqueueFlow(crawlFlow({ tenantId, taskId, seeds, engine: 'http' }));
   const then = new Date(Date.now() - quietForMs);
   await db.task.update({ where: { id: taskId }, data: { state: 'running', createdAt: then, startedAt: then } });
@@ -69,7 +74,9 @@ describe('task reaper', () => {
     expect(await reap()).toEqual([{ taskId, action: 'failed', why: 'its completion job (complete-crawl) is gone' }]);
     const view = await tasks.find(tenantId, taskId);
     expect(view?.state).toBe('failed');
-    expect(view?.error).toBe('stopped making progress (nothing changed for 1 min) and could not finish: its completion job (complete-crawl) is gone; re-driving its completion did not help');
+    expect(view?.error).toBe(
+      'stopped making progress (nothing changed for 1 min) and could not finish: its completion job (complete-crawl) is gone; re-driving its completion did not help',
+    );
     expect([view?.progress.discovered, view?.progress.failed]).toEqual([2, 2]);
     expect(view?.finishedAt).toBeInstanceOf(Date);
     expect(await reap()).toEqual([]);

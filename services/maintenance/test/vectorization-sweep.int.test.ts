@@ -88,7 +88,9 @@ async function addDocument(
 
 async function upsertVectors(tenantId: string, knowledgeBaseId: string, documentId: string, contentType: string, ids: string[]): Promise<void> {
   const embedded = await embedder.embed(ids.map((id) => `text of ${id}`));
-  await vectors.upsert(ids.map((id, i) => ({ id, vector: embedded[i]!, payload: { tenantId, knowledgeBaseId, documentId, contentType: contentType as 'record' } })));
+  await vectors.upsert(
+    ids.map((id, i) => ({ id, vector: embedded[i]!, payload: { tenantId, knowledgeBaseId, documentId, contentType: contentType as 'record' } })),
+  );
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -104,7 +106,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 let sweeps = 0;
 /** Runs one sweep as a maintenance job and returns its result. */
 async function sweep(): Promise<SweepResult> {
-  const job = await producer.enqueue(QueueName.maintenance, 'vectorization-sweep', { trigger: 'manual' }, { priority: Priority.HIGH, jobId: `manual-vectorization-sweep-${++sweeps}` });
+  const job = await producer.enqueue(
+    QueueName.maintenance,
+    'vectorization-sweep',
+    { trigger: 'manual' },
+    { priority: Priority.HIGH, jobId: `manual-vectorization-sweep-${++sweeps}` },
+  );
   const queue = producer.queue(QueueName.maintenance);
   const done = await until(`sweep ${job.id}`, async () => {
     // The state first, then the job: a job read while still active and then
@@ -143,8 +150,22 @@ beforeAll(async () => {
   // The sweep compares one id slice (first hex digit) at a time: ids at the
   // edges of the slices (the first and last UUID of the space, and either
   // side of the 0/1 and e/f boundaries) must each land in their own.
-  await addDocument('ok', tenantA, { contentType: 'record', chunks: 3, indexed: true, vectors: true, old: true, ids: ['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'] });
-  await addDocument('missing', tenantA, { contentType: 'record', chunks: 2, indexed: true, vectors: false, old: true, ids: ['0fffffff-ffff-ffff-ffff-ffffffffffff', 'f0000000-0000-0000-0000-000000000000'] });
+  await addDocument('ok', tenantA, {
+    contentType: 'record',
+    chunks: 3,
+    indexed: true,
+    vectors: true,
+    old: true,
+    ids: ['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
+  });
+  await addDocument('missing', tenantA, {
+    contentType: 'record',
+    chunks: 2,
+    indexed: true,
+    vectors: false,
+    old: true,
+    ids: ['0fffffff-ffff-ffff-ffff-ffffffffffff', 'f0000000-0000-0000-0000-000000000000'],
+  });
   await addDocument('page', tenantA, { contentType: 'page', chunks: 2, indexed: false, vectors: false, old: true });
   await addDocument('article', tenantA, { contentType: 'article', chunks: 1, indexed: false, vectors: false, old: true });
   // In flight: written just now; marked indexed just now (its vector may postdate a listing).
@@ -172,7 +193,10 @@ beforeAll(async () => {
   };
   sweepWorker = createWorker({
     queue: QueueName.maintenance,
-    handlers: recordRuns(new ScheduleRunRepository(db), someHandlers(QueueName.maintenance, { 'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, deps) })),
+    handlers: recordRuns(
+      new ScheduleRunRepository(db),
+      someHandlers(QueueName.maintenance, { 'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, deps) }),
+    ),
     connection: redis,
     producer,
     log,
@@ -226,7 +250,13 @@ describe('vectorization sweep', () => {
   it('enqueues embed-documents at LOW priority per tenant and weighting, leaving work in flight alone', async () => {
     embedJobs = await producer.queue(QueueName.embed).getJobs(['prioritized', 'waiting']);
     const summary = embedJobs
-      .map((job) => ({ name: job.name, priority: priorityClass(job.opts.priority), tenantId: job.data.tenantId, weighting: job.data.weighting, documentIds: job.data.documentIds }))
+      .map((job) => ({
+        name: job.name,
+        priority: priorityClass(job.opts.priority),
+        tenantId: job.data.tenantId,
+        weighting: job.data.weighting,
+        documentIds: job.data.documentIds,
+      }))
       .sort((x, y) => x.weighting.localeCompare(y.weighting));
     expect(summary).toEqual([
       { name: 'embed-documents', priority: Priority.LOW, tenantId: tenantA, weighting: 'article', documentIds: [docs.article!.id] },

@@ -87,7 +87,9 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const [t, v1] = String(req.headers['kbflow-signature']).split(',').map((part) => part.slice(part.indexOf('=') + 1));
+      const [t, v1] = String(req.headers['kbflow-signature'])
+        .split(',')
+        .map((part) => part.slice(part.indexOf('=') + 1));
       const valid = v1 === createHmac('sha256', SECRET).update(`${t}.${raw}`).digest('hex');
       const deliveryId = String(req.headers['kbflow-delivery']);
       const n = (seen.get(deliveryId) ?? 0) + 1;
@@ -136,12 +138,24 @@ describe('webhook delivery', () => {
     expect(received.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(received.every((r) => r.valid)).toBe(true);
     expect(new Set(received.map((r) => r.deliveryId))).toEqual(new Set([`${taskId}.run.started`]));
-    expect(received[2]!.body).toMatchObject({ event: 'run.started', deliveryId: `${taskId}.run.started`, taskId, sourceId: null, knowledgeBase: 'default', state: 'running' });
+    expect(received[2]!.body).toMatchObject({
+      event: 'run.started',
+      deliveryId: `${taskId}.run.started`,
+      taskId,
+      sourceId: null,
+      knowledgeBase: 'default',
+      state: 'running',
+    });
     expect(received[2]!.body.report).toMatchObject({ new: 0, changed: 0, failed: 0 });
     // Nothing more comes: the job completed.
     await new Promise((r) => setTimeout(r, 500));
     expect(received).toHaveLength(3);
-    expect(await producer.queue(QueueName.webhook).getJobCounts('completed', 'failed', 'delayed', 'waiting')).toEqual({ completed: 1, failed: 0, delayed: 0, waiting: 0 });
+    expect(await producer.queue(QueueName.webhook).getJobCounts('completed', 'failed', 'delayed', 'waiting')).toEqual({
+      completed: 1,
+      failed: 0,
+      delayed: 0,
+      waiting: 0,
+    });
   }, 60_000);
 
   it('with private networks refused, a loopback receiver is refused at delivery, once, and the log says why', async () => {
@@ -160,7 +174,9 @@ describe('webhook delivery', () => {
     expect(log[0]).toMatchObject({ attempt: 1, outcome: 'failed', event: 'run.completed' });
     expect(log[0]!.error).toMatch(/refusing 127\.0\.0\.1: it resolves to 127\.0\.0\.1/);
     expect(log[0]!.statusCode).toBeUndefined();
-    const job = await until('the job failed for good', async () => ((await producer.queue(QueueName.webhook).getJobCounts('failed')).failed === 1 ? true : undefined));
+    const job = await until('the job failed for good', async () =>
+      (await producer.queue(QueueName.webhook).getJobCounts('failed')).failed === 1 ? true : undefined,
+    );
     expect(job).toBe(true);
     expect(received).toEqual([]);
   }, 60_000);

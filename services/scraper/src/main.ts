@@ -42,9 +42,17 @@ try {
     report: { redis, prefix: env.KBFLOW_QUEUE_PREFIX },
   });
   if (env.KBFLOW_BROWSER_SANDBOX === 'on' && process.getuid?.() === 0) {
-    throw new Error('KBFLOW_BROWSER_SANDBOX=on, but the scraper runs as root and Chromium refuses its sandbox as root: run it as a non-root user or set KBFLOW_BROWSER_SANDBOX=auto');
+    throw new Error(
+      'KBFLOW_BROWSER_SANDBOX=on, but the scraper runs as root and Chromium refuses its sandbox as root: run it as a non-root user or set KBFLOW_BROWSER_SANDBOX=auto',
+    );
   }
-  const browser = new BrowserFetcher({ ...fetchOpts, executablePath: env.KBFLOW_CHROMIUM_PATH, sandbox: env.KBFLOW_BROWSER_SANDBOX, log, registry: metrics.registry });
+  const browser = new BrowserFetcher({
+    ...fetchOpts,
+    executablePath: env.KBFLOW_CHROMIUM_PATH,
+    sandbox: env.KBFLOW_BROWSER_SANDBOX,
+    log,
+    registry: metrics.registry,
+  });
   const http = new HttpFetcher({ ...fetchOpts, maxRedirects: env.KBFLOW_MAX_REDIRECTS });
   const fetchResource = http.fetchResource.bind(http);
   const engines = new EngineRouter(
@@ -62,18 +70,35 @@ try {
     producer,
     fetchPage: engines.fetch.bind(engines),
     politeness: {
-      robots: new RobotsCache({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, fetchResource, userAgent: env.KBFLOW_USER_AGENT, ttlMs: env.KBFLOW_ROBOTS_CACHE_MS, log }),
+      robots: new RobotsCache({
+        redis,
+        prefix: env.KBFLOW_QUEUE_PREFIX,
+        fetchResource,
+        userAgent: env.KBFLOW_USER_AGENT,
+        ttlMs: env.KBFLOW_ROBOTS_CACHE_MS,
+        log,
+      }),
       // Renewed while its fetch runs: a killed scraper's slot frees itself within 15 s.
       limiter: new HostLimiter(redis, env.KBFLOW_QUEUE_PREFIX, { leaseMs: HOST_LEASE_MS }),
       defaults: { maxConcurrency: env.KBFLOW_HOST_MAX_CONCURRENCY, minDelayMs: env.KBFLOW_HOST_MIN_DELAY_MS, maxBackoffMs: env.KBFLOW_HOST_MAX_BACKOFF_MS },
       sitemapUrls: (origin: string, starts: string[], maxUrls: number) =>
-        discoverSitemapUrls(origin, [...starts, `${origin}/sitemap.xml`], fetchResource, { maxBytes: env.KBFLOW_SITEMAP_MAX_BYTES, maxFiles: env.KBFLOW_SITEMAP_MAX_FILES, maxUrls }, log),
+        discoverSitemapUrls(
+          origin,
+          [...starts, `${origin}/sitemap.xml`],
+          fetchResource,
+          { maxBytes: env.KBFLOW_SITEMAP_MAX_BYTES, maxFiles: env.KBFLOW_SITEMAP_MAX_FILES, maxUrls },
+          log,
+        ),
     },
   };
 
   // Each tenant's share of these workers (issue 12 item 2): its jobs over it wait, delayed, attempts intact.
   const tenantLimits = new TenantLimitsCache(new TenantRepository(db));
-  const tenantSlots = new TenantSlots({ redis, prefix: env.KBFLOW_QUEUE_PREFIX, limitOf: async (id) => (await tenantLimits.limitsOf(id)).maxConcurrentProcessing });
+  const tenantSlots = new TenantSlots({
+    redis,
+    prefix: env.KBFLOW_QUEUE_PREFIX,
+    limitOf: async (id) => (await tenantLimits.limitsOf(id)).maxConcurrentProcessing,
+  });
   const worker = createWorker({
     queue: QueueName.scrape,
     handlers: { 'scrape-page': (data, ctx) => scrapePage(data, ctx, deps) },

@@ -87,32 +87,36 @@ describe('the browser sandbox', () => {
     expect(result.renderers!.filter((ns) => ns === result.own)).toEqual([]);
   }, 90_000);
 
-  it('with KBFLOW_BROWSER_SANDBOX=off the renderers share the scraper\'s namespace (so the check above can fail)', async () => {
+  it("with KBFLOW_BROWSER_SANDBOX=off the renderers share the scraper's namespace (so the check above can fail)", async () => {
     const result = await probe('off');
     expect(result).toEqual(expect.objectContaining({ ok: true, sandboxed: false }));
     expect(result.renderers!.length).toBeGreaterThan(0);
     expect(result.renderers!.every((ns) => ns === result.own)).toBe(true);
   }, 90_000);
 
-  it(ROOT ? 'as root, auto runs without the sandbox and on refuses, naming the variable' : 'as a non-root user, auto runs sandboxed', async () => {
-    const common = { executablePath: CHROMIUM, allowPrivateNetworks: true, timeoutMs: 20_000, maxBytes: 5 * 1024 * 1024, userAgent: 'kbflow-test' };
-    const auto = new BrowserFetcher({ ...common, sandbox: 'auto' });
-    try {
-      expect((await auto.fetch(`${base}/`)).html).toContain('plain page');
-      expect(auto.sandboxed).toBe(!ROOT);
-    } finally {
-      await auto.close();
-    }
-    if (!ROOT) return;
-    const on = new BrowserFetcher({ ...common, sandbox: 'on' });
-    const error = await on.fetch(`${base}/`).then(
-      () => undefined,
-      (e: unknown) => e as { code?: string; message: string },
-    );
-    await on.close();
-    expect(error?.code).toBe('browser_sandbox');
-    expect(error?.message).toContain('KBFLOW_BROWSER_SANDBOX=on');
-  }, 90_000);
+  it(
+    ROOT ? 'as root, auto runs without the sandbox and on refuses, naming the variable' : 'as a non-root user, auto runs sandboxed',
+    async () => {
+      const common = { executablePath: CHROMIUM, allowPrivateNetworks: true, timeoutMs: 20_000, maxBytes: 5 * 1024 * 1024, userAgent: 'kbflow-test' };
+      const auto = new BrowserFetcher({ ...common, sandbox: 'auto' });
+      try {
+        expect((await auto.fetch(`${base}/`)).html).toContain('plain page');
+        expect(auto.sandboxed).toBe(!ROOT);
+      } finally {
+        await auto.close();
+      }
+      if (!ROOT) return;
+      const on = new BrowserFetcher({ ...common, sandbox: 'on' });
+      const error = await on.fetch(`${base}/`).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; message: string },
+      );
+      await on.close();
+      expect(error?.code).toBe('browser_sandbox');
+      expect(error?.message).toContain('KBFLOW_BROWSER_SANDBOX=on');
+    },
+    90_000,
+  );
 });
 
 describe('WebRTC', () => {
@@ -131,8 +135,15 @@ describe('WebRTC', () => {
     }
   }, 60_000);
 
-  it("gives a page fetched by the browser engine no UDP: no STUN packet, no host candidate", async () => {
-    const fetcher = new BrowserFetcher({ executablePath: CHROMIUM, sandbox: 'auto', allowPrivateNetworks: true, timeoutMs: 20_000, maxBytes: 5 * 1024 * 1024, userAgent: 'kbflow-test' });
+  it('gives a page fetched by the browser engine no UDP: no STUN packet, no host candidate', async () => {
+    const fetcher = new BrowserFetcher({
+      executablePath: CHROMIUM,
+      sandbox: 'auto',
+      allowPrivateNetworks: true,
+      timeoutMs: 20_000,
+      maxBytes: 5 * 1024 * 1024,
+      userAgent: 'kbflow-test',
+    });
     try {
       const before = stunPackets;
       const page = await fetcher.fetch(`${base}/webrtc`);

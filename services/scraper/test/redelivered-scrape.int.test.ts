@@ -18,7 +18,10 @@ import { HttpFetcher } from '../src/fetchers/http-fetcher.ts';
 import { HostLimiter } from '../src/politeness/host-limiter.ts';
 import { jobIdOf, scrapePage, type ScrapeDeps } from '../src/processors/scrape-page.processor.ts';
 
-const PARAGRAPHS = Array.from({ length: 40 }, (_, i) => `<h2>Section ${i}</h2><p>${`Paragraph ${i} explains how the printer spooler recovers from a jam on tray ${i}. `.repeat(12)}</p>`).join('');
+const PARAGRAPHS = Array.from(
+  { length: 40 },
+  (_, i) => `<h2>Section ${i}</h2><p>${`Paragraph ${i} explains how the printer spooler recovers from a jam on tray ${i}. `.repeat(12)}</p>`,
+).join('');
 const PAGE = `<html><head><title>Spooler guide</title></head><body><main><h1>Spooler guide</h1>${PARAGRAPHS}</main></body></html>`;
 
 const log = createLogger('scraper-test', 'silent');
@@ -45,7 +48,12 @@ beforeAll(async () => {
   producer = new JobProducer(redis, prefix);
   // The pages are inline routes; the directory stays empty.
   siteDir = await mkdtemp(path.join(tmpdir(), 'kbflow-redelivered-'));
-  site = await startStaticServer(siteDir, { '/guide.html': PAGE, '/other.html': PAGE.replace('Spooler guide', 'Tray guide'), '/third.html': PAGE.replace('Spooler guide', 'Jam guide'), '/fourth.html': PAGE.replace('Spooler guide', 'Feed guide') });
+  site = await startStaticServer(siteDir, {
+    '/guide.html': PAGE,
+    '/other.html': PAGE.replace('Spooler guide', 'Tray guide'),
+    '/third.html': PAGE.replace('Spooler guide', 'Jam guide'),
+    '/fourth.html': PAGE.replace('Spooler guide', 'Feed guide'),
+  });
   http = new HttpFetcher({ allowPrivateNetworks: true, maxBytes: 1_000_000, timeoutMs: 10_000, maxRedirects: 3, userAgent: 'kbflow-test' });
   const registry = createMetrics('scraper').registry;
   const noBrowser = { fetch: () => Promise.reject(new Error('no browser in this test')), close: async () => undefined };
@@ -96,7 +104,10 @@ afterAll(async () => {
 });
 
 /** A crawl task of one page, and the state its first scrape left: the document stored, the page `pageStatus`. */
-async function firstRunStored(page: string, pageStatus: 'discovered' | 'scraped'): Promise<{ taskId: string; url: string; documentId: string; chunkIds: string[] }> {
+async function firstRunStored(
+  page: string,
+  pageStatus: 'discovered' | 'scraped',
+): Promise<{ taskId: string; url: string; documentId: string; chunkIds: string[] }> {
   const url = `${site.url}${page}`;
   const taskId = await deps.tasks.createCrawlTask({
     tenantId,
@@ -126,9 +137,14 @@ async function firstRunStored(page: string, pageStatus: 'discovered' | 'scraped'
 
 /** Runs the page's scrape job (its second run) and waits for it to finish. */
 async function runAgain(taskId: string, url: string): Promise<unknown> {
-  const job = await producer.enqueue(QueueName.scrape, 'scrape-page', { tenantId, taskId, url, depth: 0, engine: 'http' }, { priority: Priority.NORMAL, jobId: `scrape-${taskId}-0` });
+  const job = await producer.enqueue(
+    QueueName.scrape,
+    'scrape-page',
+    { tenantId, taskId, url, depth: 0, engine: 'http' },
+    { priority: Priority.NORMAL, jobId: `scrape-${taskId}-0` },
+  );
   const queue = producer.queue(QueueName.scrape);
-  for (const deadline = Date.now() + 30_000; ; ) {
+  for (const deadline = Date.now() + 30_000; ;) {
     const current = await queue.getJob(String(job.id));
     const state = await current?.getState();
     if (state === 'completed') return current!.returnvalue;
@@ -147,19 +163,23 @@ async function queuedEmbedding(taskId: string, documentId: string): Promise<{ ch
 }
 
 describe('a scrape job run again after its first run stored the document', () => {
-  it.each(['scraped', 'discovered'] as const)('with the page %s and no embed flow queued, it queues the embedding of the stored chunks', async (status) => {
-    const first = await firstRunStored(status === 'scraped' ? '/guide.html' : '/other.html', status);
-    expect(first.chunkIds.length).toBeGreaterThan(3);
-    expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [], completion: undefined });
+  it.each(['scraped', 'discovered'] as const)(
+    'with the page %s and no embed flow queued, it queues the embedding of the stored chunks',
+    async (status) => {
+      const first = await firstRunStored(status === 'scraped' ? '/guide.html' : '/other.html', status);
+      expect(first.chunkIds.length).toBeGreaterThan(3);
+      expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [], completion: undefined });
 
-    const result = await runAgain(first.taskId, first.url);
-    expect(result).toEqual(expect.objectContaining({ outcome: 'stored', documentId: first.documentId, pendingChunks: first.chunkIds.length }));
-    // Every chunk goes to the embedder, under the document's completion job.
-    expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [...first.chunkIds].sort(), completion: 'waiting-children' });
-    const page = await db.taskPage.findFirstOrThrow({ where: { taskId: first.taskId, url: first.url } });
-    expect({ status: page.status, documentId: page.documentId }).toEqual({ status: 'scraped', documentId: first.documentId });
-    expect(await db.chunk.count({ where: { documentId: first.documentId } })).toBe(first.chunkIds.length);
-  }, 60_000);
+      const result = await runAgain(first.taskId, first.url);
+      expect(result).toEqual(expect.objectContaining({ outcome: 'stored', documentId: first.documentId, pendingChunks: first.chunkIds.length }));
+      // Every chunk goes to the embedder, under the document's completion job.
+      expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [...first.chunkIds].sort(), completion: 'waiting-children' });
+      const page = await db.taskPage.findFirstOrThrow({ where: { taskId: first.taskId, url: first.url } });
+      expect({ status: page.status, documentId: page.documentId }).toEqual({ status: 'scraped', documentId: first.documentId });
+      expect(await db.chunk.count({ where: { documentId: first.documentId } })).toBe(first.chunkIds.length);
+    },
+    60_000,
+  );
 
   it('with the page scraped and its embed flow since done (document indexed), the page ends embedded, not skipped', async () => {
     const first = await firstRunStored('/third.html', 'scraped');
@@ -172,7 +192,11 @@ describe('a scrape job run again after its first run stored the document', () =>
 
     expect(await runAgain(first.taskId, first.url)).toEqual({ outcome: 'already-done' });
     const page = await db.taskPage.findFirstOrThrow({ where: { taskId: first.taskId, url: first.url } });
-    expect({ status: page.status, documentId: page.documentId, change: page.change }).toEqual({ status: 'embedded', documentId: first.documentId, change: 'new' });
+    expect({ status: page.status, documentId: page.documentId, change: page.change }).toEqual({
+      status: 'embedded',
+      documentId: first.documentId,
+      change: 'new',
+    });
     expect(await queuedEmbedding(first.taskId, first.documentId)).toEqual({ chunkIds: [], completion: undefined });
     expect(await deps.tasks.progress(first.taskId)).toEqual(expect.objectContaining({ embedded: 1, skipped: 0 }));
   }, 60_000);

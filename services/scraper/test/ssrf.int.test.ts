@@ -21,7 +21,12 @@ import type { PageFetcher } from '../src/fetchers/fetched-page.ts';
 import { HttpFetcher } from '../src/fetchers/http-fetcher.ts';
 
 const STAND_IN_PUBLIC = '127.0.0.2';
-const NAMES: Record<string, string> = { 'public.test': STAND_IN_PUBLIC, 'internal.test': '127.0.0.1', 'metadata.test': '169.254.169.254', 'ten.test': '10.0.0.7' };
+const NAMES: Record<string, string> = {
+  'public.test': STAND_IN_PUBLIC,
+  'internal.test': '127.0.0.1',
+  'metadata.test': '169.254.169.254',
+  'ten.test': '10.0.0.7',
+};
 
 const resolve: Resolver = (hostname, options, callback) => {
   const address = NAMES[hostname];
@@ -62,7 +67,9 @@ beforeAll(async () => {
   secret = createServer((_req, res) => {
     secretHits++;
     // CORS allows any page to read it: only the guard stands between a page's script and this.
-    res.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' }).end('<html><body><main><h1>SECRET</h1><p>instance credentials</p></main></body></html>');
+    res
+      .writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' })
+      .end('<html><body><main><h1>SECRET</h1><p>instance credentials</p></main></body></html>');
   });
   S = await listen(secret, '127.0.0.1');
   const redirects: Record<string, string> = {
@@ -81,14 +88,14 @@ beforeAll(async () => {
     if (target) return res.writeHead(302, { location: target.replace('{S}', String(S)).replace('{P}', String(P)) }).end();
     if (req.url === '/js-fetch') {
       // A page whose script reads a loopback URL into the DOM: the browser must not get it.
-      return res
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end(`<html><body><main><h1>Public page</h1><p id="out">waiting</p></main><script>
+      return res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body><main><h1>Public page</h1><p id="out">waiting</p></main><script>
           fetch('http://127.0.0.1:${S}/secret').then((r) => r.text()).then((t) => { document.getElementById('out').textContent = t; })
             .catch(() => { document.getElementById('out').textContent = 'blocked'; });
         </script></body></html>`);
     }
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><title>Public</title></head><body><main><h1>Public page</h1><p>Nothing secret here.</p></main></body></html>');
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end('<html><head><title>Public</title></head><body><main><h1>Public page</h1><p>Nothing secret here.</p></main></body></html>');
   });
   P = await listen(site, STAND_IN_PUBLIC);
 });
@@ -115,8 +122,20 @@ async function refusal(fetcher: PageFetcher, url: string): Promise<PermanentErro
 
 const common = { maxBytes: 1_000_000, timeoutMs: 15_000, userAgent: 'kbflow-test' };
 const engines: [string, (allowPrivateNetworks: boolean, addressPolicy?: AddressPolicy) => PageFetcher][] = [
-  ['HttpFetcher', (allowPrivateNetworks, addressPolicy) => new HttpFetcher({ ...common, maxRedirects: 5, allowPrivateNetworks, ...(addressPolicy ? { addressPolicy } : {}) })],
-  ['BrowserFetcher', (allowPrivateNetworks, addressPolicy) => new BrowserFetcher({ ...common, executablePath: process.env.KBFLOW_CHROMIUM_PATH ?? '/usr/bin/chromium', allowPrivateNetworks, ...(addressPolicy ? { addressPolicy } : {}) })],
+  [
+    'HttpFetcher',
+    (allowPrivateNetworks, addressPolicy) => new HttpFetcher({ ...common, maxRedirects: 5, allowPrivateNetworks, ...(addressPolicy ? { addressPolicy } : {}) }),
+  ],
+  [
+    'BrowserFetcher',
+    (allowPrivateNetworks, addressPolicy) =>
+      new BrowserFetcher({
+        ...common,
+        executablePath: process.env.KBFLOW_CHROMIUM_PATH ?? '/usr/bin/chromium',
+        allowPrivateNetworks,
+        ...(addressPolicy ? { addressPolicy } : {}),
+      }),
+  ],
 ];
 
 describe.each(engines)('%s with private networks refused', (_engine, make) => {
@@ -143,16 +162,24 @@ describe.each(engines)('%s with private networks refused', (_engine, make) => {
     ['the unspecified address', () => `http://0.0.0.0:${S}/secret`, '0.0.0.0'],
     ['loopback written as a decimal number', () => `http://2130706433:${S}/secret`, '127.0.0.1'],
     ['loopback written in hex', () => `http://0x7f.1:${S}/secret`, '127.0.0.1'],
-  ])('refuses %s', async (_label, url, address) => {
-    const error = await refusal(real, url());
-    expect(error.message).toContain(`resolves to ${address}`);
-  }, 30_000);
+  ])(
+    'refuses %s',
+    async (_label, url, address) => {
+      const error = await refusal(real, url());
+      expect(error.message).toContain(`resolves to ${address}`);
+    },
+    30_000,
+  );
 
   const hostsName = loopbackHostsName();
-  (hostsName ? it : it.skip)(`refuses a name that only DNS (/etc/hosts: ${hostsName}) reveals as loopback`, async () => {
-    const error = await refusal(real, `http://${hostsName}:${S}/secret`);
-    expect(error.message).toMatch(new RegExp(`^refusing ${hostsName}: it resolves to (127\\.|::1)`));
-  }, 30_000);
+  (hostsName ? it : it.skip)(
+    `refuses a name that only DNS (/etc/hosts: ${hostsName}) reveals as loopback`,
+    async () => {
+      const error = await refusal(real, `http://${hostsName}:${S}/secret`);
+      expect(error.message).toMatch(new RegExp(`^refusing ${hostsName}: it resolves to (127\\.|::1)`));
+    },
+    30_000,
+  );
 
   it('fetches the stand-in public site (the first hop of the redirect cases is really allowed)', async () => {
     const page = await seamed.fetch(`http://public.test:${P}/`);
@@ -171,12 +198,16 @@ describe.each(engines)('%s with private networks refused', (_engine, make) => {
     ['/to-v6-loopback', '::1'],
     ['/to-name-resolving-to-loopback', '127.0.0.1'],
     ['/to-name-resolving-to-metadata', '169.254.169.254'],
-  ])('follows a public page redirecting (%s) and refuses the second hop', async (path, address) => {
-    const before = publicHits;
-    const error = await refusal(seamed, `http://public.test:${P}${path}`);
-    expect(publicHits).toBe(before + 1);
-    expect(error.message).toContain(`resolves to ${address}`);
-  }, 30_000);
+  ])(
+    'follows a public page redirecting (%s) and refuses the second hop',
+    async (path, address) => {
+      const before = publicHits;
+      const error = await refusal(seamed, `http://public.test:${P}${path}`);
+      expect(publicHits).toBe(before + 1);
+      expect(error.message).toContain(`resolves to ${address}`);
+    },
+    30_000,
+  );
 
   it('refuses a name that resolves to a private address before connecting', async () => {
     const error = await refusal(seamed, 'http://ten.test/');

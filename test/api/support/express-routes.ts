@@ -1,7 +1,16 @@
 import type { Express } from 'express';
 
 /** Routes outside /v1 that are infrastructure, not API operations (documented in docs/api.md). */
-export const INFRASTRUCTURE_ROUTES = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs', 'GET /docs/init.js', 'POST /mcp', 'GET /mcp', 'DELETE /mcp'];
+export const INFRASTRUCTURE_ROUTES = [
+  'GET /healthz',
+  'GET /readyz',
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /docs/init.js',
+  'POST /mcp',
+  'GET /mcp',
+  'DELETE /mcp',
+];
 
 interface Layer {
   rawPath?: unknown;
@@ -20,7 +29,8 @@ export function expressRoutes(app: Express): { method: string; path: string }[] 
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push({ method: method.toUpperCase(), path: `${prefix}${layer.route.path}` });
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== '_all') out.push({ method: method.toUpperCase(), path: `${prefix}${layer.route.path}` });
       } else if (layer.handle?.stack) {
         const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
         walk(layer.handle.stack, `${prefix}${mount}`);

@@ -29,7 +29,12 @@ export async function startInProcessWorkers(api: TestApi, label: string): Promis
   const vectors = new LanceDbVectorStore({ dir: lanceDir, table: 'kbflow_chunks' });
   const embedder = new HashingEmbedder();
   let chat: ChatModel | undefined;
-  const common = { connection: api.redis, producer: api.producer, log: createLogger(`${label}-workers`, 'silent'), registry: createMetrics(`${label}-workers`).registry };
+  const common = {
+    connection: api.redis,
+    producer: api.producer,
+    log: createLogger(`${label}-workers`, 'silent'),
+    registry: createMetrics(`${label}-workers`).registry,
+  };
   const documents = new DocumentRepository(api.db);
   const queryDeps = {
     documents,
@@ -42,11 +47,19 @@ export async function startInProcessWorkers(api: TestApi, label: string): Promis
   };
   const embedDeps = { documents, records: new RecordRepository(api.db), embedder, vectors, ready: () => vectors.ensureCollection(embedder.dimensions) };
   const workers: Worker[] = [
-    createWorker({ ...common, queue: QueueName.query, concurrency: 4, handlers: { 'answer-query': (data, ctx) => answerQuery(data, ctx, queryDeps), 'search-chunks': (data, ctx) => searchChunks(data, ctx, queryDeps) } }),
+    createWorker({
+      ...common,
+      queue: QueueName.query,
+      concurrency: 4,
+      handlers: { 'answer-query': (data, ctx) => answerQuery(data, ctx, queryDeps), 'search-chunks': (data, ctx) => searchChunks(data, ctx, queryDeps) },
+    }),
     createWorker({
       ...common,
       queue: QueueName.embed,
-      handlers: someHandlers(QueueName.embed, { 'embed-documents': (data, ctx) => embedDocuments(data, ctx, embedDeps), 'embed-texts': (data) => embedTexts(data, { embedder }) }),
+      handlers: someHandlers(QueueName.embed, {
+        'embed-documents': (data, ctx) => embedDocuments(data, ctx, embedDeps),
+        'embed-texts': (data) => embedTexts(data, { embedder }),
+      }),
     }),
   ];
   return {

@@ -69,10 +69,7 @@ export class K8sSchemaValidator {
 
   constructor() {
     this.#ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
-    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-      ajv: Ajv,
-      formats: string[],
-    ) => void;
+    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv, formats: string[]) => void;
     addFormats(this.#ajv, ['int32', 'int64', 'byte', 'date-time']);
   }
 
@@ -120,6 +117,12 @@ export function prometheusRuleProblems(obj: object): string[] {
     new PrometheusRule(obj as ConstructorParameters<typeof PrometheusRule>[0]).validate();
     return [];
   } catch (error) {
-    return [...new Set(String((error as Error).message).split(', ').map((p) => p.replace(/^data/, '') || '/'))];
+    return [
+      ...new Set(
+        String((error as Error).message)
+          .split(', ')
+          .map((p) => p.replace(/^data/, '') || '/'),
+      ),
+    ];
   }
 }

@@ -3,15 +3,7 @@
 // on the real manifests and feed them broken copies to prove they can fail.
 import type { K8sObject } from './k8s-schema-validator.ts';
 import { ENV_SCHEMAS, SERVICES, type Service } from './env-schemas.ts';
-import {
-  containerEnvironment,
-  isPodOwner,
-  ofKind,
-  selects,
-  type Container,
-  type PodTemplateOwner,
-  type Probe,
-} from './k8s-manifests.ts';
+import { containerEnvironment, isPodOwner, ofKind, selects, type Container, type PodTemplateOwner, type Probe } from './k8s-manifests.ts';
 
 interface ServiceObject extends K8sObject {
   metadata: { name: string; labels?: Record<string, string> };
@@ -73,7 +65,9 @@ export function gracePeriodProblems(objs: K8sObject[]): string[] {
     const grace = d.spec.template.spec.terminationGracePeriodSeconds ?? 30;
     return grace > needed
       ? []
-      : [`Deployment ${d.metadata.name}: terminationGracePeriodSeconds ${grace} must exceed ${needed} (KBFLOW_SHUTDOWN_TIMEOUT_MS ${timeoutMs} ms + preStop ${preStopSleepSeconds(container)} s)`];
+      : [
+          `Deployment ${d.metadata.name}: terminationGracePeriodSeconds ${grace} must exceed ${needed} (KBFLOW_SHUTDOWN_TIMEOUT_MS ${timeoutMs} ms + preStop ${preStopSleepSeconds(container)} s)`,
+        ];
   });
 }
 

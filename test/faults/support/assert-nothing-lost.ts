@@ -49,7 +49,10 @@ export async function assertNothingLost(stack: FaultStack, taskId: string, task:
   const reachable = new Set([...expected.pages, ...expected.missing, ...expected.notHtml]);
   const exact = reachable.size <= crawl.maxPages;
 
-  const pages = await stack.db.taskPage.findMany({ where: { taskId }, select: { url: true, depth: true, parentUrl: true, status: true, documentId: true, error: true } });
+  const pages = await stack.db.taskPage.findMany({
+    where: { taskId },
+    select: { url: true, depth: true, parentUrl: true, status: true, documentId: true, error: true },
+  });
   const byUrl = new Map(pages.map((p) => [p.url, p]));
   expect(byUrl.size).toBe(pages.length);
 
@@ -170,7 +173,9 @@ function memoLinks(base: string): (url: string) => Set<string> {
     let links = cache.get(url);
     if (!links) {
       const html = readFileSync(CORPUS + decodeURIComponent(new URL(url).pathname), 'utf8');
-      const normalized = extractPage(html, url).links.map((l) => normalizeUrl(l)).filter((l): l is string => l !== null);
+      const normalized = extractPage(html, url)
+        .links.map((l) => normalizeUrl(l))
+        .filter((l): l is string => l !== null);
       links = new Set(crawlableLinks(normalized, url, [origin]));
       cache.set(url, links);
     }

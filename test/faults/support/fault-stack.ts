@@ -170,7 +170,11 @@ export class FaultStack {
    * for each to exit (killing it after `deadlineMs`). Reports each one's exit
    * code (or signal) and how long it took.
    */
-  async signalAll(names: ServiceName[], signal: NodeJS.Signals, deadlineMs: number): Promise<{ name: ServiceName; exit: number | string | null; ms: number }[]> {
+  async signalAll(
+    names: ServiceName[],
+    signal: NodeJS.Signals,
+    deadlineMs: number,
+  ): Promise<{ name: ServiceName; exit: number | string | null; ms: number }[]> {
     const procs = names.map((name) => this.service(name));
     for (const name of names) this.current.delete(name);
     const results = await Promise.all(
@@ -384,7 +388,10 @@ export class FaultStack {
     } finally {
       redis.disconnect();
     }
-    await withDeadline(this.producer.close().catch(() => undefined), 5_000);
+    await withDeadline(
+      this.producer.close().catch(() => undefined),
+      5_000,
+    );
     this.redis.disconnect();
     await this.site.close();
     await this.db.$disconnect();

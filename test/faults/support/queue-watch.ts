@@ -29,7 +29,12 @@ export class QueueWatch {
       (queue) =>
         new QueueEvents(queue, {
           prefix,
-          connection: { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 200, 2000) },
+          connection: {
+            host: url.hostname,
+            port: Number(url.port || 6379),
+            maxRetriesPerRequest: null,
+            retryStrategy: (times: number) => Math.min(times * 200, 2000),
+          },
         }),
     );
     const watch = new QueueWatch(listeners);

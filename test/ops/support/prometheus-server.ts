@@ -59,7 +59,9 @@ export function scrapeConfig(targets: Record<string, number>, scrapeIntervalSeco
       `      - targets: ["127.0.0.1:${port}"]`,
     ].join('\n'),
   );
-  return ['global:', `  scrape_interval: ${scrapeIntervalSeconds}s`, `  evaluation_interval: ${scrapeIntervalSeconds}s`, 'scrape_configs:', ...jobs, ''].join('\n');
+  return ['global:', `  scrape_interval: ${scrapeIntervalSeconds}s`, `  evaluation_interval: ${scrapeIntervalSeconds}s`, 'scrape_configs:', ...jobs, ''].join(
+    '\n',
+  );
 }
 
 /**
@@ -79,12 +81,7 @@ export async function startPrometheus(targets: Record<string, number>, opts: { l
   const log = createWriteStream(logFile, { flags: 'a' });
   const child: ChildProcess = spawn(
     bin,
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-lifecycle',
-    ],
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle'],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.pipe(log, { end: false });
@@ -112,7 +109,11 @@ export async function startPrometheus(targets: Record<string, number>, opts: { l
 
   const query = async (expr: string): Promise<PromSample[]> => {
     const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
     if (body.status !== 'success' || !body.data) throw new Error(`Prometheus query ${expr} failed: ${body.error ?? res.status}`);
     if (body.data.resultType !== 'vector') throw new Error(`Prometheus query ${expr} returned a ${body.data.resultType}, not a vector`);
     return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));

@@ -76,7 +76,13 @@ export function fakeQdrant(api: QdrantOpenApi): { respond: (req: RecordedRequest
           points_count: collection.points.size,
           segments_count: 1,
           config: {
-            params: { vectors: { size: collection.size, distance: 'Cosine' }, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
+            params: {
+              vectors: { size: collection.size, distance: 'Cosine' },
+              shard_number: 1,
+              replication_factor: 1,
+              write_consistency_factor: 1,
+              on_disk_payload: true,
+            },
             hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000 },
             optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, flush_interval_sec: 5 },
             wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },

@@ -36,7 +36,9 @@ describe('templateSignature', () => {
 
 describe('learnBoilerplate', () => {
   it('removes template lines shared by many cases and HTML comments, and keeps each case its own text', () => {
-    const descriptions = Array.from({ length: 20 }, (_, i) => REACT_TEMPLATE(`18.${i % 3}.0`, `Clicking the button number ${i} throws an error in the console.`));
+    const descriptions = Array.from({ length: 20 }, (_, i) =>
+      REACT_TEMPLATE(`18.${i % 3}.0`, `Clicking the button number ${i} throws an error in the console.`),
+    );
     const strip = learnBoilerplate(descriptions, { minCount: 5 });
     const cleaned = strip(descriptions[7]!);
     expect(cleaned).toBe('Clicking the button number 7 throws an error in the console.\n\nTypeError: cannot read properties of undefined at render');

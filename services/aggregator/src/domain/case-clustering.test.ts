@@ -60,6 +60,14 @@ describe('clusterBySimilarity', () => {
   });
 
   it('refuses vectors of different lengths', async () => {
-    await expect(clusterBySimilarity([[1, 0], [1, 0, 0]], { threshold: 0.5, minSize: 2 })).rejects.toThrow(RangeError);
+    await expect(
+      clusterBySimilarity(
+        [
+          [1, 0],
+          [1, 0, 0],
+        ],
+        { threshold: 0.5, minSize: 2 },
+      ),
+    ).rejects.toThrow(RangeError);
   });
 });

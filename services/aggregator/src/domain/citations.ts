@@ -71,7 +71,13 @@ export function groupCitations(chunks: RetrievedChunk[], limit: number): { citat
     if (citations.length >= limit) break;
     sourceIndex.set(chunk.url, citations.length + 1);
     const page = pageOf(chunk);
-    citations.push({ url: chunk.url, title: chunk.title, snippet: snippetOf(bodyOf(chunk)), score: Number(chunk.score.toFixed(6)), ...(page !== undefined ? { page } : {}) });
+    citations.push({
+      url: chunk.url,
+      title: chunk.title,
+      snippet: snippetOf(bodyOf(chunk)),
+      score: Number(chunk.score.toFixed(6)),
+      ...(page !== undefined ? { page } : {}),
+    });
   }
   return { citations, sourceIndex };
 }

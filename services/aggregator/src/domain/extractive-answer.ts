@@ -10,14 +10,21 @@ export function terms(text: string): string[] {
 }
 
 function sentences(text: string): string[] {
-  return text
-    .replace(/```[\s\S]*?```/g, ' ')
-    // No bracket in the text nor parenthesis in the target: linear on a run of `[` (kbflow issue 14, item 2).
-    .replace(/!?\[([^\][]*)\]\([^()]*\)/g, '$1')
-    .replace(/`/g, '')
-    .split(/(?<=[.!?])\s+|\n{2,}/)
-    .map((s) => s.replace(/\s+/g, ' ').replace(/^[#>*\-\s]+/, '').trim())
-    .filter((s) => s.length >= 20 && s.length <= 600);
+  return (
+    text
+      .replace(/```[\s\S]*?```/g, ' ')
+      // No bracket in the text nor parenthesis in the target: linear on a run of `[` (kbflow issue 14, item 2).
+      .replace(/!?\[([^\][]*)\]\([^()]*\)/g, '$1')
+      .replace(/`/g, '')
+      .split(/(?<=[.!?])\s+|\n{2,}/)
+      .map((s) =>
+        s
+          .replace(/\s+/g, ' ')
+          .replace(/^[#>*\-\s]+/, '')
+          .trim(),
+      )
+      .filter((s) => s.length >= 20 && s.length <= 600)
+  );
 }
 
 /**

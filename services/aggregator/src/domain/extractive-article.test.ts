@@ -90,7 +90,9 @@ describe('writeExtractiveArticle on descriptions of the largest allowed size', (
         'a.b'.repeat(60_000),
         'in:x '.repeat(40_000),
         `${' '.repeat(150_000)}.`,
-      ].join('\n').slice(0, MAX),
+      ]
+        .join('\n')
+        .slice(0, MAX),
       resolution: '',
       similarity: 0.9,
     });

@@ -72,8 +72,15 @@ export function writeExtractiveArticle(cases: readonly ArticleSourceCase[]): Art
   return {
     title,
     summary: pickSummary(cases, title, spread),
-    symptoms: rankDistinct(cases.map((c) => symptomLines(c)), MAX_SYMPTOMS, spread),
-    resolutionSteps: rankDistinct(cases.map((c) => resolutionSteps(c.resolution)), MAX_RESOLUTION_STEPS),
+    symptoms: rankDistinct(
+      cases.map((c) => symptomLines(c)),
+      MAX_SYMPTOMS,
+      spread,
+    ),
+    resolutionSteps: rankDistinct(
+      cases.map((c) => resolutionSteps(c.resolution)),
+      MAX_RESOLUTION_STEPS,
+    ),
   };
 }
 
@@ -181,7 +188,12 @@ function symptomLines(c: ArticleSourceCase): string[] {
     // Info and warning log lines are noise that many unrelated reports share.
     const level = LOG_PREFIX_RE.exec(trimmed)?.[1];
     if (level === 'I' || level === 'W') continue;
-    const line = trimmed.replace(LOG_PREFIX_RE, '').replace(LIST_ITEM_RE, '').replace(/^#+\s*/, '').replace(LEADING_TAGS_RE, '').trim();
+    const line = trimmed
+      .replace(LOG_PREFIX_RE, '')
+      .replace(LIST_ITEM_RE, '')
+      .replace(/^#+\s*/, '')
+      .replace(LEADING_TAGS_RE, '')
+      .trim();
     if (line.length < 12 || STACK_FRAME_RE.test(line) || URL_LINE_RE.test(line) || SOURCE_POSITION_RE.test(line) || hasSearchOperators(line)) continue;
     if (!SYMPTOM_RE.test(line)) continue;
     // Inside code only error output counts, never the code itself.
@@ -200,7 +212,10 @@ function resolutionSteps(resolution: string): string[] {
     .filter((l) => l !== '');
   const items = lines.filter((l) => LIST_ITEM_RE.test(l));
   if (items.length >= 2) return items.map((l) => clip(l.replace(LIST_ITEM_RE, ''), MAX_LINE_CHARS));
-  return lines.flatMap((l) => [...SEGMENTER.segment(l)].map((s) => s.segment.trim())).filter((s) => s.length >= 3).map((s) => clip(s, MAX_LINE_CHARS));
+  return lines
+    .flatMap((l) => [...SEGMENTER.segment(l)].map((s) => s.segment.trim()))
+    .filter((s) => s.length >= 3)
+    .map((s) => clip(s, MAX_LINE_CHARS));
 }
 
 /**

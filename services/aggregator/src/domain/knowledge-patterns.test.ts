@@ -15,8 +15,15 @@ const make = (id: string, category: string | null, subject: string, text: string
   createdAt: new Date(Date.UTC(2024, 0, 1 + day++)),
 });
 
-const printer = (n: number) => make(`p${n}`, 'hardware', `Printer jams on duplex printing, tray ${n}`, `The office printer jams whenever duplex printing is on (tray ${n}); paper jam error E${n}.`);
-const vpn = (n: number) => make(`v${n}`, 'network', `VPN disconnects with error 809 after ${n} minutes`, `VPN client disconnects with error 809 on office Wi-Fi after ${n} minutes.`);
+const printer = (n: number) =>
+  make(
+    `p${n}`,
+    'hardware',
+    `Printer jams on duplex printing, tray ${n}`,
+    `The office printer jams whenever duplex printing is on (tray ${n}); paper jam error E${n}.`,
+  );
+const vpn = (n: number) =>
+  make(`v${n}`, 'network', `VPN disconnects with error 809 after ${n} minutes`, `VPN client disconnects with error 809 on office Wi-Fi after ${n} minutes.`);
 const misc = [
   make('m1', 'hardware', 'Laptop battery swelling', 'The battery bulges under the keyboard.'),
   make('m2', 'hardware', 'Monitor flickers at 144 Hz', 'Flicker on the external display.'),

@@ -93,8 +93,18 @@ export async function detectPatterns(cases: readonly PatternCase[], embedder: Em
     );
     for (const c of group) cleanDescriptions.set(c.id, strip(c.description));
     if (group.length < opts.minCases) continue;
-    const subjects = await embedAll(embedder, group.map((c) => c.subject.slice(0, maxChars)), batchSize, opts.tenantId);
-    const full = await embedAll(embedder, group.map((c) => `${c.subject}\n\n${cleanDescriptions.get(c.id)}`.slice(0, maxChars)), batchSize, opts.tenantId);
+    const subjects = await embedAll(
+      embedder,
+      group.map((c) => c.subject.slice(0, maxChars)),
+      batchSize,
+      opts.tenantId,
+    );
+    const full = await embedAll(
+      embedder,
+      group.map((c) => `${c.subject}\n\n${cleanDescriptions.get(c.id)}`.slice(0, maxChars)),
+      batchSize,
+      opts.tenantId,
+    );
     const vectors = full.map((v, i) => combine(subjects[i]!, v));
     const clusters = await clusterBySimilarity(vectors, { threshold: opts.similarity, minSize: opts.minCases });
     for (const cluster of clusters) {

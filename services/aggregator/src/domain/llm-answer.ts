@@ -30,6 +30,12 @@ export async function llmAnswer(chat: ChatModel, query: string, chunks: Retrieve
 }
 
 /** The same answer token by token, through the provider's streaming API (the model must have `stream`). */
-export function llmAnswerStream(chat: ChatModel & { stream: NonNullable<ChatModel['stream']> }, query: string, chunks: RetrievedChunk[], sourceIndex: Map<string, number>, signal: AbortSignal): AsyncIterable<string> {
+export function llmAnswerStream(
+  chat: ChatModel & { stream: NonNullable<ChatModel['stream']> },
+  query: string,
+  chunks: RetrievedChunk[],
+  sourceIndex: Map<string, number>,
+  signal: AbortSignal,
+): AsyncIterable<string> {
   return chat.stream(answerMessages(query, chunks, sourceIndex), { ...ANSWER_OPTIONS, signal });
 }

@@ -82,7 +82,8 @@ export async function writeArticle(category: string, cases: readonly ArticleSour
     if (!cases.some((c) => c.resolution.trim() !== '')) draft.resolutionSteps = [];
     return { draft, generatedBy: 'llm' };
   } catch (error) {
-    const reason = error instanceof z.ZodError ? `invalid article: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` : (error as Error).message;
+    const reason =
+      error instanceof z.ZodError ? `invalid article: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` : (error as Error).message;
     return { draft: writeExtractiveArticle(cases), generatedBy: 'extractive', fallbackReason: clip(reason, 300) };
   }
 }

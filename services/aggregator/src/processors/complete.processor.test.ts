@@ -7,16 +7,41 @@ import { completeCrawl } from './complete.processor.ts';
 
 const TASK = '33333333-3333-4333-8333-333333333333';
 const TENANT = '11111111-1111-4111-8111-111111111111';
-const ZERO: TaskProgress = { discovered: 0, scraped: 0, skipped: 0, embedded: 0, failed: 0, notModified: 0, unchangedByHash: 0, deletedGone: 0, deletedUnreached: 0, cancelled: 0 };
+const ZERO: TaskProgress = {
+  discovered: 0,
+  scraped: 0,
+  skipped: 0,
+  embedded: 0,
+  failed: 0,
+  notModified: 0,
+  unchangedByHash: 0,
+  deletedGone: 0,
+  deletedUnreached: 0,
+  cancelled: 0,
+};
 
-function setup(opts: { deleteUnreached?: boolean; incomplete?: string; progress?: Partial<TaskProgress>; vectorsDown?: boolean; unreached?: string[]; state?: string; webhookEvents?: string[] }) {
+function setup(opts: {
+  deleteUnreached?: boolean;
+  incomplete?: string;
+  progress?: Partial<TaskProgress>;
+  vectorsDown?: boolean;
+  unreached?: string[];
+  state?: string;
+  webhookEvents?: string[];
+}) {
   const calls: string[] = [];
   const prunes: unknown[] = [];
   const deletedVectors: string[][] = [];
   const enqueued: { queue: string; name: string; jobs: unknown[] }[] = [];
   const progress = { ...ZERO, discovered: 3, skipped: 3, ...opts.progress };
   const tasks = {
-    get: async () => ({ id: TASK, tenantId: TENANT, knowledgeBaseId: 'kb', state: 'running', params: { seeds: [], maxPages: 10, maxDepth: 2, engine: 'http', origins: ['http://a.test'], deleteUnreached: opts.deleteUnreached } }),
+    get: async () => ({
+      id: TASK,
+      tenantId: TENANT,
+      knowledgeBaseId: 'kb',
+      state: 'running',
+      params: { seeds: [], maxPages: 10, maxDepth: 2, engine: 'http', origins: ['http://a.test'], deleteUnreached: opts.deleteUnreached },
+    }),
     incompleteReason: async () => opts.incomplete,
     recordPrune: async (_id: string, outcome: unknown) => void prunes.push(outcome),
     progress: async () => progress,
@@ -106,7 +131,13 @@ describe('completeCrawl', () => {
   it('with the vector store down, the vectors go to the embedder as delete-vectors jobs', async () => {
     const t = setup({ deleteUnreached: true, unreached: ['d1'], vectorsDown: true });
     await t.run();
-    expect(t.enqueued).toEqual([{ queue: 'embed', name: 'delete-vectors', jobs: [expect.objectContaining({ data: expect.objectContaining({ tenantId: TENANT, chunkIds: ['d1-chunk'] }) })] }]);
+    expect(t.enqueued).toEqual([
+      {
+        queue: 'embed',
+        name: 'delete-vectors',
+        jobs: [expect.objectContaining({ data: expect.objectContaining({ tenantId: TENANT, chunkIds: ['d1-chunk'] }) })],
+      },
+    ]);
     expect(t.prunes).toEqual([{ deleted: 1 }]);
   });
 

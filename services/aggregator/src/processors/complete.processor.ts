@@ -14,7 +14,11 @@ export interface CompleteDeps {
  * document indexed, removes vectors of chunks the new version no longer has,
  * and records the page as embedded (or failed when a batch gave up).
  */
-export async function completeDocument(data: JobData<'aggregate', 'complete-document'>, ctx: JobContext, deps: CompleteDeps): Promise<{ complete: boolean; staleRemoved?: number }> {
+export async function completeDocument(
+  data: JobData<'aggregate', 'complete-document'>,
+  ctx: JobContext,
+  deps: CompleteDeps,
+): Promise<{ complete: boolean; staleRemoved?: number }> {
   const doc = await deps.documents.completeDocument(data.documentId);
   if (!doc) {
     await deps.tasks.setPageStatus(data.taskId, data.url, 'failed', { error: 'document disappeared before it was indexed' });
@@ -118,12 +122,14 @@ async function pruneUnreached(
     return { skipped: reason };
   }
   const patterns = compilePathPatterns(task.params.includePaths, task.params.excludePaths);
-  const removed = await deps.documents.deleteUnreached(data.taskId, task.knowledgeBaseId, crawlScopePrefixes(task.params), (url) => pathAllowed(new URL(url), patterns));
+  const removed = await deps.documents.deleteUnreached(data.taskId, task.knowledgeBaseId, crawlScopePrefixes(task.params), (url) =>
+    pathAllowed(new URL(url), patterns),
+  );
   if (removed.documentIds.length > 0) {
     try {
       await deps.vectors.deleteByIds(removed.chunkIds);
     } catch (error) {
-      ctx.log.warn({ taskId: data.taskId, err: error }, 'vector store unavailable: unreached pages\' vectors handed to the embedder');
+      ctx.log.warn({ taskId: data.taskId, err: error }, "vector store unavailable: unreached pages' vectors handed to the embedder");
       const jobs = [];
       for (let i = 0; i < removed.chunkIds.length; i += CHUNKS_PER_DELETE_JOB) {
         jobs.push({

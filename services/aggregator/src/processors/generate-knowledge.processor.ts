@@ -63,7 +63,11 @@ export interface GenerateKnowledgeResult {
  * at a time, each under its advisory lock: a concurrent run waits and then
  * finds nothing left to do.
  */
-export async function generateKnowledge(data: JobData<'aggregate', 'generate-knowledge'>, ctx: JobContext, deps: GenerateKnowledgeDeps): Promise<GenerateKnowledgeResult> {
+export async function generateKnowledge(
+  data: JobData<'aggregate', 'generate-knowledge'>,
+  ctx: JobContext,
+  deps: GenerateKnowledgeDeps,
+): Promise<GenerateKnowledgeResult> {
   const targets = await deps.knowledge.knowledgeBasesToGenerate({ tenantId: data.tenantId, knowledgeBaseId: data.knowledgeBaseId });
   const knowledgeBases: KnowledgeBaseGeneration[] = [];
   for (const target of targets) {
@@ -77,7 +81,11 @@ export async function generateKnowledge(data: JobData<'aggregate', 'generate-kno
   return { knowledgeBases, created: sum('created'), updated: sum('updated'), unchanged: sum('unchanged'), retired: sum('retired') };
 }
 
-async function generateFor(target: { tenantId: string; knowledgeBaseId: string }, ctx: JobContext, deps: GenerateKnowledgeDeps): Promise<KnowledgeBaseGeneration> {
+async function generateFor(
+  target: { tenantId: string; knowledgeBaseId: string },
+  ctx: JobContext,
+  deps: GenerateKnowledgeDeps,
+): Promise<KnowledgeBaseGeneration> {
   const { tenantId, knowledgeBaseId } = target;
   const cases = await deps.knowledge.casesOf(knowledgeBaseId);
   const detection = await detectPatterns(cases, deps.embedder, { tenantId, minCases: deps.minCases, similarity: deps.similarity });
@@ -101,7 +109,11 @@ async function generateFor(target: { tenantId: string; knowledgeBaseId: string }
   };
 
   for (const planned of plan.articles) {
-    const links = planned.pattern.members.map((m) => ({ caseId: m.caseId, caseVersion: caseById.get(m.caseId)!.version, similarity: Math.round(m.similarity * 1e4) / 1e4 }));
+    const links = planned.pattern.members.map((m) => ({
+      caseId: m.caseId,
+      caseVersion: caseById.get(m.caseId)!.version,
+      similarity: Math.round(m.similarity * 1e4) / 1e4,
+    }));
     const fingerprint = sourceFingerprint(links.map((l) => ({ caseId: l.caseId, version: l.caseVersion })));
     const current = planned.articleId === undefined ? undefined : existingById.get(planned.articleId);
     if (current && current.sourceFingerprint === fingerprint && current.status === 'active' && current.documentId !== null) {
@@ -117,7 +129,10 @@ async function generateFor(target: { tenantId: string; knowledgeBaseId: string }
       out.llmFallbacks++;
       ctx.log.warn({ patternKey: planned.patternKey, reason: written.fallbackReason }, 'llm article failed; wrote the extractive article');
     }
-    const body = renderArticleMarkdown(written.draft, sources.map((s) => ({ externalId: s.externalId, subject: s.subject })));
+    const body = renderArticleMarkdown(
+      written.draft,
+      sources.map((s) => ({ externalId: s.externalId, subject: s.subject })),
+    );
     const document = articleDocument({ title: written.draft.title, summary: written.draft.summary, body });
     const saved = await deps.knowledge.writeArticle({
       articleId: current?.id ?? randomUUID(),
@@ -136,7 +151,8 @@ async function generateFor(target: { tenantId: string; knowledgeBaseId: string }
     });
     if (current) out.updated++;
     else out.created++;
-    if (saved.documentChanged && saved.documentId !== null) await enqueueEmbedding(deps, ctx, tenantId, saved.documentId, document.contentHash, saved.staleChunkIds);
+    if (saved.documentChanged && saved.documentId !== null)
+      await enqueueEmbedding(deps, ctx, tenantId, saved.documentId, document.contentHash, saved.staleChunkIds);
   }
 
   const removed = await deps.knowledge.retire(knowledgeBaseId, plan.retire);
@@ -146,7 +162,12 @@ async function generateFor(target: { tenantId: string; knowledgeBaseId: string }
   for (let i = 0; i < removed.documentIds.length; i += MAX_DOCUMENTS_PER_JOB) {
     const documentIds = removed.documentIds.slice(i, i + MAX_DOCUMENTS_PER_JOB);
     const chunkIds = i === 0 ? removed.chunkIds.slice(0, MAX_CHUNK_IDS_PER_JOB) : [];
-    await deps.producer.enqueue(QueueName.embed, 'delete-vectors', { tenantId, documentIds, chunkIds, correlationId: ctx.correlationId }, { priority: Priority.LOW });
+    await deps.producer.enqueue(
+      QueueName.embed,
+      'delete-vectors',
+      { tenantId, documentIds, chunkIds, correlationId: ctx.correlationId },
+      { priority: Priority.LOW },
+    );
   }
   return out;
 }
@@ -155,12 +176,26 @@ async function generateFor(target: { tenantId: string; knowledgeBaseId: string }
 function articleSources(planned: PlannedArticle, caseById: Map<string, KnowledgeCase>, clean: Map<string, string>): ArticleSourceCase[] {
   return planned.pattern.members.map((m) => {
     const c = caseById.get(m.caseId)!;
-    return { caseId: c.id, externalId: c.externalId, subject: c.subject, description: clean.get(c.id) ?? c.description, resolution: c.resolution, similarity: m.similarity };
+    return {
+      caseId: c.id,
+      externalId: c.externalId,
+      subject: c.subject,
+      description: clean.get(c.id) ?? c.description,
+      resolution: c.resolution,
+      similarity: m.similarity,
+    };
   });
 }
 
 /** One `embed-documents` job per article version: its job id makes a repeat a no-op while the job is kept. */
-async function enqueueEmbedding(deps: GenerateKnowledgeDeps, ctx: JobContext, tenantId: string, documentId: string, contentHash: string, staleChunkIds: string[]): Promise<void> {
+async function enqueueEmbedding(
+  deps: GenerateKnowledgeDeps,
+  ctx: JobContext,
+  tenantId: string,
+  documentId: string,
+  contentHash: string,
+  staleChunkIds: string[],
+): Promise<void> {
   await deps.producer.enqueue(
     QueueName.embed,
     'embed-documents',

@@ -10,11 +10,32 @@ const TENANT = '11111111-1111-4111-8111-111111111111';
 const KB = '22222222-2222-4222-8222-222222222222';
 
 const CHUNKS: Record<string, { url: string; title: string; heading: string; text: string; source?: string }> = {
-  a: { url: 'http://docs/files.html', title: 'Files', heading: 'Files', text: 'Files\n\nUse open() to read and write files. The with statement closes the file for you.' },
-  b: { url: 'http://docs/venv.html', title: 'Venv', heading: 'Venv', text: 'Venv\n\nCreate a virtual environment with python -m venv. Activate it before installing packages.' },
-  c: { url: 'http://docs/files.html', title: 'Files', heading: 'Files > Modes', text: 'Files > Modes\n\nThe mode argument of open() selects reading, writing or appending.' },
+  a: {
+    url: 'http://docs/files.html',
+    title: 'Files',
+    heading: 'Files',
+    text: 'Files\n\nUse open() to read and write files. The with statement closes the file for you.',
+  },
+  b: {
+    url: 'http://docs/venv.html',
+    title: 'Venv',
+    heading: 'Venv',
+    text: 'Venv\n\nCreate a virtual environment with python -m venv. Activate it before installing packages.',
+  },
+  c: {
+    url: 'http://docs/files.html',
+    title: 'Files',
+    heading: 'Files > Modes',
+    text: 'Files > Modes\n\nThe mode argument of open() selects reading, writing or appending.',
+  },
   // The same passage as `a` under another URL (a mirror).
-  d: { url: 'http://mirror/files.html', title: 'Files', heading: 'Files', text: 'Files\n\nUse open() to read and write files. The with statement closes the file for you.', source: 'mirror' },
+  d: {
+    url: 'http://mirror/files.html',
+    title: 'Files',
+    heading: 'Files',
+    text: 'Files\n\nUse open() to read and write files. The with statement closes the file for you.',
+    source: 'mirror',
+  },
 };
 
 interface Calls {
@@ -44,7 +65,9 @@ function fakes(opts: {
       calls.vectorFilters.push(filter);
       calls.vectorLimits.push(limit);
       if (opts.vectorDown) throw new Error('vector store unreachable');
-      return (opts.vectorHits ?? []).slice(0, limit).map((id, i) => ({ id, score: 0.9 - i * 0.1, payload: { tenantId: TENANT, knowledgeBaseId: KB, documentId: 'd', contentType: 'page' } }));
+      return (opts.vectorHits ?? [])
+        .slice(0, limit)
+        .map((id, i) => ({ id, score: 0.9 - i * 0.1, payload: { tenantId: TENANT, knowledgeBaseId: KB, documentId: 'd', contentType: 'page' } }));
     },
   } as unknown as VectorStore;
   const documents = {
@@ -79,12 +102,18 @@ function fakes(opts: {
 const ctx = { job: { timestamp: Date.now() - 5, processedOn: Date.now() }, log: pino({ level: 'silent' }), correlationId: 'c' } as unknown as JobContext;
 const base = { tenantId: TENANT, knowledgeBaseId: KB };
 /** Job data as the worker sees it: the catalog's defaults applied. */
-const answerJob = (input: Omit<JobInput<'query', 'answer-query'>, 'tenantId' | 'knowledgeBaseId'>) => parseJobData('query', 'answer-query', { ...base, ...input });
-const searchJob = (input: Omit<JobInput<'query', 'search-chunks'>, 'tenantId' | 'knowledgeBaseId'>) => parseJobData('query', 'search-chunks', { ...base, ...input });
+const answerJob = (input: Omit<JobInput<'query', 'answer-query'>, 'tenantId' | 'knowledgeBaseId'>) =>
+  parseJobData('query', 'answer-query', { ...base, ...input });
+const searchJob = (input: Omit<JobInput<'query', 'search-chunks'>, 'tenantId' | 'knowledgeBaseId'>) =>
+  parseJobData('query', 'search-chunks', { ...base, ...input });
 
 describe('answerQuery', () => {
   it('fuses vector and keyword results and cites each page once', async () => {
-    const result = await answerQuery(answerJob({ query: 'how do I read files with open()', topK: 2 }), ctx, fakes({ vectorHits: ['b', 'a'], keywordHits: ['a', 'c'] }));
+    const result = await answerQuery(
+      answerJob({ query: 'how do I read files with open()', topK: 2 }),
+      ctx,
+      fakes({ vectorHits: ['b', 'a'], keywordHits: ['a', 'c'] }),
+    );
     expect(result.citations.map((c) => c.url)).toEqual(['http://docs/files.html', 'http://docs/venv.html']);
     expect(result.answer).toContain('open() to read and write files');
     expect(result.answer).toMatch(/\[1\]/);
@@ -209,7 +238,12 @@ describe('searchChunks', () => {
   });
 
   it('with diversity reorders by MMR: a different passage comes before a near-repeat', async () => {
-    CHUNKS.e = { url: 'http://docs/venv2.html', title: 'Venv 2', heading: 'Venv', text: 'Venv\n\nActivate the virtual environment you created with python -m venv before installing packages.' };
+    CHUNKS.e = {
+      url: 'http://docs/venv2.html',
+      title: 'Venv 2',
+      heading: 'Venv',
+      text: 'Venv\n\nActivate the virtual environment you created with python -m venv before installing packages.',
+    };
     const hits = { vectorHits: ['b', 'e', 'a'], keywordHits: ['b', 'e', 'a'] };
     const plain = await searchChunks(searchJob({ query: 'venv', topK: 3 }), ctx, fakes(hits));
     expect(plain.results.map((r) => r.chunkId)).toEqual(['b', 'e', 'a']);

@@ -30,17 +30,17 @@ export async function searchChunks(data: JobData<'query', 'search-chunks'>, ctx:
     results: chunks.map((c) => {
       const page = pageOf(c);
       return {
-      chunkId: c.chunkId,
-      documentId: c.documentId,
-      url: c.url,
-      title: c.title,
-      heading: c.heading,
-      text: c.text,
-      contentType: c.contentType,
-      source: c.source,
-      updatedAt: c.updatedAt.toISOString(),
-      score: Number(c.score.toFixed(6)),
-      ...(page !== undefined ? { page } : {}),
+        chunkId: c.chunkId,
+        documentId: c.documentId,
+        url: c.url,
+        title: c.title,
+        heading: c.heading,
+        text: c.text,
+        contentType: c.contentType,
+        source: c.source,
+        updatedAt: c.updatedAt.toISOString(),
+        score: Number(c.score.toFixed(6)),
+        ...(page !== undefined ? { page } : {}),
       };
     }),
     timings,
@@ -71,13 +71,26 @@ interface AnswerSink {
  * The pieces joined are the answer, which is the same whether streamed or
  * not. An LLM that fails before its first token falls back to extractive.
  */
-async function generate(data: { query: string }, cited: RetrievedChunk[], sourceIndex: Map<string, number>, deps: QueryDeps, ctx: JobContext, sink: AnswerSink | undefined): Promise<{ answer: string; answeredBy: 'llm' | 'extractive' }> {
+async function generate(
+  data: { query: string },
+  cited: RetrievedChunk[],
+  sourceIndex: Map<string, number>,
+  deps: QueryDeps,
+  ctx: JobContext,
+  sink: AnswerSink | undefined,
+): Promise<{ answer: string; answeredBy: 'llm' | 'extractive' }> {
   const chat = deps.chat;
   if (chat && cited.length > 0) {
     const pieces: string[] = [];
     try {
       if (sink && chat.stream) {
-        for await (const piece of llmAnswerStream(chat as ChatModel & { stream: NonNullable<ChatModel['stream']> }, data.query, cited, sourceIndex, sink.signal ?? new AbortController().signal)) {
+        for await (const piece of llmAnswerStream(
+          chat as ChatModel & { stream: NonNullable<ChatModel['stream']> },
+          data.query,
+          cited,
+          sourceIndex,
+          sink.signal ?? new AbortController().signal,
+        )) {
           pieces.push(piece);
           await sink.piece(piece);
         }

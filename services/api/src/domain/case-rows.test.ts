@@ -1,7 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { columnKey, resolveCaseColumns, toCaseRow } from './case-rows.ts';
 
-const SUPPORT_HEADER = ['Ticket ID', 'Customer Name', 'Product Purchased', 'Ticket Type', 'Ticket Subject', 'Ticket Description', 'Ticket Status', 'Resolution', 'Ticket Priority', 'Ticket Channel'];
+const SUPPORT_HEADER = [
+  'Ticket ID',
+  'Customer Name',
+  'Product Purchased',
+  'Ticket Type',
+  'Ticket Subject',
+  'Ticket Description',
+  'Ticket Status',
+  'Resolution',
+  'Ticket Priority',
+  'Ticket Channel',
+];
 
 describe('resolveCaseColumns', () => {
   it('finds the support-ticket columns through their aliases', () => {
@@ -18,18 +29,30 @@ describe('resolveCaseColumns', () => {
   });
 
   it('maps the GitHub issue columns: title, body and repo as product', () => {
-    expect(resolveCaseColumns(['repo', 'created_at', 'label', 'title', 'body'], { columns: {} })).toEqual({ subject: 'title', description: 'body', product: 'repo' });
+    expect(resolveCaseColumns(['repo', 'created_at', 'label', 'title', 'body'], { columns: {} })).toEqual({
+      subject: 'title',
+      description: 'body',
+      product: 'repo',
+    });
   });
 
   it('prefers a named column, compared ignoring case and punctuation', () => {
-    expect(resolveCaseColumns(['Number', 'Ticket Subject', 'Headline'], { columns: { externalId: 'number', subject: 'HEADLINE' } })).toMatchObject({ externalId: 'Number', subject: 'Headline' });
+    expect(resolveCaseColumns(['Number', 'Ticket Subject', 'Headline'], { columns: { externalId: 'number', subject: 'HEADLINE' } })).toMatchObject({
+      externalId: 'Number',
+      subject: 'Headline',
+    });
     expect(columnKey('ticket_ID')).toBe(columnKey('Ticket ID'));
   });
 });
 
 describe('toCaseRow', () => {
   it('maps a CSV row: case fields from their columns, every other column into metadata', () => {
-    const fields = Object.fromEntries(SUPPORT_HEADER.map((h, i) => [h, ['7', 'Ann', 'Dell XPS', 'Technical issue', 'Network problem', 'Wifi drops.', 'Closed', 'Reset router', 'High', 'Email'][i]]));
+    const fields = Object.fromEntries(
+      SUPPORT_HEADER.map((h, i) => [
+        h,
+        ['7', 'Ann', 'Dell XPS', 'Technical issue', 'Network problem', 'Wifi drops.', 'Closed', 'Reset router', 'High', 'Email'][i],
+      ]),
+    );
     expect(toCaseRow(3, fields, { columns: {} })).toEqual({
       row: 3,
       externalId: '7',

@@ -123,8 +123,11 @@ export function toCaseRow(row: number, input: Record<string, unknown>, mapping: 
   const column = cols[issue.path[0] as CaseField];
   const where = column !== undefined && column !== field ? ` (column "${column}")` : '';
   if (issue.code === 'invalid_type' && candidate[field] === undefined) {
-    return { row, field, reason: column === undefined && field === 'subject' ? `missing: the row has no subject column (${ALIASES.subject.join(', ')})` : `missing${where}` };
+    return {
+      row,
+      field,
+      reason: column === undefined && field === 'subject' ? `missing: the row has no subject column (${ALIASES.subject.join(', ')})` : `missing${where}`,
+    };
   }
   return { row, field, reason: `${issue.message}${where}` };
 }
-

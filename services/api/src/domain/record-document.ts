@@ -9,7 +9,11 @@ export function recordUrl(source: string, id: string): string {
 
 /** Metadata with its keys sorted, so the same values always hash the same. */
 function canonical(metadata: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(metadata).sort().map((k) => [k, metadata[k]]));
+  return Object.fromEntries(
+    Object.keys(metadata)
+      .sort()
+      .map((k) => [k, metadata[k]]),
+  );
 }
 
 /**

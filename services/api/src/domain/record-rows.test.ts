@@ -9,7 +9,11 @@ describe('toRecord', () => {
   });
 
   it('prefers named columns over aliases and merges an explicit metadata object', () => {
-    const r = toRecord(1, { key: 'k1', id: 'not-this', headline: 'H', text: 'T', metadata: { a: 1 }, extra: true }, { idColumn: 'KEY', titleColumn: 'headline' });
+    const r = toRecord(
+      1,
+      { key: 'k1', id: 'not-this', headline: 'H', text: 'T', metadata: { a: 1 }, extra: true },
+      { idColumn: 'KEY', titleColumn: 'headline' },
+    );
     expect(r).toEqual({ row: 1, id: 'k1', title: 'H', body: 'T', metadata: { id: 'not-this', extra: true, a: 1 } });
   });
 

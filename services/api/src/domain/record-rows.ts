@@ -46,11 +46,7 @@ const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
 });
 
 const recordSchema = z.object({
-  id: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(RECORD_LIMITS.idMax, `must be at most ${RECORD_LIMITS.idMax} characters`),
+  id: z.string().trim().min(1, 'must not be empty').max(RECORD_LIMITS.idMax, `must be at most ${RECORD_LIMITS.idMax} characters`),
   title: z.string().max(RECORD_LIMITS.titleMax, `must be at most ${RECORD_LIMITS.titleMax} characters`),
   body: z
     .string()
@@ -149,7 +145,11 @@ export function toRecord(row: number, fields: Record<string, unknown>, mapping: 
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join('.') || 'row';
   if (field === 'body' && cols.body === undefined) {
-    return { row, field: mapping.bodyColumn ?? 'body', reason: `missing: the row has no ${mapping.bodyColumn ? `column "${mapping.bodyColumn}"` : `body column (${ALIASES.body.join(', ')})`}` };
+    return {
+      row,
+      field: mapping.bodyColumn ?? 'body',
+      reason: `missing: the row has no ${mapping.bodyColumn ? `column "${mapping.bodyColumn}"` : `body column (${ALIASES.body.join(', ')})`}`,
+    };
   }
   if (issue.code === 'invalid_type' && candidate[field as 'body'] === undefined) return { row, field, reason: 'missing' };
   return { row, field, reason: issue.message };

@@ -21,6 +21,7 @@ export function storable(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd');
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) return value.map((item) => storable(item, depth + 1));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v, depth + 1)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v, depth + 1)]));
   return value;
 }

@@ -19,9 +19,14 @@ const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embe
 describe('explainWait', () => {
   it("says tenant-limit while the tenant's jobs are held back by its concurrency share, before the queue position", () => {
     const facts = { ...calm, tenantLimit: 4 };
-    expect(explainWait({ state: 'running', progress: progress({ discovered: 10, scraped: 2 }) }, facts)).toEqual({ reason: 'tenant-limit', maxConcurrentProcessing: 4 });
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 10, scraped: 2 }) }, facts)).toEqual({
+      reason: 'tenant-limit',
+      maxConcurrentProcessing: 4,
+    });
     // An open breaker still comes first: it holds every tenant.
-    expect(explainWait({ state: 'running', progress: progress({ discovered: 10 }) }, { ...facts, openBreakers: [{ name: 'browser' }] })).toMatchObject({ reason: 'breaker-open' });
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 10 }) }, { ...facts, openBreakers: [{ name: 'browser' }] })).toMatchObject({
+      reason: 'breaker-open',
+    });
   });
 
   it('names the open breaker a running task waits for', () => {
@@ -35,7 +40,11 @@ describe('explainWait', () => {
 
   it('says the queue is rate-limited and for how long', () => {
     const facts = { ...calm, rateLimitMs: { scrape: 0, embed: 4000, aggregate: 0 } };
-    expect(explainWait({ state: 'running', progress: progress({ discovered: 2, scraped: 2 }) }, facts)).toEqual({ reason: 'rate-limited', queue: 'embed', retryInMs: 4000 });
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 2, scraped: 2 }) }, facts)).toEqual({
+      reason: 'rate-limited',
+      queue: 'embed',
+      retryInMs: 4000,
+    });
   });
 
   it('gives the backlog ahead of a queued task', () => {
@@ -51,7 +60,11 @@ describe('explainWait', () => {
 
   it('counts a page deleted as gone (404/410) as processed, not as queued', () => {
     expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 1, embedded: 1, skipped: 1, deletedGone: 1 }) }, calm)).toBeUndefined();
-    expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 1, embedded: 1, skipped: 1 }) }, calm)).toEqual({ reason: 'queued', queue: 'scrape', jobsAhead: 12 });
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 1, embedded: 1, skipped: 1 }) }, calm)).toEqual({
+      reason: 'queued',
+      queue: 'scrape',
+      jobsAhead: 12,
+    });
   });
 
   it('says nothing for a finished task', () => {

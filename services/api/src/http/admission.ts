@@ -72,7 +72,9 @@ export class AdmissionControl {
     if (memory && memory.max > 0 && memory.used / memory.max >= this.opts.redisMemoryRatio) {
       this.rejected.inc({ queue, reason: 'redis_memory' });
       const percent = Math.round((memory.used / memory.max) * 100);
-      throw overloaded(`Redis is at ${percent}% of its maxmemory (limit ${Math.round(this.opts.redisMemoryRatio * 100)}%); new work is refused until it drains`);
+      throw overloaded(
+        `Redis is at ${percent}% of its maxmemory (limit ${Math.round(this.opts.redisMemoryRatio * 100)}%); new work is refused until it drains`,
+      );
     }
     if (backlog !== undefined && backlog > this.opts.maxBacklog) {
       this.rejected.inc({ queue, reason: 'backlog' });

@@ -57,11 +57,15 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     if (error instanceof ApiError) apiError = error;
     else if (error?.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', `request body is larger than ${error.limit} bytes`);
     else if (error?.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
-    else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') apiError = new ApiError(415, 'unsupported_encoding', error.message);
-    else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) apiError = new ApiError(error.status, 'bad_request', error.message);
+    else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported')
+      apiError = new ApiError(415, 'unsupported_encoding', error.message);
+    else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500)
+      apiError = new ApiError(error.status, 'bad_request', error.message);
     else if (isDatabaseUnavailable(error)) {
       log.warn({ err: error, method: req.method, path: req.path }, 'database unavailable; answering 503');
-      apiError = new ApiError(503, 'database_unavailable', 'the database is unavailable; retry later', { headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } });
+      apiError = new ApiError(503, 'database_unavailable', 'the database is unavailable; retry later', {
+        headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      });
     } else {
       log.error({ err: error, method: req.method, path: req.path }, 'request failed');
       apiError = new ApiError(500, 'internal', 'internal error');

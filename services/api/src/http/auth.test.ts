@@ -15,7 +15,14 @@ function fakeTenants(valid: Record<string, Principal>) {
   return { tenants, asked };
 }
 
-const principal = (over: Partial<Principal> = {}): Principal => ({ tenantId: 't1', apiKeyId: 'k1', isAdmin: false, scopes: ['read', 'write'], limits: TIER_LIMITS.starter, ...over });
+const principal = (over: Partial<Principal> = {}): Principal => ({
+  tenantId: 't1',
+  apiKeyId: 'k1',
+  isAdmin: false,
+  scopes: ['read', 'write'],
+  limits: TIER_LIMITS.starter,
+  ...over,
+});
 
 describe('KeyLookup', () => {
   it('looks keys up by hash only, and answers a repeat from the cache', async () => {
@@ -46,7 +53,7 @@ describe('KeyLookup', () => {
   });
 
   it('refuses a cached key once it has expired, without waiting for the cache', async () => {
-    const { tenants } = fakeTenants({ 'kbf_short': principal({ expiresAt: new Date(Date.now() + 30) }) });
+    const { tenants } = fakeTenants({ kbf_short: principal({ expiresAt: new Date(Date.now() + 30) }) });
     const lookup = new KeyLookup(tenants);
     expect(await lookup.principal('kbf_short')).toBeDefined();
     await new Promise((r) => setTimeout(r, 40));

@@ -97,9 +97,14 @@ async function* readBulkRows(req: Request, opts: BulkReadOptions): AsyncGenerato
   }
   const format = FORMAT_BY_MEDIA_TYPE[type];
   if (!format) {
-    throw new ApiError(415, 'unsupported_media_type', type ? `content type ${type} is not a bulk format; send ${ACCEPTED}` : `missing Content-Type; send ${ACCEPTED}`, {
-      field: 'Content-Type',
-    });
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      type ? `content type ${type} is not a bulk format; send ${ACCEPTED}` : `missing Content-Type; send ${ACCEPTED}`,
+      {
+        field: 'Content-Type',
+      },
+    );
   }
   assertUtf8(req.headers['content-type']);
   const body = capped(decoded(req), opts.maxBytes);
@@ -245,7 +250,11 @@ function decoded(req: Request): Readable {
   const out = new PassThrough();
   req.on('error', (error) => decoder.destroy(error));
   decoder.on('error', (error) => {
-    out.destroy(error instanceof ApiError ? error : new ApiError(400, 'invalid_encoding', `the ${encoding} body cannot be decoded: ${error.message}`, { field: 'Content-Encoding' }));
+    out.destroy(
+      error instanceof ApiError
+        ? error
+        : new ApiError(400, 'invalid_encoding', `the ${encoding} body cannot be decoded: ${error.message}`, { field: 'Content-Encoding' }),
+    );
   });
   // pipe(), not pipeline(): an early failure must not destroy the request's socket, which still carries our 4xx.
   return req.pipe(decoder).pipe(out);
@@ -317,7 +326,14 @@ function openUpload(req: Request, maxBytes: number): Promise<Upload> {
       if (!format) {
         file.on('error', () => undefined);
         file.resume();
-        reject(new ApiError(415, 'unsupported_media_type', `the uploaded file is ${info.mimeType} "${info.filename ?? ''}": send a .csv, .ndjson, .jsonl or .json file`, { field: 'file' }));
+        reject(
+          new ApiError(
+            415,
+            'unsupported_media_type',
+            `the uploaded file is ${info.mimeType} "${info.filename ?? ''}": send a .csv, .ndjson, .jsonl or .json file`,
+            { field: 'file' },
+          ),
+        );
         return;
       }
       const stream = new PassThrough();

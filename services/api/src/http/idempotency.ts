@@ -143,9 +143,14 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
                 return;
               }
               next(
-                new ApiError(422, 'idempotency_key_reused', `this ${IDEMPOTENCY_HEADER} was used for a different request (${req.method} ${path} with another body)`, {
-                  field: IDEMPOTENCY_HEADER,
-                }),
+                new ApiError(
+                  422,
+                  'idempotency_key_reused',
+                  `this ${IDEMPOTENCY_HEADER} was used for a different request (${req.method} ${path} with another body)`,
+                  {
+                    field: IDEMPOTENCY_HEADER,
+                  },
+                ),
               );
             });
           case 'in-progress':
@@ -157,9 +162,14 @@ export function idempotency(deps: IdempotencyDeps): RequestHandler {
             );
           case 'mismatch':
             return next(
-              new ApiError(422, 'idempotency_key_reused', `this ${IDEMPOTENCY_HEADER} was used for a different request (${claim.method} ${claim.path} with another body)`, {
-                field: IDEMPOTENCY_HEADER,
-              }),
+              new ApiError(
+                422,
+                'idempotency_key_reused',
+                `this ${IDEMPOTENCY_HEADER} was used for a different request (${claim.method} ${claim.path} with another body)`,
+                {
+                  field: IDEMPOTENCY_HEADER,
+                },
+              ),
             );
         }
       })

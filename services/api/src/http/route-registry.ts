@@ -30,7 +30,11 @@ interface ExtraBodySpec {
  * validates with: `params`, `query` and `body` are the zod schemas its
  * handler parses through {@link RouteInput}, so the two cannot drift apart.
  */
-export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined> {
+export interface RouteSpec<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  P extends z.ZodType | undefined = undefined,
+> {
   /** Stable operation id (the client's method name), camelCase. */
   operationId: string;
   summary: string;
@@ -106,19 +110,35 @@ export class ApiRoutes {
     return this;
   }
 
-  get<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(path: string, spec: RouteSpec<B, Q, P>, ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]): this {
+  get<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+    path: string,
+    spec: RouteSpec<B, Q, P>,
+    ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]
+  ): this {
     return this.#add('get', path, spec, handlers);
   }
 
-  post<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(path: string, spec: RouteSpec<B, Q, P>, ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]): this {
+  post<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+    path: string,
+    spec: RouteSpec<B, Q, P>,
+    ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]
+  ): this {
     return this.#add('post', path, spec, handlers);
   }
 
-  patch<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(path: string, spec: RouteSpec<B, Q, P>, ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]): this {
+  patch<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+    path: string,
+    spec: RouteSpec<B, Q, P>,
+    ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]
+  ): this {
     return this.#add('patch', path, spec, handlers);
   }
 
-  delete<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(path: string, spec: RouteSpec<B, Q, P>, ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]): this {
+  delete<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+    path: string,
+    spec: RouteSpec<B, Q, P>,
+    ...handlers: [...RequestHandler[], RouteHandler<B, Q, P>]
+  ): this {
     return this.#add('delete', path, spec, handlers);
   }
 }
@@ -157,7 +177,8 @@ export class RouteRegistry {
   mount(router: Router, prefix: string, routes: ApiRoutes): void {
     for (const entry of routes.entries) {
       const fullPath = `${prefix}${entry.path}`;
-      if (this.#routes.some((r) => r.method === entry.method && r.path === fullPath)) throw new Error(`route ${entry.method.toUpperCase()} ${fullPath} is registered twice`);
+      if (this.#routes.some((r) => r.method === entry.method && r.path === fullPath))
+        throw new Error(`route ${entry.method.toUpperCase()} ${fullPath} is registered twice`);
       this.#routes.push({ method: entry.method, path: fullPath, spec: entry.spec });
       const { spec, handler } = entry;
       const run: RequestHandler = async (req, res) => {

@@ -71,7 +71,12 @@ export class TenantRateLimits {
     if (!limiter) {
       // Distinct limits are few (three tiers and the overrides an operator sets); a bound keeps a stream of odd overrides from growing the map.
       if (this.#limiters.size >= 1_000) this.#limiters.clear();
-      limiter = new RateLimiterRedis({ storeClient: this.#redis, keyPrefix: `${this.#prefix}:ratelimit:${policy.name}`, points, duration: policy.windowSeconds });
+      limiter = new RateLimiterRedis({
+        storeClient: this.#redis,
+        keyPrefix: `${this.#prefix}:ratelimit:${policy.name}`,
+        points,
+        duration: policy.windowSeconds,
+      });
       this.#limiters.set(id, limiter);
     }
     return limiter;
@@ -109,7 +114,9 @@ function apply(res: Response, outcome: RateLimitOutcome | undefined, policy: Rat
   res.set(rateLimitHeaders(outcome));
   if (outcome.allowed) return undefined;
   const what = policy.name === 'api-calls' ? `${outcome.limit} API calls per hour` : `${outcome.limit} vector operations per minute`;
-  return new ApiError(429, 'rate_limited', `the tenant's limit of ${what} is spent; retry in ${outcome.resetSeconds} s`, { headers: rateLimitHeaders(outcome) });
+  return new ApiError(429, 'rate_limited', `the tenant's limit of ${what} is spent; retry in ${outcome.resetSeconds} s`, {
+    headers: rateLimitHeaders(outcome),
+  });
 }
 
 /**

@@ -15,7 +15,10 @@ export interface McpRouteDeps {
 }
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, - and _');
-const question = { query: z.string().min(1).max(4000).describe('the question or search text'), knowledgeBase: slug.optional().describe('knowledge base slug (default: "default")') };
+const question = {
+  query: z.string().min(1).max(4000).describe('the question or search text'),
+  knowledgeBase: slug.optional().describe('knowledge base slug (default: "default")'),
+};
 
 /** A tool's answer: the JSON as text (every client reads it) and as structured content. */
 function result(value: unknown) {
@@ -32,7 +35,12 @@ async function run(call: () => Promise<unknown>) {
   } catch (error) {
     if ((error as Error).name !== 'KbflowApiError') throw error;
     const e = error as Error & { status: number; code: string; field?: string };
-    return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify({ status: e.status, code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) }) }] };
+    return {
+      isError: true,
+      content: [
+        { type: 'text' as const, text: JSON.stringify({ status: e.status, code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) }) },
+      ],
+    };
   }
 }
 
@@ -80,7 +88,8 @@ const TOOLS: Record<string, ToolDef> = {
   },
   list_sources: {
     title: 'List sources',
-    description: "The sites this API key's tenant keeps fresh: URL, schedule, knowledge base, the last run (state and what it changed) and when the next one is due.",
+    description:
+      "The sites this API key's tenant keeps fresh: URL, schedule, knowledge base, the last run (state and what it changed) and when the next one is due.",
     input: { after: z.uuid().optional().describe('the nextCursor of the previous page') },
     readOnly: true,
     call: (api, args) => api.listSources({ limit: 100, ...(args.after ? { after: args.after } : {}) }),
@@ -107,13 +116,30 @@ const TOOLS: Record<string, ToolDef> = {
 };
 
 /** The SDK and the client, imported on the first /mcp call: together they add most of a second to an api start. */
-let sdk: Promise<[typeof import('@modelcontextprotocol/sdk/server/mcp.js'), typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'), typeof import('@kbflow/client')]> | undefined;
-const loadSdk = () => (sdk ??= Promise.all([import('@modelcontextprotocol/sdk/server/mcp.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('@kbflow/client')]));
+let sdk:
+  | Promise<
+      [
+        typeof import('@modelcontextprotocol/sdk/server/mcp.js'),
+        typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+        typeof import('@kbflow/client'),
+      ]
+    >
+  | undefined;
+const loadSdk = () =>
+  (sdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/mcp.js'),
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('@kbflow/client'),
+  ]));
 
 function toolServer(api: KbflowClient, McpServerClass: typeof McpServer): McpServer {
   const server = new McpServerClass({ name: 'kbflow', version: API_VERSION });
   for (const [name, tool] of Object.entries(TOOLS)) {
-    server.registerTool(name, { title: tool.title, description: tool.description, inputSchema: tool.input, annotations: { readOnlyHint: tool.readOnly } }, (args: unknown) => run(() => tool.call(api, args)));
+    server.registerTool(
+      name,
+      { title: tool.title, description: tool.description, inputSchema: tool.input, annotations: { readOnlyHint: tool.readOnly } },
+      (args: unknown) => run(() => tool.call(api, args)),
+    );
   }
   return server;
 }
@@ -132,13 +158,22 @@ function invalidToolCall(message: unknown): { jsonrpc: '2.0'; id: unknown; error
   if (!m || typeof m !== 'object' || m.method !== 'tools/call') return undefined;
   const name = m.params?.name;
   const tool = typeof name === 'string' && Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
-  if (!tool) return { jsonrpc: '2.0', id: m.id ?? null, error: { code: INVALID_PARAMS, message: `unknown tool ${JSON.stringify(name)}; tools: ${Object.keys(TOOLS).join(', ')}`, data: { field: 'name' } } };
+  if (!tool)
+    return {
+      jsonrpc: '2.0',
+      id: m.id ?? null,
+      error: { code: INVALID_PARAMS, message: `unknown tool ${JSON.stringify(name)}; tools: ${Object.keys(TOOLS).join(', ')}`, data: { field: 'name' } },
+    };
   const parsed = z.strictObject(tool.input).safeParse(m.params?.arguments ?? {});
   if (parsed.success) return undefined;
   const issue = parsed.error.issues[0]!;
   const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.map(String).join('.');
   const why = issue.code === 'unrecognized_keys' ? 'unknown argument(s)' : issue.message;
-  return { jsonrpc: '2.0', id: m.id ?? null, error: { code: INVALID_PARAMS, message: `invalid arguments for ${String(name)}: ${field}: ${why}`, data: { field: `arguments.${field}` } } };
+  return {
+    jsonrpc: '2.0',
+    id: m.id ?? null,
+    error: { code: INVALID_PARAMS, message: `invalid arguments for ${String(name)}: ${field}: ${why}`, data: { field: `arguments.${field}` } },
+  };
 }
 
 /** Where this API itself is reachable from inside: the address and port the request came in on. */
@@ -176,7 +211,10 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
   });
   // Stateless: no server-initiated stream to open (GET) and no session to end (DELETE).
   const notAllowed: express.RequestHandler = (_req, res) => {
-    res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'method not allowed: this MCP endpoint is stateless, POST JSON-RPC messages' }, id: null });
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'method not allowed: this MCP endpoint is stateless, POST JSON-RPC messages' }, id: null });
   };
   router.get('/mcp', notAllowed);
   router.delete('/mcp', notAllowed);

@@ -96,7 +96,13 @@ function operation(route: RegisteredRoute, components: Json): Json {
     responses[status] = {
       description: response.description,
       ...(response.schema || response.contentType
-        ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema ? toJsonSchema(response.schema, 'output', components) : { type: 'string' } } } }
+        ? {
+            content: {
+              [response.contentType ?? 'application/json']: {
+                schema: response.schema ? toJsonSchema(response.schema, 'output', components) : { type: 'string' },
+              },
+            },
+          }
         : {}),
     };
   }
@@ -108,12 +114,17 @@ function operation(route: RegisteredRoute, components: Json): Json {
   for (const [status, codes] of Object.entries(spec.errors ?? {})) add(Number(status), codes);
   for (const [status, codes] of Object.entries(COMMON_ERRORS)) add(Number(status), codes);
   for (const [status, codes] of Object.entries(errors).sort(([a], [b]) => Number(a) - Number(b))) {
-    responses[status] = { description: errorDescription(Number(status), codes), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    responses[status] = {
+      description: errorDescription(Number(status), codes),
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
   }
   const content: Json = {};
   if (spec.body) content['application/json'] = { schema: toJsonSchema(spec.body, 'input', components) };
   for (const extra of spec.extraBodies ?? []) {
-    content[extra.contentType] = { schema: extra.schema ? toJsonSchema(extra.schema, 'input', components) : { type: 'string', description: extra.description } };
+    content[extra.contentType] = {
+      schema: extra.schema ? toJsonSchema(extra.schema, 'input', components) : { type: 'string', description: extra.description },
+    };
   }
   const params = parameters(spec, route.path, components);
   if (route.method === 'post') {

@@ -63,7 +63,10 @@ const listQuery = z.strictObject({
   knowledgeBase,
   status: z.string().min(1).max(CASE_LIMITS.shortMax).optional(),
   category: z.string().min(1).max(40).optional(),
-  pending: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  pending: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
@@ -147,44 +150,73 @@ export function caseRoutes(deps: CaseRouteDeps): ApiRoutes {
       extraBodies: [
         { contentType: 'application/x-ndjson', description: 'one case per line' },
         { contentType: 'text/csv', description: 'a header row, then one case per row' },
-        { contentType: 'multipart/form-data', description: 'a `file` part holding JSON, NDJSON or CSV', schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
+        {
+          contentType: 'multipart/form-data',
+          description: 'a `file` part holding JSON, NDJSON or CSV',
+          schema: z.object({ file: z.string().meta({ format: 'binary' }) }),
+        },
       ],
       responses: { 201: { description: 'the case (single create)', schema: caseView }, 202: { description: 'bulk counts', schema: casesBulkResult } },
       errors: { 400: ['no_rows', 'invalid_rows'], 409: ['case_exists'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] },
       example: { body: { externalId: 'contract-1', subject: 'Cannot log in', description: 'The login page says my password is wrong after the reset.' } },
     },
     async (req, res) => {
-    // CSV, NDJSON and uploads arrive as streams; JSON was parsed: an array is a bulk, an object one case.
-    if (streamsBody(req) || Array.isArray(req.body)) return bulkCreate(req, res, deps);
-    const query = parseBody(createQuery, req.query);
-    const { knowledgeBase: inBody, ...fields } = parseBody(createBody, storable(req.body));
-    const tenantId = req.principal!.tenantId;
-    const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, inBody ?? query.knowledgeBase ?? 'default');
-    const created = await deps.cases.create(tenantId, knowledgeBaseId, fieldsOf({ ...fields, externalId: fields.externalId ?? randomUUID() }));
-    if (!created) throw new ApiError(409, 'case_exists', `a case with externalId "${fields.externalId}" exists; change it with PATCH /v1/cases/:id`, { field: 'externalId' });
-    res.status(201).json(caseResponse(created));
+      // CSV, NDJSON and uploads arrive as streams; JSON was parsed: an array is a bulk, an object one case.
+      if (streamsBody(req) || Array.isArray(req.body)) return bulkCreate(req, res, deps);
+      const query = parseBody(createQuery, req.query);
+      const { knowledgeBase: inBody, ...fields } = parseBody(createBody, storable(req.body));
+      const tenantId = req.principal!.tenantId;
+      const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, inBody ?? query.knowledgeBase ?? 'default');
+      const created = await deps.cases.create(tenantId, knowledgeBaseId, fieldsOf({ ...fields, externalId: fields.externalId ?? randomUUID() }));
+      if (!created)
+        throw new ApiError(409, 'case_exists', `a case with externalId "${fields.externalId}" exists; change it with PATCH /v1/cases/:id`, {
+          field: 'externalId',
+        });
+      res.status(201).json(caseResponse(created));
     },
   );
 
   router.get(
     '/cases',
-    { operationId: 'listCases', summary: 'List cases, newest first', tags: ['cases'], query: listQuery, responses: { 200: { description: 'one page; pass nextCursor as cursor for the next', schema: casesPage } }, example: { query: { limit: '10' } } },
+    {
+      operationId: 'listCases',
+      summary: 'List cases, newest first',
+      tags: ['cases'],
+      query: listQuery,
+      responses: { 200: { description: 'one page; pass nextCursor as cursor for the next', schema: casesPage } },
+      example: { query: { limit: '10' } },
+    },
     async (req, res) => {
-    // Filters compare with stored text, which never holds NUL (PostgreSQL refuses it in a parameter too).
-    const query = parseBody(listQuery, storable(req.query));
-    const tenantId = req.principal!.tenantId;
-    const knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, query.knowledgeBase);
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
-    const cases = knowledgeBaseId
-      ? await deps.cases.list(tenantId, { knowledgeBaseId, status: query.status, category: query.category, pending: query.pending, limit: query.limit, after })
-      : [];
-    res.json({ cases: cases.map(caseResponse), nextCursor: cases.length === query.limit ? encodeCursor(cases.at(-1)!) : null });
+      // Filters compare with stored text, which never holds NUL (PostgreSQL refuses it in a parameter too).
+      const query = parseBody(listQuery, storable(req.query));
+      const tenantId = req.principal!.tenantId;
+      const knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, query.knowledgeBase);
+      const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+      const cases = knowledgeBaseId
+        ? await deps.cases.list(tenantId, {
+            knowledgeBaseId,
+            status: query.status,
+            category: query.category,
+            pending: query.pending,
+            limit: query.limit,
+            after,
+          })
+        : [];
+      res.json({ cases: cases.map(caseResponse), nextCursor: cases.length === query.limit ? encodeCursor(cases.at(-1)!) : null });
     },
   );
 
   router.get(
     '/cases/:id',
-    { operationId: 'getCase', summary: 'One case', tags: ['cases'], params: idParam, responses: { 200: { description: 'the case', schema: caseView } }, errors: notFound, example: { params: { id: '{caseId}' } } },
+    {
+      operationId: 'getCase',
+      summary: 'One case',
+      tags: ['cases'],
+      params: idParam,
+      responses: { 200: { description: 'the case', schema: caseView } },
+      errors: notFound,
+      example: { params: { id: '{caseId}' } },
+    },
     async (req, res) => {
       res.json(caseResponse(await caseOf(req)));
     },
@@ -192,31 +224,48 @@ export function caseRoutes(deps: CaseRouteDeps): ApiRoutes {
 
   router.patch(
     '/cases/:id',
-    { operationId: 'updateCase', summary: 'Change a case', tags: ['cases'], params: idParam, body: patchBody, responses: { 200: { description: 'the changed case', schema: caseView } }, errors: notFound, example: { params: { id: '{caseId}' }, body: { status: 'closed' } } },
+    {
+      operationId: 'updateCase',
+      summary: 'Change a case',
+      tags: ['cases'],
+      params: idParam,
+      body: patchBody,
+      responses: { 200: { description: 'the changed case', schema: caseView } },
+      errors: notFound,
+      example: { params: { id: '{caseId}' }, body: { status: 'closed' } },
+    },
     async (req, res) => {
-    const patch = parseBody(patchBody, storable(req.body));
-    const id = caseId.safeParse(req.params.id);
-    const updated = id.success ? await deps.cases.update(req.principal!.tenantId, id.data, patch) : undefined;
-    if (!updated) throw new ApiError(404, 'case_not_found', `no case ${String(req.params.id)}`, { field: 'id' });
-    res.json(caseResponse(updated));
+      const patch = parseBody(patchBody, storable(req.body));
+      const id = caseId.safeParse(req.params.id);
+      const updated = id.success ? await deps.cases.update(req.principal!.tenantId, id.data, patch) : undefined;
+      if (!updated) throw new ApiError(404, 'case_not_found', `no case ${String(req.params.id)}`, { field: 'id' });
+      res.json(caseResponse(updated));
     },
   );
 
   router.delete(
     '/cases/:id',
-    { operationId: 'deleteCase', summary: 'Delete a case and its vectors', tags: ['cases'], params: idParam, responses: { 200: { description: 'the case is gone', schema: deleted } }, errors: notFound, example: { params: { id: '{caseId}' } } },
+    {
+      operationId: 'deleteCase',
+      summary: 'Delete a case and its vectors',
+      tags: ['cases'],
+      params: idParam,
+      responses: { 200: { description: 'the case is gone', schema: deleted } },
+      errors: notFound,
+      example: { params: { id: '{caseId}' } },
+    },
     async (req, res) => {
-    const existing = await caseOf(req);
-    const tenantId = req.principal!.tenantId;
-    const removed = await deps.cases.delete(tenantId, existing.id);
-    if (!removed) throw new ApiError(404, 'case_not_found', `no case ${existing.id}`, { field: 'id' });
-    if (removed.documentId !== null) {
-      // After the commit: were this to fail, the vectorization sweep deletes vectors that have no row.
-      await deps.producer
-        .enqueue(QueueName.embed, 'delete-vectors', { tenantId, documentIds: [removed.documentId], chunkIds: removed.chunkIds }, { priority: Priority.HIGH })
-        .catch((err: unknown) => deps.log.error({ err, caseId: existing.id }, 'could not enqueue vector deletion of a deleted case'));
-    }
-    res.json({ id: existing.id, deleted: true });
+      const existing = await caseOf(req);
+      const tenantId = req.principal!.tenantId;
+      const removed = await deps.cases.delete(tenantId, existing.id);
+      if (!removed) throw new ApiError(404, 'case_not_found', `no case ${existing.id}`, { field: 'id' });
+      if (removed.documentId !== null) {
+        // After the commit: were this to fail, the vectorization sweep deletes vectors that have no row.
+        await deps.producer
+          .enqueue(QueueName.embed, 'delete-vectors', { tenantId, documentIds: [removed.documentId], chunkIds: removed.chunkIds }, { priority: Priority.HIGH })
+          .catch((err: unknown) => deps.log.error({ err, caseId: existing.id }, 'could not enqueue vector deletion of a deleted case'));
+      }
+      res.json({ id: existing.id, deleted: true });
     },
   );
 

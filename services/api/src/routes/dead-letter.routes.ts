@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DEAD_LETTER_ORIGINS, DEAD_LETTER_STATES, DeadLetters, jobNamesOf, Priority, QueueName, type JobProducer, type PriorityValue, type Redis } from '@kbflow/queues';
+import {
+  DEAD_LETTER_ORIGINS,
+  DEAD_LETTER_STATES,
+  DeadLetters,
+  jobNamesOf,
+  Priority,
+  QueueName,
+  type JobProducer,
+  type PriorityValue,
+  type Redis,
+} from '@kbflow/queues';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -105,53 +115,53 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
     {
       operationId: 'listDeadLetters',
       summary: 'Jobs that failed their last attempt',
-      description: 'With the admin key, every tenant\'s; with a tenant key, only that tenant\'s, without stack traces (they name hosts and paths).',
+      description: "With the admin key, every tenant's; with a tenant key, only that tenant's, without stack traces (they name hosts and paths).",
       tags: ['operations'],
       query: listQuery,
       responses: { 200: { description: 'one page of dead letters', schema: deadLetterPage } },
       example: { query: { limit: '10' } },
     },
     async (req, res, input) => {
-    const q = input.query();
-    const principal = req.principal!;
-    if (!principal.isAdmin) {
-      // A tenant's share: the index is by origin queue, not by tenant, so this
-      // reads the entries (bounded by retention: KBFLOW_DEAD_LETTER_MAX_COUNT).
-      const all = await queue.getJobs([...HELD_STATES], 0, -1);
-      const mine = all.filter((job) => {
-        const d = job?.data as { queue?: unknown; data?: { tenantId?: unknown } } | undefined;
-        return d?.data?.tenantId === principal.tenantId && (!q.queue || d.queue === q.queue);
-      });
-      mine.sort((a, b) => b.timestamp - a.timestamp);
-      const page = mine.slice(q.offset, q.offset + q.limit).map((job) => ({ ...entry(job), stacktrace: [] }));
-      res.json({ total: mine.length, limit: q.limit, offset: q.offset, deadLetters: page });
-      return;
-    }
-    if (q.queue) {
-      // One page of the origin queue's index (newest first), never every entry.
-      const { total, jobs } = await deadLetters.page(q.queue, q.offset, q.limit);
-      res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
-      return;
-    }
-    const counts = await queue.getJobCounts(...HELD_STATES);
-    const total = HELD_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
-    // BullMQ applies start/end per state, so the page is mapped onto each state's range by hand.
-    const jobs: Job[] = [];
-    let skip = q.offset;
-    let want = q.limit;
-    for (const state of HELD_STATES) {
-      const inState = counts[state] ?? 0;
-      if (want === 0) break;
-      if (skip >= inState) {
-        skip -= inState;
-        continue;
+      const q = input.query();
+      const principal = req.principal!;
+      if (!principal.isAdmin) {
+        // A tenant's share: the index is by origin queue, not by tenant, so this
+        // reads the entries (bounded by retention: KBFLOW_DEAD_LETTER_MAX_COUNT).
+        const all = await queue.getJobs([...HELD_STATES], 0, -1);
+        const mine = all.filter((job) => {
+          const d = job?.data as { queue?: unknown; data?: { tenantId?: unknown } } | undefined;
+          return d?.data?.tenantId === principal.tenantId && (!q.queue || d.queue === q.queue);
+        });
+        mine.sort((a, b) => b.timestamp - a.timestamp);
+        const page = mine.slice(q.offset, q.offset + q.limit).map((job) => ({ ...entry(job), stacktrace: [] }));
+        res.json({ total: mine.length, limit: q.limit, offset: q.offset, deadLetters: page });
+        return;
       }
-      const page = await queue.getJobs([state], skip, skip + want - 1);
-      jobs.push(...page);
-      want -= page.length;
-      skip = 0;
-    }
-    res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
+      if (q.queue) {
+        // One page of the origin queue's index (newest first), never every entry.
+        const { total, jobs } = await deadLetters.page(q.queue, q.offset, q.limit);
+        res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
+        return;
+      }
+      const counts = await queue.getJobCounts(...HELD_STATES);
+      const total = HELD_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+      // BullMQ applies start/end per state, so the page is mapped onto each state's range by hand.
+      const jobs: Job[] = [];
+      let skip = q.offset;
+      let want = q.limit;
+      for (const state of HELD_STATES) {
+        const inState = counts[state] ?? 0;
+        if (want === 0) break;
+        if (skip >= inState) {
+          skip -= inState;
+          continue;
+        }
+        const page = await queue.getJobs([state], skip, skip + want - 1);
+        jobs.push(...page);
+        want -= page.length;
+        skip = 0;
+      }
+      res.json({ total, limit: q.limit, offset: q.offset, deadLetters: jobs.map(entry) });
     },
   );
 
@@ -168,51 +178,68 @@ export function deadLetterRoutes(deps: DeadLetterRouteDeps): ApiRoutes {
       example: { params: { id: '{deadLetterId}' } },
     },
     async (req, res) => {
-    const id = String(req.params.id);
-    const replayed = await withEntryLock(id, async () => {
-      const job = await findEntry(id);
-      const parsed = deadLetterData.safeParse(job.data);
-      if (!parsed.success) throw new ApiError(422, 'dead_letter_invalid', `dead letter ${id} is not a dead-letter record`);
-      const origin = ORIGIN_QUEUES.find((q) => q === parsed.data.queue);
-      if (!origin || !(jobNamesOf(origin) as string[]).includes(parsed.data.jobName)) {
-        throw new ApiError(422, 'dead_letter_unreplayable', `dead letter ${id} names a job kbflow does not have: ${parsed.data.queue}/${parsed.data.jobName}`);
-      }
-      const priority = replayPriority(origin);
-      if (priority !== Priority.CRITICAL) await deps.admission.assertAccepting(origin);
-      // A new id (the failed original may still sit in its queue's failed set
-      // under the old one), derived from the entry so that even a replay whose
-      // removal below failed cannot add the job twice.
-      const jobId = `replay-${id}-${job.timestamp}`.replaceAll(':', '_');
-      try {
-        await deps.producer.enqueue(origin, parsed.data.jobName as never, parsed.data.data as never, { priority, jobId });
-      } catch (error) {
-        if ((error as Error).name === 'ZodError') {
-          throw new ApiError(422, 'dead_letter_invalid', `the payload of dead letter ${id} no longer matches ${origin}/${parsed.data.jobName}: ${(error as Error).message}`);
+      const id = String(req.params.id);
+      const replayed = await withEntryLock(id, async () => {
+        const job = await findEntry(id);
+        const parsed = deadLetterData.safeParse(job.data);
+        if (!parsed.success) throw new ApiError(422, 'dead_letter_invalid', `dead letter ${id} is not a dead-letter record`);
+        const origin = ORIGIN_QUEUES.find((q) => q === parsed.data.queue);
+        if (!origin || !(jobNamesOf(origin) as string[]).includes(parsed.data.jobName)) {
+          throw new ApiError(
+            422,
+            'dead_letter_unreplayable',
+            `dead letter ${id} names a job kbflow does not have: ${parsed.data.queue}/${parsed.data.jobName}`,
+          );
         }
-        throw error;
-      }
-      try {
-        await deadLetters.remove(job);
-      } catch (err) {
-        deps.log.error({ err, id, jobId }, 'replayed a dead letter but could not remove it');
-      }
-      return { id, queue: origin, jobName: parsed.data.jobName, jobId, priority };
-    });
-    deps.log.info(replayed, 'dead letter replayed');
-    res.status(202).json(replayed);
+        const priority = replayPriority(origin);
+        if (priority !== Priority.CRITICAL) await deps.admission.assertAccepting(origin);
+        // A new id (the failed original may still sit in its queue's failed set
+        // under the old one), derived from the entry so that even a replay whose
+        // removal below failed cannot add the job twice.
+        const jobId = `replay-${id}-${job.timestamp}`.replaceAll(':', '_');
+        try {
+          await deps.producer.enqueue(origin, parsed.data.jobName as never, parsed.data.data as never, { priority, jobId });
+        } catch (error) {
+          if ((error as Error).name === 'ZodError') {
+            throw new ApiError(
+              422,
+              'dead_letter_invalid',
+              `the payload of dead letter ${id} no longer matches ${origin}/${parsed.data.jobName}: ${(error as Error).message}`,
+            );
+          }
+          throw error;
+        }
+        try {
+          await deadLetters.remove(job);
+        } catch (err) {
+          deps.log.error({ err, id, jobId }, 'replayed a dead letter but could not remove it');
+        }
+        return { id, queue: origin, jobName: parsed.data.jobName, jobId, priority };
+      });
+      deps.log.info(replayed, 'dead letter replayed');
+      res.status(202).json(replayed);
     },
   );
 
   router.delete(
     '/dead-letters/:id',
-    { operationId: 'deleteDeadLetter', summary: 'Delete a dead letter (admin)', tags: ['operations'], access: 'admin', params: idParam, responses: { 204: { description: 'deleted' } }, errors: { 404: ['dead_letter_not_found'], 409: ['dead_letter_busy'] }, example: { params: { id: '{deadLetterId2}' } } },
+    {
+      operationId: 'deleteDeadLetter',
+      summary: 'Delete a dead letter (admin)',
+      tags: ['operations'],
+      access: 'admin',
+      params: idParam,
+      responses: { 204: { description: 'deleted' } },
+      errors: { 404: ['dead_letter_not_found'], 409: ['dead_letter_busy'] },
+      example: { params: { id: '{deadLetterId2}' } },
+    },
     async (req, res) => {
-    const id = String(req.params.id);
-    await withEntryLock(id, async () => {
-      const job = await findEntry(id);
-      await deadLetters.remove(job);
-    });
-    res.status(204).end();
+      const id = String(req.params.id);
+      await withEntryLock(id, async () => {
+        const job = await findEntry(id);
+        await deadLetters.remove(job);
+      });
+      res.status(204).end();
     },
   );
 

@@ -1,5 +1,13 @@
 import type { DocumentRepository, TaskRepository, TenantRepository } from '@kbflow/db';
-import { chunkMarkdown, DocumentExtractionError, documentFormatOf, extractDocument, sha256Hex, stripLinkTargets, type DocumentFormat } from '@kbflow/extraction';
+import {
+  chunkMarkdown,
+  DocumentExtractionError,
+  documentFormatOf,
+  extractDocument,
+  sha256Hex,
+  stripLinkTargets,
+  type DocumentFormat,
+} from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
 import { Priority, QueueName, type JobProducer } from '@kbflow/queues';
 import busboy from 'busboy';
@@ -26,7 +34,10 @@ export interface DocumentRouteDeps {
 const MAX_FILES = 20;
 
 const uploadQuery = z.strictObject({
-  knowledgeBase: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, - and _').default('default'),
+  knowledgeBase: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, - and _')
+    .default('default'),
   source: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-"')
@@ -76,7 +87,11 @@ function readFiles(req: Request, maxFileBytes: number): Promise<UploadedFile[]> 
       const format = documentFormatOf(info.mimeType, filename);
       if (!format) {
         stream.resume();
-        return fail(new ApiError(415, 'unsupported_media_type', `${filename} (${info.mimeType}) is not a supported document: PDF, DOCX, Markdown or plain text`, { field: 'file' }));
+        return fail(
+          new ApiError(415, 'unsupported_media_type', `${filename} (${info.mimeType}) is not a supported document: PDF, DOCX, Markdown or plain text`, {
+            field: 'file',
+          }),
+        );
       }
       const parts: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => parts.push(chunk));
@@ -114,7 +129,13 @@ export function documentRoutes(deps: DocumentRouteDeps): ApiRoutes {
       description: `Each \`file\` part becomes one document (a re-upload of the same source and filename replaces it). PDFs are read page by page (citations name the page), DOCX with its headings. At most ${MAX_FILES} files; each within KBFLOW_RECORDS_MAX_BYTES, a PDF within KBFLOW_MAX_DOCUMENT_PAGES pages.`,
       tags: ['records'],
       query: uploadQuery,
-      extraBodies: [{ contentType: 'multipart/form-data', description: 'one or more parts named `file`', schema: z.object({ file: z.array(z.string().meta({ format: 'binary' })) }) }],
+      extraBodies: [
+        {
+          contentType: 'multipart/form-data',
+          description: 'one or more parts named `file`',
+          schema: z.object({ file: z.array(z.string().meta({ format: 'binary' })) }),
+        },
+      ],
       responses: { 202: { description: 'the readable files were stored; their embedding runs as the task', schema: documentsAccepted } },
       errors: { 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['documents_unreadable'], 503: ['queue_unavailable'] },
       example: { query: { source: 'contract' }, files: [{ name: 'notes.md', type: 'text/markdown', text: '# Notes\n\nHigh tide is at noon.' }] },
@@ -156,11 +177,33 @@ export function documentRoutes(deps: DocumentRouteDeps): ApiRoutes {
           source: params.source,
           chunks: chunks.map((c) => ({ position: c.position, heading: c.heading, text: c.text, hash: c.hash })),
         });
-        stored.push({ url, filename: file.filename, title: document!.title, format: document!.format, ...(document!.pages !== undefined ? { pages: document!.pages } : {}), chunks: chunks.length, unchanged: !result.changed, documentId: result.documentId, pending: result.pendingChunkIds.length });
+        stored.push({
+          url,
+          filename: file.filename,
+          title: document!.title,
+          format: document!.format,
+          ...(document!.pages !== undefined ? { pages: document!.pages } : {}),
+          chunks: chunks.length,
+          unchanged: !result.changed,
+          documentId: result.documentId,
+          pending: result.pendingChunkIds.length,
+        });
       }
       const toEmbed = stored.filter((s) => s.pending > 0);
-      await deps.documents.attachToTask(tenantId, toEmbed.map((s) => s.documentId), taskId);
-      await deps.tasks.recordIngest(taskId, { source: params.source, received: files.length, accepted: stored.length, unchanged: stored.filter((s) => s.unchanged).length, deleted: 0, invalid: failed.length, toEmbed: toEmbed.length });
+      await deps.documents.attachToTask(
+        tenantId,
+        toEmbed.map((s) => s.documentId),
+        taskId,
+      );
+      await deps.tasks.recordIngest(taskId, {
+        source: params.source,
+        received: files.length,
+        accepted: stored.length,
+        unchanged: stored.filter((s) => s.unchanged).length,
+        deleted: 0,
+        invalid: failed.length,
+        toEmbed: toEmbed.length,
+      });
       try {
         if (toEmbed.length > 0) {
           // Replaced chunks' old vectors are left to the vectorization sweep, which deletes vectors without a row.
@@ -169,14 +212,23 @@ export function documentRoutes(deps: DocumentRouteDeps): ApiRoutes {
             name: 'complete-ingest',
             data: { tenantId, taskId, correlationId: taskId },
             opts: { priority: Priority.NORMAL, jobId: `ingest-${taskId}` },
-            children: [{ queue: QueueName.embed, name: 'embed-documents', data: { tenantId, taskId, documentIds: toEmbed.map((s) => s.documentId), correlationId: taskId }, opts: { priority: Priority.NORMAL, jobId: `ingest-${taskId}-0`, ignoreDependencyOnFailure: true } }],
+            children: [
+              {
+                queue: QueueName.embed,
+                name: 'embed-documents',
+                data: { tenantId, taskId, documentIds: toEmbed.map((s) => s.documentId), correlationId: taskId },
+                opts: { priority: Priority.NORMAL, jobId: `ingest-${taskId}-0`, ignoreDependencyOnFailure: true },
+              },
+            ],
           });
         } else await deps.tasks.finishIngest(taskId);
       } catch (error) {
         // The documents are stored, not yet indexed: the vectorization sweep indexes them, or a repeat of the upload queues them again.
         await deps.tasks.deleteTask(taskId);
         deps.log.error({ err: error, taskId }, 'could not enqueue document embedding');
-        throw new ApiError(503, 'queue_unavailable', 'the documents were stored but could not be queued for embedding; send the request again', { headers: { 'Retry-After': '5' } });
+        throw new ApiError(503, 'queue_unavailable', 'the documents were stored but could not be queued for embedding; send the request again', {
+          headers: { 'Retry-After': '5' },
+        });
       }
       res.status(202).json({ taskId, documents: stored.map(({ documentId: _d, pending: _p, ...shown }) => shown), failed });
     },

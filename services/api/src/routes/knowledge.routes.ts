@@ -35,7 +35,14 @@ const createBody = z.strictObject({
 });
 
 const patchBody = z
-  .strictObject({ title: title.optional(), summary: summary.optional(), symptoms: lines(500).optional(), resolutionSteps: lines(1000).optional(), body: body.optional(), category: slug.optional() })
+  .strictObject({
+    title: title.optional(),
+    summary: summary.optional(),
+    symptoms: lines(500).optional(),
+    resolutionSteps: lines(1000).optional(),
+    body: body.optional(),
+    category: slug.optional(),
+  })
   .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'give at least one field to change' });
 
 const listQuery = z.strictObject({
@@ -67,7 +74,14 @@ function articleJson(a: KnowledgeArticleView, opts: { body: boolean }) {
 }
 
 function linkedJson(c: LinkedCaseView) {
-  return { caseId: c.caseId, externalId: c.externalId, subject: c.subject, similarity: c.similarity, caseVersion: c.caseVersion, currentVersion: c.currentVersion };
+  return {
+    caseId: c.caseId,
+    externalId: c.externalId,
+    subject: c.subject,
+    similarity: c.similarity,
+    caseVersion: c.caseVersion,
+    currentVersion: c.currentVersion,
+  };
 }
 
 /**
@@ -101,27 +115,43 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): ApiRoutes {
 
   router.get(
     '/knowledge',
-    { operationId: 'listKnowledge', summary: 'List knowledge articles', tags: ['knowledge'], query: listQuery, responses: { 200: { description: 'one page of articles (without their bodies)', schema: articlesPage } }, errors: { 404: ['knowledge_base_not_found'] }, example: { query: { limit: '5' } } },
+    {
+      operationId: 'listKnowledge',
+      summary: 'List knowledge articles',
+      tags: ['knowledge'],
+      query: listQuery,
+      responses: { 200: { description: 'one page of articles (without their bodies)', schema: articlesPage } },
+      errors: { 404: ['knowledge_base_not_found'] },
+      example: { query: { limit: '5' } },
+    },
     async (req, res, input) => {
-    const q = input.query();
-    const tenantId = req.principal!.tenantId;
-    let knowledgeBaseId: string | undefined;
-    if (q.knowledgeBase !== undefined) {
-      knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, q.knowledgeBase);
-      if (!knowledgeBaseId) throw new ApiError(404, 'knowledge_base_not_found', `no knowledge base ${q.knowledgeBase}`, { field: 'knowledgeBase' });
-    }
-    const page = await deps.knowledge.list(tenantId, { knowledgeBaseId, status: q.status, category: q.category, limit: q.limit, offset: q.offset });
-    res.json({ total: page.total, limit: q.limit, offset: q.offset, articles: page.articles.map((a) => articleJson(a, { body: false })) });
+      const q = input.query();
+      const tenantId = req.principal!.tenantId;
+      let knowledgeBaseId: string | undefined;
+      if (q.knowledgeBase !== undefined) {
+        knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, q.knowledgeBase);
+        if (!knowledgeBaseId) throw new ApiError(404, 'knowledge_base_not_found', `no knowledge base ${q.knowledgeBase}`, { field: 'knowledgeBase' });
+      }
+      const page = await deps.knowledge.list(tenantId, { knowledgeBaseId, status: q.status, category: q.category, limit: q.limit, offset: q.offset });
+      res.json({ total: page.total, limit: q.limit, offset: q.offset, articles: page.articles.map((a) => articleJson(a, { body: false })) });
     },
   );
 
   router.get(
     '/knowledge/:id',
-    { operationId: 'getKnowledge', summary: 'One knowledge article with its linked cases', tags: ['knowledge'], params: idParam, responses: { 200: { description: 'the article', schema: article } }, errors: notFound, example: { params: { id: '{articleId}' } } },
+    {
+      operationId: 'getKnowledge',
+      summary: 'One knowledge article with its linked cases',
+      tags: ['knowledge'],
+      params: idParam,
+      responses: { 200: { description: 'the article', schema: article } },
+      errors: notFound,
+      example: { params: { id: '{articleId}' } },
+    },
     async (req, res) => {
-    const article = await load(req);
-    const linkedCases = await deps.knowledge.linkedCases(article.id);
-    res.json({ ...articleJson(article, { body: true }), linkedCases: linkedCases.map(linkedJson) });
+      const article = await load(req);
+      const linkedCases = await deps.knowledge.linkedCases(article.id);
+      res.json({ ...articleJson(article, { body: true }), linkedCases: linkedCases.map(linkedJson) });
     },
   );
 
@@ -134,105 +164,133 @@ export function knowledgeRoutes(deps: KnowledgeRouteDeps): ApiRoutes {
       body: createBody,
       responses: { 201: { description: 'the article, queued for indexing', schema: article } },
       errors: { 503: ['queue_unavailable'] },
-      example: { body: { title: 'Resetting a password', summary: 'How to reset a forgotten password.', resolutionSteps: ['Open the account page', 'Choose Reset password'] } },
+      example: {
+        body: {
+          title: 'Resetting a password',
+          summary: 'How to reset a forgotten password.',
+          resolutionSteps: ['Open the account page', 'Choose Reset password'],
+        },
+      },
     },
     async (req, res) => {
-    // NUL bytes and lone surrogates are cleaned as in cases: PostgreSQL and Prisma refuse them.
-    const input = parseBody(createBody, storable(req.body));
-    const tenantId = req.principal!.tenantId;
-    const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, input.knowledgeBase);
-    const id = randomUUID();
-    const fields = { title: input.title, summary: input.summary, symptoms: input.symptoms, resolutionSteps: input.resolutionSteps };
-    const markdown = input.body ?? renderArticleMarkdown(fields, []);
-    const doc = articleDocument({ title: input.title, summary: input.summary, body: markdown });
-    const saved = await deps.knowledge.writeArticle({
-      articleId: id,
-      mode: 'create',
-      tenantId,
-      knowledgeBaseId,
-      patternKey: `manual:${id}`,
-      category: input.category,
-      ...fields,
-      body: markdown,
-      generatedBy: 'manual',
-      sourceFingerprint: doc.contentHash,
-      status: 'active',
-      links: [],
-      document: { contentHash: doc.contentHash, chunks: doc.chunks },
-    });
-    try {
-      await embed(tenantId, saved.documentId!, doc.contentHash, [], id);
-    } catch (error) {
-      // Nothing half-written: without its embedding job the article goes again.
-      await deps.knowledge.delete(tenantId, id);
-      deps.log.error({ err: error, articleId: id }, 'could not queue the article embedding');
-      throw new ApiError(503, 'queue_unavailable', 'the article could not be queued for indexing; try again', { headers: { 'Retry-After': '5' } });
-    }
-    res.status(201).json({ ...articleJson((await deps.knowledge.get(tenantId, id))!, { body: true }), linkedCases: [] });
+      // NUL bytes and lone surrogates are cleaned as in cases: PostgreSQL and Prisma refuse them.
+      const input = parseBody(createBody, storable(req.body));
+      const tenantId = req.principal!.tenantId;
+      const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, input.knowledgeBase);
+      const id = randomUUID();
+      const fields = { title: input.title, summary: input.summary, symptoms: input.symptoms, resolutionSteps: input.resolutionSteps };
+      const markdown = input.body ?? renderArticleMarkdown(fields, []);
+      const doc = articleDocument({ title: input.title, summary: input.summary, body: markdown });
+      const saved = await deps.knowledge.writeArticle({
+        articleId: id,
+        mode: 'create',
+        tenantId,
+        knowledgeBaseId,
+        patternKey: `manual:${id}`,
+        category: input.category,
+        ...fields,
+        body: markdown,
+        generatedBy: 'manual',
+        sourceFingerprint: doc.contentHash,
+        status: 'active',
+        links: [],
+        document: { contentHash: doc.contentHash, chunks: doc.chunks },
+      });
+      try {
+        await embed(tenantId, saved.documentId!, doc.contentHash, [], id);
+      } catch (error) {
+        // Nothing half-written: without its embedding job the article goes again.
+        await deps.knowledge.delete(tenantId, id);
+        deps.log.error({ err: error, articleId: id }, 'could not queue the article embedding');
+        throw new ApiError(503, 'queue_unavailable', 'the article could not be queued for indexing; try again', { headers: { 'Retry-After': '5' } });
+      }
+      res.status(201).json({ ...articleJson((await deps.knowledge.get(tenantId, id))!, { body: true }), linkedCases: [] });
     },
   );
 
   router.patch(
     '/knowledge/:id',
-    { operationId: 'updateKnowledge', summary: 'Change a knowledge article', tags: ['knowledge'], params: idParam, body: patchBody, responses: { 200: { description: 'the changed article', schema: article } }, errors: notFound, example: { params: { id: '{articleId}' }, body: { summary: 'How to reset a forgotten password, step by step.' } } },
+    {
+      operationId: 'updateKnowledge',
+      summary: 'Change a knowledge article',
+      tags: ['knowledge'],
+      params: idParam,
+      body: patchBody,
+      responses: { 200: { description: 'the changed article', schema: article } },
+      errors: notFound,
+      example: { params: { id: '{articleId}' }, body: { summary: 'How to reset a forgotten password, step by step.' } },
+    },
     async (req, res) => {
-    const patch = parseBody(patchBody, storable(req.body));
-    const current = await load(req);
-    const tenantId = req.principal!.tenantId;
-    const linked = await deps.knowledge.linkedCases(current.id);
-    const lines = linked.map((c) => ({ externalId: c.externalId, subject: c.subject }));
-    const next = {
-      title: patch.title ?? current.title,
-      summary: patch.summary ?? current.summary,
-      symptoms: patch.symptoms ?? current.symptoms,
-      resolutionSteps: patch.resolutionSteps ?? current.resolutionSteps,
-    };
-    // A body that was rendered from the fields follows them; a body written by hand stays unless replaced.
-    const rendered = current.body === renderArticleMarkdown(current, lines);
-    const markdown = patch.body ?? (rendered ? renderArticleMarkdown(next, lines) : current.body);
-    const doc = articleDocument({ title: next.title, summary: next.summary, body: markdown });
-    const saved = await deps.knowledge.writeArticle({
-      articleId: current.id,
-      mode: 'update',
-      tenantId,
-      knowledgeBaseId: current.knowledgeBaseId,
-      patternKey: current.patternKey,
-      category: patch.category ?? current.category,
-      ...next,
-      body: markdown,
-      generatedBy: current.generatedBy as 'llm' | 'extractive' | 'manual',
-      // A generated article keeps the fingerprint of its cases: it is rewritten when they change, not before.
-      sourceFingerprint: current.generatedBy === 'manual' ? doc.contentHash : current.sourceFingerprint,
-      status: current.status as 'active' | 'retired',
-      // A retired article has no document, and an edit does not bring one back.
-      ...(current.status === 'active' ? { document: { contentHash: doc.contentHash, chunks: doc.chunks } } : {}),
-    });
-    if (saved.documentChanged && saved.documentId) {
-      // The edit is committed; if the job cannot be queued, the vectorization sweep embeds the document later.
-      await embed(tenantId, saved.documentId, doc.contentHash, saved.staleChunkIds, current.id).catch((error: unknown) =>
-        deps.log.warn({ err: error, articleId: current.id }, 'could not queue the article embedding; the sweep will'),
-      );
-    }
-    const linkedNow = await deps.knowledge.linkedCases(current.id);
-    res.json({ ...articleJson((await deps.knowledge.get(tenantId, current.id))!, { body: true }), linkedCases: linkedNow.map(linkedJson) });
+      const patch = parseBody(patchBody, storable(req.body));
+      const current = await load(req);
+      const tenantId = req.principal!.tenantId;
+      const linked = await deps.knowledge.linkedCases(current.id);
+      const lines = linked.map((c) => ({ externalId: c.externalId, subject: c.subject }));
+      const next = {
+        title: patch.title ?? current.title,
+        summary: patch.summary ?? current.summary,
+        symptoms: patch.symptoms ?? current.symptoms,
+        resolutionSteps: patch.resolutionSteps ?? current.resolutionSteps,
+      };
+      // A body that was rendered from the fields follows them; a body written by hand stays unless replaced.
+      const rendered = current.body === renderArticleMarkdown(current, lines);
+      const markdown = patch.body ?? (rendered ? renderArticleMarkdown(next, lines) : current.body);
+      const doc = articleDocument({ title: next.title, summary: next.summary, body: markdown });
+      const saved = await deps.knowledge.writeArticle({
+        articleId: current.id,
+        mode: 'update',
+        tenantId,
+        knowledgeBaseId: current.knowledgeBaseId,
+        patternKey: current.patternKey,
+        category: patch.category ?? current.category,
+        ...next,
+        body: markdown,
+        generatedBy: current.generatedBy as 'llm' | 'extractive' | 'manual',
+        // A generated article keeps the fingerprint of its cases: it is rewritten when they change, not before.
+        sourceFingerprint: current.generatedBy === 'manual' ? doc.contentHash : current.sourceFingerprint,
+        status: current.status as 'active' | 'retired',
+        // A retired article has no document, and an edit does not bring one back.
+        ...(current.status === 'active' ? { document: { contentHash: doc.contentHash, chunks: doc.chunks } } : {}),
+      });
+      if (saved.documentChanged && saved.documentId) {
+        // The edit is committed; if the job cannot be queued, the vectorization sweep embeds the document later.
+        await embed(tenantId, saved.documentId, doc.contentHash, saved.staleChunkIds, current.id).catch((error: unknown) =>
+          deps.log.warn({ err: error, articleId: current.id }, 'could not queue the article embedding; the sweep will'),
+        );
+      }
+      const linkedNow = await deps.knowledge.linkedCases(current.id);
+      res.json({ ...articleJson((await deps.knowledge.get(tenantId, current.id))!, { body: true }), linkedCases: linkedNow.map(linkedJson) });
     },
   );
 
   router.delete(
     '/knowledge/:id',
-    { operationId: 'deleteKnowledge', summary: 'Delete a knowledge article and its vectors', tags: ['knowledge'], params: idParam, responses: { 204: { description: 'the article is gone' } }, errors: notFound, example: { params: { id: '{articleId}' } } },
+    {
+      operationId: 'deleteKnowledge',
+      summary: 'Delete a knowledge article and its vectors',
+      tags: ['knowledge'],
+      params: idParam,
+      responses: { 204: { description: 'the article is gone' } },
+      errors: notFound,
+      example: { params: { id: '{articleId}' } },
+    },
     async (req, res) => {
-    const article = await load(req);
-    const tenantId = req.principal!.tenantId;
-    const removed = await deps.knowledge.delete(tenantId, article.id);
-    if (!removed) throw new ApiError(404, 'knowledge_article_not_found', `no knowledge article ${article.id}`);
-    if (removed.documentIds.length > 0) {
-      // Deleted rows are gone; if this job cannot be queued, the sweep deletes vectors without a row.
-      await deps.producer
-        .enqueue(QueueName.embed, 'delete-vectors', { tenantId, documentIds: removed.documentIds, chunkIds: removed.chunkIds, correlationId: article.id }, { priority: Priority.NORMAL })
-        .catch((error: unknown) => deps.log.warn({ err: error, articleId: article.id }, 'could not queue the vector deletion; the sweep will'));
-    }
-    res.status(204).end();
+      const article = await load(req);
+      const tenantId = req.principal!.tenantId;
+      const removed = await deps.knowledge.delete(tenantId, article.id);
+      if (!removed) throw new ApiError(404, 'knowledge_article_not_found', `no knowledge article ${article.id}`);
+      if (removed.documentIds.length > 0) {
+        // Deleted rows are gone; if this job cannot be queued, the sweep deletes vectors without a row.
+        await deps.producer
+          .enqueue(
+            QueueName.embed,
+            'delete-vectors',
+            { tenantId, documentIds: removed.documentIds, chunkIds: removed.chunkIds, correlationId: article.id },
+            { priority: Priority.NORMAL },
+          )
+          .catch((error: unknown) => deps.log.warn({ err: error, articleId: article.id }, 'could not queue the vector deletion; the sweep will'));
+      }
+      res.status(204).end();
     },
   );
 

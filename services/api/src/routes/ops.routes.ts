@@ -55,26 +55,53 @@ async function queueStats(producer: JobProducer, name: (typeof ALL_QUEUES)[numbe
 export function opsRoutes(producer: JobProducer, redis: Redis, tenantWork: TenantWorkRepository): ApiRoutes {
   const router = new ApiRoutes();
 
-  router.get('/workers', { operationId: 'listWorkers', summary: 'Live service replicas', tags: ['operations'], description: 'Every replica (host, pid, concurrency) with the admin key; only the count per service with a tenant key.', responses: { 200: { description: 'replicas by service', schema: workers } }, example: {} }, async (req, res) => {
-    const workers = await listWorkers(redis, producer.prefix);
-    const services: Record<string, number> = {};
-    for (const w of workers) services[w.service] = (services[w.service] ?? 0) + 1;
-    res.json(req.principal?.isAdmin ? { services, workers } : { services });
-  });
+  router.get(
+    '/workers',
+    {
+      operationId: 'listWorkers',
+      summary: 'Live service replicas',
+      tags: ['operations'],
+      description: 'Every replica (host, pid, concurrency) with the admin key; only the count per service with a tenant key.',
+      responses: { 200: { description: 'replicas by service', schema: workers } },
+      example: {},
+    },
+    async (req, res) => {
+      const workers = await listWorkers(redis, producer.prefix);
+      const services: Record<string, number> = {};
+      for (const w of workers) services[w.service] = (services[w.service] ?? 0) + 1;
+      res.json(req.principal?.isAdmin ? { services, workers } : { services });
+    },
+  );
 
-  router.get('/circuit-breakers', { operationId: 'listCircuitBreakers', summary: 'Circuit breakers across replicas', tags: ['operations'], description: 'Each replica\'s state with its instance id with the admin key; with a tenant key, the service and state only.', responses: { 200: { description: 'every breaker with each replica\'s state', schema: breakers } }, example: {} }, async (req, res) => {
-    const all = await listBreakers(redis, producer.prefix);
-    res.json({ breakers: req.principal?.isAdmin ? all : all.map((b) => ({ name: b.name, state: b.state, replicas: b.replicas.map((r) => ({ service: r.service, state: r.state })) })) });
-  });
+  router.get(
+    '/circuit-breakers',
+    {
+      operationId: 'listCircuitBreakers',
+      summary: 'Circuit breakers across replicas',
+      tags: ['operations'],
+      description: "Each replica's state with its instance id with the admin key; with a tenant key, the service and state only.",
+      responses: { 200: { description: "every breaker with each replica's state", schema: breakers } },
+      example: {},
+    },
+    async (req, res) => {
+      const all = await listBreakers(redis, producer.prefix);
+      res.json({
+        breakers: req.principal?.isAdmin
+          ? all
+          : all.map((b) => ({ name: b.name, state: b.state, replicas: b.replicas.map((r) => ({ service: r.service, state: r.state })) })),
+      });
+    },
+  );
 
   router.get(
     '/stats',
     {
       operationId: 'queueStats',
       summary: "Per-queue throughput, error rate and latency (admin), or the caller's own finished work",
-      description: 'The admin key sees every queue (`scope: all`); a tenant key sees its tasks finished in the same window and how long they took (`scope: tenant`).',
+      description:
+        'The admin key sees every queue (`scope: all`); a tenant key sees its tasks finished in the same window and how long they took (`scope: tenant`).',
       tags: ['operations'],
-      responses: { 200: { description: 'one entry per queue, or the tenant\'s work', schema: queueStatsResponse } },
+      responses: { 200: { description: "one entry per queue, or the tenant's work", schema: queueStatsResponse } },
       example: {},
     },
     async (req, res) => {

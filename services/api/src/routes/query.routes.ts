@@ -95,7 +95,15 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
   // Logged after the answer is sent: the writer only buffers, so the log
   // neither delays nor fails the request. Only answered requests are logged
   // (a timeout or a failed job has no hits to count).
-  const logAnswered = (entry: { tenantId: string; knowledgeBaseId: string; kind: 'search' | 'query'; body: RetrievalBody & { query: string }; latencyMs: number; scores: number[]; degraded?: string | undefined }) => {
+  const logAnswered = (entry: {
+    tenantId: string;
+    knowledgeBaseId: string;
+    kind: 'search' | 'query';
+    body: RetrievalBody & { query: string };
+    latencyMs: number;
+    scores: number[];
+    degraded?: string | undefined;
+  }) => {
     deps.searchLog?.record({
       tenantId: entry.tenantId,
       knowledgeBaseId: entry.knowledgeBaseId,
@@ -150,7 +158,11 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
    * the end cancels the job: it is removed if still queued, and the
    * aggregator stops at its next check of the cancel key otherwise.
    */
-  const streamAnswer = async (req: Request, res: Response, q: { body: z.output<typeof queryBody>; tenantId: string; knowledgeBaseId: string; started: number }) => {
+  const streamAnswer = async (
+    req: Request,
+    res: Response,
+    q: { body: z.output<typeof queryBody>; tenantId: string; knowledgeBaseId: string; started: number },
+  ) => {
     const { body, tenantId, knowledgeBaseId } = q;
     const job = await deps.producer.enqueue(
       QueueName.query,
@@ -169,7 +181,12 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
         .then(() => job.remove().catch(() => undefined)) // only a job still waiting can be removed; a running one stops itself
         .catch(() => undefined);
     });
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.flushHeaders();
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const timer = setTimeout(() => stop.abort(new Error('timeout')), deps.timeoutMs);
@@ -211,11 +228,15 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
         'Retrieves the best passages of the knowledge base and answers from them (an LLM when configured, extractive otherwise). With `"stream": true` the answer is `text/event-stream`: an event `citations` (`{citations, mode, degraded?}`), then `answer` events (`{text}`: pieces that joined are the answer; LLM tokens or extractive sentences), then `done` (`{answeredBy, timings}`) or `error` (`{error: {code, message}}`). Closing the connection cancels the work.',
       tags: ['query'],
       body: queryBody,
-      responses: { 200: { description: 'the answer, its citations and the time each stage took (JSON; server-sent events with "stream": true)', schema: queryAnswer } },
+      responses: {
+        200: { description: 'the answer, its citations and the time each stage took (JSON; server-sent events with "stream": true)', schema: queryAnswer },
+      },
       errors: retrievalErrors,
       example: { body: { query: 'how do I reset my password?', topK: 3 } },
     },
-    retrievalRoute<{ citations: { score: number }[]; degraded?: string; timings: Record<string, number> }>('query', 'answer-query', (r) => r.citations.map((c) => c.score)),
+    retrievalRoute<{ citations: { score: number }[]; degraded?: string; timings: Record<string, number> }>('query', 'answer-query', (r) =>
+      r.citations.map((c) => c.score),
+    ),
   );
   router.post(
     '/search',
@@ -229,7 +250,9 @@ export function queryRoutes(deps: QueryRouteDeps): ApiRoutes {
       errors: retrievalErrors,
       example: { body: { query: 'password reset', topK: 5 } },
     },
-    retrievalRoute<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>('search', 'search-chunks', (r) => r.results.map((c) => c.score)),
+    retrievalRoute<{ results: { score: number }[]; degraded?: string; timings: Record<string, number> }>('search', 'search-chunks', (r) =>
+      r.results.map((c) => c.score),
+    ),
   );
 
   router.post(

@@ -19,7 +19,7 @@ export function queueRoutes(producer: JobProducer, tenantWork: TenantWorkReposit
       summary: "Job counts per queue and state (admin), or the caller's own work in flight",
       description: 'The admin key sees every queue (`scope: all`); a tenant key sees its own unfinished tasks and their pages by status (`scope: tenant`).',
       tags: ['operations'],
-      responses: { 200: { description: 'every queue, or the tenant\'s work', schema: queueCounts } },
+      responses: { 200: { description: "every queue, or the tenant's work", schema: queueCounts } },
       example: {},
     },
     async (req, res) => {

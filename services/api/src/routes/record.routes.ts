@@ -92,118 +92,136 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
       extraBodies: [
         { contentType: 'application/x-ndjson', description: 'one JSON record per line' },
         { contentType: 'text/csv', description: 'a header row, then one record per row (see idColumn, titleColumn, bodyColumn)' },
-        { contentType: 'multipart/form-data', description: 'a `file` part holding JSON, NDJSON or CSV', schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
+        {
+          contentType: 'multipart/form-data',
+          description: 'a `file` part holding JSON, NDJSON or CSV',
+          schema: z.object({ file: z.string().meta({ format: 'binary' }) }),
+        },
       ],
       responses: { 202: { description: 'the rows were stored; their embedding runs as the task', schema: recordsAccepted } },
-      errors: { 400: ['no_rows', 'invalid_rows'], 413: ['payload_too_large'], 415: ['unsupported_media_type'], 503: ['queue_unavailable', 'overloaded', 'write_conflict'] },
+      errors: {
+        400: ['no_rows', 'invalid_rows'],
+        413: ['payload_too_large'],
+        415: ['unsupported_media_type'],
+        503: ['queue_unavailable', 'overloaded', 'write_conflict'],
+      },
       example: { query: { source: 'contract' }, body: [{ id: 'r-1', title: 'Password reset', body: 'Reset a password from the account page.' }] },
     },
     async (req, res, input) => {
-    const params = input.query();
-    const tenantId = req.principal!.tenantId;
-    const maxDocuments = req.principal!.limits.maxDocumentsPerKnowledgeBase;
-    const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
+      const params = input.query();
+      const tenantId = req.principal!.tenantId;
+      const maxDocuments = req.principal!.limits.maxDocumentsPerKnowledgeBase;
+      const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
 
-    // The body is written batch by batch as it is read, in one transaction
-    // (RecordWriter): a body that turns out malformed half-way, or holds no
-    // valid row, is rolled back and leaves nothing behind, and the api holds
-    // one batch at a time instead of the whole upload.
-    const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
-    let written: RecordWriteResult;
-    let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
-    // The ingest task is created in the write's transaction: with the
-    // documents at the commit, or (rolled back, or the api killed) never.
-    const writer: RecordWriter = await deps.records.openWriter({ tenantId, knowledgeBaseId, source: params.source, chunk: chunkRecord, traceId: activeTraceId(), mode: params.mode });
-    // mode=full deletes what the upload does not contain; an invalid row may
-    // be a record the user means to keep (its id unreadable, or its body),
-    // so with any invalid row nothing is deleted for being missing.
-    let pruneSkipped: string | undefined;
-    const taskId = writer.taskId;
-    try {
-      const open = writer;
-      rows = await forEachBulkBatch(
-        req,
-        {
-          maxBytes: deps.maxBytes,
-          batchSize: BATCH_ROWS,
-          rowOffset: params.rowOffset,
-          maxErrors: MAX_ERRORS,
-          map: (row, fields) => toRecord(row, fields, mapping),
-          idOf: (record) => record.id,
-          idField: 'id',
-        },
-        async (batch) => {
-          const records: PreparedRecord[] = [];
-          const deleteUrls: string[] = [];
-          const idOfUrl = new Map<string, string>();
-          for (const mapped of batch) {
-            if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
-            else {
-              const { id } = mapped as { id: string };
-              const record = prepareRecord(params.source, mapped);
-              idOfUrl.set(record.url, id);
-              records.push(record);
-            }
-          }
-          // Rows over the knowledge base's quota are invalid rows of their own; the rest are stored.
-          const { admitted, refused } = await open.withinQuota(records, maxDocuments);
-          await open.add(admitted);
-          await open.delete(deleteUrls);
-          return refused.map((record) => ({
-            id: idOfUrl.get(record.url)!,
-            field: 'id',
-            reason: `knowledge base "${params.knowledgeBase}" is at its quota of ${maxDocuments} documents (maxDocumentsPerKnowledgeBase): this new record was not stored`,
-          }));
-        },
-      );
-      const report = { received: rows.received, invalid: rows.invalid, errors: rows.errors, errorsTruncated: rows.errorsTruncated };
-      if (rows.received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
-      if (rows.received === rows.invalid) {
-        await writer.rollback();
-        res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
-        return;
-      }
-      if (params.mode === 'full') {
-        if (rows.invalid > 0) pruneSkipped = `${rows.invalid} invalid rows: no record was deleted for being missing`;
-        else await writer.deleteMissing();
-      }
-      written = await writer.commit();
-    } catch (error) {
-      await writer.rollback();
-      // Batches are sorted, but two uploads of overlapping records can still
-      // lock them in opposite orders across batches; PostgreSQL then aborts
-      // one of them, which is safe to send again.
-      if ((error as { code?: unknown }).code === '40P01') {
-        throw new ApiError(503, 'write_conflict', 'another upload was writing the same records; nothing was stored, send the request again', { headers: { 'Retry-After': '1' } });
-      }
-      throw error;
-    }
-    await deps.records.finishWrite(written);
-    const { received, invalid, errors } = rows;
-    const report = { errorsTruncated: rows.errorsTruncated };
-    const counts: IngestParams = {
-      source: params.source,
-      received,
-      accepted: received - invalid,
-      unchanged: written.unchanged,
-      deleted: written.deleted.documentIds.length,
-      invalid,
-      toEmbed: written.changed.length,
-    };
-    await deps.tasks.recordIngest(taskId, counts);
-    try {
-      await enqueue(deps, tenantId, taskId, written);
-    } catch (error) {
-      // The rows are stored (status `indexing`): a retry of the request finds them changed-but-not-indexed and re-queues them.
-      await deps.tasks.deleteTask(taskId);
-      deps.log.error({ err: error, taskId }, 'could not enqueue ingest jobs');
-      throw new ApiError(503, 'queue_unavailable', 'the records were stored but could not be queued for embedding; send the request again', {
-        headers: { 'Retry-After': '5' },
+      // The body is written batch by batch as it is read, in one transaction
+      // (RecordWriter): a body that turns out malformed half-way, or holds no
+      // valid row, is rolled back and leaves nothing behind, and the api holds
+      // one batch at a time instead of the whole upload.
+      const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
+      let written: RecordWriteResult;
+      let rows: Awaited<ReturnType<typeof forEachBulkBatch>>;
+      // The ingest task is created in the write's transaction: with the
+      // documents at the commit, or (rolled back, or the api killed) never.
+      const writer: RecordWriter = await deps.records.openWriter({
+        tenantId,
+        knowledgeBaseId,
+        source: params.source,
+        chunk: chunkRecord,
+        traceId: activeTraceId(),
+        mode: params.mode,
       });
-    }
-    if (written.changed.length === 0) await deps.tasks.finishIngest(taskId);
-    const { source: _source, toEmbed: _toEmbed, ...shown } = counts;
-    res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated, ...(pruneSkipped ? { pruneSkipped } : {}) });
+      // mode=full deletes what the upload does not contain; an invalid row may
+      // be a record the user means to keep (its id unreadable, or its body),
+      // so with any invalid row nothing is deleted for being missing.
+      let pruneSkipped: string | undefined;
+      const taskId = writer.taskId;
+      try {
+        const open = writer;
+        rows = await forEachBulkBatch(
+          req,
+          {
+            maxBytes: deps.maxBytes,
+            batchSize: BATCH_ROWS,
+            rowOffset: params.rowOffset,
+            maxErrors: MAX_ERRORS,
+            map: (row, fields) => toRecord(row, fields, mapping),
+            idOf: (record) => record.id,
+            idField: 'id',
+          },
+          async (batch) => {
+            const records: PreparedRecord[] = [];
+            const deleteUrls: string[] = [];
+            const idOfUrl = new Map<string, string>();
+            for (const mapped of batch) {
+              if (isDeletion(mapped)) deleteUrls.push(recordUrl(params.source, mapped.id));
+              else {
+                const { id } = mapped as { id: string };
+                const record = prepareRecord(params.source, mapped);
+                idOfUrl.set(record.url, id);
+                records.push(record);
+              }
+            }
+            // Rows over the knowledge base's quota are invalid rows of their own; the rest are stored.
+            const { admitted, refused } = await open.withinQuota(records, maxDocuments);
+            await open.add(admitted);
+            await open.delete(deleteUrls);
+            return refused.map((record) => ({
+              id: idOfUrl.get(record.url)!,
+              field: 'id',
+              reason: `knowledge base "${params.knowledgeBase}" is at its quota of ${maxDocuments} documents (maxDocumentsPerKnowledgeBase): this new record was not stored`,
+            }));
+          },
+        );
+        const report = { received: rows.received, invalid: rows.invalid, errors: rows.errors, errorsTruncated: rows.errorsTruncated };
+        if (rows.received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
+        if (rows.received === rows.invalid) {
+          await writer.rollback();
+          res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
+          return;
+        }
+        if (params.mode === 'full') {
+          if (rows.invalid > 0) pruneSkipped = `${rows.invalid} invalid rows: no record was deleted for being missing`;
+          else await writer.deleteMissing();
+        }
+        written = await writer.commit();
+      } catch (error) {
+        await writer.rollback();
+        // Batches are sorted, but two uploads of overlapping records can still
+        // lock them in opposite orders across batches; PostgreSQL then aborts
+        // one of them, which is safe to send again.
+        if ((error as { code?: unknown }).code === '40P01') {
+          throw new ApiError(503, 'write_conflict', 'another upload was writing the same records; nothing was stored, send the request again', {
+            headers: { 'Retry-After': '1' },
+          });
+        }
+        throw error;
+      }
+      await deps.records.finishWrite(written);
+      const { received, invalid, errors } = rows;
+      const report = { errorsTruncated: rows.errorsTruncated };
+      const counts: IngestParams = {
+        source: params.source,
+        received,
+        accepted: received - invalid,
+        unchanged: written.unchanged,
+        deleted: written.deleted.documentIds.length,
+        invalid,
+        toEmbed: written.changed.length,
+      };
+      await deps.tasks.recordIngest(taskId, counts);
+      try {
+        await enqueue(deps, tenantId, taskId, written);
+      } catch (error) {
+        // The rows are stored (status `indexing`): a retry of the request finds them changed-but-not-indexed and re-queues them.
+        await deps.tasks.deleteTask(taskId);
+        deps.log.error({ err: error, taskId }, 'could not enqueue ingest jobs');
+        throw new ApiError(503, 'queue_unavailable', 'the records were stored but could not be queued for embedding; send the request again', {
+          headers: { 'Retry-After': '5' },
+        });
+      }
+      if (written.changed.length === 0) await deps.tasks.finishIngest(taskId);
+      const { source: _source, toEmbed: _toEmbed, ...shown } = counts;
+      res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated, ...(pruneSkipped ? { pruneSkipped } : {}) });
     },
   );
 
@@ -220,15 +238,15 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
       example: { params: { id: 'r-1' }, query: { source: 'contract' } },
     },
     async (req, res, input) => {
-    const params = input.query();
-    const id = z.string().trim().min(1).max(256).safeParse(req.params.id);
-    if (!id.success) throw new ApiError(400, 'invalid_field', 'must be a record id of 1-256 characters', { field: 'id' });
-    const tenantId = req.principal!.tenantId;
-    const knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, params.knowledgeBase);
-    const removed = knowledgeBaseId ? await deps.records.delete(knowledgeBaseId, recordUrl(params.source, id.data)) : undefined;
-    if (!removed) throw new ApiError(404, 'record_not_found', `no record "${id.data}" in source "${params.source}"`, { field: 'id' });
-    await enqueueVectorDeletion(deps.producer, tenantId, { documentIds: [removed.documentId], chunkIds: removed.chunkIds });
-    res.json({ id: id.data, deleted: true });
+      const params = input.query();
+      const id = z.string().trim().min(1).max(256).safeParse(req.params.id);
+      if (!id.success) throw new ApiError(400, 'invalid_field', 'must be a record id of 1-256 characters', { field: 'id' });
+      const tenantId = req.principal!.tenantId;
+      const knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, params.knowledgeBase);
+      const removed = knowledgeBaseId ? await deps.records.delete(knowledgeBaseId, recordUrl(params.source, id.data)) : undefined;
+      if (!removed) throw new ApiError(404, 'record_not_found', `no record "${id.data}" in source "${params.source}"`, { field: 'id' });
+      await enqueueVectorDeletion(deps.producer, tenantId, { documentIds: [removed.documentId], chunkIds: removed.chunkIds });
+      res.json({ id: id.data, deleted: true });
     },
   );
 

@@ -24,7 +24,9 @@ export const taskAccepted = z.object({ taskId: z.uuid() }).meta({ id: 'TaskAccep
 
 const waitReason = z
   .looseObject({ reason: z.string(), message: z.string().optional() })
-  .describe('why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children');
+  .describe(
+    'why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children',
+  );
 
 /** What a crawl-like task (a one-shot crawl or a source run) changed; see docs/sources.md. */
 const runReport = z
@@ -33,7 +35,12 @@ const runReport = z
     changed: z.number().int().describe('pages whose content changed since the stored version'),
     unchanged: z.number().int().describe('pages whose content hash matched the stored version (or answered 304)'),
     notModified: z.number().int().describe('of unchanged, the pages that answered 304 to a conditional request (nothing downloaded)'),
-    deleted: z.number().int().describe('pages removed because they are gone from the site (404/410, redirected out of scope) or, after a complete run with deleteUnreached, no longer reached'),
+    deleted: z
+      .number()
+      .int()
+      .describe(
+        'pages removed because they are gone from the site (404/410, redirected out of scope) or, after a complete run with deleteUnreached, no longer reached',
+      ),
     failed: z.number().int().describe('pages that could not be fetched, stored or embedded'),
     bytesFetched: z.number().int().describe('body bytes read from the site'),
     durationMs: z.number().int().describe('from the first page picked up to the end (to now while running)'),
@@ -46,7 +53,7 @@ const webhookView = z
   .object({
     url: z.string(),
     events: z.array(z.enum(['run.started', 'run.completed', 'run.failed'])),
-    secretHint: z.string().describe('the secret\'s last 4 characters, after an ellipsis: the secret itself is never shown again'),
+    secretHint: z.string().describe("the secret's last 4 characters, after an ellipsis: the secret itself is never shown again"),
   })
   .meta({ id: 'Webhook' });
 
@@ -94,7 +101,9 @@ export const taskStatus = z
       .string()
       .regex(/^[0-9a-f]{32}$/)
       .optional()
-      .describe('the W3C trace id of the request that submitted the task, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) and the trace was sampled: look it up in Jaeger or Tempo (docs/tracing.md)'),
+      .describe(
+        'the W3C trace id of the request that submitted the task, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) and the trace was sampled: look it up in Jaeger or Tempo (docs/tracing.md)',
+      ),
     createdAt: isoDate,
     startedAt: isoDate.optional(),
     finishedAt: isoDate.optional(),
@@ -182,7 +191,9 @@ export const documentsAccepted = z
         unchanged: z.boolean(),
       }),
     ),
-    failed: z.array(z.object({ filename: z.string(), code: z.string(), message: z.string() })).describe('files that could not be read (encrypted, truncated, too many pages), each with why'),
+    failed: z
+      .array(z.object({ filename: z.string(), code: z.string(), message: z.string() }))
+      .describe('files that could not be read (encrypted, truncated, too many pages), each with why'),
   })
   .meta({ id: 'DocumentsAccepted' });
 
@@ -278,39 +289,51 @@ export const workers = z
   .object({
     services: z.record(z.string(), z.number().int()),
     /** Admin key only: hostnames and pids are not a tenant's to see. */
-    workers: z.optional(z.array(
-      z.looseObject({
-        service: z.string(),
-        instanceId: z.string(),
-        host: z.string(),
-        pid: z.number().int(),
-        concurrency: z.record(z.string(), z.number()),
-        version: z.string(),
-        startedAt: isoDate,
-        lastSeenAt: isoDate,
-      }),
-    )).describe('each replica: admin key only'),
+    workers: z
+      .optional(
+        z.array(
+          z.looseObject({
+            service: z.string(),
+            instanceId: z.string(),
+            host: z.string(),
+            pid: z.number().int(),
+            concurrency: z.record(z.string(), z.number()),
+            version: z.string(),
+            startedAt: isoDate,
+            lastSeenAt: isoDate,
+          }),
+        ),
+      )
+      .describe('each replica: admin key only'),
   })
   .meta({ id: 'Workers' });
 
 export const breakers = z
-  .object({ breakers: z.array(z.object({ name: z.string(), state: z.enum(['closed', 'open', 'half-open']), replicas: z.array(z.looseObject({ service: z.string(), state: z.string() })) })) })
+  .object({
+    breakers: z.array(
+      z.object({
+        name: z.string(),
+        state: z.enum(['closed', 'open', 'half-open']),
+        replicas: z.array(z.looseObject({ service: z.string(), state: z.string() })),
+      }),
+    ),
+  })
   .meta({ id: 'CircuitBreakers' });
 
 export const queueStats = z
   .union([
     z.object({
-    scope: z.literal('all'),
-    queues: z.array(
-      z.looseObject({
-        name: z.string(),
-        windowMinutes: z.number(),
-        throughputPerMinute: z.object({ completed: z.number(), failed: z.number() }),
-        errorRate: z.number(),
-        latencyMs: z.looseObject({ sample: z.number() }),
-        totals: z.object({ completed: z.number(), failed: z.number() }),
-      }),
-    ),
+      scope: z.literal('all'),
+      queues: z.array(
+        z.looseObject({
+          name: z.string(),
+          windowMinutes: z.number(),
+          throughputPerMinute: z.object({ completed: z.number(), failed: z.number() }),
+          errorRate: z.number(),
+          latencyMs: z.looseObject({ sample: z.number() }),
+          totals: z.object({ completed: z.number(), failed: z.number() }),
+        }),
+      ),
     }),
     z.object({
       scope: z.literal('tenant'),
@@ -338,7 +361,9 @@ export const deadLetterPage = z
   .object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int(), deadLetters: z.array(deadLetter) })
   .meta({ id: 'DeadLetterPage' });
 
-export const deadLetterReplayed = z.object({ id: z.string(), queue: z.string(), jobName: z.string(), jobId: z.string(), priority: z.number().int() }).meta({ id: 'DeadLetterReplayed' });
+export const deadLetterReplayed = z
+  .object({ id: z.string(), queue: z.string(), jobName: z.string(), jobId: z.string(), priority: z.number().int() })
+  .meta({ id: 'DeadLetterReplayed' });
 
 const scheduleRun = z.looseObject({
   jobId: z.string(),
@@ -370,7 +395,9 @@ export const schedules = z
   })
   .meta({ id: 'Schedules' });
 
-export const scheduleTriggered = z.object({ name: z.string(), jobId: z.string(), trigger: z.literal('manual'), priority: z.number().int() }).meta({ id: 'ScheduleTriggered' });
+export const scheduleTriggered = z
+  .object({ name: z.string(), jobId: z.string(), trigger: z.literal('manual'), priority: z.number().int() })
+  .meta({ id: 'ScheduleTriggered' });
 export const scheduleRuns = z.object({ name: z.string(), runs: z.array(scheduleRun) }).meta({ id: 'ScheduleRuns' });
 
 export const searchAnalytics = z
@@ -384,10 +411,7 @@ export const taskList = z
   })
   .meta({ id: 'TaskList' });
 
-const scheduleView = z.union([
-  z.object({ every: z.string() }),
-  z.object({ cron: z.string(), tz: z.string().optional() }),
-]);
+const scheduleView = z.union([z.object({ every: z.string() }), z.object({ cron: z.string(), tz: z.string().optional() })]);
 
 /** One run of a source, in its history and as its last run. */
 const sourceRun = z

@@ -79,43 +79,69 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): ApiRoutes {
 
   router.get(
     '/schedules',
-    { operationId: 'listSchedules', summary: 'The maintenance schedules with their timing and history (admin)', tags: ['operations'], access: 'admin', responses: { 200: { description: 'every schedule', schema: schedules } }, example: {} },
+    {
+      operationId: 'listSchedules',
+      summary: 'The maintenance schedules with their timing and history (admin)',
+      tags: ['operations'],
+      access: 'admin',
+      responses: { 200: { description: 'every schedule', schema: schedules } },
+      example: {},
+    },
     async (_req, res) => {
-    const [schedulers, summaries] = await Promise.all([queue.getJobSchedulers(0, -1), deps.runs.summaries(SCHEDULE_NAMES)]);
-    const byName = new Map(schedulers.map((s) => [s.key, s]));
-    res.json({
-      schedules: summaries.map((summary) => ({
-        name: summary.name,
-        ...timing(byName.get(summary.name)),
-        lastRun: summary.lastRun ? runView(summary.lastRun) : null,
-        runCount: summary.runs,
-        errorCount: summary.errors,
-        lastDurationMs: summary.lastDurationMs,
-      })),
-    });
+      const [schedulers, summaries] = await Promise.all([queue.getJobSchedulers(0, -1), deps.runs.summaries(SCHEDULE_NAMES)]);
+      const byName = new Map(schedulers.map((s) => [s.key, s]));
+      res.json({
+        schedules: summaries.map((summary) => ({
+          name: summary.name,
+          ...timing(byName.get(summary.name)),
+          lastRun: summary.lastRun ? runView(summary.lastRun) : null,
+          runCount: summary.runs,
+          errorCount: summary.errors,
+          lastDurationMs: summary.lastDurationMs,
+        })),
+      });
     },
   );
 
   router.post(
     '/schedules/:name/trigger',
-    { operationId: 'triggerSchedule', summary: 'Run a schedule now (admin)', tags: ['operations'], access: 'admin', params: nameParam, responses: { 202: { description: 'the run was queued', schema: scheduleTriggered } }, errors: { 404: ['schedule_not_found'] }, example: { params: { name: 'health-check' } } },
+    {
+      operationId: 'triggerSchedule',
+      summary: 'Run a schedule now (admin)',
+      tags: ['operations'],
+      access: 'admin',
+      params: nameParam,
+      responses: { 202: { description: 'the run was queued', schema: scheduleTriggered } },
+      errors: { 404: ['schedule_not_found'] },
+      example: { params: { name: 'health-check' } },
+    },
     async (req, res) => {
-    const name = scheduleName(String(req.params.name));
-    const jobId = manualJobId(name, Date.now());
-    await deps.producer.enqueue(QueueName.maintenance, name, MANUAL_DATA[name] as never, { priority: Priority.HIGH, jobId });
-    deps.log.info({ schedule: name, jobId, apiKeyId: req.principal?.apiKeyId }, 'schedule triggered');
-    res.status(202).json({ name, jobId, trigger: 'manual', priority: Priority.HIGH });
+      const name = scheduleName(String(req.params.name));
+      const jobId = manualJobId(name, Date.now());
+      await deps.producer.enqueue(QueueName.maintenance, name, MANUAL_DATA[name] as never, { priority: Priority.HIGH, jobId });
+      deps.log.info({ schedule: name, jobId, apiKeyId: req.principal?.apiKeyId }, 'schedule triggered');
+      res.status(202).json({ name, jobId, trigger: 'manual', priority: Priority.HIGH });
     },
   );
 
   router.get(
     '/schedules/:name/runs',
-    { operationId: 'listScheduleRuns', summary: 'A schedule\'s recent runs (admin)', tags: ['operations'], access: 'admin', params: nameParam, query: runsQuery, responses: { 200: { description: 'the runs, newest first', schema: scheduleRuns } }, errors: { 404: ['schedule_not_found'] }, example: { params: { name: 'health-check' }, query: { limit: '5' } } },
+    {
+      operationId: 'listScheduleRuns',
+      summary: "A schedule's recent runs (admin)",
+      tags: ['operations'],
+      access: 'admin',
+      params: nameParam,
+      query: runsQuery,
+      responses: { 200: { description: 'the runs, newest first', schema: scheduleRuns } },
+      errors: { 404: ['schedule_not_found'] },
+      example: { params: { name: 'health-check' }, query: { limit: '5' } },
+    },
     async (req, res, input) => {
-    const name = scheduleName(String(req.params.name));
-    const q = input.query();
-    const runs = await deps.runs.recent(name, q.limit);
-    res.json({ name, runs: runs.map((run) => ({ ...runView(run), result: run.result ?? null })) });
+      const name = scheduleName(String(req.params.name));
+      const q = input.query();
+      const runs = await deps.runs.recent(name, q.limit);
+      res.json({ name, runs: runs.map((run) => ({ ...runView(run), result: run.result ?? null })) });
     },
   );
 

@@ -45,7 +45,11 @@ const webhookInput = z.strictObject({
     .refine((events) => new Set(events).size === events.length, 'must not repeat an event')
     .default([...WEBHOOK_EVENTS])
     .describe('run.started, run.completed (also a cancelled run), run.failed; all three by default'),
-  secret: z.string().min(16, 'must be at least 16 characters').max(256).describe('signs each delivery (HMAC-SHA256, Kbflow-Signature header); never shown again in full'),
+  secret: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(256)
+    .describe('signs each delivery (HMAC-SHA256, Kbflow-Signature header); never shown again in full'),
 });
 const maxDepth = z.number().int().min(0).max(100);
 
@@ -73,7 +77,10 @@ export const crawlBody = z.strictObject({
 const sourceSchedule = z.union(
   [
     z.strictObject({ every: z.string().min(1).max(32).describe('a duration: 30m, 6h, 1d') }),
-    z.strictObject({ cron: z.string().min(1).max(128).describe('5 fields, or 6 with a single second'), tz: z.string().min(1).max(64).optional().describe('IANA time zone, UTC by default') }),
+    z.strictObject({
+      cron: z.string().min(1).max(128).describe('5 fields, or 6 with a single second'),
+      tz: z.string().min(1).max(64).optional().describe('IANA time zone, UTC by default'),
+    }),
   ],
   { error: 'must be {"every": "6h"} or {"cron": "0 */6 * * *", "tz"?: "Europe/Paris"}' },
 );
@@ -130,7 +137,12 @@ const pageLimit = z.coerce.number().int().min(1).max(100).default(20);
 
 export const sourceListQuery = z.strictObject({ limit: pageLimit, after: z.uuid({ message: 'must be a source id from nextCursor' }).optional() });
 export const runListQuery = z.strictObject({ limit: pageLimit, after: z.uuid({ message: 'must be a task id from nextCursor' }).optional() });
-export const sourceDeleteQuery = z.strictObject({ purge: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') });
+export const sourceDeleteQuery = z.strictObject({
+  purge: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
 
 export const scrapeBody = z.strictObject({ url: httpUrl, engine, knowledgeBase, respectRobots });
 

@@ -1,4 +1,14 @@
-import { webhookView, type SourceRepository, type SourceSettings, type SourceView, type TaskRepository, type TaskView, type TenantRepository, type WebhookConfig, type WebhookRepository } from '@kbflow/db';
+import {
+  webhookView,
+  type SourceRepository,
+  type SourceSettings,
+  type SourceView,
+  type TaskRepository,
+  type TaskView,
+  type TenantRepository,
+  type WebhookConfig,
+  type WebhookRepository,
+} from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
 import {
@@ -101,7 +111,10 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
   };
   const withRuns = async (tenantId: string, list: SourceView[]) => {
     const [last, next] = await Promise.all([
-      deps.tasks.latestRuns(tenantId, list.map((s) => s.id)),
+      deps.tasks.latestRuns(
+        tenantId,
+        list.map((s) => s.id),
+      ),
       Promise.all(list.map((s) => nextSourceRun(deps.producer, s.id))),
     ]);
     return list.map((s, i) => sourceResponse(s, last.get(s.id), next[i]));
@@ -116,7 +129,8 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
     {
       operationId: 'createSource',
       summary: 'Register a site to keep fresh',
-      description: 'Crawls `url` on `schedule` (an interval, or a cron pattern of at most one run a minute). A firing while a run is in progress is skipped. `every` schedules run once right away.',
+      description:
+        'Crawls `url` on `schedule` (an interval, or a cron pattern of at most one run a minute). A firing while a run is in progress is skipped. `every` schedules run once right away.',
       tags: ['sources'],
       body: sourceBody,
       responses: { 201: { description: 'the source', schema: sourceSchema } },
@@ -160,7 +174,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
     '/sources',
     {
       operationId: 'listSources',
-      summary: 'The tenant\'s sources, each with its last and next run',
+      summary: "The tenant's sources, each with its last and next run",
       tags: ['sources'],
       query: sourceListQuery,
       responses: { 200: { description: 'a page of sources, oldest first', schema: sourceList } },
@@ -177,7 +191,15 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
 
   router.get(
     '/sources/:id',
-    { operationId: 'getSource', summary: 'A source with its last and next run', tags: ['sources'], params: sourcePathParams, responses: { 200: { description: 'the source', schema: sourceSchema } }, errors: { 404: ['source_not_found'] }, example: { params: { id: '{sourceId}' } } },
+    {
+      operationId: 'getSource',
+      summary: 'A source with its last and next run',
+      tags: ['sources'],
+      params: sourcePathParams,
+      responses: { 200: { description: 'the source', schema: sourceSchema } },
+      errors: { 404: ['source_not_found'] },
+      example: { params: { id: '{sourceId}' } },
+    },
     async (req, res) => {
       const tenantId = req.principal!.tenantId;
       const found = await findOwn(tenantId, String(req.params.id));
@@ -228,7 +250,8 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
     {
       operationId: 'deleteSource',
       summary: 'Remove a source and its schedule',
-      description: 'A run in progress is cancelled. With `purge=true` the documents its runs reached go too (with their chunks and vectors), as a task: 202 with its id.',
+      description:
+        'A run in progress is cancelled. With `purge=true` the documents its runs reached go too (with their chunks and vectors), as a task: 202 with its id.',
       tags: ['sources'],
       params: sourcePathParams,
       query: sourceDeleteQuery,
@@ -252,13 +275,26 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
         res.status(204).end();
         return;
       }
-      const taskId = await deps.tasks.createPurgeTask({ tenantId, knowledgeBaseId: found.knowledgeBaseId, sourceId: found.id, url: found.url, ...(activeTraceId() ? { traceId: activeTraceId()! } : {}) });
+      const taskId = await deps.tasks.createPurgeTask({
+        tenantId,
+        knowledgeBaseId: found.knowledgeBaseId,
+        sourceId: found.id,
+        url: found.url,
+        ...(activeTraceId() ? { traceId: activeTraceId()! } : {}),
+      });
       try {
-        await deps.producer.enqueue(QueueName.maintenance, 'purge-source', { tenantId, sourceId: found.id, taskId, correlationId: taskId }, { priority: Priority.NORMAL, jobId: `purge-${taskId}` });
+        await deps.producer.enqueue(
+          QueueName.maintenance,
+          'purge-source',
+          { tenantId, sourceId: found.id, taskId, correlationId: taskId },
+          { priority: Priority.NORMAL, jobId: `purge-${taskId}` },
+        );
       } catch (error) {
         await deps.tasks.deleteTask(taskId);
         deps.log.error({ err: error, taskId }, 'could not enqueue the purge');
-        throw new ApiError(503, 'queue_unavailable', 'the source is removed but its purge could not be queued; purge its documents again later', { headers: { 'Retry-After': '5' } });
+        throw new ApiError(503, 'queue_unavailable', 'the source is removed but its purge could not be queued; purge its documents again later', {
+          headers: { 'Retry-After': '5' },
+        });
       }
       res.status(202).json({ taskId });
     },
@@ -283,7 +319,9 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
       const run = await deps.sources.startRun(found, 'manual', traceId);
       if (!run.started) throw new ApiError(409, 'run_in_progress', run.activeTaskId ? `run ${run.activeTaskId} is in progress` : 'a run is in progress');
       try {
-        await deps.producer.enqueueFlow(crawlFlow({ tenantId, taskId: run.taskId, seeds: [found.url], engine: found.engine, deleteUnreached: found.deleteUnreached }));
+        await deps.producer.enqueueFlow(
+          crawlFlow({ tenantId, taskId: run.taskId, seeds: [found.url], engine: found.engine, deleteUnreached: found.deleteUnreached }),
+        );
       } catch (error) {
         await deps.tasks.deleteTask(run.taskId);
         deps.log.error({ err: error, taskId: run.taskId }, 'could not enqueue the run');
@@ -297,7 +335,7 @@ export function sourceRoutes(deps: SourceRouteDeps): ApiRoutes {
     '/sources/:id/runs',
     {
       operationId: 'listSourceRuns',
-      summary: 'A source\'s runs, newest first, with their reports',
+      summary: "A source's runs, newest first, with their reports",
       tags: ['sources'],
       params: sourcePathParams,
       query: runListQuery,

@@ -1,4 +1,14 @@
-import { webhookView, type CrawlParams, type IngestProgress, type TaskRepository, type TaskType, type TaskView, type TenantRepository, type WebhookConfig, type WebhookRepository } from '@kbflow/db';
+import {
+  webhookView,
+  type CrawlParams,
+  type IngestProgress,
+  type TaskRepository,
+  type TaskType,
+  type TaskView,
+  type TenantRepository,
+  type WebhookConfig,
+  type WebhookRepository,
+} from '@kbflow/db';
 import { normalizeUrl } from '@kbflow/extraction';
 import { activeTraceId } from '@kbflow/observability';
 import { crawlFlow, QueueName, tenantLimitWaitingKey, type JobProducer } from '@kbflow/queues';
@@ -67,7 +77,15 @@ function taskResponse(task: TaskView, waiting?: WaitReason) {
 }
 
 function ingestProgress(p: IngestProgress) {
-  return { received: p.received, accepted: p.accepted, unchanged: p.unchanged, deleted: p.deleted, invalid: p.invalid, toEmbed: p.toEmbed, embedded: p.embedded };
+  return {
+    received: p.received,
+    accepted: p.accepted,
+    unchanged: p.unchanged,
+    deleted: p.deleted,
+    invalid: p.invalid,
+    toEmbed: p.toEmbed,
+    embedded: p.embedded,
+  };
 }
 
 /**
@@ -116,7 +134,14 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     };
     const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, opts.knowledgeBase);
     // The request's trace: the task's jobs continue it, and its status names it.
-    const taskId = await deps.tasks.createCrawlTask({ tenantId, knowledgeBaseId, type, params, traceId: activeTraceId(), ...(opts.webhook ? { webhook: opts.webhook } : {}) });
+    const taskId = await deps.tasks.createCrawlTask({
+      tenantId,
+      knowledgeBaseId,
+      type,
+      params,
+      traceId: activeTraceId(),
+      ...(opts.webhook ? { webhook: opts.webhook } : {}),
+    });
     try {
       await deps.producer.enqueueFlow(crawlFlow({ tenantId, taskId, seeds: normalized, engine: opts.engine }));
     } catch (error) {
@@ -153,7 +178,15 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
 
   router.post(
     '/scrape',
-    { operationId: 'scrape', summary: 'Scrape one page', tags: ['tasks'], body: scrapeBody, responses: accepted, errors: submitErrors, example: { body: { url: 'http://127.0.0.1:9/page.html' } } },
+    {
+      operationId: 'scrape',
+      summary: 'Scrape one page',
+      tags: ['tasks'],
+      body: scrapeBody,
+      responses: accepted,
+      errors: submitErrors,
+      example: { body: { url: 'http://127.0.0.1:9/page.html' } },
+    },
     async (req, res, input) => {
       const body = input.body();
       const taskId = await submit(req, 'scrape', [body.url], { ...body, maxPages: 1, maxDepth: 0 });
@@ -163,7 +196,15 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
 
   router.post(
     '/scrape/batch',
-    { operationId: 'scrapeBatch', summary: 'Scrape a list of pages', tags: ['tasks'], body: batchScrapeBody, responses: accepted, errors: submitErrors, example: { body: { urls: ['http://127.0.0.1:9/a.html', 'http://127.0.0.1:9/b.html'] } } },
+    {
+      operationId: 'scrapeBatch',
+      summary: 'Scrape a list of pages',
+      tags: ['tasks'],
+      body: batchScrapeBody,
+      responses: accepted,
+      errors: submitErrors,
+      example: { body: { urls: ['http://127.0.0.1:9/a.html', 'http://127.0.0.1:9/b.html'] } },
+    },
     async (req, res, input) => {
       const body = input.body();
       const taskId = await submit(req, 'batch-scrape', body.urls, { ...body, maxPages: body.urls.length, maxDepth: 0 });
@@ -175,7 +216,7 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     '/tasks/:id',
     {
       operationId: 'getTask',
-      summary: 'A task\'s state, progress and why it waits',
+      summary: "A task's state, progress and why it waits",
       tags: ['tasks'],
       params: taskPathParams,
       responses: { 200: { description: 'the task', schema: taskStatus } },
@@ -183,29 +224,29 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       example: { params: { id: '{taskId}' } },
     },
     async (req, res) => {
-    const id = taskIdParam.safeParse(req.params.id);
-    if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
-    const task = await deps.tasks.find(req.principal!.tenantId, id.data);
-    if (!task) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
-    let waiting: WaitReason | undefined;
-    if (task.state === 'queued' || task.state === 'running') {
-      const [breakers, scrape, embed, aggregate, backlog, tenantLimit] = await Promise.all([
-        listBreakers(deps.redis, deps.producer.prefix),
-        deps.producer.queue(QueueName.scrape).getRateLimitTtl(),
-        deps.producer.queue(QueueName.embed).getRateLimitTtl(),
-        deps.producer.queue(QueueName.aggregate).getRateLimitTtl(),
-        deps.producer.queue(QueueName.scrape).getJobCounts('waiting', 'prioritized'),
-        // Marked by the workers for a few seconds after they defer one of the tenant's jobs (TenantSlots).
-        deps.redis.get(tenantLimitWaitingKey(deps.producer.prefix, task.tenantId)),
-      ]);
-      waiting = (task.ingest ? explainIngestWait : explainWait)(task, {
-        openBreakers: breakers.filter((b) => b.state === 'open').map((b) => ({ name: b.name, retryAt: b.replicas.find((r) => r.retryAt)?.retryAt })),
-        rateLimitMs: { scrape: Math.max(0, scrape), embed: Math.max(0, embed), aggregate: Math.max(0, aggregate) },
-        scrapeBacklog: (backlog.waiting ?? 0) + (backlog.prioritized ?? 0),
-        tenantLimit: tenantLimit === null ? undefined : Number(tenantLimit),
-      });
-    }
-    res.json(taskResponse(task, waiting));
+      const id = taskIdParam.safeParse(req.params.id);
+      if (!id.success) throw new ApiError(404, 'task_not_found', `no task ${req.params.id}`);
+      const task = await deps.tasks.find(req.principal!.tenantId, id.data);
+      if (!task) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
+      let waiting: WaitReason | undefined;
+      if (task.state === 'queued' || task.state === 'running') {
+        const [breakers, scrape, embed, aggregate, backlog, tenantLimit] = await Promise.all([
+          listBreakers(deps.redis, deps.producer.prefix),
+          deps.producer.queue(QueueName.scrape).getRateLimitTtl(),
+          deps.producer.queue(QueueName.embed).getRateLimitTtl(),
+          deps.producer.queue(QueueName.aggregate).getRateLimitTtl(),
+          deps.producer.queue(QueueName.scrape).getJobCounts('waiting', 'prioritized'),
+          // Marked by the workers for a few seconds after they defer one of the tenant's jobs (TenantSlots).
+          deps.redis.get(tenantLimitWaitingKey(deps.producer.prefix, task.tenantId)),
+        ]);
+        waiting = (task.ingest ? explainIngestWait : explainWait)(task, {
+          openBreakers: breakers.filter((b) => b.state === 'open').map((b) => ({ name: b.name, retryAt: b.replicas.find((r) => r.retryAt)?.retryAt })),
+          rateLimitMs: { scrape: Math.max(0, scrape), embed: Math.max(0, embed), aggregate: Math.max(0, aggregate) },
+          scrapeBacklog: (backlog.waiting ?? 0) + (backlog.prioritized ?? 0),
+          tenantLimit: tenantLimit === null ? undefined : Number(tenantLimit),
+        });
+      }
+      res.json(taskResponse(task, waiting));
     },
   );
 
@@ -231,7 +272,8 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       // Ingests are answered when their rows are stored, and purges are short deletes: neither has pages to drop.
       if (found.type === 'ingest' || found.type === 'purge') throw new ApiError(409, 'not_cancellable', `a ${found.type} task cannot be cancelled`);
       const before = await deps.tasks.requestCancel(tenantId, id.data);
-      if (before === 'completed' || before === 'failed') throw new ApiError(409, 'task_finished', `task ${id.data} has already ${before === 'completed' ? 'completed' : 'failed'}`);
+      if (before === 'completed' || before === 'failed')
+        throw new ApiError(409, 'task_finished', `task ${id.data} has already ${before === 'completed' ? 'completed' : 'failed'}`);
       const task = await deps.tasks.find(tenantId, id.data);
       deps.log.info({ taskId: id.data, before }, 'task cancel requested');
       res.status(202).json(taskResponse(task!));
@@ -265,8 +307,8 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
     '/tasks',
     {
       operationId: 'listTasks',
-      summary: 'The tenant\'s tasks, newest first',
-      description: 'Filtered by state, type, source and creation time (`since`); `limit` per page (at most 100), `after` = the previous page\'s `nextCursor`.',
+      summary: "The tenant's tasks, newest first",
+      description: "Filtered by state, type, source and creation time (`since`); `limit` per page (at most 100), `after` = the previous page's `nextCursor`.",
       tags: ['tasks'],
       query: taskListQuery,
       responses: { 200: { description: 'a page of tasks', schema: taskList } },

@@ -57,7 +57,15 @@ const tenantSchema = z
   .object({ id: z.string(), name: z.string(), tier: z.enum(TENANT_TIERS), limits: tenantLimits.nullable(), createdAt: isoDate, deletedAt: isoDate.nullable() })
   .meta({ id: 'Tenant' });
 const purgeSchema = z
-  .object({ id: z.string(), tenantId: z.string(), tenantName: z.string(), status: z.enum(['running', 'completed', 'failed']), error: z.string().nullable(), startedAt: isoDate, finishedAt: isoDate.nullable() })
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    tenantName: z.string(),
+    status: z.enum(['running', 'completed', 'failed']),
+    error: z.string().nullable(),
+    startedAt: isoDate,
+    finishedAt: isoDate.nullable(),
+  })
   .meta({ id: 'TenantPurge' });
 const keySchema = z
   .object({
@@ -104,7 +112,16 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.post(
     '/admin/tenants',
-    { operationId: 'createTenant', summary: 'Create a tenant (admin)', tags: ['admin'], access: 'admin', body: createTenantBody, responses: { 201: { description: 'the tenant', schema: tenantSchema } }, errors: { 409: ['tenant_name_taken'] }, example: { body: { name: 'acme-example', tier: 'professional' } } },
+    {
+      operationId: 'createTenant',
+      summary: 'Create a tenant (admin)',
+      tags: ['admin'],
+      access: 'admin',
+      body: createTenantBody,
+      responses: { 201: { description: 'the tenant', schema: tenantSchema } },
+      errors: { 409: ['tenant_name_taken'] },
+      example: { body: { name: 'acme-example', tier: 'professional' } },
+    },
     async (_req, res, input) => {
       const body = input.body();
       try {
@@ -120,7 +137,14 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.get(
     '/admin/tenants',
-    { operationId: 'listTenants', summary: 'Every tenant (admin)', tags: ['admin'], access: 'admin', responses: { 200: { description: 'tenants by name', schema: z.object({ tenants: z.array(tenantSchema) }).meta({ id: 'TenantList' }) } }, example: {} },
+    {
+      operationId: 'listTenants',
+      summary: 'Every tenant (admin)',
+      tags: ['admin'],
+      access: 'admin',
+      responses: { 200: { description: 'tenants by name', schema: z.object({ tenants: z.array(tenantSchema) }).meta({ id: 'TenantList' }) } },
+      example: {},
+    },
     async (_req, res) => {
       res.json({ tenants: (await deps.tenants.listTenants()).map(tenantJson) });
     },
@@ -128,7 +152,16 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.get(
     '/admin/tenants/:id',
-    { operationId: 'getTenant', summary: 'One tenant (admin)', tags: ['admin'], access: 'admin', params: tenantParam, responses: { 200: { description: 'the tenant', schema: tenantSchema } }, errors: { 404: ['tenant_not_found'] }, example: { params: { id: '{tenantId}' } } },
+    {
+      operationId: 'getTenant',
+      summary: 'One tenant (admin)',
+      tags: ['admin'],
+      access: 'admin',
+      params: tenantParam,
+      responses: { 200: { description: 'the tenant', schema: tenantSchema } },
+      errors: { 404: ['tenant_not_found'] },
+      example: { params: { id: '{tenantId}' } },
+    },
     async (req, res) => {
       res.json(tenantJson(await tenantOf(String(req.params.id))));
     },
@@ -136,11 +169,23 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.patch(
     '/admin/tenants/:id',
-    { operationId: 'updateTenant', summary: 'Change a tenant\'s tier or limit overrides (admin)', tags: ['admin'], access: 'admin', params: tenantParam, body: updateTenantBody, responses: { 200: { description: 'the tenant', schema: tenantSchema } }, errors: { 404: ['tenant_not_found'] }, example: { params: { id: '{tenantId}' }, body: { tier: 'enterprise' } } },
+    {
+      operationId: 'updateTenant',
+      summary: "Change a tenant's tier or limit overrides (admin)",
+      tags: ['admin'],
+      access: 'admin',
+      params: tenantParam,
+      body: updateTenantBody,
+      responses: { 200: { description: 'the tenant', schema: tenantSchema } },
+      errors: { 404: ['tenant_not_found'] },
+      example: { params: { id: '{tenantId}' }, body: { tier: 'enterprise' } },
+    },
     async (req, res, input) => {
       const id = String(req.params.id);
       const body = input.body();
-      const updated = UUID_RE.test(id) ? await deps.tenants.updateTenant(id, { ...(body.tier ? { tier: body.tier } : {}), ...(body.limits !== undefined ? { limits: body.limits } : {}) }) : undefined;
+      const updated = UUID_RE.test(id)
+        ? await deps.tenants.updateTenant(id, { ...(body.tier ? { tier: body.tier } : {}), ...(body.limits !== undefined ? { limits: body.limits } : {}) })
+        : undefined;
       if (!updated) throw tenantNotFound(id);
       res.json(tenantJson(updated));
     },
@@ -151,7 +196,7 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
     {
       operationId: 'deleteTenant',
       summary: 'Purge a tenant: every row, vector, cache entry and queued job (admin)',
-      description: 'The tenant\'s keys stop working at once; the purge runs in the background: poll `GET /v1/admin/tenants/{id}/purge` until `completed`.',
+      description: "The tenant's keys stop working at once; the purge runs in the background: poll `GET /v1/admin/tenants/{id}/purge` until `completed`.",
       tags: ['admin'],
       access: 'admin',
       params: tenantParam,
@@ -170,7 +215,16 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.get(
     '/admin/tenants/:id/purge',
-    { operationId: 'getTenantPurge', summary: 'Where a tenant\'s purge is (admin)', tags: ['admin'], access: 'admin', params: tenantParam, responses: { 200: { description: 'the latest purge of the tenant', schema: purgeSchema } }, errors: { 404: ['purge_not_found'] }, example: { params: { id: '{purgedTenantId}' } } },
+    {
+      operationId: 'getTenantPurge',
+      summary: "Where a tenant's purge is (admin)",
+      tags: ['admin'],
+      access: 'admin',
+      params: tenantParam,
+      responses: { 200: { description: 'the latest purge of the tenant', schema: purgeSchema } },
+      errors: { 404: ['purge_not_found'] },
+      example: { params: { id: '{purgedTenantId}' } },
+    },
     async (req, res) => {
       const id = String(req.params.id);
       const purge = UUID_RE.test(id) ? await deps.tenants.getPurge(id) : undefined;
@@ -181,11 +235,23 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.post(
     '/admin/tenants/:id/keys',
-    { operationId: 'createApiKey', summary: 'Issue an API key for a tenant (admin)', tags: ['admin'], access: 'admin', params: tenantParam, body: createKeyBody, responses: { 201: { description: 'the key, shown this once', schema: createdKeySchema } }, errors: { 404: ['tenant_not_found'] }, example: { params: { id: '{tenantId}' }, body: { name: 'ci', scopes: ['read'] } } },
+    {
+      operationId: 'createApiKey',
+      summary: 'Issue an API key for a tenant (admin)',
+      tags: ['admin'],
+      access: 'admin',
+      params: tenantParam,
+      body: createKeyBody,
+      responses: { 201: { description: 'the key, shown this once', schema: createdKeySchema } },
+      errors: { 404: ['tenant_not_found'] },
+      example: { params: { id: '{tenantId}' }, body: { name: 'ci', scopes: ['read'] } },
+    },
     async (req, res, input) => {
       const id = String(req.params.id);
       const body = input.body();
-      const created = UUID_RE.test(id) ? await deps.tenants.createKey(id, { name: body.name, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined }) : undefined;
+      const created = UUID_RE.test(id)
+        ? await deps.tenants.createKey(id, { name: body.name, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined })
+        : undefined;
       if (!created) throw tenantNotFound(id);
       deps.log.info({ tenantId: id, apiKeyId: created.view.id, scopes: created.view.scopes }, 'api key issued');
       res.status(201).json({ ...keyJson(created.view), key: created.key });
@@ -194,7 +260,16 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.get(
     '/admin/tenants/:id/keys',
-    { operationId: 'listApiKeys', summary: 'A tenant\'s API keys, without the keys (admin)', tags: ['admin'], access: 'admin', params: tenantParam, responses: { 200: { description: 'newest first, revoked ones included', schema: z.object({ keys: z.array(keySchema) }).meta({ id: 'ApiKeyList' }) } }, errors: { 404: ['tenant_not_found'] }, example: { params: { id: '{tenantId}' } } },
+    {
+      operationId: 'listApiKeys',
+      summary: "A tenant's API keys, without the keys (admin)",
+      tags: ['admin'],
+      access: 'admin',
+      params: tenantParam,
+      responses: { 200: { description: 'newest first, revoked ones included', schema: z.object({ keys: z.array(keySchema) }).meta({ id: 'ApiKeyList' }) } },
+      errors: { 404: ['tenant_not_found'] },
+      example: { params: { id: '{tenantId}' } },
+    },
     async (req, res) => {
       const tenant = await tenantOf(String(req.params.id));
       res.json({ keys: (await deps.tenants.listKeys(tenant.id)).map(keyJson) });
@@ -203,7 +278,17 @@ export function tenantRoutes(deps: TenantRouteDeps): ApiRoutes {
 
   router.delete(
     '/admin/tenants/:id/keys/:keyId',
-    { operationId: 'revokeApiKey', summary: 'Revoke an API key (admin)', tags: ['admin'], access: 'admin', params: keyParam, description: 'Refused by every API replica within 5 s; never brought back by a restart.', responses: { 200: { description: 'the revoked key', schema: keySchema } }, errors: { 404: ['tenant_not_found', 'api_key_not_found'] }, example: { params: { id: '{tenantId}', keyId: '{keyId}' } } },
+    {
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key (admin)',
+      tags: ['admin'],
+      access: 'admin',
+      params: keyParam,
+      description: 'Refused by every API replica within 5 s; never brought back by a restart.',
+      responses: { 200: { description: 'the revoked key', schema: keySchema } },
+      errors: { 404: ['tenant_not_found', 'api_key_not_found'] },
+      example: { params: { id: '{tenantId}', keyId: '{keyId}' } },
+    },
     async (req, res) => {
       const tenant = await tenantOf(String(req.params.id));
       const keyId = String(req.params.keyId);

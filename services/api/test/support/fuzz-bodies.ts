@@ -35,7 +35,8 @@ const VALID_ROW: Record<BulkRoute, Record<string, string>> = {
 };
 const validCsv = (route: BulkRoute) => `${Object.keys(VALID_ROW[route]).join(',')}\n${Object.values(VALID_ROW[route]).join(',')}\n`;
 /** Two lines, so that the NDJSON is never a JSON document by accident. */
-const validNdjson = (route: BulkRoute) => `${JSON.stringify(VALID_ROW[route])}\n${JSON.stringify({ ...VALID_ROW[route], [route === '/v1/records' ? 'id' : 'externalId']: 'x-2' })}\n`;
+const validNdjson = (route: BulkRoute) =>
+  `${JSON.stringify(VALID_ROW[route])}\n${JSON.stringify({ ...VALID_ROW[route], [route === '/v1/records' ? 'id' : 'externalId']: 'x-2' })}\n`;
 
 /** A JSON row of `/v1/records` that is invalid for a reason that survives NUL removal. */
 function invalidRecordRow(f: Fuzz): unknown {
@@ -68,7 +69,11 @@ function invalidRecordRow(f: Fuzz): unknown {
 
 /** A JSON row of `POST /v1/cases` (bulk) that is invalid for a reason that survives NUL removal. */
 function invalidCaseRow(f: Fuzz): unknown {
-  const row: Record<string, unknown> = { externalId: `c-${f.int(0, 99)}`, subject: f.pick(['Login fails', f.unstorable()]), description: f.pick(['', f.unstorable()]) };
+  const row: Record<string, unknown> = {
+    externalId: `c-${f.int(0, 99)}`,
+    subject: f.pick(['Login fails', f.unstorable()]),
+    description: f.pick(['', f.unstorable()]),
+  };
   if (f.bool(0.3)) row.metadata = { note: f.unstorable() };
   switch (f.int(0, 5)) {
     case 0:
@@ -102,12 +107,40 @@ function invalidCsv(route: BulkRoute, f: Fuzz): string {
   const [header, lines] = f.pick<[string, string[]]>(
     records
       ? [
-          ['id,title,body', [',T,b', '"   ",T,b', 'r-1,T,', 'r-1,T,"   "', 'r-1,T', 'r-1,T,b,extra', `r-1,${'t'.repeat(1001)},b`, '\u0000,T,b', 'r-1,T,\u0000', 'r-1,T,"\u0000 "']],
+          [
+            'id,title,body',
+            [
+              ',T,b',
+              '"   ",T,b',
+              'r-1,T,',
+              'r-1,T,"   "',
+              'r-1,T',
+              'r-1,T,b,extra',
+              `r-1,${'t'.repeat(1001)},b`,
+              '\u0000,T,b',
+              'r-1,T,\u0000',
+              'r-1,T,"\u0000 "',
+            ],
+          ],
           ['id,title', ['r-1,T', 'r-2,']],
           ['title,body', ['T,b', ',b']],
         ]
       : [
-          ['externalId,subject,description,status', [',S,d,open', '"  ",S,d,open', 'c-1,,d,open', 'c-1,"   ",d,open', 'c-1,S,d', 'c-1,S,d,open,x', `c-1,${'s'.repeat(1001)},d,open`, `c-1,S,d,${'x'.repeat(201)}`, '\u0000,S,d,open', 'c-1,\u0000,d,open']],
+          [
+            'externalId,subject,description,status',
+            [
+              ',S,d,open',
+              '"  ",S,d,open',
+              'c-1,,d,open',
+              'c-1,"   ",d,open',
+              'c-1,S,d',
+              'c-1,S,d,open,x',
+              `c-1,${'s'.repeat(1001)},d,open`,
+              `c-1,S,d,${'x'.repeat(201)}`,
+              '\u0000,S,d,open',
+              'c-1,\u0000,d,open',
+            ],
+          ],
           ['externalId,description', ['c-1,d', 'c-2,']],
           ['description,status', ['d,open', ',']],
         ],
@@ -118,7 +151,10 @@ function invalidCsv(route: BulkRoute, f: Fuzz): string {
 /** A multipart/form-data body; `close: false` leaves out the final boundary (a cut-off upload). */
 function multipart(boundary: string, parts: { name: string; filename?: string; type?: string; content: string }[], close = true): Buffer {
   const text = parts
-    .map((p) => `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n${p.content}\r\n`)
+    .map(
+      (p) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n${p.content}\r\n`,
+    )
     .join('');
   return Buffer.from(close ? `${text}--${boundary}--\r\n` : text);
 }
@@ -152,13 +188,22 @@ export function invalidBulkBody(route: BulkRoute, f: Fuzz): BodySpec {
       if (format === 'json') return { body: Buffer.from(JSON.stringify(many)), contentType: 'application/json' };
       if (format === 'ndjson') {
         const lines = many.map((r) => (f.bool(0.1) ? f.pick(['{"id":', 'not json', '[1,2]', '"row"']) : JSON.stringify(r)));
-        return { body: Buffer.from(lines.join(f.pick(['\n', '\r\n', '\n\n']))), contentType: f.pick(['application/x-ndjson', 'application/jsonl', 'application/x-ndjson; charset=utf-8']) };
+        return {
+          body: Buffer.from(lines.join(f.pick(['\n', '\r\n', '\n\n']))),
+          contentType: f.pick(['application/x-ndjson', 'application/jsonl', 'application/x-ndjson; charset=utf-8']),
+        };
       }
       if (format === 'csv') return { body: Buffer.from(invalidCsv(route, f)), contentType: f.pick(['text/csv', 'text/csv; charset=utf-8', 'application/csv']) };
       const csv = f.bool();
       const content = csv ? invalidCsv(route, f) : many.map((r) => JSON.stringify(r)).join('\n');
       const filename = csv ? 'rows.csv' : 'rows.ndjson';
-      return { body: multipart('fuzzb', [{ name: 'note', content: 'x' }, { name: 'file', filename, type: f.pick(['application/octet-stream', csv ? 'text/csv' : 'application/x-ndjson']), content }]), contentType: 'multipart/form-data; boundary=fuzzb' };
+      return {
+        body: multipart('fuzzb', [
+          { name: 'note', content: 'x' },
+          { name: 'file', filename, type: f.pick(['application/octet-stream', csv ? 'text/csv' : 'application/x-ndjson']), content },
+        ]),
+        contentType: 'multipart/form-data; boundary=fuzzb',
+      };
     }
     case 'whole': {
       const header = records ? 'id,title,body' : 'externalId,subject,description';
@@ -185,8 +230,41 @@ export function invalidBulkBody(route: BulkRoute, f: Fuzz): BodySpec {
       // A valid body: the query string alone is wrong (checked before the body is read).
       const query = f.pick(
         records
-          ? ['knowledgeBase=UPPER', 'knowledgeBase=', 'knowledgeBase=%00', 'source=..%2Fetc', 'source=', `source=${'s'.repeat(101)}`, 'source=%00', 'rowOffset=-1', 'rowOffset=x', 'rowOffset=1e10', 'rowOffset=1.5', 'idColumn=', 'idColumn=%20%20', `titleColumn=${'c'.repeat(201)}`, 'idPrefix=', `idPrefix=${'p'.repeat(101)}`, 'colour=red', 'knowledgeBase=a&knowledgeBase=b', 'rowOffset=1&rowOffset=2', 'resolutionColumn=x']
-          : ['knowledgeBase=UPPER', 'knowledgeBase=', 'knowledgeBase=%00', 'rowOffset=-1', 'rowOffset=x', 'resolutionColumn=', `statusColumn=${'c'.repeat(201)}`, 'idPrefix=', 'source=records', 'colour=red', 'knowledgeBase=a&knowledgeBase=b'],
+          ? [
+              'knowledgeBase=UPPER',
+              'knowledgeBase=',
+              'knowledgeBase=%00',
+              'source=..%2Fetc',
+              'source=',
+              `source=${'s'.repeat(101)}`,
+              'source=%00',
+              'rowOffset=-1',
+              'rowOffset=x',
+              'rowOffset=1e10',
+              'rowOffset=1.5',
+              'idColumn=',
+              'idColumn=%20%20',
+              `titleColumn=${'c'.repeat(201)}`,
+              'idPrefix=',
+              `idPrefix=${'p'.repeat(101)}`,
+              'colour=red',
+              'knowledgeBase=a&knowledgeBase=b',
+              'rowOffset=1&rowOffset=2',
+              'resolutionColumn=x',
+            ]
+          : [
+              'knowledgeBase=UPPER',
+              'knowledgeBase=',
+              'knowledgeBase=%00',
+              'rowOffset=-1',
+              'rowOffset=x',
+              'resolutionColumn=',
+              `statusColumn=${'c'.repeat(201)}`,
+              'idPrefix=',
+              'source=records',
+              'colour=red',
+              'knowledgeBase=a&knowledgeBase=b',
+            ],
       );
       const [contentType, text] = f.pick<[string, string]>([
         ['text/csv', validCsv(route)],
@@ -201,9 +279,25 @@ export function invalidBulkBody(route: BulkRoute, f: Fuzz): BodySpec {
       const csv = f.bool();
       const text = csv ? validCsv(route) : validNdjson(route);
       const kind = f.int(0, 2);
-      if (kind === 0) return { body: Buffer.from(text), contentType: f.pick(csv ? ['application/json', 'application/x-ndjson', 'text/plain', 'application/xml'] : ['application/json', 'text/csv', 'text/plain', 'application/x-www-form-urlencoded']) };
-      if (kind === 1) return { body: Buffer.from(text), contentType: `${csv ? 'text/csv' : 'application/x-ndjson'}; charset=${f.pick(['latin1', 'utf-16', 'nope', 'iso-8859-1'])}` };
-      return { body: Buffer.from(text), contentType: csv ? 'text/csv' : 'application/x-ndjson', contentEncoding: f.pick(['gzip', 'deflate', 'br', 'x-unknown', 'gzip, gzip']) };
+      if (kind === 0)
+        return {
+          body: Buffer.from(text),
+          contentType: f.pick(
+            csv
+              ? ['application/json', 'application/x-ndjson', 'text/plain', 'application/xml']
+              : ['application/json', 'text/csv', 'text/plain', 'application/x-www-form-urlencoded'],
+          ),
+        };
+      if (kind === 1)
+        return {
+          body: Buffer.from(text),
+          contentType: `${csv ? 'text/csv' : 'application/x-ndjson'}; charset=${f.pick(['latin1', 'utf-16', 'nope', 'iso-8859-1'])}`,
+        };
+      return {
+        body: Buffer.from(text),
+        contentType: csv ? 'text/csv' : 'application/x-ndjson',
+        contentEncoding: f.pick(['gzip', 'deflate', 'br', 'x-unknown', 'gzip, gzip']),
+      };
     }
     case 'size': {
       // Over the bulk cap: by Content-Length, by streaming without one, or once decompressed: 413.
@@ -214,9 +308,23 @@ export function invalidBulkBody(route: BulkRoute, f: Fuzz): BodySpec {
     }
     case 'multipart': {
       const kind = f.int(0, 3);
-      if (kind === 0) return { body: multipart('fuzzb', [{ name: 'file', filename: 'rows.csv', content: validCsv(route) }]), contentType: 'multipart/form-data' };
-      if (kind === 1) return { body: multipart('fuzzb', [{ name: 'note', content: validCsv(route) }, { name: 'upload', filename: 'rows.csv', content: validCsv(route) }]), contentType: 'multipart/form-data; boundary=fuzzb' };
-      if (kind === 2) return { body: multipart('fuzzb', [{ name: 'file', filename: f.pick(['rows.txt', 'rows', 'rows.xlsx']), type: f.pick(['text/plain', 'application/pdf']), content: validCsv(route) }]), contentType: 'multipart/form-data; boundary=fuzzb' };
+      if (kind === 0)
+        return { body: multipart('fuzzb', [{ name: 'file', filename: 'rows.csv', content: validCsv(route) }]), contentType: 'multipart/form-data' };
+      if (kind === 1)
+        return {
+          body: multipart('fuzzb', [
+            { name: 'note', content: validCsv(route) },
+            { name: 'upload', filename: 'rows.csv', content: validCsv(route) },
+          ]),
+          contentType: 'multipart/form-data; boundary=fuzzb',
+        };
+      if (kind === 2)
+        return {
+          body: multipart('fuzzb', [
+            { name: 'file', filename: f.pick(['rows.txt', 'rows', 'rows.xlsx']), type: f.pick(['text/plain', 'application/pdf']), content: validCsv(route) },
+          ]),
+          contentType: 'multipart/form-data; boundary=fuzzb',
+        };
       // Cut off before the closing boundary: inside the file (rows were read, but the body is not
       // whole), or inside the only part, which is not the file (its stream fails unread). Never
       // after a whole file part: when the form's end is seen is then a matter of timing.
@@ -242,7 +350,18 @@ export const CASE_WRONG: Record<string, unknown[]> = {
   priority: ['x'.repeat(201), 1, null, {}],
   product: ['\u0000'.repeat(2) + 'p'.repeat(201), 1, null, []],
   channel: ['x'.repeat(201), true, null],
-  metadata: ['m', [], 5, null, { a: { b: 1 } }, { a: [1] }, { '': 1 }, { '\u0000': 1 }, { ['k'.repeat(201)]: 1 }, Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i]))],
+  metadata: [
+    'm',
+    [],
+    5,
+    null,
+    { a: { b: 1 } },
+    { a: [1] },
+    { '': 1 },
+    { '\u0000': 1 },
+    { ['k'.repeat(201)]: 1 },
+    Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i])),
+  ],
 };
 
 /** Wrong values for the fields of `POST /v1/knowledge`. */
@@ -269,7 +388,9 @@ export const NOISE_FIELDS: Record<'/v1/cases' | '/v1/knowledge', string[]> = {
 export function newRouteIdRequest(f: Fuzz, id: string, admin: boolean): { method: string; path: string; body?: object } {
   const casePatch = () => f.pick<object>([{ description: 'new text' }, { status: 'closed', metadata: { a: 1 } }, {}, { subject: '' }, { version: 2 }]);
   const articlePatch = () => f.pick<object>([{ summary: 'new summary' }, { symptoms: ['s'] }, {}, { title: '' }, { status: 'retired' }]);
-  const schedule = admin ? f.pick(['nope', 'HEALTH-CHECK', 'health-check%20', 'health-check%00', 'case_sync', '%00', 'x'.repeat(f.int(1, 3000)), '..', 'health-check%2Ftrigger']) : f.pick([...SCHEDULE_NAMES, 'nope']);
+  const schedule = admin
+    ? f.pick(['nope', 'HEALTH-CHECK', 'health-check%20', 'health-check%00', 'case_sync', '%00', 'x'.repeat(f.int(1, 3000)), '..', 'health-check%2Ftrigger'])
+    : f.pick([...SCHEDULE_NAMES, 'nope']);
   return f.pick([
     { method: 'GET', path: `/v1/cases/${id}` },
     { method: 'PATCH', path: `/v1/cases/${id}`, body: casePatch() },
@@ -277,12 +398,19 @@ export function newRouteIdRequest(f: Fuzz, id: string, admin: boolean): { method
     { method: 'GET', path: `/v1/knowledge/${id}` },
     { method: 'PATCH', path: `/v1/knowledge/${id}`, body: articlePatch() },
     { method: 'DELETE', path: `/v1/knowledge/${id}` },
-    { method: 'DELETE', path: `/v1/records/${id}${f.pick(['', '', '?source=tickets', '?knowledgeBase=default', '?source=..%2F', '?knowledgeBase=UPPER', '?idColumn=x'])}` },
+    {
+      method: 'DELETE',
+      path: `/v1/records/${id}${f.pick(['', '', '?source=tickets', '?knowledgeBase=default', '?source=..%2F', '?knowledgeBase=UPPER', '?idColumn=x'])}`,
+    },
     { method: 'POST', path: `/v1/schedules/${schedule}/trigger` },
     { method: 'GET', path: `/v1/schedules/${schedule}/runs` },
     // Tenant management: no tenant or key has these ids (404), or a tenant key asks (403).
     { method: 'GET', path: `/v1/admin/tenants/${id}` },
-    { method: 'PATCH', path: `/v1/admin/tenants/${id}`, body: f.pick<object>([{ tier: 'enterprise' }, { limits: null }, { limits: { maxApiCallsPerHour: 5 } }]) },
+    {
+      method: 'PATCH',
+      path: `/v1/admin/tenants/${id}`,
+      body: f.pick<object>([{ tier: 'enterprise' }, { limits: null }, { limits: { maxApiCallsPerHour: 5 } }]),
+    },
     { method: 'DELETE', path: `/v1/admin/tenants/${id}` },
     { method: 'GET', path: `/v1/admin/tenants/${id}/purge` },
     { method: 'GET', path: `/v1/admin/tenants/${id}/keys` },
@@ -372,6 +500,9 @@ export function newListQuery(f: Fuzz): { path: string; key: string } {
       // Operator routes: without the admin key 403, whatever the parameters.
       return { key: DEV_KEY, path: f.pick(['/v1/schedules', `/v1/schedules/${f.pick(SCHEDULE_NAMES)}/runs`, '/v1/schedules?limit=5']) };
     default:
-      return { key: ADMIN_KEY, path: `/v1/schedules/${f.pick(SCHEDULE_NAMES)}/runs?${f.pick(['limit=0', 'limit=501', 'limit=x', 'limit=', 'colour=1', 'limit=1&limit=2'])}` };
+      return {
+        key: ADMIN_KEY,
+        path: `/v1/schedules/${f.pick(SCHEDULE_NAMES)}/runs?${f.pick(['limit=0', 'limit=501', 'limit=x', 'limit=', 'colour=1', 'limit=1&limit=2'])}`,
+      };
   }
 }

@@ -70,7 +70,12 @@ export class Fuzz {
       case 6:
         return Array.from({ length: this.int(0, 4) }, () => this.json(depth + 1));
       default:
-        return Object.fromEntries(Array.from({ length: this.int(0, 4) }, () => [this.pick(['url', 'urls', 'query', 'texts', 'topK', '__proto__', 'constructor', 'a', this.text(8, 'ascii')]), this.json(depth + 1)]));
+        return Object.fromEntries(
+          Array.from({ length: this.int(0, 4) }, () => [
+            this.pick(['url', 'urls', 'query', 'texts', 'topK', '__proto__', 'constructor', 'a', this.text(8, 'ascii')]),
+            this.json(depth + 1),
+          ]),
+        );
     }
   }
 }

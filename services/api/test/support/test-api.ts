@@ -1,6 +1,21 @@
 // The API in-process (createApp, as main.ts wires it) over a real Redis and a
 // fresh PostgreSQL database: every api integration test file starts its own.
-import { CaseRepository, createDb, DocumentRepository, IdempotencyRepository, KnowledgeRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, TenantRepository, TenantWorkRepository, WebhookRepository, type Db } from '@kbflow/db';
+import {
+  CaseRepository,
+  createDb,
+  DocumentRepository,
+  IdempotencyRepository,
+  KnowledgeRepository,
+  RecordRepository,
+  ScheduleRunRepository,
+  SearchLogRepository,
+  SourceRepository,
+  TaskRepository,
+  TenantRepository,
+  TenantWorkRepository,
+  WebhookRepository,
+  type Db,
+} from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, JobProducer, QueueName, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
@@ -52,7 +67,21 @@ export interface TestApi {
   close: () => Promise<void>;
 }
 
-export async function startTestApi(opts: { redisUrl?: string; admission?: AdmissionOptions; maxBodyBytes?: number; recordsMaxBytes?: number; queryTimeoutMs?: number; label?: string; sourceMinIntervalMs?: number; vectors?: VectorStore; database?: TestDatabase; prefix?: string; allowPrivateNetworks?: boolean } = {}): Promise<TestApi> {
+export async function startTestApi(
+  opts: {
+    redisUrl?: string;
+    admission?: AdmissionOptions;
+    maxBodyBytes?: number;
+    recordsMaxBytes?: number;
+    queryTimeoutMs?: number;
+    label?: string;
+    sourceMinIntervalMs?: number;
+    vectors?: VectorStore;
+    database?: TestDatabase;
+    prefix?: string;
+    allowPrivateNetworks?: boolean;
+  } = {},
+): Promise<TestApi> {
   // A second API process over the same database and prefix passes both (replica tests); it leaves them to the first to drop.
   const ownsDatabase = !opts.database;
   const database: TestDatabase = opts.database ?? (await createTestDatabase());

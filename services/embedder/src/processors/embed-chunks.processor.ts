@@ -34,7 +34,10 @@ export async function embedChunks(
   // simply gone; their replacement has its own job.
   if (chunks.length === 0) return { embedded: 0, missing: data.chunkIds.length };
   await deps.ready();
-  const vectors = await deps.embedder.embed(chunks.map((c) => c.text), { tenantId: data.tenantId });
+  const vectors = await deps.embedder.embed(
+    chunks.map((c) => c.text),
+    { tenantId: data.tenantId },
+  );
   await deps.vectors.upsert(
     chunks.map((c, i) => ({
       id: c.id,

@@ -33,9 +33,20 @@ async function embedAll(embedder: Embedder, texts: string[], tenantId: string, s
  * once per distinct text).
  */
 async function vectorsFor(chunks: ChunkToEmbed[], weighting: 'none' | 'article', embedder: Embedder, tenantId: string, size?: number): Promise<number[][]> {
-  if (weighting === 'none') return embedAll(embedder, chunks.map((c) => c.text), tenantId, size);
+  if (weighting === 'none')
+    return embedAll(
+      embedder,
+      chunks.map((c) => c.text),
+      tenantId,
+      size,
+    );
   const fields = [...new Set(chunks.flatMap((c) => [c.title, c.summary ?? ''].filter((t) => t.trim() !== '')))];
-  const chunkVectors = await embedAll(embedder, chunks.map((c) => c.text), tenantId, size);
+  const chunkVectors = await embedAll(
+    embedder,
+    chunks.map((c) => c.text),
+    tenantId,
+    size,
+  );
   const fieldVectors = await embedAll(embedder, fields, tenantId, size);
   const byText = new Map(fields.map((t, i) => [t, fieldVectors[i]!]));
   const of = (text: string | null) => (text && text.trim() !== '' ? byText.get(text) : undefined);

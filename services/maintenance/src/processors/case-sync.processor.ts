@@ -95,7 +95,9 @@ export async function caseSync(_data: JobData<'maintenance', 'case-sync'>, ctx: 
 
 /** One job id per tenant, change set and slice: a retried enqueue adds nothing twice. */
 function jobIdOf(kind: string, tenantId: string, caseVersions: string[], slice: number): string {
-  return `${kind}-${createHash('sha1').update([tenantId, slice, ...caseVersions].join('\u0000')).digest('hex')}`;
+  return `${kind}-${createHash('sha1')
+    .update([tenantId, slice, ...caseVersions].join('\u0000'))
+    .digest('hex')}`;
 }
 
 async function enqueueEmbeds(embeds: CaseSyncBatch['embed'], ctx: JobContext, deps: Pick<CaseSyncDeps, 'producer'>): Promise<number> {

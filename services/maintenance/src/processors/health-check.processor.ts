@@ -61,7 +61,9 @@ export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promi
   for (const name of ALL_QUEUES) {
     queues[name] = await deps.producer.queue(name).getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed', 'completed');
   }
-  const failing = Object.entries(dependencies).filter(([, d]) => !d.ok).map(([n]) => n);
+  const failing = Object.entries(dependencies)
+    .filter(([, d]) => !d.ok)
+    .map(([n]) => n);
   if (failing.length > 0) ctx.log.warn({ failing }, 'health check found failing dependencies');
   else ctx.log.info('health check passed');
   const report: HealthReport = { dependencies, queues };

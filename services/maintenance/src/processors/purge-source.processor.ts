@@ -18,7 +18,11 @@ export interface PurgeSourceDeps {
  * jobs, in the catalog's batch sizes), page by page. Safe to redeliver: a
  * page already deleted is no longer found.
  */
-export async function purgeSource(data: JobData<'maintenance', 'purge-source'>, ctx: JobContext, deps: PurgeSourceDeps): Promise<{ documents: number; chunks: number }> {
+export async function purgeSource(
+  data: JobData<'maintenance', 'purge-source'>,
+  ctx: JobContext,
+  deps: PurgeSourceDeps,
+): Promise<{ documents: number; chunks: number }> {
   try {
     return await purgePages(data, ctx, deps);
   } catch (error) {
@@ -28,7 +32,11 @@ export async function purgeSource(data: JobData<'maintenance', 'purge-source'>, 
   }
 }
 
-async function purgePages(data: JobData<'maintenance', 'purge-source'>, ctx: JobContext, deps: PurgeSourceDeps): Promise<{ documents: number; chunks: number }> {
+async function purgePages(
+  data: JobData<'maintenance', 'purge-source'>,
+  ctx: JobContext,
+  deps: PurgeSourceDeps,
+): Promise<{ documents: number; chunks: number }> {
   await deps.tasks.markRunning(data.taskId);
   let documents = 0;
   let chunks = 0;
@@ -42,7 +50,12 @@ async function purgePages(data: JobData<'maintenance', 'purge-source'>, ctx: Job
     // PAGE_SIZE is below the catalog's 1,000 documents per job: the documents go in the first job, the chunks spread over as many as they need.
     for (let i = 0; i === 0 || i < removed.chunkIds.length; i += MAX_CHUNKS_PER_JOB) {
       jobs.push({
-        data: { tenantId: data.tenantId, documentIds: i === 0 ? removed.documentIds : [], chunkIds: removed.chunkIds.slice(i, i + MAX_CHUNKS_PER_JOB), correlationId: ctx.correlationId },
+        data: {
+          tenantId: data.tenantId,
+          documentIds: i === 0 ? removed.documentIds : [],
+          chunkIds: removed.chunkIds.slice(i, i + MAX_CHUNKS_PER_JOB),
+          correlationId: ctx.correlationId,
+        },
         opts: { priority: Priority.NORMAL },
       });
     }

@@ -33,7 +33,9 @@ export async function runSource(data: JobData<'maintenance', 'run-source'>, ctx:
     return { outcome: 'skipped', reason: 'run-in-progress', ...(run.activeTaskId ? { activeTaskId: run.activeTaskId } : {}) };
   }
   try {
-    await deps.producer.enqueueFlow(crawlFlow({ tenantId: source.tenantId, taskId: run.taskId, seeds: [source.url], engine: source.engine, deleteUnreached: source.deleteUnreached }));
+    await deps.producer.enqueueFlow(
+      crawlFlow({ tenantId: source.tenantId, taskId: run.taskId, seeds: [source.url], engine: source.engine, deleteUnreached: source.deleteUnreached }),
+    );
   } catch (error) {
     // No run left queued without jobs: it would block the source's next runs.
     await deps.tasks.deleteTask(run.taskId);
@@ -59,4 +61,3 @@ export async function registerSourceSchedules(deps: Pick<RunSourceDeps, 'sources
   }
   return count;
 }
-

@@ -117,7 +117,10 @@ export async function vectorizationSweep(data: JobData<'maintenance', 'vectoriza
  * the next sweep has another id, so a batch that failed is tried again.
  */
 export function embedJobId(sweepJobId: string, batch: EmbedBatch): string {
-  const hash = createHash('sha256').update(`${batch.tenantId}\n${batch.weighting}\n${batch.documentIds.join(',')}`).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(`${batch.tenantId}\n${batch.weighting}\n${batch.documentIds.join(',')}`)
+    .digest('hex')
+    .slice(0, 16);
   // BullMQ reserves ':' in custom ids (scheduler iterations are `repeat:<name>:<millis>`).
   return `sweep-${sweepJobId.replaceAll(':', '-')}-${hash}`;
 }

@@ -61,7 +61,8 @@ export class WebhookSender {
     } catch (error) {
       const err = error as Error & { code?: string };
       if (err.code === 'blocked_address') return { error: err.message, permanent: true, durationMs: elapsed() };
-      const reason = err.name === 'TimeoutError' || err.name === 'AbortError' ? `no answer within ${this.timeoutMs} ms` : `${err.code ?? err.name}: ${err.message}`;
+      const reason =
+        err.name === 'TimeoutError' || err.name === 'AbortError' ? `no answer within ${this.timeoutMs} ms` : `${err.code ?? err.name}: ${err.message}`;
       return { error: reason, durationMs: elapsed() };
     }
   }

@@ -75,7 +75,11 @@ export class BrowserFetcher implements PageFetcher {
   constructor(opts: BrowserFetcherOptions) {
     this.opts = opts;
     this.sandboxGauge = opts.registry
-      ? new Gauge({ name: 'kbflow_browser_sandboxed', help: "1 when Chromium's renderers run sandboxed, 0 when not; absent until the browser first starts", registers: [opts.registry] })
+      ? new Gauge({
+          name: 'kbflow_browser_sandboxed',
+          help: "1 when Chromium's renderers run sandboxed, 0 when not; absent until the browser first starts",
+          registers: [opts.registry],
+        })
       : undefined;
   }
 
@@ -89,19 +93,31 @@ export class BrowserFetcher implements PageFetcher {
     const root = process.getuid?.() === 0;
     if (mode === 'off') return this.started(await this.start(false), false);
     if (mode === 'on' && root) {
-      throw new PermanentError('browser_sandbox', 'KBFLOW_BROWSER_SANDBOX=on, but the scraper runs as root and Chromium refuses its sandbox as root: run it as a non-root user (the image does) or set KBFLOW_BROWSER_SANDBOX=auto');
+      throw new PermanentError(
+        'browser_sandbox',
+        'KBFLOW_BROWSER_SANDBOX=on, but the scraper runs as root and Chromium refuses its sandbox as root: run it as a non-root user (the image does) or set KBFLOW_BROWSER_SANDBOX=auto',
+      );
     }
     if (root) {
-      this.opts.log?.warn('Chromium runs without its sandbox: the scraper runs as root (run it as a non-root user to sandbox page JavaScript; KBFLOW_BROWSER_SANDBOX)');
+      this.opts.log?.warn(
+        'Chromium runs without its sandbox: the scraper runs as root (run it as a non-root user to sandbox page JavaScript; KBFLOW_BROWSER_SANDBOX)',
+      );
       return this.started(await this.start(false), false);
     }
     try {
       return this.started(await this.start(true), true);
     } catch (error) {
       if (mode === 'on') {
-        throw new PermanentError('browser_sandbox', `KBFLOW_BROWSER_SANDBOX=on, but Chromium cannot start sandboxed (the platform must allow user namespaces; see docs/operations.md): ${(error as Error).message.split('\n')[0]}`, error);
+        throw new PermanentError(
+          'browser_sandbox',
+          `KBFLOW_BROWSER_SANDBOX=on, but Chromium cannot start sandboxed (the platform must allow user namespaces; see docs/operations.md): ${(error as Error).message.split('\n')[0]}`,
+          error,
+        );
       }
-      this.opts.log?.warn({ err: (error as Error).message.split('\n')[0] }, 'Chromium cannot start sandboxed here (user namespaces refused?); running it without (KBFLOW_BROWSER_SANDBOX=on refuses instead)');
+      this.opts.log?.warn(
+        { err: (error as Error).message.split('\n')[0] },
+        'Chromium cannot start sandboxed here (user namespaces refused?); running it without (KBFLOW_BROWSER_SANDBOX=on refuses instead)',
+      );
       return this.started(await this.start(false), false);
     }
   }

@@ -99,7 +99,11 @@ export class GuardedProxy {
   private tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
     this.track(client);
     const answer = (status: number, headers: Record<string, string>) =>
-      client.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Gateway'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      client.end(
+        `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Gateway'}\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n`,
+      );
     let url: URL;
     try {
       url = new URL(`https://${req.url ?? ''}`);
@@ -108,7 +112,11 @@ export class GuardedProxy {
       this.refuse(error, answer);
       return;
     }
-    const upstream = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 443), lookup: guardedLookup(this.allowPrivate, this.policy) as never });
+    const upstream = connect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 443),
+      lookup: guardedLookup(this.allowPrivate, this.policy) as never,
+    });
     this.track(upstream);
     let connected = false;
     upstream.once('connect', () => {

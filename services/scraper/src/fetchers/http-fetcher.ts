@@ -65,7 +65,15 @@ export class HttpFetcher implements PageFetcher {
       const status = res.statusCode;
       if (status === 304 && conditional) {
         await res.body.dump();
-        return { finalUrl: current.href, status, contentType: '', html: '', engine: 'http', notModified: true, validators: validatorsOf(res.headers, conditional) };
+        return {
+          finalUrl: current.href,
+          status,
+          contentType: '',
+          html: '',
+          engine: 'http',
+          notModified: true,
+          validators: validatorsOf(res.headers, conditional),
+        };
       }
       if (status >= 300 && status < 400 && res.headers.location) {
         await res.body.dump();

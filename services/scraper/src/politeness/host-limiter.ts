@@ -92,7 +92,8 @@ export interface HostLimits {
   minDelayMs: number;
 }
 
-export type HostSlot = { granted: true; release: () => Promise<void> } | { granted: false; waitMs: number; reason: 'host-backoff' | 'host-delay' | 'host-busy' };
+export type HostSlot =
+  { granted: true; release: () => Promise<void> } | { granted: false; waitMs: number; reason: 'host-backoff' | 'host-delay' | 'host-busy' };
 
 /**
  * Per-host politeness shared by every scraper replica: at most

@@ -58,7 +58,13 @@ describe('discoverSitemapUrls', () => {
   it('skips a gzip that inflates past maxBytes, and a missing sitemap, without failing', async () => {
     const bomb = gzipSync(Buffer.alloc(5_000_000, 0x20));
     const { fetchResource } = site({ [`${ORIGIN}/bomb.xml.gz`]: bomb, [`${ORIGIN}/ok.xml`]: urlset(['/ok.html']) });
-    const found = await discoverSitemapUrls(ORIGIN, [`${ORIGIN}/bomb.xml.gz`, `${ORIGIN}/missing.xml`, `${ORIGIN}/ok.xml`], fetchResource, { ...limits, maxBytes: 100_000 }, log);
+    const found = await discoverSitemapUrls(
+      ORIGIN,
+      [`${ORIGIN}/bomb.xml.gz`, `${ORIGIN}/missing.xml`, `${ORIGIN}/ok.xml`],
+      fetchResource,
+      { ...limits, maxBytes: 100_000 },
+      log,
+    );
     expect(found.map((e) => e.url)).toEqual([`${ORIGIN}/ok.html`]);
   });
 });

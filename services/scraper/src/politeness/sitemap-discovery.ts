@@ -22,7 +22,13 @@ export interface SitemapLimits {
  * sitemap that is missing, unreadable or not XML is skipped; the crawl goes
  * on from its links.
  */
-export async function discoverSitemapUrls(origin: string, starts: string[], fetchResource: FetchResource, limits: SitemapLimits, log: Logger): Promise<SitemapEntry[]> {
+export async function discoverSitemapUrls(
+  origin: string,
+  starts: string[],
+  fetchResource: FetchResource,
+  limits: SitemapLimits,
+  log: Logger,
+): Promise<SitemapEntry[]> {
   const seen = new Set<string>();
   const found = new Map<string, SitemapEntry>();
   let level = starts.filter((s) => sameOrigin(s, origin));

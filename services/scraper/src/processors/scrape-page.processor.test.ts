@@ -57,18 +57,47 @@ interface SetupOpts {
 }
 
 function setup(opts: SetupOpts) {
-  const rec: Recorder = { statuses: [], flows: [], bulk: [], claimed: [], sources: [], pages: [], changes: [], conditionals: [], deletedPages: [], embedJobs: [], acquired: [], backoffs: [], updated: [], bytes: [] };
+  const rec: Recorder = {
+    statuses: [],
+    flows: [],
+    bulk: [],
+    claimed: [],
+    sources: [],
+    pages: [],
+    changes: [],
+    conditionals: [],
+    deletedPages: [],
+    embedJobs: [],
+    acquired: [],
+    backoffs: [],
+    updated: [],
+    bytes: [],
+  };
   const tasks = {
     get: async () => ({
       id: TASK,
       tenantId: TENANT,
       knowledgeBaseId: 'kb',
       state: opts.state ?? 'running',
-      params: { seeds: [PAGE], maxPages: 100, maxDepth: opts.maxDepth ?? 2, engine: 'auto', origins: ['http://docs.local'], includePaths: opts.includePaths, excludePaths: opts.excludePaths, ...opts.params },
+      params: {
+        seeds: [PAGE],
+        maxPages: 100,
+        maxDepth: opts.maxDepth ?? 2,
+        engine: 'auto',
+        origins: ['http://docs.local'],
+        includePaths: opts.includePaths,
+        excludePaths: opts.excludePaths,
+        ...opts.params,
+      },
     }),
     pageStatus: async () => opts.status ?? 'discovered',
     markRunning: async () => undefined,
-    setPageStatus: async (_t: string, url: string, status: PageStatus, extra: { error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {}) => {
+    setPageStatus: async (
+      _t: string,
+      url: string,
+      status: PageStatus,
+      extra: { error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {},
+    ) => {
       rec.statuses.push([url, status, extra.error]);
       rec.changes.push([extra.change, extra.httpStatus]);
       rec.bytes.push(extra.bytes);
@@ -157,10 +186,18 @@ function setup(opts: SetupOpts) {
   return { rec, deps, ctx, data: { tenantId: TENANT, taskId: TASK, url: PAGE, depth: opts.depth ?? 0, engine: 'auto' as const } };
 }
 
-const longSection = (n: number) => Array.from({ length: n }, (_, i) => `## Section ${i}\n\n${`Sentence number ${i} about the topic. `.repeat(30)}`).join('\n\n');
+const longSection = (n: number) =>
+  Array.from({ length: n }, (_, i) => `## Section ${i}\n\n${`Sentence number ${i} about the topic. `.repeat(30)}`).join('\n\n');
 
 const page = (markdown: string, links: string[] = [], finalUrl = PAGE): RoutedPage => ({
-  page: { finalUrl, status: 200, contentType: 'text/html', html: '<html></html>', engine: 'http', validators: { etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT' } },
+  page: {
+    finalUrl,
+    status: 200,
+    contentType: 'text/html',
+    html: '<html></html>',
+    engine: 'http',
+    validators: { etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT' },
+  },
   extracted: { title: 'A', markdown, text: markdown, links, needsJavaScript: false },
 });
 
@@ -203,7 +240,12 @@ describe('scrapePage', () => {
   });
 
   it('follows only links whose path passes includePaths and excludePaths', async () => {
-    const links = ['http://docs.local/docs/a.html', 'http://docs.local/docs/private/b.html', 'http://docs.local/blog/c.html', 'http://docs.local/docs/d.html?print=1'];
+    const links = [
+      'http://docs.local/docs/a.html',
+      'http://docs.local/docs/private/b.html',
+      'http://docs.local/blog/c.html',
+      'http://docs.local/docs/d.html?print=1',
+    ];
     const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A', links), includePaths: ['^/docs/'], excludePaths: ['/private/', '[?&]print='] });
     await scrapePage(data, ctx, deps);
     expect(rec.claimed).toEqual([['http://docs.local/docs/a.html']]);
@@ -225,7 +267,10 @@ describe('scrapePage', () => {
   });
 
   it('skips an unchanged page without embedding anything', async () => {
-    const { rec, deps, ctx, data } = setup({ fetch: async () => page('# A\n\nSame text as before, long enough to be a chunk.'), store: { changed: false, pendingChunkIds: [] } });
+    const { rec, deps, ctx, data } = setup({
+      fetch: async () => page('# A\n\nSame text as before, long enough to be a chunk.'),
+      store: { changed: false, pendingChunkIds: [] },
+    });
     expect((await scrapePage(data, ctx, deps)).outcome).toBe('skipped');
     expect(rec.statuses).toEqual([[PAGE, 'skipped', undefined]]);
     expect(rec.changes).toEqual([['unchanged', undefined]]);
@@ -251,16 +296,24 @@ describe('scrapePage', () => {
   });
 
   it('fetches a page stored without validators unconditionally', async () => {
-    const { rec, deps, ctx, data } = setup({ stored: { documentId: 'doc-stored', links: [] }, fetch: async () => page('# A\n\nSome text long enough to be a chunk of its own.') });
+    const { rec, deps, ctx, data } = setup({
+      stored: { documentId: 'doc-stored', links: [] },
+      fetch: async () => page('# A\n\nSome text long enough to be a chunk of its own.'),
+    });
     await scrapePage(data, ctx, deps);
     expect(rec.conditionals).toEqual([undefined]);
   });
 
   it("stores a changed page's validators and its normalized links (unfiltered) for the next crawl", async () => {
     const links = ['http://docs.local/b.html#frag', 'http://docs.local/b.html', 'http://elsewhere.example/c.html'];
-    const { rec, deps, ctx, data } = setup({ store: { replaced: true }, fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', links) });
+    const { rec, deps, ctx, data } = setup({
+      store: { replaced: true },
+      fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', links),
+    });
     await scrapePage(data, ctx, deps);
-    expect(rec.pages).toEqual([{ etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', links: ['http://docs.local/b.html', 'http://elsewhere.example/c.html'] }]);
+    expect(rec.pages).toEqual([
+      { etag: '"v2"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', links: ['http://docs.local/b.html', 'http://elsewhere.example/c.html'] },
+    ]);
     expect(rec.changes).toEqual([['changed', undefined]]);
   });
 
@@ -278,7 +331,9 @@ describe('scrapePage', () => {
     expect(rec.deletedPages).toEqual([PAGE]);
     expect(rec.statuses.map((s) => s[1])).toEqual(['deleted']);
     expect(rec.changes).toEqual([['deleted', status]]);
-    expect(rec.embedJobs).toEqual([{ name: 'delete-vectors', data: expect.objectContaining({ tenantId: TENANT, documentIds: ['doc-stored'], chunkIds: ['chunk-a', 'chunk-b'] }) }]);
+    expect(rec.embedJobs).toEqual([
+      { name: 'delete-vectors', data: expect.objectContaining({ tenantId: TENANT, documentIds: ['doc-stored'], chunkIds: ['chunk-a', 'chunk-b'] }) },
+    ]);
   });
 
   it('a stored page answering 403 is a failure, not a deletion', async () => {
@@ -288,8 +343,12 @@ describe('scrapePage', () => {
     expect(rec.changes).toEqual([[undefined, 403]]);
   });
 
-  it('a linked page that redirects off the crawl\'s origins is removed, its links not followed', async () => {
-    const { rec, deps, ctx, data } = setup({ stored: STORED, depth: 1, fetch: async () => page('# Elsewhere\n\nText long enough to be a chunk.', ['http://docs.local/b.html'], 'http://elsewhere.example/x.html') });
+  it("a linked page that redirects off the crawl's origins is removed, its links not followed", async () => {
+    const { rec, deps, ctx, data } = setup({
+      stored: STORED,
+      depth: 1,
+      fetch: async () => page('# Elsewhere\n\nText long enough to be a chunk.', ['http://docs.local/b.html'], 'http://elsewhere.example/x.html'),
+    });
     expect(await scrapePage(data, ctx, deps)).toEqual({ outcome: 'deleted', reason: 'out-of-scope', documentId: 'doc-stored' });
     expect(rec.deletedPages).toEqual([PAGE]);
     expect(rec.claimed).toEqual([]);
@@ -297,7 +356,11 @@ describe('scrapePage', () => {
   });
 
   it('a seed that redirects to another origin is still stored (the user named it)', async () => {
-    const { rec, deps, ctx, data } = setup({ stored: STORED, depth: 0, fetch: async () => page('# Elsewhere\n\nText long enough to be a chunk.', [], 'http://www.docs.local/a.html') });
+    const { rec, deps, ctx, data } = setup({
+      stored: STORED,
+      depth: 0,
+      fetch: async () => page('# Elsewhere\n\nText long enough to be a chunk.', [], 'http://www.docs.local/a.html'),
+    });
     expect((await scrapePage(data, ctx, deps)).outcome).toBe('stored');
     expect(rec.deletedPages).toEqual([]);
   });
@@ -311,7 +374,10 @@ describe('scrapePage', () => {
   });
 
   it('does not follow links past maxDepth', async () => {
-    const { rec, deps, ctx, data } = setup({ maxDepth: 0, fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', ['http://docs.local/b.html']) });
+    const { rec, deps, ctx, data } = setup({
+      maxDepth: 0,
+      fetch: async () => page('# A\n\nText of the page, long enough for one chunk.', ['http://docs.local/b.html']),
+    });
     await scrapePage(data, ctx, deps);
     expect(rec.claimed).toEqual([]);
   });
@@ -375,14 +441,22 @@ describe('scrapePage: politeness', () => {
   });
 
   it("uses Crawl-delay as the floor of the host's delay", async () => {
-    const { rec, deps, ctx, data } = setup({ robots: [200, ROBOTS], params: { politeness: { maxConcurrency: 2, minDelayMs: 500 } }, fetch: async () => page(text) });
+    const { rec, deps, ctx, data } = setup({
+      robots: [200, ROBOTS],
+      params: { politeness: { maxConcurrency: 2, minDelayMs: 500 } },
+      fetch: async () => page(text),
+    });
     await scrapePage(data, ctx, deps);
     expect(rec.acquired).toEqual([{ maxConcurrency: 2, minDelayMs: 2000 }]);
   });
 
   it('never claims disallowed links, and adds the sitemap pages after the links with their lastmod', async () => {
     const links = ['http://docs.local/b.html', 'http://docs.local/private/x.html'];
-    const sitemap = [{ url: 'http://docs.local/only-in-sitemap.html', lastmod: '2026-11-01' }, { url: 'http://docs.local/private/y.html' }, { url: 'http://docs.local/b.html' }];
+    const sitemap = [
+      { url: 'http://docs.local/only-in-sitemap.html', lastmod: '2026-11-01' },
+      { url: 'http://docs.local/private/y.html' },
+      { url: 'http://docs.local/b.html' },
+    ];
     const { rec, deps, ctx, data } = setup({ robots: [200, ROBOTS], params: { sitemaps: 'auto' }, sitemap, fetch: async () => page(text, links) });
     await scrapePage(data, ctx, deps);
     expect(rec.claimed).toEqual([['http://docs.local/b.html', 'http://docs.local/only-in-sitemap.html']]);

@@ -1,7 +1,21 @@
 import { createHash } from 'node:crypto';
 import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, RemovedDocuments, TaskRepository } from '@kbflow/db';
-import { AppError, emitWebhookEvent, isPermanent, JobDeferral, Priority, PermanentError, QueueName, serializeError, type FlowNode, type JobContext, type JobData, type JobProducer, type WebhookEventSource } from '@kbflow/queues';
+import {
+  AppError,
+  emitWebhookEvent,
+  isPermanent,
+  JobDeferral,
+  Priority,
+  PermanentError,
+  QueueName,
+  serializeError,
+  type FlowNode,
+  type JobContext,
+  type JobData,
+  type JobProducer,
+  type WebhookEventSource,
+} from '@kbflow/queues';
 import { crawlableLinks } from '../domain/link-filter.ts';
 import type { RobotsRules } from '../domain/robots-rules.ts';
 import type { SitemapEntry } from '../domain/sitemap-parser.ts';
@@ -106,7 +120,11 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   try {
     if (respectRobots) {
       robots = await deps.politeness.robots.rulesFor(pageUrl.origin);
-      if (robots.file.kind === 'unreachable') throw new AppError('robots_unavailable', `${pageUrl.origin}: ${robots.file.reason}; its pages are retried later (RFC 9309: an unreachable robots.txt allows nothing)`);
+      if (robots.file.kind === 'unreachable')
+        throw new AppError(
+          'robots_unavailable',
+          `${pageUrl.origin}: ${robots.file.reason}; its pages are retried later (RFC 9309: an unreachable robots.txt allows nothing)`,
+        );
       if (!robots.isAllowed(data.url)) throw new PermanentError('robots_disallowed', `${data.url} is disallowed by ${pageUrl.origin}/robots.txt for kbflow`);
     }
     const limits = hostLimits(task.params.politeness, robots, deps.politeness.defaults);
@@ -154,7 +172,11 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   if (data.depth > 0 && !task.params.origins.includes(new URL(routed.page.finalUrl).origin)) {
     const removed = await removePage(data, task, deps, ctx);
     if (removed) {
-      await deps.tasks.setPageStatus(data.taskId, data.url, 'deleted', { change: 'deleted', httpStatus: routed.page.status, error: `redirected out of scope to ${routed.page.finalUrl}` });
+      await deps.tasks.setPageStatus(data.taskId, data.url, 'deleted', {
+        change: 'deleted',
+        httpStatus: routed.page.status,
+        error: `redirected out of scope to ${routed.page.finalUrl}`,
+      });
       return { outcome: 'deleted', reason: 'out-of-scope', documentId: removed.documentIds[0]! };
     }
     await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { error: `redirected out of scope to ${routed.page.finalUrl}` });
@@ -264,7 +286,11 @@ async function removePage(
 }
 
 /** The task's limits over the scraper's defaults, with robots.txt's Crawl-delay as the delay's floor. */
-function hostLimits(asked: { maxConcurrency?: number; minDelayMs?: number } | undefined, robots: RobotsRules | undefined, defaults: PolitenessDeps['defaults']): HostLimits {
+function hostLimits(
+  asked: { maxConcurrency?: number; minDelayMs?: number } | undefined,
+  robots: RobotsRules | undefined,
+  defaults: PolitenessDeps['defaults'],
+): HostLimits {
   const crawlDelay = Math.min(robots?.crawlDelayMs() ?? 0, defaults.maxBackoffMs);
   return { maxConcurrency: asked?.maxConcurrency ?? defaults.maxConcurrency, minDelayMs: Math.max(asked?.minDelayMs ?? defaults.minDelayMs, crawlDelay) };
 }
@@ -276,7 +302,13 @@ function hostLimits(asked: { maxConcurrency?: number; minDelayMs?: number } | un
  * {@link MAX_BACKOFFS} waits the answer is an ordinary failed attempt, so a
  * host that never recovers cannot keep a task open for ever.
  */
-async function hostAskedToWait(error: unknown, host: string, data: JobData<'scrape', 'scrape-page'>, ctx: JobContext, politeness: PolitenessDeps): Promise<void> {
+async function hostAskedToWait(
+  error: unknown,
+  host: string,
+  data: JobData<'scrape', 'scrape-page'>,
+  ctx: JobContext,
+  politeness: PolitenessDeps,
+): Promise<void> {
   // Only the site's own answer: an open browser breaker also says "come back later", but about the browser.
   const { retryAfterMs, code } = error as { retryAfterMs?: unknown; code?: unknown };
   if (code !== 'http_status' || typeof retryAfterMs !== 'number' || !Number.isFinite(retryAfterMs) || isPermanent(error)) return;

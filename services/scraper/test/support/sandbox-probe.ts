@@ -22,19 +22,35 @@ function descendsFromMe(pid: number): boolean {
   return false;
 }
 
-const fetcher = new BrowserFetcher({ executablePath: process.env.KBFLOW_CHROMIUM_PATH ?? '/usr/bin/chromium', sandbox, allowPrivateNetworks: true, timeoutMs: 20_000, maxBytes: 5 * 1024 * 1024, userAgent: 'kbflow-test' });
+const fetcher = new BrowserFetcher({
+  executablePath: process.env.KBFLOW_CHROMIUM_PATH ?? '/usr/bin/chromium',
+  sandbox,
+  allowPrivateNetworks: true,
+  timeoutMs: 20_000,
+  maxBytes: 5 * 1024 * 1024,
+  userAgent: 'kbflow-test',
+});
 try {
   const page = await fetcher.fetch(url);
   const renderers: string[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--type=renderer') && descendsFromMe(Number(entry))) renderers.push(readlinkSync(`/proc/${entry}/ns/user`));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--type=renderer') && descendsFromMe(Number(entry)))
+        renderers.push(readlinkSync(`/proc/${entry}/ns/user`));
     } catch {
       // The process ended while being read.
     }
   }
-  console.log(JSON.stringify({ ok: true, title: /<title>([^<]*)<\/title>/.exec(page.html)?.[1], sandboxed: fetcher.sandboxed, own: readlinkSync('/proc/self/ns/user'), renderers }));
+  console.log(
+    JSON.stringify({
+      ok: true,
+      title: /<title>([^<]*)<\/title>/.exec(page.html)?.[1],
+      sandboxed: fetcher.sandboxed,
+      own: readlinkSync('/proc/self/ns/user'),
+      renderers,
+    }),
+  );
 } catch (error) {
   console.log(JSON.stringify({ ok: false, code: (error as { code?: string }).code, message: (error as Error).message }));
 } finally {
