@@ -95,11 +95,12 @@ describe('fair scheduling across tenants, end to end', () => {
     const taskA = await submit(tenantA, siteA, A_PAGES);
     // Wait for A's pages to fill the scrape queue.
     const deadline = Date.now() + 60_000;
-    let queued = 0;
-    while ((queued = (await producer.queue(QueueName.scrape).getJobCounts('prioritized')).prioritized ?? 0) < A_BACKLOG) {
-      if (Date.now() > deadline) throw new Error(`tenant A queued only ${queued} scrape jobs in 60 s`);
+    const queuedNow = async () => (await producer.queue(QueueName.scrape).getJobCounts('prioritized')).prioritized ?? 0;
+    for (let n = await queuedNow(); n < A_BACKLOG; n = await queuedNow()) {
+      if (Date.now() > deadline) throw new Error(`tenant A queued only ${n} scrape jobs in 60 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    const queued = await queuedNow();
 
     const busy = await timedCrawl(tenantB, siteBBusy, B_PAGES, 90_000);
     const aAtBDone = (await tenantA.call('GET', `/v1/tasks/${taskA}`)).json;

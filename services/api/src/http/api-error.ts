@@ -41,7 +41,7 @@ export const notFound: RequestHandler = (req, _res, next) => {
  * the first waits of the workers' outage backoff (docs/failures.md), so a
  * client retrying does not hammer a recovering database.
  */
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The one place HTTP errors are classified and logged. Body-parser failures
