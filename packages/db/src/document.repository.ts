@@ -309,4 +309,30 @@ export class DocumentRepository {
     if (documentIds.length === 0) return;
     await this.db.document.updateMany({ where: { tenantId, id: { in: documentIds } }, data: { taskId } });
   }
+
+  /**
+   * The documents-per-knowledge-base quota over an upload: of `urls`, those
+   * that may be stored, in order. A URL already a document of the knowledge
+   * base replaces it and costs nothing; a new one costs one of the room left
+   * (`maxDocuments` less the documents it holds). Not serialized with other
+   * writers into the same knowledge base at the same moment (a crawl, a
+   * record upload): together they may overshoot by what they store
+   * concurrently, as the crawl's and the records' checks do.
+   */
+  async admittedByQuota(knowledgeBaseId: string, urls: string[], maxDocuments: number): Promise<Set<string>> {
+    if (urls.length === 0) return new Set();
+    const known = await this.db.$queryRaw<
+      { url: string }[]
+    >`SELECT url FROM documents WHERE knowledge_base_id = ${knowledgeBaseId}::uuid AND url = ANY(${urls}::text[])`;
+    const admitted = new Set(known.map((r) => r.url));
+    if (urls.every((url) => admitted.has(url))) return admitted;
+    let room = maxDocuments - (await this.db.document.count({ where: { knowledgeBaseId } }));
+    for (const url of urls) {
+      if (admitted.has(url)) continue;
+      if (room <= 0) continue;
+      admitted.add(url);
+      room -= 1;
+    }
+    return admitted;
+  }
 }

@@ -156,6 +156,33 @@ describe('documents per knowledge base', () => {
     expect(none.status).toBe(400);
     expect(none.json).toMatchObject({ error: { code: 'invalid_rows' }, invalid: 1, errors: [{ row: 1, field: 'id' }] });
   });
+
+  it('a file upload over the quota stores the files within it, fails the others by name, and replaces stored ones freely', async () => {
+    const tenant = await tenantWithKey('upload-quota-co', { maxDocumentsPerKnowledgeBase: 2 });
+    const upload = async (names: string[], text = 'Tide tables') => {
+      const form = new FormData();
+      for (const name of names) form.append('file', new Blob([`# ${name}\n\n${text} for ${name}.`], { type: 'text/markdown' }), name);
+      const res = await fetch(`${api.base}/v1/documents?source=desk`, { method: 'POST', headers: { authorization: `Bearer ${tenant.key}` }, body: form });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const urls = async () =>
+      (await api.db.document.findMany({ where: { tenantId: tenant.id }, select: { url: true }, orderBy: { url: 'asc' } })).map((d) => d.url);
+    const first = await upload(['a.md', 'b.md', 'c.md']);
+    expect(first.status).toBe(202);
+    expect(first.json.documents.map((d: { filename: string }) => d.filename)).toEqual(['a.md', 'b.md']);
+    expect(first.json.failed).toEqual([
+      { filename: 'c.md', code: 'quota_exceeded', message: expect.stringContaining('quota of 2 documents (maxDocumentsPerKnowledgeBase)') },
+    ]);
+    expect(await urls()).toEqual(['upload://desk/a.md', 'upload://desk/b.md']);
+    // At the quota: a stored file is replaced, a new one refused; with nothing storable, a 422 naming the field.
+    const again = await upload(['b.md'], 'New tide tables');
+    expect([again.status, again.json.documents[0].unchanged]).toEqual([202, false]);
+    const none = await upload(['d.md']);
+    expect([none.status, none.json.error.code, none.json.error.field]).toEqual([422, 'quota_exceeded', 'file']);
+    expect(await urls()).toEqual(['upload://desk/a.md', 'upload://desk/b.md']);
+    // A refused upload leaves no task behind.
+    expect(await api.db.task.count({ where: { tenantId: tenant.id } })).toBe(2);
+  });
 });
 
 describe('bad limits', () => {

@@ -3209,7 +3209,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description understood but cannot be processed. Codes: `documents_unreadable` */
+            /** @description understood but cannot be processed. Codes: `documents_unreadable`, `quota_exceeded` */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -137,7 +137,7 @@ export function documentRoutes(deps: DocumentRouteDeps): ApiRoutes {
         },
       ],
       responses: { 202: { description: 'the readable files were stored; their embedding runs as the task', schema: documentsAccepted } },
-      errors: { 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['documents_unreadable'], 503: ['queue_unavailable'] },
+      errors: { 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['documents_unreadable', 'quota_exceeded'], 503: ['queue_unavailable'] },
       example: { query: { source: 'contract' }, files: [{ name: 'notes.md', type: 'text/markdown', text: '# Notes\n\nHigh tide is at noon.' }] },
     },
     async (req, res, input) => {
@@ -153,19 +153,43 @@ export function documentRoutes(deps: DocumentRouteDeps): ApiRoutes {
           }
         }),
       );
-      const failed = extracted.flatMap((e) => (e.error ? [{ filename: e.file.filename, ...e.error }] : []));
-      const readable = extracted.filter((e) => e.document !== undefined);
-      if (readable.length === 0) {
+      const failed: { filename: string; code: string; message: string }[] = extracted.flatMap((e) =>
+        e.error ? [{ filename: e.file.filename, ...e.error }] : [],
+      );
+      const readableFiles = extracted.filter((e) => e.document !== undefined);
+      if (readableFiles.length === 0) {
         res.status(422).json({ error: { code: 'documents_unreadable', message: failed.map((f) => f.message).join('; '), field: 'file' }, failed });
         return;
       }
       const tenantId = req.principal!.tenantId;
       const knowledgeBaseId = await deps.tenants.knowledgeBaseId(tenantId, params.knowledgeBase);
+      // The tenant's documents-per-knowledge-base quota: a file that would be a
+      // new document past it fails alone, with the reason; a re-upload of a
+      // stored one replaces it and costs nothing.
+      const urlOf = (filename: string) => `upload://${params.source}/${encodeURIComponent(filename)}`;
+      const maxDocuments = req.principal!.limits.maxDocumentsPerKnowledgeBase;
+      const admitted = await deps.documents.admittedByQuota(
+        knowledgeBaseId,
+        readableFiles.map((e) => urlOf(e.file.filename)),
+        maxDocuments,
+      );
+      const readable = readableFiles.filter((e) => admitted.has(urlOf(e.file.filename)));
+      for (const e of readableFiles.filter((f) => !admitted.has(urlOf(f.file.filename)))) {
+        failed.push({
+          filename: e.file.filename,
+          code: 'quota_exceeded',
+          message: `knowledge base "${params.knowledgeBase}" is at its quota of ${maxDocuments} documents (maxDocumentsPerKnowledgeBase): ${e.file.filename} was not stored`,
+        });
+      }
+      if (readable.length === 0) {
+        res.status(422).json({ error: { code: 'quota_exceeded', message: failed.map((f) => f.message).join('; '), field: 'file' }, failed });
+        return;
+      }
       const taskId = await deps.tasks.createIngestTask({ tenantId, knowledgeBaseId, source: params.source, traceId: activeTraceId() });
       const stored = [];
       for (const { file, document } of readable) {
         const chunks = chunkMarkdown(stripLinkTargets(document!.markdown));
-        const url = `upload://${params.source}/${encodeURIComponent(file.filename)}`;
+        const url = urlOf(file.filename);
         const result = await deps.documents.store({
           tenantId,
           knowledgeBaseId,
