@@ -1261,7 +1261,7 @@ export interface components {
             traceId?: string;
             /** @description crawl, scrape, batch-scrape, ingest or purge */
             type: string;
-            /** @description why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children */
+            /** @description why a queued or running task is not moving: its own pages still to fetch (queued), rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children */
             waiting?: {
                 message?: string;
                 reason: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { explainWait, type WaitFacts } from './wait-reason.ts';
 
-const calm: WaitFacts = { openBreakers: [], rateLimitMs: { scrape: 0, embed: 0, aggregate: 0 }, scrapeBacklog: 12 };
+const calm: WaitFacts = { openBreakers: [], rateLimitMs: { scrape: 0, embed: 0, aggregate: 0 } };
 const progress = (p: Partial<Record<'discovered' | 'scraped' | 'skipped' | 'embedded' | 'failed' | 'deletedGone', number>>) => ({
   discovered: 0,
   scraped: 0,
@@ -47,8 +47,13 @@ describe('explainWait', () => {
     });
   });
 
-  it('gives the backlog ahead of a queued task', () => {
-    expect(explainWait({ state: 'queued', progress: progress({ discovered: 1 }) }, calm)).toEqual({ reason: 'queued', queue: 'scrape', jobsAhead: 12 });
+  it("gives a queued task's own pages still to fetch, never the queue's length (other tenants' work)", () => {
+    expect(explainWait({ state: 'queued', progress: progress({ discovered: 1 }) }, calm)).toEqual({ reason: 'queued', queue: 'scrape', pagesWaiting: 1 });
+    expect(explainWait({ state: 'running', progress: progress({ discovered: 7, scraped: 2, failed: 1 }) }, calm)).toEqual({
+      reason: 'queued',
+      queue: 'scrape',
+      pagesWaiting: 4,
+    });
   });
 
   it('says a task whose pages are all fetched waits for their embeddings', () => {
@@ -63,7 +68,7 @@ describe('explainWait', () => {
     expect(explainWait({ state: 'running', progress: progress({ discovered: 3, scraped: 1, embedded: 1, skipped: 1 }) }, calm)).toEqual({
       reason: 'queued',
       queue: 'scrape',
-      jobsAhead: 12,
+      pagesWaiting: 1,
     });
   });
 

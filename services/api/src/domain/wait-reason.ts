@@ -5,7 +5,7 @@ export type WaitReason =
   | { reason: 'breaker-open'; dependency: string; retryAt?: string }
   | { reason: 'rate-limited'; queue: string; retryInMs: number }
   | { reason: 'tenant-limit'; maxConcurrentProcessing: number }
-  | { reason: 'queued'; queue: string; jobsAhead: number }
+  | { reason: 'queued'; queue: string; pagesWaiting: number }
   | { reason: 'waiting-for-children'; pagesAwaitingEmbedding: number }
   | { reason: 'embedding'; documentsAwaitingEmbedding: number };
 
@@ -14,8 +14,6 @@ export interface WaitFacts {
   openBreakers: { name: string; retryAt?: string }[];
   /** Remaining manual rate limit per queue, in ms (0 when none). */
   rateLimitMs: Record<'scrape' | 'embed' | 'aggregate', number>;
-  /** Jobs waiting to run in the scrape queue. */
-  scrapeBacklog: number;
   /** Set when the tenant's jobs were deferred for its maxConcurrentProcessing in the last few seconds: that limit. */
   tenantLimit?: number | undefined;
 }
@@ -37,7 +35,11 @@ export function explainWait(task: Pick<TaskView, 'state' | 'progress'>, facts: W
   if (facts.tenantLimit !== undefined) return { reason: 'tenant-limit', maxConcurrentProcessing: facts.tenantLimit };
   const { discovered, scraped, skipped, embedded, failed, deletedGone } = task.progress;
   const unscraped = discovered - scraped - skipped - failed - deletedGone;
-  if (task.state === 'queued' || unscraped > 0) return { reason: 'queued', queue: 'scrape', jobsAhead: facts.scrapeBacklog };
+  // The task's own pages still to fetch: the scrape queue's length would tell
+  // one tenant how much the others have queued, and with fair scheduling it is
+  // not what stands ahead of this task anyway (fair-scheduling.ts).
+  if (task.state === 'queued' || unscraped > 0)
+    return { reason: 'queued', queue: 'scrape', pagesWaiting: Math.max(unscraped, task.state === 'queued' ? 1 : 0) };
   const awaiting = scraped - embedded;
   if (awaiting > 0) return { reason: 'waiting-for-children', pagesAwaitingEmbedding: awaiting };
   return undefined;

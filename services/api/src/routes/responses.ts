@@ -25,7 +25,7 @@ export const taskAccepted = z.object({ taskId: z.uuid() }).meta({ id: 'TaskAccep
 const waitReason = z
   .looseObject({ reason: z.string(), message: z.string().optional() })
   .describe(
-    'why a queued or running task is not moving: position in queue, rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children',
+    'why a queued or running task is not moving: its own pages still to fetch (queued), rate limit, open breaker, the tenant concurrency limit (tenant-limit), waiting for children',
   );
 
 /** What a crawl-like task (a one-shot crawl or a source run) changed; see docs/sources.md. */

@@ -230,19 +230,17 @@ export function taskRoutes(deps: TaskRouteDeps): ApiRoutes {
       if (!task) throw new ApiError(404, 'task_not_found', `no task ${id.data}`);
       let waiting: WaitReason | undefined;
       if (task.state === 'queued' || task.state === 'running') {
-        const [breakers, scrape, embed, aggregate, backlog, tenantLimit] = await Promise.all([
+        const [breakers, scrape, embed, aggregate, tenantLimit] = await Promise.all([
           listBreakers(deps.redis, deps.producer.prefix),
           deps.producer.queue(QueueName.scrape).getRateLimitTtl(),
           deps.producer.queue(QueueName.embed).getRateLimitTtl(),
           deps.producer.queue(QueueName.aggregate).getRateLimitTtl(),
-          deps.producer.queue(QueueName.scrape).getJobCounts('waiting', 'prioritized'),
           // Marked by the workers for a few seconds after they defer one of the tenant's jobs (TenantSlots).
           deps.redis.get(tenantLimitWaitingKey(deps.producer.prefix, task.tenantId)),
         ]);
         waiting = (task.ingest ? explainIngestWait : explainWait)(task, {
           openBreakers: breakers.filter((b) => b.state === 'open').map((b) => ({ name: b.name, retryAt: b.replicas.find((r) => r.retryAt)?.retryAt })),
           rateLimitMs: { scrape: Math.max(0, scrape), embed: Math.max(0, embed), aggregate: Math.max(0, aggregate) },
-          scrapeBacklog: (backlog.waiting ?? 0) + (backlog.prioritized ?? 0),
           tenantLimit: tenantLimit === null ? undefined : Number(tenantLimit),
         });
       }
