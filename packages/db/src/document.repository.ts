@@ -26,6 +26,8 @@ export interface StoredPage {
   links: string[];
   /** Set when a conditional request may be sent (the page is indexed and its links are stored). */
   validators?: { etag: string | null; lastModified: string | null };
+  /** When it was last fetched, set when the page is indexed and its links stored (a sitemap lastmod before it skips the fetch). */
+  fetchedAt?: Date;
 }
 
 /** Documents removed, and their chunks' ids (the vectors to delete). */
@@ -155,13 +157,21 @@ export class DocumentRepository {
    * knowledge base joined in, so it runs beside the task's own reads.
    */
   async storedPage(taskId: string, url: string): Promise<StoredPage | undefined> {
-    const [row] = await this.db.$queryRaw<{ id: string; etag: string | null; lastModified: string | null; links: string[] | null; status: string }[]>`
-      SELECT d.id, d.etag, d.last_modified AS "lastModified", d.links, d.status
+    const [row] = await this.db.$queryRaw<
+      { id: string; etag: string | null; lastModified: string | null; links: string[] | null; status: string; fetchedAt: Date | null }[]
+    >`
+      SELECT d.id, d.etag, d.last_modified AS "lastModified", d.links, d.status, d.fetched_at AS "fetchedAt"
       FROM tasks t JOIN documents d ON d.knowledge_base_id = t.knowledge_base_id
       WHERE t.id = ${taskId}::uuid AND d.url = ${url} AND d.content_type = 'page'`;
     if (!row) return undefined;
-    const conditional = row.status === 'indexed' && row.links !== null && (row.etag !== null || row.lastModified !== null);
-    return { documentId: row.id, links: row.links ?? [], ...(conditional ? { validators: { etag: row.etag, lastModified: row.lastModified } } : {}) };
+    const complete = row.status === 'indexed' && row.links !== null;
+    const conditional = complete && (row.etag !== null || row.lastModified !== null);
+    return {
+      documentId: row.id,
+      links: row.links ?? [],
+      ...(conditional ? { validators: { etag: row.etag, lastModified: row.lastModified } } : {}),
+      ...(complete && row.fetchedAt ? { fetchedAt: row.fetchedAt } : {}),
+    };
   }
 
   /**

@@ -118,17 +118,22 @@ describe('a changed page', () => {
 });
 
 describe('storedPage', () => {
-  it('offers validators only for an indexed page whose links are stored', async () => {
+  it('offers validators and the last fetch time (for sitemap lastmod) only for an indexed page whose links are stored', async () => {
     const taskId = await crawlTask();
+    const before = Date.now();
     const indexed = await storePage(`${SITE}/v-indexed.html`, ['v text one'], kb, [`${SITE}/x.html`]);
     await indexAll(indexed.documentId);
     await storePage(`${SITE}/v-pending.html`, ['v text two']);
-    expect(await documents.storedPage(taskId, `${SITE}/v-indexed.html`)).toEqual({
+    const page = await documents.storedPage(taskId, `${SITE}/v-indexed.html`);
+    expect(page).toEqual({
       documentId: indexed.documentId,
       links: [`${SITE}/x.html`],
       validators: { etag: '"e1"', lastModified: null },
+      fetchedAt: expect.any(Date),
     });
-    expect((await documents.storedPage(taskId, `${SITE}/v-pending.html`))?.validators).toBeUndefined();
+    expect(page!.fetchedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    const pending = await documents.storedPage(taskId, `${SITE}/v-pending.html`);
+    expect([pending?.validators, pending?.fetchedAt]).toEqual([undefined, undefined]);
     expect(await documents.storedPage(taskId, `${SITE}/nothing.html`)).toBeUndefined();
     // A page of another knowledge base is not this task's.
     const other = await storePage(`${SITE}/v-other.html`, ['v text three'], otherKb);

@@ -1048,7 +1048,7 @@ export interface components {
             failed: number;
             /** @description pages stored for the first time */
             new: number;
-            /** @description of unchanged, the pages that answered 304 to a conditional request (nothing downloaded) */
+            /** @description of unchanged, the pages that answered 304 to a conditional request or that their sitemap lastmod showed unchanged (nothing downloaded) */
             notModified: number;
             /**
              * @description why it stopped, once finished
@@ -1236,7 +1236,7 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
-            /** @description crawls: discovered, scraped, skipped, embedded, failed, cancelled, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
+            /** @description crawls: discovered, scraped, skipped, embedded, failed, cancelled, and of those notModified (skipped on a 304 or by sitemap lastmod), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded */
             progress: {
                 [key: string]: number;
             };

@@ -34,7 +34,10 @@ const runReport = z
     new: z.number().int().describe('pages stored for the first time'),
     changed: z.number().int().describe('pages whose content changed since the stored version'),
     unchanged: z.number().int().describe('pages whose content hash matched the stored version (or answered 304)'),
-    notModified: z.number().int().describe('of unchanged, the pages that answered 304 to a conditional request (nothing downloaded)'),
+    notModified: z
+      .number()
+      .int()
+      .describe('of unchanged, the pages that answered 304 to a conditional request or that their sitemap lastmod showed unchanged (nothing downloaded)'),
     deleted: z
       .number()
       .int()
@@ -89,7 +92,7 @@ export const taskStatus = z
     progress: z
       .record(z.string(), z.number())
       .describe(
-        'crawls: discovered, scraped, skipped, embedded, failed, cancelled, and of those notModified (skipped on a 304), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded',
+        'crawls: discovered, scraped, skipped, embedded, failed, cancelled, and of those notModified (skipped on a 304 or by sitemap lastmod), unchangedByHash (skipped: same content hash), deletedGone (404/410 or redirected out of scope: document removed), deletedUnreached (removed by deleteUnreached); ingests: received, accepted, unchanged, deleted, invalid, toEmbed, embedded',
       ),
     error: z.string().optional(),
     pruneSkipped: z.string().optional().describe('deleteUnreached was asked but removed nothing, and why: maxPages, failed pages, pages not processed'),

@@ -289,6 +289,35 @@ describe('scrapePage', () => {
     expect(rec.bulk.map((b) => b.url)).toEqual(['http://docs.local/b.html']);
   });
 
+  it('skips the fetch when the sitemap lastmod is before the last fetch: no request, no host slot, the stored links followed', async () => {
+    const fetchedAt = new Date('2026-11-20T12:00:00Z');
+    for (const lastmod of ['2026-11-19', '2026-11-20T11:59:00Z', '2026-11-20T12:00:00+00:00']) {
+      let fetched = false;
+      const { rec, deps, ctx, data } = setup({ stored: { ...STORED, fetchedAt }, fetch: async () => ((fetched = true), notModified()) });
+      expect([lastmod, await scrapePage({ ...data, lastmod }, ctx, deps)]).toEqual([
+        lastmod,
+        { outcome: 'skipped', reason: 'lastmod', documentId: 'doc-stored', links: 1 },
+      ]);
+      expect([fetched, rec.acquired, rec.changes]).toEqual([false, [], [['not-modified', undefined]]]);
+      expect(rec.claimed).toEqual([['http://docs.local/b.html']]);
+    }
+  });
+
+  it('fetches when the lastmod is after the last fetch, unreadable, or a date-only lastmod of the fetch day (it may mean later that day)', async () => {
+    const fetchedAt = new Date('2026-11-20T09:00:00Z');
+    for (const lastmod of ['2026-11-20T09:00:01Z', '2026-11-20', '2026-12-01', 'yesterday']) {
+      let fetched = false;
+      const { deps, ctx, data } = setup({ stored: { ...STORED, fetchedAt }, fetch: async () => ((fetched = true), notModified()) });
+      expect((await scrapePage({ ...data, lastmod }, ctx, deps)).outcome).toBe('skipped');
+      expect([lastmod, fetched]).toEqual([lastmod, true]);
+    }
+    // A page not yet complete (no fetchedAt from storedPage) is always fetched.
+    let fetched = false;
+    const { deps, ctx, data } = setup({ stored: STORED, fetch: async () => ((fetched = true), notModified()) });
+    await scrapePage({ ...data, lastmod: '2000-01-01' }, ctx, deps);
+    expect(fetched).toBe(true);
+  });
+
   it('a 304 page past maxDepth expands nothing', async () => {
     const { rec, deps, ctx, data } = setup({ stored: STORED, maxDepth: 0, fetch: async () => notModified() });
     expect((await scrapePage(data, ctx, deps)).outcome).toBe('skipped');

@@ -71,6 +71,19 @@ export type ScrapeResult =
   | { outcome: 'skipped'; reason: string; documentId?: string; links: number }
   | { outcome: 'stored'; documentId: string; chunks: number; pendingChunks: number; links: number };
 
+/**
+ * Whether a sitemap `<lastmod>` says the page is no newer than `fetchedAt`.
+ * A date without a time (`2026-11-01`, the common form) may mean any moment
+ * of that day, so it counts as the day's end: a page changed the afternoon
+ * after a morning fetch is fetched again. Unreadable: false (fetch it).
+ */
+export function notModifiedSince(lastmod: string, fetchedAt: Date): boolean {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(lastmod.trim());
+  const at = Date.parse(dateOnly ? `${lastmod.trim()}T00:00:00Z` : lastmod);
+  if (Number.isNaN(at)) return false;
+  return (dateOnly ? at + 24 * 3600_000 : at) <= fetchedAt.getTime();
+}
+
 /** A job id from parts, without the ':' BullMQ forbids in custom ids. */
 export function jobIdOf(kind: string, ...parts: string[]): string {
   return `${kind}-${createHash('sha1').update(parts.join('\u0000')).digest('hex')}`;
@@ -126,6 +139,15 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
           `${pageUrl.origin}: ${robots.file.reason}; its pages are retried later (RFC 9309: an unreachable robots.txt allows nothing)`,
         );
       if (!robots.isAllowed(data.url)) throw new PermanentError('robots_disallowed', `${data.url} is disallowed by ${pageUrl.origin}/robots.txt for kbflow`);
+    }
+    // The sitemap says the page has not changed since this knowledge base last
+    // fetched it: no request at all (not even a conditional one, nor a host
+    // slot); the stored links expand the frontier, as for a 304.
+    if (stored?.fetchedAt && data.lastmod && notModifiedSince(data.lastmod, stored.fetchedAt)) {
+      const parentOfJob = ctx.job.parent?.id ? { id: ctx.job.parent.id, queue: ctx.job.parent.queueKey } : undefined;
+      const links = await enqueueLinks(data, stored.links, task, parentOfJob, deps, robots, []);
+      await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', bytes: 0 });
+      return { outcome: 'skipped', reason: 'lastmod', documentId: stored.documentId, links };
     }
     const limits = hostLimits(task.params.politeness, robots, deps.politeness.defaults);
     const slot = await deps.politeness.limiter.acquire(pageUrl.host, limits);
