@@ -77,7 +77,7 @@ export type ScrapeResult =
  * of that day, so it counts as the day's end: a page changed the afternoon
  * after a morning fetch is fetched again. Unreadable: false (fetch it).
  */
-export function notModifiedSince(lastmod: string, fetchedAt: Date): boolean {
+function notModifiedSince(lastmod: string, fetchedAt: Date): boolean {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(lastmod.trim());
   const at = Date.parse(dateOnly ? `${lastmod.trim()}T00:00:00Z` : lastmod);
   if (Number.isNaN(at)) return false;
