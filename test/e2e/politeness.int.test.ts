@@ -10,7 +10,7 @@ import { jobIdOf } from '../../services/scraper/src/processors/scrape-page.proce
 // time. Scrape jobs get ONE attempt here: a page that spent an attempt on a
 // 429 would fail, so a completed crawl proves the wait cost none.
 const KEY = 'polite-dev-key';
-const RETRY_AFTER_S = 3; // Issue 11 says 30 s; 3 s shows the same and keeps the test inside its time budget.
+const RETRY_AFTER_S = 30; // As issue 11 names it: a host holding kbflow off for half a minute.
 
 const html = (title: string, links: string[] = []) =>
   `<!doctype html><html><head><title>${title}</title></head><body><main><h1>${title}</h1>
@@ -206,7 +206,7 @@ describe('a host answering 429 with Retry-After', () => {
     expect(throttledAt).toBeGreaterThan(0);
     const quickTask = await crawl({ url: `${quick.url}/index.html`, maxPages: 10, maxDepth: 1 });
 
-    const [slowDone, quickDone] = await Promise.all([client.waitForTask(slowTask, 60_000), client.waitForTask(quickTask, 60_000)]);
+    const [slowDone, quickDone] = await Promise.all([client.waitForTask(slowTask, 120_000), client.waitForTask(quickTask, 120_000)]);
     expect(quickDone).toMatchObject({ state: 'completed', progress: { discovered: 3, embedded: 3, failed: 0 } });
     expect(slowDone).toMatchObject({ state: 'completed', progress: { discovered: 3, embedded: 3, failed: 0 } });
 
@@ -228,5 +228,5 @@ describe('a host answering 429 with Retry-After', () => {
     const logs = await Promise.all([e2e.stack.services.get('scraper')!.logFile, secondScraper.logFile].map((f) => readFile(f, 'utf8')));
     expect(logs.join('').includes('rate-limiting the queue')).toBe(false);
     expect(logs.join('').includes('host asked to wait; page deferred')).toBe(true);
-  }, 90_000);
+  }, 180_000);
 });
