@@ -95,7 +95,9 @@ describe('a PostgreSQL outage of 20 s in the middle of a crawl', () => {
     for (const queue of CRAWL_QUEUES) {
       const jobs = await stack.producer.queue(queue).getJobs(['completed'], 0, -1);
       expect(jobs.length).toBeGreaterThan(0);
-      for (const job of jobs) if (job.attemptsMade !== 1) retried.push(`${queue}/${job.id}: ${job.attemptsMade} attempts`);
+      for (const job of jobs)
+        if (job.attemptsMade !== 1)
+          retried.push(`${queue}/${job.id}: ${job.attemptsMade} attempts (${job.failedReason ?? job.stacktrace?.[0]?.split('\n')[0] ?? 'no reason kept'})`);
     }
     expect(retried).toEqual([]);
   }, 240_000);

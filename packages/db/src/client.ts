@@ -2,6 +2,7 @@ import { tracingEnabled, withSpan } from '@kbflow/observability';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
+import { guardPool, POOL_CONNECT_TIMEOUT_MS } from './pool-guard.ts';
 
 export type Db = PrismaClient;
 
@@ -19,7 +20,7 @@ export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const
  * is shared by every replica of every service.
  */
 export function createDb(databaseUrl: string, opts: { poolSize?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 5 });
+  const pool = guardPool(new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 5, connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS }));
   // The pool is ours, so Prisma is told to end it on $disconnect.
   const plain = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   const client = tracingEnabled() ? traced(plain) : plain;

@@ -17,7 +17,12 @@
  * - a connection dropped mid-query: node-postgres's plain
  *   `Error('Connection terminated unexpectedly')`, passed through untouched;
  * - the pool used directly (COPY): pg's server errors with their SQLSTATE
- *   (and a `severity`).
+ *   (and a `severity`);
+ * - a transaction that got no connection within its `maxWait`: P2028 with
+ *   "Unable to start a transaction in the given time" (the other P2028s,
+ *   an expired or closed transaction, are the transaction's own doing and
+ *   still fail the attempt). The pool was exhausted, like P2024: in an
+ *   outage, by callers waiting for connections that cannot be made.
  *
  * A bare socket error (ECONNREFUSED, ECONNRESET) is deliberately not enough:
  * the scraper's fetch of a website that refuses connections fails the same
@@ -35,6 +40,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /** Prisma's codes for "the database is not there": P1001 unreachable, P1002 timed out reaching it, P1017 closed the connection, P2024 pool timeout. */
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
+
+/** Prisma's P2028 message when `maxWait` passed before the pool gave the transaction a connection. */
+const NO_CONNECTION_IN_TIME = 'Unable to start a transaction in the given time';
 
 /** @prisma/driver-adapter-utils error kinds that mean the connection, not the query, failed. */
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
@@ -60,6 +68,7 @@ function unavailable(error: unknown, depth: number): boolean {
   const e = error as { name?: unknown; code?: unknown; severity?: unknown; message?: unknown; meta?: unknown; cause?: unknown; errors?: unknown };
   if (e.name === 'PrismaClientInitializationError') return true;
   if (typeof e.code === 'string' && PRISMA_CODES.has(e.code) && String(e.name).startsWith('PrismaClient')) return true;
+  if (e.code === 'P2028' && typeof e.message === 'string' && e.message.includes(NO_CONNECTION_IN_TIME)) return true;
   // node-postgres's DatabaseError: a SQLSTATE with the server's severity.
   if (typeof e.code === 'string' && typeof e.severity === 'string' && SQLSTATES.has(e.code)) return true;
   const adapter = (e.meta as { driverAdapterError?: { cause?: unknown } } | undefined)?.driverAdapterError?.cause;

@@ -82,6 +82,57 @@ describe('isDatabaseUnavailable', () => {
     }
   });
 
+  it('transactions whose connection dies mid-way give it back to the pool (pool-guard.ts): after four outages a pool of 3 still serves twelve callers', async () => {
+    // Without the guard, measured: the pool held 3 dead connections and all 12 callers waited for ever.
+    const viaProxy = createDb(proxy.url(database.url), { poolSize: 3 });
+    const unclassified = new Set<string>();
+    let failures = 0;
+    let stop = false;
+    const caller = async () => {
+      while (!stop) {
+        try {
+          await viaProxy.$transaction(async (tx) => {
+            await tx.task.count();
+            await tx.$queryRaw`SELECT pg_sleep(0.05)::text`;
+            await tx.tenant.count();
+          });
+        } catch (error) {
+          failures += 1;
+          if (!isDatabaseUnavailable(error)) unclassified.add(String((error as Error).message).slice(0, 300));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    };
+    try {
+      const callers = Array.from({ length: 12 }, caller);
+      for (let round = 0; round < 4; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        await proxy.down();
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await proxy.up();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      stop = true;
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        Promise.all(callers).then(() => 'every caller finished'),
+        new Promise((resolve) => (timer = setTimeout(() => resolve('callers still waiting for a connection'), 15_000))),
+      ]);
+      clearTimeout(timer);
+      const pool = poolOf(viaProxy);
+      expect({ ended, waiting: pool.waitingCount, unclassified: [...unclassified] }).toEqual({ ended: 'every caller finished', waiting: 0, unclassified: [] });
+      expect(failures).toBeGreaterThan(0);
+      // The pool works again, on all of its connections at once.
+      await expect(
+        Promise.all(Array.from({ length: 3 }, () => viaProxy.$transaction(async (tx) => tx.$queryRaw`SELECT pg_sleep(0.2)::text`))),
+      ).resolves.toHaveLength(3);
+    } finally {
+      stop = true;
+      await proxy.up();
+      await viaProxy.$disconnect();
+    }
+  }, 60_000);
+
   it('when PostgreSQL terminates the connection (57P01, as at a shutdown), it says unavailable', async () => {
     const victim = createDb(database.url, { poolSize: 1 });
     try {
@@ -96,6 +147,21 @@ describe('isDatabaseUnavailable', () => {
       expect(isDatabaseUnavailable(error)).toBe(true);
     } finally {
       await victim.$disconnect();
+    }
+  });
+
+  it('a transaction that got no connection within its maxWait (P2028) says unavailable; one that outlived its timeout does not', async () => {
+    const small = createDb(database.url, { poolSize: 1 });
+    try {
+      const holder = small.$transaction(async (tx) => tx.$queryRaw`SELECT pg_sleep(1.5)::text`, { timeout: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const waited = await errorOf(() => small.$transaction(async (tx) => tx.task.count(), { maxWait: 300 }));
+      await holder;
+      const expired = await errorOf(() => small.$transaction(async (tx) => tx.$queryRaw`SELECT pg_sleep(1)::text`, { timeout: 300 }));
+      expect([(waited as { code?: string }).code, (expired as { code?: string }).code]).toEqual(['P2028', 'P2028']);
+      expect([waited, expired].map(isDatabaseUnavailable)).toEqual([true, false]);
+    } finally {
+      await small.$disconnect();
     }
   });
 
