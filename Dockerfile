@@ -40,8 +40,9 @@ RUN pnpm fetch
 
 # ---------------------------------------------------------------------------
 # Full install (the Prisma CLI is a devDependency) and the Prisma client, which
-# is generated into packages/db/src/generated. The JS engine needs no download;
-# DATABASE_URL only has to be a valid URL, nothing connects.
+# is generated into packages/db/src/generated. Generating needs no engine
+# download (prisma.config.ts points the CLI's schema-engine check at a
+# stand-in); DATABASE_URL only has to be a valid URL, nothing connects.
 FROM fetch AS build
 COPY . .
 RUN pnpm install --offline --frozen-lockfile

@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';
-import { PrismaPg } from '@prisma/adapter-pg';
 
-// Prisma 6.19's JS engine works offline (no native engine download). Its
-// `migrate deploy` cannot talk to PostgreSQL yet (prisma/orm#27403), so
-// kbflow applies the generated SQL itself: see packages/db/src/migrate.ts.
+// The Prisma 7 CLI checks for its native schema engine before any command and
+// downloads it when missing, which fails offline (binaries.prisma.sh is out of
+// reach on kbflow's build machines). kbflow runs only `prisma generate`, which
+// never starts that engine, and applies migrations itself
+// (packages/db/src/migrate.ts), so the CLI is pointed at a stand-in that says
+// so if anything does start it. An engine installed on purpose wins.
+process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(import.meta.dirname, 'prisma', 'no-schema-engine');
+
 export default defineConfig({
-  experimental: { adapter: true },
-  engine: 'js',
   schema: path.join('prisma', 'schema.prisma'),
-  async adapter() {
-    return new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/kbflow' });
-  },
+  // Read by the CLI's database commands only; the services connect through @prisma/adapter-pg (packages/db/src/client.ts).
+  datasource: { url: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/kbflow' },
 });

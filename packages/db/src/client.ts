@@ -2,7 +2,6 @@ import { tracingEnabled, withSpan } from '@kbflow/observability';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
-import { guardPool, POOL_CONNECT_TIMEOUT_MS } from './pool-guard.ts';
 
 export type Db = PrismaClient;
 
@@ -15,12 +14,22 @@ export type Db = PrismaClient;
 export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const;
 
 /**
+ * How long a caller waits for one of the pool's connections before the pool
+ * gives up with "timeout exceeded when trying to connect" (which
+ * isDatabaseUnavailable counts as the database being away). pg's default is
+ * to wait for ever, and Prisma's `maxWait` does not reach the pool. Above
+ * TRANSACTION_OPTIONS.maxWait, so a busy pool on a loaded machine is not
+ * mistaken for an outage.
+ */
+const POOL_CONNECT_TIMEOUT_MS = 20_000;
+
+/**
  * The Prisma client over node-postgres (Prisma's JS engine: no native binary).
  * `poolSize` bounds this process's connections; PostgreSQL's default of 100
  * is shared by every replica of every service.
  */
 export function createDb(databaseUrl: string, opts: { poolSize?: number } = {}): Db {
-  const pool = guardPool(new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 5, connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS }));
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 5, connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS });
   // The pool is ours, so Prisma is told to end it on $disconnect.
   const plain = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   const client = tracingEnabled() ? traced(plain) : plain;

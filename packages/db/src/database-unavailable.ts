@@ -4,7 +4,7 @@
  * a query that failed on its own merits (a constraint, a bad value), which
  * would fail again however long one waited.
  *
- * How the errors arrive here (measured with Prisma 6.19's JS engine over
+ * How the errors arrive here (measured with Prisma 7.10 over
  * @prisma/adapter-pg, see test/database-unavailable.int.test.ts):
  * - model operations and transactions: `PrismaClientKnownRequestError` with
  *   code P1001 (can't reach the server), P1017 (server closed the

@@ -21,9 +21,10 @@ export interface MigrationResult {
  * `prisma migrate deploy` would (same table, same SHA-256 checksum).
  *
  * Written by hand because `prisma migrate deploy` cannot run on this stack
- * today: Prisma 7's CLI needs a native engine download, and Prisma 6.19's JS
- * engine fails on PostgreSQL (prisma/orm#27403). Keeping Prisma's table means
- * the day that is fixed, `migrate deploy` takes over with no data change. The
+ * today: Prisma 7's CLI needs its native schema engine, which it downloads
+ * from binaries.prisma.sh (out of reach on kbflow's build machines; see
+ * prisma.config.ts). Keeping Prisma's table means that where the engine is
+ * installed, `migrate deploy` can take over with no data change. The
  * same function runs locally (`./kbflow up`), in tests, in the compose
  * one-shot and in the Kubernetes migration Job: one migration path.
  *
