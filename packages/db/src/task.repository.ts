@@ -555,8 +555,31 @@ export class TaskRepository {
    * statement of its own, after the lock, so under READ COMMITTED its
    * snapshot sees every page the previous holder committed. The pending
    * pages are read after the commit: they are this page's own claims.
+   *
+   * Most pages of a site link to pages already claimed (menus, a recrawl's
+   * whole frontier), so a lock-free read comes first: the links not yet
+   * pages of the task, with the page's pending claims. When none is new,
+   * there is nothing to count against the budget or the quota, and the
+   * task's row is not locked at all. That read is safe to act on because a
+   * claimed page is never unclaimed while its task runs; a link it finds new
+   * may be claimed by another page meanwhile, which the locked insert
+   * settles as before. Measured on an unchanged recrawl of the SQLite
+   * documentation (1,184 URLs, 8 scrape jobs at once): every page queued
+   * for that lock, about 5 round trips each, and the crawl went no faster
+   * than the lock.
    */
   async claimLinks(input: { taskId: string; tenantId: string; parentUrl: string; depth: number; urls: string[]; maxPages: number }): Promise<string[]> {
+    const [seen] = await this.db.$queryRaw<{ state: string | null; fresh: string[]; pending: string[] }[]>`
+      SELECT (SELECT state FROM tasks WHERE id = ${input.taskId}::uuid) AS state,
+        ARRAY(SELECT x.u FROM unnest(${input.urls}::text[]) WITH ORDINALITY AS x(u, ord)
+              WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u)
+              ORDER BY x.ord) AS fresh,
+        ARRAY(SELECT url FROM task_pages WHERE task_id = ${input.taskId}::uuid AND parent_url = ${input.parentUrl} AND status = 'discovered'
+              ORDER BY id) AS pending`;
+    // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
+    if (!seen?.state || seen.state === 'cancelling' || seen.state === 'cancelled') return [];
+    if (seen.fresh.length === 0) return seen.pending;
+    const fresh = seen.fresh;
     const exists = await this.db.$transaction(async (tx) => {
       const [task] = await tx.$queryRaw<
         { discovered: number; state: string; knowledge_base_id: string }[]
@@ -564,9 +587,10 @@ export class TaskRepository {
       // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
       if (!task || task.state === 'cancelling' || task.state === 'cancelled') return false;
       const budget = Math.max(0, input.maxPages - task.discovered);
-      const quota = budget > 0 && input.urls.length > 0 ? await this.#withinQuota(tx, { ...input, knowledgeBaseId: task.knowledge_base_id }) : undefined;
+      // Only the links the first read found new: the others are claimed already and cost nothing.
+      const quota = budget > 0 ? await this.#withinQuota(tx, { ...input, urls: fresh, knowledgeBaseId: task.knowledge_base_id }) : undefined;
       if (quota?.cut) await tx.$executeRaw`UPDATE tasks SET quota_reached = true WHERE id = ${input.taskId}::uuid AND NOT quota_reached`;
-      const urls = quota?.urls ?? input.urls;
+      const urls = quota?.urls ?? fresh;
       if (budget > 0 && urls.length > 0) {
         await tx.$executeRaw`
           WITH claimed AS (

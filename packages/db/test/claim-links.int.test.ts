@@ -50,6 +50,41 @@ describe('claimLinks', () => {
     expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).discovered).toBe(4);
   });
 
+  it("takes no lock on the task's row when every link is claimed already (a recrawl's frontier, a site's menus); a new link still waits for it", async () => {
+    const taskId = await crawlTask(100);
+    await claim(taskId, SEED, [`${SEED}m1`, `${SEED}m2`], 100);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${taskId}::uuid FOR UPDATE`;
+        locked();
+        await gate;
+      },
+      { timeout: 60_000 },
+    );
+    await lockTaken;
+    const outcome = (p: Promise<string[]>, waitMs: number) =>
+      Promise.race([p.then((urls) => ({ done: urls })), new Promise((resolve) => setTimeout(() => resolve('still waiting for the lock'), waitMs))]);
+    try {
+      // The seed's redelivered job: its own claims are pending, no link is new.
+      expect(await outcome(claim(taskId, SEED, [`${SEED}m1`, `${SEED}m2`, SEED], 100), 10_000)).toEqual({ done: [`${SEED}m1`, `${SEED}m2`] });
+      // Another page with the same menu: nothing new, nothing of its own.
+      expect(await outcome(claim(taskId, `${SEED}m1`, [`${SEED}m2`], 100), 10_000)).toEqual({ done: [] });
+      // A page with a new link needs the budget, so it waits for the row.
+      const needsLock = claim(taskId, `${SEED}m2`, [`${SEED}m1`, `${SEED}new`], 100);
+      expect(await outcome(needsLock, 1_000)).toBe('still waiting for the lock');
+      release();
+      expect(await needsLock).toEqual([`${SEED}new`]);
+    } finally {
+      release();
+      await holder;
+    }
+    expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).discovered).toBe(4);
+  });
+
   it('gives a page asking again its claims that are still unprocessed, and nothing it no longer owns', async () => {
     const taskId = await crawlTask(100);
     await claim(taskId, SEED, [`${SEED}x`, `${SEED}y`], 100);
