@@ -8,6 +8,14 @@ const ROBOTS_MAX_BYTES = 500 * 1024;
 /** An unreachable robots.txt is asked again this soon (its pages meanwhile wait or retry). */
 const UNREACHABLE_TTL_MS = 30_000;
 
+/**
+ * How long a process keeps the rules it read from Redis before reading them
+ * again. Without it every page paid a Redis round trip and a re-parse of the
+ * file; with it a change (or a cache entry deleted by hand) reaches a
+ * replica at most this late, on top of the cache's own `ttlMs`.
+ */
+const LOCAL_TTL_MS = 10_000;
+
 export type FetchResource = (url: string, maxBytes: number) => Promise<{ status: number; finalUrl: string; contentType: string; body: Buffer }>;
 
 export interface RobotsCacheOptions {
@@ -30,6 +38,8 @@ export class RobotsCache {
   private readonly opts: RobotsCacheOptions;
   /** Reads in progress in this process: a burst of pages on a cold host makes one request. */
   private readonly inFlight = new Map<string, Promise<RobotsRules>>();
+  /** Rules read lately, by origin, until `until` (see LOCAL_TTL_MS); a crawl touches few origins, and expired entries are replaced on the next read. */
+  private readonly recent = new Map<string, { rules: RobotsRules; until: number }>();
 
   constructor(opts: RobotsCacheOptions) {
     this.opts = opts;
@@ -37,12 +47,28 @@ export class RobotsCache {
 
   /** The rules of `origin` (`https://host:port`). */
   rulesFor(origin: string): Promise<RobotsRules> {
+    const recent = this.recent.get(origin);
+    if (recent && recent.until > Date.now()) return Promise.resolve(recent.rules);
     let pending = this.inFlight.get(origin);
     if (!pending) {
-      pending = this.load(origin).finally(() => this.inFlight.delete(origin));
+      const until = Date.now() + Math.min(LOCAL_TTL_MS, this.opts.ttlMs);
+      pending = this.load(origin)
+        .then((rules) => {
+          // An unreachable file is not kept here: its pages retry on the cache's own short TTL.
+          if (rules.file.kind !== 'unreachable') this.remember(origin, rules, until);
+          return rules;
+        })
+        .finally(() => this.inFlight.delete(origin));
       this.inFlight.set(origin, pending);
     }
     return pending;
+  }
+
+  private remember(origin: string, rules: RobotsRules, until: number): void {
+    // Bounded: a scraper crawling many hosts keeps the latest 1,000.
+    if (this.recent.size >= 1_000) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.delete(origin);
+    this.recent.set(origin, { rules, until });
   }
 
   private async load(origin: string): Promise<RobotsRules> {
