@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { KbflowClient } from '@kbflow/client';
@@ -5,7 +6,7 @@ import { MultiBar, Presets } from 'cli-progress';
 import { fileBatches, formatOf, type FileBatch, type IngestFormat } from './ingest-batches.ts';
 
 const INGEST_USAGE =
-  'usage: ./kbflow ingest <file> [--as records|cases] [--source s] [--knowledge-base kb] [--format csv|ndjson|json] [--id-column c] [--title-column c] [--body-column c] [--id-prefix p] [--batch-rows N] [--max-errors N]';
+  'usage: ./kbflow ingest <file> [--as records|cases] [--source s] [--knowledge-base kb] [--format csv|ndjson|json] [--id-column c] [--title-column c] [--body-column c] [--id-prefix p] [--mode incremental|full] [--batch-rows N] [--max-errors N]';
 
 /**
  * Where each `--as` kind is posted and the counts its answers carry. Both
@@ -23,6 +24,13 @@ export interface IngestArgs {
   as: keyof typeof TARGETS;
   batchRows: number;
   maxErrors: number;
+  /**
+   * `full`: the file is the whole source. Its batches are one record sync
+   * (`mode=full&sync=<id>`), the last one sent with `final=true` once every
+   * other was answered; the API then deletes the source's records the file
+   * no longer contains. `incremental` (the default): only the rows sent are touched.
+   */
+  mode: 'incremental' | 'full';
   /** Query parameters sent with every batch. */
   query: Record<string, string>;
 }
@@ -63,6 +71,7 @@ export function parseIngestArgs(args: string[]): IngestArgs {
       as: { type: 'string' },
       'batch-rows': { type: 'string' },
       'max-errors': { type: 'string' },
+      mode: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new Error(INGEST_USAGE);
@@ -73,6 +82,9 @@ export function parseIngestArgs(args: string[]): IngestArgs {
   const as = values.as ?? 'records';
   if (!(as in TARGETS)) throw new Error(`--as must be one of ${Object.keys(TARGETS).join(', ')}, got "${as}"`);
   if (as === 'cases' && values.source !== undefined) throw new Error('--source applies to records; cases are keyed by their id alone');
+  const mode = values.mode ?? 'incremental';
+  if (mode !== 'incremental' && mode !== 'full') throw new Error(`--mode must be incremental or full, got "${mode}"\n${INGEST_USAGE}`);
+  if (as === 'cases' && mode === 'full') throw new Error('--mode full applies to records: a case feed has no deletions by absence');
   const query: Record<string, string> = {};
   const put = (param: string, value: string | undefined) => {
     if (value !== undefined) query[param] = value;
@@ -89,6 +101,7 @@ export function parseIngestArgs(args: string[]): IngestArgs {
     as: as as keyof typeof TARGETS,
     batchRows: integer('batch-rows', values['batch-rows'], 10_000, 1, 1_000_000),
     maxErrors: integer('max-errors', values['max-errors'], 20, 0, 100_000),
+    mode,
     query,
   };
 }
@@ -104,13 +117,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * client; an all-invalid batch (400 with row errors) is returned like a
  * success, so the rest of the file still goes; any other error stops the ingest.
  */
-async function post(api: ApiTarget, path: string, query: Record<string, string>, batch: FileBatch): Promise<any> {
+async function post(api: ApiTarget, path: string, query: Record<string, string>, batch: FileBatch, headers: Record<string, string> = {}): Promise<any> {
   let res;
   try {
     res = await api.client.request('POST', path, {
       body: batch.body as BodyInit,
       contentType: batch.contentType,
       query: { ...query, rowOffset: String(batch.rowOffset) },
+      headers,
     });
   } catch (error) {
     throw new Error(`cannot reach the API at ${api.url} (${(error as Error).message}); is ./kbflow up running?`, { cause: error });
@@ -152,9 +166,26 @@ export async function ingestCommand(argv: string[], api: ApiTarget, out: (line: 
     if (sendBar) sendBar.update(Math.min(bytes, size), { detail });
     else out(`sent ${detail}`);
   };
+  // --mode full: one sync for the whole file (see IngestArgs.mode).
+  const sync = args.mode === 'full' ? randomUUID() : undefined;
+  let finalAnswer: any;
   try {
     // Two requests in flight: the API parses one while PostgreSQL writes the other.
     const inFlight: Promise<void>[] = [];
+    const send = async (batch: FileBatch, final: boolean) => {
+      const query = sync ? { ...args.query, mode: 'full', sync, ...(final ? { final: 'true' } : {}) } : args.query;
+      // A sync's batch carries an Idempotency-Key: a batch whose answer was
+      // lost is sent again by the client and answered from the first time,
+      // instead of meeting a finished sync.
+      const headers: Record<string, string> = sync ? { 'idempotency-key': `${sync}-${batch.rowOffset}` } : {};
+      const sent = post(api, target.path, query, batch, headers).then((answer) => {
+        if (final) finalAnswer = answer;
+        account(batch, answer);
+      });
+      sent.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+      inFlight.push(sent);
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+    };
     const hooks = {
       onBytes: (n: number) => (bytes += n),
       onRowError: (error: RowError) => {
@@ -163,13 +194,28 @@ export async function ingestCommand(argv: string[], api: ApiTarget, out: (line: 
         keep([error]);
       },
     };
-    for await (const batch of fileBatches(args.file, args.format, args.batchRows, hooks)) {
-      const sent = post(api, target.path, args.query, batch).then((answer) => account(batch, answer));
-      sent.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-      inFlight.push(sent);
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+    // A sync's last batch is held back until the file ends and every other
+    // batch is answered: the final batch deletes what the sync has not named,
+    // so it must come after all of them, and never after one that failed.
+    let held: FileBatch | undefined;
+    try {
+      for await (const batch of fileBatches(args.file, args.format, args.batchRows, hooks)) {
+        if (!sync) await send(batch, false);
+        else {
+          if (held) await send(held, false);
+          held = batch;
+        }
+      }
+      await Promise.all(inFlight);
+      if (held) {
+        await send(held, true);
+        await Promise.all(inFlight);
+      }
+    } catch (error) {
+      if (!sync) throw error;
+      const why = `no record was deleted: sync ${sync} was not finished (its final batch was not sent); run the ingest again`;
+      throw new Error(`${(error as Error).message}\n${why}`, { cause: error });
     }
-    await Promise.all(inFlight);
     sendBar?.update(size);
     errors.sort((a, b) => a.row - b.row).splice(args.maxErrors);
     const accepted = performance.now();
@@ -191,6 +237,13 @@ export async function ingestCommand(argv: string[], api: ApiTarget, out: (line: 
       return;
     }
 
+    if (sync) {
+      // A final batch refused whole (every row invalid) did not end the sync: nothing was deleted.
+      const outcome = finalAnswer?.sync?.final
+        ? (finalAnswer.pruneSkipped ?? `sync ${sync} finished: records the file no longer contains were deleted`)
+        : `sync ${sync} was not finished (its final batch was refused): no record was deleted`;
+      out(outcome);
+    }
     const indexBar = bars?.create(1, 0, { detail: 'waiting for tasks' }, { format: 'indexed |{bar}| {percentage}% | {detail}' });
     let last = '';
     const final = await waitForTasks(api, taskIds, (embedded, toEmbed) => {

@@ -61,6 +61,7 @@ export {
 export { SearchLogRepository, type SearchAnalytics, type SearchLogEntry } from './search-log.repository.ts';
 export { hasDocumentOnlyFilters, type SearchScope } from './search-scope.ts';
 export { RecordRepository, type ChunkToEmbed } from './record.repository.ts';
+export { RecordSyncRefused, syncRefusal, type RecordSyncState } from './record-sync.ts';
 export { RecordWriter, type PreparedRecord, type RecordWriteResult, type RecordWriteScope } from './record-writer.ts';
 export type { CaseFields } from './case-fields.ts';
 export {

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { copyRows } from './copy-rows.ts';
 import type { ChunkInput } from './document.repository.ts';
 import { deterministicUuid } from './ids.ts';
+import { finishSync, joinSync, rememberSyncUrls, type RecordSyncScope, type RecordSyncState } from './record-sync.ts';
 
 /** One record ready to store: its document fields, computed by the caller (chunks only when needed, see {@link RecordRepository.write}). */
 export interface PreparedRecord {
@@ -47,6 +48,12 @@ export interface RecordWriteScope {
    * `incremental` (the default): only what the upload names is touched.
    */
   mode?: 'incremental' | 'full';
+  /**
+   * mode=full spread over several requests (record-sync.ts): this write is
+   * one batch of the sync; {@link RecordWriter.closeSyncBatch} counts it in,
+   * and only the final batch deletes what the whole sync did not name.
+   */
+  sync?: RecordSyncScope;
 }
 
 const byUrl = (a: PreparedRecord, b: PreparedRecord) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0);
@@ -104,6 +111,7 @@ export class RecordWriter {
         CREATE TEMP TABLE incoming_documents (id uuid, url text, title text, markdown text, hash text, meta jsonb) ON COMMIT DROP;
         CREATE TEMP TABLE incoming_chunks (id uuid, document_id uuid, position int, heading text, text text, hash text) ON COMMIT DROP`);
       // No unique key: an upload may name a record twice (a row and its deletion), and COPY cannot skip duplicates.
+      if (scope.sync && scope.mode !== 'full') throw new Error('a record sync needs mode full');
       if (scope.mode === 'full') await client.query('CREATE TEMP TABLE seen_urls (url text) ON COMMIT DROP; CREATE INDEX ON seen_urls (url)');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -233,7 +241,8 @@ export class RecordWriter {
 
   /**
    * mode=full: deletes the source's records (same knowledge base, content
-   * type `record`, same `source`) that this upload did not name, collecting
+   * type `record`, same `source`) that this upload did not name (nor, for
+   * the final batch of a sync, any earlier batch of the sync), collecting
    * their chunk ids for the vector store. Call once, after the last batch
    * and before {@link commit}, so the deletion lands with the upload or not
    * at all.
@@ -241,23 +250,49 @@ export class RecordWriter {
   async deleteMissing(): Promise<number> {
     this.#assertOpen();
     if (this.#scope.mode !== 'full') throw new Error('deleteMissing needs a writer opened with mode full');
-    const { knowledgeBaseId, source } = this.#scope;
+    const { knowledgeBaseId, source, tenantId, sync } = this.#scope;
     await this.#client.query('ANALYZE seen_urls');
+    // A sync's earlier batches are committed, so their URLs are rows here;
+    // this batch's are still only in seen_urls.
+    const syncSeen = sync ? 'AND NOT EXISTS (SELECT 1 FROM record_sync_urls u WHERE u.tenant_id = $3::uuid AND u.sync_id = $4 AND u.url = d.url)' : '';
     // One statement: its chunk read shares the DELETE's snapshot, so it sees
     // the chunks of exactly the documents deleted (the cascade is invisible
     // to it), whatever a concurrent upload commits in between.
     const gone = await this.#client.query<{ document_id: string; chunk_id: string | null }>(
       `WITH gone AS (
          DELETE FROM documents d WHERE d.knowledge_base_id = $1::uuid AND d.content_type = 'record' AND d.source = $2
-           AND NOT EXISTS (SELECT 1 FROM seen_urls s WHERE s.url = d.url)
+           AND NOT EXISTS (SELECT 1 FROM seen_urls s WHERE s.url = d.url) ${syncSeen}
          RETURNING d.id)
        SELECT g.id AS document_id, c.id AS chunk_id FROM gone g LEFT JOIN chunks c ON c.document_id = g.id`,
-      [knowledgeBaseId, source],
+      sync ? [knowledgeBaseId, source, tenantId, sync.id] : [knowledgeBaseId, source],
     );
     const documentIds = [...new Set(gone.rows.map((r) => r.document_id))];
     this.#result.deleted.documentIds.push(...documentIds);
     this.#result.deleted.chunkIds.push(...gone.rows.flatMap((r) => (r.chunk_id ? [r.chunk_id] : [])));
     return documentIds.length;
+  }
+
+  /**
+   * A sync's batch, after its rows and before {@link commit}: counts the
+   * batch (and its `invalid` rows) into the sync, refusing a finished,
+   * expired or mismatched one (`RecordSyncRefused`). A non-final batch's URLs
+   * join the sync's; the final batch deletes what the whole sync did not
+   * name ({@link deleteMissing}) unless some batch had invalid rows or was
+   * rejected (then `deleted` is undefined), and finishes the sync. All in
+   * this transaction: a batch rolled back leaves the sync as it was.
+   */
+  async closeSyncBatch(invalid: number): Promise<{ sync: RecordSyncState; deleted: number | undefined }> {
+    this.#assertOpen();
+    const { sync, tenantId, knowledgeBaseId, source } = this.#scope;
+    if (!sync) throw new Error('closeSyncBatch needs a writer opened with a sync');
+    const state = await joinSync(this.#client, { tenantId, knowledgeBaseId, source, sync }, invalid);
+    if (!sync.final) {
+      await rememberSyncUrls(this.#client, tenantId, sync.id);
+      return { sync: state, deleted: undefined };
+    }
+    const deleted = state.invalid === 0 && state.rejected === 0 ? await this.deleteMissing() : undefined;
+    await finishSync(this.#client, tenantId, sync.id);
+    return { sync: { ...state, state: 'finished' }, deleted };
   }
 
   /** Commits everything added; returns what was written. */

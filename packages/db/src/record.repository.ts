@@ -1,4 +1,5 @@
 import { poolOf, type Db } from './client.ts';
+import { expireSyncs, readSync, rejectSyncBatch, type RecordSyncState } from './record-sync.ts';
 import { RecordWriter, type PreparedRecord, type RecordWriteResult, type RecordWriteScope } from './record-writer.ts';
 
 /** A chunk to embed with what its vector needs from its document. */
@@ -122,5 +123,20 @@ export class RecordRepository {
       UPDATE documents d SET status = 'indexed', indexed_at = now(), updated_at = now()
       WHERE d.tenant_id = ${tenantId}::uuid AND d.id = ANY(${documentIds}::uuid[])
         AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id AND NOT c.indexed)`;
+  }
+
+  /** A tenant's record sync by its id (record-sync.ts), or undefined: checked before a batch writes anything. */
+  async findSync(tenantId: string, id: string): Promise<RecordSyncState | undefined> {
+    return readSync(poolOf(this.db), tenantId, id);
+  }
+
+  /** Marks a batch of an open sync refused for its body, so the final batch deletes nothing (see `rejectSyncBatch`). */
+  async rejectSyncBatch(scope: { tenantId: string; knowledgeBaseId: string; source: string; id: string }): Promise<void> {
+    await rejectSyncBatch(poolOf(this.db), scope);
+  }
+
+  /** Retention of record syncs: idle open ones expire, old finished and expired ones go (see `expireSyncs`). */
+  async expireSyncs(): Promise<{ expired: number; removed: number }> {
+    return expireSyncs(poolOf(this.db));
   }
 }

@@ -1,6 +1,15 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
-import { CaseRepository, createDb, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
+import {
+  CaseRepository,
+  createDb,
+  RecordRepository,
+  ScheduleRunRepository,
+  SearchLogRepository,
+  SourceRepository,
+  TaskRepository,
+  WebhookRepository,
+} from '@kbflow/db';
 import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
 import { createRedis, createWorker, DeadLetters, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
@@ -94,6 +103,7 @@ try {
           gauge,
           searchLogRetention: { searchLogs: new SearchLogRepository(db), days: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS },
           scheduleRunRetention: { scheduleRuns: new ScheduleRunRepository(db), days: env.KBFLOW_SCHEDULE_RUN_RETENTION_DAYS },
+          recordSyncRetention: { records: new RecordRepository(db) },
           deadLetterSweep: {
             deadLetters: new DeadLetters(producer, redis),
             retention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * 24 * 3600 * 1000, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },

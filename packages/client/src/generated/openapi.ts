@@ -1028,9 +1028,17 @@ export interface components {
             }[];
             errorsTruncated: boolean;
             invalid: number;
-            /** @description mode=full: why no record was deleted for being missing (the upload had invalid rows) */
+            /** @description mode=full: why no record was deleted for being missing (the upload, or some batch of its sync, had invalid rows or was rejected) */
             pruneSkipped?: string;
             received: number;
+            /** @description with sync: the state of the sync after this batch */
+            sync?: {
+                /** @description batches of the sync stored so far, this one included (a repeated batch counts again) */
+                batches: number;
+                /** @description true: this batch ended the sync (its deletions are in deleted) */
+                final: boolean;
+                id: string;
+            };
             /** Format: uuid */
             taskId: string;
             unchanged: number;
@@ -4059,13 +4067,17 @@ export interface operations {
         parameters: {
             query?: {
                 bodyColumn?: string;
+                /** @description with sync: true on the sync's last batch, sent after every other batch was answered; it deletes and ends the sync */
+                final?: "true" | "false";
                 idColumn?: string;
                 idPrefix?: string;
                 knowledgeBase?: string;
-                /** @description full: the upload is the whole source; the source's records it does not contain are deleted with their chunks and vectors, in the upload's transaction (skipped when a row is invalid: see pruneSkipped). incremental: only the rows sent are touched */
+                /** @description full: the upload is the whole source; the source's records it does not contain are deleted with their chunks and vectors, in the upload's transaction (skipped when a row is invalid: see pruneSkipped). With sync, the upload is the batches of that sync and only the final one deletes. incremental: only the rows sent are touched */
                 mode?: "incremental" | "full";
                 rowOffset?: number;
                 source?: string;
+                /** @description mode=full over several requests: the id (chosen by the client, e.g. a UUID; unique within the tenant) that every batch of one upload carries. The record URLs of each batch are remembered; the batch with final=true deletes the source's records no batch named. Every batch must name the same knowledgeBase and source. An open sync with no batch for 24 h expires */
+                sync?: string;
                 titleColumn?: string;
             };
             header?: {
@@ -4105,7 +4117,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecordsAccepted"];
                 };
             };
-            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json`, `no_rows`, `invalid_rows` */
+            /** @description invalid input; `field` names the field at fault. Codes: `invalid_field`, `unknown_field`, `invalid_json`, `no_rows`, `invalid_rows`, `sync_mismatch` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4125,6 +4137,15 @@ export interface operations {
             };
             /** @description the key may not call this route. Codes: `forbidden` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict. Codes: `sync_finished`, `sync_expired` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

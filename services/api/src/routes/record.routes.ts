@@ -1,4 +1,14 @@
-import type { IngestParams, PreparedRecord, RecordRepository, RecordWriter, RecordWriteResult, TaskRepository, TenantRepository } from '@kbflow/db';
+import {
+  RecordSyncRefused,
+  syncRefusal,
+  type IngestParams,
+  type PreparedRecord,
+  type RecordRepository,
+  type RecordWriter,
+  type RecordWriteResult,
+  type TaskRepository,
+  type TenantRepository,
+} from '@kbflow/db';
 import { activeTraceId } from '@kbflow/observability';
 import { Priority, QueueName, type FlowNode, type JobProducer } from '@kbflow/queues';
 import type { Logger } from 'pino';
@@ -37,7 +47,7 @@ const DOCUMENTS_PER_DELETE_JOB = 1000;
 const slug = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const column = z.string().trim().min(1).max(200);
 
-const ingestQuery = z.strictObject({
+const ingestFields = z.strictObject({
   knowledgeBase: z.string().regex(slug, 'must be a slug: lowercase letters, digits, - and _').default('default'),
   source: z
     .string()
@@ -53,11 +63,43 @@ const ingestQuery = z.strictObject({
     .enum(['incremental', 'full'])
     .default('incremental')
     .describe(
-      "full: the upload is the whole source; the source's records it does not contain are deleted with their chunks and vectors, in the upload's transaction (skipped when a row is invalid: see pruneSkipped). incremental: only the rows sent are touched",
+      "full: the upload is the whole source; the source's records it does not contain are deleted with their chunks and vectors, in the upload's transaction (skipped when a row is invalid: see pruneSkipped). With sync, the upload is the batches of that sync and only the final one deletes. incremental: only the rows sent are touched",
     ),
+  sync: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{7,127}$/, 'must be 8-128 letters, digits, ".", "_" or "-", starting with a letter or digit (a UUID, say)')
+    .optional()
+    .describe(
+      "mode=full over several requests: the id (chosen by the client, e.g. a UUID; unique within the tenant) that every batch of one upload carries. The record URLs of each batch are remembered; the batch with final=true deletes the source's records no batch named. Every batch must name the same knowledgeBase and source. An open sync with no batch for 24 h expires",
+    ),
+  final: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .describe("with sync: true on the sync's last batch, sent after every other batch was answered; it deletes and ends the sync"),
 });
 
-const deleteQuery = ingestQuery.pick({ knowledgeBase: true, source: true });
+/**
+ * A sync (several requests) is one mode=full upload, and final ends one:
+ * either parameter alone names a request that cannot mean what it says, so
+ * it is refused before anything is read or written.
+ */
+const ingestQuery = ingestFields.superRefine((q, ctx) => {
+  if (q.sync !== undefined && q.mode !== 'full')
+    ctx.addIssue({ code: 'custom', path: ['sync'], message: 'needs mode=full: a sync is the batches of one full upload' });
+  if (q.final !== undefined && q.sync === undefined) ctx.addIssue({ code: 'custom', path: ['final'], message: 'needs sync: final ends a sync' });
+});
+
+const deleteQuery = ingestFields.pick({ knowledgeBase: true, source: true });
+
+/**
+ * Body errors of a sync's batch that hide nothing: an empty body names no
+ * record, and a body cut short is a dropped connection the client sees as
+ * one. Any other refused body may have held records the user means to keep.
+ */
+const HARMLESS_BODY_ERRORS = new Set(['no_rows', 'incomplete_body']);
+
+const syncError = (refusal: RecordSyncRefused) => new ApiError(refusal.status, refusal.code, refusal.message, { field: refusal.field });
 
 /** Documented only: rows are read (and validated one by one) by forEachBulkBatch, never parsed as a whole. */
 const recordRows = z.array(
@@ -100,7 +142,8 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
       ],
       responses: { 202: { description: 'the rows were stored; their embedding runs as the task', schema: recordsAccepted } },
       errors: {
-        400: ['no_rows', 'invalid_rows'],
+        400: ['no_rows', 'invalid_rows', 'invalid_field', 'sync_mismatch'],
+        409: ['sync_finished', 'sync_expired'],
         413: ['payload_too_large'],
         415: ['unsupported_media_type'],
         503: ['queue_unavailable', 'overloaded', 'write_conflict'],
@@ -112,6 +155,15 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
       const tenantId = req.principal!.tenantId;
       const maxDocuments = req.principal!.limits.maxDocumentsPerKnowledgeBase;
       const mapping = { idColumn: params.idColumn, titleColumn: params.titleColumn, bodyColumn: params.bodyColumn, idPrefix: params.idPrefix };
+      const sync = params.sync === undefined ? undefined : { id: params.sync, final: params.final ?? false };
+      if (sync) {
+        // Checked before anything is written (even a new knowledge base): a
+        // batch its sync refuses leaves no trace. The writer checks again
+        // under the row's lock, for a batch racing this one.
+        const knowledgeBaseId = await deps.tenants.findKnowledgeBaseId(tenantId, params.knowledgeBase);
+        const refusal = syncRefusal(sync.id, await deps.records.findSync(tenantId, sync.id), { knowledgeBaseId, source: params.source });
+        if (refusal) throw syncError(refusal);
+      }
 
       // The body is written batch by batch as it is read, in one transaction
       // (RecordWriter): a body that turns out malformed half-way, or holds no
@@ -129,11 +181,15 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
         chunk: chunkRecord,
         traceId: activeTraceId(),
         mode: params.mode,
+        sync,
       });
       // mode=full deletes what the upload does not contain; an invalid row may
       // be a record the user means to keep (its id unreadable, or its body),
       // so with any invalid row nothing is deleted for being missing.
       let pruneSkipped: string | undefined;
+      let syncReport: { id: string; batches: number; final: boolean } | undefined;
+      // A sync's batch refused for its body may have held records to keep: the sync remembers it, so its final batch deletes nothing.
+      const rejectSyncBatch = () => deps.records.rejectSyncBatch({ tenantId, knowledgeBaseId, source: params.source, id: sync!.id });
       const taskId = writer.taskId;
       try {
         const open = writer;
@@ -176,16 +232,24 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
         if (rows.received === 0) throw new ApiError(400, 'no_rows', 'the body has no rows', { field: 'body' });
         if (rows.received === rows.invalid) {
           await writer.rollback();
+          if (sync) await rejectSyncBatch();
           res.status(400).json({ error: { code: 'invalid_rows', message: `all ${rows.received} rows are invalid`, field: 'body' }, ...report });
           return;
         }
-        if (params.mode === 'full') {
+        if (sync) {
+          const closed = await writer.closeSyncBatch(rows.invalid);
+          syncReport = { id: sync.id, batches: closed.sync.batches, final: sync.final };
+          if (sync.final && closed.deleted === undefined)
+            pruneSkipped = `sync "${sync.id}" had ${closed.sync.invalid} invalid rows and ${closed.sync.rejected} rejected batches: no record was deleted for being missing`;
+        } else if (params.mode === 'full') {
           if (rows.invalid > 0) pruneSkipped = `${rows.invalid} invalid rows: no record was deleted for being missing`;
           else await writer.deleteMissing();
         }
         written = await writer.commit();
       } catch (error) {
         await writer.rollback();
+        if (error instanceof RecordSyncRefused) throw syncError(error);
+        if (sync && error instanceof ApiError && error.status < 500 && !HARMLESS_BODY_ERRORS.has(error.code)) await rejectSyncBatch();
         // Batches are sorted, but two uploads of overlapping records can still
         // lock them in opposite orders across batches; PostgreSQL then aborts
         // one of them, which is safe to send again.
@@ -221,7 +285,14 @@ export function recordRoutes(deps: RecordRouteDeps): ApiRoutes {
       }
       if (written.changed.length === 0) await deps.tasks.finishIngest(taskId);
       const { source: _source, toEmbed: _toEmbed, ...shown } = counts;
-      res.status(202).json({ taskId, ...shown, errors, errorsTruncated: report.errorsTruncated, ...(pruneSkipped ? { pruneSkipped } : {}) });
+      res.status(202).json({
+        taskId,
+        ...shown,
+        errors,
+        errorsTruncated: report.errorsTruncated,
+        ...(pruneSkipped ? { pruneSkipped } : {}),
+        ...(syncReport ? { sync: syncReport } : {}),
+      });
     },
   );
 

@@ -176,7 +176,18 @@ export const recordsAccepted = z
     invalid: z.number().int(),
     errors: z.array(rowError),
     errorsTruncated: z.boolean(),
-    pruneSkipped: z.string().optional().describe('mode=full: why no record was deleted for being missing (the upload had invalid rows)'),
+    pruneSkipped: z
+      .string()
+      .optional()
+      .describe('mode=full: why no record was deleted for being missing (the upload, or some batch of its sync, had invalid rows or was rejected)'),
+    sync: z
+      .object({
+        id: z.string(),
+        batches: z.number().int().describe('batches of the sync stored so far, this one included (a repeated batch counts again)'),
+        final: z.boolean().describe('true: this batch ended the sync (its deletions are in deleted)'),
+      })
+      .optional()
+      .describe('with sync: the state of the sync after this batch'),
   })
   .meta({ id: 'RecordsAccepted' });
 

@@ -251,6 +251,15 @@ export function invalidBulkBody(route: BulkRoute, f: Fuzz): BodySpec {
               'knowledgeBase=a&knowledgeBase=b',
               'rowOffset=1&rowOffset=2',
               'resolutionColumn=x',
+              'sync=fuzz-sync-1',
+              'mode=incremental&sync=fuzz-sync-1',
+              'mode=full&sync=bad%20id',
+              'mode=full&sync=%00%00%00%00%00%00%00%00',
+              `mode=full&sync=${'y'.repeat(129)}`,
+              'mode=full&sync=fuzz-sync-1&sync=fuzz-sync-2',
+              'mode=full&final=true',
+              'final=false',
+              'mode=full&sync=fuzz-sync-1&final=maybe',
             ]
           : [
               'knowledgeBase=UPPER',

@@ -1,4 +1,4 @@
-import type { ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
+import type { RecordRepository, ScheduleRunRepository, SearchLogRepository } from '@kbflow/db';
 import { ALL_QUEUES, type DeadLetters, type DeadLetterRetention, type DeadLetterSweepReport, type JobContext, type JobProducer } from '@kbflow/queues';
 import type { Counter, Gauge } from 'prom-client';
 import type { ReapedTask } from '../task-reaper.ts';
@@ -12,6 +12,8 @@ export interface HealthCheckDeps {
   searchLogRetention?: { searchLogs: SearchLogRepository; days: number };
   /** Schedule-run retention (KBFLOW_SCHEDULE_RUN_RETENTION_DAYS): runs started more than `days` ago are deleted on every run. */
   scheduleRunRetention?: { scheduleRuns: ScheduleRunRepository; days: number };
+  /** Record-sync retention (packages/db/src/record-sync.ts): open syncs idle 24 h expire, finished and expired ones go after 7 days. */
+  recordSyncRetention?: { records: RecordRepository };
   /** The dead-letter sweep (dead-letters.ts): recovery, indexing and retention, and its metrics. */
   deadLetterSweep?: {
     deadLetters: DeadLetters;
@@ -29,6 +31,8 @@ export interface HealthReport {
   searchLogsDeleted?: number;
   /** Schedule-run rows deleted by retention this run. */
   scheduleRunsDeleted?: number;
+  /** Record syncs expired (idle) and removed (old tombstones) this run. */
+  recordSyncs?: { expired: number; removed: number };
   deadLetters?: DeadLetterSweepReport;
   /** Tasks the reaper re-drove or failed this run. */
   tasksReaped?: ReapedTask[];
@@ -40,7 +44,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * The scheduled health check: probes every dependency, records the result as
  * a gauge, and snapshots queue counts so a backlog shows in the job history.
  * It also applies the retention of the search log and of the schedule runs
- * (one DELETE each), sweeps the dead letters and reaps tasks that can no
+ * (one DELETE each) and of record syncs (abandoned ones expire), sweeps the dead letters and reaps tasks that can no
  * longer progress: each too small for a schedule of its own, and the health
  * check already runs every 15 minutes.
  */
@@ -76,6 +80,10 @@ export async function healthCheck(ctx: JobContext, deps: HealthCheckDeps): Promi
     const { scheduleRuns, days } = deps.scheduleRunRetention;
     report.scheduleRunsDeleted = await scheduleRuns.deleteStartedBefore(new Date(Date.now() - days * DAY_MS));
     if (report.scheduleRunsDeleted > 0) ctx.log.info({ scheduleRunsDeleted: report.scheduleRunsDeleted, days }, 'schedule runs past retention deleted');
+  }
+  if (deps.recordSyncRetention) {
+    report.recordSyncs = await deps.recordSyncRetention.records.expireSyncs();
+    if (report.recordSyncs.expired + report.recordSyncs.removed > 0) ctx.log.info(report.recordSyncs, 'record syncs past retention expired or removed');
   }
   if (deps.deadLetterSweep) {
     const { deadLetters, retention, metrics } = deps.deadLetterSweep;
