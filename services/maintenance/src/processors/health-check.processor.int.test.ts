@@ -4,7 +4,7 @@
 // schedule-run retention delete only what is past it, and the dead-letter
 // sweep's outcome reaches the report and its metrics.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, ScheduleRunRepository, SearchLogRepository, TenantRepository, type Db, type SearchLogEntry } from '@kbflow/db';
+import { createDb, RecordRepository, ScheduleRunRepository, SearchLogRepository, TenantRepository, type Db, type SearchLogEntry } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, DeadLetters, JobProducer, Priority, QueueName, type JobContext, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
@@ -111,6 +111,27 @@ describe('healthCheck', () => {
     expect(report).toMatchObject({ searchLogsDeleted: 1, scheduleRunsDeleted: 1 });
     expect((await db.searchLog.findMany({ select: { query: true } })).map((r) => r.query)).toEqual(['recent']);
     expect((await db.scheduleRun.findMany({ select: { jobId: true } })).map((r) => r.jobId)).toEqual(['recent-run']);
+  });
+
+  it('expires record syncs idle for a day (dropping their URLs) and removes week-old finished ones, leaving an active sync alone', async () => {
+    const sync = (id: string, state: string, ageMs: number) =>
+      db.$executeRaw`INSERT INTO record_syncs (tenant_id, id, knowledge_base_id, source, state, batches, updated_at)
+        VALUES (${tenantId}::uuid, ${id}, ${knowledgeBaseId}::uuid, 'feed', ${state}, 1, ${new Date(Date.now() - ageMs)})`;
+    await sync('active', 'open', 60_000);
+    await sync('abandoned', 'open', 25 * 3600_000);
+    await sync('old-finished', 'finished', 8 * DAY_MS);
+    await db.$executeRaw`INSERT INTO record_sync_urls (tenant_id, sync_id, url) VALUES (${tenantId}::uuid, 'abandoned', 'https://a/1'), (${tenantId}::uuid, 'active', 'https://a/2')`;
+
+    const report = await healthCheck(ctx, { checks: [], producer, gauge, recordSyncRetention: { records: new RecordRepository(db) } });
+
+    expect(report.recordSyncs).toEqual({ expired: 1, removed: 1 });
+    const rows = await db.$queryRaw<{ id: string; state: string }[]>`SELECT id, state FROM record_syncs WHERE tenant_id = ${tenantId}::uuid ORDER BY id`;
+    expect(rows).toEqual([
+      { id: 'abandoned', state: 'expired' },
+      { id: 'active', state: 'open' },
+    ]);
+    const urls = await db.$queryRaw<{ sync_id: string }[]>`SELECT sync_id FROM record_sync_urls WHERE tenant_id = ${tenantId}::uuid`;
+    expect(urls).toEqual([{ sync_id: 'active' }]);
   });
 
   it('sweeps the dead letters: one past retention is removed, the counts of the kept ones reach the report and the metrics', async () => {
