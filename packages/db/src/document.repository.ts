@@ -180,13 +180,16 @@ export class DocumentRepository {
    * there was no such page.
    */
   async deletePage(knowledgeBaseId: string, url: string): Promise<RemovedDocuments | undefined> {
-    return this.db.$transaction(async (tx) => {
-      const doc = await tx.document.findUnique({ where: { knowledgeBaseId_url: { knowledgeBaseId, url } }, select: { id: true, contentType: true } });
-      if (!doc || doc.contentType !== 'page') return undefined;
-      const chunks = await tx.chunk.findMany({ where: { documentId: doc.id }, select: { id: true } });
-      await tx.document.delete({ where: { id: doc.id } });
-      return { documentIds: [doc.id], chunkIds: chunks.map((c) => c.id) };
-    }, TRANSACTION_OPTIONS);
+    // One statement (the chunks go by the foreign key's cascade, their ids
+    // read from the same snapshot): every dead link of every crawl asks
+    // this, and almost none has a document, so it costs one round trip
+    // instead of a transaction's four.
+    const [row] = await this.db.$queryRaw<{ id: string; chunk_ids: string[] }[]>`
+      WITH doc AS (
+        DELETE FROM documents WHERE knowledge_base_id = ${knowledgeBaseId}::uuid AND url = ${url} AND content_type = 'page' RETURNING id
+      )
+      SELECT doc.id::text AS id, ARRAY(SELECT c.id::text FROM chunks c WHERE c.document_id = doc.id ORDER BY c.id) AS chunk_ids FROM doc`;
+    return row ? { documentIds: [row.id], chunkIds: row.chunk_ids } : undefined;
   }
 
   /**
