@@ -30,6 +30,28 @@ export interface StoredPage {
   fetchedAt?: Date;
 }
 
+/** A page's document row as {@link DocumentRepository.storedPage} and `TaskRepository.scrapeContext` read it. */
+export interface StoredPageRow {
+  id: string;
+  etag: string | null;
+  lastModified: string | null;
+  links: string[] | null;
+  status: string;
+  fetchedAt: Date | null;
+}
+
+/** What a recrawl may use of a stored page: its links always, its validators and fetch time only once it is indexed with its links. */
+export function storedPageOf(row: StoredPageRow): StoredPage {
+  const complete = row.status === 'indexed' && row.links !== null;
+  const conditional = complete && (row.etag !== null || row.lastModified !== null);
+  return {
+    documentId: row.id,
+    links: row.links ?? [],
+    ...(conditional ? { validators: { etag: row.etag, lastModified: row.lastModified } } : {}),
+    ...(complete && row.fetchedAt ? { fetchedAt: row.fetchedAt } : {}),
+  };
+}
+
 /** Documents removed, and their chunks' ids (the vectors to delete). */
 export interface RemovedDocuments {
   documentIds: string[];
@@ -163,15 +185,7 @@ export class DocumentRepository {
       SELECT d.id, d.etag, d.last_modified AS "lastModified", d.links, d.status, d.fetched_at AS "fetchedAt"
       FROM tasks t JOIN documents d ON d.knowledge_base_id = t.knowledge_base_id
       WHERE t.id = ${taskId}::uuid AND d.url = ${url} AND d.content_type = 'page'`;
-    if (!row) return undefined;
-    const complete = row.status === 'indexed' && row.links !== null;
-    const conditional = complete && (row.etag !== null || row.lastModified !== null);
-    return {
-      documentId: row.id,
-      links: row.links ?? [],
-      ...(conditional ? { validators: { etag: row.etag, lastModified: row.lastModified } } : {}),
-      ...(complete && row.fetchedAt ? { fetchedAt: row.fetchedAt } : {}),
-    };
+    return row ? storedPageOf(row) : undefined;
   }
 
   /**

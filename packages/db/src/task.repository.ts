@@ -1,4 +1,5 @@
-import { TRANSACTION_OPTIONS, type Db } from './client.ts';
+import { poolOf, TRANSACTION_OPTIONS, type Db } from './client.ts';
+import { storedPageOf, type StoredPage, type StoredPageRow } from './document.repository.ts';
 import { Prisma } from './generated/client.ts';
 import { effectiveLimits } from './tenant-limits.ts';
 import type { TenantLimits, TenantTier } from './tenant-limits.ts';
@@ -496,23 +497,81 @@ export class TaskRepository {
     return status !== undefined && FINAL_PAGE_STATES.includes(status);
   }
 
+  /**
+   * Records a page's status (and what else the step learned; a field left
+   * out keeps its value, the error is cleared unless given). Written on the
+   * pool directly, like {@link scrapeContext}: every page of every crawl
+   * writes it at least once.
+   */
   async setPageStatus(
     taskId: string,
     url: string,
     status: PageStatus,
     extra: { documentId?: string; error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {},
   ): Promise<void> {
-    await this.db.taskPage.updateMany({
-      where: { taskId, url },
-      data: {
+    await poolOf(this.db).query(
+      `UPDATE task_pages SET status = $3, error = $4, updated_at = now(),
+         document_id = CASE WHEN $5::boolean THEN $6::uuid ELSE document_id END,
+         change = CASE WHEN $7::boolean THEN $8 ELSE change END,
+         http_status = CASE WHEN $9::boolean THEN $10::int ELSE http_status END,
+         bytes = CASE WHEN $11::boolean THEN $12::int ELSE bytes END
+       WHERE task_id = $1::uuid AND url = $2`,
+      [
+        taskId,
+        url,
         status,
-        documentId: extra.documentId,
-        error: extra.error?.slice(0, 2000) ?? null,
-        ...(extra.change !== undefined ? { change: extra.change } : {}),
-        ...(extra.httpStatus !== undefined ? { httpStatus: extra.httpStatus } : {}),
-        ...(extra.bytes !== undefined ? { bytes: extra.bytes } : {}),
-      },
-    });
+        extra.error?.slice(0, 2000) ?? null,
+        extra.documentId !== undefined,
+        extra.documentId ?? null,
+        extra.change !== undefined,
+        extra.change ?? null,
+        extra.httpStatus !== undefined,
+        extra.httpStatus ?? null,
+        extra.bytes !== undefined,
+        extra.bytes ?? null,
+      ],
+    );
+  }
+
+  /**
+   * What a scrape job needs before it fetches, in one round trip: the task,
+   * the page's status in it, and the page as the task's knowledge base
+   * stored it (see DocumentRepository.storedPage). Undefined when the task
+   * does not exist. On the pool directly rather than through Prisma:
+   * measured with Prisma 7.10, a model read cost about 0.5 ms of CPU against
+   * 0.1 ms for the same query through node-postgres, and an unchanged
+   * recrawl's scraper was CPU-bound on such per-page reads.
+   */
+  async scrapeContext(
+    taskId: string,
+    url: string,
+  ): Promise<
+    | { task: { id: string; tenantId: string; knowledgeBaseId: string; state: TaskState; params: CrawlParams }; status?: PageStatus; stored?: StoredPage }
+    | undefined
+  > {
+    const { rows } = await poolOf(this.db).query<{
+      id: string;
+      tenant_id: string;
+      knowledge_base_id: string;
+      state: string;
+      params: CrawlParams;
+      page_status: string | null;
+      doc: StoredPageRow | null;
+    }>(
+      `SELECT t.id, t.tenant_id, t.knowledge_base_id, t.state, t.params,
+         (SELECT p.status FROM task_pages p WHERE p.task_id = t.id AND p.url = $2) AS page_status,
+         (SELECT json_build_object('id', d.id, 'etag', d.etag, 'lastModified', d.last_modified, 'links', d.links, 'status', d.status, 'fetchedAt', d.fetched_at)
+            FROM documents d WHERE d.knowledge_base_id = t.knowledge_base_id AND d.url = $2 AND d.content_type = 'page') AS doc
+       FROM tasks t WHERE t.id = $1::uuid`,
+      [taskId, url],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      task: { id: row.id, tenantId: row.tenant_id, knowledgeBaseId: row.knowledge_base_id, state: row.state as TaskState, params: row.params },
+      ...(row.page_status !== null ? { status: row.page_status as PageStatus } : {}),
+      ...(row.doc ? { stored: storedPageOf({ ...row.doc, fetchedAt: row.doc.fetchedAt === null ? null : new Date(row.doc.fetchedAt) }) } : {}),
+    };
   }
 
   /**

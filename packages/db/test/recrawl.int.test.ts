@@ -142,6 +142,44 @@ describe('storedPage', () => {
   });
 });
 
+describe('scrapeContext', () => {
+  it("reads the task, the page's status and its stored page in one query, the page exactly as storedPage gives it", async () => {
+    const taskId = await crawlTask();
+    const indexed = await storePage(`${SITE}/c-indexed.html`, ['c text one'], kb, [`${SITE}/y.html`]);
+    await indexAll(indexed.documentId);
+    await storePage(`${SITE}/c-pending.html`, ['c text two']);
+    await tasks.claimLinks({ taskId, tenantId, parentUrl: `${SITE}/`, depth: 1, urls: [`${SITE}/c-indexed.html`], maxPages: 100 });
+    const context = await tasks.scrapeContext(taskId, `${SITE}/c-indexed.html`);
+    expect(context).toEqual({
+      task: { id: taskId, tenantId, knowledgeBaseId: kb, state: 'queued', params: expect.objectContaining({ maxDepth: 3, origins: [SITE] }) },
+      status: 'discovered',
+      stored: await documents.storedPage(taskId, `${SITE}/c-indexed.html`),
+    });
+    expect(context?.stored?.fetchedAt).toBeInstanceOf(Date);
+    expect((await tasks.scrapeContext(taskId, `${SITE}/c-pending.html`))?.stored).toEqual(await documents.storedPage(taskId, `${SITE}/c-pending.html`));
+    // Neither a page row nor a document: just the task.
+    expect(await tasks.scrapeContext(taskId, `${SITE}/nothing.html`)).toEqual({ task: expect.objectContaining({ id: taskId }) });
+    expect(await tasks.scrapeContext('00000000-0000-0000-0000-000000000000', `${SITE}/nothing.html`)).toBeUndefined();
+  });
+
+  it('setPageStatus writes what it is given, keeps what it is not, and clears the error unless given one', async () => {
+    const taskId = await crawlTask();
+    const url = `${SITE}/s.html`;
+    await tasks.claimLinks({ taskId, tenantId, parentUrl: `${SITE}/`, depth: 1, urls: [url], maxPages: 100 });
+    const doc = await storePage(url, ['s text']);
+    await tasks.setPageStatus(taskId, url, 'failed', { error: 'x'.repeat(3000), httpStatus: 503 });
+    await tasks.setPageStatus(taskId, url, 'scraped', { documentId: doc.documentId, change: 'new', bytes: 42 });
+    const read = () => db.taskPage.findUniqueOrThrow({ where: { taskId_url: { taskId, url } } });
+    expect(await read()).toMatchObject({ status: 'scraped', error: null, httpStatus: 503, documentId: doc.documentId, change: 'new', bytes: 42 });
+    const before = (await read()).updatedAt;
+    await tasks.setPageStatus(taskId, url, 'failed', { error: 'boom' });
+    expect(await read()).toMatchObject({ status: 'failed', error: 'boom', httpStatus: 503, documentId: doc.documentId, change: 'new', bytes: 42 });
+    expect((await read()).updatedAt.getTime()).toBeGreaterThanOrEqual(before.getTime());
+    await tasks.setPageStatus(taskId, url, 'failed', { error: 'y'.repeat(3000) });
+    expect((await read()).error).toHaveLength(2000);
+  });
+});
+
 describe('deletions', () => {
   it('deletePage removes a page and its chunks and returns their ids', async () => {
     const page = await storePage(`${SITE}/gone.html`, ['gone one', 'gone two']);

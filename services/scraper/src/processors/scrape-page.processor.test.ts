@@ -91,6 +91,7 @@ function setup(opts: SetupOpts) {
       },
     }),
     pageStatus: async () => opts.status ?? 'discovered',
+    scrapeContext: async () => ({ task: await tasks.get(TASK), status: await tasks.pageStatus(TASK, PAGE), stored: opts.stored }),
     markRunning: async () => undefined,
     setPageStatus: async (
       _t: string,

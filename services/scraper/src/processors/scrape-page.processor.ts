@@ -100,14 +100,11 @@ export function jobIdOf(kind: string, ...parts: string[]): string {
  * job repeats no effect.
  */
 export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: JobContext, deps: ScrapeDeps): Promise<ScrapeResult> {
-  // Three independent reads, at once: each is a round trip, and a crawl makes
-  // about ten a page (kbflow issue 6, crawl throughput).
-  const [task, before, stored] = await Promise.all([
-    deps.tasks.get(data.taskId),
-    deps.tasks.pageStatus(data.taskId, data.url),
-    deps.documents.storedPage(data.taskId, data.url),
-  ]);
-  if (!task) throw new PermanentError('task_not_found', `task ${data.taskId} does not exist`);
+  // The task, the page's status and its stored document in one read: every
+  // page pays it, and a recrawl's pages do little else (kbflow issue 13).
+  const context = await deps.tasks.scrapeContext(data.taskId, data.url);
+  if (!context) throw new PermanentError('task_not_found', `task ${data.taskId} does not exist`);
+  const { task, status: before, stored } = context;
   if (before !== 'discovered' && before !== 'scraped') return { outcome: 'already-done' };
   // A cancelled task's queued pages are dropped here, at pickup: no fetch,
   // and the job completes, so no attempt is spent and its flow parent can
