@@ -66,7 +66,7 @@ const PG_MESSAGES = [
 function unavailable(error: unknown, depth: number): boolean {
   if (depth > 5 || error === null || typeof error !== 'object') return false;
   const e = error as { name?: unknown; code?: unknown; severity?: unknown; message?: unknown; meta?: unknown; cause?: unknown; errors?: unknown };
-  if (e.name === 'PrismaClientInitializationError') return true;
+  if (e.name === 'PrismaClientInitializationError' || e.name === 'DatabaseConnectionError') return true;
   if (typeof e.code === 'string' && PRISMA_CODES.has(e.code) && String(e.name).startsWith('PrismaClient')) return true;
   if (e.code === 'P2028' && typeof e.message === 'string' && e.message.includes(NO_CONNECTION_IN_TIME)) return true;
   // node-postgres's DatabaseError: a SQLSTATE with the server's severity.
@@ -84,4 +84,29 @@ function adapterCause(cause: unknown): boolean {
   if (typeof c?.kind !== 'string') return false;
   if (ADAPTER_KINDS.has(c.kind)) return true;
   return c.kind === 'postgres' && typeof c.code === 'string' && SQLSTATES.has(c.code);
+}
+
+/** Socket errors of a connection to PostgreSQL (as node-postgres passes them up, bare). */
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A query sent on the pool directly, outside Prisma (which wraps socket
+ * errors in its own, see above): a bare socket error there is PostgreSQL's
+ * connection failing, so it is rethrown as a DatabaseConnectionError that
+ * {@link isDatabaseUnavailable} recognises. Found by the outage test: a
+ * page status written on the pool failed with a bare `read ECONNRESET`
+ * and spent the job's attempt.
+ */
+export async function onDatabaseConnection<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && SOCKET_CODES.has(code)) {
+      const wrapped = new Error(`PostgreSQL connection failed: ${(error as Error).message}`, { cause: error });
+      wrapped.name = 'DatabaseConnectionError';
+      throw wrapped;
+    }
+    throw error;
+  }
 }

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, startTcpProxy, type TestDatabase, type TcpProxy } from '@kbflow/testing';
+import { onDatabaseConnection } from '../src/database-unavailable.ts';
 import { createDb, isDatabaseUnavailable, poolOf, TenantRepository, type Db } from '../src/index.ts';
 
 let database: TestDatabase;
@@ -132,6 +133,26 @@ describe('isDatabaseUnavailable', () => {
       await viaProxy.$disconnect();
     }
   }, 60_000);
+
+  it('a query on the pool directly (outside Prisma) whose connection drops says unavailable through onDatabaseConnection, and not bare', async () => {
+    const viaProxy = createDb(proxy.url(database.url));
+    try {
+      await poolOf(viaProxy).query('SELECT 1');
+      const slow = errorOf(() => onDatabaseConnection(() => poolOf(viaProxy).query('SELECT pg_sleep(5)')));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await proxy.down();
+      const dropped = await slow;
+      expect(isDatabaseUnavailable(dropped)).toBe(true);
+      expect((dropped as Error).name).toBe('DatabaseConnectionError');
+      // A constraint-like server error passes through untouched.
+      await proxy.up();
+      const bad = await errorOf(() => onDatabaseConnection(() => poolOf(viaProxy).query('SELECT FROM nowhere_at_all')));
+      expect(isDatabaseUnavailable(bad)).toBe(false);
+    } finally {
+      await proxy.up();
+      await viaProxy.$disconnect();
+    }
+  });
 
   it('when PostgreSQL terminates the connection (57P01, as at a shutdown), it says unavailable', async () => {
     const victim = createDb(database.url, { poolSize: 1 });
