@@ -14,7 +14,7 @@ import { QueueWatch } from './support/queue-watch.ts';
 // which from the services' side is PostgreSQL going away.
 const LABEL = 'faults-postgres';
 const CRAWL: CrawlRequest = { seed: 'library/index.html', maxDepth: 1, maxPages: 50 };
-const OUTAGE_MS = 20_000;
+const OUTAGE_MS = 30_000;
 const CRAWL_QUEUES = [QueueName.scrape, QueueName.embed, QueueName.aggregate];
 const pastScrape = (c: PageCounts) => c.scraped + c.embedded + c.skipped + c.failed;
 
@@ -47,7 +47,7 @@ function logLines(msg: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('a PostgreSQL outage of 20 s in the middle of a crawl', () => {
+describe('a PostgreSQL outage of 30 s in the middle of a crawl', () => {
   it('the API answers 503 with Retry-After meanwhile; no job fails or is dead-lettered, no attempt is spent, and the crawl completes with every page', async () => {
     const taskId = await stack.submitCrawl(CRAWL);
     const pages = await stack.waitForPages(taskId, 'a crawl under way', (c) => pastScrape(c) >= 8, 120_000, 50);

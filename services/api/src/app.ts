@@ -216,14 +216,14 @@ export function createApp(deps: AppDeps): KbflowApp {
   app.locals.routes = registry;
   app.locals.openapi = openapi;
   app.use(docsRoutes(openapi));
-  app.use(mcpRoutes({ tenants: keys, log: deps.log, maxBodyBytes: deps.maxBodyBytes }));
+  const rateLimits = new TenantRateLimits({ redis: deps.redis, prefix: deps.producer.prefix, log: deps.log });
+  app.use(mcpRoutes({ tenants: keys, log: deps.log, maxBodyBytes: deps.maxBodyBytes, limitCalls: limitApiCalls(rateLimits) }));
 
   const v1 = express.Router();
   // The key first, the body after: an anonymous client must not make the
   // API read or parse anything (kbflow issue 14, item 3).
   v1.use(authenticate(keys, keyUse));
   // Counted before the body is read: a tenant over its rate makes the API parse nothing.
-  const rateLimits = new TenantRateLimits({ redis: deps.redis, prefix: deps.producer.prefix, log: deps.log });
   v1.use(limitApiCalls(rateLimits));
   // Bulk bodies (CSV, NDJSON, multipart, JSON on bulk paths) stay raw streams for readBulkRows.
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: (req) => !streamsBody(req as express.Request), verify: captureBodyHash }));

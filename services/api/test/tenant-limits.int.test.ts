@@ -1,7 +1,7 @@
 // Tier limits enforced by the API (kbflow issue 12 item 2): API calls per
 // hour counted in Redis across two API instances, vector operations per
 // minute, the 429's headers, the admin key unlimited, health routes never
-// limited, and the documents-per-knowledge-base quota of a record upload.
+// limited, /mcp requests counted as calls, and the documents-per-knowledge-base quota of a record upload.
 // The real API over HTTP, the real PostgreSQL and Redis.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,6 +98,28 @@ describe('API calls per hour', () => {
     const after = await replica.send('GET', '/v1/tasks', { key: tenant.key });
     expect(after.status).toBe(200);
     expectRateHeaders(after, 10, 7, 3_600);
+  });
+});
+
+describe('API calls through /mcp', () => {
+  it('each MCP request counts one API call before its body is read, on either instance', async () => {
+    const { key } = await tenantWithKey('mcp-co', { maxApiCallsPerHour: 2 });
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    };
+    const headers = { accept: 'application/json, text/event-stream' };
+    const first = await api.send('POST', '/mcp', { key, headers, body: init });
+    expect(first.status).toBe(200);
+    expectRateHeaders(first, 2, 1, 3_600);
+    expect((await replica.send('POST', '/mcp', { key, headers, body: init })).status).toBe(200);
+    // Over the limit, a malformed body gets the 429, not a parse error: it was never read.
+    const over = await api.send('POST', '/mcp', { key, headers, body: '{"jsonrpc": "2.0", "id": 1, "method":' });
+    expect(over.status).toBe(429);
+    expect(over.json.error).toMatchObject({ code: 'rate_limited' });
+    expectRateHeaders(over, 2, 0, 3_600);
   });
 });
 

@@ -12,6 +12,13 @@ export interface McpRouteDeps {
   tenants: TenantRepository | KeyLookup;
   log: Logger;
   maxBodyBytes: number;
+  /**
+   * The tenant's API-call limit, counted before the body is read. Each MCP
+   * request counts one call, and a tool it runs counts again as the /v1
+   * call the tool makes with the same key: initialize and tools/list are
+   * otherwise free calls that parse up to maxBodyBytes (kbflow issue 12).
+   */
+  limitCalls: express.RequestHandler;
 }
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, - and _');
@@ -190,7 +197,7 @@ function selfUrl(req: Request): string {
  */
 export function mcpRoutes(deps: McpRouteDeps): Router {
   const router = Router();
-  router.post('/mcp', authenticate(deps.tenants), express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.post('/mcp', authenticate(deps.tenants), deps.limitCalls, express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
     const messages = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
     const invalid = messages.map(invalidToolCall);
     if (invalid.some((e) => e !== undefined)) {
