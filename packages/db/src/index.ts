@@ -22,23 +22,20 @@ export {
   type TenantLimits,
   type TenantTier,
 } from './tenant-limits.ts';
+export { TaskRepository } from './task.repository.ts';
+export { type RunReport, type StopReason, type TaskProgress, type TaskView } from './task-run.repository.ts';
 export {
-  TaskRepository,
+  ACTIVE_TASK_STATES,
   crawlScopePrefixes,
   type CrawlParams,
-  type PageChange,
   type IngestParams,
   type IngestProgress,
   type IngestResult,
+  type PageChange,
   type PageStatus,
-  type RunReport,
-  type StopReason,
-  ACTIVE_TASK_STATES,
-  type TaskProgress,
   type TaskState,
   type TaskType,
-  type TaskView,
-} from './task.repository.ts';
+} from './task-types.ts';
 export type { ContentType } from './content-type.ts';
 export {
   DocumentRepository,

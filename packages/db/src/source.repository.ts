@@ -1,6 +1,7 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { Prisma } from './generated/client.ts';
-import type { CrawlParams, TaskRepository } from './task.repository.ts';
+import type { TaskRepository } from './task.repository.ts';
+import type { CrawlParams } from './task-types.ts';
 import { asWebhook, type WebhookConfig } from './webhook-config.ts';
 
 /** How a source repeats, as the client wrote it. */

@@ -1,5 +1,5 @@
 import type { Db } from './client.ts';
-import { ACTIVE_TASK_STATES, type PageStatus, type TaskState } from './task.repository.ts';
+import { ACTIVE_TASK_STATES, type PageStatus, type TaskState } from './task-types.ts';
 
 /** One tenant's work in flight: its unfinished tasks by state, and their pages by status. */
 export interface TenantWorkInFlight {
