@@ -1,22 +1,16 @@
 import { closesFence, fenceOpenedBy } from './fences.ts';
-import {
-  descendantsNamed,
-  hasClass,
-  hasDescendantNamed,
-  isElement,
-  setText,
-  textContent,
-  type LightElement,
-  type LightNode,
-  type LightText,
-} from './light-tree.ts';
+import { descendantsNamed, hasClass, isElement, setText, textContent, type LightElement, type LightNode } from './light-tree.ts';
+import { isBlank, isBlock } from './markdown-elements.ts';
 import { blankTablePart, tableReplacement } from './markdown-tables.ts';
+import { collapseWhitespace, flankingWhitespace } from './markdown-whitespace.ts';
 
 // Written by hand, not with turndown: turndown converts a W3C DOM, and the
 // extraction no longer builds one (kbflow issue 13). This follows turndown
 // 7.2's algorithm and rules (MIT, github.com/mixmark-io/turndown: whitespace
 // collapsing, escaping, joining, the CommonMark rules with our options), so
-// the Markdown is what it made, on the content tree instead.
+// the Markdown is what it made, on the content tree instead. Its element
+// classes are in markdown-elements.ts, its whitespace handling in
+// markdown-whitespace.ts, GFM tables in markdown-tables.ts.
 
 const LANGUAGE_CLASS_RE = /(?:^|\s)(?:language|lang|highlight)-([\w+#.-]+)/;
 
@@ -29,77 +23,6 @@ const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
   py3: 'python',
 };
 
-const BLOCK: ReadonlySet<string> = new Set([
-  'address',
-  'article',
-  'aside',
-  'audio',
-  'blockquote',
-  'body',
-  'canvas',
-  'center',
-  'dd',
-  'dir',
-  'div',
-  'dl',
-  'dt',
-  'fieldset',
-  'figcaption',
-  'figure',
-  'footer',
-  'form',
-  'frameset',
-  'h1',
-  'h2',
-  'h3',
-  'h4',
-  'h5',
-  'h6',
-  'header',
-  'hgroup',
-  'hr',
-  'html',
-  'isindex',
-  'li',
-  'main',
-  'menu',
-  'nav',
-  'noframes',
-  'noscript',
-  'ol',
-  'output',
-  'p',
-  'pre',
-  'section',
-  'table',
-  'tbody',
-  'td',
-  'tfoot',
-  'th',
-  'thead',
-  'tr',
-  'ul',
-]);
-const VOID: ReadonlySet<string> = new Set([
-  'area',
-  'base',
-  'br',
-  'col',
-  'command',
-  'embed',
-  'hr',
-  'img',
-  'input',
-  'keygen',
-  'link',
-  'meta',
-  'param',
-  'source',
-  'track',
-  'wbr',
-]);
-const MEANINGFUL_WHEN_BLANK: ReadonlySet<string> = new Set(['a', 'table', 'thead', 'tbody', 'tfoot', 'th', 'td', 'iframe', 'script', 'audio', 'video']);
-const VOID_OR_MEANINGFUL: ReadonlySet<string> = new Set([...VOID, ...MEANINGFUL_WHEN_BLANK]);
 const PRE: ReadonlySet<string> = new Set(['pre']);
 const CODE: ReadonlySet<string> = new Set(['code']);
 const DT: ReadonlySet<string> = new Set(['dt']);
@@ -121,10 +44,6 @@ const ESCAPES: [RegExp, string][] = [
 ];
 /** Any character or line start an escape above can apply to: most text has none, and skips the 13 replaces. */
 const MAYBE_ESCAPED = /[\\*`[\]_]|^[-+=#~>\d]/;
-
-function isBlock(node: LightElement): boolean {
-  return BLOCK.has(node.name);
-}
 
 /** Turndown's Markdown escaping of a text node. */
 function escapeMarkdown(text: string): string {
@@ -198,67 +117,6 @@ function codeLanguage(pre: LightElement): string {
   return '';
 }
 
-/**
- * Turndown's whitespace collapsing: runs of ASCII whitespace become one
- * space, spaces at the edges of blocks and after a space go, `<pre>` is
- * left alone. An element is visited on entry and, when it has children,
- * again on exit, as turndown's walk does.
- */
-function collapseWhitespace(root: LightElement): void {
-  if (root.children.length === 0 || root.name === 'pre') return;
-  let prevText: LightText | null = null;
-  let keepLeadingWs = false;
-  const visitElement = (node: LightElement) => {
-    if (isBlock(node) || node.name === 'br') {
-      if (prevText) prevText.data = prevText.data.replace(/ $/, '');
-      prevText = null;
-      keepLeadingWs = false;
-    } else if (VOID.has(node.name) || node.name === 'pre') {
-      prevText = null;
-      keepLeadingWs = true;
-    } else if (prevText) {
-      keepLeadingWs = false;
-    }
-  };
-  // [node, exiting]: an explicit stack, as the tree can be 256 levels deep.
-  const stack: [LightNode, boolean][] = [];
-  for (let i = root.children.length - 1; i >= 0; i--) stack.push([root.children[i]!, false]);
-  const removed = new Set<LightText>();
-  while (stack.length > 0) {
-    const [node, exiting] = stack.pop()!;
-    if (node.type === 3) {
-      let text = node.data.replace(/[ \r\n\t]+/g, ' ');
-      if ((!prevText || prevText.data.endsWith(' ')) && !keepLeadingWs && text.startsWith(' ')) text = text.slice(1);
-      if (!text) {
-        removed.add(node);
-        continue;
-      }
-      node.data = text;
-      prevText = node;
-      continue;
-    }
-    visitElement(node);
-    if (exiting || node.name === 'pre' || node.children.length === 0) continue;
-    stack.push([node, true]);
-    for (let i = node.children.length - 1; i >= 0; i--) stack.push([node.children[i]!, false]);
-  }
-  if (prevText) {
-    const last: LightText = prevText;
-    last.data = last.data.replace(/ $/, '');
-    if (!last.data) removed.add(last);
-  }
-  if (removed.size > 0) dropTexts(root, removed);
-}
-
-function dropTexts(root: LightElement, removed: Set<LightText>): void {
-  const stack: LightElement[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.children.some((c) => c.type === 3 && removed.has(c))) node.children = node.children.filter((c) => !(c.type === 3 && removed.has(c)));
-    for (const child of node.children) if (child.type === 1) stack.push(child);
-  }
-}
-
 /** Turndown's join: the separator between two pieces is the larger of their newline runs, at most two. */
 function join(output: string[], replacement: string): void {
   const tail = output.pop() ?? '';
@@ -285,26 +143,6 @@ function replacementFor(siblings: LightNode[], index: number, inCode: boolean): 
   const whitespace = flankingWhitespace(siblings, index);
   if (whitespace.leading || whitespace.trailing) content = content.trim();
   return whitespace.leading + rule(node, content, siblings, index) + whitespace.trailing;
-}
-
-function isBlank(node: LightElement): boolean {
-  if (VOID.has(node.name) || MEANINGFUL_WHEN_BLANK.has(node.name)) return false;
-  if (hasVisibleText(node)) return false;
-  return !hasDescendantNamed(node, VOID_OR_MEANINGFUL);
-}
-
-/** Whether any text under `node` has a non-whitespace character; stops at the first. */
-function hasVisibleText(node: LightElement): boolean {
-  const stack: LightNode[] = [node];
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    if (current.type === 3) {
-      if (/\S/.test(current.data)) return true;
-    } else {
-      for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]!);
-    }
-  }
-  return false;
 }
 
 function rule(node: LightElement, content: string, siblings: LightNode[], index: number): string {
@@ -429,62 +267,6 @@ function needsCodeSpacePadding(content: string): boolean {
 function escapeLinkDestination(destination: string): string {
   const escaped = destination.replace(/([<>()])/g, '\\$1');
   return escaped.includes(' ') ? `<${escaped}>` : escaped;
-}
-
-/** Turndown's flanking whitespace: an inline element's edge spaces move outside its delimiters. */
-function flankingWhitespace(siblings: LightNode[], index: number): { leading: string; trailing: string } {
-  const node = siblings[index] as LightElement;
-  if (isBlock(node)) return { leading: '', trailing: '' };
-  const edges = edgeWhitespace(textContent(node));
-  let { leading, trailing } = edges;
-  if (edges.leadingAscii && isFlanked(siblings[index - 1], / $/)) leading = edges.leadingNonAscii;
-  if (edges.trailingAscii && isFlanked(siblings[index + 1], /^ /)) trailing = edges.trailingNonAscii;
-  return { leading, trailing };
-}
-
-function isFlanked(sibling: LightNode | undefined, pattern: RegExp): boolean {
-  if (sibling === undefined) return false;
-  if (sibling.type === 3) return pattern.test(sibling.data);
-  return !isBlock(sibling) && pattern.test(textContent(sibling));
-}
-
-const ASCII_SPACE: ReadonlySet<string> = new Set([' ', '\t', '\r', '\n']);
-const isSpace = (c: string) => /\s/.test(c);
-
-/**
- * Turndown's edge whitespace of an element's text (its regular expression
- * `^(([ \t\r\n]*)(\s*))(?:(?=\S)[\s\S]*\S)?((\s*?)([ \t\r\n]*))$`,
- * which backtracks quadratically on long whitespace runs), by scanning the
- * edges: the leading whitespace and its ASCII start, the trailing whitespace
- * and its ASCII end. Text that is all whitespace is all leading.
- */
-function edgeWhitespace(text: string): {
-  leading: string;
-  leadingAscii: string;
-  leadingNonAscii: string;
-  trailing: string;
-  trailingNonAscii: string;
-  trailingAscii: string;
-} {
-  let ascii = 0;
-  while (ascii < text.length && ASCII_SPACE.has(text[ascii]!)) ascii++;
-  let lead = ascii;
-  while (lead < text.length && isSpace(text[lead]!)) lead++;
-  const leading = text.slice(0, lead);
-  if (lead === text.length)
-    return { leading, leadingAscii: text.slice(0, ascii), leadingNonAscii: text.slice(ascii), trailing: '', trailingNonAscii: '', trailingAscii: '' };
-  let asciiEnd = text.length;
-  while (asciiEnd > lead && ASCII_SPACE.has(text[asciiEnd - 1]!)) asciiEnd--;
-  let trail = asciiEnd;
-  while (trail > lead && isSpace(text[trail - 1]!)) trail--;
-  return {
-    leading,
-    leadingAscii: text.slice(0, ascii),
-    leadingNonAscii: text.slice(ascii, lead),
-    trailing: text.slice(trail),
-    trailingNonAscii: text.slice(trail, asciiEnd),
-    trailingAscii: text.slice(asciiEnd),
-  };
 }
 
 /**
