@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { AdmissionControl } from '../http/admission.ts';
 import { ApiError } from '../http/api-error.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { deadLetterPage, deadLetterReplayed } from './responses.ts';
+import { deadLetterPage, deadLetterReplayed } from './ops-responses.ts';
 
 export interface DeadLetterRouteDeps {
   producer: JobProducer;

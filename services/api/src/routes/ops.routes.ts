@@ -2,7 +2,7 @@ import type { TenantWorkRepository } from '@kbflow/db';
 import { ALL_QUEUES, listWorkers, type JobProducer, type Redis } from '@kbflow/queues';
 import { listBreakers } from '@kbflow/resilience';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { breakers, queueStats as queueStatsResponse, workers } from './responses.ts';
+import { breakers, queueStats as queueStatsResponse, workers } from './ops-responses.ts';
 import { percentile } from '../domain/percentile.ts';
 
 /** Minutes of BullMQ metrics averaged for throughput and error rate. */

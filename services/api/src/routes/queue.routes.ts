@@ -1,7 +1,7 @@
 import type { TenantWorkRepository } from '@kbflow/db';
 import { ALL_QUEUES, type JobProducer } from '@kbflow/queues';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { queueCounts } from './responses.ts';
+import { queueCounts } from './ops-responses.ts';
 import { COUNTED_STATES } from '../queue-metrics.ts';
 
 /**

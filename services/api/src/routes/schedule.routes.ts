@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError } from '../http/api-error.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
-import { scheduleRuns, schedules, scheduleTriggered } from './responses.ts';
+import { scheduleRuns, schedules, scheduleTriggered } from './ops-responses.ts';
 
 export interface ScheduleRouteDeps {
   producer: JobProducer;
