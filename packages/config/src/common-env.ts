@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { profileEnvShape } from './profiles.ts';
-import { tracingEnvShape } from './tracing-env.ts';
+import { tracingEnvShape, tracingOptions } from './tracing-env.ts';
 
 /** The Redis key prefix of every queue; the braces are a Redis Cluster hash tag. */
 export const DEFAULT_QUEUE_PREFIX = '{kbflow}';
@@ -42,3 +42,16 @@ export const commonEnvShape = {
 };
 
 export type CommonEnv = z.infer<z.ZodObject<typeof commonEnvShape>>;
+
+/** The options of the clients every service builds (packages/queues: ServiceClientOptions, without the service's own sizing). */
+export function commonOptions(env: CommonEnv) {
+  return {
+    logLevel: env.LOG_LEVEL,
+    tracing: tracingOptions(env),
+    redisUrl: env.REDIS_URL,
+    databaseUrl: env.DATABASE_URL,
+    queuePrefix: env.KBFLOW_QUEUE_PREFIX,
+    jobAttempts: env.KBFLOW_JOB_ATTEMPTS,
+    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { booleanFromString } from './common-env.ts';
+import { booleanFromString, commonOptions, type CommonEnv } from './common-env.ts';
+import { EnvError } from './parse-env.ts';
 
 /** Where vectors live: LanceDB in a local directory by default, Qdrant in production. */
 export const vectorStoreEnvShape = {
@@ -27,9 +28,11 @@ export const vectorStoreEnvShape = {
 export const providerEnvShape = {
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
-  KBFLOW_EMBEDDING_MODEL: z.string().min(1).optional(),
+  /** Used with a key; the offline embedder has a model of its own. */
+  KBFLOW_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
   KBFLOW_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),
-  KBFLOW_CHAT_MODEL: z.string().min(1).optional(),
+  /** Used with a key; without one answers are extractive. */
+  KBFLOW_CHAT_MODEL: z.string().min(1).default('gpt-4o-mini'),
   /**
    * The embedding cache's bound per process, MB (in memory, per tenant:
    * never in the queues' Redis, see CachedEmbedder). 0 turns it off.
@@ -112,3 +115,67 @@ export const breakerEnvShape = {
   KBFLOW_BREAKER_BROWSER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   KBFLOW_BREAKER_BROWSER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(45_000),
 };
+
+type Shaped<S extends z.ZodRawShape> = z.infer<z.ZodObject<S>>;
+export type VectorStoreEnv = Shaped<typeof vectorStoreEnvShape>;
+export type ProviderEnv = Shaped<typeof providerEnvShape>;
+export type WorkerEnv = Shaped<ReturnType<typeof workerEnvShape>>;
+export type BreakerEnv = Shaped<typeof breakerEnvShape>;
+
+/** The vector store's options (packages/vector-store: VectorStoreOptions). */
+export function vectorStoreOptions(env: VectorStoreEnv) {
+  if (env.KBFLOW_VECTOR_STORE === 'qdrant' && !env.QDRANT_URL) throw new EnvError(['QDRANT_URL: is required when KBFLOW_VECTOR_STORE=qdrant']);
+  return {
+    kind: env.KBFLOW_VECTOR_STORE,
+    lancedbDir: env.KBFLOW_LANCEDB_DIR,
+    qdrantUrl: env.QDRANT_URL,
+    qdrantApiKey: env.QDRANT_API_KEY,
+    collection: env.KBFLOW_VECTOR_COLLECTION,
+    indexMinRows: env.KBFLOW_VECTOR_INDEX_MIN_ROWS,
+    indexCacheMb: env.KBFLOW_LANCEDB_INDEX_CACHE_MB,
+    metadataCacheMb: env.KBFLOW_LANCEDB_METADATA_CACHE_MB,
+  };
+}
+
+/** The provider's models, limits and the embedding cache (packages/embeddings: ProviderModelOptions, ProviderLimitOptions). */
+export function providerOptions(env: ProviderEnv) {
+  return {
+    models: {
+      apiKey: env.OPENAI_API_KEY,
+      baseUrl: env.OPENAI_BASE_URL,
+      embeddingModel: env.KBFLOW_EMBEDDING_MODEL,
+      embeddingDimensions: env.KBFLOW_EMBEDDING_DIMENSIONS,
+      chatModel: env.KBFLOW_CHAT_MODEL,
+    },
+    limits: {
+      apiKey: env.OPENAI_API_KEY,
+      embedding: { requestsPerWindow: env.KBFLOW_EMBEDDING_RPM, tokensPerWindow: env.KBFLOW_EMBEDDING_TPM },
+      chat: { requestsPerWindow: env.KBFLOW_CHAT_RPM, tokensPerWindow: env.KBFLOW_CHAT_TPM },
+      windowMs: env.KBFLOW_PROVIDER_LIMIT_WINDOW_MS,
+    },
+    embeddingCacheBytes: env.KBFLOW_EMBEDDING_CACHE_MB * 1024 * 1024,
+  };
+}
+
+/** The thresholds of each breaker (packages/resilience: BreakerThresholds). */
+export function breakerOptions(env: BreakerEnv) {
+  return {
+    provider: { failureThreshold: env.KBFLOW_BREAKER_PROVIDER_FAILURES, resetTimeoutMs: env.KBFLOW_BREAKER_PROVIDER_RESET_MS },
+    vector: { failureThreshold: env.KBFLOW_BREAKER_VECTOR_FAILURES, resetTimeoutMs: env.KBFLOW_BREAKER_VECTOR_RESET_MS },
+    browser: { failureThreshold: env.KBFLOW_BREAKER_BROWSER_FAILURES, resetTimeoutMs: env.KBFLOW_BREAKER_BROWSER_RESET_MS },
+  };
+}
+
+/**
+ * The worker runtime's options (packages/queues: WorkerRuntimeOptions, but
+ * the service's name and database pool size), and the worker concurrency.
+ */
+export function workerRuntimeOptions(env: CommonEnv & WorkerEnv) {
+  return {
+    ...commonOptions(env),
+    metricsPort: env.KBFLOW_METRICS_PORT,
+    metricsHost: env.KBFLOW_METRICS_HOST,
+    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
+    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+  };
+}

@@ -32,3 +32,13 @@ export const tracingEnvShape = {
 };
 
 export type TracingEnv = z.infer<z.ZodObject<typeof tracingEnvShape>>;
+
+/** The tracing options `startTracing` takes (packages/observability: TracingOptions). */
+export function tracingOptions(env: TracingEnv) {
+  return {
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: env.OTEL_SERVICE_NAME,
+    sampler: env.OTEL_TRACES_SAMPLER,
+    samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
+  };
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '@kbflow/errors';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ProviderError } from './provider-error.ts';
@@ -312,8 +313,7 @@ export function batchByTokens(texts: string[], maxTokens: number): string[][] {
 
 /** Notes a provider 429 (not the limiter's own refusal) and passes the error on. */
 async function noteFailure(limiter: ProviderRateLimiter, error: unknown): Promise<never> {
-  const e = error as { status?: unknown; retryAfterMs?: unknown } | null;
-  if (e?.status === 429) await limiter.rateLimited(typeof e.retryAfterMs === 'number' ? e.retryAfterMs : undefined).catch(() => undefined);
+  if (error instanceof AppError && error.rateLimited) await limiter.rateLimited(error.retryAfterMs).catch(() => undefined);
   throw error;
 }
 

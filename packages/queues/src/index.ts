@@ -18,17 +18,7 @@ export {
   type JobInput,
 } from './catalog.ts';
 export { DEFAULT_JOB_OPTIONS, DEFAULT_ATTEMPTS, BACKOFF_TYPE, computeBackoff, queueOptions } from './job-options.ts';
-export {
-  AppError,
-  PermanentError,
-  JobDeferral,
-  MAX_DEFERRAL_MS,
-  isPermanent,
-  serializeError,
-  deserializeError,
-  rateLimitDelay,
-  MAX_RATE_LIMIT_MS,
-} from './errors.ts';
+export { JobDeferral, MAX_DEFERRAL_MS, rateLimitDelay, MAX_RATE_LIMIT_MS } from './errors.ts';
 export { createRedis, type Redis } from './connection.ts';
 export { JobProducer, type EnqueueOptions, type FlowNode } from './producer.ts';
 export { createWorker, someHandlers, type JobContext, type JobHandler, type JobHandlers, type CreateWorkerOptions } from './create-worker.ts';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '@kbflow/errors';
 import type { Redis } from 'ioredis';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
@@ -11,17 +12,13 @@ export type BreakerState = 'closed' | 'half-open' | 'open';
  * long until the half-open probe, so the worker can rate-limit its queue for
  * that long: jobs wait and keep their attempts.
  */
-export class BreakerOpenError extends Error {
-  readonly code = 'breaker_open';
-  readonly retryable = true;
+export class BreakerOpenError extends AppError {
+  declare readonly retryAfterMs: number;
   readonly breaker: string;
-  readonly retryAfterMs: number;
 
   constructor(breaker: string, retryAfterMs: number) {
-    super(`${breaker} is unavailable (circuit open); retrying in ${Math.ceil(retryAfterMs / 1000)} s`);
-    this.name = 'BreakerOpenError';
+    super('breaker_open', `${breaker} is unavailable (circuit open); retrying in ${Math.ceil(retryAfterMs / 1000)} s`, { retryable: true, retryAfterMs });
     this.breaker = breaker;
-    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -90,13 +87,16 @@ export interface DependencyBreakerOptions {
   report?: { redis: Redis; prefix: string };
 }
 
-/** The default failure rule: transient errors count, rejections and rate limits do not. */
+/**
+ * The default failure rule: transient errors count, rejections and rate
+ * limits do not. A 429 says the dependency is healthy but busy: the queue
+ * waits out its Retry-After instead (see createWorker), and the breaker stays
+ * closed. An error that is not one of kbflow's (a socket reset, a bug in a
+ * client library) counts.
+ */
 export function countsAsFailure(error: unknown): boolean {
-  const e = error as { retryable?: unknown; status?: unknown } | null;
-  // A 429 says the dependency is healthy but busy: the queue waits out its
-  // Retry-After instead (see createWorker), and the breaker stays closed.
-  if (e?.status === 429) return false;
-  return e?.retryable !== false;
+  if (!(error instanceof AppError)) return true;
+  return error.retryable && !error.rateLimited;
 }
 
 /**
