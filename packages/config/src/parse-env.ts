@@ -1,13 +1,13 @@
+import { PermanentError } from '@kbflow/errors';
 import type { z } from 'zod';
 import { applyProfile, type ProfiledService } from './profiles.ts';
 
 /** Thrown when the environment does not satisfy a service's schema. */
-export class EnvError extends Error {
+export class EnvError extends PermanentError {
   readonly issues: string[];
 
   constructor(issues: string[]) {
-    super(`invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
-    this.name = 'EnvError';
+    super('invalid_environment', `invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
     this.issues = issues;
   }
 }

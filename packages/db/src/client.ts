@@ -1,6 +1,7 @@
 import { tracingEnabled, withSpan } from '@kbflow/observability';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { rethrowConnectionError } from './database-unavailable.ts';
 import { PrismaClient } from './generated/client.ts';
 
 export type Db = PrismaClient;
@@ -33,7 +34,7 @@ export function createDb(databaseUrl: string, opts: { poolSize?: number } = {}):
   // The pool is ours, so Prisma is told to end it on $disconnect.
   const plain = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   const client = tracingEnabled() ? traced(plain) : plain;
-  pools.set(client, pool);
+  guarded.set(client, guardQueries(pool));
   return client;
 }
 
@@ -65,15 +66,47 @@ function traced(client: PrismaClient): PrismaClient {
   }) as unknown as PrismaClient;
 }
 
-const pools = new WeakMap<Db, pg.Pool>();
-
 /**
  * The node-postgres pool under a client made by {@link createDb}: for what
- * Prisma cannot do, COPY above all (bulk writes). Its connections are the
+ * Prisma cannot do, COPY above all (bulk writes), and for the hot paths where
+ * a Prisma call costs more CPU than the query. Its connections are the
  * client's, so the pool size bounds both.
+ *
+ * What it returns is the pool seen through {@link guardQueries}: a socket
+ * error of any query on it, or on a client it lends, says the database is
+ * unavailable (DatabaseUnavailableError), as Prisma's own errors do. Prisma
+ * itself keeps the bare pool, so its error mapping is untouched.
  */
 export function poolOf(db: Db): pg.Pool {
-  const pool = pools.get(db);
+  const pool = guarded.get(db);
   if (!pool) throw new Error('this Prisma client was not made by createDb: no pool to borrow');
   return pool;
+}
+
+const guarded = new WeakMap<Db, pg.Pool>();
+
+/**
+ * A view of a pool or client whose promise-returning `query` rethrows
+ * connection errors through {@link rethrowConnectionError}, and whose
+ * `connect()` does too and lends clients seen the same way. Written by hand: pg has no
+ * hook for its errors, and a Proxy keeps every other member (events, `end`,
+ * `release`, a COPY's stream-returning `query`) the pool's own.
+ */
+function guardQueries<T extends pg.Pool | pg.PoolClient>(target: T): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      if (property === 'query') {
+        return (...args: unknown[]) => {
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(object, args);
+          return result instanceof Promise ? result.catch(rethrowConnectionError) : result;
+        };
+      }
+      if (property === 'connect' && object instanceof pg.Pool) {
+        return async () => guardQueries(await object.connect().catch(rethrowConnectionError));
+      }
+      return (value as (...a: unknown[]) => unknown).bind(object);
+    },
+  });
 }

@@ -1,3 +1,16 @@
+import { AppError } from '@kbflow/errors';
+
+/**
+ * PostgreSQL's connection failed under a query sent on the pool directly
+ * (see {@link rethrowConnectionError}): the database, not the query, is the
+ * problem, so the work waits for it instead of spending an attempt.
+ */
+export class DatabaseUnavailableError extends AppError {
+  constructor(message: string, cause: unknown) {
+    super('database_unavailable', message, { retryable: true, cause });
+  }
+}
+
 /**
  * Whether an error says PostgreSQL cannot be reached right now (down,
  * restarting, refusing connections, the connection dropped), as opposed to
@@ -27,12 +40,15 @@
  * A bare socket error (ECONNREFUSED, ECONNRESET) is deliberately not enough:
  * the scraper's fetch of a website that refuses connections fails the same
  * way, and must fail that page, not make its queue wait. Socket codes count
- * only inside Prisma's error, where they are PostgreSQL's. So a COPY whose
- * pool cannot connect at all is an ordinary failed attempt.
+ * only where they are known to be PostgreSQL's: inside Prisma's error, and
+ * on the pool `poolOf` lends, which rethrows them as
+ * {@link DatabaseUnavailableError} (promise queries and `connect()`; a COPY
+ * stream's own error events are not wrapped).
  *
- * Duck-typed on `name`, `code` and `meta`, never `instanceof`: the check
- * lives where no generated client is imported (the queues package uses it),
- * and wrapped errors are followed through `cause`.
+ * Prisma's and node-postgres's errors are recognised by `name`, `code` and
+ * `meta`, not `instanceof`: the check lives where no generated client is
+ * imported (the queues package uses it), and wrapped errors are followed
+ * through `cause`. kbflow's own {@link DatabaseUnavailableError} by class.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   return unavailable(error, 0);
@@ -66,7 +82,7 @@ const PG_MESSAGES = [
 function unavailable(error: unknown, depth: number): boolean {
   if (depth > 5 || error === null || typeof error !== 'object') return false;
   const e = error as { name?: unknown; code?: unknown; severity?: unknown; message?: unknown; meta?: unknown; cause?: unknown; errors?: unknown };
-  if (e.name === 'PrismaClientInitializationError' || e.name === 'DatabaseConnectionError') return true;
+  if (error instanceof DatabaseUnavailableError || e.name === 'PrismaClientInitializationError') return true;
   if (typeof e.code === 'string' && PRISMA_CODES.has(e.code) && String(e.name).startsWith('PrismaClient')) return true;
   if (e.code === 'P2028' && typeof e.message === 'string' && e.message.includes(NO_CONNECTION_IN_TIME)) return true;
   // node-postgres's DatabaseError: a SQLSTATE with the server's severity.
@@ -90,23 +106,18 @@ function adapterCause(cause: unknown): boolean {
 const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
- * A query sent on the pool directly, outside Prisma (which wraps socket
+ * For a query sent on the pool directly, outside Prisma (which wraps socket
  * errors in its own, see above): a bare socket error there is PostgreSQL's
- * connection failing, so it is rethrown as a DatabaseConnectionError that
- * {@link isDatabaseUnavailable} recognises. Found by the outage test: a
- * page status written on the pool failed with a bare `read ECONNRESET`
- * and spent the job's attempt.
+ * connection failing, so it is rethrown as a {@link DatabaseUnavailableError}.
+ * Every other error passes through untouched. Found by the outage test: a
+ * page status written on the pool failed with a bare `read ECONNRESET` and
+ * spent the job's attempt. `poolOf` applies it to every query of the pool
+ * and of the clients it lends.
  */
-export async function onDatabaseConnection<T>(query: () => Promise<T>): Promise<T> {
-  try {
-    return await query();
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && SOCKET_CODES.has(code)) {
-      const wrapped = new Error(`PostgreSQL connection failed: ${(error as Error).message}`, { cause: error });
-      wrapped.name = 'DatabaseConnectionError';
-      throw wrapped;
-    }
-    throw error;
+export function rethrowConnectionError(error: unknown): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && SOCKET_CODES.has(code)) {
+    throw new DatabaseUnavailableError(`PostgreSQL connection failed: ${(error as Error).message}`, error);
   }
+  throw error;
 }

@@ -1,3 +1,4 @@
+import { PermanentError } from '@kbflow/errors';
 import type pg from 'pg';
 
 /**
@@ -43,16 +44,13 @@ const SYNC_IDLE_HOURS = 24;
 const SYNC_TOMBSTONE_DAYS = 7;
 
 /** Why a batch may not join a sync: the api turns it into a 400 or 409 naming `field`. */
-export class RecordSyncRefused extends Error {
-  readonly status: 400 | 409;
-  readonly code: 'sync_mismatch' | 'sync_finished' | 'sync_expired';
+export class RecordSyncRefused extends PermanentError {
+  declare readonly status: 400 | 409;
+  declare readonly code: 'sync_mismatch' | 'sync_finished' | 'sync_expired';
   readonly field: 'sync' | 'source' | 'knowledgeBase';
 
   constructor(status: 400 | 409, code: RecordSyncRefused['code'], field: RecordSyncRefused['field'], message: string) {
-    super(message);
-    this.name = 'RecordSyncRefused';
-    this.status = status;
-    this.code = code;
+    super(code, message, { status });
     this.field = field;
   }
 }

@@ -1,6 +1,5 @@
 import { claimLinks, type ClaimLinksInput } from './claim-links.ts';
 import { poolOf, TRANSACTION_OPTIONS, type Db } from './client.ts';
-import { onDatabaseConnection } from './database-unavailable.ts';
 import { storedPageOf, type StoredPage, type StoredPageRow } from './document.repository.ts';
 import { Prisma } from './generated/client.ts';
 import { TaskRunRepository, type RunReport, type TaskProgress, type TaskView } from './task-run.repository.ts';
@@ -208,29 +207,27 @@ export class TaskRepository {
     status: PageStatus,
     extra: { documentId?: string; error?: string; change?: PageChange; httpStatus?: number; bytes?: number } = {},
   ): Promise<void> {
-    await onDatabaseConnection(() =>
-      poolOf(this.db).query(
-        `UPDATE task_pages SET status = $3, error = $4, updated_at = now(),
+    await poolOf(this.db).query(
+      `UPDATE task_pages SET status = $3, error = $4, updated_at = now(),
          document_id = CASE WHEN $5::boolean THEN $6::uuid ELSE document_id END,
          change = CASE WHEN $7::boolean THEN $8 ELSE change END,
          http_status = CASE WHEN $9::boolean THEN $10::int ELSE http_status END,
          bytes = CASE WHEN $11::boolean THEN $12::int ELSE bytes END
        WHERE task_id = $1::uuid AND url = $2`,
-        [
-          taskId,
-          url,
-          status,
-          extra.error?.slice(0, 2000) ?? null,
-          extra.documentId !== undefined,
-          extra.documentId ?? null,
-          extra.change !== undefined,
-          extra.change ?? null,
-          extra.httpStatus !== undefined,
-          extra.httpStatus ?? null,
-          extra.bytes !== undefined,
-          extra.bytes ?? null,
-        ],
-      ),
+      [
+        taskId,
+        url,
+        status,
+        extra.error?.slice(0, 2000) ?? null,
+        extra.documentId !== undefined,
+        extra.documentId ?? null,
+        extra.change !== undefined,
+        extra.change ?? null,
+        extra.httpStatus !== undefined,
+        extra.httpStatus ?? null,
+        extra.bytes !== undefined,
+        extra.bytes ?? null,
+      ],
     );
   }
 
@@ -250,23 +247,21 @@ export class TaskRepository {
     | { task: { id: string; tenantId: string; knowledgeBaseId: string; state: TaskState; params: CrawlParams }; status?: PageStatus; stored?: StoredPage }
     | undefined
   > {
-    const { rows } = await onDatabaseConnection(() =>
-      poolOf(this.db).query<{
-        id: string;
-        tenant_id: string;
-        knowledge_base_id: string;
-        state: string;
-        params: CrawlParams;
-        page_status: string | null;
-        doc: StoredPageRow | null;
-      }>(
-        `SELECT t.id, t.tenant_id, t.knowledge_base_id, t.state, t.params,
+    const { rows } = await poolOf(this.db).query<{
+      id: string;
+      tenant_id: string;
+      knowledge_base_id: string;
+      state: string;
+      params: CrawlParams;
+      page_status: string | null;
+      doc: StoredPageRow | null;
+    }>(
+      `SELECT t.id, t.tenant_id, t.knowledge_base_id, t.state, t.params,
          (SELECT p.status FROM task_pages p WHERE p.task_id = t.id AND p.url = $2) AS page_status,
          (SELECT json_build_object('id', d.id, 'etag', d.etag, 'lastModified', d.last_modified, 'links', d.links, 'status', d.status, 'fetchedAt', d.fetched_at)
             FROM documents d WHERE d.knowledge_base_id = t.knowledge_base_id AND d.url = $2 AND d.content_type = 'page') AS doc
        FROM tasks t WHERE t.id = $1::uuid`,
-        [taskId, url],
-      ),
+      [taskId, url],
     );
     const row = rows[0];
     if (!row) return undefined;

@@ -1,3 +1,4 @@
+import { PermanentError } from '@kbflow/errors';
 import { Prisma } from './generated/client.ts';
 import type { Db } from './client.ts';
 import { generateApiKey, hashApiKey } from './ids.ts';
@@ -52,10 +53,9 @@ export interface TenantPurgeView {
 }
 
 /** A tenant name that is already taken. */
-export class TenantNameTakenError extends Error {
+export class TenantNameTakenError extends PermanentError {
   constructor(name: string) {
-    super(`a tenant named ${name} already exists`);
-    this.name = 'TenantNameTakenError';
+    super('tenant_name_taken', `a tenant named ${name} already exists`, { status: 409 });
   }
 }
 

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, startTcpProxy, type TestDatabase, type TcpProxy } from '@kbflow/testing';
-import { onDatabaseConnection } from '../src/database-unavailable.ts';
+import { DatabaseUnavailableError } from '../src/database-unavailable.ts';
 import { createDb, isDatabaseUnavailable, poolOf, TenantRepository, type Db } from '../src/index.ts';
 
 let database: TestDatabase;
@@ -56,9 +56,12 @@ describe('isDatabaseUnavailable', () => {
       expect((model as { code?: string }).code).toBe('P1001');
       expect((raw as { code?: string }).code).toBe('P2010');
       expect([model, raw, tx].map(isDatabaseUnavailable)).toEqual([true, true, true]);
-      // The pool used directly gives a bare ECONNREFUSED, which a website gives too: not claimed (see the module's comment).
-      expect((copy as { code?: string }).code).toBe('ECONNREFUSED');
-      expect(isDatabaseUnavailable(copy)).toBe(false);
+      // The pool used directly gives a bare ECONNREFUSED; poolOf knows the socket is PostgreSQL's and says so.
+      expect(copy).toBeInstanceOf(DatabaseUnavailableError);
+      expect(((copy as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+      expect(isDatabaseUnavailable(copy)).toBe(true);
+      // The same bare error anywhere else (a website refusing the scraper) is not claimed (see the module's comment).
+      expect(isDatabaseUnavailable((copy as Error).cause)).toBe(false);
     } finally {
       await down.$disconnect();
     }
@@ -134,20 +137,27 @@ describe('isDatabaseUnavailable', () => {
     }
   }, 60_000);
 
-  it('a query on the pool directly (outside Prisma) whose connection drops says unavailable through onDatabaseConnection, and not bare', async () => {
+  it('a query on the pool directly (outside Prisma), or on a client it lends, whose connection drops says unavailable, and not bare', async () => {
     const viaProxy = createDb(proxy.url(database.url));
     try {
       await poolOf(viaProxy).query('SELECT 1');
-      const slow = errorOf(() => onDatabaseConnection(() => poolOf(viaProxy).query('SELECT pg_sleep(5)')));
+      const lent = await poolOf(viaProxy).connect();
+      // A lent client also emits the drop as an event; unheard, Node would throw it.
+      lent.on('error', () => undefined);
+      const slow = errorOf(() => poolOf(viaProxy).query('SELECT pg_sleep(5)'));
+      const slowOnClient = errorOf(() => lent.query('SELECT pg_sleep(5)'));
       await new Promise((resolve) => setTimeout(resolve, 300));
       await proxy.down();
-      const dropped = await slow;
-      expect(isDatabaseUnavailable(dropped)).toBe(true);
-      expect((dropped as Error).name).toBe('DatabaseConnectionError');
+      for (const dropped of [await slow, await slowOnClient]) {
+        expect(isDatabaseUnavailable(dropped)).toBe(true);
+        expect(dropped).toBeInstanceOf(DatabaseUnavailableError);
+      }
+      lent.release(true);
       // A constraint-like server error passes through untouched.
       await proxy.up();
-      const bad = await errorOf(() => onDatabaseConnection(() => poolOf(viaProxy).query('SELECT FROM nowhere_at_all')));
+      const bad = await errorOf(() => poolOf(viaProxy).query('SELECT FROM nowhere_at_all'));
       expect(isDatabaseUnavailable(bad)).toBe(false);
+      expect(bad).not.toBeInstanceOf(DatabaseUnavailableError);
     } finally {
       await proxy.up();
       await viaProxy.$disconnect();

@@ -1,9 +1,7 @@
+import { AppError } from '@kbflow/errors';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
-/**
- * Why a provider call failed, in a form that survives the queue boundary as
- * `code: message` (see `serializeError` in `@kbflow/queues`).
- */
+/** Why a provider call failed: stable codes that cross the queue in the error's data. */
 export type ProviderErrorCode = 'provider_rate_limited' | 'provider_unavailable' | 'provider_timeout' | 'provider_rejected' | 'provider_bad_response';
 
 /**
@@ -12,19 +10,11 @@ export type ProviderErrorCode = 'provider_rate_limited' | 'provider_unavailable'
  * later (rate limits, 5xx, resets, timeouts) or never will (bad request,
  * bad key, unknown model).
  */
-export class ProviderError extends Error {
-  readonly code: ProviderErrorCode;
-  readonly status?: number;
-  readonly retryAfterMs?: number;
-  readonly retryable: boolean;
+export class ProviderError extends AppError {
+  declare readonly code: ProviderErrorCode;
 
   constructor(code: ProviderErrorCode, message: string, opts: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown }) {
-    super(message, { cause: opts.cause });
-    this.name = 'ProviderError';
-    this.code = code;
-    this.retryable = opts.retryable;
-    if (opts.status !== undefined) this.status = opts.status;
-    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
+    super(code, message, opts);
   }
 }
 

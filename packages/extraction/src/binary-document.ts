@@ -1,5 +1,6 @@
 // mammoth and unpdf (pdf.js) are imported on first use: every service imports
 // this package, and mammoth alone adds most of a second to a process's start.
+import { PermanentError } from '@kbflow/errors';
 import { extractPage, type ExtractedPage } from './extract-page.ts';
 
 /** The file formats kbflow extracts besides HTML. */
@@ -30,13 +31,11 @@ export function documentFormatOf(contentType: string | undefined, name: string |
 }
 
 /** Why a file could not be read: it fails that one document, with this code and message. */
-export class DocumentExtractionError extends Error {
-  readonly code: 'document_encrypted' | 'document_unreadable' | 'document_too_many_pages' | 'document_empty';
+export class DocumentExtractionError extends PermanentError {
+  declare readonly code: 'document_encrypted' | 'document_unreadable' | 'document_too_many_pages' | 'document_empty';
 
   constructor(code: DocumentExtractionError['code'], message: string) {
-    super(message);
-    this.name = 'DocumentExtractionError';
-    this.code = code;
+    super(code, message);
   }
 }
 

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { PermanentError } from '@kbflow/queues';
+import { PermanentError } from '@kbflow/errors';
 
 /**
  * ipaddr.js range names that are safe to fetch. Everything else (private,

@@ -1,10 +1,11 @@
-import { DelayedError, MetricsTime, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, MetricsTime, RateLimitError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isDatabaseUnavailable } from '@kbflow/db/database-unavailable';
+import { decodeError, describeErrorData, encodeError, isPermanent, PermanentError } from '@kbflow/errors';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { jobNamesOf, parseJobData, QueueName, type JobData, type JobName } from './catalog.ts';
-import { isPermanent, JobDeferral, PermanentError, rateLimitDelay, serializeError } from './errors.ts';
+import { JobDeferral, rateLimitDelay } from './errors.ts';
 import { jobMetrics } from './job-metrics.ts';
 import { OutageBackoff } from './outage-backoff.ts';
 import { DeadLetters } from './dead-letters.ts';
@@ -99,12 +100,12 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       const log = baseLog.child({ job: job.name, jobId: job.id, attempt: job.attemptsMade + 1, correlationId });
       const end = metrics.duration.startTimer({ queue: opts.queue, job_name: job.name });
       try {
-        if (!handler) throw new UnrecoverableError(`unknown_job: no handler for ${job.name}`);
+        if (!handler) throw new UnrecoverableError(encodeError(new PermanentError('unknown_job', `no handler for ${job.name}`)));
         let data: JobData<Q, JobName<Q>>;
         try {
           data = parseJobData(opts.queue, name, job.data);
         } catch (error) {
-          throw new UnrecoverableError(`invalid_payload: ${(error as Error).message}`);
+          throw new UnrecoverableError(encodeError(new PermanentError('invalid_payload', (error as Error).message)));
         }
         const slot = await opts.tenantSlots?.acquire(opts.queue, job.name, (data as { tenantId?: string }).tenantId);
         let result: unknown;
@@ -158,9 +159,10 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
         end({ outcome });
         metrics.total.inc({ queue: opts.queue, job_name: job.name, outcome });
         log.warn({ err: error, outcome }, 'job failed');
-        if (error instanceof UnrecoverableError || (error as Error).name === 'RateLimitError') throw error;
-        if (isPermanent(error)) throw new UnrecoverableError(serializeError(error));
-        const wrapped = new Error(serializeError(error));
+        if (error instanceof UnrecoverableError || error instanceof RateLimitError) throw error;
+        // What BullMQ keeps as the job's failedReason: the error as data (ErrorData JSON).
+        if (isPermanent(error)) throw new UnrecoverableError(encodeError(error));
+        const wrapped = new Error(encodeError(error));
         wrapped.stack = (error as Error).stack ?? wrapped.stack;
         throw wrapped;
       }
@@ -200,8 +202,7 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
 }
 
 function isFinalAttempt(error: unknown, attemptsDone: number, job: Job): boolean {
-  if (error instanceof UnrecoverableError || (error as Error | undefined)?.name === 'UnrecoverableError') return true;
-  if (isPermanent(error)) return true;
+  if (error instanceof UnrecoverableError || isPermanent(error)) return true;
   return attemptsDone >= (job.opts.attempts ?? DEFAULT_ATTEMPTS);
 }
 
@@ -211,7 +212,7 @@ async function deadLetter(deadLetters: DeadLetters, queue: QueueName, job: Job, 
     jobName: job.name,
     jobId: String(job.id),
     data: job.data,
-    error: error.message,
+    error: describeErrorData(decodeError(error.message)),
     attemptsMade: job.attemptsMade,
     failedAt: new Date(job.finishedOn ?? Date.now()).toISOString(),
     stacktrace: job.stacktrace ?? [],

@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { decodeError, describeErrorData } from '@kbflow/errors';
 import type { Redis } from 'ioredis';
 import { ALL_QUEUES, QueueName } from './catalog.ts';
 import { Priority } from './priorities.ts';
@@ -165,7 +166,7 @@ export class DeadLetters {
             jobName: job.name,
             jobId: String(job.id),
             data: job.data,
-            error: job.failedReason ?? 'unknown',
+            error: job.failedReason ? describeErrorData(decodeError(job.failedReason)) : 'unknown',
             attemptsMade: job.attemptsMade,
             failedAt: new Date(job.finishedOn ?? now).toISOString(),
             stacktrace: job.stacktrace ?? [],

@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { createDb } from '@kbflow/db';
 import type { Job, Worker } from 'bullmq';
 import { pino } from 'pino';
-import { AppError, createRedis, createWorker, JobDeferral, JobProducer, PermanentError, Priority, QueueName, someHandlers, type Redis } from '../src/index.ts';
+import { AppError, decodeError, PermanentError } from '@kbflow/errors';
+import { createRedis, createWorker, JobDeferral, JobProducer, Priority, QueueName, someHandlers, type Redis } from '../src/index.ts';
 
 // createWorker against a real Redis, one fresh queue prefix per test (as
 // bullmq's own tests do).
@@ -162,7 +163,7 @@ describe('createWorker: payload validation', () => {
 });
 
 describe('createWorker: permanent errors', () => {
-  it('a PermanentError spends one attempt, keeps its code in the reason and is dead-lettered', async () => {
+  it('a PermanentError spends one attempt, crosses the queue as data (code, message) and is dead-lettered', async () => {
     let called = 0;
     const { producer, failed } = setup({
       'embed-texts': async () => {
@@ -174,7 +175,9 @@ describe('createWorker: permanent errors', () => {
     await until(async () => (await producer.queue(QueueName.deadLetter).count()) === 1, 5000);
     expect([called, failed]).toEqual([1, ['p@1']]);
     const job = await producer.queue(QueueName.embed).getJob('p');
-    expect(job?.failedReason).toBe('http_status: https://x.test/ answered 404');
+    expect(decodeError(job?.failedReason)).toEqual({ code: 'http_status', message: 'https://x.test/ answered 404', retryable: false });
+    const [letter] = await producer.queue(QueueName.deadLetter).getJobs(['waiting', 'prioritized']);
+    expect((letter?.data as { error: string }).error).toBe('http_status: https://x.test/ answered 404');
   });
 });
 

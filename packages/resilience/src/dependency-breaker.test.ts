@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { AppError } from '@kbflow/errors';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { BreakerOpenError, countsAsFailure, DependencyBreaker } from './dependency-breaker.ts';
@@ -82,8 +83,8 @@ describe('DependencyBreaker', () => {
   it('does not count rate limits or rejected requests as failures', async () => {
     const breaker = make(2);
     for (let i = 0; i < 5; i++) {
-      await expect(breaker.run(fail({ status: 429, retryAfterMs: 1000 }))).rejects.toThrow();
-      await expect(breaker.run(fail({ retryable: false, status: 400 }))).rejects.toThrow();
+      await expect(breaker.run(() => Promise.reject(new AppError('provider_rate_limited', '429', { status: 429, retryAfterMs: 1000 })))).rejects.toThrow();
+      await expect(breaker.run(() => Promise.reject(new AppError('provider_rejected', '400', { retryable: false, status: 400 })))).rejects.toThrow();
     }
     expect(breaker.state).toBe('closed');
     await breaker.close();
@@ -91,8 +92,8 @@ describe('DependencyBreaker', () => {
 
   it('classifies errors', () => {
     expect(countsAsFailure(new Error('ECONNRESET'))).toBe(true);
-    expect(countsAsFailure({ retryable: true, status: 503 })).toBe(true);
-    expect(countsAsFailure({ retryable: true, status: 429 })).toBe(false);
-    expect(countsAsFailure({ retryable: false, status: 401 })).toBe(false);
+    expect(countsAsFailure(new AppError('provider_unavailable', '503', { retryable: true, status: 503 }))).toBe(true);
+    expect(countsAsFailure(new AppError('provider_rate_limited', '429', { retryable: true, status: 429 }))).toBe(false);
+    expect(countsAsFailure(new AppError('provider_rejected', '401', { retryable: false, status: 401 }))).toBe(false);
   });
 });

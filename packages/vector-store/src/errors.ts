@@ -1,3 +1,5 @@
+import { AppError } from '@kbflow/errors';
+
 /** Why a vector-store call failed; stable strings, safe to log and to match on. */
 export type VectorStoreErrorCode =
   | 'vector_invalid_input'
@@ -8,20 +10,12 @@ export type VectorStoreErrorCode =
   | 'vector_store_closed'
   | 'vector_store_failed';
 
-/**
- * A vector-store failure that knows whether trying again can help. It has the
- * same `code`/`retryable`/`cause` shape as the queues' `AppError` without
- * depending on that package, so the worker wrapper can classify it.
- */
-export class VectorStoreError extends Error {
-  readonly code: VectorStoreErrorCode;
-  readonly retryable: boolean;
+/** A vector-store failure; whether trying again can help follows from its code unless said otherwise. */
+export class VectorStoreError extends AppError {
+  declare readonly code: VectorStoreErrorCode;
 
   constructor(code: VectorStoreErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
-    super(message, { cause: opts.cause });
-    this.name = 'VectorStoreError';
-    this.code = code;
-    this.retryable = opts.retryable ?? defaultRetryable(code);
+    super(code, message, { retryable: opts.retryable ?? defaultRetryable(code), cause: opts.cause });
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, someHandlers, DeadLetters, PermanentError, Priority, priorityClass, QueueName, type JobProducer, type Redis } from '@kbflow/queues';
+import { PermanentError } from '@kbflow/errors';
+import { createWorker, someHandlers, DeadLetters, Priority, priorityClass, QueueName, type JobProducer, type Redis } from '@kbflow/queues';
 import { ADMIN_KEY, startTestApi, type TestApi } from './support/test-api.ts';
 
 let api: TestApi;

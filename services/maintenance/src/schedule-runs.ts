@@ -1,5 +1,6 @@
 import type { ScheduleRunRepository, ScheduleTrigger } from '@kbflow/db';
-import { serializeError, type JobContext, type JobHandlers } from '@kbflow/queues';
+import { describeError } from '@kbflow/errors';
+import type { JobContext, JobHandlers } from '@kbflow/queues';
 import type { Job } from 'bullmq';
 
 /** The part of the repository the wrapper writes through. */
@@ -61,7 +62,7 @@ export function recordRuns(runs: RunRecorder, handlers: JobHandlers<'maintenance
         result = await handler(data, ctx);
       } catch (error) {
         await runs
-          .finish({ ...key, status: 'failed', durationMs: performance.now() - started, error: serializeError(error) })
+          .finish({ ...key, status: 'failed', durationMs: performance.now() - started, error: describeError(error) })
           .catch((err: unknown) => ctx.log.warn({ err }, 'could not record a failed schedule run'));
         throw error;
       }

@@ -1,3 +1,4 @@
+import { decodeError, describeErrorData } from '@kbflow/errors';
 import type { TaskRepository } from '@kbflow/db';
 import { crawlJobId, emitWebhookEvent, Priority, QueueName, type JobProducer, type Redis, type WebhookEventSource } from '@kbflow/queues';
 import type { Job } from 'bullmq';
@@ -82,7 +83,7 @@ async function stuckReason(job: Job | undefined, redis: Redis): Promise<string |
   const state = await job.getState();
   switch (state) {
     case 'failed':
-      return `its completion job (complete-crawl) failed: ${job.failedReason ?? 'no reason recorded'}`;
+      return `its completion job (complete-crawl) failed: ${job.failedReason ? describeErrorData(decodeError(job.failedReason)) : 'no reason recorded'}`;
     case 'completed':
       return 'its completion job (complete-crawl) completed without settling the task';
     case 'waiting-children': {

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, crawlFlow, crawlJobId, JobProducer, PermanentError, Priority, QueueName, someHandlers, type Redis } from '@kbflow/queues';
+import { PermanentError } from '@kbflow/errors';
+import { createRedis, createWorker, crawlFlow, crawlJobId, JobProducer, Priority, QueueName, someHandlers, type Redis } from '@kbflow/queues';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
 import { reapTasks } from '../src/task-reaper.ts';
 

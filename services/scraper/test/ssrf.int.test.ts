@@ -14,7 +14,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PermanentError } from '@kbflow/queues';
+import { PermanentError } from '@kbflow/errors';
 import { isPublicAddress, type AddressPolicy, type Resolver } from '@kbflow/net';
 import { BrowserFetcher } from '../src/fetchers/browser-fetcher.ts';
 import type { PageFetcher } from '../src/fetchers/fetched-page.ts';

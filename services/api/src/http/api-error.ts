@@ -1,20 +1,21 @@
 import { isDatabaseUnavailable } from '@kbflow/db';
+import { AppError } from '@kbflow/errors';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 
-/** An error with an HTTP status that the error middleware turns into `{"error": {...}}`. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
+/**
+ * An error with an HTTP status that the error middleware turns into
+ * `{"error": {...}}`. Retryable when the same request can work later: a 5xx
+ * or a 429.
+ */
+export class ApiError extends AppError {
+  declare readonly status: number;
   readonly field: string | undefined;
   readonly headers: Record<string, string>;
 
   constructor(status: number, code: string, message: string, opts: { field?: string; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
+    super(code, message, { status, retryable: status >= 500 || status === 429 });
     this.field = opts.field;
     this.headers = opts.headers ?? {};
   }

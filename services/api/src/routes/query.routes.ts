@@ -1,5 +1,6 @@
 import type { TenantRepository } from '@kbflow/db';
-import { deserializeError, Priority, QueueName, readQueryStreamEvents, requestQueryCancel, type JobProducer, type Redis } from '@kbflow/queues';
+import { decodeError } from '@kbflow/errors';
+import { Priority, QueueName, readQueryStreamEvents, requestQueryCancel, type JobProducer, type Redis } from '@kbflow/queues';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Request, Response } from 'express';
@@ -47,7 +48,7 @@ async function awaitJob<T>(job: Job, events: QueueEvents, timeoutMs: number): Pr
   } catch (error) {
     const message = (error as Error).message;
     if (/timed out/i.test(message)) throw new ApiError(504, 'timeout', `no answer within ${timeoutMs} ms`);
-    const { code, message: detail } = deserializeError(message);
+    const { code, message: detail } = decodeError(message);
     throw new ApiError(502, code, detail);
   }
 }
@@ -71,7 +72,7 @@ async function pollJob<T>(queue: Queue, id: string, timeoutMs: number): Promise<
       const done = await queue.getJob(id);
       if (!done) break;
       if (state === 'completed') return done.returnvalue as T;
-      const { code, message } = deserializeError(done.failedReason);
+      const { code, message } = decodeError(done.failedReason);
       throw new ApiError(502, code, message);
     }
     // Removed while we waited (trimmed by age): nothing left to read.

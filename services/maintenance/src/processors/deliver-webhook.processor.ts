@@ -1,5 +1,6 @@
 import type { WebhookRepository } from '@kbflow/db';
-import { AppError, PermanentError, type JobContext, type JobData } from '@kbflow/queues';
+import { AppError, PermanentError } from '@kbflow/errors';
+import type { JobContext, JobData } from '@kbflow/queues';
 import { webhookSignature } from '../domain/webhook-signature.ts';
 import type { SendResult } from '../webhooks/webhook-sender.ts';
 

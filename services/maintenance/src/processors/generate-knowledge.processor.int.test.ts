@@ -5,18 +5,8 @@
 // queues a job of its own; a run that waits too long fails on its timeout.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import {
-  createRedis,
-  createWorker,
-  JobProducer,
-  PermanentError,
-  Priority,
-  priorityClass,
-  QueueName,
-  someHandlers,
-  type JobContext,
-  type Redis,
-} from '@kbflow/queues';
+import { PermanentError } from '@kbflow/errors';
+import { createRedis, createWorker, JobProducer, Priority, priorityClass, QueueName, someHandlers, type JobContext, type Redis } from '@kbflow/queues';
 import { testRedisUrl, uniquePrefix } from '@kbflow/testing';
 import { QueueEvents, type Job, type Worker } from 'bullmq';
 import { generateKnowledgeRun, type GenerateKnowledgeRunDeps } from './generate-knowledge.processor.ts';

@@ -1,5 +1,6 @@
 import type { SourceRepository, TaskRepository } from '@kbflow/db';
-import { Priority, QueueName, serializeError, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
+import { describeError } from '@kbflow/errors';
+import { Priority, QueueName, type JobContext, type JobData, type JobProducer } from '@kbflow/queues';
 
 /** The catalog's limit on the chunks of one `embed/delete-vectors` job (it also takes at most 1,000 documents). */
 const MAX_CHUNKS_PER_JOB = 20_000;
@@ -27,7 +28,7 @@ export async function purgeSource(
     return await purgePages(data, ctx, deps);
   } catch (error) {
     // The last attempt settles the task, so it does not read running forever.
-    if (ctx.job.attemptsMade + 1 >= (ctx.job.opts.attempts ?? 1)) await deps.tasks.settle(data.taskId, 'failed', null, serializeError(error));
+    if (ctx.job.attemptsMade + 1 >= (ctx.job.opts.attempts ?? 1)) await deps.tasks.settle(data.taskId, 'failed', null, describeError(error));
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '@kbflow/embeddings';
-import { AppError, PermanentError } from '@kbflow/queues';
+import { AppError, PermanentError } from '@kbflow/errors';
 import type { Logger } from '@kbflow/observability';
 import { chromium, type Browser } from 'playwright-core';
 import { Gauge, type Registry } from 'prom-client';
@@ -111,7 +111,7 @@ export class BrowserFetcher implements PageFetcher {
         throw new PermanentError(
           'browser_sandbox',
           `KBFLOW_BROWSER_SANDBOX=on, but Chromium cannot start sandboxed (the platform must allow user namespaces; see docs/operations.md): ${(error as Error).message.split('\n')[0]}`,
-          error,
+          { cause: error },
         );
       }
       this.opts.log?.warn(
@@ -174,8 +174,8 @@ export class BrowserFetcher implements PageFetcher {
         const message = `${url} answered ${status}`;
         const retryAfter = status === 429 || status === 503 ? response?.headers()['retry-after'] : undefined;
         const retryAfterMs = retryAfter === undefined ? undefined : parseRetryAfter(new Headers({ 'retry-after': retryAfter }));
-        if (retryAfterMs !== undefined) throw new AppError('http_status', message, { retryAfterMs });
-        throw status === 429 || status >= 500 ? new AppError('http_status', message) : new HttpStatusError(url, status);
+        if (retryAfterMs !== undefined) throw new AppError('http_status', message, { status, retryAfterMs });
+        throw status === 429 || status >= 500 ? new AppError('http_status', message, { status }) : new HttpStatusError(url, status);
       }
       const html = await page.content();
       if (Buffer.byteLength(html) > this.opts.maxBytes) throw new PermanentError('page_too_large', `${url} is larger than ${this.opts.maxBytes} bytes`);

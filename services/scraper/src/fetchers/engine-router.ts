@@ -1,6 +1,6 @@
 import { DocumentExtractionError, extractDocument, extractPage, type ExtractedPage } from '@kbflow/extraction';
 import { withSpan } from '@kbflow/observability';
-import { isPermanent, PermanentError } from '@kbflow/queues';
+import { AppError, isPermanent, PermanentError } from '@kbflow/errors';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { FetchedPage, PageFetcher, Validators } from './fetched-page.ts';
@@ -51,8 +51,8 @@ export class EngineRouter {
         span.setAttributes({ 'http.response.status_code': page.status, 'kbflow.scrape.final_url': page.finalUrl === url ? undefined : page.finalUrl });
         return page;
       } catch (error) {
-        const status = /answered (\d)\d\d/.exec((error as Error).message)?.[1];
-        end({ status: status ? `${status}xx` : 'error' });
+        const status = error instanceof AppError ? error.status : undefined;
+        end({ status: status === undefined ? 'error' : `${Math.floor(status / 100)}xx` });
         throw error;
       }
     });
@@ -75,7 +75,7 @@ export class EngineRouter {
       viaHttp = await withExtraction(await this.timed('http', url, conditional));
     } catch (error) {
       // A site asking to wait (429/503 with Retry-After) would say the same to the browser.
-      if (isPermanent(error) || (error as { retryAfterMs?: unknown }).retryAfterMs !== undefined) throw error;
+      if (isPermanent(error) || (error instanceof AppError && error.retryAfterMs !== undefined)) throw error;
       this.log.info({ url, err: (error as Error).message }, 'http engine failed, trying the browser');
       try {
         return await withExtraction(await this.timed('browser', url));

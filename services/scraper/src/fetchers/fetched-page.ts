@@ -1,5 +1,5 @@
 import type { DocumentFormat } from '@kbflow/extraction';
-import { PermanentError } from '@kbflow/queues';
+import { PermanentError } from '@kbflow/errors';
 
 /** What an engine returns for a URL. */
 export interface FetchedPage {
@@ -32,12 +32,14 @@ export interface PageFetcher {
 
 /** A final HTTP status (404, 410, other 4xx): the page fails for good, and the status tells a gone page from a broken one. */
 export class HttpStatusError extends PermanentError {
-  readonly httpStatus: number;
+  declare readonly status: number;
 
   constructor(url: string, httpStatus: number) {
-    super('http_status', `${url} answered ${httpStatus}`);
-    this.name = 'HttpStatusError';
-    this.httpStatus = httpStatus;
+    super('http_status', `${url} answered ${httpStatus}`, { status: httpStatus });
+  }
+
+  get httpStatus(): number {
+    return this.status;
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isPermanent } from '@kbflow/queues';
+import { isPermanent } from '@kbflow/errors';
 import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '@kbflow/net';
 
 /** Set on the proxy's refusal, so the fetcher can tell it from a site's own 403. */
@@ -132,7 +132,7 @@ export class GuardedProxy {
 
   /** A guard refusal is a 403 that says why; anything else a plain 502. */
   private refuse(error: unknown, send: (status: number, headers: Record<string, string>) => void): void {
-    if ((error as { code?: unknown }).code === 'blocked_address' || isPermanent(error)) {
+    if (isPermanent(error)) {
       this.blocked.push(error as Error);
       send(403, { [BLOCKED_HEADER]: (error as Error).message.replace(/[^\x20-\x7e]/g, '?'), 'content-length': '0' });
       return;

@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '@kbflow/embeddings';
-import { AppError, PermanentError } from '@kbflow/queues';
+import { AppError, PermanentError } from '@kbflow/errors';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { assertUrlAllowed, guardedLookup, type AddressPolicy } from '@kbflow/net';
 import { documentFormatOf } from '@kbflow/extraction';
@@ -86,9 +86,9 @@ export class HttpFetcher implements PageFetcher {
         if (status === 429 || status === 503) {
           const header = res.headers['retry-after'];
           const retryAfterMs = header === undefined ? undefined : parseRetryAfter(new Headers({ 'retry-after': String(header) }));
-          if (retryAfterMs !== undefined) throw new AppError('http_status', `${current.href} answered ${status}`, { retryAfterMs });
+          if (retryAfterMs !== undefined) throw new AppError('http_status', `${current.href} answered ${status}`, { status, retryAfterMs });
         }
-        if (RETRYABLE_STATUS.has(status)) throw new AppError('http_status', `${current.href} answered ${status}`);
+        if (RETRYABLE_STATUS.has(status)) throw new AppError('http_status', `${current.href} answered ${status}`, { status });
         throw new HttpStatusError(current.href, status);
       }
       const validators = validatorsOf(res.headers);
@@ -200,6 +200,6 @@ function toFetchError(error: unknown, url: string): Error {
     return new AppError('fetch_timeout', `${url} timed out`, { cause: error });
   }
   const code = (error as { code?: string }).code;
-  if (code === 'ENOTFOUND') return new PermanentError('dns_not_found', `${url}: host not found`, error);
+  if (code === 'ENOTFOUND') return new PermanentError('dns_not_found', `${url}: host not found`, { cause: error });
   return new AppError('fetch_failed', `${url}: ${(error as Error).message}`, { cause: error });
 }

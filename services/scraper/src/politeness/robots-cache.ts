@@ -1,3 +1,4 @@
+import { AppError } from '@kbflow/errors';
 import type { Redis } from '@kbflow/queues';
 import type { Logger } from 'pino';
 import { RobotsRules, robotsFileOf, type RobotsFile } from '../domain/robots-rules.ts';
@@ -81,7 +82,7 @@ export class RobotsCache {
       file = robotsFileOf(res.status, res.body.toString('utf8'));
     } catch (error) {
       // A refused address is the page's own answer too; anything else is "unreachable" (RFC 9309 2.3.1.4).
-      if ((error as { code?: string }).code === 'blocked_address') throw error;
+      if (error instanceof AppError && error.code === 'blocked_address') throw error;
       file = { kind: 'unreachable', reason: `robots.txt: ${(error as Error).message}` };
     }
     const ttl = file.kind === 'unreachable' ? Math.min(UNREACHABLE_TTL_MS, this.opts.ttlMs) : this.opts.ttlMs;

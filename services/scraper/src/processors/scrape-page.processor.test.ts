@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DocumentRepository, PageChange, PageStatus, PageValidators, StoredPage, StoreResult, TaskRepository } from '@kbflow/db';
-import { AppError, JobDeferral, PermanentError, type FlowNode, type JobContext, type JobProducer } from '@kbflow/queues';
+import { AppError, PermanentError } from '@kbflow/errors';
+import { JobDeferral, type FlowNode, type JobContext, type JobProducer } from '@kbflow/queues';
 import { pino } from 'pino';
 import { RobotsRules, robotsFileOf } from '../domain/robots-rules.ts';
 import type { SitemapEntry } from '../domain/sitemap-parser.ts';

@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import type { DocumentRepository, RemovedDocuments, TaskRepository } from '@kbflow/db';
+import { AppError, describeError, isPermanent, PermanentError } from '@kbflow/errors';
 import {
-  AppError,
   emitWebhookEvent,
-  isPermanent,
   JobDeferral,
   Priority,
-  PermanentError,
   QueueName,
-  serializeError,
   type FlowNode,
   type JobContext,
   type JobData,
@@ -20,7 +17,7 @@ import { crawlableLinks } from '../domain/link-filter.ts';
 import type { RobotsRules } from '../domain/robots-rules.ts';
 import type { SitemapEntry } from '../domain/sitemap-parser.ts';
 import type { Engine, RoutedPage } from '../fetchers/engine-router.ts';
-import { isGoneStatus, type Validators } from '../fetchers/fetched-page.ts';
+import { HttpStatusError, isGoneStatus, type Validators } from '../fetchers/fetched-page.ts';
 import type { HostLimits, HostSlot } from '../politeness/host-limiter.ts';
 
 /** How many chunk ids one embed job carries (a claim check, not the text). */
@@ -163,19 +160,18 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     }
   } catch (error) {
     if (error instanceof JobDeferral) throw error;
-    const httpStatus = (error as { httpStatus?: unknown }).httpStatus;
-    const status = typeof httpStatus === 'number' ? httpStatus : undefined;
+    const status = error instanceof HttpStatusError ? error.status : undefined;
     if (isGoneStatus(status)) {
       const removed = await removePage(data, task, deps, ctx);
       if (removed) {
-        await deps.tasks.setPageStatus(data.taskId, data.url, 'deleted', { change: 'deleted', httpStatus: status, error: serializeError(error) });
+        await deps.tasks.setPageStatus(data.taskId, data.url, 'deleted', { change: 'deleted', httpStatus: status, error: describeError(error) });
         return { outcome: 'deleted', reason: 'gone', documentId: removed.documentIds[0]! };
       }
     }
     const final = isPermanent(error) || ctx.job.attemptsMade + 1 >= (ctx.job.opts.attempts ?? 1);
     if (!final) throw error;
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'failed', { error: serializeError(error), ...(status !== undefined ? { httpStatus: status } : {}) });
-    if (isPermanent(error)) return { outcome: 'failed', error: serializeError(error) };
+    await deps.tasks.setPageStatus(data.taskId, data.url, 'failed', { error: describeError(error), ...(status !== undefined ? { httpStatus: status } : {}) });
+    if (isPermanent(error)) return { outcome: 'failed', error: describeError(error) };
     throw error;
   }
 
@@ -329,8 +325,9 @@ async function hostAskedToWait(
   politeness: PolitenessDeps,
 ): Promise<void> {
   // Only the site's own answer: an open browser breaker also says "come back later", but about the browser.
-  const { retryAfterMs, code } = error as { retryAfterMs?: unknown; code?: unknown };
-  if (code !== 'http_status' || typeof retryAfterMs !== 'number' || !Number.isFinite(retryAfterMs) || isPermanent(error)) return;
+  if (!(error instanceof AppError) || error.code !== 'http_status' || !error.retryable) return;
+  const { retryAfterMs } = error;
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return;
   const backoffs = data.backoffs ?? 0;
   if (backoffs >= MAX_BACKOFFS) {
     // Strip the delay: the worker must not turn it into a queue-wide rate limit.

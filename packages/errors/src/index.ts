@@ -1,0 +1,2 @@
+export { AppError, PermanentError, isPermanent } from './app-error.ts';
+export { decodeError, describeError, describeErrorData, encodeError } from './error-data.ts';
