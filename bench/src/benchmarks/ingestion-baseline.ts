@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { copyRows, deterministicUuid } from '@kbflow/db';
-import { createEmbedder } from '@kbflow/embeddings';
+import { HashingEmbedder } from '@kbflow/embeddings';
 import * as lancedb from '@lancedb/lancedb';
 import pg from 'pg';
 import { lanceSchema } from '../../../packages/vector-store/src/lancedb-schema.ts';
@@ -107,7 +107,7 @@ export async function copyBaseline(store: BaselineStore, records: BenchRecord[])
     await db.end();
   }
   const rowsSeconds = (performance.now() - started) / 1000;
-  const embedder = createEmbedder({});
+  const embedder = new HashingEmbedder();
   const chunks = documents.flatMap((d) => d.chunks.map((c) => ({ ...c, documentId: d.id })));
   if (!store.table) {
     const conn = await lancedb.connect(store.lanceDir);

@@ -1,5 +1,5 @@
 import { createDb, DocumentRepository } from '@kbflow/db';
-import { createEmbedder } from '@kbflow/embeddings';
+import { HashingEmbedder } from '@kbflow/embeddings';
 import { DEFAULT_VECTOR_COLLECTION, LanceDbVectorStore } from '@kbflow/vector-store';
 import { latencySummary, type LatencySummary } from '../stats.ts';
 
@@ -22,7 +22,7 @@ export async function probeRetrieval(opts: {
   const db = createDb(opts.databaseUrl);
   const documents = new DocumentRepository(db);
   const store = new LanceDbVectorStore({ dir: opts.lanceDir, table: DEFAULT_VECTOR_COLLECTION });
-  const embedder = createEmbedder({});
+  const embedder = new HashingEmbedder();
   const scope = { tenantId: opts.tenantId, knowledgeBaseId: opts.knowledgeBaseId };
   const vector: number[] = [];
   const keyword: number[] = [];

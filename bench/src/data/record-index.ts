@@ -1,5 +1,5 @@
 import { createDb, deterministicUuid, TenantRepository } from '@kbflow/db';
-import { createEmbedder } from '@kbflow/embeddings';
+import { HashingEmbedder } from '@kbflow/embeddings';
 import { chunkMarkdown, sha256Hex } from '@kbflow/extraction';
 import { DEFAULT_VECTOR_COLLECTION, LanceDbVectorStore } from '@kbflow/vector-store';
 import pg from 'pg';
@@ -44,7 +44,7 @@ export async function buildRecordIndex(opts: {
 
   const db = new pg.Client({ connectionString: opts.databaseUrl });
   await db.connect();
-  const embedder = createEmbedder({});
+  const embedder = new HashingEmbedder();
   // Compacted as the maintenance service would, with its index threshold
   // (KBFLOW_VECTOR_INDEX_MIN_ROWS, 50,000 by default: the 100,000-chunk
   // index gets an IVF_PQ index; lower it to index the quick run's 20,000).

@@ -4,7 +4,7 @@ export { OpenAIEmbedder } from './openai-embedder.ts';
 export { OpenAIChatModel } from './openai-chat-model.ts';
 export { CachedEmbedder, DEFAULT_EMBEDDING_CACHE_BYTES } from './cached-embedder.ts';
 export { ProviderError, parseRetryAfter, type ProviderErrorCode } from './provider-error.ts';
-export { createEmbedder, createChatModel, type EmbeddingConfig } from './create-models.ts';
+export { createEmbedder, createChatModel, type ProviderModelOptions } from './create-models.ts';
 export { dot } from './vector.ts';
 export { instrumentEmbedder, estimateTokens } from './instrumented-embedder.ts';
 export { guardEmbedder, guardChatModel, type ModelGuard } from './guarded-models.ts';
@@ -17,6 +17,6 @@ export {
   providerLimiter,
   rateLimitChatModel,
   rateLimitEmbedder,
-  type ProviderLimitConfig,
+  type ProviderLimitOptions,
   type ProviderLimits,
 } from './provider-rate-limiter.ts';

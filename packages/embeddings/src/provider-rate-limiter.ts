@@ -376,14 +376,13 @@ export function rateLimitChatModel(inner: ChatModel, limiter: ProviderRateLimite
   return limited;
 }
 
-/** The settings the limiters read, already parsed by the service's env schema. */
-export interface ProviderLimitConfig {
-  OPENAI_API_KEY?: string;
-  KBFLOW_EMBEDDING_RPM?: number;
-  KBFLOW_EMBEDDING_TPM?: number;
-  KBFLOW_CHAT_RPM?: number;
-  KBFLOW_CHAT_TPM?: number;
-  KBFLOW_PROVIDER_LIMIT_WINDOW_MS: number;
+/** The provider account's limits (a service's env.ts maps its variables to these); a limit not set never binds. */
+export interface ProviderLimitOptions {
+  /** Without a provider key there is no provider to limit. */
+  apiKey?: string | undefined;
+  embedding: { requestsPerWindow?: number | undefined; tokensPerWindow?: number | undefined };
+  chat: { requestsPerWindow?: number | undefined; tokensPerWindow?: number | undefined };
+  windowMs: number;
 }
 
 /** A limit that is not set never binds. */
@@ -391,16 +390,16 @@ const UNLIMITED = 1e12;
 
 /** The shared limiter for `name`'s calls, or undefined without a provider key or without limits. */
 export function providerLimiter(
-  cfg: ProviderLimitConfig,
+  opts: ProviderLimitOptions,
   name: 'embedding' | 'chat',
   deps: { redis: Redis; prefix: string; registry?: Registry; demand?: () => Promise<number> },
 ): ProviderRateLimiter | undefined {
-  if (!cfg.OPENAI_API_KEY?.trim()) return undefined;
-  const [requests, tokens] = name === 'embedding' ? [cfg.KBFLOW_EMBEDDING_RPM, cfg.KBFLOW_EMBEDDING_TPM] : [cfg.KBFLOW_CHAT_RPM, cfg.KBFLOW_CHAT_TPM];
+  if (!opts.apiKey?.trim()) return undefined;
+  const { requestsPerWindow: requests, tokensPerWindow: tokens } = opts[name];
   if (requests === undefined && tokens === undefined) return undefined;
   return new ProviderRateLimiter({
     ...deps,
     name,
-    limits: { requests: requests ?? UNLIMITED, tokens: tokens ?? UNLIMITED, windowMs: cfg.KBFLOW_PROVIDER_LIMIT_WINDOW_MS },
+    limits: { requests: requests ?? UNLIMITED, tokens: tokens ?? UNLIMITED, windowMs: opts.windowMs },
   });
 }

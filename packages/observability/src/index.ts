@@ -12,6 +12,7 @@ export {
   activeTraceId,
   MAX_TRACESTATE_LENGTH,
   type Tracing,
+  type TracingOptions,
   type TraceCarrier,
   type SpanAttributes,
   type SpanHandle,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { TracingEnv } from '@kbflow/config';
+import type { TraceSampler } from '@kbflow/config';
 // Types only: erased at run time, so importing this module loads nothing of OpenTelemetry.
 import type * as OtelApi from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace';
@@ -82,8 +82,19 @@ const NOOP_SPAN: ManualSpan = {
   end: () => undefined,
 };
 
+/** Where and which spans go; a service's env.ts maps its OTEL_* variables to these. */
+export interface TracingOptions {
+  /** Base URL of an OTLP/HTTP receiver; absent: tracing is off. */
+  endpoint?: string | undefined;
+  /** The spans' `service.name`; absent: the service. */
+  serviceName?: string | undefined;
+  sampler: TraceSampler;
+  /** The ratio of the *traceidratio samplers, 0 to 1. */
+  samplerRatio: number;
+}
+
 /**
- * Starts the OpenTelemetry SDK when `OTEL_EXPORTER_OTLP_ENDPOINT` is set,
+ * Starts the OpenTelemetry SDK when an OTLP endpoint is set,
  * and does nothing otherwise. The SDK is imported here, dynamically, only in
  * the first case: with tracing off no SDK module is loaded (only
  * @opentelemetry/api, which prom-client loads anyway;
@@ -102,8 +113,8 @@ const NOOP_SPAN: ManualSpan = {
  * is built: database clients and workers decide at construction whether to
  * trace.
  */
-export async function startTracing(service: string, env: TracingEnv, log?: Logger): Promise<Tracing | undefined> {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+export async function startTracing(service: string, opts: TracingOptions, log?: Logger): Promise<Tracing | undefined> {
+  if (!opts.endpoint) return undefined;
   const [api, sdk, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { defaultResource, resourceFromAttributes }, { OTLPTraceExporter }] =
     await Promise.all([
       import('@opentelemetry/api'),
@@ -121,8 +132,8 @@ export async function startTracing(service: string, env: TracingEnv, log?: Logge
       api.DiagLogLevel.WARN,
     );
   }
-  const ratio = new sdk.TraceIdRatioBasedSampler(env.OTEL_TRACES_SAMPLER_ARG);
-  const samplers: Record<TracingEnv['OTEL_TRACES_SAMPLER'], Sampler> = {
+  const ratio = new sdk.TraceIdRatioBasedSampler(opts.samplerRatio);
+  const samplers: Record<TraceSampler, Sampler> = {
     always_on: new sdk.AlwaysOnSampler(),
     always_off: new sdk.AlwaysOffSampler(),
     traceidratio: ratio,
@@ -133,26 +144,26 @@ export async function startTracing(service: string, env: TracingEnv, log?: Logge
   // The URL is passed, not left to the exporter's own reading of the
   // environment: kbflow parses its variables once, in env.ts. The signal's
   // path is appended as the specification says for this variable.
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const base = opts.endpoint;
   const url = `${base}${base.endsWith('/') ? '' : '/'}v1/traces`;
   const exporter = new OTLPTraceExporter({ url });
   const provider = new sdk.TracerProvider({
     resource: defaultResource().merge(
       resourceFromAttributes({
-        'service.name': env.OTEL_SERVICE_NAME ?? service,
+        'service.name': opts.serviceName ?? service,
         'service.namespace': 'kbflow',
         'host.name': hostname(),
         'process.pid': process.pid,
       }),
     ),
-    sampler: samplers[env.OTEL_TRACES_SAMPLER],
+    sampler: samplers[opts.sampler],
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter })],
   });
   api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   api.trace.setGlobalTracerProvider(provider);
   active = { api, tracer: provider.getTracer('kbflow') };
-  log?.info({ endpoint: url, serviceName: env.OTEL_SERVICE_NAME ?? service, sampler: env.OTEL_TRACES_SAMPLER }, 'tracing on');
+  log?.info({ endpoint: url, serviceName: opts.serviceName ?? service, sampler: opts.sampler }, 'tracing on');
   return {
     shutdown: async () => {
       // Flushes what is still batched; spans started after this are dropped.

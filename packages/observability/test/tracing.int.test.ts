@@ -27,7 +27,7 @@ await import(root + '/packages/vector-store/src/index.ts');
 await import(root + '/packages/embeddings/src/index.ts');
 await import(root + '/services/api/src/app.ts');
 const endpoint = process.argv[2];
-const tracing = await observability.startTracing('probe', { OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_TRACES_SAMPLER_ARG: 1, ...(endpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } : {}) });
+const tracing = await observability.startTracing('probe', { sampler: 'parentbased_always_on', samplerRatio: 1, ...(endpoint ? { endpoint } : {}) });
 const carrier = await observability.withSpan('probe span', {}, async () => observability.activeTraceCarrier());
 await tracing?.shutdown();
 process.stdout.write(JSON.stringify({ started: tracing !== undefined, carrier, loaded: [...loaded].filter((p) => p !== '@opentelemetry/api').sort() }));

@@ -27,6 +27,16 @@ export { traceJobs, withTraceContext } from './job-tracing.ts';
 export { startHeartbeat, listWorkers, KBFLOW_VERSION, type WorkerInfo } from './heartbeat.ts';
 export { runWorkerService, type WorkerServiceOptions } from './worker-service.ts';
 export {
+  createServiceClients,
+  createWorkerRuntime,
+  type ServiceClientOptions,
+  type ServiceClients,
+  type WorkerRuntimeOptions,
+  type WorkerRuntime,
+  type RuntimeWorkerOptions,
+  type CloseStep,
+} from './worker-runtime.ts';
+export {
   QueryStreamWriter,
   readQueryStreamEvents,
   requestQueryCancel,

@@ -259,33 +259,18 @@ export async function listBreakers(redis: Redis, prefix: string): Promise<{ name
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The thresholds of the provider and vector-store breakers, as the services' env names them. */
-export interface StoreBreakerEnv {
-  KBFLOW_BREAKER_PROVIDER_FAILURES: number;
-  KBFLOW_BREAKER_PROVIDER_RESET_MS: number;
-  KBFLOW_BREAKER_VECTOR_FAILURES: number;
-  KBFLOW_BREAKER_VECTOR_RESET_MS: number;
-}
+/** When a breaker opens and how long it stays open. */
+export type BreakerThresholds = Pick<DependencyBreakerOptions, 'failureThreshold' | 'resetTimeoutMs'>;
 
 /**
  * The two breakers of a service that embeds and reads vectors (embedder,
  * aggregator): the embedding/LLM provider's and the vector store's.
  */
 export function providerAndVectorBreakers(
-  env: StoreBreakerEnv,
+  thresholds: { provider: BreakerThresholds; vector: BreakerThresholds },
   base: Omit<DependencyBreakerOptions, 'name' | 'failureThreshold' | 'resetTimeoutMs'>,
 ): { provider: DependencyBreaker; vector: DependencyBreaker; close: () => Promise<void> } {
-  const provider = new DependencyBreaker({
-    ...base,
-    name: 'embedding-provider',
-    failureThreshold: env.KBFLOW_BREAKER_PROVIDER_FAILURES,
-    resetTimeoutMs: env.KBFLOW_BREAKER_PROVIDER_RESET_MS,
-  });
-  const vector = new DependencyBreaker({
-    ...base,
-    name: 'vector-store',
-    failureThreshold: env.KBFLOW_BREAKER_VECTOR_FAILURES,
-    resetTimeoutMs: env.KBFLOW_BREAKER_VECTOR_RESET_MS,
-  });
+  const provider = new DependencyBreaker({ ...base, ...thresholds.provider, name: 'embedding-provider' });
+  const vector = new DependencyBreaker({ ...base, ...thresholds.vector, name: 'vector-store' });
   return { provider, vector, close: async () => void (await Promise.all([provider.close(), vector.close()])) };
 }

@@ -4,7 +4,7 @@ export {
   countsAsFailure,
   listBreakers,
   providerAndVectorBreakers,
-  type StoreBreakerEnv,
+  type BreakerThresholds,
   type BreakerReport,
   type BreakerState,
   type DependencyBreakerOptions,

@@ -6,7 +6,7 @@ export {
   type VectorPayload,
   type VectorRecord,
   type VectorStore,
-  type VectorStoreConfig,
+  type VectorStoreOptions,
 } from './types.ts';
 export { VectorStoreError, type VectorStoreErrorCode } from './errors.ts';
 export { createVectorStore, DEFAULT_VECTOR_COLLECTION } from './create-vector-store.ts';

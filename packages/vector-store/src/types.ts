@@ -88,19 +88,21 @@ export interface VectorStore {
   close(): Promise<void>;
 }
 
-/** The environment keys that choose and locate the vector store. */
-export interface VectorStoreConfig {
-  KBFLOW_VECTOR_STORE: 'lancedb' | 'qdrant';
-  KBFLOW_LANCEDB_DIR: string;
-  QDRANT_URL?: string;
-  QDRANT_API_KEY?: string;
-  /** Collection (Qdrant) or table (LanceDB) name; default `kbflow_chunks`. */
-  KBFLOW_VECTOR_COLLECTION: string;
-  /** LanceDB only: rows from which `compact()` builds an ANN index (default 50,000). */
-  KBFLOW_VECTOR_INDEX_MIN_ROWS?: number | undefined;
-  /** LanceDB only: cache bounds per process, MB (defaults 64 and 32). */
-  KBFLOW_LANCEDB_INDEX_CACHE_MB?: number | undefined;
-  KBFLOW_LANCEDB_METADATA_CACHE_MB?: number | undefined;
+/** Which vector store to build and where it is (a service's env.ts maps its variables to these). */
+export interface VectorStoreOptions {
+  kind: 'lancedb' | 'qdrant';
+  /** LanceDB only: the directory of its tables. */
+  lancedbDir: string;
+  /** Qdrant only: required for it. */
+  qdrantUrl?: string | undefined;
+  qdrantApiKey?: string | undefined;
+  /** Collection (Qdrant) or table (LanceDB) name. */
+  collection: string;
+  /** LanceDB only: rows from which `compact()` builds an ANN index. */
+  indexMinRows: number;
+  /** LanceDB only: cache bounds per process, MB. */
+  indexCacheMb: number;
+  metadataCacheMb: number;
 }
 
 /**

@@ -1,5 +1,18 @@
-import { breakerEnvShape, commonEnvShape, parseEnv, providerEnvShape, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import {
+  breakerEnvShape,
+  breakerOptions,
+  commonEnvShape,
+  parseEnv,
+  providerEnvShape,
+  providerOptions,
+  vectorStoreEnvShape,
+  vectorStoreOptions,
+  workerEnvShape,
+  workerRuntimeOptions,
+} from '@kbflow/config';
 import { z } from 'zod';
+
+export const SERVICE = 'aggregator';
 
 export const aggregatorEnvSchema = z.object({
   ...commonEnvShape,
@@ -42,5 +55,27 @@ export const aggregatorEnvSchema = z.object({
 export type AggregatorEnv = z.infer<typeof aggregatorEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): AggregatorEnv {
-  return parseEnv(aggregatorEnvSchema, source, { service: 'aggregator' });
+  return parseEnv(aggregatorEnvSchema, source, { service: SERVICE });
+}
+
+/** The aggregator's options, from its environment: the only place besides the schema that names its variables. */
+export function aggregatorConfig(env: AggregatorEnv) {
+  return {
+    runtime: { service: SERVICE, ...workerRuntimeOptions(env), dbPoolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 4, 30) },
+    concurrency: env.KBFLOW_WORKER_CONCURRENCY,
+    vectorStore: vectorStoreOptions(env),
+    provider: providerOptions(env),
+    breakers: breakerOptions(env),
+    queryCacheSize: env.KBFLOW_QUERY_CACHE_SIZE,
+    /** Absent: no budget. */
+    keywordBudgetMs: env.KBFLOW_KEYWORD_BUDGET_MS > 0 ? env.KBFLOW_KEYWORD_BUDGET_MS : undefined,
+    knowledge: { minCases: env.KBFLOW_KNOWLEDGE_MIN_CASES, similarity: env.KBFLOW_KNOWLEDGE_SIMILARITY, lockTimeoutMs: env.KBFLOW_KNOWLEDGE_TIMEOUT_MS },
+  };
+}
+
+export type AggregatorConfig = ReturnType<typeof aggregatorConfig>;
+
+/** Parses the environment once (see loadEnv) and maps it to the aggregator's options. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): AggregatorConfig {
+  return aggregatorConfig(loadEnv(source));
 }

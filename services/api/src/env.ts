@@ -1,6 +1,8 @@
-import { booleanFromString, commonEnvShape, parseEnv, vectorStoreEnvShape, weakSecretReason } from '@kbflow/config';
+import { booleanFromString, commonEnvShape, commonOptions, parseEnv, vectorStoreEnvShape, vectorStoreOptions, weakSecretReason } from '@kbflow/config';
 import { z } from 'zod';
 import { DEFAULT_SOURCE_MIN_INTERVAL_MS } from '@kbflow/queues';
+
+export const SERVICE = 'api';
 
 export const apiEnvSchema = z
   .object({
@@ -84,5 +86,37 @@ export const apiEnvSchema = z
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
-  return parseEnv(apiEnvSchema, source, { service: 'api' });
+  return parseEnv(apiEnvSchema, source, { service: SERVICE });
+}
+
+/** The api's options, from its environment: the only place besides the schema that names its variables. */
+export function apiConfig(env: ApiEnv) {
+  return {
+    clients: { service: SERVICE, ...commonOptions(env), dbPoolSize: 10 },
+    vectorStore: vectorStoreOptions(env),
+    port: env.KBFLOW_API_PORT,
+    host: env.KBFLOW_API_HOST,
+    metricsPort: env.KBFLOW_METRICS_PORT,
+    metricsHost: env.KBFLOW_METRICS_HOST,
+    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
+    /** The keys bootstrapEnvKeys writes, as their variables hold them. */
+    bootstrapKeys: { NODE_ENV: env.NODE_ENV, KBFLOW_DEV_API_KEY: env.KBFLOW_DEV_API_KEY, KBFLOW_ADMIN_API_KEY: env.KBFLOW_ADMIN_API_KEY },
+    devKey: env.KBFLOW_DEV_API_KEY,
+    devKeyIsBuiltIn: env.devKeyIsBuiltIn,
+    sourceMinIntervalMs: env.KBFLOW_SOURCE_MIN_INTERVAL_MS,
+    allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS,
+    queryTimeoutMs: env.KBFLOW_QUERY_TIMEOUT_MS,
+    maxBodyBytes: env.KBFLOW_MAX_BODY_BYTES,
+    recordsMaxBytes: env.KBFLOW_RECORDS_MAX_BYTES,
+    bullBoardReadOnly: env.KBFLOW_BULL_BOARD_READ_ONLY,
+    maxDocumentPages: env.KBFLOW_MAX_DOCUMENT_PAGES,
+    admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
+  };
+}
+
+export type ApiConfig = ReturnType<typeof apiConfig>;
+
+/** Parses the environment once (see loadEnv) and maps it to the api's options. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): ApiConfig {
+  return apiConfig(loadEnv(source));
 }

@@ -1,7 +1,6 @@
 // Composition root of the api: env, logger, clients, HTTP server, shutdown.
 import {
   CaseRepository,
-  createDb,
   DocumentRepository,
   IdempotencyRepository,
   KnowledgeRepository,
@@ -14,45 +13,36 @@ import {
   TenantWorkRepository,
   WebhookRepository,
 } from '@kbflow/db';
-import { createLogger, createMetrics, ShutdownManager, startHealthServer, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, JobProducer, QueueName, startHeartbeat } from '@kbflow/queues';
+import { ShutdownManager, startHealthServer, startupFailed } from '@kbflow/observability';
+import { createServiceClients, QueueName, startHeartbeat } from '@kbflow/queues';
 import { createVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
 import { createApp } from './app.ts';
 import { bootstrapEnvKeys } from './bootstrap-keys.ts';
-import { loadEnv } from './env.ts';
+import { loadConfig, SERVICE } from './env.ts';
 import { KeyUseRecorder } from './http/auth.ts';
 import { TenantPurger } from './tenant-purger.ts';
 import { answerClientErrorsAsJson } from './http/client-errors.ts';
 import { SearchLogWriter } from './search-log-writer.ts';
 
-const SERVICE = 'api';
-
 try {
-  const env = loadEnv();
-  const log = createLogger(SERVICE, env.LOG_LEVEL);
-  // Before any client is built: database clients, workers and the app decide
-  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
-  const tracing = await startTracing(SERVICE, env, log);
-  const metrics = createMetrics(SERVICE);
-  const redis = createRedis(env.REDIS_URL);
-  const db = createDb(env.DATABASE_URL, { poolSize: 10 });
-  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
-  const vectors = createVectorStore(env);
+  const config = loadConfig();
+  const { log, tracing, registry, redis, db, producer, prefix } = await createServiceClients(config.clients);
+  const vectors = createVectorStore(config.vectorStore);
   const tenants = new TenantRepository(db);
   // QueueEvents blocks on XREAD, so it gets a connection of its own. Only the
   // query queue's events are followed; /v1/embed polls its job (see query.routes.ts).
   const eventConnection = redis.duplicate();
-  const events = { query: new QueueEvents(QueueName.query, { connection: eventConnection, prefix: env.KBFLOW_QUEUE_PREFIX }) };
+  const events = { query: new QueueEvents(QueueName.query, { connection: eventConnection, prefix }) };
 
-  await bootstrapEnvKeys(env, tenants, log);
+  await bootstrapEnvKeys(config.bootstrapKeys, tenants, log);
   const purger = new TenantPurger({ tenants, producer, vectors, redis, log });
   // Purges a stopped process left running are finished here (every step is idempotent).
   await purger.resume();
   const keyUse = new KeyUseRecorder(tenants, log);
 
   const searchLogs = new SearchLogRepository(db);
-  const searchLogWriter = new SearchLogWriter(searchLogs, { log, registry: metrics.registry });
+  const searchLogWriter = new SearchLogWriter(searchLogs, { log, registry });
 
   const tasks = new TaskRepository(db);
   const checks = [
@@ -64,43 +54,43 @@ try {
   ];
   const app = createApp({
     log,
-    registry: metrics.registry,
+    registry,
     tenants,
     tasks,
     tenantWork: new TenantWorkRepository(db),
-    sources: { repository: new SourceRepository(db, tasks), minIntervalMs: env.KBFLOW_SOURCE_MIN_INTERVAL_MS },
-    webhooks: { repository: new WebhookRepository(db, tasks), allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS },
+    sources: { repository: new SourceRepository(db, tasks), minIntervalMs: config.sourceMinIntervalMs },
+    webhooks: { repository: new WebhookRepository(db, tasks), allowPrivateNetworks: config.allowPrivateNetworks },
     producer,
     redis,
     events,
     checks,
-    queryTimeoutMs: env.KBFLOW_QUERY_TIMEOUT_MS,
-    maxBodyBytes: env.KBFLOW_MAX_BODY_BYTES,
-    records: { repository: new RecordRepository(db), maxBytes: env.KBFLOW_RECORDS_MAX_BYTES },
+    queryTimeoutMs: config.queryTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    records: { repository: new RecordRepository(db), maxBytes: config.recordsMaxBytes },
     cases: new CaseRepository(db),
-    bullBoardReadOnly: env.KBFLOW_BULL_BOARD_READ_ONLY,
+    bullBoardReadOnly: config.bullBoardReadOnly,
     idempotency: new IdempotencyRepository(db),
     scheduleRuns: new ScheduleRunRepository(db),
     knowledge: new KnowledgeRepository(db),
-    documents: { repository: new DocumentRepository(db), maxPages: env.KBFLOW_MAX_DOCUMENT_PAGES },
-    admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
+    documents: { repository: new DocumentRepository(db), maxPages: config.maxDocumentPages },
+    admission: config.admission,
     searchLogs: { writer: searchLogWriter, repository: searchLogs },
     tenantAdmin: { purger },
     keyUse,
   });
-  const server = app.listen(env.KBFLOW_API_PORT, env.KBFLOW_API_HOST);
+  const server = app.listen(config.port, config.host);
   answerClientErrorsAsJson(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
 
-  // Prometheus scrapes this listener, never the public port (KBFLOW_METRICS_PORT).
-  const metricsServer = await startHealthServer({ port: env.KBFLOW_METRICS_PORT, host: env.KBFLOW_METRICS_HOST, registry: metrics.registry, checks });
+  // Prometheus scrapes this listener, never the public port.
+  const metricsServer = await startHealthServer({ port: config.metricsPort, host: config.metricsHost, registry, checks });
 
-  const heartbeat = startHeartbeat(redis, env.KBFLOW_QUEUE_PREFIX, { service: SERVICE, concurrency: {} });
+  const heartbeat = startHeartbeat(redis, prefix, { service: SERVICE, concurrency: {} });
 
-  const shutdown = new ShutdownManager(log, env.KBFLOW_SHUTDOWN_TIMEOUT_MS);
+  const shutdown = new ShutdownManager(log, config.shutdownTimeoutMs);
   shutdown.register('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
   shutdown.register('metrics server', () => metricsServer.close());
   shutdown.register('heartbeat', () => heartbeat.stop());
@@ -121,11 +111,11 @@ try {
   shutdown.listen();
 
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : env.KBFLOW_API_PORT;
-  log.info({ port, metricsPort: metricsServer.port, devKey: env.KBFLOW_DEV_API_KEY ? 'KBFLOW_DEV_API_KEY' : undefined }, 'api listening');
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ port, metricsPort: metricsServer.port, devKey: config.devKey ? 'KBFLOW_DEV_API_KEY' : undefined }, 'api listening');
   // The built-in local key is printed on purpose (issue 2): it is how one
   // starts. A key the operator chose is never written to a log (issue 14).
-  if (env.devKeyIsBuiltIn) log.info(`dev tenant key: ${env.KBFLOW_DEV_API_KEY} (built in; set KBFLOW_DEV_API_KEY to choose one)`);
+  if (config.devKeyIsBuiltIn) log.info(`dev tenant key: ${config.devKey} (built in; set KBFLOW_DEV_API_KEY to choose one)`);
 } catch (error) {
   startupFailed(SERVICE, error);
 }

@@ -1,5 +1,18 @@
-import { breakerEnvShape, commonEnvShape, parseEnv, providerEnvShape, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import {
+  breakerEnvShape,
+  breakerOptions,
+  commonEnvShape,
+  parseEnv,
+  providerEnvShape,
+  providerOptions,
+  vectorStoreEnvShape,
+  vectorStoreOptions,
+  workerEnvShape,
+  workerRuntimeOptions,
+} from '@kbflow/config';
 import { z } from 'zod';
+
+export const SERVICE = 'embedder';
 
 export const embedderEnvSchema = z.object({
   ...commonEnvShape,
@@ -18,5 +31,25 @@ export const embedderEnvSchema = z.object({
 export type EmbedderEnv = z.infer<typeof embedderEnvSchema>;
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): EmbedderEnv {
-  return parseEnv(embedderEnvSchema, source, { service: 'embedder' });
+  return parseEnv(embedderEnvSchema, source, { service: SERVICE });
+}
+
+/** The embedder's options, from its environment: the only place besides the schema that names its variables. */
+export function embedderConfig(env: EmbedderEnv) {
+  return {
+    runtime: { service: SERVICE, ...workerRuntimeOptions(env), dbPoolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) },
+    concurrency: env.KBFLOW_WORKER_CONCURRENCY,
+    vectorStore: vectorStoreOptions(env),
+    provider: providerOptions(env),
+    breakers: breakerOptions(env),
+    requestSize: env.KBFLOW_EMBED_REQUEST_SIZE,
+    batchMaxChunks: env.KBFLOW_EMBED_BATCH_MAX_CHUNKS,
+  };
+}
+
+export type EmbedderConfig = ReturnType<typeof embedderConfig>;
+
+/** Parses the environment once (see loadEnv) and maps it to the embedder's options. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): EmbedderConfig {
+  return embedderConfig(loadEnv(source));
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadEnv } from './env.ts';
-import { scheduleConfig } from './schedules.ts';
+import { loadEnv, scheduleConfig } from './env.ts';
 
 describe('maintenance env', () => {
   it('defaults every schedule: health check 15m, compaction 10m, case sync 30m, knowledge 2h, sweep 1h', () => {

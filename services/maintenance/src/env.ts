@@ -1,7 +1,19 @@
-import { booleanFromString, commonEnvShape, EnvError, parseEnv, vectorStoreEnvShape, workerEnvShape } from '@kbflow/config';
+import {
+  booleanFromString,
+  commonEnvShape,
+  EnvError,
+  parseEnv,
+  vectorStoreEnvShape,
+  vectorStoreOptions,
+  workerEnvShape,
+  workerRuntimeOptions,
+} from '@kbflow/config';
 import { z } from 'zod';
 import { readCaseCategoryRules } from './case-category-config.ts';
 import { parseScheduleSpec } from './domain/schedule-spec.ts';
+import type { ScheduleConfig } from './schedules.ts';
+
+export const SERVICE = 'maintenance';
 
 /**
  * A schedule variable: an interval (`1800000`, `30m`, `2h`) or a 5/6-field
@@ -98,5 +110,47 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     .filter(([old]) => source[old] !== undefined && source[old] !== '')
     .map(([old, current]) => `${old}: renamed to ${current} (same value, or a duration like 15m, or a cron pattern)`);
   if (renamed.length > 0) throw new EnvError(renamed);
-  return parseEnv(maintenanceEnvSchema, source, { service: 'maintenance' });
+  return parseEnv(maintenanceEnvSchema, source, { service: SERVICE });
+}
+
+/** The schedule variables of the environment, by schedule name. */
+export function scheduleConfig(env: MaintenanceEnv): ScheduleConfig {
+  return {
+    'health-check': env.KBFLOW_HEALTH_CHECK_SCHEDULE,
+    'compact-vector-store': env.KBFLOW_COMPACT_SCHEDULE,
+    'case-sync': env.KBFLOW_CASE_SYNC_SCHEDULE,
+    'generate-knowledge': env.KBFLOW_KNOWLEDGE_SCHEDULE,
+    'vectorization-sweep': env.KBFLOW_SWEEP_SCHEDULE,
+  };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The maintenance service's options, from its environment: the only place besides the schema that names its variables. */
+export function maintenanceConfig(env: MaintenanceEnv) {
+  return {
+    runtime: { service: SERVICE, ...workerRuntimeOptions(env), dbPoolSize: 3 },
+    concurrency: env.KBFLOW_WORKER_CONCURRENCY,
+    vectorStore: vectorStoreOptions(env),
+    schedules: scheduleConfig(env),
+    caseCategoriesFile: env.KBFLOW_CASE_CATEGORIES_FILE,
+    caseSyncBatchSize: env.KBFLOW_CASE_SYNC_BATCH_SIZE,
+    sweepGraceMs: env.KBFLOW_SWEEP_GRACE_MS,
+    knowledgeTimeoutMs: env.KBFLOW_KNOWLEDGE_TIMEOUT_MS,
+    retentionDays: { searchLogs: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS, scheduleRuns: env.KBFLOW_SCHEDULE_RUN_RETENTION_DAYS },
+    deadLetterRetention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * DAY_MS, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },
+    taskReaperGraceMs: env.KBFLOW_TASK_REAPER_GRACE_MS,
+    webhooks: {
+      allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS,
+      timeoutMs: env.KBFLOW_WEBHOOK_TIMEOUT_MS,
+      concurrency: env.KBFLOW_WEBHOOK_CONCURRENCY,
+    },
+  };
+}
+
+export type MaintenanceConfig = ReturnType<typeof maintenanceConfig>;
+
+/** Parses the environment once (see loadEnv) and maps it to the maintenance service's options. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): MaintenanceConfig {
+  return maintenanceConfig(loadEnv(source));
 }

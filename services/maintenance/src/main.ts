@@ -1,23 +1,14 @@
 // Composition root of the maintenance service: owns the schedules and
 // consumes `maintenance`.
-import {
-  CaseRepository,
-  createDb,
-  RecordRepository,
-  ScheduleRunRepository,
-  SearchLogRepository,
-  SourceRepository,
-  TaskRepository,
-  WebhookRepository,
-} from '@kbflow/db';
-import { createLogger, createMetrics, startTracing, startupFailed } from '@kbflow/observability';
-import { createRedis, createWorker, DeadLetters, JobProducer, QueueName, runWorkerService } from '@kbflow/queues';
+import { CaseRepository, RecordRepository, ScheduleRunRepository, SearchLogRepository, SourceRepository, TaskRepository, WebhookRepository } from '@kbflow/db';
+import { startupFailed } from '@kbflow/observability';
+import { createWorkerRuntime, DeadLetters, QueueName } from '@kbflow/queues';
 import { createVectorStore, instrumentVectorStore } from '@kbflow/vector-store';
 import { QueueEvents } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
 import { createDriftMetrics } from './drift-metrics.ts';
 import { loadCaseCategoryRules } from './case-category-config.ts';
-import { loadEnv } from './env.ts';
+import { loadConfig, SERVICE } from './env.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
 import { caseSync } from './processors/case-sync.processor.ts';
 import { compactVectorStore } from './processors/compact-vector-store.processor.ts';
@@ -30,86 +21,70 @@ import { vectorizationSweep } from './processors/vectorization-sweep.processor.t
 import { ChunkIndexRepository } from './repositories/chunk-index.repository.ts';
 import { recordRuns } from './schedule-runs.ts';
 import { reapTasks } from './task-reaper.ts';
-import { registerSchedules, scheduleConfig } from './schedules.ts';
+import { registerSchedules } from './schedules.ts';
 import { WebhookSender } from './webhooks/webhook-sender.ts';
 
-const SERVICE = 'maintenance';
-
 try {
-  const env = loadEnv();
-  const log = createLogger(SERVICE, env.LOG_LEVEL);
-  // Before any client is built: database clients, workers and the app decide
-  // at construction whether to trace (docs/tracing.md). Off, it loads nothing.
-  const tracing = await startTracing(SERVICE, env, log);
-  const metrics = createMetrics(SERVICE);
-  const redis = createRedis(env.REDIS_URL);
-  const db = createDb(env.DATABASE_URL, { poolSize: 3 });
-  const producer = new JobProducer(redis, env.KBFLOW_QUEUE_PREFIX, { attempts: env.KBFLOW_JOB_ATTEMPTS });
-  const vectors = instrumentVectorStore(createVectorStore(env), metrics.registry);
-  const checks = [
-    { name: 'redis', check: () => redis.ping() },
-    { name: 'postgres', check: () => db.$queryRaw`SELECT 1` },
-    { name: 'vector-store', check: () => vectors.health() },
-  ];
+  const config = loadConfig();
+  const runtime = await createWorkerRuntime(config.runtime);
+  const { log, registry, redis, db, producer, prefix } = runtime;
+  const vectors = instrumentVectorStore(createVectorStore(config.vectorStore), registry);
+  runtime.addCheck({ name: 'vector-store', check: () => vectors.health() });
   const gauge = new Gauge({
     name: 'kbflow_dependency_up',
     help: 'Result of the last scheduled health check per dependency (1 up, 0 down).',
     labelNames: ['dependency'],
-    registers: [metrics.registry],
+    registers: [registry],
   });
   const deadLetterMetrics = {
     count: new Gauge({
       name: 'kbflow_dead_letters_kept',
       help: 'Dead letters kept, by origin queue, as of the last dead-letter sweep.',
       labelNames: ['queue'],
-      registers: [metrics.registry],
+      registers: [registry],
     }),
     oldestAge: new Gauge({
       name: 'kbflow_dead_letter_oldest_age_seconds',
       help: 'Age of the oldest dead letter kept, as of the last dead-letter sweep (0 when none).',
-      registers: [metrics.registry],
+      registers: [registry],
     }),
     removed: new Counter({
       name: 'kbflow_dead_letters_removed_total',
       help: 'Dead letters deleted by the sweep, by reason (age: past KBFLOW_DEAD_LETTER_RETENTION_DAYS; count: beyond KBFLOW_DEAD_LETTER_MAX_COUNT).',
       labelNames: ['reason'],
-      registers: [metrics.registry],
+      registers: [registry],
     }),
   };
-  registerSourceMetrics(metrics.registry, db);
-  const drift = createDriftMetrics({ registry: metrics.registry, redis, prefix: env.KBFLOW_QUEUE_PREFIX, log });
+  registerSourceMetrics(registry, db);
+  const drift = createDriftMetrics({ registry, redis, prefix, log });
   const caseSyncDeps = {
     cases: new CaseRepository(db),
     producer,
-    rules: loadCaseCategoryRules(env.KBFLOW_CASE_CATEGORIES_FILE),
-    batchSize: env.KBFLOW_CASE_SYNC_BATCH_SIZE,
+    rules: loadCaseCategoryRules(config.caseCategoriesFile),
+    batchSize: config.caseSyncBatchSize,
   };
-  const sweepDeps = { chunks: new ChunkIndexRepository(db), vectors, producer, drift, graceMs: env.KBFLOW_SWEEP_GRACE_MS };
+  const sweepDeps = { chunks: new ChunkIndexRepository(db), vectors, producer, drift, graceMs: config.sweepGraceMs };
   // The knowledge schedule waits on the aggregator's job: QueueEvents blocks its connection, so it gets its own.
   const aggregateEventsConnection = redis.duplicate();
-  const aggregateEvents = new QueueEvents(QueueName.aggregate, { connection: aggregateEventsConnection, prefix: env.KBFLOW_QUEUE_PREFIX });
-  const knowledgeDeps = { producer, aggregateEvents, timeoutMs: env.KBFLOW_KNOWLEDGE_TIMEOUT_MS };
+  const aggregateEvents = new QueueEvents(QueueName.aggregate, { connection: aggregateEventsConnection, prefix });
+  const knowledgeDeps = { producer, aggregateEvents, timeoutMs: config.knowledgeTimeoutMs };
   const tasks = new TaskRepository(db);
   const sourceDeps = { sources: new SourceRepository(db, tasks), tasks, producer };
 
-  const worker = createWorker({
+  runtime.worker({
     queue: QueueName.maintenance,
     // Every maintenance job, scheduled or not, leaves a schedule_runs row.
     handlers: recordRuns(new ScheduleRunRepository(db), {
       'health-check': (_data, ctx) =>
         healthCheck(ctx, {
-          checks,
+          checks: runtime.checks,
           producer,
           gauge,
-          searchLogRetention: { searchLogs: new SearchLogRepository(db), days: env.KBFLOW_SEARCH_LOG_RETENTION_DAYS },
-          scheduleRunRetention: { scheduleRuns: new ScheduleRunRepository(db), days: env.KBFLOW_SCHEDULE_RUN_RETENTION_DAYS },
+          searchLogRetention: { searchLogs: new SearchLogRepository(db), days: config.retentionDays.searchLogs },
+          scheduleRunRetention: { scheduleRuns: new ScheduleRunRepository(db), days: config.retentionDays.scheduleRuns },
           recordSyncRetention: { records: new RecordRepository(db) },
-          deadLetterSweep: {
-            deadLetters: new DeadLetters(producer, redis),
-            retention: { maxAgeMs: env.KBFLOW_DEAD_LETTER_RETENTION_DAYS * 24 * 3600 * 1000, maxCount: env.KBFLOW_DEAD_LETTER_MAX_COUNT },
-            metrics: deadLetterMetrics,
-          },
-          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: env.KBFLOW_TASK_REAPER_GRACE_MS, webhooks: new WebhookRepository(db, tasks) }, ctx.log),
+          deadLetterSweep: { deadLetters: new DeadLetters(producer, redis), retention: config.deadLetterRetention, metrics: deadLetterMetrics },
+          reapTasks: () => reapTasks({ tasks, producer, redis, graceMs: config.taskReaperGraceMs, webhooks: new WebhookRepository(db, tasks) }, ctx.log),
         }),
       'compact-vector-store': (data, ctx) => compactVectorStore(data, ctx, { vectors }),
       'vectorization-sweep': (data, ctx) => vectorizationSweep(data, ctx, sweepDeps),
@@ -118,53 +93,24 @@ try {
       'run-source': (data, ctx) => runSource(data, ctx, sourceDeps),
       'purge-source': (data, ctx) => purgeSource(data, ctx, sourceDeps),
     }),
-    connection: redis,
-    producer,
-    log,
-    registry: metrics.registry,
-    concurrency: env.KBFLOW_WORKER_CONCURRENCY,
-    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
-    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+    concurrency: config.concurrency,
   });
   // Webhook deliveries have a queue of their own, so that they wait on
   // receivers without holding up a sweep, and a sweep does not hold them.
-  const webhookSender = new WebhookSender({ allowPrivateNetworks: env.KBFLOW_ALLOW_PRIVATE_NETWORKS, timeoutMs: env.KBFLOW_WEBHOOK_TIMEOUT_MS });
+  const webhookSender = new WebhookSender({ allowPrivateNetworks: config.webhooks.allowPrivateNetworks, timeoutMs: config.webhooks.timeoutMs });
   const webhookDeps = { webhooks: new WebhookRepository(db, tasks), send: webhookSender.send.bind(webhookSender) };
-  const webhookWorker = createWorker({
+  runtime.worker({
     queue: QueueName.webhook,
     handlers: { 'deliver-webhook': (data, ctx) => deliverWebhook(data, ctx, webhookDeps) },
-    connection: redis,
-    producer,
-    log,
-    registry: metrics.registry,
-    concurrency: env.KBFLOW_WEBHOOK_CONCURRENCY,
-    lockDurationMs: env.KBFLOW_LOCK_DURATION_MS,
-    stalledIntervalMs: env.KBFLOW_STALLED_INTERVAL_MS,
+    concurrency: config.webhooks.concurrency,
   });
-  const schedules = await registerSchedules(producer, scheduleConfig(env));
+  const schedules = await registerSchedules(producer, config.schedules);
   const sourceSchedules = await registerSourceSchedules(sourceDeps);
+  runtime.onClose('aggregate events', () => aggregateEvents.close().then(() => aggregateEventsConnection.quit()));
+  runtime.onClose('webhook sender', () => webhookSender.close());
+  runtime.onClose('vector store', () => vectors.close());
 
-  const { port } = await runWorkerService({
-    service: SERVICE,
-    log,
-    registry: metrics.registry,
-    redis,
-    producer,
-    workers: [worker, webhookWorker],
-    checks,
-    metricsPort: env.KBFLOW_METRICS_PORT,
-    metricsHost: env.KBFLOW_METRICS_HOST,
-    shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
-    close: [
-      { name: 'aggregate events', fn: () => aggregateEvents.close().then(() => aggregateEventsConnection.quit()) },
-      { name: 'webhook sender', fn: () => webhookSender.close() },
-      { name: 'vector store', fn: () => vectors.close() },
-      { name: 'postgres', fn: () => db.$disconnect() },
-      // Last of the service's own steps: flushes the spans of everything above.
-      ...(tracing ? [{ name: 'tracing', fn: () => tracing.shutdown() }] : []),
-    ],
-  });
-
+  const { port } = await runtime.start();
   log.info({ schedules, sourceSchedules, metricsPort: port }, 'maintenance started');
 } catch (error) {
   startupFailed(SERVICE, error);

@@ -1,20 +1,8 @@
 import { Priority, QueueName, SCHEDULE_NAMES, type JobInput, type JobProducer, type ScheduleName } from '@kbflow/queues';
 import { toScheduleSpec, type ScheduleSpec } from './domain/schedule-spec.ts';
-import type { MaintenanceEnv } from './env.ts';
 
 /** Each schedule's value as configured: an interval or a cron pattern (see domain/schedule-spec.ts). */
 export type ScheduleConfig = Record<ScheduleName, string>;
-
-/** The schedule variables of the environment, by schedule name. */
-export function scheduleConfig(env: MaintenanceEnv): ScheduleConfig {
-  return {
-    'health-check': env.KBFLOW_HEALTH_CHECK_SCHEDULE,
-    'compact-vector-store': env.KBFLOW_COMPACT_SCHEDULE,
-    'case-sync': env.KBFLOW_CASE_SYNC_SCHEDULE,
-    'generate-knowledge': env.KBFLOW_KNOWLEDGE_SCHEDULE,
-    'vectorization-sweep': env.KBFLOW_SWEEP_SCHEDULE,
-  };
-}
 
 /** The payload a scheduled run carries, per job. */
 const TEMPLATE_DATA: { [N in ScheduleName]: JobInput<'maintenance', N> } = {
