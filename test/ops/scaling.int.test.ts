@@ -30,11 +30,11 @@ import { measureThroughput, waitFor, type Throughput } from './support/scaling-m
 // process add capacity even on a two-core machine.
 const CORPUS = path.join(SHARED_DATA, 'docs-corpus/python-3.11-html');
 const KEY = 'scaling-dev-key';
-const MAX_PAGES = 200;
+const MAX_PAGES = 150;
 const MAX_DEPTH = 5;
 const PROVIDER_DELAY_MS = 1000;
 const DIMENSIONS = 384;
-const WINDOW_MS = 15_000;
+const WINDOW_MS = 10_000;
 const LOG_DIR = artifactDir('ops-scaling');
 // The seed links to the docs' index and to two pages that do not exist. Its
 // own links are claimed first, so the crawl always meets those two 404s,
