@@ -29,7 +29,7 @@ import type { TenantPurger } from './tenant-purger.ts';
 import { errorMiddleware, notFound } from './http/api-error.ts';
 import { captureBodyHash, idempotency } from './http/idempotency.ts';
 import { matchedRoute, traceRequests } from './http/request-tracing.ts';
-import { streamsBody } from './http/bulk-rows.ts';
+import { streamsBody } from './http/bulk-body.ts';
 import { caseRoutes } from './routes/case.routes.ts';
 import { deadLetterRoutes } from './routes/dead-letter.routes.ts';
 import { queryRoutes } from './routes/query.routes.ts';

@@ -4,7 +4,7 @@ import type { IdempotencyRepository } from '@kbflow/db';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from './api-error.ts';
-import { streamsBody } from './bulk-rows.ts';
+import { streamsBody } from './bulk-body.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own augmentation point

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { ApiError, parseBody } from '../http/api-error.ts';
 import { ApiRoutes } from '../http/route-registry.ts';
 import { caseView, casesBulkResult, casesPage, deleted } from './responses.ts';
-import { collectBulkRows, streamsBody } from '../http/bulk-rows.ts';
+import { streamsBody } from '../http/bulk-body.ts';
+import { collectBulkRows } from '../http/bulk-rows.ts';
 import { CASE_LIMITS, caseFieldsSchema, toCaseRow, type CaseColumnMapping, type CaseRow } from '../domain/case-rows.ts';
 import { storable } from '../domain/storable-text.ts';
 
