@@ -1,13 +1,12 @@
-// Generators for the fuzz test's requests to the record, case, knowledge,
-// search-analytics and schedule routes. Every request here is wrong as a
-// whole: a bulk body (JSON array, NDJSON, CSV, upload) whose every row is
-// invalid, or that cannot be read at all, or a valid one with a bad query
-// string, content type, encoding or size. A bulk body with some valid rows
-// is a legitimate 202 with per-row errors, so none is ever generated here.
+// Generators for the fuzz test's bulk bodies, to the record and case
+// routes. Every body here is wrong as a whole: a bulk body (JSON array,
+// NDJSON, CSV, upload) whose every row is invalid, or that cannot be read at
+// all, or a valid one with a bad query string, content type, encoding or
+// size. A bulk body with some valid rows is a legitimate 202 with per-row
+// errors, so none is ever generated here. Object bodies, ids and listing
+// queries are in fuzz-requests.ts.
 import { gzipSync } from 'node:zlib';
-import { SCHEDULE_NAMES } from '@kbflow/queues';
 import type { Fuzz } from './fuzz.ts';
-import { ADMIN_KEY, DEV_KEY } from './test-api.ts';
 
 /** The fuzz API's cap on a bulk body (KBFLOW_RECORDS_MAX_BYTES), small so that oversize bodies stay cheap. */
 export const RECORDS_MAX_BYTES = 64 * 1024;
@@ -22,9 +21,6 @@ export interface BodySpec {
   /** Send without Content-Length (chunked), so only the streaming byte cap can stop it. */
   chunked?: boolean;
 }
-
-/** Marks a required field to leave out of an object body. */
-export const MISSING = Symbol('missing');
 
 type BulkRoute = '/v1/records' | '/v1/cases';
 
@@ -346,172 +342,5 @@ export function invalidBulkBody(route: BulkRoute, f: Fuzz): BodySpec {
       const parts = f.bool(0.3) ? [attachment] : [...(f.bool(0.3) ? [attachment] : []), { name: 'file', filename, content }];
       return { body: multipart('fuzzb', parts, false), contentType: 'multipart/form-data; boundary=fuzzb' };
     }
-  }
-}
-
-/** Wrong values for the fields of `POST /v1/cases` with one object (after NUL removal still wrong). */
-export const CASE_WRONG: Record<string, unknown[]> = {
-  externalId: ['', '   ', '\u0000', ' \u0000 ', 'e'.repeat(257), 12, null, {}, ['e'], true],
-  subject: [MISSING, '', '   ', '\u0000', '\u0000 \u0000', 's'.repeat(1001), 5, null, ['s'], {}],
-  description: [5, null, {}, ['d'], true],
-  resolution: [5, null, {}, ['d'], true],
-  status: ['x'.repeat(201), '\ud800'.repeat(201), 5, null, {}, [], false],
-  priority: ['x'.repeat(201), 1, null, {}],
-  product: ['\u0000'.repeat(2) + 'p'.repeat(201), 1, null, []],
-  channel: ['x'.repeat(201), true, null],
-  metadata: [
-    'm',
-    [],
-    5,
-    null,
-    { a: { b: 1 } },
-    { a: [1] },
-    { '': 1 },
-    { '\u0000': 1 },
-    { ['k'.repeat(201)]: 1 },
-    Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i])),
-  ],
-};
-
-/** Wrong values for the fields of `POST /v1/knowledge`. */
-export const KNOWLEDGE_WRONG: Record<string, unknown[]> = {
-  title: [MISSING, '', '   ', 't'.repeat(201), 5, null, ['t'], {}],
-  summary: [MISSING, '', '  \n', 's'.repeat(2001), 5, null, {}],
-  symptoms: ['a', [''], ['   '], [5], [null], Array.from({ length: 51 }, () => 's'), ['x'.repeat(1001)], null, {}],
-  resolutionSteps: ['a', [''], [' '], [{}], Array.from({ length: 51 }, () => 'r'), ['x'.repeat(1001)], null],
-  body: ['', '   ', 5, null, ['b'], {}],
-  category: ['Other', '', 'a b', '-x', 5, null, '\u0000', 'X\u0000', 'c'.repeat(64), '\ud800'],
-};
-
-/** Text fields of a valid case or article object that may carry NUL bytes and lone surrogates as noise. */
-export const NOISE_FIELDS: Record<'/v1/cases' | '/v1/knowledge', string[]> = {
-  '/v1/cases': ['subject', 'description', 'resolution', 'product'],
-  '/v1/knowledge': ['title', 'summary', 'body'],
-};
-
-/**
- * Unknown or malformed ids on the new routes: 404 (400 for a malformed
- * article id or an invalid PATCH body, 403 for a schedule without the admin
- * key). Schedule names are never real ones with the admin key: that would run them.
- */
-export function newRouteIdRequest(f: Fuzz, id: string, admin: boolean): { method: string; path: string; body?: object } {
-  const casePatch = () => f.pick<object>([{ description: 'new text' }, { status: 'closed', metadata: { a: 1 } }, {}, { subject: '' }, { version: 2 }]);
-  const articlePatch = () => f.pick<object>([{ summary: 'new summary' }, { symptoms: ['s'] }, {}, { title: '' }, { status: 'retired' }]);
-  const schedule = admin
-    ? f.pick(['nope', 'HEALTH-CHECK', 'health-check%20', 'health-check%00', 'case_sync', '%00', 'x'.repeat(f.int(1, 3000)), '..', 'health-check%2Ftrigger'])
-    : f.pick([...SCHEDULE_NAMES, 'nope']);
-  return f.pick([
-    { method: 'GET', path: `/v1/cases/${id}` },
-    { method: 'PATCH', path: `/v1/cases/${id}`, body: casePatch() },
-    { method: 'DELETE', path: `/v1/cases/${id}` },
-    { method: 'GET', path: `/v1/knowledge/${id}` },
-    { method: 'PATCH', path: `/v1/knowledge/${id}`, body: articlePatch() },
-    { method: 'DELETE', path: `/v1/knowledge/${id}` },
-    {
-      method: 'DELETE',
-      path: `/v1/records/${id}${f.pick(['', '', '?source=tickets', '?knowledgeBase=default', '?source=..%2F', '?knowledgeBase=UPPER', '?idColumn=x'])}`,
-    },
-    { method: 'POST', path: `/v1/schedules/${schedule}/trigger` },
-    { method: 'GET', path: `/v1/schedules/${schedule}/runs` },
-    // Tenant management: no tenant or key has these ids (404), or a tenant key asks (403).
-    { method: 'GET', path: `/v1/admin/tenants/${id}` },
-    {
-      method: 'PATCH',
-      path: `/v1/admin/tenants/${id}`,
-      body: f.pick<object>([{ tier: 'enterprise' }, { limits: null }, { limits: { maxApiCallsPerHour: 5 } }]),
-    },
-    { method: 'DELETE', path: `/v1/admin/tenants/${id}` },
-    { method: 'GET', path: `/v1/admin/tenants/${id}/purge` },
-    { method: 'GET', path: `/v1/admin/tenants/${id}/keys` },
-    { method: 'POST', path: `/v1/admin/tenants/${id}/keys`, body: { name: 'k', scopes: f.pick([['read'], ['read', 'write'], ['admin']]) } },
-    { method: 'DELETE', path: `/v1/admin/tenants/${id}/keys/${id}` },
-    { method: 'POST', path: `/v1/tasks/${id}/cancel` },
-    { method: 'GET', path: `/v1/sources/${id}` },
-    { method: 'PATCH', path: `/v1/sources/${id}`, body: f.pick<object>([{ maxPages: 5 }, { schedule: { every: '1h' } }, {}, { url: 'ftp://x' }]) },
-    { method: 'DELETE', path: `/v1/sources/${id}${f.pick(['', '?purge=true', '?purge=yes'])}` },
-    { method: 'POST', path: `/v1/sources/${id}/runs` },
-    { method: 'GET', path: `/v1/sources/${id}/runs` },
-  ]);
-}
-
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/**
- * Listing parameters of the new GET routes that are out of range, of the
- * wrong type, unknown, or name a knowledge base that does not exist: 400/404
- * (403 for the schedules without the admin key). Returns the path and key.
- */
-export function newListQuery(f: Fuzz): { path: string; key: string } {
-  const key = f.pick([DEV_KEY, ADMIN_KEY]);
-  switch (f.int(0, 6)) {
-    case 5:
-      return {
-        key,
-        path: `/v1/tasks?${f.pick([
-          `limit=${f.pick(['0', '101', 'abc', '1.5', '-1', '', '1&limit=2'])}`,
-          `state=${f.pick(['done', 'RUNNING', '', '%00', 'queued&state=failed'])}`,
-          `type=${f.pick(['index', 'CRAWL', '', '%00'])}`,
-          `source=${f.pick(['x', '', '%00', '00000000-0000-4000-8000'])}`,
-          `since=${f.pick(['yesterday', '2026-01-01', '2026-13-01T00:00:00Z', '%00'])}`,
-          `after=${f.pick(['garbage', '', '00000000-0000-4000-8000-000000000000'])}`,
-          `${f.pick(['sort', 'tenant', 'state[]'])}=1`,
-        ])}`,
-      };
-    case 6:
-      return {
-        key,
-        path: `/v1/sources?${f.pick([
-          `limit=${f.pick(['0', '101', 'abc', '1.5', '-1', ''])}`,
-          `after=${f.pick(['garbage', '', '%00'])}`,
-          `${f.pick(['sort', 'type', 'limit[]'])}=1`,
-        ])}`,
-      };
-    case 0:
-      return {
-        key,
-        path: `/v1/cases?${f.pick([
-          `limit=${f.pick(['0', '201', 'abc', '1.5', '-1', '', '1&limit=2'])}`,
-          'status=',
-          `status=${f.pick(['x'.repeat(201), '%00', '%00%00'])}`,
-          `category=${f.pick(['%00', ''])}`,
-          `category=${'c'.repeat(41)}`,
-          `pending=${f.pick(['yes', '1', 'TRUE', ''])}`,
-          `cursor=${f.pick(['garbage', '', 'c'.repeat(201), b64(['2026-01-01T00:00:00Z', 'not-a-uuid']), b64(['yesterday', '00000000-0000-4000-8000-000000000000']), b64({ a: 1 }), '%00'])}`,
-          `knowledgeBase=${f.pick(['UPPER', '', '%00', '..'])}`,
-          `${f.pick(['sort', 'colour', '__proto__', 'status[]'])}=${f.int(0, 9)}`,
-        ])}`,
-      };
-    case 1:
-      return {
-        key,
-        path: `/v1/knowledge?${f.pick([
-          `status=${f.pick(['deleted', 'ACTIVE', '', '%00'])}`,
-          `limit=${f.pick(['0', '101', 'x', '-1'])}`,
-          `offset=${f.pick(['-1', '1000001', '0.5', 'x'])}`,
-          `category=${f.pick(['UPPER', '%00', 'a%20b', ''])}`,
-          `knowledgeBase=${f.pick(['no-such-kb', 'UPPER', '%00'])}`,
-          `${f.pick(['q', 'sort', 'id'])}=1`,
-        ])}`,
-      };
-    case 2: {
-      const param = f.pick([
-        `since=${f.pick(['yesterday', '2026-01-01', '2026-01-01T00:00:00', '2026-13-01T00:00:00Z', '0000-01-01T00:00:00%2B01:00', '%00'])}`,
-        `until=${f.pick(['tomorrow', '2026-02-30T00:00:00Z', '2026-01-01T25:00:00Z', '9999-12-31T23:59:59-12:00', ''])}`,
-        'since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z',
-        'since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z',
-        'since=2999-01-01T00:00:00Z',
-        `knowledgeBase=${f.pick(['no-such-kb', 'UPPER', '%00', ''])}`,
-        `${f.pick(['limit', 'tenant', 'since[]'])}=1`,
-      ]);
-      return { key, path: `/v1/search/analytics?${param}` };
-    }
-    case 3:
-      // Operator routes: without the admin key 403, whatever the parameters.
-      return { key: DEV_KEY, path: f.pick(['/v1/schedules', `/v1/schedules/${f.pick(SCHEDULE_NAMES)}/runs`, '/v1/schedules?limit=5']) };
-    default:
-      return {
-        key: ADMIN_KEY,
-        path: `/v1/schedules/${f.pick(SCHEDULE_NAMES)}/runs?${f.pick(['limit=0', 'limit=501', 'limit=x', 'limit=', 'colour=1', 'limit=1&limit=2'])}`,
-      };
   }
 }
