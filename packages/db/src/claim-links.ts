@@ -5,7 +5,7 @@
  * once a page.
  */
 
-import { TRANSACTION_OPTIONS, type Db } from './client.ts';
+import { poolOf, TRANSACTION_OPTIONS, type Db } from './client.ts';
 import type { Prisma } from './generated/client.ts';
 import { effectiveLimits } from './tenant-limits.ts';
 import type { TenantLimits, TenantTier } from './tenant-limits.ts';
@@ -47,13 +47,19 @@ export interface ClaimLinksInput {
  * than the lock.
  */
 export async function claimLinks(db: Db, input: ClaimLinksInput): Promise<string[]> {
-  const [seen] = await db.$queryRaw<{ state: string | null; fresh: string[]; pending: string[] }[]>`
-    SELECT (SELECT state FROM tasks WHERE id = ${input.taskId}::uuid) AS state,
-      ARRAY(SELECT x.u FROM unnest(${input.urls}::text[]) WITH ORDINALITY AS x(u, ord)
-            WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = ${input.taskId}::uuid AND p.url = x.u)
+  // On the pool, not Prisma: every scraped page asks this, and on a recrawl
+  // little else; a Prisma raw query costs about 0.5 ms of CPU against 0.1 ms.
+  const {
+    rows: [seen],
+  } = await poolOf(db).query<{ state: string | null; fresh: string[]; pending: string[] }>(
+    `SELECT (SELECT state FROM tasks WHERE id = $1::uuid) AS state,
+      ARRAY(SELECT x.u FROM unnest($2::text[]) WITH ORDINALITY AS x(u, ord)
+            WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = $1::uuid AND p.url = x.u)
             ORDER BY x.ord) AS fresh,
-      ARRAY(SELECT url FROM task_pages WHERE task_id = ${input.taskId}::uuid AND parent_url = ${input.parentUrl} AND status = 'discovered'
-            ORDER BY id) AS pending`;
+      ARRAY(SELECT url FROM task_pages WHERE task_id = $1::uuid AND parent_url = $3 AND status = 'discovered'
+            ORDER BY id) AS pending`,
+    [input.taskId, input.urls, input.parentUrl],
+  );
   // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
   if (!seen?.state || seen.state === 'cancelling' || seen.state === 'cancelled') return [];
   if (seen.fresh.length === 0) return seen.pending;

@@ -15,4 +15,18 @@ describe('crawlableLinks', () => {
     ];
     expect(crawlableLinks(links, 'http://docs.local/page.html', ['http://docs.local'])).toEqual(['http://docs.local/a.html', 'http://docs.local/b/']);
   });
+
+  it('asks keep only about links that passed the other rules, with the parsed URL and the link as written', () => {
+    const asked: [string, string][] = [];
+    const links = ['http://docs.local/a.html', 'http://docs.local/b/', 'http://other.example/x.html', 'http://docs.local/logo.png'];
+    const kept = crawlableLinks(links, 'http://docs.local/page.html', ['http://docs.local'], (url, link) => {
+      asked.push([url.pathname, link]);
+      return url.pathname !== '/b/';
+    });
+    expect(kept).toEqual(['http://docs.local/a.html']);
+    expect(asked).toEqual([
+      ['/a.html', 'http://docs.local/a.html'],
+      ['/b/', 'http://docs.local/b/'],
+    ]);
+  });
 });

@@ -10,9 +10,12 @@ const NON_PAGE_EXTENSIONS =
 
 /**
  * The links a crawl follows from a page: same allowed origins, not obviously
- * a file download, and not the page itself.
+ * a file download, not the page itself, and kept by `keep` (the crawl's own
+ * rules: robots.txt, path patterns), which gets each link parsed once. A
+ * recrawl runs this over every stored link of every page, so a link is
+ * parsed here and nowhere else.
  */
-export function crawlableLinks(links: string[], pageUrl: string, origins: string[]): string[] {
+export function crawlableLinks(links: string[], pageUrl: string, origins: string[], keep?: (url: URL, link: string) => boolean): string[] {
   const allowed = new Set(origins);
   const out: string[] = [];
   for (const link of links) {
@@ -25,6 +28,7 @@ export function crawlableLinks(links: string[], pageUrl: string, origins: string
     }
     if (!allowed.has(url.origin)) continue;
     if (NON_PAGE_EXTENSIONS.test(url.pathname)) continue;
+    if (keep && !keep(url, link)) continue;
     out.push(link);
   }
   return out;

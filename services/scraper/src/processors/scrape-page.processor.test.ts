@@ -28,6 +28,8 @@ interface Recorder {
   /** The validators each fetch was given. */
   conditionals: (Validators | undefined)[];
   deletedPages: string[];
+  /** Every URL deletePage was asked about, whether or not it had a document. */
+  deleteAsked: string[];
   /** Jobs enqueued on the embed queue by name (delete-vectors). */
   embedJobs: { name: string; data: unknown }[];
   /** Limits each slot was asked with, and back-offs asked for. */
@@ -68,6 +70,7 @@ function setup(opts: SetupOpts) {
     changes: [],
     conditionals: [],
     deletedPages: [],
+    deleteAsked: [],
     embedJobs: [],
     acquired: [],
     backoffs: [],
@@ -120,6 +123,7 @@ function setup(opts: SetupOpts) {
   const documents = {
     storedPage: async () => opts.stored,
     deletePage: async (_kb: string, url: string) => {
+      rec.deleteAsked.push(url);
       if (!opts.stored) return undefined;
       rec.deletedPages.push(url);
       return { documentIds: [opts.stored.documentId], chunkIds: ['chunk-a', 'chunk-b'] };
@@ -419,11 +423,12 @@ describe('scrapePage', () => {
     expect(rec.statuses).toEqual([[PAGE, 'failed', `http_status: ${PAGE} answered 404`]]);
   });
 
-  it('a 404 of a page never stored is a failure that records its status (not a deletion)', async () => {
+  it('a 404 of a page never stored is a failure that records its status (not a deletion), without asking for a document to delete', async () => {
     const { rec, deps, ctx, data } = setup({ fetch: async () => Promise.reject(new HttpStatusError(PAGE, 404)) });
     expect((await scrapePage(data, ctx, deps)).outcome).toBe('failed');
     expect(rec.changes).toEqual([[undefined, 404]]);
     expect(rec.embedJobs).toEqual([]);
+    expect(rec.deleteAsked).toEqual([]);
   });
 
   it('throws a transient failure for a retry, and records it only on the last attempt', async () => {

@@ -161,7 +161,9 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   } catch (error) {
     if (error instanceof JobDeferral) throw error;
     const status = error instanceof HttpStatusError ? error.status : undefined;
-    if (isGoneStatus(status)) {
+    // Only a page stored when this job began has a document to lose: most
+    // dead links never had one, and a recrawl asks again for each of them.
+    if (isGoneStatus(status) && stored) {
       const removed = await removePage(data, task, deps, ctx);
       if (removed) {
         await deps.tasks.setPageStatus(data.taskId, data.url, 'deleted', { change: 'deleted', httpStatus: status, error: describeError(error) });
@@ -361,8 +363,12 @@ async function enqueueLinks(
   // The page's own links first (they keep today's order under maxPages), then
   // the sitemaps'; disallowed ones are never claimed, so they cost no budget;
   // the source's include/exclude patterns narrow both.
-  const candidates = crawlableLinks([...pageLinks, ...fromSitemaps], data.url, task.params.origins).filter(
-    (url) => (!robots || new URL(url).origin !== new URL(data.url).origin || robots.isAllowed(url)) && pathAllowed(new URL(url), patterns),
+  const pageOrigin = new URL(data.url).origin;
+  const candidates = crawlableLinks(
+    [...pageLinks, ...fromSitemaps],
+    data.url,
+    task.params.origins,
+    (url, link) => (!robots || url.origin !== pageOrigin || robots.isAllowed(link)) && pathAllowed(url, patterns),
   );
   const urls = await deps.tasks.claimLinks({
     taskId: data.taskId,
