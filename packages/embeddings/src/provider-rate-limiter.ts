@@ -52,6 +52,20 @@ const margin = (windowMs: number) => Math.max(50, Math.ceil(windowMs * 0.02));
  * (and their tokens subtracted) as they age out, so each call does work in
  * proportion to what expired, bounded by maxRequests.
  */
+/** The client with {@link ACQUIRE_SCRIPT} defined on it. */
+type AcquireScript = Redis & {
+  kbflowProviderAcquire(
+    log: string,
+    tokens: string,
+    now: number,
+    windowMs: number,
+    maxRequests: number,
+    maxTokens: number,
+    cost: number,
+    member: string,
+  ): Promise<unknown>;
+};
+
 const ACQUIRE_SCRIPT = `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -126,6 +140,10 @@ export class ProviderRateLimiter {
 
   constructor(opts: { redis: Redis; prefix: string; name: 'embedding' | 'chat'; limits: ProviderLimits; registry?: Registry; demand?: () => Promise<number> }) {
     this.#redis = opts.redis;
+    // EVALSHA through ioredis's defineCommand (per client: a second limiter on one client reuses it), not the script's text on every call.
+    if (typeof (opts.redis as AcquireScript).kbflowProviderAcquire !== 'function') {
+      opts.redis.defineCommand('kbflowProviderAcquire', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
+    }
     this.#name = opts.name;
     const base = `${opts.prefix}:provider-limit:{${opts.name}}`;
     this.#keys = { log: `${base}:log`, tokens: `${base}:tokens`, rate: `${base}:rate`, blocked: `${base}:blocked-until` };
@@ -201,7 +219,16 @@ export class ProviderRateLimiter {
         const maxTokens = Math.max(cost, Math.floor(this.#limits.tokens * rate));
         const windowMs = this.#limits.windowMs + margin(this.#limits.windowMs);
         waitMs = Number(
-          await this.#redis.eval(ACQUIRE_SCRIPT, 2, this.#keys.log, this.#keys.tokens, Date.now(), windowMs, maxRequests, maxTokens, cost, member),
+          await (this.#redis as AcquireScript).kbflowProviderAcquire(
+            this.#keys.log,
+            this.#keys.tokens,
+            Date.now(),
+            windowMs,
+            maxRequests,
+            maxTokens,
+            cost,
+            member,
+          ),
         );
         if (waitMs <= 0) return member;
       }
