@@ -1,4 +1,5 @@
 export { createTestDatabase, uniquePrefix, testRedisUrl, adminUrl, type TestDatabase } from './databases.ts';
+export { createTenantFixture, type TenantFixture } from './tenant-fixture.ts';
 export { startStaticServer, type StaticRequest, type StaticServer, type StaticServerOptions, type InlineResponse } from './static-server.ts';
 export { REPO_ROOT, SHARED_DATA } from './paths.ts';
 export {

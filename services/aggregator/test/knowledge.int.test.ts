@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CaseRepository, createDb, DocumentRepository, KnowledgeRepository, RecordRepository, TenantRepository, type CaseFields, type Db } from '@kbflow/db';
+import { CaseRepository, DocumentRepository, KnowledgeRepository, RecordRepository, TenantRepository, type CaseFields, type Db } from '@kbflow/db';
 import { HashingEmbedder, OpenAIChatModel } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, Priority, priorityClass, QueueName, someHandlers, type JobContext, type Redis } from '@kbflow/queues';
-import { createTestDatabase, SHARED_DATA, startFakeOpenAI, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, SHARED_DATA, startFakeOpenAI, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { QueueEvents, type Job, type Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
@@ -25,7 +25,7 @@ import { generateKnowledge, type GenerateKnowledgeDeps, type GenerateKnowledgeRe
 const FILES = ['nlbse24_github_issues_train.csv', 'nlbse24_github_issues_test.csv'];
 const log = createLogger('knowledge-test', 'silent');
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -75,8 +75,8 @@ async function articles() {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, { poolSize: 10 });
+  fixture = await createTenantFixture('knowledge', { poolSize: 10 });
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('knowledge'));
   // Case sync's own embed jobs (3,000 case documents) go where nothing consumes them: this test is about articles.
@@ -85,9 +85,6 @@ beforeAll(async () => {
   lance = new LanceDbVectorStore({ dir: lanceDir, table: 'chunks' });
   const embedder = new HashingEmbedder();
   await lance.ensureCollection(embedder.dimensions);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('knowledge', 'knowledge-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 
   const rows: CaseFields[] = [];
   const created: { externalId: string; createdAt: string }[] = [];
@@ -168,8 +165,7 @@ afterAll(async () => {
   }
   await redis.quit();
   await lance.close();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
   await rm(lanceDir, { recursive: true, force: true });
 }, 120_000);
 

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, DocumentRepository, TenantRepository, type Db } from '@kbflow/db';
+import { DocumentRepository, type Db } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { createRedis, createWorker, someHandlers, JobProducer, Priority, QueueName, type JobContext, type Redis } from '@kbflow/queues';
 import { DependencyBreaker } from '@kbflow/resilience';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import { guardVectorStore, LanceDbVectorStore, type VectorStore } from '@kbflow/vector-store';
 import type { Worker } from 'bullmq';
 import { answerQuery } from '../../aggregator/src/processors/query.processor.ts';
@@ -16,7 +16,7 @@ import { embedChunks } from '../src/processors/embed-chunks.processor.ts';
 // The vector store goes away: a real LanceDB store behind a switch that makes
 // every call fail like an unreachable server, under the real breaker, with
 // the real embed processor on a real queue and real PostgreSQL.
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -39,8 +39,8 @@ const outage = (inner: VectorStore): VectorStore => {
 };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('outage');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('vs-outage'));
   lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-outage-'));
@@ -51,9 +51,6 @@ beforeAll(async () => {
   vectors = guardVectorStore(outage(lance), (call) => breaker.run(call));
   const embedder = new HashingEmbedder();
   await lance.ensureCollection(embedder.dimensions);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('outage', 'outage-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   const deps = { documents: new DocumentRepository(db), embedder, vectors, ready: async () => undefined };
   worker = createWorker({
     queue: QueueName.embed,
@@ -74,8 +71,7 @@ afterAll(async () => {
   await producer.close();
   await redis.quit();
   await lance.close();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
   await rm(lanceDir, { recursive: true, force: true });
 });
 

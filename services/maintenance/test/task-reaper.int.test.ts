@@ -3,14 +3,14 @@
 // re-driven once, then failed with the reason; tasks still progressing (a
 // recent change, a parent waiting on children that exist) are left alone.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { TaskRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { PermanentError } from '@kbflow/errors';
 import { createRedis, createWorker, crawlFlow, crawlJobId, JobProducer, Priority, QueueName, someHandlers, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import { reapTasks } from '../src/task-reaper.ts';
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -21,22 +21,18 @@ const log = createLogger('reaper-test', 'silent');
 const GRACE_MS = 60_000;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('reaper-test', { apiKey: 'reaper-test-key-1234567890' });
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('reaper'));
   tasks = new TaskRepository(db);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('reaper-test', 'reaper-test-key-1234567890');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 const reap = () => reapTasks({ tasks, producer, redis, graceMs: GRACE_MS }, log);

@@ -10,17 +10,17 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, TaskRepository, TenantRepository, WebhookRepository, type Db } from '@kbflow/db';
+import { TaskRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { createRedis, createWorker, emitWebhookEvent, JobProducer, QueueName, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import type { Worker } from 'bullmq';
 import { deliverWebhook } from '../src/processors/deliver-webhook.processor.ts';
 import { WebhookSender } from '../src/webhooks/webhook-sender.ts';
 
 const SECRET = 'delivery-test-secret-0123456789';
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -72,15 +72,12 @@ async function crawlTask(events: ('run.started' | 'run.completed' | 'run.failed'
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('webhooks', { apiKey: 'webhooks-test-key' });
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('webhooks'));
   tasks = new TaskRepository(db);
   webhooks = new WebhookRepository(db, tasks);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('webhooks', 'webhooks-test-key');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   const seen = new Map<string, number>();
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -109,8 +106,7 @@ afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
   await new Promise((resolve) => receiver.close(resolve));
 }, 60_000);
 

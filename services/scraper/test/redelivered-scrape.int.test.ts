@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, DocumentRepository, TaskRepository, TenantRepository, WebhookRepository, type Db } from '@kbflow/db';
+import { DocumentRepository, TaskRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { chunkMarkdown, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import { createLogger, createMetrics } from '@kbflow/observability';
 import { createRedis, createWorker, JobProducer, Priority, QueueName, type Redis } from '@kbflow/queues';
-import { createTestDatabase, startStaticServer, testRedisUrl, uniquePrefix, type StaticServer, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, startStaticServer, testRedisUrl, uniquePrefix, type StaticServer, type TenantFixture } from '@kbflow/testing';
 import type { Worker } from 'bullmq';
 import { EngineRouter } from '../src/fetchers/engine-router.ts';
 import { HttpFetcher } from '../src/fetchers/http-fetcher.ts';
@@ -25,7 +25,7 @@ const PARAGRAPHS = Array.from(
 const PAGE = `<html><head><title>Spooler guide</title></head><body><main><h1>Spooler guide</h1>${PARAGRAPHS}</main></body></html>`;
 
 const log = createLogger('scraper-test', 'silent');
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let prefix: string;
@@ -41,8 +41,8 @@ let deps: ScrapeDeps;
 let duringFetch: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('redelivered', { apiKey: 'redelivered-key' });
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   prefix = uniquePrefix('redelivered-scrape');
   producer = new JobProducer(redis, prefix);
@@ -58,9 +58,6 @@ beforeAll(async () => {
   const registry = createMetrics('scraper').registry;
   const noBrowser = { fetch: () => Promise.reject(new Error('no browser in this test')), close: async () => undefined };
   const engines = new EngineRouter(http, noBrowser as never, log, registry);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('redelivered', 'redelivered-key');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   const tasks = new TaskRepository(db);
   deps = {
     tasks,
@@ -99,8 +96,7 @@ afterAll(async () => {
   await http?.close();
   await site?.close();
   if (siteDir) await rm(siteDir, { recursive: true, force: true });
-  await db?.$disconnect();
-  await database?.drop();
+  await fixture?.close();
 });
 
 /** A crawl task of one page, and the state its first scrape left: the document stored, the page `pageStatus`. */

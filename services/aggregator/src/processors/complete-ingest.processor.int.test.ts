@@ -3,10 +3,10 @@
 // embedded), and a finished ingest that embedded something asks
 // maintenance, once however many finish, to compact the vector store.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, DocumentRepository, TaskRepository, TenantRepository, type Db } from '@kbflow/db';
+import { DocumentRepository, TaskRepository, type Db } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { createRedis, JobProducer, Priority, priorityClass, QueueName, type JobContext, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import type { Job } from 'bullmq';
 import { completeIngest } from './complete-ingest.processor.ts';
 
@@ -14,7 +14,7 @@ const log = createLogger('complete-ingest-test', 'silent');
 // completeIngest reads the logger and the correlation id from its context.
 const ctx = { job: { id: 'complete-ingest-test', attemptsMade: 0 } as unknown as Job, log, correlationId: 'ingest-correlation' } satisfies JobContext;
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -49,23 +49,19 @@ const compactions = async () =>
   (await producer.queue(QueueName.maintenance).getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'compact-vector-store');
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('complete-ingest');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('complete-ingest'));
   tasks = new TaskRepository(db);
   documents = new DocumentRepository(db);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('complete-ingest', 'complete-ingest-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 });
 
 afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 describe('completeIngest', () => {

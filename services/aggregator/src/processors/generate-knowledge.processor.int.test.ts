@@ -5,11 +5,11 @@
 // writes nothing; an article whose cases are gone is retired and its
 // vectors queued for removal. (The 3,000-issue run is test/knowledge.int.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CaseRepository, createDb, KnowledgeRepository, TenantRepository, type Db } from '@kbflow/db';
+import { CaseRepository, KnowledgeRepository, type Db } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger } from '@kbflow/observability';
 import { createRedis, JobProducer, Priority, priorityClass, QueueName, type JobContext, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import type { Job } from 'bullmq';
 import { generateKnowledge, type GenerateKnowledgeDeps } from './generate-knowledge.processor.ts';
 
@@ -18,7 +18,7 @@ const log = createLogger('generate-knowledge-test', 'silent');
 const ctx = { job: { id: 'generate-knowledge-test', attemptsMade: 0 } as unknown as Job, log, correlationId: 'knowledge-correlation' } satisfies JobContext;
 const BROWSERS = ['Chrome', 'Firefox', 'Safari', 'Edge', 'Opera'];
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -30,13 +30,10 @@ const embedJobs = async (name: 'embed-documents' | 'delete-vectors') =>
   (await producer.queue(QueueName.embed).getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === name);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('generate-knowledge');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('generate-knowledge'));
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('generate-knowledge', 'generate-knowledge-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   // Five reports of one problem, one unrelated case, and one case sync has not categorized yet.
   await new CaseRepository(db).upsertMany(tenantId, knowledgeBaseId, [
     ...BROWSERS.map((browser, i) => ({
@@ -82,8 +79,7 @@ afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 describe('generateKnowledge', () => {

@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, DocumentRepository, TenantRepository, type Db } from '@kbflow/db';
+import { DocumentRepository, type Db } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger } from '@kbflow/observability';
 import type { JobContext } from '@kbflow/queues';
-import { createTestDatabase, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, type TenantFixture } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import type { Job } from 'bullmq';
 import { ChunkBatcher } from '../chunk-batcher.ts';
@@ -20,7 +20,7 @@ const log = createLogger('embed-chunks-test', 'silent');
 // embedChunks reads only the logger from its context.
 const ctx = { job: { id: 'embed-chunks-test', attemptsMade: 0 } as unknown as Job, log, correlationId: 'embed-chunks-test' } satisfies JobContext;
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let lanceDir: string;
 let lance: LanceDbVectorStore;
@@ -55,14 +55,11 @@ const indexedFlags = async (ids: string[]) =>
   (await db.chunk.findMany({ where: { id: { in: ids } }, select: { indexed: true }, orderBy: { position: 'asc' } })).map((c) => c.indexed);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('embed-chunks');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-embed-chunks-'));
   lance = new LanceDbVectorStore({ dir: lanceDir, table: 'chunks' });
   const embedder = new HashingEmbedder();
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('embed-chunks', 'embed-chunks-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   deps = {
     documents: new DocumentRepository(db),
     embedder,
@@ -76,8 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lance.close();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
   await rm(lanceDir, { recursive: true, force: true });
 });
 

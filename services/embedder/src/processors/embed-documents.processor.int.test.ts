@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, DocumentRepository, RecordRepository, TenantRepository, type ContentType, type Db } from '@kbflow/db';
+import { DocumentRepository, RecordRepository, type ContentType, type Db } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
 import { createLogger } from '@kbflow/observability';
 import type { JobContext } from '@kbflow/queues';
-import { createTestDatabase, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, type TenantFixture } from '@kbflow/testing';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import type { Job } from 'bullmq';
 import { weightedArticleVector } from '../domain/article-weighting.ts';
@@ -22,7 +22,7 @@ const log = createLogger('embed-documents-test', 'silent');
 const ctx = { job: { id: 'embed-documents-test', attemptsMade: 0 } as unknown as Job, log, correlationId: 'embed-documents-test' } satisfies JobContext;
 const embedder = new HashingEmbedder();
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let lanceDir: string;
 let lance: LanceDbVectorStore;
@@ -51,21 +51,17 @@ async function storeDocument(type: ContentType, texts: string[], title = `Docume
 const statusOf = async (id: string) => (await db.document.findUniqueOrThrow({ where: { id }, select: { status: true } })).status;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('embed-documents');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-embed-documents-'));
   lance = new LanceDbVectorStore({ dir: lanceDir, table: 'chunks' });
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('embed-documents', 'embed-documents-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   documents = new DocumentRepository(db);
   deps = { records: new RecordRepository(db), embedder, vectors: lance, ready: () => lance.ensureCollection(embedder.dimensions) };
 });
 
 afterAll(async () => {
   await lance.close();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
   await rm(lanceDir, { recursive: true, force: true });
 });
 

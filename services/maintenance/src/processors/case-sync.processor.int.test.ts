@@ -5,17 +5,17 @@
 // nothing; a changed case is processed again with its stale chunks.
 // (Concurrent runs and writers: test/case-sync.int.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CaseRepository, createDb, TenantRepository, type CaseFields, type Db } from '@kbflow/db';
+import { CaseRepository, type CaseFields, type Db } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { createRedis, JobProducer, Priority, priorityClass, QueueName, type JobContext, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import { readCaseCategoryRules } from '../case-category-config.ts';
 import type { CompiledCategoryRules } from '../domain/case-categories.ts';
 import { caseSync, type CaseSyncDeps } from './case-sync.processor.ts';
 
 const log = createLogger('case-sync-test', 'silent');
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -47,8 +47,8 @@ const embedJobs = async () =>
   (await producer.queue(QueueName.embed).getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'embed-documents');
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('case-sync');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('case-sync'));
   cases = new CaseRepository(db);
@@ -56,17 +56,13 @@ beforeAll(async () => {
   if (!read.ok) throw new Error(read.problems.join('; '));
   const rules: CompiledCategoryRules = read.rules;
   deps = { cases, producer, rules, batchSize: 2 };
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('case-sync', 'case-sync-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 });
 
 afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 describe('caseSync', () => {

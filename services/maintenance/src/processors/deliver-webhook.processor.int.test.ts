@@ -7,11 +7,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createDb, TaskRepository, TenantRepository, WebhookRepository, type Db } from '@kbflow/db';
+import { TaskRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { AppError, PermanentError } from '@kbflow/errors';
 import { type JobContext, type JobData } from '@kbflow/queues';
-import { createTestDatabase, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, type TenantFixture } from '@kbflow/testing';
 import type { Job } from 'bullmq';
 import { webhookSignature } from '../domain/webhook-signature.ts';
 import { WebhookSender } from '../webhooks/webhook-sender.ts';
@@ -23,7 +23,7 @@ const log = createLogger('deliver-webhook-test', 'silent');
 // deliverWebhook reads the attempt (attemptsMade + 1) and the logger from its context.
 const ctxAt = (attemptsMade: number): JobContext => ({ job: { id: 'deliver-test', attemptsMade } as unknown as Job, log, correlationId: 'deliver-test' });
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let tasks: TaskRepository;
 let webhooks: WebhookRepository;
@@ -60,13 +60,10 @@ const failure = (promise: Promise<unknown>) =>
   );
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('deliver-webhook');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   tasks = new TaskRepository(db);
   webhooks = new WebhookRepository(db, tasks);
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('deliver-webhook', 'deliver-webhook-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -82,8 +79,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(senders.map((s) => s.close()));
   await new Promise((resolve) => receiver.close(resolve));
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 beforeEach(() => {

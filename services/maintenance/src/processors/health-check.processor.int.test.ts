@@ -4,10 +4,10 @@
 // schedule-run retention delete only what is past it, and the dead-letter
 // sweep's outcome reaches the report and its metrics.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, RecordRepository, ScheduleRunRepository, SearchLogRepository, TenantRepository, type Db, type SearchLogEntry } from '@kbflow/db';
+import { RecordRepository, ScheduleRunRepository, SearchLogRepository, type Db, type SearchLogEntry } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { ALL_QUEUES, createRedis, DeadLetters, JobProducer, Priority, QueueName, type JobContext, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import type { Job } from 'bullmq';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { healthCheck, type HealthCheckDeps } from './health-check.processor.ts';
@@ -17,7 +17,7 @@ const log = createLogger('health-check-test', 'silent');
 // healthCheck reads only the logger from its context.
 const ctx = { job: { id: 'health-check-test', attemptsMade: 0 } as unknown as Job, log, correlationId: 'health-check-test' } satisfies JobContext;
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -31,23 +31,19 @@ const gaugeValues = async (metric: Gauge<string> | Counter<string>) =>
   Object.fromEntries((await metric.get()).values.map((v) => [Object.values(v.labels).join(',') || '', v.value]));
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('health-check');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('health-check'));
   registry = new Registry();
   gauge = new Gauge({ name: 'kbflow_dependency_up', help: 'test', labelNames: ['dependency'], registers: [registry] });
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('health-check', 'health-check-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 });
 
 afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 describe('healthCheck', () => {

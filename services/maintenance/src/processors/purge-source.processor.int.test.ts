@@ -4,10 +4,10 @@
 // redelivery finds nothing left. A purge that fails on its job's last
 // attempt settles its task failed; an earlier attempt leaves it running.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, DocumentRepository, SourceRepository, TaskRepository, TenantRepository, type Db, type SourceSettings } from '@kbflow/db';
+import { DocumentRepository, SourceRepository, TaskRepository, type Db, type SourceSettings } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { createRedis, JobProducer, Priority, priorityClass, QueueName, type JobContext, type JobData, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import { purgeSource, type PurgeSourceDeps } from './purge-source.processor.ts';
 
 const log = createLogger('purge-source-test', 'silent');
@@ -26,7 +26,7 @@ const SETTINGS: SourceSettings = {
   webhook: null,
 };
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -75,25 +75,21 @@ const deleteJobs = async () =>
   (await producer.queue(QueueName.embed).getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'delete-vectors');
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('purge-source');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('purge-source'));
   tasks = new TaskRepository(db);
   sources = new SourceRepository(db, tasks);
   documents = new DocumentRepository(db);
   deps = { sources, tasks, producer };
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('purge-source', 'purge-source-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 });
 
 afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 describe('purgeSource', () => {

@@ -4,10 +4,10 @@
 // a source that is gone removes its scheduler; a flow that cannot be queued
 // leaves no run behind. Schedulers are restored from the sources table.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, SourceRepository, TaskRepository, TenantRepository, type Db, type SourceSettings } from '@kbflow/db';
+import { SourceRepository, TaskRepository, type Db, type SourceSettings } from '@kbflow/db';
 import { createLogger } from '@kbflow/observability';
 import { createRedis, crawlJobId, JobProducer, QueueName, sourceSchedulerKey, type JobContext, type Redis } from '@kbflow/queues';
-import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '@kbflow/testing';
+import { createTenantFixture, testRedisUrl, uniquePrefix, type TenantFixture } from '@kbflow/testing';
 import type { Job } from 'bullmq';
 import { registerSourceSchedules, runSource, type RunSourceDeps } from './run-source.processor.ts';
 
@@ -29,7 +29,7 @@ const SETTINGS: SourceSettings = {
   webhook: null,
 };
 
-let database: TestDatabase;
+let fixture: TenantFixture;
 let db: Db;
 let redis: Redis;
 let producer: JobProducer;
@@ -42,24 +42,20 @@ const createSource = (settings: Partial<SourceSettings> = {}) => sources.create(
 const schedulerIds = async () => (await producer.queue(QueueName.maintenance).getJobSchedulers()).map((s) => s.key).sort();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+  fixture = await createTenantFixture('run-source');
+  ({ db, tenantId, knowledgeBaseId } = fixture);
   redis = createRedis(testRedisUrl());
   producer = new JobProducer(redis, uniquePrefix('run-source'));
   const tasks = new TaskRepository(db);
   sources = new SourceRepository(db, tasks);
   deps = { sources, tasks, producer };
-  const tenants = new TenantRepository(db);
-  tenantId = await tenants.ensureTenantWithKey('run-source', 'run-source-key-123');
-  knowledgeBaseId = await tenants.knowledgeBaseId(tenantId, 'default');
 });
 
 afterAll(async () => {
   await Promise.all(producer.allQueues().map((q) => q.obliterate({ force: true })));
   await producer.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await fixture.close();
 });
 
 describe('runSource', () => {
