@@ -3,68 +3,34 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { RecordRepository, TaskRepository } from '@kbflow/db';
-import { HashingEmbedder } from '@kbflow/embeddings';
-import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, QueueName, someHandlers } from '@kbflow/queues';
+import { RecordRepository } from '@kbflow/db';
 import { REPO_ROOT } from '@kbflow/testing';
-import { LanceDbVectorStore } from '@kbflow/vector-store';
-import type { Worker } from 'bullmq';
-import { completeIngest } from '../../aggregator/src/processors/complete-ingest.processor.ts';
-import { deleteVectors } from '../../embedder/src/processors/delete-vectors.processor.ts';
-import { embedDocuments } from '../../embedder/src/processors/embed-documents.processor.ts';
-import { DEV_KEY, OTHER_KEY, startTestApi, type SendResult, type TestApi } from './support/test-api.ts';
+import type { LanceDbVectorStore } from '@kbflow/vector-store';
+import { startRecordsPipeline, type RecordsPipeline } from './support/records-pipeline.ts';
+import { DEV_KEY, OTHER_KEY, type SendResult, type TestApi } from './support/test-api.ts';
 
 // POST /v1/records?mode=full&sync=<id>: mode=full over the batches of one
 // upload, as records.int.test.ts tests the single upload: the real API over
 // HTTP, the real embed / delete-vectors / complete-ingest processors on
 // BullMQ workers, PostgreSQL and a LanceDB directory; and `./kbflow ingest
-// --mode full` as a process against that API.
+// --mode full` as a process against that API. The pipeline is support/records-pipeline.ts.
 const MAX_BYTES = 64 * 1024;
 jest.setTimeout(90_000);
 
+let pipeline: RecordsPipeline;
 let api: TestApi;
-let lanceDir: string;
 let vectors: LanceDbVectorStore;
-let workers: Worker[];
 let tenantId: string;
 let otherTenantId: string;
 
 beforeAll(async () => {
-  api = await startTestApi({ label: 'records-sync', recordsMaxBytes: MAX_BYTES });
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-records-sync-'));
-  vectors = new LanceDbVectorStore({ dir: lanceDir, table: 'chunks' });
-  const embedder = new HashingEmbedder();
-  const log = createLogger('records-sync-test', 'silent');
-  const registry = createMetrics('records-sync-test').registry;
-  const records = new RecordRepository(api.db);
-  const tasks = new TaskRepository(api.db);
-  const deps = { records, embedder, vectors, ready: () => vectors.ensureCollection(embedder.dimensions) };
-  const common = { connection: api.redis, producer: api.producer, log, registry, concurrency: 2 };
-  workers = [
-    createWorker({
-      ...common,
-      queue: QueueName.embed,
-      handlers: someHandlers(QueueName.embed, {
-        'embed-documents': (data, ctx) => embedDocuments(data, ctx, deps),
-        'delete-vectors': (data, ctx) => deleteVectors(data, ctx, deps),
-      }),
-    }),
-    createWorker({
-      ...common,
-      queue: QueueName.aggregate,
-      handlers: someHandlers(QueueName.aggregate, { 'complete-ingest': (data, ctx) => completeIngest(data, ctx, { tasks, producer: api.producer }) }),
-    }),
-  ];
-  tenantId = (await api.tenants.authenticate(DEV_KEY))!.tenantId;
+  pipeline = await startRecordsPipeline('records-sync', MAX_BYTES);
+  ({ api, vectors, tenantId } = pipeline);
   otherTenantId = (await api.tenants.authenticate(OTHER_KEY))!.tenantId;
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  await vectors.close();
-  await api.close();
-  await rm(lanceDir, { recursive: true, force: true });
+  await pipeline.close();
 });
 
 const row = (id: string) => ({ id, title: `Record ${id}`, body: `The body of record ${id}, about printers and VPNs.` });

@@ -1,67 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { RecordRepository, TaskRepository } from '@kbflow/db';
 import { HashingEmbedder } from '@kbflow/embeddings';
-import { createLogger, createMetrics } from '@kbflow/observability';
-import { createWorker, Priority, QueueName, someHandlers } from '@kbflow/queues';
-import { LanceDbVectorStore } from '@kbflow/vector-store';
-import type { Worker } from 'bullmq';
-import { completeIngest } from '../../aggregator/src/processors/complete-ingest.processor.ts';
+import { Priority, QueueName } from '@kbflow/queues';
+import type { LanceDbVectorStore } from '@kbflow/vector-store';
 import { weightedArticleVector } from '../../embedder/src/domain/article-weighting.ts';
-import { deleteVectors } from '../../embedder/src/processors/delete-vectors.processor.ts';
-import { embedDocuments } from '../../embedder/src/processors/embed-documents.processor.ts';
-import { DEV_KEY, startTestApi, type SendResult, type TestApi } from './support/test-api.ts';
+import { startRecordsPipeline, type RecordsPipeline } from './support/records-pipeline.ts';
+import { DEV_KEY, type SendResult, type TestApi } from './support/test-api.ts';
 
 // POST /v1/records end to end inside one process: the real API over HTTP,
 // the real embed-documents / delete-vectors / complete-ingest processors on
-// real BullMQ workers, PostgreSQL and a LanceDB directory.
+// real BullMQ workers, PostgreSQL and a LanceDB directory (support/records-pipeline.ts).
 const MAX_BYTES = 256 * 1024;
 // Each test waits for real workers; on a loaded two-core machine that can take longer than jest's 5 s.
 jest.setTimeout(90_000);
 
+let pipeline: RecordsPipeline;
 let api: TestApi;
-let lanceDir: string;
 let vectors: LanceDbVectorStore;
-let workers: Worker[];
 let tenantId: string;
 
 beforeAll(async () => {
-  api = await startTestApi({ label: 'records', recordsMaxBytes: MAX_BYTES });
-  lanceDir = await mkdtemp(path.join(tmpdir(), 'kbflow-records-'));
-  vectors = new LanceDbVectorStore({ dir: lanceDir, table: 'chunks' });
-  const embedder = new HashingEmbedder();
-  const log = createLogger('records-test', 'silent');
-  const registry = createMetrics('records-test').registry;
-  const records = new RecordRepository(api.db);
-  const tasks = new TaskRepository(api.db);
-  const deps = { records, embedder, vectors, ready: () => vectors.ensureCollection(embedder.dimensions) };
-  const common = { connection: api.redis, producer: api.producer, log, registry, concurrency: 2 };
-  workers = [
-    createWorker({
-      ...common,
-      queue: QueueName.embed,
-      handlers: someHandlers(QueueName.embed, {
-        'embed-documents': (data, ctx) => embedDocuments(data, ctx, deps),
-        'delete-vectors': (data, ctx) => deleteVectors(data, ctx, deps),
-      }),
-    }),
-    createWorker({
-      ...common,
-      queue: QueueName.aggregate,
-      handlers: someHandlers(QueueName.aggregate, { 'complete-ingest': (data, ctx) => completeIngest(data, ctx, { tasks, producer: api.producer }) }),
-    }),
-  ];
-  tenantId = (await api.tenants.authenticate(DEV_KEY))!.tenantId;
+  pipeline = await startRecordsPipeline('records', MAX_BYTES);
+  ({ api, vectors, tenantId } = pipeline);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  await vectors.close();
-  await api.close();
-  await rm(lanceDir, { recursive: true, force: true });
+  await pipeline.close();
 });
 
 /** Sends a raw body to POST /v1/records. */
