@@ -91,7 +91,7 @@ describe('runSource', () => {
     expect(await producer.queue(QueueName.scrape).count()).toBe(scrapes);
   });
 
-  it("a firing for a source that is gone is skipped and removes its scheduler; one under another tenant's id starts nothing", async () => {
+  it("a firing for a source that is gone is skipped and removes its scheduler; one under another tenant's id starts nothing and leaves the owner's scheduler", async () => {
     const gone = await createSource({ url: 'http://gone.site.test/' });
     const foreign = await createSource({ url: 'http://foreign.site.test/' });
     await registerSourceSchedules(deps);
@@ -104,6 +104,7 @@ describe('runSource', () => {
       outcome: 'skipped',
       reason: 'source-gone',
     });
+    expect(await schedulerIds()).toContain(sourceSchedulerKey(foreign.id));
     expect(await db.task.count({ where: { sourceId: { in: [gone.id, foreign.id] } } })).toBe(0);
   });
 

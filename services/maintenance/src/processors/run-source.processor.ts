@@ -22,9 +22,15 @@ export type RunSourceResult =
  */
 export async function runSource(data: JobData<'maintenance', 'run-source'>, ctx: JobContext, deps: RunSourceDeps): Promise<RunSourceResult> {
   const source = await deps.sources.get(data.sourceId);
-  if (!source || source.tenantId !== data.tenantId) {
+  if (!source) {
     // Deleted between the firing and now (DELETE removes the scheduler too; this heals a lost removal).
     await removeSourceSchedule(deps.producer, data.sourceId);
+    return { outcome: 'skipped', reason: 'source-gone' };
+  }
+  if (source.tenantId !== data.tenantId) {
+    // Not this tenant's source: for that tenant it does not exist. Its
+    // scheduler is the owner's (keyed by the source id), so it stays.
+    ctx.log.warn({ sourceId: source.id }, "source run skipped: the job names another tenant than the source's");
     return { outcome: 'skipped', reason: 'source-gone' };
   }
   const run = await deps.sources.startRun(source, 'schedule');
