@@ -7,6 +7,8 @@ import { OpenAIEmbedder } from './openai-embedder.ts';
 import { ProviderError } from './provider-error.ts';
 
 const DIMENSIONS = 64;
+/** The schema's default bound (KBFLOW_EMBEDDING_CACHE_MB=64). */
+const CACHE_BYTES = 64 * 1024 * 1024;
 const TENANT_A = '11111111-1111-4111-8111-111111111111';
 const TENANT_B = '22222222-2222-4222-8222-222222222222';
 let fake: FakeOpenAI;
@@ -39,7 +41,7 @@ function expectSameVectors(actual: number[][], expected: number[][]): void {
 
 describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a real provider server', () => {
   it('sends only the misses, once each, and answers a repeat call without a request', async () => {
-    const cached = new CachedEmbedder(inner);
+    const cached = new CachedEmbedder(inner, { maxBytes: CACHE_BYTES });
     const first = await cached.embed(['alpha', 'beta', 'alpha'], { tenantId: TENANT_A });
     expect(inputsSent()).toEqual([['alpha', 'beta']]);
     expect(cached.stats).toEqual({ hits: 0, misses: 3 });
@@ -52,7 +54,7 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
   });
 
   it("never answers one tenant from another's entries, so a tenant cannot probe what another embedded", async () => {
-    const cached = new CachedEmbedder(inner);
+    const cached = new CachedEmbedder(inner, { maxBytes: CACHE_BYTES });
     await cached.embed(['secret roadmap'], { tenantId: TENANT_A });
     await cached.embed(['secret roadmap'], { tenantId: TENANT_B });
     expect(inputsSent()).toEqual([['secret roadmap'], ['secret roadmap']]);
@@ -62,7 +64,7 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
   });
 
   it('keys a batch that mixes tenants text by text', async () => {
-    const cached = new CachedEmbedder(inner);
+    const cached = new CachedEmbedder(inner, { maxBytes: CACHE_BYTES });
     await cached.embed(['one', 'one'], { tenantId: [TENANT_A, TENANT_B] });
     expect(inputsSent()).toEqual([['one', 'one']]);
     await cached.embed(['one'], { tenantId: [TENANT_B] });
@@ -70,7 +72,7 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
   });
 
   it('caches nothing for a call without a tenant', async () => {
-    const cached = new CachedEmbedder(inner);
+    const cached = new CachedEmbedder(inner, { maxBytes: CACHE_BYTES });
     await cached.embed(['alpha']);
     await cached.embed(['alpha']);
     expect(fake.requests).toHaveLength(2);
@@ -108,7 +110,7 @@ describe('CachedEmbedder (in-process, per tenant, bounded in bytes) against a re
   });
 
   it('when the provider fails, throws its error and caches nothing', async () => {
-    const cached = new CachedEmbedder(inner);
+    const cached = new CachedEmbedder(inner, { maxBytes: CACHE_BYTES });
     fake.setFault({ status: 500, times: 1 });
     const error = await cached.embed(['alpha'], { tenantId: TENANT_A }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);

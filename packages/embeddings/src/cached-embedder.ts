@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { EmbedOptions, Embedder } from './types.ts';
 
-/** 64 MB per process unless configured (KBFLOW_EMBEDDING_CACHE_MB). */
-export const DEFAULT_EMBEDDING_CACHE_BYTES = 64 * 1024 * 1024;
 /** What one entry costs beyond its vector: the key (~100 UTF-16 bytes) and the LRU's bookkeeping, rounded up. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
@@ -26,15 +24,15 @@ export class CachedEmbedder implements Embedder {
   /** Texts answered from the cache and texts sent to the inner embedder, since construction. */
   readonly stats = { hits: 0, misses: 0 };
   readonly #inner: Embedder;
-  /** Absent with maxBytes 0 (KBFLOW_EMBEDDING_CACHE_MB=0): the cache is off, every text goes to the inner embedder. */
+  /** Absent with maxBytes 0: the cache is off, every text goes to the inner embedder. */
   readonly #cache: LRUCache<string, Float32Array> | undefined;
 
-  /** @param opts.maxBytes the bound on the vectors held (and their keys), {@link DEFAULT_EMBEDDING_CACHE_BYTES} unless given */
-  constructor(inner: Embedder, opts: { maxBytes?: number } = {}) {
+  /** @param opts.maxBytes the bound on the vectors held (and their keys); 0 turns the cache off */
+  constructor(inner: Embedder, opts: { maxBytes: number }) {
     this.#inner = inner;
     this.model = inner.model;
     this.dimensions = inner.dimensions;
-    const maxSize = opts.maxBytes ?? DEFAULT_EMBEDDING_CACHE_BYTES;
+    const maxSize = opts.maxBytes;
     // lru-cache refuses a maxSize of 0, which here means "no cache".
     this.#cache = maxSize > 0 ? new LRUCache({ maxSize, sizeCalculation: (vector) => vector.byteLength + ENTRY_OVERHEAD_BYTES }) : undefined;
   }

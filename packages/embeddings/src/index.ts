@@ -2,7 +2,7 @@ export type { Embedder, EmbedOptions, ChatMessage, ChatModel } from './types.ts'
 export { HashingEmbedder } from './hashing-embedder.ts';
 export { OpenAIEmbedder } from './openai-embedder.ts';
 export { OpenAIChatModel } from './openai-chat-model.ts';
-export { CachedEmbedder, DEFAULT_EMBEDDING_CACHE_BYTES } from './cached-embedder.ts';
+export { CachedEmbedder } from './cached-embedder.ts';
 export { ProviderError, parseRetryAfter, type ProviderErrorCode } from './provider-error.ts';
 export { createEmbedder, createChatModel, type ProviderModelOptions } from './create-models.ts';
 export { dot } from './vector.ts';

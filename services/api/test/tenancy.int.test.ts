@@ -409,7 +409,7 @@ describe('tenant purge', () => {
       },
     ]);
     // An embedding cache as the embedder and aggregator processes hold one, listening for purges.
-    const cache = new CachedEmbedder(new HashingEmbedder());
+    const cache = new CachedEmbedder(new HashingEmbedder(), { maxBytes: 64 * 1024 * 1024 });
     await cache.embed(['cached text'], { tenantId: doomed.id });
     await cache.embed(['cached text'], { tenantId: kept.id });
     stopListening = await onTenantPurged(api.redis, api.prefix, (tenantId) => cache.purgeTenant(tenantId));
