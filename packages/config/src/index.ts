@@ -1,4 +1,5 @@
 export { parseEnv, EnvError, formatEnvIssues } from './parse-env.ts';
+export { VECTOR_STORE_DEFAULTS, WORKER_LOCK_DEFAULTS } from './defaults.ts';
 export { booleanFromString, commonEnvShape, commonOptions, type CommonEnv, DEFAULT_QUEUE_PREFIX } from './common-env.ts';
 export {
   vectorStoreEnvShape,

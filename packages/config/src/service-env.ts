@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { booleanFromString, commonOptions, type CommonEnv } from './common-env.ts';
+import { VECTOR_STORE_DEFAULTS, WORKER_LOCK_DEFAULTS } from './defaults.ts';
 import { EnvError } from './parse-env.ts';
 
 /** Where vectors live: LanceDB in a local directory by default, Qdrant in production. */
@@ -12,16 +13,16 @@ export const vectorStoreEnvShape = {
   KBFLOW_VECTOR_COLLECTION: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,128}$/)
-    .default('kbflow_chunks'),
+    .default(VECTOR_STORE_DEFAULTS.collection),
   /** LanceDB: rows from which compaction builds an ANN (IVF_PQ) index on the vectors. */
-  KBFLOW_VECTOR_INDEX_MIN_ROWS: z.coerce.number().int().min(256).default(50_000),
+  KBFLOW_VECTOR_INDEX_MIN_ROWS: z.coerce.number().int().min(256).default(VECTOR_STORE_DEFAULTS.indexMinRows),
   /**
    * LanceDB: bounds of the in-process caches of index partitions and file
    * metadata, per process. Lance's own defaults (6 GB and 1 GB) would let a
    * long-running worker grow far past its container's memory on a large table.
    */
-  KBFLOW_LANCEDB_INDEX_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(64),
-  KBFLOW_LANCEDB_METADATA_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(32),
+  KBFLOW_LANCEDB_INDEX_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(VECTOR_STORE_DEFAULTS.indexCacheMb),
+  KBFLOW_LANCEDB_METADATA_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(VECTOR_STORE_DEFAULTS.metadataCacheMb),
 };
 
 /** The embedding and chat provider: OpenAI-compatible when a key is set, offline otherwise. */
@@ -64,8 +65,8 @@ export function workerEnvShape(defaultMetricsPort: number, defaultConcurrency: n
      * lock + 2 x interval (BullMQ's checker can skip one beat): about 90 s
      * with the defaults, which tolerate long event-loop stalls.
      */
-    KBFLOW_LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-    KBFLOW_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    KBFLOW_LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(WORKER_LOCK_DEFAULTS.lockDurationMs),
+    KBFLOW_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(WORKER_LOCK_DEFAULTS.stalledIntervalMs),
   };
 }
 

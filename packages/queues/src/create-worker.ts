@@ -1,4 +1,5 @@
 import { DelayedError, MetricsTime, RateLimitError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { WORKER_LOCK_DEFAULTS } from '@kbflow/config';
 import { isDatabaseUnavailable } from '@kbflow/db/database-unavailable';
 import { decodeError, describeErrorData, encodeError, isPermanent, PermanentError } from '@kbflow/errors';
 import type { Redis } from 'ioredis';
@@ -171,8 +172,8 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
       connection: opts.connection,
       prefix: opts.producer.prefix,
       concurrency: opts.concurrency ?? 1,
-      lockDuration: opts.lockDurationMs ?? 30_000,
-      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      lockDuration: opts.lockDurationMs ?? WORKER_LOCK_DEFAULTS.lockDurationMs,
+      stalledInterval: opts.stalledIntervalMs ?? WORKER_LOCK_DEFAULTS.stalledIntervalMs,
       maxStalledCount: 2,
       // Per-minute completed/failed counts kept for a day: GET /v1/stats reads them.
       metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },

@@ -1,10 +1,11 @@
+import { VECTOR_STORE_DEFAULTS } from '@kbflow/config';
 import { VectorStoreError } from './errors.ts';
 import { LanceDbVectorStore } from './lancedb-vector-store.ts';
 import { QdrantVectorStore } from './qdrant-vector-store.ts';
 import type { VectorStore, VectorStoreOptions } from './types.ts';
 
 /** The default collection (Qdrant) and table (LanceDB) name. */
-export const DEFAULT_VECTOR_COLLECTION = 'kbflow_chunks';
+export const DEFAULT_VECTOR_COLLECTION = VECTOR_STORE_DEFAULTS.collection;
 
 /** Builds the configured adapter. Nothing connects until the first call on it. */
 export function createVectorStore(opts: VectorStoreOptions): VectorStore {

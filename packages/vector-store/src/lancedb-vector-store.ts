@@ -1,3 +1,4 @@
+import { VECTOR_STORE_DEFAULTS } from '@kbflow/config';
 import * as lancedb from '@lancedb/lancedb';
 import { errorMessage, VectorStoreError } from './errors.ts';
 import { FILTER_INDEX_COLUMNS, lanceSchema, PAYLOAD_COLUMNS, toHit, vectorDimensionsOf, type LanceRow } from './lancedb-schema.ts';
@@ -10,7 +11,6 @@ import { assertCollectionName, assertDimensions, assertLimit, assertVector, chun
 const DELETE_BATCH = 1000;
 
 /** Default of `KBFLOW_VECTOR_INDEX_MIN_ROWS`: below it a flat scan is fast enough and an index not worth training. */
-const DEFAULT_VECTOR_INDEX_MIN_ROWS = 50_000;
 
 /**
  * Query settings for the IVF_PQ index, from a measurement on the benchmark's
@@ -33,11 +33,11 @@ export interface LanceDbVectorStoreOptions {
   table: string;
   /** Tries per write when another process's commit conflicts with ours (default 6). */
   conflictAttempts?: number;
-  /** Rows from which {@link LanceDbVectorStore.compact} builds an ANN index (default {@link DEFAULT_VECTOR_INDEX_MIN_ROWS}). */
+  /** Rows from which {@link LanceDbVectorStore.compact} builds an ANN index (default `VECTOR_STORE_DEFAULTS.indexMinRows`). */
   indexMinRows?: number;
-  /** Bound of this process's cache of index partitions, MB (default {@link DEFAULT_INDEX_CACHE_MB}). */
+  /** Bound of this process's cache of index partitions, MB (default `VECTOR_STORE_DEFAULTS.indexCacheMb`). */
   indexCacheMb?: number;
-  /** Bound of this process's cache of file metadata and schemas, MB (default {@link DEFAULT_METADATA_CACHE_MB}). */
+  /** Bound of this process's cache of file metadata and schemas, MB (default `VECTOR_STORE_DEFAULTS.metadataCacheMb`). */
   metadataCacheMb?: number;
 }
 
@@ -49,8 +49,6 @@ export interface LanceDbVectorStoreOptions {
  * it is a guard for larger tables, whose index would otherwise stay resident
  * in every aggregator and embedder replica up to Lance's bounds.
  */
-const DEFAULT_INDEX_CACHE_MB = 64;
-const DEFAULT_METADATA_CACHE_MB = 32;
 const MB = 1024n * 1024n;
 
 /**
@@ -87,10 +85,10 @@ export class LanceDbVectorStore implements VectorStore {
     this.#dir = opts.dir;
     this.#tableName = opts.table;
     this.#conflictAttempts = opts.conflictAttempts ?? CONFLICT_RETRY.attempts;
-    this.#indexMinRows = opts.indexMinRows ?? DEFAULT_VECTOR_INDEX_MIN_ROWS;
+    this.#indexMinRows = opts.indexMinRows ?? VECTOR_STORE_DEFAULTS.indexMinRows;
     this.#session = new lancedb.Session(
-      BigInt(opts.indexCacheMb ?? DEFAULT_INDEX_CACHE_MB) * MB,
-      BigInt(opts.metadataCacheMb ?? DEFAULT_METADATA_CACHE_MB) * MB,
+      BigInt(opts.indexCacheMb ?? VECTOR_STORE_DEFAULTS.indexCacheMb) * MB,
+      BigInt(opts.metadataCacheMb ?? VECTOR_STORE_DEFAULTS.metadataCacheMb) * MB,
     );
   }
 
