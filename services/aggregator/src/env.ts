@@ -59,7 +59,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 }
 
 /** The aggregator's options, from its environment: the only place besides the schema that names its variables. */
-export function aggregatorConfig(env: AggregatorEnv) {
+function aggregatorConfig(env: AggregatorEnv) {
   return {
     runtime: { service: SERVICE, ...workerRuntimeOptions(env), dbPoolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 4, 30) },
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,

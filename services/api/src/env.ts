@@ -90,7 +90,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 }
 
 /** The api's options, from its environment: the only place besides the schema that names its variables. */
-export function apiConfig(env: ApiEnv) {
+function apiConfig(env: ApiEnv) {
   return {
     clients: { service: SERVICE, ...commonOptions(env), dbPoolSize: 10 },
     vectorStore: vectorStoreOptions(env),

@@ -35,7 +35,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 }
 
 /** The embedder's options, from its environment: the only place besides the schema that names its variables. */
-export function embedderConfig(env: EmbedderEnv) {
+function embedderConfig(env: EmbedderEnv) {
   return {
     runtime: { service: SERVICE, ...workerRuntimeOptions(env), dbPoolSize: Math.min(env.KBFLOW_WORKER_CONCURRENCY + 2, 20) },
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,

@@ -127,7 +127,7 @@ export function scheduleConfig(env: MaintenanceEnv): ScheduleConfig {
 const DAY_MS = 24 * 3600 * 1000;
 
 /** The maintenance service's options, from its environment: the only place besides the schema that names its variables. */
-export function maintenanceConfig(env: MaintenanceEnv) {
+function maintenanceConfig(env: MaintenanceEnv) {
   return {
     runtime: { service: SERVICE, ...workerRuntimeOptions(env), dbPoolSize: 3 },
     concurrency: env.KBFLOW_WORKER_CONCURRENCY,

@@ -17,7 +17,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 }
 
 /** The scraper's options, from its environment: the only place besides the schema that names its variables. */
-export function scraperConfig(env: ScraperEnv, uid: number | undefined = process.getuid?.()) {
+function scraperConfig(env: ScraperEnv, uid: number | undefined = process.getuid?.()) {
   // Refused here, at start-up, rather than at the first browser page.
   if (env.KBFLOW_BROWSER_SANDBOX === 'on' && uid === 0) {
     throw new Error(
