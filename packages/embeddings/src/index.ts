@@ -10,13 +10,11 @@ export { instrumentEmbedder, estimateTokens } from './instrumented-embedder.ts';
 export { guardEmbedder, guardChatModel, type ModelGuard } from './guarded-models.ts';
 export { STOPWORDS } from './tokenize.ts';
 export {
-  batchByTokens,
   exhaustedFor,
   parseResetDuration,
   ProviderRateLimiter,
   providerLimiter,
-  rateLimitChatModel,
-  rateLimitEmbedder,
   type ProviderLimitOptions,
   type ProviderLimits,
 } from './provider-rate-limiter.ts';
+export { batchByTokens, rateLimitChatModel, rateLimitEmbedder } from './rate-limited-models.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { batchByTokens, exhaustedFor, parseResetDuration } from './provider-rate-limiter.ts';
+import { exhaustedFor, parseResetDuration } from './provider-rate-limiter.ts';
+import { batchByTokens } from './rate-limited-models.ts';
 
 describe('parseResetDuration (x-ratelimit-reset-*)', () => {
   it("reads OpenAI's forms and plain seconds", () => {
