@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { AppError } from '@kbflow/errors';
 import { createLogger } from '@kbflow/observability';
 import { someHandlers, type JobContext } from '@kbflow/queues';
 import type { Job } from 'bullmq';
@@ -54,7 +55,7 @@ describe('recordRuns', () => {
       someHandlers('maintenance', {
         'case-sync': async () => {
           calls++;
-          if (calls === 1) throw Object.assign(new Error('database busy'), { code: 'db_busy' });
+          if (calls === 1) throw new AppError('db_busy', 'database busy');
           return undefined;
         },
       }),

@@ -30,18 +30,33 @@ const fetcher = new BrowserFetcher({
   maxBytes: 5 * 1024 * 1024,
   userAgent: 'kbflow-test',
 });
-try {
-  const page = await fetcher.fetch(url);
-  const renderers: string[] = [];
+/** Renderer processes by pid, with their user namespace, as seen by any scan so far. */
+const seen = new Map<string, string>();
+function scanRenderers(): void {
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || seen.has(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--type=renderer') && descendsFromMe(Number(entry)))
-        renderers.push(readlinkSync(`/proc/${entry}/ns/user`));
+        seen.set(entry, readlinkSync(`/proc/${entry}/ns/user`));
     } catch {
       // The process ended while being read.
     }
   }
+}
+
+try {
+  // Scanned while the page loads, not only after: the fetcher closes its
+  // page when it returns, and on a loaded machine the renderer can be gone
+  // by the time a single scan afterwards reads /proc.
+  const scanning = setInterval(scanRenderers, 25);
+  let page: Awaited<ReturnType<BrowserFetcher['fetch']>>;
+  try {
+    page = await fetcher.fetch(url);
+  } finally {
+    clearInterval(scanning);
+  }
+  scanRenderers();
+  const renderers = [...seen.values()];
   console.log(
     JSON.stringify({
       ok: true,
