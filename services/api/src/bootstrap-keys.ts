@@ -1,6 +1,5 @@
 import type { TenantRepository } from '@kbflow/db';
 import type { Logger } from 'pino';
-import type { ApiEnv } from './env.ts';
 
 /**
  * Environment keys only bootstrap: the admin key (when set) is ensured as an
@@ -13,18 +12,27 @@ import type { ApiEnv } from './env.ts';
  * developer's own machine (benchmarks and the five-minute tour run on it),
  * the admin tenant the operator's.
  */
-export async function bootstrapEnvKeys(
-  env: Pick<ApiEnv, 'NODE_ENV' | 'KBFLOW_DEV_API_KEY' | 'KBFLOW_ADMIN_API_KEY'>,
-  tenants: TenantRepository,
-  log: Logger,
-): Promise<void> {
-  if (env.KBFLOW_DEV_API_KEY && env.NODE_ENV !== 'production') {
-    const dev = await tenants.bootstrapKey('dev', env.KBFLOW_DEV_API_KEY, { keyName: 'KBFLOW_DEV_API_KEY', tier: 'enterprise' });
-    if (dev.revoked) log.warn({ variable: 'KBFLOW_DEV_API_KEY' }, 'the dev key in the environment was revoked through the API and stays revoked');
+export async function bootstrapEnvKeys(keys: BootstrapKeys, tenants: TenantRepository, log: Logger): Promise<void> {
+  if (keys.dev && !keys.production) {
+    const dev = await tenants.bootstrapKey('dev', keys.dev.key, { keyName: keys.dev.variable, tier: 'enterprise' });
+    if (dev.revoked) log.warn({ variable: keys.dev.variable }, 'the dev key in the environment was revoked through the API and stays revoked');
   }
-  if (env.KBFLOW_ADMIN_API_KEY) {
-    const admin = await tenants.bootstrapKey('admin', env.KBFLOW_ADMIN_API_KEY, { keyName: 'KBFLOW_ADMIN_API_KEY', isAdmin: true, tier: 'enterprise' });
+  if (keys.admin) {
+    const admin = await tenants.bootstrapKey('admin', keys.admin.key, { keyName: keys.admin.variable, isAdmin: true, tier: 'enterprise' });
     if (admin.revoked)
-      log.warn({ variable: 'KBFLOW_ADMIN_API_KEY' }, 'the admin key in the environment was revoked through the API and stays revoked: set a new one');
+      log.warn({ variable: keys.admin.variable }, 'the admin key in the environment was revoked through the API and stays revoked: set a new one');
   }
+}
+
+/** A key from the environment, with the variable it came from: its row's name, so an operator sees where it came from. */
+interface EnvKey {
+  key: string;
+  variable: string;
+}
+
+/** What {@link bootstrapEnvKeys} writes; env.ts fills it. */
+export interface BootstrapKeys {
+  production: boolean;
+  dev?: EnvKey | undefined;
+  admin?: EnvKey | undefined;
 }

@@ -1,3 +1,4 @@
+import type { BootstrapKeys } from './bootstrap-keys.ts';
 import { booleanFromString, commonEnvShape, commonOptions, parseEnv, vectorStoreEnvShape, vectorStoreOptions, weakSecretReason } from '@kbflow/config';
 import { z } from 'zod';
 import { DEFAULT_SOURCE_MIN_INTERVAL_MS } from '@kbflow/queues';
@@ -99,8 +100,7 @@ function apiConfig(env: ApiEnv) {
     metricsPort: env.KBFLOW_METRICS_PORT,
     metricsHost: env.KBFLOW_METRICS_HOST,
     shutdownTimeoutMs: env.KBFLOW_SHUTDOWN_TIMEOUT_MS,
-    /** The keys bootstrapEnvKeys writes, as their variables hold them. */
-    bootstrapKeys: { NODE_ENV: env.NODE_ENV, KBFLOW_DEV_API_KEY: env.KBFLOW_DEV_API_KEY, KBFLOW_ADMIN_API_KEY: env.KBFLOW_ADMIN_API_KEY },
+    bootstrapKeys: bootstrapKeysOf(env),
     devKey: env.KBFLOW_DEV_API_KEY,
     devKeyIsBuiltIn: env.devKeyIsBuiltIn,
     sourceMinIntervalMs: env.KBFLOW_SOURCE_MIN_INTERVAL_MS,
@@ -111,6 +111,15 @@ function apiConfig(env: ApiEnv) {
     bullBoardReadOnly: env.KBFLOW_BULL_BOARD_READ_ONLY,
     maxDocumentPages: env.KBFLOW_MAX_DOCUMENT_PAGES,
     admission: { redisMemoryRatio: env.KBFLOW_ADMISSION_REDIS_MEMORY_RATIO, maxBacklog: env.KBFLOW_ADMISSION_MAX_BACKLOG },
+  };
+}
+
+/** The keys bootstrapEnvKeys writes, each named by its variable. */
+export function bootstrapKeysOf(env: Pick<ApiEnv, 'NODE_ENV' | 'KBFLOW_DEV_API_KEY' | 'KBFLOW_ADMIN_API_KEY'>): BootstrapKeys {
+  return {
+    production: env.NODE_ENV === 'production',
+    dev: env.KBFLOW_DEV_API_KEY ? { key: env.KBFLOW_DEV_API_KEY, variable: 'KBFLOW_DEV_API_KEY' } : undefined,
+    admin: env.KBFLOW_ADMIN_API_KEY ? { key: env.KBFLOW_ADMIN_API_KEY, variable: 'KBFLOW_ADMIN_API_KEY' } : undefined,
   };
 }
 

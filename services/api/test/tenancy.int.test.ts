@@ -13,6 +13,7 @@ import { createLogger } from '@kbflow/observability';
 import { ALL_QUEUES, onTenantPurged, Priority, QueueName } from '@kbflow/queues';
 import { LanceDbVectorStore } from '@kbflow/vector-store';
 import { bootstrapEnvKeys } from '../src/bootstrap-keys.ts';
+import { bootstrapKeysOf } from '../src/env.ts';
 import { KeyUseRecorder } from '../src/http/auth.ts';
 import { ADMIN_KEY, DEV_KEY, startTestApi, sleep, type TestApi } from './support/test-api.ts';
 
@@ -225,11 +226,11 @@ describe('tenant and key management', () => {
 
     // An env admin key revoked through the API stays revoked when the process starts again with it.
     const envKey = `env-admin-${STRONG_KEY}`;
-    await bootstrapEnvKeys({ NODE_ENV: 'test', KBFLOW_ADMIN_API_KEY: envKey, KBFLOW_DEV_API_KEY: undefined }, api.tenants, log);
+    await bootstrapEnvKeys(bootstrapKeysOf({ NODE_ENV: 'test', KBFLOW_ADMIN_API_KEY: envKey, KBFLOW_DEV_API_KEY: undefined }), api.tenants, log);
     expect((await api.tenants.authenticate(envKey))?.scopes).toEqual(['read', 'write', 'admin']);
     const envRow = (await api.db.apiKey.findUnique({ where: { keyHash: hashApiKey(envKey) } }))!;
     expect((await admin('DELETE', `/v1/admin/tenants/${envRow.tenantId}/keys/${envRow.id}`)).status).toBe(200);
-    await bootstrapEnvKeys({ NODE_ENV: 'test', KBFLOW_ADMIN_API_KEY: envKey, KBFLOW_DEV_API_KEY: undefined }, api.tenants, log);
+    await bootstrapEnvKeys(bootstrapKeysOf({ NODE_ENV: 'test', KBFLOW_ADMIN_API_KEY: envKey, KBFLOW_DEV_API_KEY: undefined }), api.tenants, log);
     expect(await api.tenants.authenticate(envKey)).toBeUndefined();
   });
 
@@ -250,7 +251,7 @@ describe('tenant and key management', () => {
   it('in production the dev tenant and its key are never created', async () => {
     const devKey = `prod-dev-${STRONG_KEY}`;
     const adminKey = `prod-admin-${STRONG_KEY}`;
-    await bootstrapEnvKeys({ NODE_ENV: 'production', KBFLOW_ADMIN_API_KEY: adminKey, KBFLOW_DEV_API_KEY: devKey }, api.tenants, log);
+    await bootstrapEnvKeys(bootstrapKeysOf({ NODE_ENV: 'production', KBFLOW_ADMIN_API_KEY: adminKey, KBFLOW_DEV_API_KEY: devKey }), api.tenants, log);
     expect(await api.db.apiKey.findUnique({ where: { keyHash: hashApiKey(devKey) } })).toBeNull();
     expect((await api.tenants.authenticate(adminKey))?.isAdmin).toBe(true);
   });
