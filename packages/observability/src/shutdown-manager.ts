@@ -1,4 +1,5 @@
-import type { Logger } from 'pino';
+import { EventEmitter } from 'node:events';
+import { pino, type Logger } from 'pino';
 
 interface Handler {
   name: string;
@@ -40,7 +41,9 @@ export class ShutdownManager {
         return;
       }
       this.log.info({ signal }, 'shutdown requested');
-      void this.shutdown().then(() => process.exit(0));
+      void this.shutdown()
+        .then(() => flushLog(this.log))
+        .then(() => process.exit(0));
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
@@ -69,4 +72,27 @@ export class ShutdownManager {
     }
     clearTimeout(deadline);
   }
+}
+
+/**
+ * Ends the logger's stream and waits (at most `capMs`) for it to close before
+ * the process exits. pino writes stdout asynchronously and on exit flushes what
+ * is buffered synchronously; when a write is still in flight (stdout is a pipe
+ * whose reader is slow) that flush lands the last lines *before* the in-flight
+ * ones, so a shutdown's steps read out of order. Ending first, as pino itself
+ * does on `beforeExit`, writes every line in order.
+ */
+function flushLog(log: Logger, capMs = 2_000): Promise<void> {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (!(stream instanceof EventEmitter) || !('end' in stream) || typeof stream.end !== 'function') return Promise.resolve();
+  const end = stream.end.bind(stream) as () => void;
+  return new Promise((resolve) => {
+    const cap = setTimeout(resolve, capMs);
+    cap.unref();
+    stream.once('close', () => {
+      clearTimeout(cap);
+      resolve();
+    });
+    end();
+  });
 }
