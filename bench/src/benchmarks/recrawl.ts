@@ -1,4 +1,5 @@
 import { createRedis } from '@kbflow/queues';
+import pg from 'pg';
 import { BENCH_API_KEY, deleteKeys, type BenchContext } from '../context.ts';
 import { CRAWL_CORPORA, requireData } from '../data/corpora.ts';
 import { ratioOf, type BenchmarkResult, type Figure } from '../report/types.ts';
@@ -12,6 +13,7 @@ const POLL_MS = 100;
 const TARGET_SPEEDUP = 10;
 
 interface CrawlRun {
+  taskId: string;
   seconds: number;
   discovered: number;
   embedded: number;
@@ -39,6 +41,7 @@ async function timedCrawl(apiUrl: string, seed: string, maxDepth: number, knowle
     if (task.state === 'completed') {
       const p = task.progress;
       return {
+        taskId,
         seconds,
         discovered: p.discovered ?? 0,
         embedded: p.embedded ?? 0,
@@ -50,6 +53,45 @@ async function timedCrawl(apiUrl: string, seed: string, maxDepth: number, knowle
     }
     if (seconds > 900) throw new Error(`crawl task ${taskId} not completed after 900 s`);
     await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Where a run's time went, from the task's own rows: queued → started → first and last page written → finished. */
+interface Phases {
+  pickupMs: number;
+  pagesMs: number;
+  completionMs: number;
+  /** Pages claimed and not yet finished (queued or being scraped), sampled every 50 ms of the pages phase: p10 / median / p90. */
+  open: [number, number, number];
+}
+
+async function phasesOf(databaseUrl: string, taskId: string): Promise<Phases> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pickup: number; pages: number; completion: number }>(
+      `SELECT extract(epoch FROM t.started_at - t.created_at) * 1000 AS pickup,
+              extract(epoch FROM max(p.updated_at) - t.started_at) * 1000 AS pages,
+              extract(epoch FROM t.finished_at - max(p.updated_at)) * 1000 AS completion
+         FROM tasks t JOIN task_pages p ON p.task_id = t.id WHERE t.id = $1::uuid GROUP BY t.id`,
+      [taskId],
+    );
+    const row = rows[0];
+    const { rows: open } = await client.query<{ n: number }>(
+      `WITH span AS (SELECT t.started_at AS a, max(p.updated_at) AS b FROM tasks t JOIN task_pages p ON p.task_id = t.id WHERE t.id = $1::uuid GROUP BY t.id)
+       SELECT (SELECT count(*)::int FROM task_pages p WHERE p.task_id = $1::uuid AND p.created_at <= g.at AND p.updated_at > g.at) AS n
+         FROM span, generate_series(span.a, span.b, interval '50 milliseconds') AS g(at) ORDER BY n`,
+      [taskId],
+    );
+    const at = (q: number) => open[Math.min(open.length - 1, Math.floor(q * open.length))]?.n ?? 0;
+    return {
+      pickupMs: Math.round(Number(row?.pickup)),
+      pagesMs: Math.round(Number(row?.pages)),
+      completionMs: Math.round(Number(row?.completion)),
+      open: [at(0.1), at(0.5), at(0.9)],
+    };
+  } finally {
+    await client.end();
   }
 }
 
@@ -68,8 +110,9 @@ export async function recrawlCost(ctx: BenchContext): Promise<BenchmarkResult> {
   const runs = ctx.quick ? 1 : 2;
   const maxDepth = ctx.quick ? 1 : corpus.maxDepth;
   const prefix = ctx.prefix('recrawl');
+  const databaseUrl = await ctx.database('recrawl');
   const stack = await ctx.startStack('recrawl', ['api', 'scraper', 'embedder', 'aggregator'], {
-    DATABASE_URL: await ctx.database('recrawl'),
+    DATABASE_URL: databaseUrl,
     KBFLOW_QUEUE_PREFIX: prefix,
     KBFLOW_LANCEDB_DIR: await ctx.tempDir('recrawl-lance'),
   });
@@ -79,6 +122,7 @@ export async function recrawlCost(ctx: BenchContext): Promise<BenchmarkResult> {
     const seed = `${site.url}${corpus.seed}`;
     const first: CrawlRun[] = [];
     const again: CrawlRun[] = [];
+    const phases: { first: Phases; recrawl: Phases }[] = [];
     for (let i = 0; i < runs; i++) {
       await deleteKeys(redis, `${prefix}:emb:*`);
       const knowledgeBase = `recrawl-${i}`;
@@ -88,9 +132,12 @@ export async function recrawlCost(ctx: BenchContext): Promise<BenchmarkResult> {
       again.push(await timedCrawl(stack.stack.apiUrl, seed, maxDepth, knowledgeBase));
       const f = first.at(-1)!;
       const a = again.at(-1)!;
+      phases.push({ first: await phasesOf(databaseUrl, f.taskId), recrawl: await phasesOf(databaseUrl, a.taskId) });
+      const p = phases.at(-1)!.recrawl;
       ctx.say(
         `recrawl: run ${i + 1}/${runs}: first crawl ${f.discovered} URLs (${f.embedded} pages embedded) in ${f.seconds.toFixed(1)} s; ` +
-          `unchanged recrawl ${a.discovered} URLs (${a.notModified} answered 304, ${a.unchangedByHash} same hash, ${a.embedded} embedded) in ${a.seconds.toFixed(1)} s`,
+          `unchanged recrawl ${a.discovered} URLs (${a.notModified} answered 304, ${a.unchangedByHash} same hash, ${a.embedded} embedded) in ${a.seconds.toFixed(1)} s ` +
+          `(pickup ${p.pickupMs} ms, pages ${p.pagesMs} ms, completion ${p.completionMs} ms; pages open p10/median/p90 ${p.open.join('/')})`,
       );
     }
     const figure: Figure = {
@@ -121,8 +168,13 @@ export async function recrawlCost(ctx: BenchContext): Promise<BenchmarkResult> {
         `Speedup ${speedup.toFixed(1)}x (median first crawl ${figure.baseline!.value.median.toFixed(1)} s, median recrawl ${figure.value.median.toFixed(1)} s). ` +
           `Share of stored pages answered 304 on the recrawl: ${share.map((s) => `${(s * 100).toFixed(0)} %`).join(', ')}; ` +
           `the recrawl still requests every dead link again (${again.map((a) => a.failed).join(', ')} failed URLs: 404s that never had a document) and writes a page row per URL.`,
+        `Where the recrawl's time went, from the task's rows (created → started: pickup; → last page written: pages; → finished: completion): ` +
+          phases.map((p) => `${p.recrawl.pickupMs} / ${p.recrawl.pagesMs} / ${p.recrawl.completionMs} ms`).join('; ') +
+          `; the first crawl's: ` +
+          phases.map((p) => `${p.first.pickupMs} / ${p.first.pagesMs} / ${p.first.completionMs} ms`).join('; ') +
+          '.',
       ],
-      details: { first, recrawl: again, maxDepth },
+      details: { first, recrawl: again, phases, maxDepth },
       durationMs: Date.now() - started,
     };
   } finally {
