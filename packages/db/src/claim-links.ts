@@ -6,6 +6,7 @@
  */
 
 import { poolOf, TRANSACTION_OPTIONS, type Db } from './client.ts';
+import { pageStatusParams, pageStatusSet, type PageSettlement } from './page-status.ts';
 import type { Prisma } from './generated/client.ts';
 import { effectiveLimits } from './tenant-limits.ts';
 import type { TenantLimits, TenantTier } from './tenant-limits.ts';
@@ -18,7 +19,50 @@ export interface ClaimLinksInput {
   depth: number;
   urls: string[];
   maxPages: number;
+  /**
+   * The page's own status, recorded in the claim's first round trip when it
+   * leaves the page nothing to queue (every link already claimed, none of
+   * its claims pending, or the crawl cancelled): most pages of an unchanged
+   * recrawl, whose scrape is then a read, this claim, and no third query.
+   * Never recorded when there is something to queue: a final status before
+   * the children are queued would let a redelivered job skip them.
+   */
+  settle?: PageSettlement;
 }
+
+/** The URLs the page should queue, and whether `settle` was recorded (only ever with no URL to queue). */
+export interface ClaimedLinks {
+  urls: string[];
+  settled: boolean;
+}
+
+/**
+ * The lock-free first read: the task's state, the links not yet pages of
+ * the task (in the page's order), and the page's own claims still pending.
+ * $1 task, $2 links, $3 the page's URL.
+ */
+const SEEN = `WITH seen AS (
+  SELECT (SELECT state FROM tasks WHERE id = $1::uuid) AS state,
+    ARRAY(SELECT x.u FROM unnest($2::text[]) WITH ORDINALITY AS x(u, ord)
+          WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = $1::uuid AND p.url = x.u)
+          ORDER BY x.ord) AS fresh,
+    ARRAY(SELECT url FROM task_pages WHERE task_id = $1::uuid AND parent_url = $3 AND status = 'discovered'
+          ORDER BY id) AS pending)`;
+
+const SEEN_ONLY = `${SEEN} SELECT state, fresh, pending, false AS settled FROM seen`;
+
+/**
+ * The same read, and the page's status ($4 on) recorded when it leaves the
+ * page nothing to queue: the crawl is cancelled (or gone), or no link is
+ * new and none of the page's claims is pending.
+ */
+const SEEN_AND_SETTLE = `${SEEN},
+  settled AS (
+    UPDATE task_pages SET ${pageStatusSet(4)}
+    WHERE task_id = $1::uuid AND url = $3
+      AND (SELECT state IS NULL OR state IN ('cancelling', 'cancelled') OR (cardinality(fresh) = 0 AND cardinality(pending) = 0) FROM seen)
+    RETURNING 1)
+  SELECT state, fresh, pending, EXISTS (SELECT 1 FROM settled) AS settled FROM seen`;
 
 /**
  * Claims links for crawling under the task's page budget and returns the
@@ -46,23 +90,20 @@ export interface ClaimLinksInput {
  * for that lock, about 5 round trips each, and the crawl went no faster
  * than the lock.
  */
-export async function claimLinks(db: Db, input: ClaimLinksInput): Promise<string[]> {
+export async function claimLinks(db: Db, input: ClaimLinksInput): Promise<ClaimedLinks> {
   // On the pool, not Prisma: every scraped page asks this, and on a recrawl
   // little else; a Prisma raw query costs about 0.5 ms of CPU against 0.1 ms.
   const {
     rows: [seen],
-  } = await poolOf(db).query<{ state: string | null; fresh: string[]; pending: string[] }>(
-    `SELECT (SELECT state FROM tasks WHERE id = $1::uuid) AS state,
-      ARRAY(SELECT x.u FROM unnest($2::text[]) WITH ORDINALITY AS x(u, ord)
-            WHERE NOT EXISTS (SELECT 1 FROM task_pages p WHERE p.task_id = $1::uuid AND p.url = x.u)
-            ORDER BY x.ord) AS fresh,
-      ARRAY(SELECT url FROM task_pages WHERE task_id = $1::uuid AND parent_url = $3 AND status = 'discovered'
-            ORDER BY id) AS pending`,
-    [input.taskId, input.urls, input.parentUrl],
+  } = await poolOf(db).query<{ state: string | null; fresh: string[]; pending: string[]; settled: boolean }>(
+    // Named statements: parsed and planned once per connection (0.78 against 0.22 ms a claim, measured).
+    input.settle
+      ? { name: 'kbflow-claim-seen-settle', text: SEEN_AND_SETTLE, values: [input.taskId, input.urls, input.parentUrl, ...pageStatusParams(input.settle)] }
+      : { name: 'kbflow-claim-seen', text: SEEN_ONLY, values: [input.taskId, input.urls, input.parentUrl] },
   );
   // A cancelled crawl claims nothing more (its unclaimed pages are never queued).
-  if (!seen?.state || seen.state === 'cancelling' || seen.state === 'cancelled') return [];
-  if (seen.fresh.length === 0) return seen.pending;
+  if (!seen?.state || seen.state === 'cancelling' || seen.state === 'cancelled') return { urls: [], settled: seen?.settled ?? false };
+  if (seen.fresh.length === 0) return { urls: seen.pending, settled: seen.settled };
   const fresh = seen.fresh;
   const exists = await db.$transaction(async (tx) => {
     const [task] = await tx.$queryRaw<
@@ -102,13 +143,13 @@ export async function claimLinks(db: Db, input: ClaimLinksInput): Promise<string
     }
     return true;
   }, TRANSACTION_OPTIONS);
-  if (!exists) return [];
+  if (!exists) return { urls: [], settled: false };
   const pending = await db.taskPage.findMany({
     where: { taskId: input.taskId, parentUrl: input.parentUrl, status: 'discovered' },
     select: { url: true },
     orderBy: { id: 'asc' },
   });
-  return pending.map((p) => p.url);
+  return { urls: pending.map((p) => p.url), settled: false };
 }
 
 /**

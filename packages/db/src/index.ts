@@ -23,6 +23,7 @@ export {
   type TenantTier,
 } from './tenant-limits.ts';
 export { TaskRepository } from './task.repository.ts';
+export type { PageSettlement, PageStatusExtra } from './page-status.ts';
 export { type RunReport, type StopReason, type TaskProgress, type TaskView } from './task-run.repository.ts';
 export {
   ACTIVE_TASK_STATES,

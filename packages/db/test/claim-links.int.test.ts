@@ -22,8 +22,8 @@ async function crawlTask(maxPages: number): Promise<string> {
   });
 }
 
-const claim = (taskId: string, parentUrl: string, urls: string[], maxPages: number) =>
-  tasks.claimLinks({ taskId, tenantId, parentUrl, depth: 1, urls, maxPages });
+const claim = async (taskId: string, parentUrl: string, urls: string[], maxPages: number) =>
+  (await tasks.claimLinks({ taskId, tenantId, parentUrl, depth: 1, urls, maxPages })).urls;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -132,7 +132,7 @@ describe('claimLinks', () => {
       tasks.claimLinks({ taskId, tenantId: small.id, parentUrl: SEED, depth: 1, urls: [`${SEED}old-a`, ...fresh.slice(0, 3)], maxPages: 100 }),
       tasks.claimLinks({ taskId, tenantId: small.id, parentUrl: `${SEED}x`, depth: 1, urls: [...fresh.slice(3), `${SEED}old-b`], maxPages: 100 }),
     ]);
-    const claimed = results.flat();
+    const claimed = results.flatMap((r) => r.urls);
     expect(claimed).toEqual(expect.arrayContaining([`${SEED}old-a`, `${SEED}old-b`]));
     expect(claimed.filter((url) => url.includes('/new')).length).toBe(2);
     const task = await db.task.findUniqueOrThrow({ where: { id: taskId } });
@@ -147,6 +147,22 @@ describe('claimLinks', () => {
     // Another tenant's crawl is not held by quota-co's quota.
     const unlimited = await crawlTask(100);
     expect(await claim(unlimited, SEED, fresh, 100)).toEqual(fresh);
+  });
+
+  it("records the page's status in the same round trip only when it leaves the page nothing to queue", async () => {
+    const taskId = await crawlTask(100);
+    await claim(taskId, SEED, [`${SEED}s1`, `${SEED}s2`], 100);
+    const settle = { status: 'skipped', extra: { change: 'not-modified', httpStatus: 304, bytes: 0 } } as const;
+    const pageOf = (url: string) => db.taskPage.findUniqueOrThrow({ where: { taskId_url: { taskId, url } } });
+    const settleClaim = (parentUrl: string, urls: string[]) => tasks.claimLinks({ taskId, tenantId, parentUrl, depth: 1, urls, maxPages: 100, settle });
+    // s1 links only to pages claimed already and claimed none itself: settled with its claim.
+    expect(await settleClaim(`${SEED}s1`, [SEED, `${SEED}s2`])).toEqual({ urls: [], settled: true });
+    expect(await pageOf(`${SEED}s1`)).toMatchObject({ status: 'skipped', change: 'not-modified', httpStatus: 304, bytes: 0 });
+    // The seed's own claims are still pending (a redelivered job): they are to be queued first, so the seed stays as it was.
+    expect(await settleClaim(SEED, [`${SEED}s1`, `${SEED}s2`])).toEqual({ urls: [`${SEED}s2`], settled: false });
+    // s2 has a new link: claimed, queued by the caller, not settled.
+    expect(await settleClaim(`${SEED}s2`, [`${SEED}s3`])).toEqual({ urls: [`${SEED}s3`], settled: false });
+    expect(await pageOf(`${SEED}s2`)).toMatchObject({ status: 'discovered', change: null });
   });
 
   it('returns nothing for a task that does not exist', async () => {

@@ -118,7 +118,8 @@ export function setup(opts: SetupOpts) {
     },
     claimLinks: async (input: { urls: string[] }) => {
       rec.claimed.push(input.urls);
-      return input.urls;
+      // Never settles the page: the processor then records its status itself (the settling is the repository's, tested with it).
+      return { urls: input.urls, settled: false };
     },
   } as unknown as TaskRepository;
   const documents = {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { chunkMarkdown, compilePathPatterns, normalizeUrl, pathAllowed, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
-import type { DocumentRepository, RemovedDocuments, TaskRepository } from '@kbflow/db';
+import type { DocumentRepository, PageSettlement, RemovedDocuments, TaskRepository } from '@kbflow/db';
 import { AppError, describeError, isPermanent, PermanentError } from '@kbflow/errors';
 import {
   emitWebhookEvent,
@@ -139,8 +139,9 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     // slot); the stored links expand the frontier, as for a 304.
     if (stored?.fetchedAt && data.lastmod && notModifiedSince(data.lastmod, stored.fetchedAt)) {
       const parentOfJob = ctx.job.parent?.id ? { id: ctx.job.parent.id, queue: ctx.job.parent.queueKey } : undefined;
-      const links = await enqueueLinks(data, stored.links, task, parentOfJob, deps, robots, []);
-      await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', bytes: 0 });
+      const settle = { status: 'skipped', extra: { documentId: stored.documentId, change: 'not-modified', bytes: 0 } } as const;
+      const { count: links, settled } = await enqueueLinks(data, stored.links, task, parentOfJob, deps, robots, [], settle);
+      if (!settled) await deps.tasks.setPageStatus(data.taskId, data.url, settle.status, settle.extra);
       return { outcome: 'skipped', reason: 'lastmod', documentId: stored.documentId, links };
     }
     const limits = hostLimits(task.params.politeness, robots, deps.politeness.defaults);
@@ -179,8 +180,11 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
 
   const parent = ctx.job.parent?.id ? { id: ctx.job.parent.id, queue: ctx.job.parent.queueKey } : undefined;
   if (routed.page.notModified && stored) {
-    const links = await enqueueLinks(data, stored.links, task, parent, deps, robots, sitemapEntries);
-    await deps.tasks.setPageStatus(data.taskId, data.url, 'skipped', { documentId: stored.documentId, change: 'not-modified', httpStatus: 304, bytes: 0 });
+    // Most pages of an unchanged recrawl: their status goes with the claim
+    // of their links when none is left to queue (one round trip fewer).
+    const settle = { status: 'skipped', extra: { documentId: stored.documentId, change: 'not-modified', httpStatus: 304, bytes: 0 } } as const;
+    const { count: links, settled } = await enqueueLinks(data, stored.links, task, parent, deps, robots, sitemapEntries, settle);
+    if (!settled) await deps.tasks.setPageStatus(data.taskId, data.url, settle.status, settle.extra);
     return { outcome: 'skipped', reason: 'not-modified', documentId: stored.documentId, links };
   }
   // A linked page that now redirects off the crawl's origins is gone from
@@ -201,7 +205,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   }
 
   const pageLinks = routed.extracted ? linksOf(routed.extracted.links) : [];
-  const links = await enqueueLinks(data, pageLinks, task, parent, deps, robots, sitemapEntries);
+  const { count: links } = await enqueueLinks(data, pageLinks, task, parent, deps, robots, sitemapEntries);
   const storedLinks = pageLinks.length > MAX_STORED_LINKS ? pageLinks.slice(0, MAX_STORED_LINKS) : pageLinks;
 
   const { page, extracted } = routed;
@@ -349,8 +353,9 @@ async function enqueueLinks(
   deps: ScrapeDeps,
   robots: RobotsRules | undefined,
   sitemapEntries: SitemapEntry[],
-): Promise<number> {
-  if ((pageLinks.length === 0 && sitemapEntries.length === 0) || data.depth >= task.params.maxDepth) return 0;
+  settle?: PageSettlement,
+): Promise<{ count: number; settled: boolean }> {
+  if ((pageLinks.length === 0 && sitemapEntries.length === 0) || data.depth >= task.params.maxDepth) return { count: 0, settled: false };
   const lastmod = new Map<string, string>();
   const fromSitemaps: string[] = [];
   for (const entry of sitemapEntries) {
@@ -370,13 +375,14 @@ async function enqueueLinks(
     task.params.origins,
     (url, link) => (!robots || url.origin !== pageOrigin || robots.isAllowed(link)) && pathAllowed(url, patterns),
   );
-  const urls = await deps.tasks.claimLinks({
+  const { urls, settled } = await deps.tasks.claimLinks({
     taskId: data.taskId,
     tenantId: data.tenantId,
     parentUrl: data.url,
     depth: data.depth + 1,
     urls: [...new Set(candidates)],
     maxPages: task.params.maxPages,
+    ...(settle ? { settle } : {}),
   });
   await deps.producer.enqueueBulk(
     QueueName.scrape,
@@ -394,7 +400,7 @@ async function enqueueLinks(
       opts: { priority: Priority.NORMAL, jobId: jobIdOf('scrape', data.taskId, url), parent, ignoreDependencyOnFailure: true },
     })),
   );
-  return urls.length;
+  return { count: urls.length, settled };
 }
 
 /** The body bytes a fetch read (the document's bytes, or the page's HTML as UTF-8), for the run report. */
