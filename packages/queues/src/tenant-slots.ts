@@ -2,7 +2,12 @@ import type { Redis } from 'ioredis';
 import { JobDeferral } from './errors.ts';
 import { LeaseLimiter, type Lease } from './lease-limiter.ts';
 
-/** The jobs a tenant's maxConcurrentProcessing counts: scraping a page and embedding its chunks or records. */
+/**
+ * The jobs a tenant's maxConcurrentProcessing counts: scraping a page and
+ * embedding its chunks or records. The scraper takes its share itself, with
+ * the host's slot ({@link TenantSlots.shareOf}); the embedder's worker
+ * takes it around each job (`tenantLimited`).
+ */
 export const TENANT_LIMITED_JOBS: Readonly<Record<string, readonly string[]>> = {
   scrape: ['scrape-page'],
   embed: ['embed-chunks', 'embed-documents'],
@@ -52,9 +57,24 @@ export class TenantSlots {
     const max = await this.limitOf(tenantId);
     const lease = await this.leases.acquire(this.key(queue, tenantId), max);
     if (lease) return lease;
+    throw await this.deferral(tenantId, max);
+  }
+
+  /**
+   * The tenant's share of `queue` for a handler that takes it itself, in
+   * the same atomic step as another lease: the scraper takes it with its
+   * host's slot (one Redis round trip a page instead of two). The key is
+   * the one {@link acquire} and {@link held} use, so both ways count alike.
+   */
+  async shareOf(queue: string, tenantId: string): Promise<{ key: string; max: number }> {
+    return { key: this.key(queue, tenantId), max: await this.limitOf(tenantId) };
+  }
+
+  /** What a job over its tenant's share throws: the tenant is marked waiting (task status reads it) and the job deferred. */
+  async deferral(tenantId: string, max: number): Promise<JobDeferral> {
     await this.redis.set(tenantLimitWaitingKey(this.prefix, tenantId), String(max), 'PX', WAITING_MARK_MS);
     // Jitter spreads the retries of many deferred jobs across the second.
-    throw new JobDeferral('tenant-limit', TENANT_DEFERRAL_MS + Math.random() * 500);
+    return new JobDeferral('tenant-limit', TENANT_DEFERRAL_MS + Math.random() * 500);
   }
 
   /** The tenant's slots of `queue` in use now. */

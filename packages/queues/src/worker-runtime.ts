@@ -84,6 +84,8 @@ export interface WorkerRuntime extends ServiceClients {
   worker<Q extends QueueName>(opts: RuntimeWorkerOptions<Q>): Worker;
   /** A step of the shutdown; steps run in the order they were added, before PostgreSQL and tracing close. */
   onClose(name: string, fn: () => Promise<unknown>): void;
+  /** The tenants' shares of the workers, for a handler that takes its tenant's share itself (the scraper, with its host's slot). */
+  tenantSlots(): TenantSlots;
   /** Serves health and metrics, starts the heartbeat and listens for SIGTERM/SIGINT (see {@link runWorkerService}). */
   start(): Promise<{ port: number }>;
 }
@@ -137,6 +139,7 @@ export async function createWorkerRuntime(opts: WorkerRuntimeOptions): Promise<W
       return built;
     },
     onClose: (name, fn) => void closeSteps.push({ name, fn }),
+    tenantSlots: slots,
     start: () =>
       runWorkerService({
         service: opts.service,

@@ -43,6 +43,8 @@ try {
       robots: new RobotsCache({ redis, prefix, fetchResource, userAgent: config.fetch.userAgent, ttlMs: config.robotsCacheMs, log }),
       // Renewed while its fetch runs: a killed scraper's slot frees itself within 15 s.
       limiter: new HostLimiter(redis, prefix, { leaseMs: HOST_LEASE_MS }),
+      // The tenant's share of the scrapers is taken with the host's slot, not around the job (see the processor).
+      tenants: runtime.tenantSlots(),
       defaults: config.hostDefaults,
       sitemapUrls: (origin: string, starts: string[], maxUrls: number) =>
         discoverSitemapUrls(origin, [...starts, `${origin}/sitemap.xml`], fetchResource, { ...config.sitemap, maxUrls }, log),
@@ -53,7 +55,7 @@ try {
     queue: QueueName.scrape,
     handlers: { 'scrape-page': (data, ctx) => scrapePage(data, ctx, deps) },
     concurrency: config.concurrency,
-    tenantLimited: true,
+    tenantLimited: false,
   });
   runtime.onClose('browser', () => Promise.all([engines.close(), browserBreaker.close()]));
 

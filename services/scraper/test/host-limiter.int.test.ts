@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createRedis, type Redis } from '@kbflow/queues';
+import { randomUUID } from 'node:crypto';
+import { createRedis, TenantSlots, type Redis } from '@kbflow/queues';
 import { deletePrefixKeys, testRedisUrl, uniquePrefix } from '@kbflow/testing';
 import { HostLimiter, type HostSlot } from '../src/politeness/host-limiter.ts';
 
@@ -71,5 +72,29 @@ describe('HostLimiter', () => {
     await sleep(500);
     granted(await survivor.acquire('lease.test', limits));
     await held.release().catch(() => undefined);
+  });
+  it("takes the tenant's share with the host's slot (both or neither), in the set TenantSlots counts, and gives each back as asked", async () => {
+    const limiter = new HostLimiter(redis, prefix, { leaseMs: 10_000 });
+    const tenant = randomUUID();
+    const slots = new TenantSlots({ redis, prefix, limitOf: async () => 2 });
+    const share = await slots.shareOf('scrape', tenant);
+    const limits = { maxConcurrency: 1, minDelayMs: 0 };
+    const first = granted(await limiter.acquire('t1.test', limits, share));
+    expect(await slots.held('scrape', tenant)).toBe(1);
+    // The host is busy: nothing is taken, the tenant's share included.
+    expect(await limiter.acquire('t1.test', limits, share)).toEqual({ granted: false, waitMs: 0, reason: 'host-busy' });
+    expect(await slots.held('scrape', tenant)).toBe(1);
+    const second = granted(await limiter.acquire('t2.test', limits, share));
+    // The tenant's two are in use: a third host's slot is not taken either.
+    expect(await limiter.acquire('t3.test', limits, share)).toEqual({ granted: false, waitMs: 0, reason: 'tenant-limit' });
+    await granted(await limiter.acquire('t3.test', limits)).release();
+    // Host back, share kept until the job ends.
+    const kept = await first.releaseHost();
+    await granted(await limiter.acquire('t1.test', limits)).release();
+    expect(await slots.held('scrape', tenant)).toBe(2);
+    await kept.release();
+    await second.release();
+    expect(await slots.held('scrape', tenant)).toBe(0);
+    await granted(await limiter.acquire('t2.test', limits)).release();
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DocumentRepository, TaskRepository, WebhookRepository, type Db } from '@kbflow/db';
 import { chunkMarkdown, sha256Hex, stripLinkTargets } from '@kbflow/extraction';
 import { createLogger, createMetrics } from '@kbflow/observability';
-import { createRedis, createWorker, JobProducer, Priority, QueueName, type Redis } from '@kbflow/queues';
+import { createRedis, createWorker, JobProducer, Priority, QueueName, TenantSlots, type Redis } from '@kbflow/queues';
 import { createTenantFixture, startStaticServer, testRedisUrl, uniquePrefix, type StaticServer, type TenantFixture } from '@kbflow/testing';
 import type { Worker } from 'bullmq';
 import { EngineRouter } from '../src/fetchers/engine-router.ts';
@@ -74,6 +74,7 @@ beforeAll(async () => {
     politeness: {
       robots: { rulesFor: () => Promise.reject(new Error('robots.txt is not read: the task does not respect it')) },
       limiter: new HostLimiter(redis, prefix, { leaseMs: 15_000 }),
+      tenants: new TenantSlots({ redis, prefix, limitOf: async () => 8 }),
       defaults: { maxConcurrency: 4, minDelayMs: 0, maxBackoffMs: 60_000 },
       sitemapUrls: async () => [],
     },

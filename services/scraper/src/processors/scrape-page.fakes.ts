@@ -2,7 +2,7 @@
 // scrape-page.politeness.test.ts): every dependency recorded in memory, a
 // robots.txt and a host limiter answering as a test asks, and pages to fetch.
 import type { DocumentRepository, PageChange, PageStatus, PageValidators, StoredPage, StoreResult, TaskRepository } from '@kbflow/db';
-import type { FlowNode, JobContext, JobProducer } from '@kbflow/queues';
+import { JobDeferral, type FlowNode, type JobContext, type JobProducer } from '@kbflow/queues';
 import { pino } from 'pino';
 import { RobotsRules, robotsFileOf } from '../domain/robots-rules.ts';
 import type { SitemapEntry } from '../domain/sitemap-parser.ts';
@@ -35,6 +35,8 @@ interface Recorder {
   embedJobs: { name: string; data: unknown }[];
   /** Limits each slot was asked with, and back-offs asked for. */
   acquired: HostLimits[];
+  /** How the slot went back, in order: 'both' (host and tenant share at once), 'host', then 'share' at the job's end. */
+  releases: ('both' | 'host' | 'share')[];
   backoffs: [string, number][];
   updated: unknown[];
   /** The body bytes each status update recorded (the run report's input). */
@@ -74,6 +76,7 @@ export function setup(opts: SetupOpts) {
     deleteAsked: [],
     embedJobs: [],
     acquired: [],
+    releases: [],
     backoffs: [],
     updated: [],
     bytes: [],
@@ -168,12 +171,25 @@ export function setup(opts: SetupOpts) {
       limiter: {
         acquire: async (_host, limits) => {
           rec.acquired.push(limits);
-          return opts.slot ?? { granted: true, release: async () => undefined };
+          return (
+            opts.slot ?? {
+              granted: true,
+              release: async () => void rec.releases.push('both'),
+              releaseHost: async () => {
+                rec.releases.push('host');
+                return { release: async () => void rec.releases.push('share') };
+              },
+            }
+          );
         },
         backoff: async (host, ms) => {
           rec.backoffs.push([host, ms]);
           return ms;
         },
+      },
+      tenants: {
+        shareOf: async (queue, tenantId) => ({ key: `tenant-slots:${tenantId}:${queue}`, max: 4 }),
+        deferral: async () => new JobDeferral('tenant-limit', 1_000),
       },
       defaults: { maxConcurrency: 4, minDelayMs: 0, maxBackoffMs: 600_000 },
       sitemapUrls: async () => opts.sitemap ?? [],

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { AppError } from '@kbflow/errors';
 import { JobDeferral } from '@kbflow/queues';
 import { scrapePage } from './scrape-page.processor.ts';
-import { PAGE, page, setup } from './scrape-page.fakes.ts';
+import { notModified, PAGE, page, setup, STORED } from './scrape-page.fakes.ts';
 
 describe('scrapePage: politeness', () => {
   const text = '# A\n\nText of the page, long enough for one chunk.';
@@ -64,6 +64,28 @@ describe('scrapePage: politeness', () => {
     expect((error as JobDeferral).reason).toBe('host-busy');
     expect((error as JobDeferral).delayMs).toBeGreaterThanOrEqual(1000);
     expect(fetched).toBe(false);
+  });
+
+  it("defers the page, without fetching, while its tenant's share of the scrapers is in use (taken with the host's slot)", async () => {
+    let fetched = false;
+    const { rec, deps, ctx, data } = setup({ slot: { granted: false, waitMs: 0, reason: 'tenant-limit' }, fetch: async () => ((fetched = true), page(text)) });
+    const error = await scrapePage(data, ctx, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobDeferral);
+    expect((error as JobDeferral).reason).toBe('tenant-limit');
+    expect(fetched).toBe(false);
+    expect(rec.statuses).toEqual([]);
+  });
+
+  it("a fetched page gives the host's slot back after its fetch and its tenant's share when the job ends; a 304 or a failure gives both back at once", async () => {
+    const fetchedPage = setup({ fetch: async () => page(text) });
+    expect((await scrapePage(fetchedPage.data, fetchedPage.ctx, fetchedPage.deps)).outcome).toBe('stored');
+    expect(fetchedPage.rec.releases).toEqual(['host', 'share']);
+    const unchanged = setup({ stored: STORED, fetch: async () => notModified() });
+    expect((await scrapePage(unchanged.data, unchanged.ctx, unchanged.deps)).outcome).toBe('skipped');
+    expect(unchanged.rec.releases).toEqual(['both']);
+    const failing = setup({ fetch: async () => Promise.reject(new AppError('http_status', `${PAGE} answered 500`, { retryable: true })) });
+    await expect(scrapePage(failing.data, failing.ctx, failing.deps)).rejects.toMatchObject({ code: 'http_status' });
+    expect(failing.rec.releases).toEqual(['both']);
   });
 
   it('on a 429 with Retry-After, backs the host off and defers the page without failing it', async () => {

@@ -18,7 +18,8 @@ import type { RobotsRules } from '../domain/robots-rules.ts';
 import type { SitemapEntry } from '../domain/sitemap-parser.ts';
 import type { Engine, RoutedPage } from '../fetchers/engine-router.ts';
 import { HttpStatusError, isGoneStatus, type Validators } from '../fetchers/fetched-page.ts';
-import type { HostLimits, HostSlot } from '../politeness/host-limiter.ts';
+import type { HeldShare } from '../politeness/host-limiter.ts';
+import { hostAskedToWait, hostLimits, inBackground, MIN_DEFERRAL_MS, type PolitenessDeps } from './page-politeness.ts';
 
 /** How many chunk ids one embed job carries (a claim check, not the text). */
 export const EMBED_BATCH_SIZE = 32;
@@ -39,26 +40,6 @@ export interface ScrapeDeps {
   fetchPage: (url: string, engine: Engine, conditional?: Validators) => Promise<RoutedPage>;
   politeness: PolitenessDeps;
 }
-
-/** robots.txt, sitemaps and per-host limits (src/politeness/), as the processor uses them. */
-interface PolitenessDeps {
-  robots: { rulesFor(origin: string): Promise<RobotsRules> };
-  limiter: { acquire(host: string, limits: HostLimits): Promise<HostSlot>; backoff(host: string, ms: number): Promise<number> };
-  /** KBFLOW_HOST_MAX_CONCURRENCY, KBFLOW_HOST_MIN_DELAY_MS, KBFLOW_HOST_MAX_BACKOFF_MS. */
-  defaults: HostLimits & { maxBackoffMs: number };
-  /** The in-scope pages the site's sitemaps list (`starts`: robots.txt's Sitemap: lines). */
-  sitemapUrls(origin: string, starts: string[], maxUrls: number): Promise<SitemapEntry[]>;
-}
-
-/**
- * Shortest deferral: BullMQ can lose track of a job moved to `delayed` in the
- * same instant it was taken (seen in an earlier attempt at this), and a wait
- * under a second only churns the queue.
- */
-const MIN_DEFERRAL_MS = 1000;
-
-/** A page may find its host backed off this often; then the site's answer counts as an ordinary failed attempt. */
-const MAX_BACKOFFS = 20;
 
 export type ScrapeResult =
   | { outcome: 'already-done' }
@@ -101,7 +82,7 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
   // page pays it, and a recrawl's pages do little else (kbflow issue 13).
   const context = await deps.tasks.scrapeContext(data.taskId, data.url);
   if (!context) throw new PermanentError('task_not_found', `task ${data.taskId} does not exist`);
-  const { task, status: before, stored } = context;
+  const { task, status: before } = context;
   if (before !== 'discovered' && before !== 'scraped') return { outcome: 'already-done' };
   // A cancelled task's queued pages are dropped here, at pickup: no fetch,
   // and the job completes, so no attempt is spent and its flow parent can
@@ -119,6 +100,29 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
     await emitWebhookEvent(deps, data.taskId, 'run.started', ctx.correlationId);
   }
 
+  let giveBack: (() => Promise<HeldShare | void>) | undefined;
+  try {
+    return await fetchAndStore(data, ctx, deps, context, (returning) => (giveBack = returning));
+  } finally {
+    // The slot went back while the page's bookkeeping ran; the job ends
+    // once it has, and with the tenant's share a fetched page kept.
+    const share = await giveBack?.();
+    await share?.release();
+  }
+}
+
+/**
+ * scrapePage from robots.txt on, for a task that is running; `hold`
+ * receives the slot's return, under way, which settles with the tenant's
+ * share a fetched page keeps until the job ends.
+ */
+async function fetchAndStore(
+  data: JobData<'scrape', 'scrape-page'>,
+  ctx: JobContext,
+  deps: ScrapeDeps,
+  { task, stored }: NonNullable<Awaited<ReturnType<TaskRepository['scrapeContext']>>>,
+  hold: (returning: () => Promise<HeldShare | void>) => void,
+): Promise<ScrapeResult> {
   const pageUrl = new URL(data.url);
   const respectRobots = task.params.respectRobots ?? true;
   let routed: RoutedPage;
@@ -145,19 +149,31 @@ export async function scrapePage(data: JobData<'scrape', 'scrape-page'>, ctx: Jo
       return { outcome: 'skipped', reason: 'lastmod', documentId: stored.documentId, links };
     }
     const limits = hostLimits(task.params.politeness, robots, deps.politeness.defaults);
-    const slot = await deps.politeness.limiter.acquire(pageUrl.host, limits);
-    if (!slot.granted) throw new JobDeferral(slot.reason, Math.max(slot.waitMs, MIN_DEFERRAL_MS) + Math.random() * 250);
+    // The host's slot and the tenant's share of the scrapers, in one step.
+    const share = await deps.politeness.tenants.shareOf(QueueName.scrape, data.tenantId);
+    const slot = await deps.politeness.limiter.acquire(pageUrl.host, limits, share);
+    if (!slot.granted) {
+      if (slot.reason === 'tenant-limit') throw await deps.politeness.tenants.deferral(data.tenantId, share.max);
+      throw new JobDeferral(slot.reason, Math.max(slot.waitMs, MIN_DEFERRAL_MS) + Math.random() * 250);
+    }
+    let fetched = false;
     try {
       routed = await deps.fetchPage(data.url, data.engine as Engine, stored?.validators);
       // The seed of a crawl reads the sitemaps, within its slot (a few capped requests).
       if (data.depth === 0 && task.params.sitemaps === 'auto' && task.params.maxDepth > 0) {
         sitemapEntries = await deps.politeness.sitemapUrls(pageUrl.origin, robots?.sitemaps() ?? [], task.params.maxPages);
       }
+      fetched = true;
     } catch (error) {
       await hostAskedToWait(error, pageUrl.host, data, ctx, deps.politeness);
       throw error;
     } finally {
-      await slot.release();
+      // A page with content to extract and store keeps its tenant's share
+      // until the job ends; a 304 or a failed fetch gives both back at once
+      // (what is left is a query or two of bookkeeping). Either way the
+      // slot goes back beside the next query, not before it: one round trip
+      // off every page's critical path (issue 11).
+      hold(inBackground<HeldShare | void>(fetched && !routed!.page.notModified ? slot.releaseHost() : slot.release()));
     }
   } catch (error) {
     if (error instanceof JobDeferral) throw error;
@@ -304,45 +320,6 @@ async function removePage(
   ]);
   ctx.log.info({ url: data.url, documentId: removed.documentIds[0], chunks: removed.chunkIds.length }, 'page removed');
   return removed;
-}
-
-/** The task's limits over the scraper's defaults, with robots.txt's Crawl-delay as the delay's floor. */
-function hostLimits(
-  asked: { maxConcurrency?: number; minDelayMs?: number } | undefined,
-  robots: RobotsRules | undefined,
-  defaults: PolitenessDeps['defaults'],
-): HostLimits {
-  const crawlDelay = Math.min(robots?.crawlDelayMs() ?? 0, defaults.maxBackoffMs);
-  return { maxConcurrency: asked?.maxConcurrency ?? defaults.maxConcurrency, minDelayMs: Math.max(asked?.minDelayMs ?? defaults.minDelayMs, crawlDelay) };
-}
-
-/**
- * A 429/503 with Retry-After holds the whole host back (for every crawl and
- * replica) and this page waits for it without spending an attempt, rather
- * than rate-limiting the whole scrape queue: other hosts keep flowing. After
- * {@link MAX_BACKOFFS} waits the answer is an ordinary failed attempt, so a
- * host that never recovers cannot keep a task open for ever.
- */
-async function hostAskedToWait(
-  error: unknown,
-  host: string,
-  data: JobData<'scrape', 'scrape-page'>,
-  ctx: JobContext,
-  politeness: PolitenessDeps,
-): Promise<void> {
-  // Only the site's own answer: an open browser breaker also says "come back later", but about the browser.
-  if (!(error instanceof AppError) || error.code !== 'http_status' || !error.retryable) return;
-  const { retryAfterMs } = error;
-  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return;
-  const backoffs = data.backoffs ?? 0;
-  if (backoffs >= MAX_BACKOFFS) {
-    // Strip the delay: the worker must not turn it into a queue-wide rate limit.
-    throw new AppError('host_backoff_exhausted', `${(error as Error).message} (backed off ${backoffs} times)`, { cause: error });
-  }
-  const held = await politeness.limiter.backoff(host, Math.min(Math.max(retryAfterMs, MIN_DEFERRAL_MS), politeness.defaults.maxBackoffMs));
-  await ctx.job.updateData({ ...data, backoffs: backoffs + 1 });
-  ctx.log.info({ host, retryAfterMs, backoffs: backoffs + 1 }, 'host asked to wait; page deferred');
-  throw new JobDeferral('host-backoff', Math.max(held, MIN_DEFERRAL_MS) + Math.random() * 250);
 }
 
 async function enqueueLinks(
