@@ -140,7 +140,7 @@ export interface HostLimits {
   minDelayMs: number;
 }
 
-/** The tenant's share of the scrapers, taken with the host's slot: the sorted set of its leases and its limit (TenantSlots.leaseOf). */
+/** The tenant's share of the scrapers, taken with the host's slot: the sorted set of its leases and its limit (TenantSlots.shareOf). */
 export interface TenantShare {
   key: string;
   max: number;
