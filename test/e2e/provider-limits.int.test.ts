@@ -7,9 +7,10 @@ import { artifactDir, startE2eStack, startFakeOpenAI, startService, testRedisUrl
 // fake provider enforces an RPM and a TPM over a rolling window and answers
 // 429 past them; three embedder processes share one limiter in Redis and
 // drain a backlog of embed jobs. What must hold: at most one window's worth
-// of 429s, a throughput within 15 % of the limit, and no job failed. The
-// window is 2 s instead of a minute so the test runs in seconds; the limiter
-// reads it from KBFLOW_PROVIDER_LIMIT_WINDOW_MS like every other setting.
+// of 429s, at most one window's budget left unused while jobs wait (see
+// windowsUsed), and no job failed. The window is 2 s instead of a minute so
+// the test runs in seconds; the limiter reads it from
+// KBFLOW_PROVIDER_LIMIT_WINDOW_MS like every other setting.
 const WINDOW_MS = 2_000;
 const RPM = 20; // requests per window: 10 a second
 const TPM = 2_000; // tokens per window: binds only the large-text phase below
@@ -68,16 +69,24 @@ async function drain(count: number, text: (i: number) => string): Promise<{ comp
 }
 
 /**
- * Served requests per window over a drain, against the limit: a rolling
- * window admits `limit` at once, then `limit` per window, so n requests need
- * (n / limit - 1) windows at best; (elapsed + one window) is compared with n / limit windows.
+ * How many windows a drain used, against the fewest it could use. A rolling
+ * window admits `limit` at once, then `limit` per window, so n requests span
+ * ceil(n / limit) windows at best (counted from the first request served).
+ * The check allows one window more: what it proves is that at most one
+ * window's budget was left unused while work waited, not a wall-clock rate,
+ * so a loaded machine's scheduling delay (up to a window in all) cannot fail it. An
+ * earlier version compared the drain's duration with n / limit windows and
+ * failed on a busy CI machine at 0.83 of the limit with nothing wasted.
  */
-function throughputRatio(served: number[], limitPerWindow: number): number {
-  const elapsed = served.at(-1)! - served[0]!;
+function windowsUsed(served: number[], limitPerWindow: number): { used: number; fewest: number } {
+  const first = served[0]!;
   const perWindow: number[] = [];
-  for (const t of served) perWindow[Math.floor((t - served[0]!) / WINDOW_MS)] = (perWindow[Math.floor((t - served[0]!) / WINDOW_MS)] ?? 0) + 1;
-  process.stdout.write(`served per window: ${[...perWindow].map((n) => n ?? 0).join(' ')}\n`);
-  return ((served.length / limitPerWindow) * WINDOW_MS) / (elapsed + WINDOW_MS);
+  for (const t of served) {
+    const w = Math.floor((t - first) / WINDOW_MS);
+    perWindow[w] = (perWindow[w] ?? 0) + 1;
+  }
+  process.stdout.write(`served per window: ${Array.from(perWindow, (n) => n ?? 0).join(' ')}\n`);
+  return { used: perWindow.length, fewest: Math.ceil(served.length / limitPerWindow) };
 }
 
 describe('three embedder processes under one provider account', () => {
@@ -87,13 +96,13 @@ describe('three embedder processes under one provider account', () => {
     const result = await drain(JOBS, (i) => `short text number ${i} ${randomUUID()}`);
     const served = fake.rateLimited.served.slice(servedBefore);
     const refused = fake.rateLimited.refused - refusedBefore;
-    const ratio = throughputRatio(served, RPM);
-    process.stdout.write(`provider limits (RPM): ${served.length} served, ${refused} refused, throughput ${(ratio * 100).toFixed(1)} % of the limit\n`);
+    const windows = windowsUsed(served, RPM);
+    process.stdout.write(`provider limits (RPM): ${served.length} served, ${refused} refused, ${windows.used} windows used of at least ${windows.fewest}\n`);
     expect(result).toEqual({ completed: JOBS, failed: 0 });
     expect(served.length).toBe(JOBS);
     expect(refused).toBeLessThanOrEqual(RPM);
-    expect(ratio).toBeGreaterThanOrEqual(0.85);
-    expect(ratio).toBeLessThanOrEqual(1.15);
+    expect(windows.used).toBeGreaterThanOrEqual(windows.fewest);
+    expect(windows.used).toBeLessThanOrEqual(windows.fewest + 1);
   }, 180_000);
 
   it('and at the TPM when texts are large', async () => {
@@ -106,11 +115,11 @@ describe('three embedder processes under one provider account', () => {
     const served = fake.rateLimited.served.slice(servedBefore);
     const refused = fake.rateLimited.refused - refusedBefore;
     const perWindow = TPM / 200;
-    const ratio = throughputRatio(served, perWindow);
-    process.stdout.write(`provider limits (TPM): ${served.length} served, ${refused} refused, throughput ${(ratio * 100).toFixed(1)} % of the limit\n`);
+    const windows = windowsUsed(served, perWindow);
+    process.stdout.write(`provider limits (TPM): ${served.length} served, ${refused} refused, ${windows.used} windows used of at least ${windows.fewest}\n`);
     expect(result).toEqual({ completed: count, failed: 0 });
     expect(refused).toBeLessThanOrEqual(perWindow);
-    expect(ratio).toBeGreaterThanOrEqual(0.85);
-    expect(ratio).toBeLessThanOrEqual(1.15);
+    expect(windows.used).toBeGreaterThanOrEqual(windows.fewest);
+    expect(windows.used).toBeLessThanOrEqual(windows.fewest + 1);
   }, 180_000);
 });
