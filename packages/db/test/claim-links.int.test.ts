@@ -3,6 +3,7 @@
 // a page asking again gets back its own claims that are still unprocessed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '@kbflow/testing';
+import { SEEN_ONLY } from '../src/claim-links.ts';
 import { createDb, TaskRepository, TenantRepository, type Db } from '../src/index.ts';
 
 let database: TestDatabase;
@@ -85,6 +86,27 @@ describe('claimLinks', () => {
     expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).discovered).toBe(4);
   });
 
+  it("reads a page's links one index probe each, however many pages the task has and whatever the statistics say", async () => {
+    // The statistics are taken while the task has one page (a new crawl
+    // after the last ANALYZE), then the task grows to 3,000 pages.
+    const taskId = await crawlTask(10_000);
+    await db.$executeRawUnsafe('ANALYZE task_pages');
+    await db.$executeRaw`
+      INSERT INTO task_pages (task_id, tenant_id, url, depth, parent_url, status, created_at, updated_at)
+      SELECT ${taskId}::uuid, ${tenantId}::uuid, ${SEED} || 'grown/' || i, 1, ${SEED}, 'embedded', now(), now() FROM generate_series(1, 3000) AS i`;
+    const links = Array.from({ length: 20 }, (_, i) => `${SEED}grown/${i * 100 + 1}`);
+    const [row] = await db.$queryRawUnsafe<{ 'QUERY PLAN': [{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }] }[]>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${SEEN_ONLY}`,
+      taskId,
+      links,
+      `${SEED}grown/1`,
+      tenantId,
+    );
+    const plan = row!['QUERY PLAN'][0].Plan;
+    // About four blocks a probe; comparing the links with every page of the task reads thousands.
+    expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(20 * 10 + 50);
+  });
+
   it('gives a page asking again its claims that are still unprocessed, and nothing it no longer owns', async () => {
     const taskId = await crawlTask(100);
     await claim(taskId, SEED, [`${SEED}x`, `${SEED}y`], 100);
@@ -147,6 +169,30 @@ describe('claimLinks', () => {
     // Another tenant's crawl is not held by quota-co's quota.
     const unlimited = await crawlTask(100);
     expect(await claim(unlimited, SEED, fresh, 100)).toEqual(fresh);
+  });
+
+  it("counts only the crawl's pages not yet stored against the quota, not every page it claimed", async () => {
+    const tenants = new TenantRepository(db);
+    const small = await tenants.createTenant({ name: 'quota-stored-co', tier: 'starter', limits: { maxDocumentsPerKnowledgeBase: 5 } });
+    const kb = await tenants.knowledgeBaseId(small.id, 'default');
+    const taskId = await tasks.createCrawlTask({
+      tenantId: small.id,
+      knowledgeBaseId: kb,
+      type: 'crawl',
+      params: { seeds: [SEED], maxPages: 100, maxDepth: 3, engine: 'http', origins: ['http://site.test'] } as never,
+    });
+    // The crawl claimed a and b and has stored both: 3 pages claimed, 2 documents, only the seed still pending.
+    const stored = [`${SEED}a`, `${SEED}b`];
+    expect((await tasks.claimLinks({ taskId, tenantId: small.id, parentUrl: SEED, depth: 1, urls: stored, maxPages: 100 })).urls).toEqual(stored);
+    for (const url of stored) {
+      await db.document.create({ data: { tenantId: small.id, knowledgeBaseId: kb, url, title: url, markdown: url, contentHash: url } });
+      await db.taskPage.update({ where: { taskId_url: { taskId, url } }, data: { status: 'embedded', change: 'new' } });
+    }
+    // Quota 5 less 2 documents less 1 pending page leaves room for two new ones (not 5 - 2 - 3 claimed = 0).
+    const fresh = [`${SEED}c`, `${SEED}d`, `${SEED}e`];
+    const { urls } = await tasks.claimLinks({ taskId, tenantId: small.id, parentUrl: `${SEED}a`, depth: 2, urls: fresh, maxPages: 100 });
+    expect(urls).toEqual([`${SEED}c`, `${SEED}d`]);
+    expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).quotaReached).toBe(true);
   });
 
   it("records the page's status in the same round trip only when it leaves the page nothing to queue", async () => {
