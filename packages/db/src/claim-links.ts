@@ -89,7 +89,11 @@ const SEEN_AND_SETTLE = `${SEEN},
  * trip, so the lock is held while PostgreSQL runs those statements and not
  * while the scraper's event loop gets round to sending the next one.
  * Written as a function because neither Prisma nor node-postgres sends
- * several dependent statements in one round trip.
+ * several dependent statements in one round trip. The quota is exact for
+ * one crawl; other writers into the same knowledge base at the same moment
+ * (a second crawl, a record upload) are not serialized with it, and
+ * together may overshoot the quota by what they store concurrently
+ * (docs/tenancy.md).
  *
  * Most pages of a site link to pages already claimed (menus, a recrawl's
  * whole frontier), so a lock-free read comes first: the links not yet
