@@ -43,7 +43,7 @@ beforeAll(async () => {
     ],
     { source: 'notes', knowledgeBase: 'ship' },
   );
-  await until(async () => ((await api.db.chunk.count({ where: { indexed: true } })) >= 2 ? true : undefined), 60_000, 'the records to be embedded');
+  await until(async () => ((await api.db.chunk.count({ where: { indexed: { isNot: null } } })) >= 2 ? true : undefined), 60_000, 'the records to be embedded');
 }, 120_000);
 
 afterAll(async () => {

@@ -103,7 +103,7 @@ beforeAll(async () => {
   client = new KbflowClient({ baseUrl: api.base, apiKey: DEV_KEY, retry: { attempts: 1 } });
   await client.ingestRecords(RECORDS, { source: 'help' });
   await until(
-    async () => ((await api.db.chunk.count({ where: { indexed: true } })) >= RECORDS.length ? true : undefined),
+    async () => ((await api.db.chunk.count({ where: { indexed: { isNot: null } } })) >= RECORDS.length ? true : undefined),
     60_000,
     'the records to be embedded',
   );

@@ -101,7 +101,7 @@ beforeAll(async () => {
     );
   }
   const deadline = Date.now() + 60_000;
-  while ((await db.chunk.count({ where: { indexed: false } })) > 0) {
+  while ((await db.chunk.count({ where: { indexed: null } })) > 0) {
     if (Date.now() > deadline) throw new Error('the documents were not embedded within 60 s');
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -52,11 +52,13 @@ const crawl = async () => {
   return client.waitForTask(res.json.taskId, 60_000);
 };
 const chunkRows = async () =>
-  (await db.chunk.findMany({ select: { id: true, indexedAt: true, tenantId: true, document: { select: { url: true } } } })).map((c) => ({
-    id: c.id,
-    indexedAt: c.indexedAt?.toISOString(),
-    url: c.document.url,
-  }));
+  (await db.chunk.findMany({ select: { id: true, indexed: { select: { indexedAt: true } }, tenantId: true, document: { select: { url: true } } } })).map(
+    (c) => ({
+      id: c.id,
+      indexedAt: c.indexed?.indexedAt.toISOString(),
+      url: c.document.url,
+    }),
+  );
 const embeddedTexts = async () => {
   const metrics = await (await fetch(`http://127.0.0.1:${e2e.stack.services.get('embedder')!.port}/metrics`)).text();
   return metrics

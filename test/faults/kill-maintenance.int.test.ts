@@ -57,7 +57,7 @@ async function makeDrift(tenant: Tenant): Promise<{ lost: number; unindexed: num
   } finally {
     await store.close();
   }
-  await stack.db.$executeRaw`UPDATE chunks SET indexed = false, indexed_at = NULL WHERE id = ANY(${unindexed}::uuid[])`;
+  await stack.db.$executeRaw`DELETE FROM indexed_chunks WHERE chunk_id = ANY(${unindexed}::uuid[])`;
   await stack.db.$executeRaw`UPDATE documents SET status = 'indexing' WHERE id IN (SELECT document_id FROM chunks WHERE id = ANY(${unindexed}::uuid[]))`;
   return { lost: lost.length, unindexed: unindexed.length };
 }

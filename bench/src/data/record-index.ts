@@ -82,8 +82,8 @@ export async function buildRecordIndex(opts: {
         ],
       );
       await db.query(
-        `INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash, indexed, indexed_at)
-         SELECT c.id, $1, c.document_id, c.position, c.heading, c.text, c.hash, true, now()
+        `INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash)
+         SELECT c.id, $1, c.document_id, c.position, c.heading, c.text, c.hash
          FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[]) AS c(id, document_id, position, heading, text, hash)`,
         [
           tenantId,
@@ -95,6 +95,7 @@ export async function buildRecordIndex(opts: {
           chunks.map((c) => c.hash),
         ],
       );
+      await db.query(`INSERT INTO indexed_chunks (chunk_id, tenant_id) SELECT id, $1 FROM unnest($2::uuid[]) AS id`, [tenantId, chunks.map((c) => c.id)]);
       await db.query('COMMIT');
       seconds.rows += (performance.now() - t) / 1000;
       t = performance.now();

@@ -1,5 +1,6 @@
 import { TRANSACTION_OPTIONS, type Db } from './client.ts';
 import { planChunks } from './chunk-reuse.ts';
+import { CHUNK_NOT_INDEXED } from './indexed-chunks.ts';
 import { boundedKeywordSearch, type KeywordSearchResult } from './keyword-search.ts';
 import { scopeConditions, type SearchScope } from './search-scope.ts';
 import type { ContentType } from './content-type.ts';
@@ -166,7 +167,9 @@ export class DocumentRepository {
         return [{ id: p.id, tenantId: input.tenantId, documentId: doc.id, position: c.position, heading: c.heading, text: c.text, hash: c.hash }];
       });
       if (rows.length > 0) await tx.chunk.createMany({ data: rows, skipDuplicates: true });
-      const pending = await tx.chunk.findMany({ where: { documentId: doc.id, indexed: false }, select: { id: true }, orderBy: { position: 'asc' } });
+      const pending = await tx.$queryRaw<
+        { id: string }[]
+      >`SELECT c.id FROM chunks c WHERE c.document_id = ${doc.id}::uuid AND ${CHUNK_NOT_INDEXED} ORDER BY c.position`;
       return { documentId: doc.id, changed: true, replaced: existing !== null, pendingChunkIds: pending.map((p) => p.id), chunkIds: planned.map((p) => p.id) };
     }, TRANSACTION_OPTIONS);
   }
@@ -241,13 +244,14 @@ export class DocumentRepository {
 
   /**
    * Refreshes the planner's statistics of the tables a crawl or an ingest
-   * writes (documents, chunks, the task's page rows). ANALYZE samples a
-   * fixed number of rows, so it costs about the same on any table size
-   * (tens to a few hundred ms); without it, fresh tables are planned as
-   * empty until autovacuum gets to them, if it is on at all.
+   * writes (documents, chunks and their indexed state, the task's page
+   * rows). ANALYZE samples a fixed number of rows, so it costs about the
+   * same on any table size (tens to a few hundred ms); without it, fresh
+   * tables are planned as empty until autovacuum gets to them, if it is on
+   * at all.
    */
   async refreshStatistics(): Promise<void> {
-    await this.db.$executeRawUnsafe('ANALYZE documents, chunks, task_pages');
+    await this.db.$executeRawUnsafe('ANALYZE documents, chunks, indexed_chunks, task_pages');
   }
 
   /** Chunks by id within a tenant (a job can never read another tenant's rows). */
@@ -265,7 +269,11 @@ export class DocumentRepository {
 
   async markChunksIndexed(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.chunk.updateMany({ where: { id: { in: ids } }, data: { indexed: true, indexedAt: new Date() } });
+    // Chunks deleted meanwhile (their page rewritten) are skipped, as an update of their rows would have been.
+    await this.db.$executeRaw`
+      INSERT INTO indexed_chunks (chunk_id, tenant_id)
+      SELECT c.id, c.tenant_id FROM chunks c WHERE c.id = ANY(${ids}::uuid[])
+      ON CONFLICT (chunk_id) DO UPDATE SET indexed_at = EXCLUDED.indexed_at`;
   }
 
   /**
@@ -275,8 +283,8 @@ export class DocumentRepository {
   async completeDocument(documentId: string): Promise<{ complete: boolean; chunkIds: string[]; tenantId: string } | undefined> {
     const doc = await this.db.document.findUnique({ where: { id: documentId }, select: { tenantId: true } });
     if (!doc) return undefined;
-    const chunks = await this.db.chunk.findMany({ where: { documentId }, select: { id: true, indexed: true } });
-    const complete = chunks.every((c) => c.indexed);
+    const chunks = await this.db.chunk.findMany({ where: { documentId }, select: { id: true, indexed: { select: { chunkId: true } } } });
+    const complete = chunks.every((c) => c.indexed !== null);
     if (complete) await this.db.document.update({ where: { id: documentId }, data: { status: 'indexed', indexedAt: new Date() } });
     return { complete, chunkIds: chunks.map((c) => c.id), tenantId: doc.tenantId };
   }

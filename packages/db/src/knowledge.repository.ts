@@ -256,7 +256,7 @@ export class KnowledgeRepository {
       const staleChunkIds = before.map((c) => c.id).filter((id) => !ids.has(id));
       await tx.chunk.deleteMany({ where: { documentId: doc.id, id: { in: staleChunkIds } } });
       await tx.chunk.createMany({ data: rows, skipDuplicates: true });
-      await tx.chunk.updateMany({ where: { documentId: doc.id }, data: { indexed: false, indexedAt: null } });
+      await tx.indexedChunk.deleteMany({ where: { chunk: { documentId: doc.id } } });
       await tx.knowledgeArticle.update({ where: { id: input.articleId }, data: { documentId: doc.id } });
       return { articleId: input.articleId, documentId: doc.id, documentChanged: true, staleChunkIds };
     }, TRANSACTION_OPTIONS);

@@ -1,4 +1,6 @@
 import { poolOf, type Db } from './client.ts';
+import { Prisma } from './generated/client.ts';
+import { CHUNK_NOT_INDEXED } from './indexed-chunks.ts';
 import { expireSyncs, readSync, rejectSyncBatch, type RecordSyncState } from './record-sync.ts';
 import { RecordWriter, type PreparedRecord, type RecordWriteResult, type RecordWriteScope } from './record-writer.ts';
 
@@ -13,6 +15,14 @@ export interface ChunkToEmbed {
   /** `metadata.summary` of the document when it is a string (knowledge articles). */
   summary: string | null;
 }
+
+/** `chunksToEmbed`'s statement; exported for the test that bounds what it reads. */
+export const chunksToEmbedSql = (tenantId: string, documentIds: string[], all: boolean): Prisma.Sql => Prisma.sql`
+  SELECT c.id, c.document_id AS "documentId", c.text, d.knowledge_base_id AS "knowledgeBaseId", d.content_type AS "contentType", d.title,
+         CASE WHEN jsonb_typeof(d.metadata -> 'summary') = 'string' THEN d.metadata ->> 'summary' END AS summary
+  FROM chunks c JOIN documents d ON d.id = c.document_id
+  WHERE c.tenant_id = ${tenantId}::uuid AND c.document_id = ANY(${documentIds}::uuid[]) AND (${all} OR ${CHUNK_NOT_INDEXED})
+  ORDER BY c.document_id, c.position`;
 
 /** A write of this many documents or more refreshes the tables' statistics (see `analyze`). */
 const ANALYZE_AFTER_ROWS = 1000;
@@ -37,7 +47,7 @@ export class RecordRepository {
    * record whose hash matches an indexed document is left alone
    * (`unchanged`); a new or changed one is (re)written with status
    * `indexing` under `taskId`, and its chunks are replaced (chunks with the
-   * same id stay, keeping their `indexed` flag). Call {@link finishWrite}
+   * same id stay, keeping their indexed state, `indexed_chunks`). Call {@link finishWrite}
    * after the commit.
    */
   async openWriter(scope: RecordWriteScope): Promise<RecordWriter> {
@@ -77,7 +87,7 @@ export class RecordRepository {
    * fixed number of rows, so it costs the same on large tables.
    */
   private async analyze(): Promise<void> {
-    await this.db.$executeRawUnsafe('ANALYZE documents, chunks');
+    await this.db.$executeRawUnsafe('ANALYZE documents, chunks, indexed_chunks');
   }
 
   /** Removes one record's document (chunks cascade); returns its ids for vector removal, or undefined when absent. */
@@ -102,12 +112,7 @@ export class RecordRepository {
    */
   async chunksToEmbed(tenantId: string, documentIds: string[], opts: { all?: boolean } = {}): Promise<ChunkToEmbed[]> {
     if (documentIds.length === 0) return [];
-    return this.db.$queryRaw<ChunkToEmbed[]>`
-      SELECT c.id, c.document_id AS "documentId", c.text, d.knowledge_base_id AS "knowledgeBaseId", d.content_type AS "contentType", d.title,
-             CASE WHEN jsonb_typeof(d.metadata -> 'summary') = 'string' THEN d.metadata ->> 'summary' END AS summary
-      FROM chunks c JOIN documents d ON d.id = c.document_id
-      WHERE c.tenant_id = ${tenantId}::uuid AND c.document_id = ANY(${documentIds}::uuid[]) AND (${opts.all === true} OR NOT c.indexed)
-      ORDER BY c.document_id, c.position`;
+    return this.db.$queryRaw<ChunkToEmbed[]>(chunksToEmbedSql(tenantId, documentIds, opts.all === true));
   }
 
   /**
@@ -116,13 +121,16 @@ export class RecordRepository {
    */
   async markIndexed(tenantId: string, chunkIds: string[], documentIds: string[]): Promise<number> {
     if (chunkIds.length > 0) {
-      await this.db.$executeRaw`UPDATE chunks SET indexed = true, indexed_at = now() WHERE tenant_id = ${tenantId}::uuid AND id = ANY(${chunkIds}::uuid[])`;
+      await this.db.$executeRaw`
+        INSERT INTO indexed_chunks (chunk_id, tenant_id)
+        SELECT c.id, c.tenant_id FROM chunks c WHERE c.tenant_id = ${tenantId}::uuid AND c.id = ANY(${chunkIds}::uuid[])
+        ON CONFLICT (chunk_id) DO UPDATE SET indexed_at = EXCLUDED.indexed_at`;
     }
     if (documentIds.length === 0) return 0;
     return this.db.$executeRaw`
       UPDATE documents d SET status = 'indexed', indexed_at = now(), updated_at = now()
       WHERE d.tenant_id = ${tenantId}::uuid AND d.id = ANY(${documentIds}::uuid[])
-        AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id AND NOT c.indexed)`;
+        AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id AND ${CHUNK_NOT_INDEXED})`;
   }
 
   /** A tenant's record sync by its id (record-sync.ts), or undefined: checked before a batch writes anything. */

@@ -23,9 +23,10 @@ async function insert(knowledgeBaseId: string, texts: string[]): Promise<string[
     SELECT d.id, ${tenantId}::uuid, ${knowledgeBaseId}::uuid, 'record', 'test', 'record://test/' || d.id, 't', d.text, d.id::text, 'indexed', now()
     FROM unnest(${docIds}::uuid[], ${texts}::text[]) AS d(id, text)`;
   await db.$executeRaw`
-    INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash, indexed)
-    SELECT c.id, ${tenantId}::uuid, c.document_id, 0, '', c.text, c.id::text, true
+    INSERT INTO chunks (id, tenant_id, document_id, position, heading, text, hash)
+    SELECT c.id, ${tenantId}::uuid, c.document_id, 0, '', c.text, c.id::text
     FROM unnest(${chunkIds}::uuid[], ${docIds}::uuid[], ${texts}::text[]) AS c(id, document_id, text)`;
+  await db.$executeRaw`INSERT INTO indexed_chunks (chunk_id, tenant_id) SELECT id, tenant_id FROM chunks WHERE id = ANY(${chunkIds}::uuid[])`;
   return chunkIds;
 }
 

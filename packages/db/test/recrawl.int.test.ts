@@ -85,11 +85,11 @@ describe('a changed page', () => {
 
     const second = await storePage(`${SITE}/edit.html`, ['inserted text', 'alpha text', 'BETA edited', 'gamma text']);
     expect(second.changed).toBe(true);
-    const after = await db.chunk.findMany({ where: { documentId: first.documentId }, orderBy: { position: 'asc' } });
+    const after = await db.chunk.findMany({ where: { documentId: first.documentId }, include: { indexed: true }, orderBy: { position: 'asc' } });
     expect(after.map((c) => c.text)).toEqual(['inserted text', 'alpha text', 'BETA edited', 'gamma text']);
     expect(after[1]!.id).toBe(before[0]!.id);
     expect(after[3]!.id).toBe(before[2]!.id);
-    expect(after[1]!.indexed && after[3]!.indexed).toBe(true);
+    expect(after[1]!.indexed !== null && after[3]!.indexed !== null).toBe(true);
     expect(after[1]!.heading).toBe('H1');
     // Only the two new texts wait for the embedder.
     expect(new Set(second.pendingChunkIds)).toEqual(new Set([after[0]!.id, after[2]!.id]));

@@ -57,7 +57,7 @@ async function waitForTask(taskId: string): Promise<any> {
 
 /** A source's documents with their chunks, by URL in code-point order (not the database collation's). */
 const docsOf = async (source: string) => {
-  const docs = await api.db.document.findMany({ where: { source }, include: { chunks: true } });
+  const docs = await api.db.document.findMany({ where: { source }, include: { chunks: { include: { indexed: true } } } });
   return docs.sort((a, b) => (a.url < b.url ? -1 : 1));
 };
 const vectorIds = async () => new Set(await vectors.listIds({ tenantId }));

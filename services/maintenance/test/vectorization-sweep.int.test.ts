@@ -75,11 +75,12 @@ async function addDocument(
       heading: '',
       text: `${name} chunk ${position} about printers and networks`,
       hash: `${name}-${position}`,
-      indexed: opts.indexed,
-      indexedAt: opts.indexed ? (opts.indexedNow ? new Date() : at) : null,
       createdAt: at,
     })),
   });
+  if (opts.indexed) {
+    await db.indexedChunk.createMany({ data: chunkIds.map((chunkId) => ({ chunkId, tenantId, indexedAt: opts.indexedNow ? new Date() : at })) });
+  }
   // Prisma's @updatedAt would stamp now: set the document's age by hand.
   await db.$executeRaw`UPDATE documents SET updated_at = ${at.toISOString()}::timestamptz AT TIME ZONE 'UTC' WHERE id = ${document.id}::uuid`;
   if (opts.vectors) await upsertVectors(tenantId, knowledgeBaseId, document.id, opts.contentType, chunkIds);
@@ -241,7 +242,7 @@ describe('vectorization sweep', () => {
 
   it('marks indexed chunks whose vector is gone as not indexed, but not a chunk indexed within the grace period', async () => {
     const rows = await db.chunk.findMany({ where: { documentId: { in: [docs.missing!.id, docs['just-indexed']!.id] } }, select: { id: true, indexed: true } });
-    const byId = Object.fromEntries(rows.map((r) => [r.id, r.indexed]));
+    const byId = Object.fromEntries(rows.map((r) => [r.id, r.indexed !== null]));
     expect(docs.missing!.chunkIds.map((id) => byId[id])).toEqual([false, false]);
     expect(byId[docs['just-indexed']!.chunkIds[0]!]).toBe(true);
     expect((await db.document.findUniqueOrThrow({ where: { id: docs.missing!.id } })).status).toBe('indexing');
@@ -292,7 +293,7 @@ describe('vectorization sweep', () => {
     expect((await vectors.listIds({ tenantId: tenantA })).sort()).toEqual(expected);
     expect((await db.document.findUniqueOrThrow({ where: { id: docs.missing!.id } })).status).toBe('indexed');
     // Still in flight, still untouched: the fresh document and the running task's.
-    const untouched = await db.chunk.count({ where: { documentId: { in: [docs.fresh!.id, docs.ingesting!.id] }, indexed: false } });
+    const untouched = await db.chunk.count({ where: { documentId: { in: [docs.fresh!.id, docs.ingesting!.id] }, indexed: null } });
     expect(untouched).toBe(3);
   }, 120_000);
 

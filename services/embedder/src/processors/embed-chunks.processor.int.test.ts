@@ -52,7 +52,7 @@ async function storePage(n: number): Promise<{ documentId: string; chunkIds: str
 }
 
 const indexedFlags = async (ids: string[]) =>
-  (await db.chunk.findMany({ where: { id: { in: ids } }, select: { indexed: true }, orderBy: { position: 'asc' } })).map((c) => c.indexed);
+  (await db.chunk.findMany({ where: { id: { in: ids } }, select: { indexed: true }, orderBy: { position: 'asc' } })).map((c) => c.indexed !== null);
 
 beforeAll(async () => {
   fixture = await createTenantFixture('embed-chunks');

@@ -101,7 +101,7 @@ describe('embedDocuments', () => {
     const summary = 'A stale session cookie sends users back to the login page.';
     const doc = await storeDocument('article', [text], title);
     await db.document.update({ where: { id: doc.documentId }, data: { metadata: { summary } } });
-    await db.chunk.updateMany({ where: { documentId: doc.documentId }, data: { indexed: true } });
+    await db.$executeRaw`INSERT INTO indexed_chunks (chunk_id, tenant_id) SELECT id, tenant_id FROM chunks WHERE document_id = ${doc.documentId}::uuid`;
 
     expect(await embedDocuments({ tenantId, documentIds: [doc.documentId], staleChunkIds: [], weighting: 'article' }, ctx, deps)).toEqual({
       chunks: 1,

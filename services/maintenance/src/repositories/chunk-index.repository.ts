@@ -39,12 +39,12 @@ export class ChunkIndexRepository {
     for (;;) {
       const rows = await this.db.chunk.findMany({
         where: { tenantId, id: after ? { ...range, gt: after } : range },
-        select: { id: true, indexed: true, indexedAt: true },
+        select: { id: true, indexed: { select: { indexedAt: true } } },
         orderBy: { id: 'asc' },
         take: CHUNK_PAGE,
       });
       if (rows.length === 0) return;
-      yield rows.map((r) => ({ id: r.id, indexed: r.indexed, settled: r.indexed && r.indexedAt !== null && r.indexedAt < cutoff }));
+      yield rows.map((r) => ({ id: r.id, indexed: r.indexed !== null, settled: r.indexed !== null && r.indexed.indexedAt < cutoff }));
       if (rows.length < CHUNK_PAGE) return;
       after = rows[rows.length - 1]!.id;
     }
@@ -73,9 +73,9 @@ export class ChunkIndexRepository {
       const page = ids.slice(i, i + CHUNK_PAGE);
       const rows = await this.db.$queryRaw<{ n: number }[]>`
         WITH reset AS (
-          UPDATE chunks SET indexed = false, indexed_at = NULL
-          WHERE id = ANY(${page}::uuid[]) AND indexed
-          RETURNING document_id
+          DELETE FROM indexed_chunks i USING chunks c
+          WHERE i.chunk_id = ANY(${page}::uuid[]) AND c.id = i.chunk_id
+          RETURNING c.document_id
         ), documents_reset AS (
           UPDATE documents SET status = 'indexing'
           WHERE id IN (SELECT document_id FROM reset) AND status = 'indexed'
@@ -102,7 +102,7 @@ export class ChunkIndexRepository {
       SELECT d.tenant_id::text, d.id::text AS document_id, d.content_type, count(*)::int AS chunks
       FROM chunks c
       JOIN documents d ON d.id = c.document_id
-      WHERE c.indexed = false
+      WHERE NOT EXISTS (SELECT 1 FROM indexed_chunks i WHERE i.chunk_id = c.id)
         AND c.created_at < (${before}::timestamptz AT TIME ZONE 'UTC')
         AND d.updated_at < (${before}::timestamptz AT TIME ZONE 'UTC')
         AND NOT EXISTS (
